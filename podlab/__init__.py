@@ -1,0 +1,1 @@
+"""PodLab: a bilingual course and lifecycle explorer for Kubernetes Pods."""

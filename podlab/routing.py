@@ -1,0 +1,3 @@
+"""Websocket routes, all under ws/."""
+
+websocket_urlpatterns: list = []
