@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "podlab.core",
     "podlab.course",
+    "podlab.lab",
 ]
 
 MIDDLEWARE = [

@@ -9,5 +9,6 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("podlab.course.urls")),
+    path("", include("podlab.lab.urls")),
     prefix_default_language=True,
 )

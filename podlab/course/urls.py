@@ -5,4 +5,6 @@ from . import views
 app_name = "course"
 urlpatterns = [
     path("", views.course_index, name="index"),
+    path("lessons/<slug:slug>/", views.lesson_detail, name="lesson"),
+    path("glossary/", views.glossary_page, name="glossary"),
 ]
