@@ -209,7 +209,7 @@ def qos_classes() -> Svg:
     s.box(280, 40, 240, 110, "Burstable", cls="waiting", sub=_("some requests or limits"))
     s.box(540, 40, 240, 110, "BestEffort", cls="failed", sub=_("no requests, no limits"))
     s.arrow(780, 195, 20, 195, "", cls="dg-axis")
-    s.text(400, 225, _("evicted first under memory pressure ← → evicted last"), cls="dg-sub")
+    s.text(400, 225, _("evicted last ← under memory pressure → evicted first"), cls="dg-sub")
     return s
 
 
