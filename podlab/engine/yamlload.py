@@ -36,6 +36,7 @@ Path = tuple[str | int, ...]
 Position = tuple[int, int]
 
 YAML_SYNTAX = "YAMLSyntax"
+_COLLECTION_TAGS = ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map")
 LIMIT_EXCEEDED = "LimitExceeded"
 
 
@@ -214,6 +215,15 @@ class _Builder:
                 return value
             # Timestamps and !!binary become their text, as in a YAML -> JSON conversion.
             return str(node.value)
+        if node.tag not in _COLLECTION_TAGS and not isinstance(node, ScalarNode):
+            raise YAMLLoadError(
+                code=YAML_SYNTAX,
+                message=f"could not determine a constructor for the tag {node.tag!r}",
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+                document=self.document.index,
+                detail={"problem": "unknown tag", "tag": node.tag},
+            )
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
