@@ -1,0 +1,416 @@
+"""``podsim``: simulate manifests on PodLab's node and print what kubectl would show.
+
+Run it as ``python manage.py podsim FILE [FILE@SECONDS ...] [options]``. The contract (options,
+output formats, exit codes) is documented in ``docs/podsim.md`` and in ``--help``; outside
+checks rely on it, so keep it stable. This module imports nothing from Django.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from podlab.engine.kubectl.describe import describe_pods
+from podlab.engine.kubectl.get import PodWatch, get_events, get_pods
+from podlab.engine.kubectl.jsonfmt import go_json, pod_list
+from podlab.engine.kubectl.logs import LogsError, check_readable, container_names, prefixed
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INVALID = 2
+
+DEFAULT_UNTIL = 300.0
+OUTPUTS = ("table", "wide", "describe", "events", "logs", "json", "jsonl")
+NO_RESOURCES = "No resources found in default namespace."
+
+DESCRIPTION = """\
+Simulate Kubernetes manifests on PodLab's simulated node (Kubernetes 1.34) and print what
+kubectl would show. The simulated clock starts at t = 0, which is 2025-01-01T00:00:00Z; every
+timestamp in the output is RFC 3339 on that clock. The same inputs and seed always give
+byte-identical output.
+"""
+
+EPILOG = """\
+outputs (-o):
+  table     kubectl get pods at the end (the default)
+  wide      kubectl get pods -o wide at the end
+  describe  kubectl describe pods at the end
+  events    kubectl get events at the end
+  logs      kubectl logs of every container, lines prefixed [pod/NAME/CONTAINER]
+            (no prefix when --container names one container of a single Pod)
+  json      kubectl get pods -o json at the end: a v1 List, 4-space indent
+  jsonl     one JSON object per line, in time order:
+              {"t": SECONDS, "kind": "Pod", "type": "ADDED"|"MODIFIED"|"DELETED",
+               "object": <v1 Pod>}
+              {"t": SECONDS, "kind": "Event", "object": <v1 Event>}
+
+exit status:
+  0  success
+  1  a file could not be read, or kubectl would have refused a logs request
+  2  usage error, or a manifest is invalid: every problem is printed to stderr as
+     FILE:LINE:COL: message, followed by the error line kubectl itself prints
+
+examples:
+  podsim pod.yaml
+  podsim pod.yaml --until 120 -o describe
+  podsim pod.yaml service.yaml@30 -o events
+  podsim pod.yaml --delete-at 60 --grace-period 5 -w
+  cat pod.yaml | podsim - -o jsonl
+"""
+
+
+class SimulationLike(Protocol):
+    """The part of ``podlab.engine.simulation.Simulation`` the command line uses."""
+
+    now: float
+
+    def apply(self, objects: list[dict[str, Any]]) -> Any: ...
+
+    def run_until(self, t: float) -> Any: ...
+
+    def delete_pod(self, name: str, grace_period: int | None = None) -> Any: ...
+
+    def pods(self) -> list[dict[str, Any]]: ...
+
+    def events(self) -> list[dict[str, Any]]: ...
+
+    def logs(self, pod: str, container: str, previous: bool = False) -> str: ...
+
+    @property
+    def records(self) -> Sequence[Any]: ...
+
+
+SimulationFactory = Callable[[int], SimulationLike]
+#: ``parse(text, filename, seed) -> result`` with ``.objects``, ``.problems`` and
+#: ``.documents`` like ``podlab.engine.manifest.ManifestResult``.
+ManifestParser = Callable[[str, str, int], Any]
+
+
+class UsageError(Exception):
+    """Bad command line; ``str()`` is the message after ``podsim: error: ``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One manifest file and the simulated second it is applied at."""
+
+    path: str
+    at: float
+    label: str
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, also used to render ``--help``."""
+    parser = _Parser(
+        prog="podsim",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE[@SECONDS]",
+        help="manifest file ('-' for stdin); FILE is applied at t = 0, FILE@SECONDS at that "
+        "simulated second",
+    )
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
+    parser.add_argument(
+        "--until", type=float, default=DEFAULT_UNTIL, metavar="SECONDS",
+        help="simulate up to this second and print the views at that time (default: 300)",
+    )
+    parser.add_argument(
+        "--delete-at", type=float, default=None, metavar="SECONDS",
+        help="delete every Pod at this second, as kubectl delete pod does",
+    )
+    parser.add_argument(
+        "--grace-period", type=int, default=None, metavar="N",
+        help="grace period in seconds for --delete-at (default: each Pod's "
+        "terminationGracePeriodSeconds)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N",
+        help="random seed (default: 0); the same inputs and seed give the same output",
+    )
+    parser.add_argument(
+        "-o", "--output", choices=OUTPUTS, default="table", metavar="FORMAT",
+        help="one of: " + ", ".join(OUTPUTS) + " (default: table)",
+    )
+    parser.add_argument(
+        "-w", "--watch", action="store_true",
+        help="with -o table or wide: print kubectl get pods -w lines, a header then the "
+        "Pod's row at every change, instead of the final table",
+    )
+    parser.add_argument(
+        "-c", "--container", default=None, metavar="NAME",
+        help="with -o logs: only this container",
+    )
+    parser.add_argument(
+        "-p", "--previous", action="store_true",
+        help="with -o logs: the previous (terminated) instance of each container",
+    )
+    return parser
+
+
+def _seconds(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def split_sources(files: Sequence[str]) -> list[Source]:
+    """``FILE`` and ``FILE@SECONDS`` arguments, in the order given."""
+    sources = []
+    for argument in files:
+        path, sep, tail = argument.rpartition("@")
+        at = _seconds(tail) if sep else None
+        if sep and path and at is not None:
+            if at < 0:
+                raise UsageError(f"time in {argument!r} must not be negative")
+            sources.append(Source(path=path, at=at, label="STDIN" if path == "-" else path))
+        else:
+            label = "STDIN" if argument == "-" else argument
+            sources.append(Source(path=argument, at=0.0, label=label))
+    if sum(1 for s in sources if s.path == "-") > 1:
+        raise UsageError("standard input ('-') can be given only once")
+    return sources
+
+
+def _check_times(options: argparse.Namespace, sources: list[Source]) -> None:
+    if not math.isfinite(options.until) or options.until < 0:
+        raise UsageError("--until must be a number of seconds >= 0")
+    for source in sources:
+        if source.at > options.until:
+            raise UsageError(
+                f"{source.label}@{_number(source.at)} is after --until {_number(options.until)}"
+            )
+    if options.delete_at is not None:
+        if not math.isfinite(options.delete_at) or options.delete_at < 0:
+            raise UsageError("--delete-at must be a number of seconds >= 0")
+        if options.delete_at > options.until:
+            raise UsageError("--delete-at is after --until")
+    elif options.grace_period is not None:
+        raise UsageError("--grace-period needs --delete-at")
+    if options.grace_period is not None and options.grace_period < 0:
+        raise UsageError("--grace-period must be >= 0")
+    if options.watch and options.output not in ("table", "wide"):
+        raise UsageError("-w works with -o table or -o wide")
+    if (options.container or options.previous) and options.output != "logs":
+        raise UsageError("--container and --previous work with -o logs")
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _default_factory(seed: int) -> SimulationLike:
+    from podlab.engine.simulation import Simulation
+
+    return Simulation(seed=seed)
+
+
+def _default_parse(text: str, filename: str, seed: int) -> Any:
+    from podlab.engine.manifest import parse_manifests
+
+    return parse_manifests(text, filename=filename, seed=seed)
+
+
+def _read(source: Source, stdin: TextIO) -> str:
+    if source.path == "-":
+        return stdin.read()
+    with open(source.path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def report_problems(
+    *, label: str, problems: Sequence[Any], documents: dict[int, tuple[str, str]],
+    stderr: TextIO,
+) -> None:
+    """``FILE:LINE:COL: message`` for every problem, then kubectl's error line per object."""
+    from podlab.engine.validation import kubectl_error
+
+    for problem in problems:
+        where = f"{label}:{problem.line}:{problem.column}"
+        stderr.write(f"{where}: {problem.kubectl_line()}\n")
+    by_document: dict[int, list[Any]] = {}
+    for problem in problems:
+        by_document.setdefault(int(getattr(problem, "document", 0) or 0), []).append(problem)
+    for index in sorted(by_document):
+        kind, name = documents.get(index, ("Pod", ""))
+        line = kubectl_error(by_document[index], kind=kind, name=name, filename=label)
+        if line:
+            stderr.write(line + "\n")
+
+
+def _record_fields(record: Any) -> tuple[float, str, str | None, dict[str, Any]]:
+    if isinstance(record, dict):
+        return record["t"], record["kind"], record.get("type"), record["object"]
+    return record.t, record.kind, getattr(record, "type", None), record.object
+
+
+def jsonl_line(*, t: float, kind: str, type_: str | None, obj: dict[str, Any]) -> str:
+    """One ``-o jsonl`` line: t, kind, type (Pods only), object; object keys sorted."""
+    head: dict[str, Any] = {"t": _number(t), "kind": kind}
+    if kind != "Event" and type_ is not None:
+        head["type"] = type_
+    opening = go_json(obj=head, indent=None)[:-1]
+    return f'{opening},"object":{go_json(obj=obj, indent=None)}}}\n'
+
+
+def _write_logs(
+    *, sim: SimulationLike, pods: list[dict[str, Any]], options: argparse.Namespace,
+    stdout: TextIO, stderr: TextIO,
+) -> int:
+    status = EXIT_OK
+    ordered = sorted(pods, key=lambda p: (p.get("metadata") or {}).get("name") or "")
+    plain = options.container is not None and len(ordered) == 1
+    for pod in ordered:
+        pod_name = (pod.get("metadata") or {}).get("name") or ""
+        names = container_names(pod=pod)
+        if options.container is not None:
+            names = [options.container]
+        for name in names:
+            try:
+                check_readable(pod=pod, container=name, previous=options.previous)
+            except LogsError as error:
+                stderr.write(f"{error}\n")
+                status = EXIT_ERROR
+                continue
+            text = sim.logs(pod_name, name, previous=options.previous)
+            if plain:
+                stdout.write(text)
+            else:
+                stdout.write(prefixed(pod_name=pod_name, container=name, text=text))
+    return status
+
+
+def run(
+    *, options: argparse.Namespace, sources: list[Source], texts: list[str],
+    results: list[Any], stdout: TextIO, stderr: TextIO, factory: SimulationFactory,
+) -> int:
+    """Simulate the parsed manifests and print the chosen view."""
+    sim = factory(options.seed)
+    actions: list[tuple[float, int, int, Callable[[], None]]] = []
+    for order, (source, result) in enumerate(zip(sources, results, strict=True)):
+        objects = list(result.objects)
+        actions.append((source.at, 0, order, lambda objects=objects: sim.apply(objects)))
+
+    if options.delete_at is not None:
+
+        def delete_all() -> None:
+            for pod in sorted(sim.pods(), key=lambda p: p["metadata"]["name"]):
+                if (pod.get("metadata") or {}).get("deletionTimestamp"):
+                    continue
+                sim.delete_pod(pod["metadata"]["name"], grace_period=options.grace_period)
+
+        actions.append((options.delete_at, 1, 0, delete_all))
+    for at, _, _, action in sorted(actions, key=lambda a: a[:3]):
+        sim.run_until(at)
+        action()
+    sim.run_until(options.until)
+    now = float(options.until)
+
+    output = options.output
+    if options.watch:
+        watch = PodWatch(wide=output == "wide")
+        for record in sim.records:
+            t, kind, _, obj = _record_fields(record)
+            if kind == "Pod":
+                stdout.write(watch.line(pod=obj, now=t))
+        return EXIT_OK
+    if output == "jsonl":
+        for record in sim.records:
+            t, kind, type_, obj = _record_fields(record)
+            stdout.write(jsonl_line(t=t, kind=kind, type_=type_, obj=obj))
+        return EXIT_OK
+    pods = sim.pods()
+    if output == "json":
+        stdout.write(go_json(obj=pod_list(pods=sorted(
+            pods, key=lambda p: (p.get("metadata") or {}).get("name") or ""))) + "\n")
+        return EXIT_OK
+    if output == "logs":
+        return _write_logs(sim=sim, pods=pods, options=options, stdout=stdout, stderr=stderr)
+    if output == "events":
+        text = get_events(events=sim.events(), now=now)
+    elif output == "describe":
+        text = describe_pods(pods=pods, events=sim.events(), now=now) if pods else ""
+    else:
+        text = get_pods(pods=pods, now=now, wide=output == "wide")
+    if text:
+        stdout.write(text)
+    else:
+        stderr.write(NO_RESOURCES + "\n")
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    *,
+    stdin: TextIO | None = None,
+    factory: SimulationFactory | None = None,
+    parse: ManifestParser | None = None,
+) -> int:
+    """Run ``podsim`` with ``argv`` (without the program name); returns the exit status."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    source_in = stdin if stdin is not None else sys.stdin
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in arguments or "--help" in arguments:
+        out.write(parser.format_help())
+        return EXIT_OK
+    try:
+        options = parser.parse_args(arguments)
+        sources = split_sources(options.files)
+        _check_times(options, sources)
+    except UsageError as error:
+        err.write(parser.format_usage())
+        err.write(f"podsim: error: {error}\n")
+        return EXIT_INVALID
+
+    texts: list[str] = []
+    for source in sources:
+        try:
+            texts.append(_read(source, source_in))
+        except FileNotFoundError:
+            err.write(f'error: the path "{source.path}" does not exist\n')
+            return EXIT_ERROR
+        except (OSError, UnicodeDecodeError) as error:
+            err.write(f'error: the path "{source.path}" cannot be read: {error}\n')
+            return EXIT_ERROR
+
+    parse_fn = parse if parse is not None else _default_parse
+    results = []
+    invalid = False
+    for source, text in zip(sources, texts, strict=True):
+        result = parse_fn(text, source.label, options.seed)
+        if result.problems:
+            invalid = True
+            report_problems(
+                label=source.label, problems=result.problems,
+                documents=dict(getattr(result, "documents", {}) or {}), stderr=err,
+            )
+        results.append(result)
+    if invalid:
+        return EXIT_INVALID
+
+    return run(
+        options=options, sources=sources, texts=texts, results=results, stdout=out,
+        stderr=err, factory=factory if factory is not None else _default_factory,
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
