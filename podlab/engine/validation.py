@@ -435,8 +435,8 @@ class _Checker:
                 cleaned[name] = decoded
         for name in schema.required_fields(type_name):
             if name not in cleaned and (*path, name) not in self.bad_paths:
-                self.bad_paths.add((*path, name))
                 self.required((*path, name))
+                self.bad_paths.add((*path, name))
         return cleaned
 
     def unknown_field(self, path: PathTuple, name: str, known: list[str]) -> None:
@@ -861,7 +861,7 @@ def _host_ports(checker: _Checker, spec: Mapping[str, Any]) -> None:
                     continue
                 key = f"{host}/{port.get('protocol') or 'TCP'}"
                 if key in seen:
-                    checker.duplicate((group, ci, "ports", pi, "hostPort"), key)
+                    checker.duplicate(("spec", group, ci, "ports", pi, "hostPort"), key)
                 seen.add(key)
 
 
