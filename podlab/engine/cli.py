@@ -260,11 +260,12 @@ def _record_fields(record: Any) -> tuple[float, str, str | None, dict[str, Any]]
 
 def jsonl_line(*, t: float, kind: str, type_: str | None, obj: dict[str, Any]) -> str:
     """One ``-o jsonl`` line: t, kind, type (Pods only), object; object keys sorted."""
-    head: dict[str, Any] = {"t": _number(t), "kind": kind}
+    fields = [("t", _number(t)), ("kind", kind)]
     if kind != "Event" and type_ is not None:
-        head["type"] = type_
-    opening = go_json(obj=head, indent=None)[:-1]
-    return f'{opening},"object":{go_json(obj=obj, indent=None)}}}\n'
+        fields.append(("type", type_))
+    fields.append(("object", obj))
+    body = ",".join(f'"{key}":{go_json(obj=value, indent=None)}' for key, value in fields)
+    return "{" + body + "}\n"
 
 
 def _write_logs(
