@@ -130,11 +130,14 @@ def probe_timeline() -> Svg:
               "succeeds."))
     s.arrow(20, 210, 760, 210, "", cls="dg-axis")
     s.text(760, 232, _("time"), anchor="end")
-    s.parts.append('<rect class="dg-span dg-waiting" x="40" y="40" width="220" height="34" rx="6"/>')
+    s.parts.append('<rect class="dg-span dg-waiting" x="40" y="40" width="220" height="34" '
+                   'rx="6"/>')
     s.text(150, 62, "startupProbe", cls="dg-label")
-    s.parts.append('<rect class="dg-span dg-running" x="260" y="90" width="480" height="34" rx="6"/>')
+    s.parts.append('<rect class="dg-span dg-running" x="260" y="90" width="480" height="34" '
+                   'rx="6"/>')
     s.text(500, 112, "livenessProbe", cls="dg-label")
-    s.parts.append('<rect class="dg-span dg-done" x="260" y="140" width="480" height="34" rx="6"/>')
+    s.parts.append('<rect class="dg-span dg-done" x="260" y="140" width="480" height="34" '
+                   'rx="6"/>')
     s.text(500, 162, "readinessProbe", cls="dg-label")
     for x in range(40, 261, 44):
         s.parts.append(f'<circle class="dg-dot" cx="{x + 10}" cy="57" r="4"/>')

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-results" / "browser"
+ARTIFACTS = ROOT / "test-results" / "screenshots"
 
 
 def pytest_collection_modifyitems(items):
@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(items):
 def browser_type_launch_args(browser_type_launch_args):
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        pytest.fail("Debian's chromium is required for the browser tests (apt-get install chromium)")
+        pytest.fail("the browser tests need Debian's chromium (apt-get install chromium)")
     return {
         **browser_type_launch_args,
         "executable_path": executable,

@@ -27,8 +27,10 @@ def test_glossary_skips_code_links_and_headings():
     html = "<h2>Pod</h2><p><code>Pod</code> <a href='#'>Pod</a></p><pre>Pod</pre><p>x Pod</p>"
     out = mark_glossary(html, TERMS, "en")
     assert out.count('class="term"') == 1
-    assert out.endswith('<p>x <span class="term" tabindex="0" data-term="pod"><dfn>Pod</dfn>'
-                        '<span class="term-def" role="tooltip">The smallest unit.</span></span></p>')
+    assert out.endswith(
+        '<p>x <span class="term" tabindex="0" data-term="pod"><dfn>Pod</dfn>'
+        '<span class="term-def" role="tooltip">The smallest unit.</span></span></p>'
+    )
 
 
 def test_glossary_chinese_terms():
