@@ -315,8 +315,12 @@ class _Checker:
             )
         )
 
+    def is_bad(self, path: PathTuple) -> bool:
+        """True when ``path`` or an ancestor already failed decoding."""
+        return any(path[:n] in self.bad_paths for n in range(len(path) + 1))
+
     def required(self, path: PathTuple, detail: str = "") -> None:
-        if path in self.bad_paths:
+        if self.is_bad(path):
             return
         self.add(path, REQUIRED, _error_body(REQUIRED, None, detail), detail={"detail": detail})
 
@@ -377,11 +381,14 @@ class _Checker:
         if kind == "array":
             if not isinstance(value, list):
                 return self.type_error(value, spec, path, owner)
+            # Keep every index so that later paths still match the document: a null or
+            # mistyped object item becomes an empty object (Go decodes null to a zero struct).
             cleaned = []
             for i, item in enumerate(value):
                 decoded = self.decode(item, spec["items"], (*path, i), owner)
-                if decoded is not None or item is None:
-                    cleaned.append(decoded)
+                if decoded is None and spec["items"]["type"] == "object":
+                    decoded = {}
+                cleaned.append(decoded)
             return cleaned
         if kind == "map":
             if not isinstance(value, dict):

@@ -321,9 +321,10 @@ def load_documents(
                 detail={"offset": error.start},
             ) from None
 
-    loader = _BoundedLoader(text, limits)
     documents: list[Document] = []
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text, limits)
         while loader.check_node():
             index = len(documents)
             loader.document_index = index
@@ -361,5 +362,6 @@ def load_documents(
             detail={"limit": "depth", "max": max_depth},
         ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return documents

@@ -58,7 +58,10 @@ def test_wrong_type() -> None:
 
 
 def test_label_value_must_be_string() -> None:
-    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    v: 1\nspec:\n  containers:\n  - name: a\n    image: nginx\n"
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    v: 1\n"
+        "spec:\n  containers:\n  - name: a\n    image: nginx\n"
+    )
     problem = only(check(text))
     assert problem.path == "metadata.labels[v]"
     assert problem.detail["got"] == "number"
@@ -112,7 +115,10 @@ def test_pod_name_subdomain_and_container_name_label() -> None:
 
 
 def test_label_key_invalid() -> None:
-    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    -bad: x\nspec:\n  containers:\n  - name: a\n    image: nginx\n"
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  labels:\n    -bad: x\n"
+        "spec:\n  containers:\n  - name: a\n    image: nginx\n"
+    )
     problem = only(check(text))
     assert problem.path == "metadata.labels"
     assert problem.message.startswith('Invalid value: "-bad": name part must consist of')
@@ -132,7 +138,8 @@ def test_duplicate_container_names() -> None:
 def test_duplicate_container_port_is_a_warning_and_host_port_an_error() -> None:
     text = pod(
         "  - name: app\n    image: nginx\n    ports:\n    - containerPort: 80\n"
-        "    - containerPort: 80\n      hostPort: 8080\n    - containerPort: 81\n      hostPort: 8080\n"
+        "    - containerPort: 80\n      hostPort: 8080\n"
+        "    - containerPort: 81\n      hostPort: 8080\n"
     )
     (doc,) = load_documents(text)
     result = validate(doc.data, document=doc)
@@ -260,7 +267,8 @@ def test_quantities_and_requests_above_limits() -> None:
 
 def test_volume_mount_must_name_a_volume() -> None:
     text = pod(
-        "  - name: app\n    image: nginx\n    volumeMounts:\n    - name: data\n      mountPath: /d\n"
+        "  - name: app\n    image: nginx\n"
+        "    volumeMounts:\n    - name: data\n      mountPath: /d\n"
         "    - name: cache\n      mountPath: /c\n",
         "  volumes:\n  - name: cache\n    emptyDir: {}\n",
     )
@@ -308,8 +316,8 @@ def test_tolerations() -> None:
     )
     lines = [p.kubectl_line() for p in problems]
     assert (
-        'spec.tolerations[0].operator: Unsupported value: "Maybe": supported values: "Equal", "Exists"'
-        in lines
+        'spec.tolerations[0].operator: Unsupported value: "Maybe": supported values: '
+        '"Equal", "Exists"' in lines
     )
     assert (
         "spec.tolerations[1].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' "
