@@ -287,7 +287,13 @@ def _write_logs(
                 stderr.write(f"{error}\n")
                 status = EXIT_ERROR
                 continue
-            text = sim.logs(pod_name, name, previous=options.previous)
+            try:
+                text = sim.logs(pod_name, name, previous=options.previous)
+            except LookupError as error:
+                message = str(error.args[0]) if error.args else str(error)
+                stderr.write(f"{LogsError(message)}\n")
+                status = EXIT_ERROR
+                continue
             if plain:
                 stdout.write(text)
             else:
