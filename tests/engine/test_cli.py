@@ -282,3 +282,15 @@ def test_management_command_passes_arguments_through(pod_file: Path, capsys: Any
     captured = capsys.readouterr()
     assert captured.out == ("NAME   READY   STATUS    RESTARTS   AGE\n"
                             "web    1/1     Running   0          3s\n")
+
+
+def test_logs_refused_by_the_simulation(pod_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: FakeSimulation, pod: str, container: str, previous: bool = False) -> str:
+        raise LookupError(f'container "{container}" in pod "{pod}" is waiting to start: '
+                          "ContainerCreating")
+
+    monkeypatch.setattr(FakeSimulation, "logs", refuse)
+    code, out, err, _ = run([str(pod_file), "-o", "logs", "--until", "10"])
+    assert (code, out) == (1, "")
+    assert err == ('Error from server (BadRequest): container "app" in pod "web" is waiting to '
+                   "start: ContainerCreating\n")
