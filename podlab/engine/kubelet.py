@@ -1,0 +1,1176 @@
+"""The simulated kubelet: pod workers that pull images, start, probe, restart and stop.
+
+A ``PodWorker`` owns one Pod on the node. Its *sync* (``computePodActions`` + ``SyncPod``)
+runs as a coroutine on the event loop: it kills containers whose liveness/startup probe
+failed, runs init containers one at a time, then starts app containers in spec order, each
+start blocked by its image pull and its postStart hook. Restart decisions use the container
+back-off of ``doBackOff`` (§4.2) with the newest exited instance seen when the sync began.
+Termination (deletion, ``activeDeadlineSeconds``) kills every container concurrently with
+``killContainer``'s rules: ``Killing`` event, preStop within the grace, the two-second
+minimum, SIGTERM, SIGKILL when the grace runs out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+from podlab.engine import events as ev
+from podlab.engine import status as st
+from podlab.engine.loop import PRIORITY_KUBELET, EventLoop, Timer
+from podlab.engine.probes import (
+    FAILURE,
+    LIVENESS,
+    PROBE_FIELDS,
+    READINESS,
+    STARTUP,
+    SUCCESS,
+    ProbeWorker,
+    http_probe,
+)
+from podlab.engine.process import SIGKILL, SIGTERM, ImageInfo, Request, Response
+from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.runtime import (
+    Catalogue,
+    ContainerInstance,
+    ExecResult,
+    Network,
+    container_id,
+    expand_var_refs,
+)
+from podlab.engine.transitions import Transition, cause
+
+if TYPE_CHECKING:
+    from podlab.engine.simulation import Simulation
+
+INITIAL_CRASH_BACKOFF = 10.0
+MAX_CRASH_BACKOFF = 300.0
+INITIAL_IMAGE_BACKOFF = 10.0
+MAX_IMAGE_BACKOFF = 300.0
+BACKOFF_EXPIRY = 600.0
+SYNC_RETRY = 10.0  # backOffPeriod: a failed sync is retried after 10 s (+ up to 50 % jitter)
+MINIMUM_GRACE = 2.0
+PULL_FAILURE_SECONDS = 0.8  # a registry answering "not found"
+PRIORITY_STATUS = 100  # status is written after everything else due at the same instant
+
+
+class Backoff:
+    """``k8s.io/client-go/util/flowcontrol.Backoff`` with the kubelet's 600 s expiry."""
+
+    def __init__(self, initial: float, maximum: float, expiry: float = BACKOFF_EXPIRY) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.expiry = expiry
+        self._entries: dict[object, list[float]] = {}  # key -> [backoff, lastUpdate]
+
+    def get(self, key: object) -> float:
+        entry = self._entries.get(key)
+        return entry[0] if entry else 0.0
+
+    def _expired(self, event_time: float, entry: list[float]) -> bool:
+        return event_time - entry[1] > self.expiry
+
+    def next(self, key: object, event_time: float, now: float) -> None:
+        entry = self._entries.get(key)
+        if entry is None or self._expired(event_time, entry):
+            self._entries[key] = [self.initial, now]
+        else:
+            entry[0] = min(entry[0] * 2, self.maximum)
+            entry[1] = now
+
+    def in_backoff_since(self, key: object, event_time: float, now: float) -> bool:
+        entry = self._entries.get(key)
+        if entry is None or self._expired(event_time, entry):
+            return False
+        return now - event_time < entry[0]
+
+    def in_backoff_since_update(self, key: object, now: float) -> bool:
+        entry = self._entries.get(key)
+        if entry is None or self._expired(now, entry):
+            return False
+        return now - entry[1] < entry[0]
+
+    def forget(self, key: object) -> None:
+        self._entries.pop(key, None)
+
+
+# --- a tiny coroutine runner --------------------------------------------------------------
+
+
+class Waiter:
+    """A one-shot future a coroutine can wait on."""
+
+    __slots__ = ("_callbacks", "done", "value")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.value: object = None
+        self._callbacks: list[Callable[[object], None]] = []
+
+    def resolve(self, value: object = None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.value = value
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(value)
+
+    def add(self, callback: Callable[[object], None]) -> None:
+        if self.done:
+            callback(self.value)
+        else:
+            self._callbacks.append(callback)
+
+
+Coroutine = Generator[object, object, Any]
+
+
+class Task:
+    """Drives a coroutine yielding a delay in seconds or a ``Waiter``."""
+
+    def __init__(self, loop: EventLoop, coroutine: Coroutine) -> None:
+        self.loop = loop
+        self._coroutine = coroutine
+        self.finished = Waiter()
+        self.cancelled = False
+        self._timer: Timer | None = None
+        self._token = 0
+        self.loop.call_later(0, lambda: self._step(None, 0), PRIORITY_KUBELET)
+
+    def _step(self, value: object, token: int) -> None:
+        if self.cancelled or token != self._token:
+            return
+        self._timer = None
+        try:
+            request = self._coroutine.send(value)
+        except StopIteration as stop:
+            self.finished.resolve(stop.value)
+            return
+        self._token += 1
+        token = self._token
+        if isinstance(request, Waiter):
+            request.add(
+                lambda result: self.loop.call_later(
+                    0, lambda: self._step(result, token), PRIORITY_KUBELET
+                )
+            )
+        else:
+            delay = float(request)  # type: ignore[arg-type]
+            self._timer = self.loop.call_later(
+                delay, lambda: self._step(None, token), PRIORITY_KUBELET
+            )
+
+    def cancel(self) -> None:
+        if self.cancelled or self.finished.done:
+            return
+        self.cancelled = True
+        if self._timer is not None:
+            self._timer.cancel()
+        self._coroutine.close()
+        self.finished.resolve(None)
+
+
+def wait_any(loop: EventLoop, waiter: Waiter, timeout: float) -> Waiter:
+    """Resolves with True when ``waiter`` does, with False after ``timeout``."""
+    out = Waiter()
+    timer = loop.call_later(max(0.0, timeout), lambda: out.resolve(False), PRIORITY_KUBELET)
+
+    def done(_value: object) -> None:
+        timer.cancel()
+        out.resolve(True)
+
+    waiter.add(done)
+    return out
+
+
+# --- node and pod state -------------------------------------------------------------------
+
+
+class Node:
+    """The single node: its images, its serialised image puller and its pull back-off."""
+
+    def __init__(self, name: str, host_ip: str) -> None:
+        self.name = name
+        self.host_ip = host_ip
+        self.images: set[str] = set()
+        self.pull_free_at = 0.0
+        self.image_backoff = Backoff(INITIAL_IMAGE_BACKOFF, MAX_IMAGE_BACKOFF)
+        self.crash_backoff = Backoff(INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF)
+
+
+class Slot:
+    """One container definition of the Pod and the instances the runtime ran for it."""
+
+    def __init__(self, spec: dict[str, Any], index: int, init: bool) -> None:
+        self.spec = spec
+        self.name: str = spec["name"]
+        self.index = index
+        self.init = init
+        self.sidecar = init and spec.get("restartPolicy") == "Always"
+        group = "initContainers" if init else "containers"
+        self.path = f"spec.{group}[{index}]"
+        self.event_path = f"spec.{group}{{{self.name}}}"
+        self.instances: list[ContainerInstance] = []
+        self.restart_count = 0
+        self.waiting: tuple[str, str] | None = None
+        self.started = False
+        self.ready = False
+        self.starting = False
+        self.image_info: ImageInfo | None = None
+        self.probes: dict[str, ProbeWorker] = {}
+        self.kill_request: tuple[str, str, float, str, dict[str, Any]] | None = None
+        self.exit_rule: tuple[str, dict[str, Any]] | None = None
+        self.exit_waiter = Waiter()
+        self.spec_hash = spec_hash(spec)
+
+    @property
+    def current(self) -> ContainerInstance | None:
+        return self.instances[-1] if self.instances else None
+
+    @property
+    def previous(self) -> ContainerInstance | None:
+        return self.instances[-2] if len(self.instances) > 1 else None
+
+    def newest_exited(self) -> ContainerInstance | None:
+        for inst in reversed(self.instances):
+            if inst.exited:
+                return inst
+        return None
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _grace(value: Any, default: float = 30.0) -> float:
+    if value is None:
+        return default
+    return max(0.0, float(value))
+
+
+def default_pull_policy(image: str) -> str:
+    last = image.rsplit("/", 1)[-1]
+    if "@" in last:
+        return "IfNotPresent"
+    if ":" not in last or last.endswith(":latest"):
+        return "Always"
+    return "IfNotPresent"
+
+
+class PodWorker:
+    """Everything the kubelet does for one Pod."""
+
+    def __init__(self, sim: Simulation, pod: dict[str, Any], pod_ip: str) -> None:
+        self.sim = sim
+        self.loop: EventLoop = sim.loop
+        self.node: Node = sim.node
+        self.network: Network = sim.network
+        self.catalogue: Catalogue = sim.catalogue
+        self.pod = pod
+        meta = pod["metadata"]
+        self.name: str = meta["name"]
+        self.namespace: str = meta.get("namespace") or "default"
+        self.uid: str = meta["uid"]
+        self.spec: dict[str, Any] = pod["spec"]
+        self.pod_ip = pod_ip
+        self.listeners = self.network.namespace(pod_ip)
+        self.init_slots = [
+            Slot(c, i, True) for i, c in enumerate(self.spec.get("initContainers") or [])
+        ]
+        self.app_slots = [
+            Slot(c, i, False) for i, c in enumerate(self.spec.get("containers") or [])
+        ]
+        self.slots = self.init_slots + self.app_slots
+        self.start_time: float | None = None
+        self.scheduled_at = self.loop.now
+        self.sandbox_ready = False
+        self.initialized = not self.init_slots
+        self.deleting = False
+        self.force_failed: tuple[str, str] | None = None  # (reason, message)
+        self.phase = st.PENDING
+        self.phase_terminal = False
+        self.finished = False  # all containers stopped after termination
+        self.removed = False
+        self.sync_task: Task | None = None
+        self.sync_pending = False
+        self.retry_timer: Timer | None = None
+        self.deadline_timer: Timer | None = None
+        self.terminate_task: Task | None = None
+        self.dirty_timer: Timer | None = None
+        self.conditions: list[dict[str, Any]] = []
+        self.last_status: dict[str, Any] | None = None
+        self.reason = ""
+        self.message = ""
+
+    # --- small helpers ---------------------------------------------------------------------
+
+    @property
+    def restart_policy(self) -> str:
+        return self.spec.get("restartPolicy") or "Always"
+
+    @property
+    def now(self) -> float:
+        return self.loop.now
+
+    def pod_event(self, reason: str, message: str, type: str = ev.NORMAL) -> None:
+        self.sim.record_event(self, "", reason, message, type)
+
+    def container_event(self, slot: Slot, reason: str, message: str, type: str = ev.NORMAL) -> None:
+        self.sim.record_event(self, slot.event_path, reason, message, type)
+
+    def transition(
+        self, slot: Slot | None, field: str, old: Any, new: Any, rule: str, why: dict[str, Any]
+    ) -> None:
+        self.sim.transitions.append(
+            Transition(self.now, self.name, slot.name if slot else "", field, old, new, rule, why)
+        )
+
+    def mark_dirty(self) -> None:
+        if self.dirty_timer is None and not self.removed:
+            self.dirty_timer = self.loop.call_later(0, self.flush_status, PRIORITY_STATUS)
+
+    def connect_from_node(self, host: str, request: Request) -> Response:
+        return self.network.connect(self.node.host_ip, host, request, self.now)
+
+    def log_name(self) -> str:
+        return f"{self.name}_{self.namespace}({self.uid})"
+
+    # --- lifecycle entry points ----------------------------------------------------------
+
+    def admit(self) -> None:
+        """The kubelet sees the Pod for the first time: sandbox, probe workers, first sync."""
+        self.start_time = self.now
+        self.sandbox_ready = True
+        for slot in self.slots:
+            if slot.init and not slot.sidecar:
+                continue
+            for kind, field_name in PROBE_FIELDS.items():
+                probe = slot.spec.get(field_name)
+                if probe:
+                    worker = ProbeWorker(self, slot, kind, probe)
+                    slot.probes[kind] = worker
+                    worker.start()
+        self.arm_deadline()
+        self.mark_dirty()
+        self.request_sync()
+
+    def arm_deadline(self) -> None:
+        if self.deadline_timer is not None:
+            self.deadline_timer.cancel()
+            self.deadline_timer = None
+        seconds = self.spec.get("activeDeadlineSeconds")
+        if seconds is None or self.start_time is None or self.phase_terminal:
+            return
+        self.deadline_timer = self.loop.call_at(
+            self.start_time + float(seconds), self.deadline_exceeded, PRIORITY_KUBELET
+        )
+
+    def deadline_exceeded(self) -> None:
+        if self.phase_terminal or self.deleting:
+            return
+        self.force_failed = ("DeadlineExceeded", ev.deadline_message())
+        self.pod_event(ev.DEADLINE_EXCEEDED, ev.deadline_message())
+        why = cause("spec.activeDeadlineSeconds", self.spec.get("activeDeadlineSeconds"))
+        self.start_termination("deadline.kill", why, None)
+
+    def request_sync(self, delay: float = 0.0) -> None:
+        if self.finished or self.removed or self.terminate_task is not None:
+            return
+        if delay > 0:
+            if self.retry_timer is not None and self.retry_timer.active:
+                return
+            self.retry_timer = self.loop.call_later(delay, self._retry, PRIORITY_KUBELET)
+            return
+        if self.sync_task is not None:
+            self.sync_pending = True
+            return
+        self.sync_task = Task(self.loop, self._sync())
+        self.sync_task.finished.add(self._sync_done)
+
+    def _retry(self) -> None:
+        self.retry_timer = None
+        self.request_sync()
+
+    def _sync_done(self, _value: object) -> None:
+        self.sync_task = None
+        if self.sync_pending:
+            self.sync_pending = False
+            self.request_sync()
+
+    def delete(self, grace: float) -> None:
+        """The API server set deletionTimestamp: stop everything within ``grace``."""
+        self.deleting = True
+        for slot in self.slots:
+            for kind in (LIVENESS, STARTUP):
+                worker = slot.probes.get(kind)
+                if worker is not None:
+                    worker.trigger()
+        why = cause("metadata.deletionGracePeriodSeconds", int(grace))
+        self.start_termination("delete.kill", why, grace)
+
+    def start_termination(self, rule: str, why: dict[str, Any], grace: float | None) -> None:
+        if self.terminate_task is not None:
+            return
+        if self.sync_task is not None:
+            self.sync_task.cancel()
+            self.sync_task = None
+        if self.retry_timer is not None:
+            self.retry_timer.cancel()
+        self.terminate_task = Task(self.loop, self._terminate(rule, why, grace))
+        self.mark_dirty()
+
+    def update_spec(self, new_spec: dict[str, Any]) -> None:
+        """An allowed update (images, activeDeadlineSeconds, ...) reached the kubelet."""
+        self.spec = new_spec
+        self.pod["spec"] = new_spec
+        for slot, spec in zip(
+            self.init_slots + self.app_slots,
+            list(new_spec.get("initContainers") or []) + list(new_spec.get("containers") or []),
+            strict=False,
+        ):
+            new_hash = spec_hash(spec)
+            if new_hash == slot.spec_hash:
+                slot.spec = spec
+                continue
+            slot.spec = spec
+            slot.spec_hash = new_hash
+            inst = slot.current
+            if inst is not None and inst.running:
+                message = (
+                    f"Init container {slot.name} definition changed"
+                    if slot.sidecar
+                    else f"Container {slot.name} definition changed, will be restarted"
+                )
+                grace = _grace(self.spec.get("terminationGracePeriodSeconds"))
+                slot.kill_request = (
+                    message,
+                    "restart",
+                    grace,
+                    "manual.kill",
+                    cause(f"{slot.path}.image", spec.get("image")),
+                )
+        self.arm_deadline()
+        self.mark_dirty()
+        self.request_sync()
+
+    # --- probe results ---------------------------------------------------------------------
+
+    def probe_result_changed(self, slot: Slot, kind: str, result: str) -> None:
+        if kind == STARTUP:
+            self.refresh_flags(slot)
+            if result == FAILURE and slot.current is not None and slot.current.running:
+                worker = slot.probes[kind]
+                self.request_probe_kill(slot, STARTUP, worker)
+        elif kind == READINESS:
+            self.refresh_flags(slot)
+        elif kind == LIVENESS and result == FAILURE:
+            if slot.current is not None and slot.current.running:
+                self.request_probe_kill(slot, LIVENESS, slot.probes[kind])
+
+    def request_probe_kill(self, slot: Slot, kind: str, worker: ProbeWorker) -> None:
+        if self.deleting or self.terminate_task is not None:
+            return
+        restart = slot.sidecar or self.restart_policy != "Never"
+        message = ev.probe_kill_message(slot.name, kind, restart, slot.sidecar)
+        probe_grace = worker.spec.get("terminationGracePeriodSeconds")
+        grace = _grace(
+            probe_grace
+            if probe_grace is not None
+            else self.spec.get("terminationGracePeriodSeconds")
+        )
+        rule = "liveness.kill" if kind == LIVENESS else "startup.kill"
+        why = cause(f"{worker.field}.failureThreshold", worker.failure_threshold)
+        slot.kill_request = (message, "restart" if restart else "stop", grace, rule, why)
+        self.request_sync()
+
+    def refresh_flags(self, slot: Slot) -> None:
+        """``started``/``ready`` as the probe manager's UpdatePodStatus computes them."""
+        inst = slot.current
+        running = inst is not None and inst.running and not slot.starting
+        if slot.init and not slot.sidecar:
+            started = False
+            ready = inst is not None and inst.exited and inst.exit_code == 0
+        else:
+            startup = slot.probes.get(STARTUP)
+            started = running and (startup is None or startup.result == SUCCESS)
+            ready = False
+            if started:
+                readiness = slot.probes.get(READINESS)
+                if readiness is None:
+                    ready = True
+                elif readiness.result == SUCCESS and readiness.container_id == (
+                    inst.container_id if inst else ""
+                ):
+                    ready = True
+                elif readiness.container_id != (inst.container_id if inst else ""):
+                    readiness.trigger()
+        if self.deleting and not slot.init:
+            pass
+        if started != slot.started:
+            rule = "startup.succeeded" if started else "startup.reset"
+            probe = slot.probes.get(STARTUP)
+            why = (
+                cause(f"{slot.path}.startupProbe", "succeeded")
+                if probe is not None and started
+                else cause(f"{slot.path}.startupProbe", None)
+            )
+            self.transition(slot, "started", slot.started, started, rule, why)
+            slot.started = started
+            if started and READINESS in slot.probes:
+                readiness = slot.probes[READINESS]
+                if readiness.result != SUCCESS:
+                    readiness.trigger()
+        if ready != slot.ready:
+            rule = "readiness.ready" if ready else "readiness.unready"
+            probe = slot.probes.get(READINESS)
+            field = f"{slot.path}.readinessProbe"
+            why = (
+                cause(
+                    f"{field}.successThreshold" if ready else f"{field}.failureThreshold",
+                    (probe.success_threshold if ready else probe.failure_threshold),
+                )
+                if probe is not None
+                else cause(field, None)
+            )
+            self.transition(slot, "ready", slot.ready, ready, rule, why)
+            slot.ready = ready
+        self.mark_dirty()
+
+    # --- the sync --------------------------------------------------------------------------
+
+    def _should_restart(self, slot: Slot, inst: ContainerInstance) -> bool:
+        if slot.sidecar:
+            return True
+        policy = self.restart_policy
+        if slot.init:
+            return inst.exit_code != 0 and policy != "Never"
+        if policy == "Always":
+            return True
+        if policy == "OnFailure":
+            return inst.exit_code != 0
+        return False
+
+    def _sync(self) -> Coroutine:
+        if self.phase_terminal or self.deleting:
+            return
+        snapshot = {slot: slot.newest_exited() for slot in self.slots}
+        failed = False
+        # 1. kills requested by probes or a changed definition
+        for slot in self.slots:
+            request = slot.kill_request
+            if request is None:
+                continue
+            slot.kill_request = None
+            inst = slot.current
+            if inst is None or not inst.running:
+                continue
+            message, _what, grace, rule, why = request
+            yield from self._kill_container(slot, message, grace, rule, why)
+            if self.deleting:
+                return
+        # 2. init containers, one at a time
+        if not self.initialized:
+            for slot in self.init_slots:
+                inst = slot.current
+                if inst is not None and not inst.exited:
+                    if slot.sidecar and slot.started:
+                        continue
+                    break
+                if inst is not None and inst.exit_code == 0 and not slot.sidecar:
+                    continue
+                if inst is not None and not self._should_restart(slot, inst):
+                    break  # restartPolicy Never: the Pod fails
+                ok = yield from self._start_container(slot, snapshot.get(slot))
+                if self.deleting:
+                    return
+                failed = failed or not ok
+                if not (slot.sidecar and slot.started):
+                    break
+            else:
+                self.initialized = True
+                self.mark_dirty()
+        # 3. app containers in spec order
+        if self.initialized:
+            for slot in self.app_slots:
+                inst = slot.current
+                if inst is not None and (not inst.exited):
+                    continue
+                if inst is not None and not self._should_restart(slot, inst):
+                    continue
+                ok = yield from self._start_container(slot, snapshot.get(slot))
+                if self.deleting:
+                    return
+                failed = failed or not ok
+            self._stop_sidecars_if_done()
+        # sidecars that died after initialisation are restarted too
+        for slot in self.init_slots:
+            if not slot.sidecar or not self.initialized:
+                continue
+            inst = slot.current
+            if inst is not None and inst.exited:
+                ok = yield from self._start_container(slot, snapshot.get(slot))
+                failed = failed or not ok
+        if failed:
+            self.request_sync(SYNC_RETRY * (1 + 0.5 * self.loop.rng.random()))
+
+    def _stop_sidecars_if_done(self) -> None:
+        if not any(s.sidecar for s in self.init_slots) or self.restart_policy == "Always":
+            return
+        for slot in self.app_slots:
+            inst = slot.current
+            if inst is None or not inst.exited or self._should_restart(slot, inst):
+                return
+        grace = _grace(self.spec.get("terminationGracePeriodSeconds"))
+        for slot in reversed(self.init_slots):
+            inst = slot.current
+            if slot.sidecar and inst is not None and inst.running:
+                Task(
+                    self.loop,
+                    self._kill_container(
+                        slot,
+                        ev.stopping_message(slot.name),
+                        grace,
+                        "delete.kill",
+                        cause("spec.restartPolicy", self.restart_policy),
+                    ),
+                )
+
+    def _start_container(
+        self, slot: Slot, newest_exited: ContainerInstance | None
+    ) -> Generator[object, object, bool]:
+        """``startContainer`` with ``doBackOff`` first: False when the start failed."""
+        node = self.node
+        key = (self.uid, slot.name, slot.spec_hash)
+        if newest_exited is not None and newest_exited.finished_at is not None:
+            finished = newest_exited.finished_at
+            if node.crash_backoff.in_backoff_since(key, finished, self.now):
+                delay = node.crash_backoff.get(key)
+                self.container_event(
+                    slot,
+                    ev.BACK_OFF,
+                    ev.backoff_restart_message(slot.name, self.name, self.namespace, self.uid),
+                    ev.WARNING,
+                )
+                message = ev.crash_loop_waiting_message(
+                    delay, slot.name, self.name, self.namespace, self.uid
+                )
+                self._set_waiting(
+                    slot,
+                    "CrashLoopBackOff",
+                    message,
+                    "restart.backoff",
+                    cause("spec.restartPolicy", self.restart_policy),
+                )
+                return False
+            node.crash_backoff.next(key, finished, self.now)
+        info = yield from self._ensure_image(slot)
+        if info is None or self.deleting:
+            return False
+        return (yield from self._run_container(slot, info))
+
+    def _set_waiting(
+        self, slot: Slot, reason: str, message: str, rule: str, why: dict[str, Any]
+    ) -> None:
+        old = slot.waiting[0] if slot.waiting else None
+        slot.waiting = (reason, message)
+        if old != reason:
+            self.transition(
+                slot, "state", old or self._state_name(slot), f"Waiting:{reason}", rule, why
+            )
+        self.mark_dirty()
+
+    def _state_name(self, slot: Slot) -> str:
+        inst = slot.current
+        if inst is None:
+            return "Waiting"
+        if inst.exited:
+            return f"Terminated:{inst.reason}"
+        return "Running"
+
+    def _ensure_image(self, slot: Slot) -> Generator[object, object, ImageInfo | None]:
+        """``EnsureImageExists``: pull per policy, with events and the image back-off."""
+        image = str(slot.spec.get("image") or "")
+        policy = slot.spec.get("imagePullPolicy") or default_pull_policy(image)
+        image_field = cause(f"{slot.path}.image", image)
+        lookup = self.catalogue.lookup_image(image)
+        if lookup.error == "InvalidImageName":
+            message = ev.invalid_image_message(image, lookup.message)
+            self.container_event(slot, ev.INSPECT_FAILED, message, ev.WARNING)
+            self._image_failed(slot, "InvalidImageName", message, "image.invalid", image_field)
+            return None
+        info = lookup.info
+        present = info is not None and info.reference in self.node.images
+        if policy == "Never" and not present:
+            message = ev.never_pull_message(image)
+            self.container_event(slot, ev.ERR_IMAGE_NEVER_PULL, message, ev.WARNING)
+            self._image_failed(
+                slot,
+                "ErrImageNeverPull",
+                message,
+                "image.never-pull",
+                cause(f"{slot.path}.imagePullPolicy", policy),
+            )
+            return None
+        if present and policy != "Always":
+            self.container_event(slot, ev.PULLED, ev.present_message(image))
+            slot.image_info = info
+            return info
+        key = (self.uid, image)
+        backoff = self.node.image_backoff
+        if backoff.in_backoff_since_update(key, self.now):
+            message = ev.pull_backoff_message(image)
+            self.container_event(slot, ev.BACK_OFF, message)
+            self._image_failed(slot, "ImagePullBackOff", message, "image.pull-backoff", image_field)
+            return None
+        self.container_event(slot, ev.PULLING, ev.pulling_message(image))
+        requested = self.now
+        start = max(self.now, self.node.pull_free_at)
+        if info is None:
+            seconds = PULL_FAILURE_SECONDS
+        else:
+            seconds = round(info.pull_seconds * self.loop.rng.uniform(0.9, 1.1), 3)
+        self.node.pull_free_at = start + seconds
+        yield start + seconds - self.now
+        if self.deleting:
+            return None
+        if info is None:
+            message = ev.pull_failed_message(image, lookup.message)
+            self.container_event(slot, ev.FAILED, message, ev.WARNING)
+            backoff.next(key, self.now, self.now)
+            self._image_failed(
+                slot, "ErrImagePull", lookup.message, "image.pull-failed", image_field
+            )
+            return None
+        backoff.forget(key)
+        self.node.images.add(info.reference)
+        total = self.now - requested
+        self.container_event(
+            slot, ev.PULLED, ev.pulled_message(image, seconds, total, info.size_bytes)
+        )
+        slot.image_info = info
+        return info
+
+    def _image_failed(
+        self, slot: Slot, reason: str, message: str, rule: str, why: dict[str, Any]
+    ) -> None:
+        self._set_waiting(slot, reason, message, rule, why)
+        self.container_event(slot, ev.FAILED, f"Error: {reason}", ev.WARNING)
+
+    def _container_env(self, slot: Slot, info: ImageInfo) -> dict[str, str]:
+        env: dict[str, str] = dict(info.env)
+        env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        env["HOSTNAME"] = self.name
+        env["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"
+        env["KUBERNETES_SERVICE_PORT"] = "443"
+        for item in slot.spec.get("env") or []:
+            name = item.get("name")
+            if not name:
+                continue
+            if "value" in item:
+                env[name] = expand_var_refs(str(item.get("value") or ""), env)
+            elif "valueFrom" in item:
+                env[name] = self._value_from(item["valueFrom"])
+        return env
+
+    def _value_from(self, source: dict[str, Any]) -> str:
+        field_ref = source.get("fieldRef") or {}
+        path = field_ref.get("fieldPath", "")
+        values = {
+            "metadata.name": self.name,
+            "metadata.namespace": self.namespace,
+            "metadata.uid": self.uid,
+            "spec.nodeName": self.node.name,
+            "spec.serviceAccountName": self.spec.get("serviceAccountName", "default"),
+            "status.podIP": self.pod_ip,
+            "status.hostIP": self.node.host_ip,
+        }
+        return values.get(path, "")
+
+    def _limits(self, slot: Slot) -> tuple[int | None, float | None]:
+        limits = (slot.spec.get("resources") or {}).get("limits") or {}
+        memory = cpu = None
+        try:
+            if "memory" in limits:
+                memory = memory_bytes(limits["memory"])
+            if "cpu" in limits:
+                cpu = cpu_millicores(limits["cpu"]) / 1000.0
+        except (QuantityError, ValueError, TypeError):
+            pass
+        return memory, cpu
+
+    def _run_container(self, slot: Slot, info: ImageInfo) -> Generator[object, object, bool]:
+        """Create and start the container, then run postStart (which blocks the sync)."""
+        attempt = len(slot.instances)
+        memory, cpu = self._limits(slot)
+        inst = ContainerInstance(
+            loop=self.loop,
+            network=self.network,
+            catalogue=self.catalogue,
+            image=info,
+            spec=slot.spec,
+            container_id=container_id(self.sim.seed, self.uid, slot.name, attempt),
+            attempt=attempt,
+            env=self._container_env(slot, info),
+            fs=self.catalogue.new_filesystem(info),
+            hostname=self.name,
+            pod_ip=self.pod_ip,
+            listeners=self.listeners,
+            memory_limit=memory,
+            cpu_limit=cpu,
+            created_at=self.now,
+        )
+        inst.on_exit = lambda instance: self._container_exited(slot, instance)
+        old_state = self._state_name(slot)
+        restarted = bool(slot.instances)
+        slot.instances.append(inst)
+        if len(slot.instances) > 2:
+            del slot.instances[0]
+        if restarted:
+            self.transition(
+                slot,
+                "restartCount",
+                slot.restart_count,
+                slot.restart_count + 1,
+                "restart.count",
+                cause("spec.restartPolicy", self.restart_policy),
+            )
+            slot.restart_count += 1
+        slot.waiting = None
+        slot.exit_rule = None
+        slot.exit_waiter = Waiter()
+        post_start = ((slot.spec.get("lifecycle") or {}).get("postStart")) or None
+        slot.starting = post_start is not None
+        self.container_event(slot, ev.CREATED, ev.created_message(slot.name))
+        self.container_event(slot, ev.STARTED, ev.started_message(slot.name))
+        rule = "restart.start" if restarted else "container.started"
+        why = (
+            cause("spec.restartPolicy", self.restart_policy)
+            if restarted
+            else cause(f"{slot.path}.image", slot.spec.get("image"))
+        )
+        self.transition(slot, "state", old_state, "Running", rule, why)
+        inst.start()
+        self.mark_dirty()
+        if not inst.exited:
+            self.refresh_flags(slot)
+        if post_start is None:
+            return True
+        ok, message = yield from self._run_hook(slot, inst, post_start, None)
+        slot.starting = False
+        if ok or inst.exited:
+            self.refresh_flags(slot)
+            self.mark_dirty()
+            return True
+        self.container_event(slot, ev.FAILED_POST_START_HOOK, "PostStartHook failed", ev.WARNING)
+        grace = _grace(self.spec.get("terminationGracePeriodSeconds"))
+        yield from self._kill_container(
+            slot,
+            "FailedPostStartHook",
+            grace,
+            "poststart.kill",
+            cause(f"{slot.path}.lifecycle.postStart", post_start),
+        )
+        self._set_waiting(
+            slot,
+            "PostStartHookError",
+            message,
+            "poststart.error",
+            cause(f"{slot.path}.lifecycle.postStart", post_start),
+        )
+        return False
+
+    def _hook_command(self, handler: dict[str, Any]) -> list[str]:
+        return [str(part) for part in ((handler.get("exec") or {}).get("command") or [])]
+
+    def _run_hook(
+        self,
+        slot: Slot,
+        inst: ContainerInstance,
+        handler: dict[str, Any],
+        timeout: float | None,
+    ) -> Generator[object, object, tuple[bool, str]]:
+        """Run a lifecycle handler; returns (ok, handler message for failures)."""
+        who = f'for Container "{slot.name}" in Pod "{self.log_name()}"'
+        if "exec" in handler:
+            command = self._hook_command(handler)
+            done = Waiter()
+            inst.exec(command, timeout, done.resolve)
+            if timeout is not None:
+                finished = yield wait_any(self.loop, done, timeout + 0.001)
+                if not finished:
+                    return False, "timeout"
+            else:
+                yield done
+            result = done.value
+            if not isinstance(result, ExecResult):
+                return False, "no result"
+            if result.error:
+                text = f"Exec lifecycle hook ({_go_list(command)}) {who} failed - error: "
+                return False, text + result.error
+            if result.timed_out:
+                return False, "timeout"
+            if result.exit_code != 0:
+                message = (
+                    f"Exec lifecycle hook ({_go_list(command)}) {who} failed - error: "
+                    f"command '{' '.join(command)}' exited with {result.exit_code}: "
+                    f'{result.output}, message: "{result.output}"'
+                )
+                return False, message
+            return True, ""
+        if "httpGet" in handler:
+            get = handler["httpGet"]
+            from podlab.engine.probes import resolve_port
+
+            port = resolve_port(get.get("port"), slot.spec) or 80
+            host = get.get("host") or self.pod_ip
+            outcome, elapsed = http_probe(
+                self.connect_from_node,
+                host,
+                port,
+                get.get("path") or "/",
+                get.get("scheme") or "HTTP",
+                list(get.get("httpHeaders") or []),
+                timeout if timeout is not None else 3600.0,
+            )
+            if elapsed > 0:
+                yield elapsed
+            if outcome.result == SUCCESS or outcome.output.startswith("HTTP probe failed"):
+                return True, ""  # lifecycle HTTP hooks only fail on transport errors
+            path = get.get("path") or "/"
+            return False, f"HTTP lifecycle hook ({path}) {who} failed - error: {outcome.output}"
+        if "sleep" in handler:
+            seconds = float((handler.get("sleep") or {}).get("seconds") or 0)
+            exit_wait = wait_any(self.loop, slot.exit_waiter, seconds)
+            if timeout is not None and timeout < seconds:
+                exit_wait = wait_any(self.loop, slot.exit_waiter, timeout)
+            yield exit_wait
+            return True, ""
+        if "tcpSocket" in handler:
+            return True, ""
+        return True, ""
+
+    def _container_exited(self, slot: Slot, inst: ContainerInstance) -> None:
+        if inst is not slot.current:
+            return
+        rule, why = slot.exit_rule or self._natural_exit(slot, inst)
+        self.transition(slot, "state", "Running", f"Terminated:{inst.reason}", rule, why)
+        slot.starting = False
+        waiter = slot.exit_waiter
+        self.refresh_flags(slot)
+        self.mark_dirty()
+        waiter.resolve(inst.exit_code)
+        if not self.deleting and self.terminate_task is None:
+            # PLEG notices the exit at its next relist (every second).
+            delay = math.floor(self.now) + 1.0 - self.now
+            self.request_sync(delay)
+
+    def _natural_exit(self, slot: Slot, inst: ContainerInstance) -> tuple[str, dict[str, Any]]:
+        if inst.reason == "OOMKilled":
+            limit = ((slot.spec.get("resources") or {}).get("limits") or {}).get("memory")
+            return "container.oom-killed", cause(f"{slot.path}.resources.limits.memory", limit)
+        field = f"{slot.path}.command" if slot.spec.get("command") else f"{slot.path}.args"
+        value = slot.spec.get("command") or slot.spec.get("args")
+        if inst.exit_code == 0:
+            return "container.completed", cause(field, value)
+        return "container.failed", cause(field, value)
+
+    def _kill_container(
+        self,
+        slot: Slot,
+        message: str,
+        grace: float,
+        rule: str,
+        why: dict[str, Any],
+    ) -> Coroutine:
+        """``killContainer``: event, preStop within the grace, TERM, KILL at the deadline."""
+        inst = slot.current
+        if inst is None or inst.exited:
+            return
+        if slot.exit_rule is None:
+            slot.exit_rule = (rule, why)
+        self.container_event(slot, ev.KILLING, message)
+        waiter = slot.exit_waiter
+        pre_stop = (slot.spec.get("lifecycle") or {}).get("preStop")
+        if pre_stop and grace > 0 and inst.running:
+            began = self.now
+            hook = Task(self.loop, self._run_hook(slot, inst, pre_stop, grace))
+            finished = yield wait_any(self.loop, hook.finished, grace)
+            if not finished:
+                hook.cancel()
+            elif isinstance(hook.finished.value, tuple) and not hook.finished.value[0]:
+                self.container_event(
+                    slot, ev.FAILED_PRE_STOP_HOOK, "PreStopHook failed", ev.WARNING
+                )
+            grace -= math.floor(self.now - began)
+        grace = max(grace, MINIMUM_GRACE)
+        if inst.exited:
+            return
+        inst.signal(SIGTERM)
+        if not inst.exited:
+            stopped = yield wait_any(self.loop, waiter, grace)
+            if not stopped and not inst.exited:
+                inst.signal(SIGKILL)
+        if not inst.exited:
+            yield waiter
+
+    def _terminate(self, rule: str, why: dict[str, Any], grace: float | None) -> Coroutine:
+        """``killPod``: stop every running container concurrently, then finish the Pod."""
+        pod_grace = _grace(self.spec.get("terminationGracePeriodSeconds"))
+        use = pod_grace if grace is None else grace
+        tasks: list[Task] = []
+        for slot in self.slots:
+            inst = slot.current
+            if inst is not None and not inst.exited:
+                tasks.append(
+                    Task(
+                        self.loop,
+                        self._kill_container(slot, ev.stopping_message(slot.name), use, rule, why),
+                    )
+                )
+        for task in tasks:
+            if not task.finished.done:
+                yield task.finished
+        for slot in self.slots:
+            for worker in slot.probes.values():
+                if worker.kind != READINESS:
+                    worker.stop()
+        self.finished = True
+        self.mark_dirty()
+        if self.deleting:
+            self.flush_status()
+            self.sim.remove_pod(self)
+
+    # --- status ------------------------------------------------------------------------------
+
+    def _view(self, slot: Slot) -> st.ContainerView:
+        inst = slot.current
+        prev = slot.previous
+
+        def iv(i: ContainerInstance | None) -> st.InstanceView | None:
+            if i is None:
+                return None
+            return st.InstanceView(
+                i.container_id, i.started_at, i.finished_at, i.exit_code, i.reason, i.message
+            )
+
+        info = slot.image_info
+        if inst is not None:
+            image = inst.image.reference
+            image_id = _image_id(inst.image)
+        else:
+            image = str(slot.spec.get("image") or "")
+            image_id = ""
+        waiting = slot.waiting
+        if inst is not None and inst.exited and waiting is None:
+            waiting = None
+        if info is None and inst is None:
+            image = str(slot.spec.get("image") or "")
+        return st.ContainerView(
+            name=slot.name,
+            image=image,
+            image_id=image_id,
+            sidecar=slot.sidecar,
+            current=iv(inst),
+            previous=iv(prev),
+            waiting=waiting,
+            starting=slot.starting,
+            ready=slot.ready,
+            started=slot.started,
+            restart_count=slot.restart_count,
+        )
+
+    def build_status(self) -> dict[str, Any]:
+        default = "PodInitializing" if self.init_slots else "ContainerCreating"
+        init_statuses = [st.container_status(self._view(s), default) for s in self.init_slots]
+        statuses = [st.container_status(self._view(s), default) for s in self.app_slots]
+        if self.force_failed is not None:
+            phase = st.FAILED
+        else:
+            phase = st.pod_phase(self.spec, init_statuses, statuses, finalising=self.finished)
+        if self.phase in st.TERMINAL_PHASES:
+            phase = self.phase
+        if phase != self.phase:
+            rule = "pod.deadline" if self.force_failed else "pod.phase"
+            why = (
+                cause("spec.activeDeadlineSeconds", self.spec.get("activeDeadlineSeconds"))
+                if self.force_failed
+                else cause("spec.restartPolicy", self.restart_policy)
+            )
+            self.transition(None, "phase", self.phase, phase, rule, why)
+            self.phase = phase
+        if phase in st.TERMINAL_PHASES and not self.phase_terminal:
+            self.phase_terminal = True
+            if self.deadline_timer is not None:
+                self.deadline_timer.cancel()
+        if self.force_failed is not None:
+            self.reason, self.message = self.force_failed
+        all_stopped = all(s.current is None or s.current.exited for s in self.slots)
+        if self.phase_terminal and all_stopped:
+            self.sandbox_ready = False
+            for slot in self.slots:
+                for worker in slot.probes.values():
+                    worker.stop()
+        self.conditions = st.pod_conditions(
+            self.spec,
+            init_statuses,
+            statuses,
+            phase,
+            sandbox_ready=self.sandbox_ready,
+            scheduled_at=self.scheduled_at,
+            now=self.now,
+            previous=self.conditions,
+        )
+        status: dict[str, Any] = {"phase": phase, "conditions": self.conditions}
+        if self.reason:
+            status["message"] = self.message
+            status["reason"] = self.reason
+        status["hostIP"] = self.node.host_ip
+        status["hostIPs"] = [{"ip": self.node.host_ip}]
+        if self.sandbox_ready or self.pod_ip:
+            status["podIP"] = self.pod_ip
+            status["podIPs"] = [{"ip": self.pod_ip}]
+        if self.start_time is not None:
+            from podlab.engine.version import timestamp
+
+            status["startTime"] = timestamp(self.start_time)
+        if self.init_slots:
+            status["initContainerStatuses"] = init_statuses
+        status["containerStatuses"] = statuses
+        status["qosClass"] = st.qos_class(self.spec)
+        return status
+
+    def flush_status(self) -> None:
+        self.dirty_timer = None
+        if self.removed:
+            return
+        status = self.build_status()
+        if status != self.last_status:
+            self.last_status = status
+            self.sim.pod_status_changed(self, status)
+        if self.phase_terminal and not self.finished and not self.deleting:
+            if all(s.current is None or s.current.exited for s in self.slots):
+                self.finished = True
+            elif self.force_failed is None and self.terminate_task is None:
+                self.start_termination(
+                    "delete.kill", cause("spec.restartPolicy", self.restart_policy), None
+                )
+
+
+def _go_list(items: list[str]) -> str:
+    return "[" + " ".join(items) + "]"
+
+
+def _image_id(info: ImageInfo) -> str:
+    name = (
+        info.reference.rsplit(":", 1)[0]
+        if "@" not in info.reference
+        else info.reference.split("@")[0]
+    )
+    last = info.reference.rsplit("/", 1)[-1]
+    if ":" not in last:
+        name = info.reference
+    return f"{name}@{info.digest}"

@@ -1,0 +1,384 @@
+"""Probe workers (``pkg/kubelet/prober/worker.go``) and probe execution (``prober.go``).
+
+One ``ProbeWorker`` per (Pod, container, probe type) ticks every ``periodSeconds`` from the
+moment the kubelet first synced the Pod. Each tick follows the worker rules of the reference
+(§5.2): initial results per new container ID, ``initialDelaySeconds`` measured in whole
+seconds since the container started, startup gating, thresholds on consecutive results, and
+the on-hold rule after a liveness/startup failure. Every failed attempt records an
+``Unhealthy`` event before thresholds are applied (§5.4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from podlab.engine import events as ev
+from podlab.engine.loop import PRIORITY_KUBELET, Timer
+from podlab.engine.process import Request, Response
+from podlab.engine.runtime import ExecResult
+from podlab.engine.version import KUBERNETES_VERSION
+
+if TYPE_CHECKING:
+    from podlab.engine.kubelet import PodWorker, Slot
+
+LIVENESS = "liveness"
+READINESS = "readiness"
+STARTUP = "startup"
+PROBE_FIELDS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: "startupProbe"}
+
+SUCCESS = "Success"
+FAILURE = "Failure"
+UNKNOWN = "Unknown"
+INITIAL = {LIVENESS: SUCCESS, READINESS: FAILURE, STARTUP: UNKNOWN}
+MAX_REDIRECTS = 10
+MAX_BODY = 10 * 1024
+MAX_EXEC_OUTPUT = 10 * 1024
+USER_AGENT = f"kube-probe/{KUBERNETES_VERSION}"
+
+
+def probe_int(probe: dict[str, Any], name: str, default: int) -> int:
+    value = probe.get(name)
+    if value is None or (name != "initialDelaySeconds" and value <= 0):
+        return default
+    return int(value)
+
+
+def resolve_port(port: Any, container: dict[str, Any]) -> int | None:
+    """A numeric port, or a named ``containerPort`` of the container."""
+    if isinstance(port, int):
+        return port
+    if isinstance(port, str):
+        if port.isdigit():
+            return int(port)
+        for spec in container.get("ports") or []:
+            if spec.get("name") == port:
+                return int(spec.get("containerPort", 0))
+    return None
+
+
+class ProbeOutcome:
+    __slots__ = ("output", "result", "warning")
+
+    def __init__(self, result: str, output: str = "", warning: str = "") -> None:
+        self.result = result
+        self.output = output
+        self.warning = warning
+
+
+def http_probe(
+    connect: Callable[[str, Request], Response],
+    host: str,
+    port: int,
+    path: str,
+    scheme: str,
+    headers: list[dict[str, str]],
+    timeout: float,
+) -> tuple[ProbeOutcome, float]:
+    """GET with the kubelet's rules: 200–399 succeed, same-host redirects are followed."""
+    request_headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+    for header in headers:
+        name = header.get("name", "")
+        value = header.get("value", "")
+        canonical = "-".join(part.capitalize() for part in name.split("-"))
+        if canonical in ("User-Agent", "Accept") and value == "":
+            request_headers.pop(canonical, None)
+            continue
+        request_headers[canonical] = value
+    elapsed = 0.0
+    current_host, current_port, current_path = host, port, path or "/"
+    scheme = (scheme or "HTTP").lower()
+    for _hop in range(MAX_REDIRECTS + 1):
+        url = f"{scheme}://{current_host}:{current_port}{current_path}"
+        request = Request(
+            kind="http",
+            port=current_port,
+            path=current_path,
+            method="GET",
+            host=current_host,
+            headers=tuple(request_headers.items()),
+        )
+        response = connect(current_host, request)
+        if response.refused:
+            message = (
+                f'Get "{url}": dial tcp {current_host}:{current_port}: connect: connection refused'
+            )
+            return ProbeOutcome(FAILURE, message), elapsed
+        if elapsed + response.delay > timeout:
+            message = (
+                f'Get "{url}": context deadline exceeded '
+                "(Client.Timeout exceeded while awaiting headers)"
+            )
+            return ProbeOutcome(FAILURE, message), timeout
+        elapsed += response.delay
+        status = response.status
+        if 300 <= status < 400:
+            location = dict(response.headers).get("Location", "")
+            target = urlsplit(location)
+            target_host = target.hostname or current_host
+            if location and target_host == current_host:
+                current_path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+                if target.port:
+                    current_port = target.port
+                continue
+            body = response.body[:MAX_BODY]
+            warning = "Probe terminated redirects"
+            if body:
+                warning += f", Response body: {body}"
+            return ProbeOutcome(SUCCESS, warning=warning), elapsed
+        if 200 <= status < 400:
+            return ProbeOutcome(SUCCESS), elapsed
+        return ProbeOutcome(FAILURE, f"HTTP probe failed with statuscode: {status}"), elapsed
+    return ProbeOutcome(FAILURE, "stopped after 10 redirects"), elapsed
+
+
+def tcp_probe(
+    connect: Callable[[str, Request], Response], host: str, port: int, timeout: float
+) -> tuple[ProbeOutcome, float]:
+    response = connect(host, Request(kind="tcp", port=port))
+    if response.refused:
+        return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: connect: connection refused"), 0.0
+    if response.delay > timeout:
+        return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: i/o timeout"), timeout
+    return ProbeOutcome(SUCCESS), 0.0
+
+
+def grpc_probe(
+    connect: Callable[[str, Request], Response],
+    host: str,
+    port: int,
+    service: str,
+    timeout: float,
+) -> tuple[ProbeOutcome, float]:
+    response = connect(host, Request(kind="grpc", port=port, service=service))
+    limit = ev.go_duration(timeout)
+    if response.refused:
+        message = (
+            f'timeout: failed to connect service "{host}:{port}" within {limit}: '
+            "context deadline exceeded"
+        )
+        return ProbeOutcome(FAILURE, message), timeout
+    if response.delay > timeout:
+        return ProbeOutcome(
+            FAILURE, f"timeout: health rpc did not complete within {limit}"
+        ), timeout
+    if response.grpc_status == "SERVING":
+        return ProbeOutcome(SUCCESS), response.delay
+    if response.grpc_status == "UNIMPLEMENTED":
+        message = (
+            "this server does not implement the grpc health protocol "
+            "(grpc.health.v1.Health): unknown service grpc.health.v1.Health"
+        )
+        return ProbeOutcome(FAILURE, message), response.delay
+    if response.grpc_status == "SERVICE_UNKNOWN":
+        message = (
+            "error: health rpc probe failed: rpc error: code = NotFound desc = unknown service"
+        )
+        return ProbeOutcome(FAILURE, message), response.delay
+    return (
+        ProbeOutcome(FAILURE, f'service unhealthy (responded with "{response.grpc_status}")'),
+        response.delay,
+    )
+
+
+class ProbeWorker:
+    """One probe of one container, ticking on the kubelet's schedule."""
+
+    def __init__(self, pod: PodWorker, slot: Slot, kind: str, spec: dict[str, Any]) -> None:
+        self.pod = pod
+        self.slot = slot
+        self.kind = kind
+        self.spec = spec
+        self.field = f"{slot.path}.{PROBE_FIELDS[kind]}"
+        self.initial_delay = probe_int(spec, "initialDelaySeconds", 0)
+        self.period = probe_int(spec, "periodSeconds", 10)
+        self.timeout = probe_int(spec, "timeoutSeconds", 1)
+        self.success_threshold = probe_int(spec, "successThreshold", 1)
+        self.failure_threshold = probe_int(spec, "failureThreshold", 3)
+        self.container_id = ""
+        self.result: str | None = None  # the cached result for the current container ID
+        self.last_result = UNKNOWN
+        self.result_run = 0
+        self.on_hold = False
+        self.in_flight = False
+        self.stopped = False
+        self.timer: Timer | None = None
+        self.attempts = 0
+
+    # --- schedule ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.timer = self.pod.loop.call_later(0, self.tick, PRIORITY_KUBELET)
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def trigger(self) -> None:
+        """A manual run now; the ticker restarts from here (used for readiness)."""
+        if self.stopped:
+            return
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = self.pod.loop.call_later(0, self.tick, PRIORITY_KUBELET)
+
+    def tick(self) -> None:
+        if self.stopped:
+            return
+        self.timer = self.pod.loop.call_later(self.period, self.tick, PRIORITY_KUBELET)
+        if self.in_flight:
+            return
+        if not self.do_probe():
+            self.stop()
+
+    # --- worker rules --------------------------------------------------------------------
+
+    def _set(self, result: str) -> None:
+        if result != self.result:
+            self.result = result
+            self.pod.probe_result_changed(self.slot, self.kind, result)
+
+    def do_probe(self) -> bool:
+        """One tick; False means the worker ends."""
+        pod = self.pod
+        if pod.phase_terminal:
+            return False
+        inst = self.slot.current
+        if inst is None:
+            return True
+        if inst.container_id != self.container_id:
+            self.container_id = inst.container_id
+            self.result_run = 0
+            self.last_result = UNKNOWN
+            self.on_hold = False
+            self._set(INITIAL[self.kind])
+        if self.on_hold:
+            return True
+        if not inst.running or self.slot.starting:
+            if inst.exited:
+                self._set(FAILURE)
+                return self.slot.sidecar or pod.restart_policy != "Never"
+            return True
+        if pod.deleting and self.kind in (LIVENESS, STARTUP):
+            self._set(SUCCESS)
+            return False
+        started_at = inst.started_at if inst.started_at is not None else pod.loop.now
+        if math.floor(pod.loop.now - started_at) < self.initial_delay:
+            return True
+        if self.kind == STARTUP:
+            if self.slot.started:
+                return True
+        elif not self.slot.started:
+            return True
+        self.run(inst.container_id)
+        return True
+
+    def run(self, container_id: str) -> None:
+        handler = self.spec
+        inst = self.slot.current
+        if inst is None:
+            return
+        self.attempts += 1
+        pod = self.pod
+        host_default = pod.pod_ip
+        if "exec" in handler:
+            command = [str(part) for part in (handler["exec"].get("command") or [])]
+            self.in_flight = True
+
+            def done(result: ExecResult) -> None:
+                self.in_flight = False
+                if result.error:
+                    return  # a prober error is discarded
+                if result.timed_out:
+                    text = f'command "{" ".join(command)}" timed out'
+                    self.finish(container_id, ProbeOutcome(FAILURE, text))
+                elif result.exit_code == 0:
+                    self.finish(container_id, ProbeOutcome(SUCCESS))
+                else:
+                    output = result.output.encode()[:MAX_EXEC_OUTPUT].decode(errors="ignore")
+                    self.finish(container_id, ProbeOutcome(FAILURE, output))
+
+            inst.exec(command, float(self.timeout), done)
+            return
+        connect = pod.connect_from_node
+        if "httpGet" in handler:
+            get = handler["httpGet"]
+            port = resolve_port(get.get("port"), self.slot.spec)
+            host = get.get("host") or host_default
+            if port is None:
+                return
+            outcome, elapsed = http_probe(
+                connect,
+                host,
+                port,
+                get.get("path") or "/",
+                get.get("scheme") or "HTTP",
+                list(get.get("httpHeaders") or []),
+                float(self.timeout),
+            )
+        elif "tcpSocket" in handler:
+            sock = handler["tcpSocket"]
+            port = resolve_port(sock.get("port"), self.slot.spec)
+            if port is None:
+                return
+            outcome, elapsed = tcp_probe(
+                connect, sock.get("host") or host_default, port, float(self.timeout)
+            )
+        elif "grpc" in handler:
+            grpc = handler["grpc"]
+            outcome, elapsed = grpc_probe(
+                connect,
+                host_default,
+                int(grpc.get("port", 0)),
+                grpc.get("service") or "",
+                float(self.timeout),
+            )
+        else:
+            return
+        if elapsed <= 0:
+            self.finish(container_id, outcome)
+            return
+        self.in_flight = True
+
+        def later() -> None:
+            self.in_flight = False
+            self.finish(container_id, outcome)
+
+        pod.loop.call_later(elapsed, later, PRIORITY_KUBELET)
+
+    def finish(self, container_id: str, outcome: ProbeOutcome) -> None:
+        if self.stopped or self.container_id != container_id:
+            return
+        inst = self.slot.current
+        if inst is None or inst.container_id != container_id or not inst.running:
+            return
+        label = self.kind.capitalize()
+        if outcome.result == FAILURE:
+            self.pod.container_event(
+                self.slot, ev.UNHEALTHY, f"{label} probe failed: {outcome.output}", ev.WARNING
+            )
+        elif outcome.warning:
+            self.pod.container_event(
+                self.slot,
+                ev.PROBE_WARNING,
+                f"{label} probe warning: {outcome.warning}",
+                ev.WARNING,
+            )
+        result = outcome.result
+        if result == self.last_result:
+            self.result_run += 1
+        else:
+            self.last_result = result
+            self.result_run = 1
+        if (result == FAILURE and self.result_run < self.failure_threshold) or (
+            result == SUCCESS and self.result_run < self.success_threshold
+        ):
+            return
+        self._set(result)
+        if result == FAILURE and self.kind in (LIVENESS, STARTUP):
+            self.on_hold = True
+            self.result_run = 0

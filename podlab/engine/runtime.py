@@ -1,0 +1,601 @@
+"""The simulated container runtime: runs container programs and exec'd children.
+
+A ``Process`` drives one program generator (see ``process.py``) on the event loop: it resumes
+it after ``Sleep``/``CpuWork``, answers ``Connect`` from the listeners of the Pod's network
+namespace, delivers signals with PID 1 semantics and reports the exit code. A
+``ContainerInstance`` is one run of one container (one container ID): its main process, its
+writable filesystem, its log, its memory use and its final state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from podlab.engine.loop import PRIORITY_PROCESS, EventLoop, Timer
+from podlab.engine.process import (
+    SIGHUP,
+    SIGINT,
+    SIGKILL,
+    SIGQUIT,
+    SIGTERM,
+    Connect,
+    CpuWork,
+    FileSystem,
+    FileSystemError,
+    Handler,
+    ImageInfo,
+    Program,
+    Request,
+    Response,
+    Signalled,
+    Sleep,
+    WaitForever,
+)
+
+ProgramFactory = Callable[[Any], Program]
+
+#: Bytes and lines of the log kept for FallbackToLogsOnError (KRC: 80 lines, 2048 bytes).
+FALLBACK_LOG_LINES = 80
+FALLBACK_LOG_BYTES = 2048
+#: The kubelet reads at most 4096 bytes of the termination message file.
+TERMINATION_MESSAGE_BYTES = 4096
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", ""})  # noqa: S104
+
+_VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)|\$\$")
+
+
+class ImageLookupResult(Protocol):
+    info: ImageInfo | None
+    error: str | None
+    message: str
+
+
+class Catalogue(Protocol):
+    """What the runtime needs from the image catalogue (``images.py`` provides it)."""
+
+    def lookup_image(self, reference: str) -> ImageLookupResult: ...
+    def program_for(self, info: ImageInfo, argv: list[str]) -> ProgramFactory: ...
+    def exec_program(self, info: ImageInfo, argv: list[str]) -> ProgramFactory: ...
+    def new_filesystem(self, info: ImageInfo) -> FileSystem: ...
+
+
+class ModuleCatalogue:
+    """The real catalogue: the functions of ``podlab.engine.images``."""
+
+    def __init__(self) -> None:
+        from podlab.engine import images
+
+        self._images = images
+
+    def lookup_image(self, reference: str) -> ImageLookupResult:
+        return self._images.lookup_image(reference)
+
+    def program_for(self, info: ImageInfo, argv: list[str]) -> ProgramFactory:
+        return self._images.program_for(info, argv)
+
+    def exec_program(self, info: ImageInfo, argv: list[str]) -> ProgramFactory:
+        return self._images.exec_program(info, argv)
+
+    def new_filesystem(self, info: ImageInfo) -> FileSystem:
+        return self._images.new_filesystem(info)
+
+
+def expand_var_refs(text: str, env: dict[str, str]) -> str:
+    """Kubernetes ``$(VAR)`` expansion in command/args; ``$$`` escapes, unknown refs stay."""
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1)
+        return env.get(name, match.group(0))
+
+    return _VAR_REF.sub(repl, text)
+
+
+def resolve_argv(info: ImageInfo, container: dict[str, Any], env: dict[str, str]) -> list[str]:
+    """Docker/CRI rules: ``command`` replaces ENTRYPOINT, ``args`` replaces CMD."""
+    command = container.get("command")
+    args = container.get("args")
+    if command:
+        argv = list(command) + list(args or [])
+    else:
+        argv = list(info.entrypoint) + list(args if args is not None else info.cmd)
+    return [expand_var_refs(str(part), env) for part in argv]
+
+
+def container_id(seed: int, pod_uid: str, name: str, attempt: int) -> str:
+    digest = hashlib.sha256(f"{seed}/{pod_uid}/{name}/{attempt}".encode()).hexdigest()
+    return f"containerd://{digest}"
+
+
+class Network:
+    """Listeners of every Pod network namespace, reachable by Pod IP."""
+
+    def __init__(self) -> None:
+        self._by_ip: dict[str, dict[tuple[int, str], Handler]] = {}
+
+    def namespace(self, ip: str) -> dict[tuple[int, str], Handler]:
+        return self._by_ip.setdefault(ip, {})
+
+    def drop(self, ip: str) -> None:
+        self._by_ip.pop(ip, None)
+
+    def connect(self, source_ip: str, host: str, request: Request, now: float) -> Response:
+        target = source_ip if host in LOCAL_HOSTS else host
+        listeners = self._by_ip.get(target)
+        if listeners is None:
+            return Response(status=0, refused=True)
+        protocol = "UDP" if request.kind == "udp" else "TCP"
+        handler = listeners.get((request.port, protocol))
+        if handler is None:
+            return Response(status=0, refused=True)
+        return handler(request, now)
+
+
+class Process:
+    """One running program (PID 1 of a container, or an exec'd child)."""
+
+    def __init__(
+        self,
+        *,
+        loop: EventLoop,
+        instance: ContainerInstance,
+        factory: ProgramFactory,
+        argv: list[str],
+        is_pid1: bool,
+        output: Callable[[str, str], None],
+        on_exit: Callable[[int], None],
+    ) -> None:
+        self._loop = loop
+        self.instance = instance
+        self.argv = argv
+        self.env = instance.env
+        self.fs = instance.fs
+        self.hostname = instance.hostname
+        self.pod_ip = instance.pod_ip
+        self.rng = loop.rng
+        self.is_pid1 = is_pid1
+        self._output = output
+        self._on_exit = on_exit
+        self._started_at = loop.now
+        self._handlers: set[int] = set()
+        self._ports: list[tuple[int, str]] = []
+        self._timer: Timer | None = None
+        self._running_frame = False
+        self.exited = False
+        self.exit_code: int | None = None
+        self.killed_by: int | None = None
+        self._gen: Program = factory(self)
+
+    # --- ProcessContext ------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self._loop.now
+
+    @property
+    def started_at(self) -> float:
+        return self._started_at
+
+    def stdout(self, text: str) -> None:
+        self._output("stdout", text)
+
+    def stderr(self, text: str) -> None:
+        self._output("stderr", text)
+
+    def listen(self, port: int, protocol: str, handler: Handler) -> bool:
+        listeners = self.instance.listeners
+        key = (int(port), protocol.upper())
+        if key in listeners:
+            return False
+        listeners[key] = handler
+        self._ports.append(key)
+        return True
+
+    def unlisten(self, port: int, protocol: str) -> None:
+        key = (int(port), protocol.upper())
+        if key in self._ports:
+            self._ports.remove(key)
+            self.instance.listeners.pop(key, None)
+
+    def handle_signal(self, signal: int, handled: bool) -> None:
+        if signal == SIGKILL:
+            return
+        if handled:
+            self._handlers.add(signal)
+        else:
+            self._handlers.discard(signal)
+
+    def handles(self, signal: int) -> bool:
+        return signal in self._handlers
+
+    def set_memory(self, bytes_used: int) -> None:
+        self.instance.report_memory(self, bytes_used)
+
+    def spawn(self, argv: list[str]) -> Program:
+        child = ChildContext(self, argv)
+        return self.instance.exec_factory(argv)(child)
+
+    # --- driving -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._resume(None, None)
+
+    def _resume(self, value: object, exc: BaseException | None) -> None:
+        if self.exited:
+            return
+        self._timer = None
+        self._running_frame = True
+        try:
+            call = self._gen.throw(exc) if exc is not None else self._gen.send(value)
+        except StopIteration as stop:
+            self._running_frame = False
+            code = stop.value
+            self._finish(int(code) if isinstance(code, int) else 0)
+            return
+        except Signalled as sig:
+            self._running_frame = False
+            self._finish(128 + sig.signal)
+            return
+        except FileSystemError as err:
+            self._running_frame = False
+            self.stderr(f"{err.kind}: {err.path}\n")
+            self._finish(1)
+            return
+        except Exception as err:  # a program bug must not take the node down
+            self._running_frame = False
+            self.stderr(f"program crashed: {type(err).__name__}: {err}\n")
+            self._finish(255)
+            return
+        self._running_frame = False
+        self._dispatch(call)
+
+    def _dispatch(self, call: object) -> None:
+        loop = self._loop
+        kind = type(call)
+        if kind is Sleep:
+            seconds = call.seconds  # type: ignore[union-attr]
+            if not (seconds >= 0) or math.isinf(seconds):
+                return  # sleeps forever (only a signal ends it)
+            self._timer = loop.call_later(seconds, self._wake, PRIORITY_PROCESS)
+        elif kind is WaitForever:
+            return
+        elif kind is CpuWork:
+            seconds = call.cpu_seconds / self.instance.cpu_share  # type: ignore[union-attr]
+            self._timer = loop.call_later(max(0.0, seconds), self._wake, PRIORITY_PROCESS)
+        elif kind is Connect:
+            response = self.instance.network.connect(
+                self.pod_ip,
+                call.host,
+                call.request,
+                loop.now,  # type: ignore[union-attr]
+            )
+            self._timer = loop.call_later(
+                max(0.0, response.delay),
+                lambda: self._resume(response, None),
+                PRIORITY_PROCESS,
+            )
+        else:
+            self.stderr(f"unknown syscall {call!r}\n")
+            self._finish(255)
+
+    def _wake(self) -> None:
+        self._resume(None, None)
+
+    def signal(self, sig: int) -> None:
+        """Deliver ``sig`` with Linux semantics (PID 1 ignores unhandled default actions)."""
+        if self.exited:
+            return
+        if sig == SIGKILL:
+            self.kill(137, SIGKILL)
+            return
+        if sig in self._handlers:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if self._running_frame:
+                self._loop.call_later(0, lambda: self.signal(sig), PRIORITY_PROCESS)
+                return
+            self._resume(None, Signalled(sig))
+            return
+        if self.is_pid1 and sig in (SIGTERM, SIGINT, SIGHUP, SIGQUIT):
+            return
+        if self.is_pid1:
+            return
+        self.kill(128 + sig, sig)
+
+    def kill(self, code: int, sig: int | None = None) -> None:
+        if self.exited:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.killed_by = sig
+        if not self._running_frame:
+            try:
+                self._gen.close()
+            except Exception:  # noqa: S110 - a program that misbehaves in cleanup still dies
+                pass
+        self._finish(code)
+
+    def _finish(self, code: int) -> None:
+        if self.exited:
+            return
+        self.exited = True
+        self.exit_code = code
+        for key in self._ports:
+            self.instance.listeners.pop(key, None)
+        self._ports.clear()
+        self._on_exit(code)
+
+
+class ChildContext:
+    """The context a ``spawn``ed child program sees: its parent's world, not PID 1."""
+
+    def __init__(self, parent: Process, argv: list[str]) -> None:
+        self._parent = parent
+        self.argv = argv
+        self.env = dict(parent.env)
+        self.fs = parent.fs
+        self.hostname = parent.hostname
+        self.pod_ip = parent.pod_ip
+        self.rng = parent.rng
+        self.is_pid1 = False
+        self._started_at = parent.now
+        self._handlers: set[int] = set()
+
+    @property
+    def now(self) -> float:
+        return self._parent.now
+
+    @property
+    def started_at(self) -> float:
+        return self._started_at
+
+    def stdout(self, text: str) -> None:
+        self._parent.stdout(text)
+
+    def stderr(self, text: str) -> None:
+        self._parent.stderr(text)
+
+    def listen(self, port: int, protocol: str, handler: Handler) -> bool:
+        return self._parent.listen(port, protocol, handler)
+
+    def unlisten(self, port: int, protocol: str) -> None:
+        self._parent.unlisten(port, protocol)
+
+    def handle_signal(self, signal: int, handled: bool) -> None:
+        if signal == SIGKILL:
+            return
+        if handled:
+            self._handlers.add(signal)
+        else:
+            self._handlers.discard(signal)
+
+    def handles(self, signal: int) -> bool:
+        return signal in self._handlers
+
+    def set_memory(self, bytes_used: int) -> None:
+        self._parent.set_memory(bytes_used)
+
+    def spawn(self, argv: list[str]) -> Program:
+        return self._parent.instance.exec_factory(argv)(ChildContext(self._parent, argv))
+
+
+@dataclass(slots=True)
+class LogEntry:
+    t: float
+    stream: str
+    text: str
+
+
+@dataclass(slots=True)
+class ExecResult:
+    exit_code: int
+    output: str
+    timed_out: bool = False
+    error: str = ""  # the runtime could not run it (container not running)
+
+
+@dataclass(eq=False)
+class ContainerInstance:
+    """One run of a container: what containerd tracks for a container ID."""
+
+    loop: EventLoop
+    network: Network
+    catalogue: Catalogue
+    image: ImageInfo
+    spec: dict[str, Any]
+    container_id: str
+    attempt: int
+    env: dict[str, str]
+    fs: FileSystem
+    hostname: str
+    pod_ip: str
+    listeners: dict[tuple[int, str], Handler]
+    memory_limit: int | None = None
+    cpu_limit: float | None = None
+    on_exit: Callable[[ContainerInstance], None] | None = None
+    created_at: float = 0.0
+    started_at: float | None = None
+    finished_at: float | None = None
+    exit_code: int | None = None
+    reason: str = ""
+    message: str = ""
+    oom_killed: bool = False
+    memory: int = 0
+    log: list[LogEntry] = field(default_factory=list)
+    process: Process | None = None
+    children: list[Process] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.finished_at is None
+
+    @property
+    def exited(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def cpu_share(self) -> float:
+        """How fast CPU work runs: a single thread gets at most one CPU, less under a limit."""
+        if self.cpu_limit is None or self.cpu_limit <= 0:
+            return 1.0
+        return min(1.0, self.cpu_limit)
+
+    def exec_factory(self, argv: list[str]) -> ProgramFactory:
+        return self.catalogue.exec_program(self.image, argv)
+
+    def write_log(self, stream: str, text: str) -> None:
+        if text:
+            self.log.append(LogEntry(self.loop.now, stream, text))
+
+    def log_text(self) -> str:
+        return "".join(entry.text for entry in self.log)
+
+    def start(self) -> None:
+        """Start PID 1 (``resolve_argv`` rules) now."""
+        argv = resolve_argv(self.image, self.spec, self.env)
+        self.started_at = self.loop.now
+        factory = self.catalogue.program_for(self.image, argv)
+        self.process = Process(
+            loop=self.loop,
+            instance=self,
+            factory=factory,
+            argv=argv,
+            is_pid1=True,
+            output=self.write_log,
+            on_exit=self._main_exited,
+        )
+        self.process.start()
+
+    def fail_to_start(self, message: str) -> None:
+        """containerd could not start the task: StartError, exit code 128."""
+        self.started_at = self.loop.now
+        self.finished_at = self.loop.now
+        self.exit_code = 128
+        self.reason = "StartError"
+        self.message = message
+        if self.on_exit is not None:
+            self.on_exit(self)
+
+    def signal(self, sig: int) -> None:
+        if self.process is not None and not self.exited:
+            self.process.signal(sig)
+
+    def report_memory(self, process: Process, bytes_used: int) -> None:
+        self.memory = max(0, int(bytes_used))
+        if self.memory_limit is not None and self.memory > self.memory_limit:
+            self.oom_killed = True
+            # The kernel kills the cgroup's processes; do it outside the program's frame.
+            self.loop.call_later(0, self._oom_kill, PRIORITY_PROCESS)
+
+    def _oom_kill(self) -> None:
+        if self.process is not None and not self.exited:
+            self.process.kill(137, SIGKILL)
+
+    def _main_exited(self, code: int) -> None:
+        self.finished_at = self.loop.now
+        self.exit_code = code
+        if self.oom_killed:
+            self.reason = "OOMKilled"
+        else:
+            self.reason = "Completed" if code == 0 else "Error"
+        for child in list(self.children):
+            child.kill(137, SIGKILL)
+        self.children.clear()
+        self.message = self.termination_message()
+        if self.on_exit is not None:
+            self.on_exit(self)
+
+    def termination_message(self) -> str:
+        path = self.spec.get("terminationMessagePath") or "/dev/termination-log"
+        text = ""
+        try:
+            if self.fs.exists(path) and not self.fs.is_dir(path):
+                text = self.fs.read(path)
+        except FileSystemError:
+            text = ""
+        text = text.encode()[:TERMINATION_MESSAGE_BYTES].decode(errors="ignore")
+        policy = self.spec.get("terminationMessagePolicy") or "File"
+        if not text and policy == "FallbackToLogsOnError" and self.exit_code not in (0, None):
+            text = tail_log(self.log_text(), FALLBACK_LOG_LINES, FALLBACK_LOG_BYTES)
+        return text
+
+    def exec(
+        self,
+        argv: list[str],
+        timeout: float | None,
+        on_done: Callable[[ExecResult], None],
+    ) -> Process | None:
+        """Run ``argv`` inside the container (exec probe, exec hook, ``kubectl exec``)."""
+        if not self.running or self.process is None:
+            on_done(ExecResult(-1, "", error="container is not running"))
+            return None
+        output: list[str] = []
+        timer: list[Timer] = []
+
+        def collect(_stream: str, text: str) -> None:
+            output.append(text)
+
+        def finished(code: int) -> None:
+            if timer:
+                timer[0].cancel()
+            if child in self.children:
+                self.children.remove(child)
+            if child.killed_by == -1:
+                return
+            on_done(ExecResult(code, "".join(output)))
+
+        child = Process(
+            loop=self.loop,
+            instance=self,
+            factory=self.exec_factory(argv),
+            argv=argv,
+            is_pid1=False,
+            output=collect,
+            on_exit=finished,
+        )
+        self.children.append(child)
+
+        def expire() -> None:
+            if child.exited:
+                return
+            # The CRI gives up waiting; the process is left to die with the container.
+            child.killed_by = -1
+            child.kill(137, None)
+            on_done(ExecResult(-1, "".join(output), timed_out=True))
+
+        if timeout is not None:
+            timer.append(self.loop.call_later(timeout, expire))
+        child.start()
+        return child
+
+
+def tail_log(text: str, max_lines: int, max_bytes: int) -> str:
+    """The last ``max_lines`` lines of ``text``, then at most its last ``max_bytes`` bytes."""
+    lines = text.splitlines(keepends=True)
+    tail = "".join(lines[-max_lines:])
+    data = tail.encode()
+    if len(data) > max_bytes:
+        data = data[-max_bytes:]
+    return data.decode(errors="ignore")
+
+
+__all__ = [
+    "Catalogue",
+    "ContainerInstance",
+    "ExecResult",
+    "ModuleCatalogue",
+    "Network",
+    "Process",
+    "container_id",
+    "expand_var_refs",
+    "resolve_argv",
+    "tail_log",
+]

@@ -1,0 +1,444 @@
+"""``Simulation``: the public face of the engine (see docs/engine.md).
+
+It plays the API server (object store, resourceVersions, update rules, deletion), the
+scheduler (one node, ``node-1``) and hands Pods to the kubelet's pod workers. Every change of a
+Pod object and every event is appended to ``records`` in time order; that is what
+``podsim -o jsonl`` prints.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from podlab.engine import events as ev
+from podlab.engine.kubelet import Node, PodWorker
+from podlab.engine.loop import EventLoop
+from podlab.engine.process import SIGKILL
+from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
+from podlab.engine.status import qos_class
+from podlab.engine.transitions import Transition, cause
+from podlab.engine.version import timestamp
+
+NODE_NAME = "node-1"
+HOST_IP = "192.168.49.2"
+POD_CIDR = ipaddress.ip_network("10.244.1.0/24")
+
+UPDATE_FORBIDDEN = (
+    "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+    "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` "
+    "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
+    "(allow it to be set to 1 if it was previously negative)"
+)
+
+
+class Record:
+    """One line of the timeline: a Pod change or an event (``object`` is built on demand)."""
+
+    __slots__ = ("_make", "_object", "kind", "t", "type")
+
+    def __init__(self, t: float, kind: str, type: str, make: Callable[[], dict[str, Any]]) -> None:
+        self.t = t
+        self.kind = kind
+        self.type = type
+        self._make: Callable[[], dict[str, Any]] | None = make
+        self._object: dict[str, Any] | None = None
+
+    @property
+    def object(self) -> dict[str, Any]:
+        if self._object is None and self._make is not None:
+            self._object = self._make()
+            self._make = None
+        return self._object if self._object is not None else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "kind": self.kind, "type": self.type, "object": self.object}
+
+    def __repr__(self) -> str:
+        return f"Record(t={self.t!r}, kind={self.kind!r}, type={self.type!r})"
+
+
+def _problem(name: str, path: str, code: str, message: str, **detail: Any) -> dict[str, Any]:
+    return {
+        "path": path,
+        "code": code,
+        "message": message,
+        "detail": detail,
+        "kubectl": f'The Pod "{name}" is invalid: {path}: {message}',
+    }
+
+
+class Simulation:
+    """A deterministic single-node cluster: apply Pods, advance time, observe."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        *,
+        catalogue: Catalogue | None = None,
+        node_name: str = NODE_NAME,
+        host_ip: str = HOST_IP,
+    ) -> None:
+        self.seed = seed
+        self.loop = EventLoop(seed)
+        self._ids = random.Random(f"uids/{seed}")  # noqa: S311 - reproducible ids
+        self.node = Node(node_name, host_ip)
+        self.network = Network()
+        self.catalogue: Catalogue = catalogue if catalogue is not None else ModuleCatalogue()
+        self.records: list[Record] = []
+        self.transitions: list[Transition] = []
+        self._version = 0
+        self._workers: dict[tuple[str, str], PodWorker] = {}
+        self._gone: dict[tuple[str, str], PodWorker] = {}
+        self._next_ip = 2
+        self.recorder = ev.EventRecorder(
+            lambda: self.loop.now, self._next_version, self._event_changed
+        )
+
+    # --- clock ---------------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.loop.now
+
+    def run_until(self, t: float) -> None:
+        self.loop.run_until(t)
+
+    def run_for(self, seconds: float) -> None:
+        self.loop.run_until(self.loop.now + seconds)
+
+    def next_time(self) -> float | None:
+        return self.loop.next_time()
+
+    # --- API server ----------------------------------------------------------------------
+
+    def _next_version(self) -> int:
+        self._version += 1
+        return self._version
+
+    def _event_changed(self, type: str, entry: ev.EventEntry) -> None:
+        count, last, version = entry.count, entry.last, entry.resource_version
+
+        def make() -> dict[str, Any]:
+            obj = entry.to_dict()
+            obj["count"] = count
+            obj["lastTimestamp"] = timestamp(last)
+            obj["metadata"]["resourceVersion"] = str(version)
+            return obj
+
+        self.records.append(Record(self.loop.now, "Event", type, make))
+
+    def _pod_record(self, worker: PodWorker, type: str) -> None:
+        pod = worker.pod
+        meta = dict(pod["metadata"])
+        meta["resourceVersion"] = str(self._next_version())
+        pod["metadata"] = meta
+        spec = pod["spec"]
+        status = pod.get("status", {})
+
+        def make() -> dict[str, Any]:
+            return {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": meta,
+                "spec": spec,
+                "status": status,
+            }
+
+        self.records.append(Record(self.loop.now, "Pod", type, make))
+
+    def record_event(
+        self,
+        worker: PodWorker,
+        field_path: str,
+        reason: str,
+        message: str,
+        type: str,
+        component: str = ev.KUBELET,
+    ) -> None:
+        self.recorder.record(
+            pod=worker.name,
+            namespace=worker.namespace,
+            uid=worker.uid,
+            reason=reason,
+            message=message,
+            type=type,
+            field_path=field_path,
+            component=component,
+            host=self.node.name if component == ev.KUBELET else "",
+        )
+
+    def pod_status_changed(self, worker: PodWorker, status: dict[str, Any]) -> None:
+        worker.pod["status"] = status
+        self._pod_record(worker, "MODIFIED")
+
+    def remove_pod(self, worker: PodWorker) -> None:
+        if worker.removed:
+            return
+        worker.removed = True
+        key = (worker.namespace, worker.name)
+        if self._workers.get(key) is worker:
+            del self._workers[key]
+        self._gone[key] = worker
+        for slot in worker.slots:
+            for probe in slot.probes.values():
+                probe.stop()
+        self._pod_record(worker, "DELETED")
+
+    def _new_uid(self) -> str:
+        return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+
+    def _allocate_ip(self) -> str:
+        ip = str(POD_CIDR.network_address + self._next_ip)
+        self._next_ip = self._next_ip + 1 if self._next_ip < 254 else 2
+        return ip
+
+    def apply(self, objects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Create or update Pods now. Returns the problems of refused updates (kubectl's)."""
+        problems: list[dict[str, Any]] = []
+        for obj in objects:
+            if obj.get("kind", "Pod") != "Pod":
+                continue
+            meta = obj.get("metadata") or {}
+            key = (meta.get("namespace") or "default", meta.get("name", ""))
+            if key in self._workers:
+                problems.extend(self._update(self._workers[key], obj))
+            else:
+                self._create(copy.deepcopy(obj))
+        return problems
+
+    def _create(self, pod: dict[str, Any]) -> PodWorker:
+        meta = pod.setdefault("metadata", {})
+        meta.setdefault("namespace", "default")
+        meta["uid"] = meta.get("uid") or self._new_uid()
+        meta["creationTimestamp"] = timestamp(self.loop.now)
+        pod.setdefault("apiVersion", "v1")
+        pod.setdefault("kind", "Pod")
+        spec = pod.setdefault("spec", {})
+        grace = spec.get("terminationGracePeriodSeconds")
+        if grace is not None and grace < 0:
+            spec["terminationGracePeriodSeconds"] = 1
+        pod["status"] = {"phase": "Pending", "qosClass": qos_class(spec)}
+        worker = PodWorker(self, pod, self._allocate_ip())
+        key = (worker.namespace, worker.name)
+        self._workers[key] = worker
+        self._gone.pop(key, None)
+        self._pod_record(worker, "ADDED")
+        # the scheduler binds it to the only node
+        spec = dict(spec)
+        spec["nodeName"] = self.node.name
+        pod["spec"] = spec
+        worker.spec = spec
+        status = dict(pod["status"])
+        status["conditions"] = [
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": timestamp(self.loop.now),
+            }
+        ]
+        pod["status"] = status
+        worker.conditions = list(status["conditions"])
+        self.record_event(
+            worker,
+            "",
+            "Scheduled",
+            ev.scheduled_message(worker.namespace, worker.name, self.node.name),
+            ev.NORMAL,
+            component=ev.SCHEDULER,
+        )
+        self._pod_record(worker, "MODIFIED")
+        worker.admit()
+        return worker
+
+    def _update(self, worker: PodWorker, obj: dict[str, Any]) -> list[dict[str, Any]]:
+        name = worker.name
+        old_spec = worker.spec
+        new_spec = copy.deepcopy(obj.get("spec") or {})
+        new_spec.setdefault("nodeName", old_spec.get("nodeName"))
+        grace = new_spec.get("terminationGracePeriodSeconds")
+        if grace is not None and grace < 0:
+            new_spec["terminationGracePeriodSeconds"] = 1
+        problems: list[dict[str, Any]] = []
+        new_ads = new_spec.get("activeDeadlineSeconds")
+        old_ads = old_spec.get("activeDeadlineSeconds")
+        if new_ads is not None:
+            if new_ads < 0 or new_ads > 2**31 - 1:
+                problems.append(
+                    _problem(
+                        name,
+                        "spec.activeDeadlineSeconds",
+                        "FieldValueInvalid",
+                        f"Invalid value: {new_ads}: must be between 0 and 2147483647, inclusive",
+                        value=new_ads,
+                    )
+                )
+            elif old_ads is not None and new_ads > old_ads:
+                problems.append(
+                    _problem(
+                        name,
+                        "spec.activeDeadlineSeconds",
+                        "FieldValueInvalid",
+                        f"Invalid value: {new_ads}: must be less than or equal to previous value",
+                        value=new_ads,
+                        previous=old_ads,
+                    )
+                )
+        elif old_ads is not None:
+            problems.append(
+                _problem(
+                    name,
+                    "spec.activeDeadlineSeconds",
+                    "FieldValueInvalid",
+                    'Invalid value: "null": must not update from a positive integer to nil value',
+                    previous=old_ads,
+                )
+            )
+        old_tol = list(old_spec.get("tolerations") or [])
+        new_tol = list(new_spec.get("tolerations") or [])
+        tolerations_ok = all(t in new_tol for t in old_tol)
+
+        def masked(spec: dict[str, Any]) -> dict[str, Any]:
+            out = {
+                k: v for k, v in spec.items() if k not in ("activeDeadlineSeconds", "tolerations")
+            }
+            for group in ("containers", "initContainers"):
+                if group in out:
+                    out[group] = [{k: v for k, v in c.items() if k != "image"} for c in out[group]]
+            old_grace = old_spec.get("terminationGracePeriodSeconds")
+            if out.get("terminationGracePeriodSeconds") == 1 and old_grace == 1:
+                out["terminationGracePeriodSeconds"] = 1
+            return out
+
+        changed = [
+            key
+            for key in sorted(set(old_spec) | set(new_spec))
+            if masked(old_spec).get(key) != masked(new_spec).get(key)
+        ]
+        if changed or not tolerations_ok:
+            problems.append(
+                _problem(
+                    name,
+                    "spec",
+                    "FieldValueForbidden",
+                    UPDATE_FORBIDDEN,
+                    fields=[f"spec.{key}" for key in changed]
+                    + ([] if tolerations_ok else ["spec.tolerations"]),
+                )
+            )
+        if problems:
+            return problems
+        meta = dict(worker.pod["metadata"])
+        new_meta = obj.get("metadata") or {}
+        for field in ("labels", "annotations"):
+            if field in new_meta:
+                meta[field] = copy.deepcopy(new_meta[field])
+        worker.pod["metadata"] = meta
+        if new_spec != old_spec or meta != worker.pod["metadata"]:
+            worker.pod["spec"] = new_spec
+            self._pod_record(worker, "MODIFIED")
+            if new_spec != old_spec:
+                if new_ads != old_ads:
+                    worker.transition(
+                        None,
+                        "activeDeadlineSeconds",
+                        old_ads,
+                        new_ads,
+                        "pod.deadline",
+                        cause("spec.activeDeadlineSeconds", new_ads),
+                    )
+                worker.update_spec(new_spec)
+        return []
+
+    def delete_pod(
+        self, name: str, *, namespace: str = "default", grace_period: float | None = None
+    ) -> bool:
+        """``kubectl delete pod``; ``grace_period=None`` uses the Pod's own grace period."""
+        worker = self._workers.get((namespace, name))
+        if worker is None or worker.deleting:
+            return False
+        if grace_period is None:
+            grace = worker.spec.get("terminationGracePeriodSeconds")
+            grace = 30 if grace is None else grace
+        else:
+            grace = max(0, int(grace_period))
+        meta = dict(worker.pod["metadata"])
+        meta["deletionTimestamp"] = timestamp(self.loop.now + grace)
+        meta["deletionGracePeriodSeconds"] = int(grace)
+        worker.pod["metadata"] = meta
+        self._pod_record(worker, "MODIFIED")
+        worker.delete(float(grace))
+        if grace == 0:
+            self.remove_pod(worker)
+        return True
+
+    def kill_container(
+        self, name: str, container: str, *, signal: int = SIGKILL, namespace: str = "default"
+    ) -> bool:
+        """Send ``signal`` to the container's main process (as ``kill`` on the node would)."""
+        worker = self._workers.get((namespace, name))
+        if worker is None:
+            return False
+        for slot in worker.slots:
+            if slot.name == container and slot.current is not None and slot.current.running:
+                if slot.exit_rule is None:
+                    slot.exit_rule = ("manual.kill", cause("signal", signal))
+                slot.current.signal(signal)
+                if slot.current.running and slot.exit_rule[0] == "manual.kill":
+                    slot.exit_rule = None
+                return True
+        return False
+
+    # --- observation ---------------------------------------------------------------------
+
+    def _find(self, name: str, namespace: str) -> PodWorker:
+        worker = self._workers.get((namespace, name)) or self._gone.get((namespace, name))
+        if worker is None:
+            raise LookupError(f'pods "{name}" not found')
+        return worker
+
+    def pods(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(w.pod) for w in self._workers.values()]
+
+    def pod(self, name: str, namespace: str = "default") -> dict[str, Any] | None:
+        worker = self._workers.get((namespace, name))
+        return copy.deepcopy(worker.pod) if worker is not None else None
+
+    def events(self) -> list[dict[str, Any]]:
+        return [entry.to_dict() for entry in self.recorder.entries]
+
+    def logs(
+        self,
+        name: str,
+        container: str | None = None,
+        *,
+        previous: bool = False,
+        namespace: str = "default",
+    ) -> str:
+        worker = self._find(name, namespace)
+        slots = [s for s in worker.slots if container is None or s.name == container]
+        if container is None and len(worker.app_slots) == 1:
+            slots = worker.app_slots
+        if not slots:
+            raise LookupError(f"container {container} is not valid for pod {name}")
+        slot = slots[0]
+        inst = slot.previous if previous else slot.current
+        if previous and (inst is None or not inst.exited):
+            raise LookupError(
+                f'previous terminated container "{slot.name}" in pod "{name}" not found'
+            )
+        if inst is None:
+            reason = (
+                slot.waiting[0]
+                if slot.waiting
+                else ("PodInitializing" if worker.init_slots else "ContainerCreating")
+            )
+            raise LookupError(
+                f'container "{slot.name}" in pod "{name}" is waiting to start: {reason}'
+            )
+        return inst.log_text()
