@@ -1,0 +1,259 @@
+"""An in-memory container filesystem implementing ``process.FileSystem``.
+
+A :class:`MemoryFileSystem` holds the image's files plus the container's writable layer in one
+tree (files are strings, directories are sets of names). Other file systems can be mounted at a
+path (volumes), optionally read-only. ``read_only_root=True`` models
+``securityContext.readOnlyRootFilesystem``: every write outside a writable mount fails with
+``EROFS``. ``/dev/null`` swallows writes and ``/dev/termination-log`` stays writable even on a
+read-only root, as the kubelet bind-mounts it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from podlab.engine.process import FileSystem, FileSystemError
+
+__all__ = ["MemoryFileSystem", "Mount", "normalise"]
+
+# Writable even when the root is read-only: the kubelet bind-mounts them into the container.
+_ALWAYS_WRITABLE = frozenset({"/dev/null", "/dev/termination-log"})
+
+
+def normalise(path: str, cwd: str = "/") -> str:
+    """Make ``path`` absolute (relative to ``cwd``) and collapse ``.``, ``..`` and ``//``."""
+    if not path.startswith("/"):
+        path = posixpath.join(cwd or "/", path)
+    norm = posixpath.normpath(path)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    return norm
+
+
+@dataclass(slots=True)
+class Mount:
+    """A file system mounted at ``path`` (a volume), optionally read-only."""
+
+    path: str
+    fs: FileSystem
+    read_only: bool = False
+
+
+class MemoryFileSystem:
+    """A tree of directories and text files kept in dictionaries."""
+
+    def __init__(
+        self,
+        files: Mapping[str, str] | None = None,
+        *,
+        dirs: Iterable[str] = (),
+        read_only_root: bool = False,
+    ) -> None:
+        self._files: dict[str, str] = {}
+        self._dirs: dict[str, set[str]] = {"/": set()}
+        self._mounts: dict[str, Mount] = {}
+        for d in dirs:
+            self._make_dirs(normalise(d))
+        for path, data in (files or {}).items():
+            path = normalise(path)
+            self._make_dirs(posixpath.dirname(path))
+            self._files[path] = data
+            self._dirs[posixpath.dirname(path)].add(posixpath.basename(path))
+        self.read_only_root = read_only_root
+
+    # --- mounts -----------------------------------------------------------------------
+
+    def mount(self, path: str, fs: FileSystem, *, read_only: bool = False) -> None:
+        """Mount ``fs`` at ``path``; the mount point directory is created if needed."""
+        path = normalise(path)
+        self._make_dirs(path)
+        self._mounts[path] = Mount(path, fs, read_only)
+
+    def mounts(self) -> list[Mount]:
+        return [self._mounts[p] for p in sorted(self._mounts)]
+
+    def _find_mount(self, path: str) -> tuple[Mount, str] | None:
+        best: Mount | None = None
+        for mpath, mount in self._mounts.items():
+            if (path == mpath or path.startswith(mpath.rstrip("/") + "/")) and (
+                best is None or len(mpath) > len(best.path)
+            ):
+                best = mount
+        if best is None:
+            return None
+        inner = "/" + path[len(best.path) :].lstrip("/")
+        return best, normalise(inner)
+
+    # --- helpers ----------------------------------------------------------------------
+
+    def _make_dirs(self, path: str) -> None:
+        parts = [p for p in path.split("/") if p]
+        current = "/"
+        for part in parts:
+            child = posixpath.join(current, part)
+            if child in self._files:
+                raise FileSystemError("ENOTDIR", child)
+            self._dirs[current].add(part)
+            self._dirs.setdefault(child, set())
+            current = child
+
+    def _check_parent(self, path: str) -> str:
+        parent = posixpath.dirname(path)
+        if parent in self._files:
+            raise FileSystemError("ENOTDIR", path)
+        if parent not in self._dirs:
+            # A missing component below a file is ENOTDIR; elsewhere ENOENT.
+            probe = parent
+            while probe != "/":
+                probe = posixpath.dirname(probe)
+                if probe in self._files:
+                    raise FileSystemError("ENOTDIR", path)
+            raise FileSystemError("ENOENT", path)
+        return parent
+
+    def _writable(self, path: str) -> None:
+        if self.read_only_root and path not in _ALWAYS_WRITABLE:
+            raise FileSystemError("EROFS", path)
+
+    # --- the FileSystem protocol ------------------------------------------------------
+
+    def read(self, path: str) -> str:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            return found[0].fs.read(found[1])
+        if path == "/dev/null":
+            return ""
+        if path in self._dirs:
+            raise FileSystemError("EISDIR", path)
+        if path not in self._files:
+            self._check_parent(path)
+            raise FileSystemError("ENOENT", path)
+        return self._files[path]
+
+    def write(self, path: str, data: str, *, append: bool = False) -> None:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            mount, inner = found
+            if mount.read_only:
+                raise FileSystemError("EROFS", path)
+            mount.fs.write(inner, data, append=append)
+            return
+        if path == "/dev/null":
+            return
+        if path in self._dirs:
+            raise FileSystemError("EISDIR", path)
+        parent = self._check_parent(path)
+        self._writable(path)
+        if append and path in self._files:
+            self._files[path] += data
+        else:
+            self._files[path] = data
+        self._dirs[parent].add(posixpath.basename(path))
+
+    def exists(self, path: str) -> bool:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            return found[0].fs.exists(found[1])
+        return path in self._files or path in self._dirs
+
+    def is_dir(self, path: str) -> bool:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            return found[0].fs.is_dir(found[1])
+        return path in self._dirs
+
+    def listdir(self, path: str) -> list[str]:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            return found[0].fs.listdir(found[1])
+        if path in self._files:
+            raise FileSystemError("ENOTDIR", path)
+        if path not in self._dirs:
+            raise FileSystemError("ENOENT", path)
+        return sorted(self._dirs[path])
+
+    def mkdir(self, path: str, *, parents: bool = False) -> None:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            mount, inner = found
+            if inner == "/":
+                if not parents:
+                    raise FileSystemError("EEXIST", path)
+                return
+            if mount.read_only:
+                raise FileSystemError("EROFS", path)
+            mount.fs.mkdir(inner, parents=parents)
+            return
+        if path in self._dirs:
+            if parents:
+                return
+            raise FileSystemError("EEXIST", path)
+        if path in self._files:
+            raise FileSystemError("EEXIST" if not parents else "ENOTDIR", path)
+        if parents:
+            probe = path
+            while probe not in self._dirs:
+                if probe in self._files:
+                    raise FileSystemError("ENOTDIR", path)
+                probe = posixpath.dirname(probe)
+            self._writable(path)
+            self._make_dirs(path)
+            return
+        parent = self._check_parent(path)
+        self._writable(path)
+        self._dirs[path] = set()
+        self._dirs[parent].add(posixpath.basename(path))
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        path = normalise(path)
+        found = self._find_mount(path)
+        if found:
+            mount, inner = found
+            if inner == "/":
+                raise FileSystemError("EBUSY", path)
+            if mount.read_only:
+                raise FileSystemError("EROFS", path)
+            mount.fs.remove(inner, recursive=recursive)
+            return
+        if path in self._files:
+            self._writable(path)
+            del self._files[path]
+            self._dirs[posixpath.dirname(path)].discard(posixpath.basename(path))
+            return
+        if path not in self._dirs:
+            self._check_parent(path)
+            raise FileSystemError("ENOENT", path)
+        if path == "/":
+            raise FileSystemError("EBUSY", path)
+        if not recursive:
+            raise FileSystemError("EISDIR", path)
+        self._writable(path)
+        prefix = path + "/"
+        if any(m == path or m.startswith(prefix) for m in self._mounts):
+            raise FileSystemError("EBUSY", path)
+        for f in [f for f in self._files if f.startswith(prefix)]:
+            del self._files[f]
+        for d in [d for d in self._dirs if d.startswith(prefix)]:
+            del self._dirs[d]
+        del self._dirs[path]
+        self._dirs[posixpath.dirname(path)].discard(posixpath.basename(path))
+
+    # --- extras used by the shell and tests ------------------------------------------
+
+    def size(self, path: str) -> int:
+        """Bytes in a file (UTF-8), 4096 for a directory."""
+        if self.is_dir(path):
+            return 4096
+        return len(self.read(path).encode())
+
+    def snapshot(self) -> dict[str, str]:
+        """Every file of the root tree (mounts excluded), for tests and debugging."""
+        return dict(sorted(self._files.items()))

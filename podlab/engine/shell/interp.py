@@ -1,0 +1,1195 @@
+"""The busybox ``sh`` interpreter: a scheduler of shell jobs running as one program.
+
+A :class:`Process` is what the runtime sees: one generator (``Process.run``) that yields the
+syscalls of ``process.py``. Inside, the script and its background jobs (``cmd &``) are
+generators too; the process multiplexes them on the simulated clock, delivers signals to the
+main shell (traps run after the foreground command, ``wait`` is interrupted at once), and
+charges every command a little CPU so no loop can stall the simulation.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import inspect
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from podlab.engine.filesystem import normalise
+from podlab.engine.process import (
+    SIGKILL,
+    SIGNAL_NAMES,
+    Connect,
+    CpuWork,
+    FileSystemError,
+    ProcessContext,
+    Response,
+    Signalled,
+    Sleep,
+    WaitForever,
+)
+from podlab.engine.shell import parser as p
+from podlab.engine.shell.arith import ArithError, evaluate
+
+__all__ = [
+    "IO",
+    "MAX_STEPS",
+    "STEP_COST",
+    "BufferSink",
+    "Input",
+    "Interrupted",
+    "Process",
+    "Shell",
+    "ShellExit",
+    "WaitJobs",
+    "errno_text",
+]
+
+STEP_COST = 0.001  # simulated CPU seconds charged for every command and loop iteration
+FLUSH_COST = 0.01  # charged to the runtime in chunks of this size
+MAX_STEPS = 1_000_000
+MAX_CALL_DEPTH = 100
+PIPE_LIMIT = 1 << 20  # bytes a pipe buffers before the writer gets SIGPIPE
+
+ERRNO_TEXT = {
+    "ENOENT": "No such file or directory",
+    "EISDIR": "Is a directory",
+    "ENOTDIR": "Not a directory",
+    "EROFS": "Read-only file system",
+    "EEXIST": "File exists",
+    "EACCES": "Permission denied",
+    "EBUSY": "Resource busy",
+}
+
+
+def errno_text(exc: FileSystemError) -> str:
+    return ERRNO_TEXT.get(exc.kind, exc.kind)
+
+
+# --- I/O ------------------------------------------------------------------------------
+
+
+class Sink:
+    def write(self, text: str) -> None:
+        raise NotImplementedError
+
+
+class LogSink(Sink):
+    def __init__(self, emit: Callable[[str], None]) -> None:
+        self.emit = emit
+
+    def write(self, text: str) -> None:
+        if text:
+            self.emit(text)
+
+
+class NullSink(Sink):
+    def write(self, text: str) -> None:
+        return None
+
+
+class BrokenPipe(Exception):  # noqa: N818 - models SIGPIPE
+    """The reader of a pipe went away (the buffer is full): the writer dies with 141."""
+
+
+class BufferSink(Sink):
+    def __init__(self, limit: int = PIPE_LIMIT) -> None:
+        self.chunks: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def write(self, text: str) -> None:
+        if self.size + len(text) > self.limit:
+            room = self.limit - self.size
+            if room > 0:
+                self.chunks.append(text[:room])
+                self.size = self.limit
+            raise BrokenPipe
+        self.chunks.append(text)
+        self.size += len(text)
+
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+class FileSink(Sink):
+    def __init__(self, shell: Shell, path: str) -> None:
+        self.shell = shell
+        self.path = path
+
+    def write(self, text: str) -> None:
+        if text:
+            try:
+                self.shell.fs.write(self.path, text, append=True)
+            except FileSystemError:
+                return
+
+
+class Input:
+    """Standard input: a string consumed from the front."""
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+        self.pos = 0
+
+    def read_all(self) -> str:
+        data = self.text[self.pos :]
+        self.pos = len(self.text)
+        return data
+
+    def readline(self) -> str | None:
+        if self.pos >= len(self.text):
+            return None
+        end = self.text.find("\n", self.pos)
+        if end < 0:
+            line = self.text[self.pos :]
+            self.pos = len(self.text)
+        else:
+            line = self.text[self.pos : end + 1]
+            self.pos = end + 1
+        return line
+
+
+@dataclass(slots=True)
+class IO:
+    stdin: Input
+    stdout: Sink
+    stderr: Sink
+
+    def out(self, text: str) -> None:
+        self.stdout.write(text)
+
+    def err(self, text: str) -> None:
+        self.stderr.write(text)
+
+
+# --- control flow ---------------------------------------------------------------------
+
+
+class ShellExit(Exception):  # noqa: N818 - control flow
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class FuncReturn(Exception):  # noqa: N818 - control flow
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class LoopControl(Exception):  # noqa: N818 - control flow
+    def __init__(self, kind: str, levels: int) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.levels = levels
+
+
+class StepLimit(Exception):  # noqa: N818 - control flow
+    pass
+
+
+class ExpansionError(Exception):
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class WaitJobs:
+    """Internal syscall of ``wait``: resumed with the status, or :class:`Interrupted`."""
+
+    pids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    signal: int
+
+
+Gen = Generator[Any, Any, Any]
+
+
+@dataclass(slots=True)
+class Job:
+    pid: int
+    gen: Gen
+    command: str = ""
+    status: int | None = None
+    send: Any = None
+    ready: bool = True
+    wake: float | None = None  # sleeping until; math.inf = until a signal
+    waiting: tuple[int, ...] | None = None
+    listeners: list[tuple[int, str]] = field(default_factory=list)
+
+
+# --- the process ----------------------------------------------------------------------
+
+
+class Process:
+    """One shell process as the runtime runs it (``run`` is the program generator)."""
+
+    def __init__(
+        self,
+        ctx: ProcessContext,
+        *,
+        cwd: str = "/",
+        uid: int = 0,
+        busybox_version: str = "1.36.1",
+        applets: frozenset[str] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.cwd = cwd
+        self.uid = uid
+        self.busybox_version = busybox_version
+        self.pid = 1 if ctx.is_pid1 else 7
+        self.next_pid = self.pid + 6
+        self.jobs: dict[int, Job] = {}
+        self.job_order: list[int] = []
+        self.main: Job | None = None
+        self.steps = 0
+        self.cost = 0.0
+        self.traps: dict[int, str] = {}
+        self.exit_trap: str | None = None
+        self.pending: list[int] = []
+        self.die_status: int | None = None
+        self.applets = applets
+        self.stdio = IO(Input(""), LogSink(ctx.stdout), LogSink(ctx.stderr))
+        self.current: Job | None = None
+
+    # signals ------------------------------------------------------------------------
+
+    def set_trap(self, sig: int, action: str | None) -> None:
+        if action is None:
+            self.traps.pop(sig, None)
+            self.ctx.handle_signal(sig, False)
+        else:
+            self.traps[sig] = action
+            self.ctx.handle_signal(sig, True)
+
+    def deliver(self, sig: int) -> None:
+        """A signal for the main shell (from the runtime or from ``kill``)."""
+        if sig == SIGKILL:
+            self.die_status = 128 + SIGKILL
+            return
+        action = self.traps.get(sig)
+        if action is None:
+            if not self.ctx.is_pid1:
+                self.die_status = 128 + sig
+            return
+        if action == "":
+            return
+        self.pending.append(sig)
+        main = self.main
+        if main is not None and main.waiting is not None:
+            main.waiting = None
+            main.send = Interrupted(sig)
+            main.ready = True
+
+    # jobs ---------------------------------------------------------------------------
+
+    def spawn(self, gen: Gen, command: str) -> Job:
+        pid = self.next_pid
+        self.next_pid += 1
+        job = Job(pid, gen, command)
+        self.jobs[pid] = job
+        self.job_order.append(pid)
+        return job
+
+    def kill_job(self, pid: int, sig: int) -> bool:
+        job = self.jobs.get(pid)
+        if job is None or job.status is not None:
+            return False
+        self._finish(job, 128 + sig, close=True)
+        return True
+
+    def _finish(self, job: Job, status: int, *, close: bool = False) -> None:
+        if close:
+            job.gen.close()
+        job.status = status
+        job.ready = False
+        for port, proto in job.listeners:
+            self.ctx.unlisten(port, proto)
+        job.listeners.clear()
+        for other in [self.main, *self.jobs.values()]:
+            if other is not None and other.waiting is not None:
+                self._check_wait(other)
+
+    def _check_wait(self, job: Job) -> None:
+        if job.waiting is None:
+            return
+        statuses = []
+        for pid in job.waiting:
+            other = self.jobs.get(pid)
+            if other is None:
+                statuses.append(127)
+                continue
+            if other.status is None:
+                return
+            statuses.append(other.status)
+        job.waiting = None
+        job.send = statuses[-1] if statuses else 0
+        job.ready = True
+
+    def charge(self) -> Generator[Any, Any, None]:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise StepLimit
+        self.cost += STEP_COST
+        if self.cost >= FLUSH_COST:
+            cost, self.cost = self.cost, 0.0
+            yield CpuWork(round(cost, 6))
+
+    # the scheduler ------------------------------------------------------------------
+
+    def run(self, main: Gen, command: str = "sh") -> Generator[Any, Any, int]:
+        self.main = Job(self.pid, main, command)
+        try:
+            return (yield from self._loop())
+        finally:
+            for job in self.jobs.values():
+                if job.status is None:
+                    self._finish(job, 143, close=True)
+            if self.main.status is None:
+                self.main.gen.close()
+
+    def _loop(self) -> Generator[Any, Any, int]:
+        main = self.main
+        if main is None:
+            raise RuntimeError("Process.run sets the main job first")
+        while True:
+            progressed = True
+            while progressed:
+                progressed = False
+                for job in [main, *(self.jobs[pid] for pid in self.job_order)]:
+                    while job.ready and job.status is None:
+                        progressed = True
+                        op = self._advance(job)
+                        if self.die_status is not None:
+                            return self.die_status
+                        if op is None:
+                            break
+                        try:
+                            result = yield op
+                        except Signalled as sig:
+                            self.deliver(sig.signal)
+                            result = Response(refused=True) if isinstance(op, Connect) else None
+                        job.send = result
+                        if self.die_status is not None:
+                            return self.die_status
+                    if main.status is not None:
+                        return main.status
+            sleeping = [
+                j.wake
+                for j in [main, *self.jobs.values()]
+                if j.status is None and j.wake is not None
+            ]
+            now = self.ctx.now
+            try:
+                if not sleeping or min(sleeping) == math.inf:
+                    yield WaitForever()
+                else:
+                    yield Sleep(max(0.0, min(sleeping) - now))
+            except Signalled as sig:
+                self.deliver(sig.signal)
+                if self.die_status is not None:
+                    return self.die_status
+            now = self.ctx.now
+            for job in [main, *self.jobs.values()]:
+                if job.status is None and job.wake is not None and job.wake <= now + 1e-9:
+                    job.wake = None
+                    job.ready = True
+                    job.send = None
+
+    def _advance(self, job: Job) -> Any:
+        """Run ``job`` until it blocks; return a syscall the runtime must perform, or None."""
+        self.current = job
+        while True:
+            try:
+                op = job.gen.send(job.send)
+            except StopIteration as stop:
+                self._finish(job, int(stop.value or 0))
+                return None
+            except StepLimit:
+                self.stdio.err(
+                    f"sh: stopped after {MAX_STEPS} commands (PodLab's step limit)\n"
+                )
+                self.die_status = 1
+                return None
+            except RecursionError:
+                self.stdio.err("sh: nesting too deep\n")
+                self._finish(job, 2)
+                if job is self.main:
+                    self.die_status = 2
+                return None
+            job.send = None
+            if isinstance(op, Sleep):
+                if op.seconds <= 0:
+                    continue
+                job.wake = self.ctx.now + op.seconds
+                job.ready = False
+                return None
+            if isinstance(op, WaitForever):
+                job.wake = math.inf
+                job.ready = False
+                return None
+            if isinstance(op, WaitJobs):
+                job.waiting = op.pids
+                self._check_wait(job)
+                if job.waiting is not None:
+                    job.ready = False
+                    return None
+                continue
+            if isinstance(op, CpuWork | Connect):
+                return op
+            raise TypeError(f"unknown syscall {op!r}")
+
+    def listen(self, port: int, protocol: str, handler: Any) -> bool:
+        if not self.ctx.listen(port, protocol, handler):
+            return False
+        if self.current is not None:
+            self.current.listeners.append((port, protocol))
+        return True
+
+
+# --- the shell (interpreter state) ----------------------------------------------------
+
+Applet = Callable[["Shell", IO, list[str]], Any]
+BUILTINS: dict[str, Applet] = {}
+APPLETS: dict[str, Applet] = {}
+
+
+class Shell:
+    """Variables, functions and the working directory of one shell (or subshell)."""
+
+    def __init__(self, proc: Process, *, name: str = "sh", args: list[str] | None = None) -> None:
+        self.proc = proc
+        self.ctx = proc.ctx
+        self.fs = proc.ctx.fs
+        self.name = name
+        self.args: list[str] = list(args or [])
+        self.vars: dict[str, str] = {}
+        self.exported: set[str] = set()
+        for key, value in proc.ctx.env.items():
+            self.vars[key] = value
+            self.exported.add(key)
+        self.vars.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        self.exported.add("PATH")
+        self.vars.setdefault("HOME", "/root" if proc.uid == 0 else "/")
+        self.vars["PWD"] = proc.cwd
+        self.vars.setdefault("IFS", " \t\n")
+        self.vars["PPID"] = "0" if proc.pid == 1 else "1"
+        self.cwd = proc.cwd
+        self.functions: dict[str, p.Node] = {}
+        self.status = 0
+        self.is_main = True
+        self.call_depth = 0
+        self.loop_depth = 0
+        self.last_bg: int | None = None
+        self.locals: list[dict[str, str | None]] = []
+        self._cmdsub_status: int | None = None
+
+    def clone(self) -> Shell:
+        sub = Shell.__new__(Shell)
+        sub.proc = self.proc
+        sub.ctx = self.ctx
+        sub.fs = self.fs
+        sub.name = self.name
+        sub.args = list(self.args)
+        sub.vars = dict(self.vars)
+        sub.exported = set(self.exported)
+        sub.cwd = self.cwd
+        sub.functions = dict(self.functions)
+        sub.status = self.status
+        sub.is_main = False
+        sub.call_depth = self.call_depth
+        sub.loop_depth = 0
+        sub.last_bg = self.last_bg
+        sub.locals = []
+        sub._cmdsub_status = None
+        return sub
+
+    # helpers ------------------------------------------------------------------------
+
+    def path(self, name: str) -> str:
+        return normalise(name, self.cwd)
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {k: self.vars[k] for k in sorted(self.exported) if k in self.vars}
+        if extra:
+            env.update(extra)
+        return env
+
+    def set_var(self, name: str, value: str) -> None:
+        self.vars[name] = value
+
+    def find_command(self, name: str) -> str | None:
+        """Where ``name`` lives: an absolute path in the file system, or None."""
+        if "/" in name:
+            path = self.path(name)
+            return path if self.fs.exists(path) else None
+        for d in self.vars.get("PATH", "").split(":"):
+            if not d:
+                continue
+            candidate = normalise(name, d if d.startswith("/") else self.path(d))
+            if self.fs.exists(candidate) and not self.fs.is_dir(candidate):
+                return candidate
+        return None
+
+    # running ------------------------------------------------------------------------
+
+    def run_script(self, node: p.Node, io: IO) -> Gen:
+        """Run a whole script as the main program; returns the exit status."""
+        try:
+            status = yield from self.run(node, io)
+        except ShellExit as exc:
+            status = exc.status
+        except (FuncReturn, LoopControl):
+            status = self.status
+        if self.is_main and self.proc.exit_trap:
+            action, self.proc.exit_trap = self.proc.exit_trap, None
+            self.status = status
+            try:
+                yield from self.run(p.parse(action), io)
+            except ShellExit as exc:
+                status = exc.status
+            except p.ShellSyntaxError as exc:
+                io.err(f"sh: {exc}\n")
+        return status
+
+    def run(self, node: p.Node, io: IO) -> Gen:
+        if isinstance(node, p.Simple):
+            status = yield from self.run_simple(node, io)
+        elif isinstance(node, p.ListNode):
+            status = 0
+            for item, background in node.items:
+                if background:
+                    self.start_background(item, io)
+                    status = 0
+                else:
+                    status = yield from self.run(item, io)
+                self.status = status
+        elif isinstance(node, p.AndOr):
+            status = yield from self.run(node.first, io)
+            for op, nxt in node.rest:
+                self.status = status
+                if (op == "&&") == (status == 0):
+                    status = yield from self.run(nxt, io)
+        elif isinstance(node, p.Pipeline):
+            status = yield from self.run_pipeline(node, io)
+        elif isinstance(node, p.FuncDef):
+            self.functions[node.name] = node.body
+            status = 0
+        else:
+            status = yield from self.run_compound(node, io)
+        self.status = status
+        return status
+
+    def run_compound(self, node: p.Node, io: IO) -> Gen:
+        redirs: list[p.Redir] = getattr(node, "redirs", [])
+        if redirs:
+            io2 = yield from self.redirect(redirs, io)
+            if io2 is None:
+                return 1
+            io = io2
+        if isinstance(node, p.Group):
+            return (yield from self.run(node.body, io))
+        if isinstance(node, p.Subshell):
+            sub = self.clone()
+            try:
+                return (yield from sub.run(node.body, io))
+            except ShellExit as exc:
+                return exc.status
+            except (FuncReturn, LoopControl):
+                return sub.status
+        if isinstance(node, p.If):
+            for cond, body in node.clauses:
+                if (yield from self.run(cond, io)) == 0:
+                    return (yield from self.run(body, io))
+            if node.else_body is not None:
+                return (yield from self.run(node.else_body, io))
+            return 0
+        if isinstance(node, p.Loop):
+            return (yield from self.run_loop(node, io))
+        if isinstance(node, p.For):
+            return (yield from self.run_for(node, io))
+        if isinstance(node, p.Case):
+            return (yield from self.run_case(node, io))
+        raise TypeError(f"unknown node {node!r}")
+
+    def _loop_body(self, body: p.Node, io: IO) -> Gen:
+        """Run one iteration; returns (status, "break"|"continue"|None)."""
+        try:
+            status = yield from self.run(body, io)
+        except LoopControl as ctl:
+            if ctl.levels > 1:
+                ctl.levels -= 1
+                raise
+            return self.status, ctl.kind
+        return status, None
+
+    def run_loop(self, node: p.Loop, io: IO) -> Gen:
+        status = 0
+        self.loop_depth += 1
+        try:
+            while True:
+                yield from self.proc.charge()
+                yield from self.after_command(io)
+                cond = yield from self.run(node.cond, io)
+                if (cond == 0) == node.until:
+                    break
+                status, ctl = yield from self._loop_body(node.body, io)
+                if ctl == "break":
+                    break
+        finally:
+            self.loop_depth -= 1
+        return status
+
+    def run_for(self, node: p.For, io: IO) -> Gen:
+        if node.words is None:
+            items = list(self.args)
+        else:
+            items = []
+            for w in node.words:
+                items.extend((yield from self.expand(w)))
+        status = 0
+        self.loop_depth += 1
+        try:
+            for item in items:
+                yield from self.proc.charge()
+                yield from self.after_command(io)
+                self.vars[node.var] = item
+                status, ctl = yield from self._loop_body(node.body, io)
+                if ctl == "break":
+                    break
+        finally:
+            self.loop_depth -= 1
+        return status
+
+    def run_case(self, node: p.Case, io: IO) -> Gen:
+        subject = yield from self.expand_str(node.word)
+        for patterns, body in node.items:
+            for pat in patterns:
+                pattern = yield from self.expand_pattern(pat)
+                if fnmatch.fnmatchcase(subject, pattern):
+                    if body is None:
+                        return 0
+                    return (yield from self.run(body, io))
+        return 0
+
+    def run_pipeline(self, node: p.Pipeline, io: IO) -> Gen:
+        data = io.stdin
+        status = 0
+        for i, cmd in enumerate(node.commands):
+            last = i == len(node.commands) - 1
+            out: Sink = io.stdout if last else BufferSink()
+            sub = self.clone() if len(node.commands) > 1 else self
+            try:
+                status = yield from sub.run(cmd, IO(data, out, io.stderr))
+            except ShellExit as exc:
+                status = exc.status
+            except BrokenPipe:
+                status = 141
+            if isinstance(out, BufferSink):
+                data = Input(out.text())
+        if node.negate:
+            status = 0 if status != 0 else 1
+        return status
+
+    def start_background(self, node: p.Node, io: IO) -> None:
+        sub = self.clone()
+        bg_io = IO(Input(""), io.stdout, io.stderr)
+
+        def body() -> Gen:
+            try:
+                return (yield from sub.run(node, bg_io))
+            except ShellExit as exc:
+                return exc.status
+            except (FuncReturn, LoopControl):
+                return sub.status
+            except BrokenPipe:
+                return 141
+
+        job = self.proc.spawn(body(), "")
+        self.last_bg = job.pid
+
+    def after_command(self, io: IO) -> Gen:
+        """Run pending traps (main shell only) and honour a pending self-kill."""
+        proc = self.proc
+        if proc.die_status is not None:
+            raise ShellExit(proc.die_status)
+        if not self.is_main:
+            return
+        while proc.pending:
+            sig = proc.pending.pop(0)
+            action = proc.traps.get(sig)
+            if not action:
+                continue
+            saved = self.status
+            try:
+                node = p.parse(action)
+            except p.ShellSyntaxError as exc:
+                io.err(f"sh: {exc}\n")
+                continue
+            yield from self.run(node, proc.stdio)
+            self.status = saved
+
+    # simple commands ----------------------------------------------------------------
+
+    def run_simple(self, node: p.Simple, io: IO) -> Gen:
+        yield from self.proc.charge()
+        self._cmdsub_status = None
+        try:
+            argv: list[str] = []
+            for w in node.words:
+                argv.extend((yield from self.expand(w)))
+            assigns: list[tuple[str, str]] = []
+            for name, w in node.assigns:
+                assigns.append((name, (yield from self.expand_str(w))))
+        except ExpansionError as exc:
+            io.err(f"sh: {exc}\n")
+            raise ShellExit(exc.status) from exc
+        if node.redirs:
+            io2 = yield from self.redirect(node.redirs, io)
+            if io2 is None:
+                self.status = 1
+                yield from self.after_command(io)
+                return 1
+            io = io2
+        if not argv:
+            for name, value in assigns:
+                self.vars[name] = value
+            status = self._cmdsub_status or 0
+        else:
+            status = yield from self.exec_command(argv, io, dict(assigns))
+        self.status = status
+        yield from self.after_command(io)
+        return status
+
+    def exec_command(self, argv: list[str], io: IO, assigns: dict[str, str]) -> Gen:
+        name = argv[0]
+        if name in self.functions:
+            return (yield from self.call_function(name, argv, io))
+        builtin = BUILTINS.get(name)
+        if builtin is not None:
+            for key, value in assigns.items():
+                self.vars[key] = value
+            return (yield from self.call_applet(builtin, argv, io))
+        path = self.find_command(name)
+        if path is None:
+            io.err(f"sh: {name}: not found\n")
+            return 127
+        if self.fs.is_dir(path):
+            io.err(f"sh: {name}: Permission denied\n")
+            return 126
+        base = path.rsplit("/", 1)[-1]
+        applet = APPLETS.get(base)
+        if applet is not None and (self.proc.applets is None or base in self.proc.applets):
+            if assigns:
+                saved_vars, saved_exp = dict(self.vars), set(self.exported)
+                self.vars.update(assigns)
+                self.exported.update(assigns)
+                try:
+                    return (yield from self.call_applet(applet, argv, io))
+                finally:
+                    self.vars, self.exported = saved_vars, saved_exp
+            return (yield from self.call_applet(applet, argv, io))
+        try:
+            text = self.fs.read(path)
+        except FileSystemError:
+            text = ""
+        if text.startswith("#!") and "sh" in text.split("\n", 1)[0]:
+            return (yield from self.run_file(path, argv[0], argv[1:], io))
+        io.err(f"sh: {name}: Permission denied\n")
+        return 126
+
+    def run_file(self, path: str, name: str, args: list[str], io: IO) -> Gen:
+        try:
+            source = self.fs.read(path)
+        except FileSystemError as exc:
+            io.err(f"sh: can't open '{name}': {errno_text(exc)}\n")
+            return 2
+        try:
+            node = p.parse(source)
+        except p.ShellSyntaxError as exc:
+            io.err(f"{name}: line 1: {exc}\n")
+            return 2
+        sub = self.clone()
+        sub.name = name
+        sub.args = list(args)
+        sub.functions = {}
+        try:
+            return (yield from sub.run(node, io))
+        except ShellExit as exc:
+            return exc.status
+        except (FuncReturn, LoopControl):
+            return sub.status
+
+    def call_applet(self, applet: Applet, argv: list[str], io: IO) -> Gen:
+        try:
+            result = applet(self, io, argv)
+            if inspect.isgenerator(result):
+                result = yield from result
+        except BrokenPipe:
+            return 141
+        return int(result or 0)
+
+    def call_function(self, name: str, argv: list[str], io: IO) -> Gen:
+        if self.call_depth >= MAX_CALL_DEPTH:
+            io.err(f"sh: {name}: function nesting too deep\n")
+            raise ShellExit(2)
+        saved_args = self.args
+        self.args = argv[1:]
+        self.call_depth += 1
+        self.locals.append({})
+        try:
+            status = yield from self.run(self.functions[name], io)
+        except FuncReturn as ret:
+            status = ret.status
+        finally:
+            self.call_depth -= 1
+            for key, old in self.locals.pop().items():
+                if old is None:
+                    self.vars.pop(key, None)
+                else:
+                    self.vars[key] = old
+            self.args = saved_args
+        return status
+
+    # redirections -------------------------------------------------------------------
+
+    def redirect(self, redirs: list[p.Redir], io: IO) -> Gen:
+        fds: dict[int, Any] = {0: io.stdin, 1: io.stdout, 2: io.stderr}
+        for r in redirs:
+            try:
+                target = yield from self.expand_str(r.target)
+            except ExpansionError as exc:
+                io.err(f"sh: {exc}\n")
+                raise ShellExit(exc.status) from exc
+            if r.op == "<<":
+                fds[r.fd] = Input(target)
+                continue
+            if r.op in (">&", "<&"):
+                if target == "-":
+                    fds[r.fd] = NullSink() if r.fd else Input("")
+                    continue
+                if not target.isdigit() or int(target) not in fds:
+                    io.err(f"sh: {target}: bad file descriptor\n" if target.isdigit()
+                           else f"sh: {target}: bad file descriptor\n")
+                    return None
+                fds[r.fd] = fds[int(target)]
+                continue
+            path = self.path(target)
+            if r.op == "<":
+                try:
+                    fds[r.fd] = Input(self.fs.read(path))
+                except FileSystemError as exc:
+                    io.err(f"sh: can't open '{target}': {errno_text(exc)}\n")
+                    return None
+                continue
+            # ">", ">>", "<>"
+            try:
+                if path == "/dev/null":
+                    fds[r.fd] = NullSink()
+                    continue
+                if path in ("/dev/stdout", "/proc/self/fd/1"):
+                    fds[r.fd] = fds[1]
+                    continue
+                if path in ("/dev/stderr", "/proc/self/fd/2"):
+                    fds[r.fd] = fds[2]
+                    continue
+                if r.op == ">" or not self.fs.exists(path):
+                    self.fs.write(path, "", append=r.op != ">")
+                fds[r.fd] = FileSink(self, path)
+            except FileSystemError as exc:
+                reason = errno_text(exc)
+                if exc.kind in ("ENOENT", "ENOTDIR"):
+                    reason = "nonexistent directory"
+                io.err(f"sh: can't create {target}: {reason}\n")
+                return None
+        stdin = fds[0] if isinstance(fds[0], Input) else Input("")
+        stdout = fds[1] if isinstance(fds[1], Sink) else NullSink()
+        stderr = fds[2] if isinstance(fds[2], Sink) else NullSink()
+        return IO(stdin, stdout, stderr)
+
+    # expansion ----------------------------------------------------------------------
+
+    def param(self, name: str) -> str | None:
+        if name == "?":
+            return str(self.status)
+        if name == "$":
+            return str(self.proc.pid)
+        if name == "#":
+            return str(len(self.args))
+        if name in ("@", "*"):
+            return " ".join(self.args)
+        if name == "!":
+            return str(self.last_bg) if self.last_bg is not None else ""
+        if name == "-":
+            return ""
+        if name == "0":
+            return self.name
+        if name.isdigit():
+            idx = int(name)
+            return self.args[idx - 1] if idx <= len(self.args) else None
+        return self.vars.get(name)
+
+    def expand_param(self, part: p.Param) -> Gen:
+        value = self.param(part.name)
+        op = part.op
+        if op == "":
+            return value or ""
+        if op == "len":
+            return str(len(value or ""))
+        unset = value is None
+        empty = unset or value == ""
+        if op in (":-", "-"):
+            if (op == ":-" and empty) or (op == "-" and unset):
+                return (yield from self.expand_str(part.arg))
+            return value or ""
+        if op in (":=", "="):
+            if (op == ":=" and empty) or (op == "=" and unset):
+                new = yield from self.expand_str(part.arg)
+                if part.name.isdigit() or part.name in p.SPECIAL_PARAMS:
+                    raise ExpansionError(f"{part.name}: bad variable name")
+                self.vars[part.name] = new
+                return new
+            return value or ""
+        if op in (":+", "+"):
+            if (op == ":+" and not empty) or (op == "+" and not unset):
+                return (yield from self.expand_str(part.arg))
+            return ""
+        if op in (":?", "?"):
+            if (op == ":?" and empty) or (op == "?" and unset):
+                msg = yield from self.expand_str(part.arg)
+                raise ExpansionError(f"{part.name}: {msg or 'parameter not set'}", 1)
+            return value or ""
+        pattern = yield from self.expand_pattern(part.arg)
+        text = value or ""
+        if op in ("#", "##"):
+            rng = range(len(text) + 1) if op == "#" else range(len(text), -1, -1)
+            for i in rng:
+                if fnmatch.fnmatchcase(text[:i], pattern):
+                    return text[i:]
+            return text
+        rng = range(len(text), -1, -1) if op == "%" else range(len(text) + 1)
+        for i in rng:
+            if fnmatch.fnmatchcase(text[i:], pattern):
+                return text[:i]
+        return text
+
+    def command_substitution(self, node: p.Node) -> Gen:
+        sub = self.clone()
+        out = BufferSink()
+        io = IO(Input(""), out, self.proc.stdio.stderr)
+        try:
+            status = yield from sub.run(node, io)
+        except ShellExit as exc:
+            status = exc.status
+        except (FuncReturn, LoopControl):
+            status = sub.status
+        except BrokenPipe:
+            status = 141
+        self._cmdsub_status = status
+        self.status = status
+        return out.text().rstrip("\n")
+
+    def expand_part(self, part: p.Part) -> Gen:
+        if isinstance(part, p.Lit):
+            return part.text
+        if isinstance(part, p.Param):
+            return (yield from self.expand_param(part))
+        if isinstance(part, p.CmdSub):
+            return (yield from self.command_substitution(part.body))
+        expr = yield from self.expand_str(part.expr)
+        try:
+            return str(evaluate(expr, self.vars))
+        except ArithError as exc:
+            raise ExpansionError(str(exc)) from exc
+
+    def expand_str(self, word: p.Word | None) -> Gen:
+        """Expand without field splitting or globbing (assignments, redirections, case)."""
+        if word is None:
+            return ""
+        out: list[str] = []
+        for part in word.parts:
+            out.append((yield from self.expand_part(part)))
+        return "".join(out)
+
+    def expand_pattern(self, word: p.Word | None) -> Gen:
+        """Expand a pattern: quoted characters match literally."""
+        if word is None:
+            return ""
+        out: list[str] = []
+        for part in word.parts:
+            text = yield from self.expand_part(part)
+            quoted = isinstance(part, p.Lit) and part.quoted or getattr(part, "quoted", False)
+            out.append(_escape_glob(text) if quoted else text)
+        return "".join(out)
+
+    def expand(self, word: p.Word) -> Gen:
+        """Full expansion: parameters, substitutions, field splitting, pathname globbing."""
+        ifs = self.vars.get("IFS", " \t\n")
+        fields: list[list[tuple[str, bool]]] = []
+        cur: list[tuple[str, bool]] = []
+        cur_exists = False
+
+        def finish() -> None:
+            nonlocal cur, cur_exists
+            if cur_exists:
+                fields.append(cur)
+            cur = []
+            cur_exists = False
+
+        for part in word.parts:
+            if isinstance(part, p.Lit):
+                cur.append((part.text, part.quoted))
+                cur_exists = True
+                continue
+            if isinstance(part, p.Param) and part.name == "@" and part.op == "" and part.quoted:
+                for i, arg in enumerate(self.args):
+                    if i:
+                        finish()
+                    cur.append((arg, True))
+                    cur_exists = True
+                continue
+            value = yield from self.expand_part(part)
+            if part.quoted:
+                cur.append((value, True))
+                cur_exists = True
+                continue
+            if not ifs:
+                if value:
+                    cur.append((value, True))
+                    cur_exists = True
+                continue
+            pieces = _split(value, ifs)
+            if not pieces:
+                if value and value[0] in ifs:
+                    finish()
+                continue
+            if value[0] in ifs:
+                finish()
+            for i, piece in enumerate(pieces):
+                if i:
+                    finish()
+                cur.append((piece, True))
+                cur_exists = True
+            if value[-1] in ifs and value[-1] in " \t\n":
+                finish()
+        finish()
+        result: list[str] = []
+        for f in fields:
+            text = "".join(t for t, _ in f)
+            globbable = any(not q and any(c in t for c in "*?[") for t, q in f)
+            if globbable:
+                pattern = "".join(t if not q else _escape_glob(t) for t, q in f)
+                matches = self.glob(pattern)
+                if matches:
+                    result.extend(matches)
+                    continue
+            result.append(text)
+        return result
+
+    def glob(self, pattern: str) -> list[str]:
+        absolute = pattern.startswith("/")
+        parts = [x for x in pattern.split("/") if x]
+        bases = ["/" if absolute else ""]
+        for i, comp in enumerate(parts):
+            nxt: list[str] = []
+            magic = any(c in comp for c in "*?[")
+            for base in bases:
+                directory = self.path(base or ".")
+                if not magic:
+                    literal = comp.replace("\\", "")
+                    candidate = _join(base, literal)
+                    if self.fs.exists(self.path(candidate)):
+                        nxt.append(candidate)
+                    continue
+                try:
+                    names = self.fs.listdir(directory)
+                except FileSystemError:
+                    continue
+                for n in names:
+                    if n.startswith(".") and not comp.startswith("."):
+                        continue
+                    if fnmatch.fnmatchcase(n, comp):
+                        cand = _join(base, n)
+                        if i < len(parts) - 1 and not self.fs.is_dir(self.path(cand)):
+                            continue
+                        nxt.append(cand)
+            bases = nxt
+            if not bases:
+                return []
+        return sorted(bases)
+
+
+def _join(base: str, name: str) -> str:
+    return base + name if base.endswith("/") or not base else base + "/" + name
+
+
+def _escape_glob(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def _split(value: str, ifs: str) -> list[str]:
+    white = "".join(c for c in ifs if c in " \t\n")
+    other = "".join(c for c in ifs if c not in " \t\n")
+    if not other:
+        return value.split() if white == " \t\n" else [x for x in _split_chars(value, white) if x]
+    pieces: list[str] = []
+    buf: list[str] = []
+    stripped = value.strip(white)
+    i = 0
+    while i < len(stripped):
+        c = stripped[i]
+        if c in other:
+            pieces.append("".join(buf))
+            buf = []
+            i += 1
+            while i < len(stripped) and stripped[i] in white:
+                i += 1
+            continue
+        if c in white:
+            j = i
+            while j < len(stripped) and stripped[j] in white:
+                j += 1
+            if j < len(stripped) and stripped[j] in other:
+                i = j
+                continue
+            pieces.append("".join(buf))
+            buf = []
+            i = j
+            continue
+        buf.append(c)
+        i += 1
+    if buf:
+        pieces.append("".join(buf))
+    return pieces
+
+
+def _split_chars(value: str, chars: str) -> list[str]:
+    out: list[str] = []
+    buf: list[str] = []
+    for c in value:
+        if c in chars:
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(c)
+    out.append("".join(buf))
+    return out
+
+
+def signal_number(spec: str) -> int | None:
+    """``TERM``, ``SIGTERM``, ``15`` → 15; None if unknown."""
+    spec = spec.upper()
+    if spec.isdigit():
+        return int(spec) if 0 <= int(spec) < 65 else None
+    spec = spec.removeprefix("SIG")
+    for num, name in SIGNAL_NAMES.items():
+        if name == spec:
+            return num
+    extra = {"EXIT": 0, "ALRM": 14, "CHLD": 17, "PIPE": 13, "USR1": 10, "USR2": 12, "WINCH": 28}
+    return extra.get(spec)
