@@ -216,6 +216,7 @@ class Slot:
         self.event_path = f"spec.{group}{{{self.name}}}"
         self.instances: list[ContainerInstance] = []
         self.restart_count = 0
+        self.attempts = 0
         self.waiting: tuple[str, str] | None = None
         self.started = False
         self.ready = False
@@ -804,7 +805,8 @@ class PodWorker:
 
     def _run_container(self, slot: Slot, info: ImageInfo) -> Generator[object, object, bool]:
         """Create and start the container, then run postStart (which blocks the sync)."""
-        attempt = len(slot.instances)
+        attempt = slot.attempts
+        slot.attempts += 1
         memory, cpu = self._limits(slot)
         inst = ContainerInstance(
             loop=self.loop,

@@ -539,6 +539,7 @@ class ContainerInstance:
             return None
         output: list[str] = []
         timer: list[Timer] = []
+        expired: list[bool] = []
 
         def collect(_stream: str, text: str) -> None:
             output.append(text)
@@ -548,7 +549,7 @@ class ContainerInstance:
                 timer[0].cancel()
             if child in self.children:
                 self.children.remove(child)
-            if child.killed_by == -1:
+            if expired:
                 return
             on_done(ExecResult(code, "".join(output)))
 
@@ -567,7 +568,7 @@ class ContainerInstance:
             if child.exited:
                 return
             # The CRI gives up waiting; the process is left to die with the container.
-            child.killed_by = -1
+            expired.append(True)
             child.kill(137, None)
             on_done(ExecResult(-1, "".join(output), timed_out=True))
 
