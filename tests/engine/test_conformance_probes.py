@@ -87,7 +87,7 @@ def test_exec_liveness_kills_between_35_and_45_seconds_and_restarts_after_grace(
     # first failure at the first tick after rm (t≈31), third one two periods later
     first_failure = unhealthy[0]["firstTimestamp"]
     assert "2025-01-01T00:00:35Z" >= first_failure >= "2025-01-01T00:00:31Z"
-    assert killing[0]["firstTimestamp"] in ("2025-01-01T00:00:4%dZ" % s for s in range(0, 6))
+    assert killing[0]["firstTimestamp"] in [f"2025-01-01T00:00:4{s}Z" for s in range(0, 6)]
     # sh is PID 1 and ignores SIGTERM: the whole 30 s grace, then SIGKILL (137)
     assert len(kill_times) == 1 and 70 <= kill_times[0] <= 76
     status = sim.pods()[0]["status"]["containerStatuses"][0]
@@ -140,7 +140,7 @@ def test_http_liveness_fails_after_ten_seconds_with_status_500() -> None:
     # agnhost started ≈4 s (pull); 200 until it is 10 s old, three failures 3 s apart
     started = rules(sim, "container.started")[0]
     assert 3.5 <= started <= 4.5
-    assert killing[0]["firstTimestamp"] in ("2025-01-01T00:00:2%dZ" % s for s in range(0, 4))
+    assert killing[0]["firstTimestamp"] in [f"2025-01-01T00:00:2{s}Z" for s in range(0, 4)]
     # this agnhost ignores SIGTERM as PID 1: SIGKILL when the 30 s grace ends
     assert len(kill) == 1 and 50 <= kill[0] <= 54
 

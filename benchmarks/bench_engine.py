@@ -1,0 +1,150 @@
+"""Engine benchmarks (a script, not a test): prints figures.
+
+1. One simulated hour of the docs' exec-liveness Pod (target < 50 ms).
+2. 1,000 probe-heavy Pods for one simulated hour (target < 30 s on one core).
+3. A bare heap-based event loop dispatching the same number of events, to express the
+   engine's events/second as a ratio of the bare loop's.
+
+Run: ``.venv/bin/python benchmarks/bench_engine.py [--pods N]``. Uses ``podlab.engine.images``
+when it is available, else the test catalogue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from podlab.engine.simulation import Simulation  # noqa: E402
+
+
+def catalogue() -> Any:
+    try:
+        from podlab.engine.runtime import ModuleCatalogue
+
+        cat = ModuleCatalogue()
+        if cat.lookup_image("registry.k8s.io/busybox:1.27.2").info is not None:
+            return cat
+    except ImportError:
+        pass
+    from tests.engine.test_kubelet_catalogue import FakeCatalogue
+
+    return FakeCatalogue()
+
+
+EXEC_LIVENESS: dict[str, Any] = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "liveness-exec"},
+    "spec": {
+        "containers": [
+            {
+                "name": "liveness",
+                "image": "registry.k8s.io/busybox:1.27.2",
+                "args": [
+                    "/bin/sh",
+                    "-c",
+                    "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600",
+                ],
+                "livenessProbe": {
+                    "exec": {"command": ["cat", "/tmp/healthy"]},
+                    "initialDelaySeconds": 5,
+                    "periodSeconds": 5,
+                },
+            }
+        ],
+    },
+}
+
+
+def probe_heavy(i: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"web-{i}"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "proxy",
+                    "image": "registry.k8s.io/goproxy:0.1",
+                    "ports": [{"containerPort": 8080}],
+                    "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 5},
+                    "livenessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 5},
+                    "startupProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 2},
+                }
+            ],
+        },
+    }
+
+
+def bare_loop(events: int) -> float:
+    heap: list[tuple[float, int, int, Any]] = []
+    seq = 0
+    counter = [0]
+
+    def tick() -> None:
+        counter[0] += 1
+
+    for i in range(1000):
+        seq += 1
+        heapq.heappush(heap, (i * 0.001, 10, seq, tick))
+    start = time.perf_counter()
+    done = 0
+    while done < events:
+        when, prio, _s, callback = heapq.heappop(heap)
+        callback()
+        seq += 1
+        heapq.heappush(heap, (when + 5.0, prio, seq, callback))
+        done += 1
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pods", type=int, default=1000)
+    parser.add_argument("--hours", type=float, default=1.0)
+    options = parser.parse_args()
+    cat = catalogue()
+    seconds = 3600.0 * options.hours
+
+    sim = Simulation(seed=0, catalogue=cat)
+    sim.apply([EXEC_LIVENESS])
+    start = time.perf_counter()
+    sim.run_until(seconds)
+    elapsed = time.perf_counter() - start
+    restarts = sim.pods()[0]["status"]["containerStatuses"][0]["restartCount"]
+    print(
+        f"exec-liveness, {seconds:.0f} s simulated: {elapsed * 1000:.1f} ms "
+        f"({sim.loop.dispatched} loop events, {restarts} restarts, "
+        f"{len(sim.records)} records) target < 50 ms"
+    )
+
+    sim = Simulation(seed=0, catalogue=cat)
+    sim.apply([probe_heavy(i) for i in range(options.pods)])
+    start = time.perf_counter()
+    sim.run_until(seconds)
+    elapsed = time.perf_counter() - start
+    events = sim.loop.dispatched
+    rate = events / elapsed if elapsed else float("inf")
+    print(
+        f"{options.pods} probe-heavy Pods, {seconds:.0f} s simulated: {elapsed:.2f} s "
+        f"({events} loop events, {rate:,.0f} events/s, {len(sim.records)} records) "
+        "target < 30 s"
+    )
+
+    bare = bare_loop(events)
+    bare_rate = events / bare if bare else float("inf")
+    print(f"bare heap loop, {events} events: {bare:.2f} s ({bare_rate:,.0f} events/s)")
+    print(
+        f"engine speed as a fraction of the bare loop: {rate / bare_rate:.3f} "
+        f"(1/{bare_rate / rate:.1f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
