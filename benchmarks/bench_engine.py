@@ -37,6 +37,8 @@ def catalogue() -> Any:
     return FakeCatalogue()
 
 
+SCRIPT = "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"  # noqa: S108
+
 EXEC_LIVENESS: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Pod",
@@ -52,7 +54,7 @@ EXEC_LIVENESS: dict[str, Any] = {
                     "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600",
                 ],
                 "livenessProbe": {
-                    "exec": {"command": ["cat", "/tmp/healthy"]},
+                    "exec": {"command": ["cat", "/tmp/healthy"]},  # noqa: S108
                     "initialDelaySeconds": 5,
                     "periodSeconds": 5,
                 },

@@ -1,0 +1,105 @@
+"""The Simulation API: records, resource versions, logs, kill_container, loop, status helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from podlab.engine.events import go_duration
+from podlab.engine.loop import EventLoop
+from podlab.engine.process import SIGTERM
+from podlab.engine.status import pod_phase
+from tests.engine.test_conformance_probes import make_pod, rules, run
+
+
+def test_loop_orders_by_time_priority_and_sequence() -> None:
+    loop = EventLoop(seed=1)
+    seen: list[str] = []
+    loop.call_at(2.0, lambda: seen.append("late"))
+    loop.call_at(1.0, lambda: seen.append("b"), priority=5)
+    loop.call_at(1.0, lambda: seen.append("a"), priority=0)
+    loop.call_at(1.0, lambda: seen.append("c"), priority=5)
+    cancelled = loop.call_at(1.5, lambda: seen.append("never"))
+    cancelled.cancel()
+    assert loop.next_time() == 1.0
+    loop.run_until(1.9)
+    assert seen == ["a", "b", "c"] and loop.now == 1.9
+    loop.run_until(5)
+    assert seen[-1] == "late" and loop.next_time() is None
+
+
+def test_records_and_resource_versions() -> None:
+    pod = make_pod("api", [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "60"]}])
+    sim = run([pod], 5)
+    first = sim.records[0]
+    assert (first.kind, first.type) == ("Pod", "ADDED")
+    assert first.object["status"]["phase"] == "Pending"
+    versions = [int(r.object["metadata"]["resourceVersion"]) for r in sim.records]
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+    current = sim.pods()[0]
+    assert current["spec"]["nodeName"] == "node-1"
+    assert current["status"]["podIP"] == "10.244.1.2"
+    assert current["status"]["hostIP"] == "192.168.49.2"
+    assert current["status"]["podIPs"] == [{"ip": "10.244.1.2"}]
+    assert current["metadata"]["creationTimestamp"] == "2025-01-01T00:00:00Z"
+    cs = current["status"]["containerStatuses"][0]
+    assert cs["containerID"].startswith("containerd://") and len(cs["containerID"]) == 77
+    assert cs["imageID"].startswith("docker.io/library/busybox@sha256:")
+
+
+def test_logs_current_and_previous() -> None:
+    pod = make_pod(
+        "talker",
+        [{"name": "c", "image": "busybox:1.36", "command": ["sh", "-c", "echo hi; exit 1"]}],
+    )
+    sim = run([pod], 30)
+    assert sim.logs("talker", "c") == "hi\n"
+    assert sim.logs("talker", "c", previous=True) == "hi\n"
+    fresh = run([make_pod("x", [{"name": "c", "image": "busybox:1.36", "command": ["true"]}])], 0)
+    with pytest.raises(LookupError):
+        fresh.logs("x", "c", previous=True)
+
+
+def test_kill_container_with_sigterm_is_ignored_by_shell_pid1_but_sigkill_works() -> None:
+    pod = make_pod("victim", [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "600"]}])
+    sim = run([pod], 5)
+    assert sim.kill_container("victim", "c", signal=SIGTERM)
+    sim.run_until(6)
+    assert rules(sim, "manual.kill") == []
+    assert sim.kill_container("victim", "c")
+    sim.run_until(8)
+    kills = [t for t in sim.transitions if t.rule == "manual.kill"]
+    assert len(kills) == 1 and kills[0].new == "Terminated:Error"
+    status = sim.pods()[0]["status"]["containerStatuses"][0]
+    assert status["restartCount"] == 1
+    assert status["lastState"]["terminated"]["exitCode"] == 137
+
+
+def test_go_duration_format() -> None:
+    assert go_duration(1.2344) == "1.234s"
+    assert go_duration(0.5) == "500ms"
+    assert go_duration(80) == "1m20s"
+    assert go_duration(300) == "5m0s"
+    assert go_duration(62.5) == "1m2.5s"
+
+
+def test_phase_decision_for_never_with_failure() -> None:
+    spec = {"restartPolicy": "Never", "containers": [{"name": "a"}]}
+    failed = [{"name": "a", "state": {"terminated": {"exitCode": 1}}, "lastState": {}}]
+    assert pod_phase(spec, [], failed) == "Failed"
+    waiting = [
+        {"name": "a", "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
+    ]
+    assert pod_phase(spec, [], waiting) == "Pending"
+    spec["restartPolicy"] = "Always"
+    assert pod_phase(spec, [], failed) == "Running"
+    assert pod_phase(spec, [], failed, finalising=True) == "Failed"
+
+
+def test_transitions_name_their_cause() -> None:
+    pod = make_pod("cause", [{"name": "c", "image": "busybox:1.36", "command": ["false"]}])
+    pod["spec"]["restartPolicy"] = "Never"
+    sim = run([pod], 10)
+    failed = [t for t in sim.transitions if t.rule == "container.failed"][0]
+    assert failed.cause == {"field": "spec.containers[0].command", "value": ["false"]}
+    phase = [t for t in sim.transitions if t.field == "phase"]
+    assert [p.new for p in phase] == ["Running", "Failed"] or [p.new for p in phase] == ["Failed"]
