@@ -1,3 +1,5 @@
 """Websocket routes, all under ws/."""
 
-websocket_urlpatterns: list = []
+from podlab.lab.routing import websocket_urlpatterns as lab_routes
+
+websocket_urlpatterns = [*lab_routes]

@@ -139,3 +139,12 @@ def test_example_manifest_parses(example):
     assert docs, f"{example.id}: empty"
     for doc in docs:
         assert doc.get("apiVersion") and doc.get("kind"), f"{example.id}: not a k8s object"
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_example_manifest_is_valid_for_the_api_server(example):
+    from podlab.engine.manifest import parse_manifests
+
+    result = parse_manifests(example.text(), filename=example.filename)
+    assert result.ok, [p.kubectl_line() for p in result.problems]
+    assert result.objects

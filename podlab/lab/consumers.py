@@ -1,0 +1,309 @@
+"""``ws/lab/``: one simulation per connection, driven by the browser, run by the server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from contextlib import suppress
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import translation
+from django.utils.translation import gettext
+
+from . import services
+from .services import LabError, LabSession
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 96 * 1024
+RATE_PER_SECOND = 20.0
+RATE_BURST = 40.0
+TICK_SECONDS = 0.1
+VIEWS_EVERY_SECONDS = 1.0
+LANGS = ("en", "zh-hans")
+
+def error_text(code: str, lang: str) -> str:
+    with translation.override(lang):
+        return {
+            "bad_json": gettext("Messages must be JSON objects with a string \"type\"."),
+            "unknown_type": gettext("Unknown message type."),
+            "bad_field": gettext("A field is missing or not valid."),
+            "too_large": gettext("The message is too large."),
+            "rate_limited": gettext("Too many messages: slow down."),
+            "no_simulation": gettext("Apply a valid manifest first."),
+            "rejected": gettext("The cluster refused this."),
+            "internal": gettext("The simulation failed unexpectedly; the error was logged."),
+        }.get(code, gettext("The cluster refused this."))
+
+
+def pick_language(scope: dict[str, Any]) -> str:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    lang = (query.get("lang") or [""])[0]
+    if lang in LANGS:
+        return lang
+    headers = dict(scope.get("headers") or [])
+    cookie = headers.get(b"cookie", b"").decode("latin-1")
+    for part in cookie.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "django_language" and value in LANGS:
+            return value
+    accept = headers.get(b"accept-language", b"").decode("latin-1").lower()
+    return "zh-hans" if accept.startswith("zh") else "en"
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class LabConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        self.lang = pick_language(self.scope)
+        self.lab: LabSession | None = None
+        self.seq = 0
+        self.playing = False
+        self.speed = 1.0
+        self.clock: asyncio.Task[None] | None = None
+        self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        await self.accept()
+        await self.send_json(dict(services.HELLO))
+
+    async def disconnect(self, code: int) -> None:
+        await self._stop_clock()
+
+    # --- sending ------------------------------------------------------------------------
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
+
+    async def send_numbered(self, message: dict[str, Any]) -> None:
+        self.seq += 1
+        message["seq"] = self.seq
+        message["playing"] = self.playing
+        message["speed"] = "instant" if math.isinf(self.speed) else self.speed
+        await self.send_json(message)
+
+    async def send_error(self, code: str, **detail: Any) -> None:
+        message: dict[str, Any] = {"type": "lab.error", "code": code,
+                                   "message": error_text(code, self.lang)}
+        if detail:
+            message["detail"] = detail
+        await self.send_json(message)
+
+    async def send_snapshot(self) -> None:
+        assert self.lab is not None  # noqa: S101 - guarded by the callers
+        await self.send_numbered({"type": "lab.snapshot", **self.lab.snapshot(lang=self.lang)})
+        self._views_at = time.monotonic()
+
+    async def send_frame(self) -> None:
+        assert self.lab is not None  # noqa: S101 - guarded by the callers
+        await self.send_numbered({"type": "lab.frame", **self.lab.frame(lang=self.lang)})
+        self._views_at = time.monotonic()
+
+    # --- receiving ----------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error("bad_json")
+            return
+        if len(text_data) > MAX_MESSAGE_BYTES:
+            await self.send_error("too_large", limit=MAX_MESSAGE_BYTES)
+            return
+        if not self.bucket.take():
+            await self.send_error("rate_limited", per_second=RATE_PER_SECOND)
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_json")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.send_error("bad_json")
+            return
+        handler = self.handlers.get(message["type"])
+        if handler is None:
+            await self.send_error("unknown_type", type=message["type"][:64])
+            return
+        try:
+            await handler(self, message)
+        except LabError as exc:
+            await self.send_error(exc.code, **exc.detail)
+        except Exception:
+            logger.exception("lab message %s failed", message["type"])
+            await self._stop_clock()
+            await self.send_error("internal")
+            await self.close(code=1011)
+
+    def _need_lab(self) -> LabSession:
+        if self.lab is None:
+            raise LabError("no_simulation", "no simulation")
+        return self.lab
+
+    async def on_validate(self, message: dict[str, Any]) -> None:
+        manifest = message.get("manifest")
+        if not isinstance(manifest, str):
+            raise LabError("bad_field", "manifest", field="manifest")
+        _, validation = services.validate_manifest(manifest_text=manifest, lang=self.lang)
+        await self.send_json(validation)
+
+    async def _start(self, message: dict[str, Any]) -> bool:
+        manifest = message.get("manifest")
+        if not isinstance(manifest, str):
+            raise LabError("bad_field", "manifest", field="manifest")
+        seed = message.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+            raise LabError("bad_field", "seed", field="seed")
+        await self._stop_clock()
+        lab, validation = services.lab_start(manifest_text=manifest, seed=seed, lang=self.lang)
+        await self.send_json(validation)
+        if lab is None:
+            return False
+        self.lab = lab
+        return True
+
+    async def on_apply(self, message: dict[str, Any]) -> None:
+        if await self._start(message):
+            await self.send_snapshot()
+
+    async def on_restore(self, message: dict[str, Any]) -> None:
+        actions = message.get("actions", [])
+        t = message.get("t", 0)
+        if not isinstance(actions, list) or len(actions) > services.MAX_ACTIONS:
+            raise LabError("bad_field", "actions", field="actions")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t:
+            raise LabError("bad_field", "t", field="t")
+        cleaned = []
+        last = 0.0
+        for action in actions:
+            at = action.get("t") if isinstance(action, dict) else None
+            if isinstance(at, bool) or not isinstance(at, int | float) or at < last:
+                raise LabError("bad_field", "actions", field="actions")
+            entry = services.clean_action(action)
+            entry["t"] = float(at)
+            last = float(at)
+            cleaned.append(entry)
+        if not await self._start(message):
+            return
+        lab = self._need_lab()
+        lab.actions = cleaned
+        lab.seek(float(t))
+        await self.send_snapshot()
+
+    async def on_play(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        if "speed" in message:
+            self.speed = services.clamp_speed(message["speed"])
+        if lab.next_t() is None and lab.t >= lab.until:
+            await self.send_frame()
+            return
+        self.playing = True
+        if self.clock is None or self.clock.done():
+            self.clock = asyncio.create_task(self._run_clock())
+        await self.send_frame()
+
+    async def on_pause(self, message: dict[str, Any]) -> None:
+        self._need_lab()
+        await self._stop_clock()
+        await self.send_frame()
+
+    async def on_step(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        await self._stop_clock()
+        lab.step()
+        await self.send_frame()
+
+    async def on_seek(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        t = message.get("t")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise LabError("bad_field", "t", field="t")
+        lab.seek(float(t))
+        await self.send_snapshot()
+
+    async def on_speed(self, message: dict[str, Any]) -> None:
+        self.speed = services.clamp_speed(message.get("speed"))
+        if self.lab is not None:
+            await self.send_frame()
+
+    async def on_action(self, message: dict[str, Any]) -> None:
+        lab = self._need_lab()
+        try:
+            lab.act(message)
+        except LabError as exc:
+            if exc.code == "rejected":
+                await self.send_error("rejected", **exc.detail)
+                return
+            raise
+        await self.send_frame()
+
+    async def on_sync(self, message: dict[str, Any]) -> None:
+        self._need_lab()
+        await self.send_snapshot()
+
+    handlers = {
+        "lab.validate": on_validate,
+        "lab.apply": on_apply,
+        "lab.restore": on_restore,
+        "lab.play": on_play,
+        "lab.pause": on_pause,
+        "lab.step": on_step,
+        "lab.seek": on_seek,
+        "lab.speed": on_speed,
+        "lab.action": on_action,
+        "lab.sync": on_sync,
+    }
+
+    # --- the clock ----------------------------------------------------------------------
+
+    async def _stop_clock(self) -> None:
+        self.playing = False
+        task, self.clock = self.clock, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _run_clock(self) -> None:
+        """Advance simulated time with real time at ``speed``; one frame per tick."""
+        last = time.monotonic()
+        try:
+            while self.playing and self.lab is not None:
+                await asyncio.sleep(TICK_SECONDS)
+                lab = self.lab
+                now = time.monotonic()
+                elapsed, last = now - last, now
+                before = len(lab.sim.records)
+                if math.isinf(self.speed):
+                    more = lab.step()
+                else:
+                    lab.advance_to(lab.t + elapsed * self.speed)
+                    more = lab.t < lab.until
+                changed = len(lab.sim.records) != before
+                if not more or lab.t >= lab.until:
+                    self.playing = False
+                if changed or not self.playing or now - self._views_at >= VIEWS_EVERY_SECONDS:
+                    await self.send_frame()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("lab clock failed")
+            self.playing = False
+            await self.send_error("internal")
+            await self.close(code=1011)

@@ -1,0 +1,152 @@
+"""Explanations of the engine's transitions and validation problems, in the page's language.
+
+The engine emits rule ids, Kubernetes reasons and the manifest field that caused each change;
+this module turns them into sentences with a link to the lesson section that teaches the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+# rule id -> (explanation, lesson slug, anchor)
+RULE_TEXT: dict[str, tuple[Promise, str, str]] = {
+    "image.pulling": (_("The kubelet pulls the image, as imagePullPolicy asks."),
+                      "images-and-pull-policy", "pull-policy"),
+    "image.pull-failed": (_("The pull failed: the registry has no such image or tag."),
+                          "images-and-pull-policy", "errimagepull"),
+    "image.pull-backoff": (_("The kubelet waits before it tries the failed pull again "
+                             "(10 s, doubling up to 300 s)."),
+                           "images-and-pull-policy", "imagepullbackoff"),
+    "image.never-pull": (_("imagePullPolicy is Never and the image is not on the node, so the "
+                           "kubelet will not pull it."),
+                         "images-and-pull-policy", "errimageneverpull"),
+    "image.invalid": (_("The image reference cannot be parsed."),
+                      "images-and-pull-policy", "invalidimagename"),
+    "container.started": (_("The container was created and its process started."),
+                          "restart-policy-and-backoff", "container-states"),
+    "container.completed": (_("The main process exited with code 0."),
+                            "restart-policy-and-backoff", "exit-codes"),
+    "container.failed": (_("The main process exited with a non-zero code."),
+                         "restart-policy-and-backoff", "exit-codes"),
+    "container.oom-killed": (_("The process used more memory than its limit: the kernel killed "
+                               "it (OOMKilled, exit code 137)."),
+                             "resources-and-qos", "memory-limits"),
+    "container.start-error": (_("The runtime could not start the process (for example the "
+                                "command does not exist)."),
+                              "restart-policy-and-backoff", "exit-codes"),
+    "liveness.kill": (_("The liveness probe failed failureThreshold times in a row, so the "
+                        "kubelet kills the container; the restart policy decides what follows."),
+                      "probes", "restart-on-failure"),
+    "startup.kill": (_("The startup probe failed failureThreshold times in a row, so the "
+                       "kubelet kills the container."),
+                     "probes", "slow-starters"),
+    "poststart.kill": (_("The postStart hook failed, so the kubelet kills the container."),
+                       "termination", "prestop"),
+    "poststart.error": (_("The postStart hook failed; the start is reported as an error."),
+                        "termination", "prestop"),
+    "delete.kill": (_("The Pod is being deleted: preStop runs, then SIGTERM, then SIGKILL when "
+                      "the grace period is over."),
+                    "termination", "sequence"),
+    "deadline.kill": (_("activeDeadlineSeconds has passed: the kubelet stops the Pod."),
+                      "phases-and-conditions", "computing-phase"),
+    "manual.kill": (_("A signal was sent to the container's main process."),
+                    "termination", "signals"),
+    "restart.backoff": (_("The restart policy asks for a restart, but the back-off window is "
+                          "still open: CrashLoopBackOff."),
+                        "restart-policy-and-backoff", "crashloopbackoff"),
+    "restart.start": (_("The restart policy restarted the container."),
+                      "restart-policy-and-backoff", "restart-policy"),
+    "restart.count": (_("A new instance of the container was created: RESTARTS goes up."),
+                      "restart-policy-and-backoff", "following-crashloop"),
+    "startup.succeeded": (_("The startup probe succeeded (or there is none): the container "
+                            "counts as started and the other probes begin."),
+                          "probes", "worker"),
+    "startup.reset": (_("The container stopped running, so it is no longer started."),
+                      "probes", "worker"),
+    "readiness.ready": (_("The readiness probe succeeded (or there is none): the container is "
+                          "ready and the Pod can receive traffic."),
+                        "probes", "readiness-failure"),
+    "readiness.unready": (_("The readiness probe failed failureThreshold times, or the container "
+                            "stopped: it is no longer ready."),
+                          "probes", "readiness-failure"),
+    "init.waiting": (_("Init containers have not all completed, so this container waits."),
+                     "init-and-sidecar-containers", "init-rules"),
+    "pod.phase": (_("The kubelet recomputed the Pod phase from its containers' states."),
+                  "phases-and-conditions", "computing-phase"),
+    "pod.deadline": (_("activeDeadlineSeconds has passed: the Pod fails with "
+                       "DeadlineExceeded."),
+                     "phases-and-conditions", "computing-phase"),
+}
+
+PROBLEM_TEXT: dict[str, Promise] = {
+    "FieldValueRequired": _("a required field is missing"),
+    "FieldValueInvalid": _("the value is not valid here"),
+    "FieldValueNotSupported": _("the value is not one of the allowed values"),
+    "FieldValueDuplicate": _("the value is used twice"),
+    "FieldValueForbidden": _("this field is not allowed here"),
+    "FieldValueTypeInvalid": _("the value has the wrong type"),
+    "FieldValueTooLong": _("the value is too long"),
+    "FieldValueNotFound": _("the value refers to something that does not exist"),
+    "UnknownField": _("Kubernetes has no such field"),
+    "YAMLSyntax": _("the YAML cannot be read"),
+    "LimitExceeded": _("the manifest is larger or deeper than the lab allows"),
+    "NotSimulated": _("valid, but the simulated node does not act on this field"),
+    "Warning": _("the API server would accept this but warns about it"),
+}
+
+
+def lesson_link(slug: str, anchor: str, *, lang: str) -> str:
+    with translation.override(lang):
+        return reverse("course:lesson", kwargs={"slug": slug}) + f"#{anchor}"
+
+
+def explain_transition(transition: dict[str, Any], *, lang: str) -> dict[str, Any]:
+    """The transition with ``explain`` (a sentence) and ``lesson`` (a link) added."""
+    out = dict(transition)
+    entry = RULE_TEXT.get(transition.get("rule", ""))
+    with translation.override(lang):
+        if entry is None:
+            out["explain"] = gettext("The kubelet changed %(field)s.") % {
+                "field": transition.get("field", "")
+            }
+            out["lesson"] = ""
+            return out
+        text, slug, anchor = entry
+        sentence = str(text)
+        cause = transition.get("cause") or {}
+        if cause.get("field"):
+            sentence += " " + gettext("Cause: %(field)s = %(value)s.") % {
+                "field": cause["field"],
+                "value": cause.get("value"),
+            }
+        out["explain"] = sentence
+    out["lesson"] = lesson_link(slug, anchor, lang=lang)
+    return out
+
+
+def explain_problem(problem: Any, *, lang: str) -> dict[str, Any]:
+    """A validation problem or note as a dict with a translated summary and kubectl's text."""
+    code = getattr(problem, "code", "")
+    with translation.override(lang):
+        summary = str(PROBLEM_TEXT.get(code, _("the API server would reject this")))
+    message = getattr(problem, "message", "")
+    path = getattr(problem, "path", "")
+    if lang == "en":
+        text = f"{path}: {message}" if path else message
+    else:
+        text = f"{path}：{summary}（{message}）" if path else f"{summary}（{message}）"
+    return {
+        "line": getattr(problem, "line", 0) or 0,
+        "column": getattr(problem, "column", 0) or 0,
+        "path": path,
+        "code": code,
+        "message": text,
+        "summary": summary,
+        "kubectl": message,
+    }

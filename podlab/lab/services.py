@@ -1,0 +1,419 @@
+"""A learner's lab: one deterministic simulation, its action log, and what the page shows.
+
+Nothing here knows about websockets: the consumer calls these functions and sends the dicts
+they return. Seeking backwards replays the recorded actions from t = 0 (the engine is
+deterministic), so every moment of a lab can be reproduced from (manifest, seed, actions, t).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from podlab.engine import process
+from podlab.engine.kubectl.describe import describe_pod
+from podlab.engine.kubectl.get import PodWatch, get_events, get_pods
+from podlab.engine.manifest import ManifestResult, parse_manifests
+from podlab.engine.simulation import Simulation
+from podlab.engine.version import KUBERNETES_VERSION
+
+from .explain import explain_problem, explain_transition
+
+MAX_MANIFEST_BYTES = 64 * 1024
+MAX_CONTAINERS = 12
+MAX_PODS = 5
+MAX_UNTIL = 4 * 3600.0
+DEFAULT_UNTIL = 3600.0
+MAX_ACTIONS = 200
+SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
+SIGNALS = {"TERM": process.SIGTERM, "KILL": process.SIGKILL, "INT": process.SIGINT}
+ACTIONS = ("delete", "apply", "kill")
+
+
+class LabError(Exception):
+    """A request the lab refuses; ``code`` is a protocol error code (docs/protocol.md)."""
+
+    def __init__(self, code: str, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+
+def _count_containers(objects: list[dict[str, Any]]) -> int:
+    total = 0
+    for obj in objects:
+        spec = obj.get("spec") or {}
+        total += len(spec.get("containers") or []) + len(spec.get("initContainers") or [])
+    return total
+
+
+def validate_manifest(*, manifest_text: str, lang: str) -> tuple[ManifestResult, dict[str, Any]]:
+    """Validate like the API server; return the result and the ``lab.validation`` message."""
+    if len(manifest_text.encode("utf-8")) > MAX_MANIFEST_BYTES:
+        raise LabError("too_large", "manifest", limit=MAX_MANIFEST_BYTES)
+    result = parse_manifests(manifest_text, filename="lab.yaml")
+    problems = [explain_problem(p, lang=lang) for p in result.problems]
+    notes = [n for n in result.notes if n.code != "Warning"]
+    warnings = [explain_problem(n, lang=lang) for n in result.notes if n.code == "Warning"]
+    pods = [o for o in result.objects if o.get("kind") == "Pod"]
+    if result.ok and not pods:
+        problems.append(
+            {"line": 1, "column": 1, "path": "", "code": "NoPod",
+             "message": _no_pod_message(lang), "summary": "", "kubectl": ""}
+        )
+    if len(pods) > MAX_PODS or _count_containers(pods) > MAX_CONTAINERS:
+        problems.append(
+            {"line": 1, "column": 1, "path": "", "code": "LimitExceeded",
+             "message": _too_many_message(lang), "summary": "", "kubectl": ""}
+        )
+    warnings.extend(suspicious(pods=pods, result=result, lang=lang))
+    message = {
+        "type": "lab.validation",
+        "ok": not problems,
+        "problems": problems,
+        "warnings": warnings,
+        "notes": [explain_problem(n, lang=lang) for n in notes],
+    }
+    if result.problems:
+        message["kubectl"] = result.kubectl_line()
+    return result, message
+
+
+def _no_pod_message(lang: str) -> str:
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override(lang):
+        return gettext("The manifest has no Pod to simulate.")
+
+
+def _too_many_message(lang: str) -> str:
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override(lang):
+        return gettext("The lab runs at most %(pods)d Pods with %(containers)d containers.") % {
+            "pods": MAX_PODS, "containers": MAX_CONTAINERS}
+
+
+def suspicious(*, pods: list[dict[str, Any]], result: ManifestResult,
+               lang: str) -> list[dict[str, Any]]:
+    """Warnings for valid manifests that will probably not do what the learner wants."""
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    out: list[dict[str, Any]] = []
+    with translation.override(lang):
+        for d, pod in enumerate(pods):
+            spec = pod.get("spec") or {}
+            grace = spec.get("terminationGracePeriodSeconds", 30)
+            for i, c in enumerate(spec.get("containers") or []):
+                base = f"spec.containers[{i}]"
+                image = str(c.get("image", ""))
+                tagless = "@" not in image and ":" not in image.rsplit("/", 1)[-1]
+                if (image.endswith(":latest") or tagless) and c.get(
+                        "imagePullPolicy") == "IfNotPresent":
+                    out.append(_warning(base + ".imagePullPolicy", gettext(
+                        ":latest with IfNotPresent: the node keeps whatever image it pulled "
+                        "first, so new pushes are not picked up.")))
+                live = c.get("livenessProbe")
+                if live and not c.get("startupProbe"):
+                    budget = live.get("initialDelaySeconds", 0) + live.get(
+                        "periodSeconds", 10) * live.get("failureThreshold", 3)
+                    start = _declared_start_delay(c)
+                    if start is not None and start >= budget:
+                        out.append(_warning(base + ".livenessProbe", gettext(
+                            "This liveness probe gives the container %(budget)d s, but it "
+                            "needs about %(start)d s to start: it will be killed before it "
+                            "is up. Add a startupProbe.") % {"budget": budget, "start": start}))
+                pre = ((c.get("lifecycle") or {}).get("preStop") or {})
+                sleep = (pre.get("sleep") or {}).get("seconds")
+                if sleep is not None and sleep > grace:
+                    out.append(_warning(base + ".lifecycle.preStop", gettext(
+                        "The preStop hook sleeps %(sleep)d s but the grace period is "
+                        "%(grace)d s: the container is killed before the hook ends.")
+                        % {"sleep": sleep, "grace": grace}))
+            del d
+    # Locate each warning with the position the validator knows for that path.
+    positions = {p.path: (p.line, p.column) for p in result.notes}
+    for w in out:
+        w["line"], w["column"] = positions.get(w["path"], (w["line"], w["column"]))
+    return out
+
+
+def _declared_start_delay(container: dict[str, Any]) -> int | None:
+    for env in container.get("env") or []:
+        if env.get("name") == "START_DELAY":
+            try:
+                return int(float(env.get("value", "")))
+            except ValueError:
+                return None
+    return None
+
+
+def _warning(path: str, message: str) -> dict[str, Any]:
+    return {"line": 1, "column": 1, "path": path, "code": "Suspicious", "message": message,
+            "summary": message, "kubectl": ""}
+
+
+@dataclass
+class LabSession:
+    """One learner's simulation: manifest, seed, recorded actions and the current moment."""
+
+    manifest_text: str
+    objects: list[dict[str, Any]]
+    seed: int = 0
+    until: float = DEFAULT_UNTIL
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    sim: Simulation = field(init=False)
+    record_cursor: int = field(default=0, init=False)
+    transition_cursor: int = field(default=0, init=False)
+    watch_lines: list[str] = field(default_factory=list, init=False)
+    _watch: PodWatch = field(init=False)
+    _watch_cursor: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._rebuild()
+
+    # --- building and moving -----------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        self.sim = Simulation(seed=self.seed)
+        self.sim.apply(self.objects)
+        self.record_cursor = 0
+        self.transition_cursor = 0
+        self._watch = PodWatch()
+        self._watch_cursor = 0
+        self.watch_lines = []
+        self._replayed = 0
+
+    @property
+    def t(self) -> float:
+        return self.sim.now
+
+    def advance_to(self, t: float) -> None:
+        """Run forward to ``t``, applying recorded actions at their times."""
+        t = min(max(t, self.sim.now), self.until)
+        pending = [a for a in self.actions[self._replayed:] if a["t"] <= t]
+        for action in pending:
+            self.sim.run_until(action["t"])
+            self._perform(action)
+            self._replayed += 1
+        self.sim.run_until(t)
+        self._update_watch()
+
+    def seek(self, t: float) -> None:
+        t = min(max(0.0, float(t)), self.until)
+        if t < self.sim.now:
+            self._rebuild()
+        self.advance_to(t)
+
+    def next_t(self) -> float | None:
+        nxt = self.sim.next_time()
+        upcoming = [a["t"] for a in self.actions[self._replayed:]]
+        candidates = [x for x in [nxt, *upcoming] if x is not None]
+        if not candidates:
+            return None
+        value = min(candidates)
+        return value if value <= self.until else None
+
+    def step(self) -> bool:
+        """Advance to the next moment something happens; False when nothing is left."""
+        nxt = self.next_t()
+        if nxt is None:
+            return False
+        self.advance_to(nxt)
+        return True
+
+    # --- actions --------------------------------------------------------------------------
+
+    def act(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Record ``action`` at the current time and apply it; returns it as recorded."""
+        if len(self.actions) >= MAX_ACTIONS:
+            raise LabError("bad_field", "actions", field="action", limit=MAX_ACTIONS)
+        recorded = clean_action(action)
+        recorded["t"] = self.sim.now
+        self._perform(recorded)
+        self.actions.append(recorded)
+        self._replayed = len(self.actions)
+        self._update_watch()
+        return recorded
+
+    def _perform(self, action: dict[str, Any]) -> None:
+        kind = action["action"]
+        if kind == "delete":
+            ok = self.sim.delete_pod(action["pod"], grace_period=action.get("grace_period"))
+            if not ok:
+                raise LabError("rejected", "delete", kubectl=(
+                    f'Error from server (NotFound): pods "{action["pod"]}" not found'))
+        elif kind == "kill":
+            signal = SIGNALS[action.get("signal", "KILL")]
+            if not self.sim.kill_container(action["pod"], action["container"], signal=signal):
+                raise LabError("rejected", "kill", kubectl=(
+                    f'error: unable to upgrade connection: container not found '
+                    f'("{action["container"]}")'))
+        elif kind == "apply":
+            result = parse_manifests(action["manifest"], filename="lab.yaml")
+            if not result.ok:
+                raise LabError("rejected", "apply", kubectl=result.kubectl_line())
+            problems = self.sim.apply(result.objects)
+            if problems:
+                raise LabError("rejected", "apply", kubectl=problems[0].get("kubectl", ""))
+
+    # --- what the page shows --------------------------------------------------------------
+
+    def _update_watch(self) -> None:
+        records = self.sim.records
+        for record in records[self._watch_cursor:]:
+            if record.kind == "Pod":
+                self.watch_lines.append(self._watch.line(pod=record.object, now=record.t))
+        self._watch_cursor = len(records)
+
+    def views(self) -> dict[str, Any]:
+        now = self.sim.now
+        pods = self.sim.pods()
+        events = self.sim.events()
+        logs: dict[str, str] = {}
+        logs_previous: dict[str, str] = {}
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            spec = pod.get("spec") or {}
+            for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+                key = f"{name}/{c['name']}"
+                try:
+                    logs[key] = self.sim.logs(name, c["name"])
+                except LookupError as exc:
+                    logs[key] = f"Error from server (BadRequest): {exc}"
+                try:
+                    logs_previous[key] = self.sim.logs(name, c["name"], previous=True)
+                except LookupError as exc:
+                    logs_previous[key] = f"Error from server (BadRequest): {exc}"
+        get = get_pods(pods=pods, now=now) if pods else "No resources found in default namespace.\n"
+        return {
+            "get": get,
+            "wide": get_pods(pods=pods, now=now, wide=True) if pods else get,
+            "describe": {p["metadata"]["name"]: describe_pod(pod=p, events=events, now=now)
+                         for p in pods},
+            "events": (get_events(events=events, now=now) if events
+                       else "No resources found in default namespace.\n"),
+            "logs": logs,
+            "logs_previous": logs_previous,
+            "watch": list(self.watch_lines),
+        }
+
+    def probes(self) -> list[dict[str, Any]]:
+        report = getattr(self.sim, "probe_report", None)
+        return list(report()) if callable(report) else []
+
+    def _new_history(self, lang: str) -> dict[str, Any]:
+        transitions = [
+            explain_transition(t.to_dict(), lang=lang)
+            for t in self.sim.transitions[self.transition_cursor:]
+        ]
+        events = [r.object for r in self.sim.records[self.record_cursor:] if r.kind == "Event"]
+        self.transition_cursor = len(self.sim.transitions)
+        self.record_cursor = len(self.sim.records)
+        return {"transitions": transitions, "events": events}
+
+    def snapshot(self, *, lang: str) -> dict[str, Any]:
+        self.transition_cursor = 0
+        self.record_cursor = 0
+        history = self._new_history(lang)
+        return {
+            "t": self.sim.now,
+            "until": self.until,
+            "seed": self.seed,
+            "actions": list(self.actions),
+            "pods": self.sim.pods(),
+            "views": self.views(),
+            "history": history,
+            "probes": self.probes(),
+            "next_t": self.next_t(),
+        }
+
+    def frame(self, *, lang: str) -> dict[str, Any]:
+        history = self._new_history(lang)
+        return {
+            "t": self.sim.now,
+            "next_t": self.next_t(),
+            "transitions": history["transitions"],
+            "events": history["events"],
+            "pods": self.sim.pods(),
+            "views": self.views(),
+            "probes": self.probes(),
+        }
+
+
+def clean_action(action: Any) -> dict[str, Any]:
+    """Check an action's fields (docs/protocol.md); raise ``LabError('bad_field')``."""
+    if not isinstance(action, dict):
+        raise LabError("bad_field", "action", field="action")
+    kind = action.get("action")
+    if kind not in ACTIONS:
+        raise LabError("bad_field", "action", field="action", allowed=list(ACTIONS))
+    out: dict[str, Any] = {"action": kind}
+    if kind in ("delete", "kill"):
+        pod = action.get("pod")
+        if not isinstance(pod, str) or not pod or len(pod) > 253:
+            raise LabError("bad_field", "pod", field="pod")
+        out["pod"] = pod
+    if kind == "delete":
+        grace = action.get("grace_period")
+        if grace is not None:
+            if isinstance(grace, bool) or not isinstance(grace, int) or not 0 <= grace <= 3600:
+                raise LabError("bad_field", "grace_period", field="grace_period")
+            out["grace_period"] = grace
+        if action.get("force"):
+            out["grace_period"] = 0
+    elif kind == "kill":
+        container = action.get("container")
+        if not isinstance(container, str) or not container or len(container) > 63:
+            raise LabError("bad_field", "container", field="container")
+        signal = action.get("signal", "KILL")
+        if signal not in SIGNALS:
+            raise LabError("bad_field", "signal", field="signal", allowed=list(SIGNALS))
+        out["container"] = container
+        out["signal"] = signal
+    elif kind == "apply":
+        manifest = action.get("manifest")
+        if not isinstance(manifest, str) or len(manifest.encode()) > MAX_MANIFEST_BYTES:
+            raise LabError("bad_field", "manifest", field="manifest")
+        out["manifest"] = manifest
+    return out
+
+
+def lab_start(*, manifest_text: str, seed: int, lang: str,
+              until: float = DEFAULT_UNTIL) -> tuple[LabSession | None, dict[str, Any]]:
+    """Validate and, if valid, start a lab. Returns (session or None, lab.validation)."""
+    result, validation = validate_manifest(manifest_text=manifest_text, lang=lang)
+    if not validation["ok"]:
+        return None, validation
+    pods = [o for o in result.objects if o.get("kind") == "Pod"]
+    until = min(max(1.0, until), MAX_UNTIL)
+    return LabSession(manifest_text=manifest_text, objects=pods, seed=seed, until=until), validation
+
+
+def clamp_speed(value: Any) -> float:
+    """A speed from the protocol: one of SPEEDS, or ``math.inf`` for "instant"."""
+    if value == "instant":
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, int | float) or value not in SPEEDS:
+        raise LabError("bad_field", "speed", field="speed", allowed=[*SPEEDS, "instant"])
+    return float(value)
+
+
+HELLO = {
+    "type": "lab.hello",
+    "protocol": 1,
+    "kubernetes": KUBERNETES_VERSION,
+    "limits": {
+        "manifest_bytes": MAX_MANIFEST_BYTES,
+        "containers": MAX_CONTAINERS,
+        "pods": MAX_PODS,
+        "until": MAX_UNTIL,
+        "actions": list(ACTIONS),
+        "speeds": [*SPEEDS, "instant"],
+    },
+}

@@ -1,0 +1,324 @@
+"""The lab websocket: every message type, every error and every limit."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from podlab.asgi import application
+from podlab.lab import consumers, services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+EXEC_LIVENESS = (ROOT / "lessons/08-probes/examples/probes-exec-liveness.yaml").read_text()
+SLEEPER = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: sleeper
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "echo hello; sleep 3600"]
+"""
+
+
+async def connect(path="/ws/lab/", lang="en"):
+    communicator = WebsocketCommunicator(
+        application, f"{path}?lang={lang}", headers=[(b"origin", b"http://localhost")]
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    hello = await communicator.receive_json_from()
+    assert hello["type"] == "lab.hello"
+    assert hello["protocol"] == 1
+    return communicator
+
+
+async def receive_type(communicator, wanted, *, timeout=5):
+    while True:
+        message = await communicator.receive_json_from(timeout=timeout)
+        if message["type"] == wanted:
+            return message
+
+
+async def apply(communicator, manifest=SLEEPER):
+    await communicator.send_json_to({"type": "lab.apply", "manifest": manifest})
+    validation = await communicator.receive_json_from()
+    assert validation["type"] == "lab.validation" and validation["ok"], validation
+    snapshot = await communicator.receive_json_from()
+    assert snapshot["type"] == "lab.snapshot"
+    return snapshot
+
+
+async def test_origin_is_required():
+    communicator = WebsocketCommunicator(application, "/ws/lab/")
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_foreign_origin_is_refused():
+    communicator = WebsocketCommunicator(
+        application, "/ws/lab/", headers=[(b"origin", b"http://evil.example")]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_hello_announces_limits_and_version():
+    communicator = WebsocketCommunicator(
+        application, "/ws/lab/", headers=[(b"origin", b"http://localhost")]
+    )
+    await communicator.connect()
+    hello = await communicator.receive_json_from()
+    assert hello["kubernetes"] == "1.34"
+    assert hello["limits"]["manifest_bytes"] == services.MAX_MANIFEST_BYTES
+    await communicator.disconnect()
+
+
+async def test_validate_reports_located_translated_problems():
+    communicator = await connect(lang="zh-hans")
+    bad = SLEEPER.replace("image: busybox:1.36", "imagee: busybox:1.36")
+    await communicator.send_json_to({"type": "lab.validate", "manifest": bad})
+    message = await communicator.receive_json_from()
+    assert message["type"] == "lab.validation"
+    assert not message["ok"]
+    codes = {p["code"] for p in message["problems"]}
+    assert "UnknownField" in codes
+    unknown = next(p for p in message["problems"] if p["code"] == "UnknownField")
+    assert unknown["line"] == 8
+    assert "Kubernetes 没有这个字段" in unknown["message"]
+    assert "imagee" in message["kubectl"]
+    await communicator.disconnect()
+
+
+async def test_apply_invalid_starts_nothing():
+    communicator = await connect()
+    await communicator.send_json_to({"type": "lab.apply", "manifest": "kind: [unclosed"})
+    message = await communicator.receive_json_from()
+    assert message["type"] == "lab.validation" and not message["ok"]
+    assert message["problems"][0]["line"] >= 1
+    await communicator.send_json_to({"type": "lab.step"})
+    error = await communicator.receive_json_from()
+    assert error == {"type": "lab.error", "code": "no_simulation",
+                     "message": "Apply a valid manifest first."}
+    await communicator.disconnect()
+
+
+async def test_apply_snapshot_step_seek_and_views():
+    communicator = await connect()
+    snapshot = await apply(communicator)
+    assert snapshot["seq"] == 1
+    assert snapshot["t"] == 0
+    assert snapshot["pods"][0]["metadata"]["name"] == "sleeper"
+    assert snapshot["views"]["get"].startswith("NAME")
+    for _ in range(20):
+        await communicator.send_json_to({"type": "lab.step"})
+        frame = await receive_type(communicator, "lab.frame")
+        if frame["pods"][0]["status"]["phase"] == "Running":
+            break
+    assert frame["pods"][0]["status"]["phase"] == "Running"
+    assert "Running" in frame["views"]["get"]
+    assert frame["views"]["logs"]["sleeper/main"] == "hello\n"
+    rules = {t["rule"] for t in frame["transitions"]}
+    assert frame["seq"] > snapshot["seq"]
+    await communicator.send_json_to({"type": "lab.seek", "t": 0})
+    back = await receive_type(communicator, "lab.snapshot")
+    assert back["t"] == 0
+    assert back["pods"][0]["status"]["phase"] == "Pending"
+    await communicator.send_json_to({"type": "lab.seek", "t": 30})
+    forward = await receive_type(communicator, "lab.snapshot")
+    assert forward["t"] == 30
+    assert any(t["rule"] == "container.started" for t in forward["history"]["transitions"])
+    started = next(t for t in forward["history"]["transitions"] if t["rule"] == "container.started")
+    assert started["explain"] and started["lesson"].startswith("/en/lessons/")
+    del rules
+    await communicator.disconnect()
+
+
+async def test_exec_liveness_restarts_at_instant_speed():
+    communicator = await connect()
+    await apply(communicator, EXEC_LIVENESS)
+    await communicator.send_json_to({"type": "lab.play", "speed": "instant"})
+    restarted = False
+    for _ in range(400):
+        frame = await receive_type(communicator, "lab.frame")
+        statuses = frame["pods"][0]["status"].get("containerStatuses") or []
+        if statuses and statuses[0].get("restartCount", 0) >= 1:
+            restarted = True
+            break
+    assert restarted
+    assert 35 <= frame["t"] <= 60
+    assert "Unhealthy" in frame["views"]["events"]
+    await communicator.send_json_to({"type": "lab.pause"})
+    paused = await receive_type(communicator, "lab.frame")
+    assert paused["playing"] is False
+    await communicator.disconnect()
+
+
+async def test_delete_action_runs_termination_and_records_it():
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.seek", "t": 20})
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to(
+        {"type": "lab.action", "action": "delete", "pod": "sleeper", "grace_period": 5})
+    frame = await receive_type(communicator, "lab.frame")
+    assert frame["pods"][0]["metadata"]["deletionTimestamp"]
+    assert "Terminating" in frame["views"]["get"]
+    await communicator.send_json_to({"type": "lab.seek", "t": 40})
+    later = await receive_type(communicator, "lab.snapshot")
+    assert later["actions"] == [
+        {"action": "delete", "pod": "sleeper", "grace_period": 5, "t": 20.0}]
+    assert later["pods"] == []
+    # Rewind before the deletion and replay past it: same result (deterministic replay).
+    await communicator.send_json_to({"type": "lab.seek", "t": 10})
+    early = await receive_type(communicator, "lab.snapshot")
+    assert early["pods"][0]["metadata"].get("deletionTimestamp") is None
+    await communicator.send_json_to({"type": "lab.seek", "t": 40})
+    again = await receive_type(communicator, "lab.snapshot")
+    assert again["pods"] == [] and again["views"]["events"] == later["views"]["events"]
+    await communicator.disconnect()
+
+
+async def test_restore_rebuilds_the_same_moment():
+    communicator = await connect()
+    await communicator.send_json_to({
+        "type": "lab.restore", "manifest": SLEEPER, "seed": 0, "t": 40,
+        "actions": [{"t": 20, "action": "delete", "pod": "sleeper", "grace_period": 5}],
+    })
+    await receive_type(communicator, "lab.validation")
+    snapshot = await receive_type(communicator, "lab.snapshot")
+    assert snapshot["t"] == 40 and snapshot["pods"] == []
+    await communicator.disconnect()
+
+
+async def test_kill_action_and_rejected_action():
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.seek", "t": 20})
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to(
+        {"type": "lab.action", "action": "kill", "pod": "sleeper", "container": "main",
+         "signal": "KILL"})
+    frame = await receive_type(communicator, "lab.frame")
+    assert frame["t"] == 20
+    await communicator.send_json_to(
+        {"type": "lab.action", "action": "delete", "pod": "nobody"})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected"
+    assert 'pods "nobody" not found' in error["detail"]["kubectl"]
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("payload,code", [
+    ("not json", "bad_json"),
+    ("[1, 2]", "bad_json"),
+    ('{"type": 3}', "bad_json"),
+    ('{"type": "lab.nope"}', "unknown_type"),
+    ('{"type": "lab.apply"}', "bad_field"),
+    ('{"type": "lab.apply", "manifest": "x", "seed": -1}', "bad_field"),
+    ('{"type": "lab.speed", "speed": 7}', "bad_field"),
+    ('{"type": "lab.validate", "manifest": 5}', "bad_field"),
+])
+async def test_bad_messages_get_clear_errors(payload, code):
+    communicator = await connect()
+    await communicator.send_to(text_data=payload)
+    error = await communicator.receive_json_from()
+    assert error["type"] == "lab.error"
+    assert error["code"] == code
+    assert error["message"]
+    # The connection keeps working.
+    await communicator.send_json_to({"type": "lab.validate", "manifest": SLEEPER})
+    assert (await communicator.receive_json_from())["ok"] is True
+    await communicator.disconnect()
+
+
+async def test_bad_action_fields():
+    communicator = await connect()
+    await apply(communicator)
+    for action in (
+        {"action": "explode"},
+        {"action": "delete", "pod": 5},
+        {"action": "delete", "pod": "sleeper", "grace_period": -1},
+        {"action": "kill", "pod": "sleeper", "container": "main", "signal": "HUP!"},
+    ):
+        await communicator.send_json_to({"type": "lab.action", **action})
+        error = await receive_type(communicator, "lab.error")
+        assert error["code"] == "bad_field", action
+    await communicator.disconnect()
+
+
+async def test_oversized_message_is_refused_but_connection_stays():
+    communicator = await connect()
+    huge = json.dumps({"type": "lab.validate", "manifest": "x" * (consumers.MAX_MESSAGE_BYTES)})
+    await communicator.send_to(text_data=huge)
+    error = await communicator.receive_json_from()
+    assert error["code"] == "too_large"
+    await communicator.send_json_to({"type": "lab.validate", "manifest": SLEEPER})
+    assert (await communicator.receive_json_from())["type"] == "lab.validation"
+    await communicator.disconnect()
+
+
+async def test_oversized_manifest_inside_limit_message():
+    communicator = await connect()
+    manifest = "a: b\n" * (services.MAX_MANIFEST_BYTES // 5 + 10)
+    await communicator.send_json_to({"type": "lab.validate", "manifest": manifest[:90000]})
+    error = await communicator.receive_json_from()
+    assert error["code"] == "too_large"
+    await communicator.disconnect()
+
+
+async def test_billion_laughs_is_refused_quickly():
+    communicator = await connect()
+    lol = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+        for i in range(8))
+    await communicator.send_json_to({"type": "lab.apply", "manifest": lol})
+    message = await communicator.receive_json_from(timeout=2)
+    assert message["type"] == "lab.validation" and not message["ok"]
+    assert message["problems"][0]["code"] == "LimitExceeded"
+    await communicator.disconnect()
+
+
+async def test_flood_is_rate_limited_and_others_keep_working():
+    flooder = await connect()
+    other = await connect()
+    for _ in range(int(consumers.RATE_BURST) + 15):
+        await flooder.send_json_to({"type": "lab.validate", "manifest": "kind: Pod"})
+    codes = []
+    for _ in range(int(consumers.RATE_BURST) + 15):
+        message = await flooder.receive_json_from()
+        codes.append(message.get("code", message["type"]))
+    assert "rate_limited" in codes
+    await other.send_json_to({"type": "lab.validate", "manifest": SLEEPER})
+    assert (await other.receive_json_from())["ok"] is True
+    await flooder.disconnect()
+    await other.disconnect()
+
+
+async def test_disconnect_cancels_the_clock():
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.play", "speed": 60})
+    await receive_type(communicator, "lab.frame")
+    tasks_before = {t for t in asyncio.all_tasks() if "_run_clock" in repr(t.get_coro())}
+    assert tasks_before
+    await communicator.disconnect()
+    await asyncio.sleep(0.05)
+    assert all(t.done() for t in tasks_before)
+
+
+async def test_html_in_manifest_is_data():
+    communicator = await connect()
+    manifest = SLEEPER.replace('echo hello', 'echo "<script>alert(1)</script>"')
+    await apply(communicator, manifest)
+    await communicator.send_json_to({"type": "lab.seek", "t": 20})
+    snapshot = await receive_type(communicator, "lab.snapshot")
+    assert snapshot["views"]["logs"]["sleeper/main"] == "<script>alert(1)</script>\n"
+    await communicator.disconnect()
