@@ -801,6 +801,9 @@ class Shell:
             text = ""
         if text.startswith("#!") and "sh" in text.split("\n", 1)[0]:
             return (yield from self.run_file(path, argv[0], argv[1:], io))
+        if text.startswith("\x7fELF"):
+            io.err(f"{name}: this program is not simulated by PodLab\n")
+            return 1
         io.err(f"sh: {name}: Permission denied\n")
         return 126
 
