@@ -168,9 +168,13 @@ def run_program(
     probes: list[tuple[float, Request]] | None = None,
     cpu_limit: float = math.inf,
     spawner: Callable[[list[str]], Callable[[ProcessContext], Program]] | None = None,
+    listeners: dict[tuple[int, str], Handler] | None = None,
 ) -> RunResult:
-    """Run ``program`` from t=0 until it exits or ``until``; deliver signals and probes."""
+    """Run ``program`` from t=0 until it exits or ``until``; deliver signals and probes.
+
+    ``listeners`` are ports already bound in the Pod (another container's servers)."""
     rt = _Runtime(cpu_limit)
+    rt.listeners.update(listeners or {})
     ctx = FakeContext(
         rt, list(argv or []), dict(env or {}), fs or MemoryFileSystem(),
         hostname=hostname, pod_ip=pod_ip, is_pid1=is_pid1, spawner=spawner,

@@ -1485,27 +1485,38 @@ def a_wget(sh: Shell, io: IO, argv: list[str]) -> Gen:
     url: str | None = None
     while args:
         a = args.pop(0)
-        if a in ("-q", "--quiet"):
+        if a == "--quiet":
             quiet = True
         elif a == "--spider":
             spider = True
-        elif a == "-O" and args:
-            output = args.pop(0)
-        elif a.startswith("-O"):
-            output = a[2:]
         elif a.startswith("--output-document="):
             output = a.split("=", 1)[1]
-        elif a == "-T" and args:
-            timeout = float(args.pop(0) or 0)
-        elif a.startswith("-T") and len(a) > 2:
-            timeout = float(a[2:])
         elif a.startswith("--timeout="):
             timeout = float(a.split("=", 1)[1])
         elif a == "--header" and args:
             key, _, value = args.pop(0).partition(":")
             headers.append((key.strip(), value.strip()))
-        elif a.startswith("-") and len(a) > 1:
+        elif a.startswith("--"):
             continue
+        elif a.startswith("-") and len(a) > 1:
+            # busybox getopt: bundled short options, -O/-T take the rest or the next argument
+            i = 1
+            while i < len(a):
+                c = a[i]
+                if c in "OTP":
+                    value = a[i + 1 :] or (args.pop(0) if args else "")
+                    if c == "O":
+                        output = value
+                    elif c == "T":
+                        try:
+                            timeout = float(value)
+                        except ValueError:
+                            io.err(f"wget: invalid number '{value}'\n")
+                            return 1
+                    break
+                if c == "q":
+                    quiet = True
+                i += 1
         else:
             url = a
     if url is None:
