@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "podlab.core",
     "podlab.course",
     "podlab.lab",
+    "podlab.quizzes",
 ]
 
 MIDDLEWARE = [

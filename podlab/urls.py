@@ -10,5 +10,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("podlab.course.urls")),
     path("", include("podlab.lab.urls")),
+    path("", include("podlab.quizzes.urls")),
     prefix_default_language=True,
 )
