@@ -264,12 +264,16 @@ _DEBIAN_TOOLS = frozenset(
 )
 
 
+# Shell builtins that also exist as programs on disk (``command: ["echo", "hi"]`` works).
+_BUILTIN_PROGRAMS = frozenset({"echo", "printf", "test", "[", "true", "false", "kill", "pwd"})
+
+
 def _tools(family: str) -> frozenset[str]:
     if family in ("nginx", "httpd", "redis", "agnhost"):
         extra = {"wget", "nc"} if family == "agnhost" else set()
-        return _DEBIAN_TOOLS & frozenset(APPLETS) | extra
+        return (_DEBIAN_TOOLS & frozenset(APPLETS)) | extra | _BUILTIN_PROGRAMS
     if family in _SHELL_FAMILIES:
-        return _BUSYBOX_APPLETS
+        return _BUSYBOX_APPLETS | _BUILTIN_PROGRAMS
     return frozenset()
 
 
@@ -1270,7 +1274,7 @@ def stress(ctx: ProcessContext, argv: list[str], version: str) -> Program:
     started = ctx.now
     target = opts["vm"] * vm_bytes
     ctx.set_memory(STRESS_OVERHEAD // 8)
-    steps = 5
+    steps = 5 if target else 0
     for k in range(1, steps + 1):  # the vm workers touch their memory within a fraction of a second
         yield Sleep(0.04)
         ctx.set_memory(STRESS_OVERHEAD + target * k // steps)
