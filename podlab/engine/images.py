@@ -632,7 +632,7 @@ def go_handles(ctx: ProcessContext) -> None:
 
 
 def http_listener(
-    serve: Callable[[Request, float], Response], grpc_status: str = "UNKNOWN"
+    serve: Callable[[Request, float], Response], grpc_status: str = "UNIMPLEMENTED"
 ) -> Callable[[Request, float], Response]:
     """Wrap an HTTP handler: TCP connects succeed, gRPC health checks get ``grpc_status``."""
 
@@ -1063,7 +1063,7 @@ def _test_webserver(ctx: ProcessContext, argv: list[str], version: str) -> Progr
     def serve(request: Request, now: float) -> Response:
         return Response(200, "hello\n")
 
-    return (yield from _simple_go_server(ctx, port, serve, "UNKNOWN"))
+    return (yield from _simple_go_server(ctx, port, serve, "UNIMPLEMENTED"))
 
 
 def _serve_hostname(ctx: ProcessContext, argv: list[str], version: str) -> Program:
@@ -1073,7 +1073,7 @@ def _serve_hostname(ctx: ProcessContext, argv: list[str], version: str) -> Progr
     def serve(request: Request, now: float) -> Response:
         return Response(200, ctx.hostname)
 
-    return (yield from _simple_go_server(ctx, port, serve, "UNKNOWN"))
+    return (yield from _simple_go_server(ctx, port, serve, "UNIMPLEMENTED"))
 
 
 def _logs_generator(ctx: ProcessContext, argv: list[str], version: str) -> Program:
@@ -1131,7 +1131,7 @@ def _grpc_health_checking(ctx: ProcessContext, argv: list[str], version: str) ->
 
     ctx.set_memory(7 * MiB)
     if not ctx.listen(port, "tcp", grpc_handler) or not ctx.listen(
-        http_port, "tcp", http_listener(control, "UNKNOWN")
+        http_port, "tcp", http_listener(control)
     ):
         ctx.stderr("listen tcp: bind: address already in use\n")
         return 1
@@ -1152,7 +1152,7 @@ def goproxy(ctx: ProcessContext, argv: list[str], version: str) -> Program:
             return Response(502, "")
         return Response(500, "This is a proxy server. Does not respond to non-proxy requests.\n")
 
-    return (yield from _simple_go_server(ctx, 8080, serve, "UNKNOWN"))
+    return (yield from _simple_go_server(ctx, 8080, serve, "UNIMPLEMENTED"))
 
 
 def etcd(ctx: ProcessContext, argv: list[str], version: str) -> Program:

@@ -1629,7 +1629,7 @@ def a_nc(sh: Shell, io: IO, argv: list[str]) -> Gen:
                 return Response(status=0)
             if request.kind == "http":
                 return Response(status=200, body=body)
-            return Response(grpc_status="UNKNOWN")
+            return Response(grpc_status="UNIMPLEMENTED")
 
         if not sh.proc.listen(port, "tcp", handler):
             io.err("nc: bind: Address in use\n")
