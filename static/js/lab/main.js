@@ -1,0 +1,511 @@
+// The lab page: editor, websocket, controls, actions, panes and shareable links.
+// docs/protocol.md is the contract with the server.
+
+import { el, format, seconds, setText, replaceChildren } from "./dom.js";
+import { LabSocket } from "./socket.js";
+import { LabModel } from "./model.js";
+import { Panes } from "./views.js";
+import { Timeline } from "./timeline.js";
+import { encodeLab, decodeLab, hasLab } from "./share.js";
+
+const PROTOCOL = 1;
+const VALIDATE_DELAY_MS = 350;
+
+const root = document.getElementById("lab");
+const $ = (id) => document.getElementById(id);
+
+// --- translations -------------------------------------------------------------------------
+
+const messages = new Map();
+const template = $("lab-i18n");
+if (template) {
+  for (const node of template.content.querySelectorAll("[data-msg]")) {
+    messages.set(node.dataset.msg, node.textContent);
+  }
+}
+const i18n = { t: (key) => messages.get(key) ?? key };
+const secondsText = (t) => format(i18n.t("seconds"), { seconds: seconds(t) });
+
+// --- state --------------------------------------------------------------------------------
+
+const model = new LabModel();
+const panes = new Panes(root, i18n, model);
+const timeline = new Timeline($("timeline"), i18n, model, (t) => seek(t));
+let limits = { actions: ["delete", "apply", "kill"] };
+let validations = []; // what each awaited lab.validation answers: "validate" | "start"
+let pendingStart = null; // {manifest, seed, resume} while an apply/restore is in flight
+let pendingRestore = null; // a lab to restore once the server says hello
+let validateTimer = null;
+let scrubbing = false;
+let renderQueued = false;
+let renderFull = false;
+
+// --- editor -------------------------------------------------------------------------------
+
+const textarea = $("manifest");
+let editor = {
+  getText: () => textarea.value,
+  setText: (text) => { textarea.value = text; },
+  setProblems: () => {},
+  focus: () => textarea.focus(),
+};
+textarea.addEventListener("input", () => scheduleValidate());
+
+async function mountEditor() {
+  const url = root.dataset.editorModule;
+  try {
+    const { createEditor } = await import(url);
+    const mount = $("editor-mount");
+    const nonceHolder = document.querySelector("script[nonce]");
+    const created = createEditor(mount, {
+      doc: textarea.value,
+      label: document.querySelector("label[for=manifest]").textContent,
+      nonce: nonceHolder ? nonceHolder.nonce : "",
+      onChange: () => scheduleValidate(),
+      onSubmit: () => apply(),
+    });
+    mount.hidden = false;
+    textarea.hidden = true;
+    document.querySelector("label[for=manifest]").addEventListener("click", () => created.focus());
+    editor = created;
+  } catch (err) {
+    // The plain textarea keeps working without the editor bundle.
+    textarea.hidden = false;
+  }
+}
+
+function scheduleValidate() {
+  window.clearTimeout(validateTimer);
+  setText($("validation-summary"), i18n.t("checking"));
+  validateTimer = window.setTimeout(validateNow, VALIDATE_DELAY_MS);
+}
+
+function validateNow() {
+  window.clearTimeout(validateTimer);
+  const text = editor.getText();
+  if (!text.trim()) {
+    showValidation({ ok: true, problems: [], warnings: [], notes: [] });
+    setText($("validation-summary"), "");
+    return;
+  }
+  if (socket.send({ type: "lab.validate", manifest: text })) validations.push("validate");
+}
+
+function showValidation(msg) {
+  const problems = Array.isArray(msg.problems) ? msg.problems : [];
+  const warnings = Array.isArray(msg.warnings) ? msg.warnings : [];
+  const notes = Array.isArray(msg.notes) ? msg.notes : [];
+  const all = [
+    ...problems.map((p) => ({ ...p, severity: "error" })),
+    ...warnings.map((p) => ({ ...p, severity: "warning" })),
+    ...notes.map((p) => ({ ...p, severity: "info" })),
+  ];
+  editor.setProblems(all.map((p) => ({ line: p.line, column: p.column, severity: p.severity, message: p.message })));
+  const parts = [msg.ok ? i18n.t("valid") : format(i18n.t("invalid"), { count: problems.length })];
+  if (warnings.length) parts.push(format(i18n.t("warnings"), { count: warnings.length }));
+  if (notes.length) parts.push(format(i18n.t("notes"), { count: notes.length }));
+  const summary = $("validation-summary");
+  setText(summary, parts.join(" "));
+  summary.dataset.ok = msg.ok ? "true" : "false";
+  replaceChildren($("validation-problems"), all.map((p) => el("li", { class: `problem problem-${p.severity}`, "data-code": p.code || "" },
+    el("span", { class: "problem-severity" }, i18n.t(`severity-${p.severity}`)), " ",
+    el("span", { class: "problem-where" }, format(i18n.t("problem-at"), { line: p.line || 1, column: p.column || 1 })), " ",
+    el("span", { class: "problem-message" }, p.message || ""))));
+  const kubectl = $("validation-kubectl");
+  kubectl.hidden = msg.ok || !msg.kubectl;
+  setText(kubectl, msg.ok ? "" : msg.kubectl || "");
+}
+
+// --- connection ---------------------------------------------------------------------------
+
+const wsUrl = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${root.dataset.wsPath}?lang=${encodeURIComponent(root.dataset.lang || "en")}`;
+let everConnected = false;
+
+const socket = new LabSocket(wsUrl, {
+  onState(state, info) {
+    const box = $("lab-connection");
+    box.dataset.state = state;
+    const text = box.querySelector(".lab-connection-text");
+    if (state === "connecting") setText(text, i18n.t("connecting"));
+    else if (state === "open") setText(text, everConnected ? i18n.t("restoring") : i18n.t("connected"));
+    else if (state === "waiting") setText(text, format(i18n.t("reconnecting"), info));
+    if (state !== "open") {
+      validations = [];
+      updateControls();
+    }
+  },
+  onMessage: (msg) => receive(msg),
+});
+
+function receive(msg) {
+  switch (msg.type) {
+    case "lab.hello":
+      onHello(msg);
+      break;
+    case "lab.validation": {
+      const purpose = validations.shift() || "validate";
+      showValidation(msg);
+      if (purpose === "start" && !msg.ok) {
+        pendingStart = null;
+        editor.focus();
+      }
+      break;
+    }
+    case "lab.snapshot":
+      if (pendingStart) {
+        model.manifest = pendingStart.manifest;
+        model.seed = pendingStart.seed;
+      }
+      model.applySnapshot(msg);
+      if (pendingStart && pendingStart.resume && !model.playing) {
+        socket.send({ type: "lab.play", speed: $("speed").value === "instant" ? "instant" : Number($("speed").value) });
+      }
+      pendingStart = null;
+      queueRender(true);
+      break;
+    case "lab.frame":
+      if (!model.active) break;
+      model.applyFrame(msg);
+      queueRender(false);
+      break;
+    case "lab.error":
+      onError(msg);
+      break;
+    default:
+      showError(i18n.t("error-protocol"), "");
+  }
+}
+
+function onHello(msg) {
+  const box = $("lab-connection");
+  if (msg.protocol !== PROTOCOL) {
+    box.dataset.state = "incompatible";
+    setText(box.querySelector(".lab-connection-text"), i18n.t("incompatible"));
+    return;
+  }
+  limits = msg.limits || limits;
+  const wasConnected = everConnected;
+  everConnected = true;
+  box.dataset.state = "open";
+  setText(box.querySelector(".lab-connection-text"), i18n.t("connected"));
+  if (pendingRestore) {
+    restore(pendingRestore, false);
+    pendingRestore = null;
+  } else if (wasConnected && model.active) {
+    // The socket dropped: rebuild the lab the server lost from what this page knows.
+    restore(model.restorable(), model.playing);
+  }
+  validateNow();
+  updateControls();
+}
+
+function onError(msg) {
+  validations = validations.filter((p) => p !== "start");
+  if (msg.code === "no_simulation" && model.active) {
+    restore(model.restorable(), false);
+    return;
+  }
+  const detail = msg.detail && typeof msg.detail === "object" ? msg.detail : {};
+  showError(msg.message || msg.code || "", typeof detail.kubectl === "string" ? detail.kubectl : "");
+}
+
+function showError(message, kubectl) {
+  const box = $("lab-error");
+  box.hidden = false;
+  setText($("lab-error-message"), message);
+  const pre = $("lab-error-kubectl");
+  pre.hidden = !kubectl;
+  setText(pre, kubectl);
+}
+
+function clearError() {
+  $("lab-error").hidden = true;
+}
+
+function send(message) {
+  clearError();
+  return socket.send(message);
+}
+
+// --- commands -----------------------------------------------------------------------------
+
+function currentSeed() {
+  const value = Number.parseInt($("seed").value, 10);
+  return Number.isInteger(value) && value >= 0 && value < 2 ** 31 ? value : 0;
+}
+
+function apply() {
+  const manifest = editor.getText();
+  if (!manifest.trim()) {
+    showError(i18n.t("empty-manifest"), "");
+    return;
+  }
+  const seed = currentSeed();
+  window.clearTimeout(validateTimer);
+  if (send({ type: "lab.apply", manifest, seed })) {
+    validations.push("start");
+    pendingStart = { manifest, seed, resume: false };
+  }
+}
+
+function restore(lab, resume) {
+  const message = { type: "lab.restore", manifest: lab.manifest, seed: lab.seed || 0, actions: lab.actions || [], t: lab.t || 0 };
+  if (socket.send(message)) {
+    validations.push("start");
+    pendingStart = { manifest: lab.manifest, seed: lab.seed || 0, resume };
+  }
+}
+
+function speedValue() {
+  const v = $("speed").value;
+  return v === "instant" ? "instant" : Number(v);
+}
+
+function play() {
+  if (model.active) send({ type: "lab.play", speed: speedValue() });
+}
+
+function pause() {
+  if (model.active) send({ type: "lab.pause" });
+}
+
+function step() {
+  if (model.active) send({ type: "lab.step" });
+}
+
+function seek(t) {
+  if (!model.active) return;
+  send({ type: "lab.seek", t: Math.max(0, Math.min(Number(t) || 0, model.until)) });
+}
+
+function reset() {
+  if (!model.active) return;
+  if (send({ type: "lab.apply", manifest: model.manifest, seed: model.seed })) {
+    validations.push("start");
+    pendingStart = { manifest: model.manifest, seed: model.seed, resume: false };
+  }
+}
+
+function act(action) {
+  if (!model.active) return;
+  // The snapshot that follows carries the server's record of actions (used by links).
+  if (send({ type: "lab.action", ...action })) socket.send({ type: "lab.sync" });
+}
+
+function need(input) {
+  if (input.value.trim()) return input.value.trim();
+  showError(i18n.t("need-value"), "");
+  input.focus();
+  return null;
+}
+
+$("btn-apply").addEventListener("click", apply);
+$("btn-play").addEventListener("click", play);
+$("btn-pause").addEventListener("click", pause);
+$("btn-step").addEventListener("click", step);
+$("btn-reset").addEventListener("click", reset);
+$("speed").addEventListener("change", () => send({ type: "lab.speed", speed: speedValue() }));
+
+const scrubber = $("scrubber");
+scrubber.addEventListener("input", () => {
+  scrubbing = true;
+  setText($("clock"), `t = ${secondsText(scrubber.value)}`);
+});
+scrubber.addEventListener("change", () => {
+  scrubbing = false;
+  seek(Number(scrubber.value));
+});
+
+$("btn-delete").addEventListener("click", () => {
+  const pod = $("delete-pod").value;
+  if (!pod) return;
+  const action = { action: "delete", pod };
+  const grace = $("delete-grace").value.trim();
+  if (grace !== "") action.grace_period = Math.max(0, Number.parseInt(grace, 10) || 0);
+  if ($("delete-force").checked) action.force = true;
+  act(action);
+});
+$("btn-kill").addEventListener("click", () => {
+  const [pod, container] = ($("kill-target").value || "").split("/");
+  if (!pod || !container) return;
+  act({ action: "kill", pod, container, signal: $("kill-signal").value });
+});
+$("btn-reapply").addEventListener("click", () => act({ action: "apply", manifest: editor.getText() }));
+$("btn-image-on").addEventListener("click", () => {
+  const image = need($("image-name"));
+  if (image) act({ action: "image", image, available: true });
+});
+$("btn-image-off").addEventListener("click", () => {
+  const image = need($("image-name"));
+  if (image) act({ action: "image", image, available: false });
+});
+$("btn-node-off").addEventListener("click", () => {
+  const node = need($("node-name"));
+  if (node) act({ action: "node", node, reachable: false });
+});
+$("btn-node-on").addEventListener("click", () => {
+  const node = need($("node-name"));
+  if (node) act({ action: "node", node, reachable: true });
+});
+$("btn-service").addEventListener("click", () => {
+  const name = need($("service-name"));
+  if (!name) return;
+  const action = { action: "service", name };
+  const ns = $("service-namespace").value.trim();
+  if (ns) action.namespace = ns;
+  act(action);
+});
+
+// Keyboard shortcuts outside text fields: Space play/pause, → step, ← back 5 s.
+document.addEventListener("keydown", (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+  const target = event.target;
+  if (target.closest && target.closest("input, select, textarea, button, a, summary, [contenteditable], .cm-editor, [role=tab]")) return;
+  if (!model.active) return;
+  if (event.key === " " || event.code === "Space") {
+    event.preventDefault();
+    if (model.playing) pause();
+    else play();
+  } else if (event.key === "ArrowRight") {
+    event.preventDefault();
+    step();
+  } else if (event.key === "ArrowLeft") {
+    event.preventDefault();
+    seek(model.t - 5);
+  }
+});
+
+// --- sharing ------------------------------------------------------------------------------
+
+$("btn-share").addEventListener("click", async () => {
+  const lab = model.active ? model.restorable()
+    : { manifest: editor.getText(), seed: currentSeed(), actions: [], t: 0 };
+  const hash = await encodeLab(lab);
+  const url = `${location.origin}${location.pathname}${hash}`;
+  history.replaceState(null, "", url);
+  const box = $("share-box");
+  box.hidden = false;
+  const input = $("share-url");
+  input.value = url;
+  input.select();
+  let copied = false;
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(url);
+      copied = true;
+    }
+  } catch (err) {
+    copied = false;
+  }
+  setText($("share-status"), i18n.t(copied ? "link-copied" : "link-ready"));
+});
+
+async function readHash() {
+  if (!hasLab(location.hash)) return;
+  try {
+    const lab = await decodeLab(location.hash);
+    editor.setText(lab.manifest);
+    $("seed").value = String(lab.seed);
+    if (socket.isOpen && everConnected) restore(lab, false);
+    else pendingRestore = lab;
+  } catch (err) {
+    showError(i18n.t("link-broken"), "");
+  }
+}
+window.addEventListener("hashchange", () => readHash());
+
+// --- rendering ----------------------------------------------------------------------------
+
+function queueRender(full) {
+  renderFull = renderFull || full;
+  if (renderQueued) return;
+  renderQueued = true;
+  window.requestAnimationFrame(() => {
+    renderQueued = false;
+    const fullNow = renderFull;
+    renderFull = false;
+    render(fullNow);
+  });
+}
+
+function syncSelect(select, options) {
+  const current = select.value;
+  const key = options.map((o) => o.value).join("\n");
+  if (select.dataset.values === key) return;
+  select.dataset.values = key;
+  replaceChildren(select, options.map((o) => el("option", { value: o.value }, o.label)));
+  if (options.some((o) => o.value === current)) select.value = current;
+}
+
+function syncDatalist(list, values) {
+  const key = values.join("\n");
+  if (list.dataset.values === key) return;
+  list.dataset.values = key;
+  replaceChildren(list, values.map((v) => el("option", { value: v })));
+}
+
+function render(full) {
+  panes.render(full);
+  timeline.render();
+  const pods = model.pods.map((p) => p.metadata.name);
+  syncSelect($("delete-pod"), pods.map((name) => ({ value: name, label: name })));
+  const running = model.containers().filter((c) => model.pod(c.pod));
+  syncSelect($("kill-target"), running.map((c) => ({ value: `${c.pod}/${c.name}`, label: `${c.pod}/${c.name}` })));
+  const images = new Set();
+  const nodes = new Set();
+  for (const pod of model.pods) {
+    const spec = pod.spec || {};
+    for (const c of [...(spec.initContainers || []), ...(spec.containers || [])]) if (c.image) images.add(c.image);
+    if (spec.nodeName) nodes.add(spec.nodeName);
+  }
+  syncDatalist($("image-list"), [...images]);
+  syncDatalist($("node-list"), [...nodes]);
+  if (!$("node-name").value && nodes.size) $("node-name").value = [...nodes][0];
+  updateControls();
+}
+
+function updateControls() {
+  const open = socket.isOpen;
+  const active = model.active && open;
+  $("btn-apply").disabled = !open;
+  $("btn-play").disabled = !active || model.playing;
+  $("btn-pause").disabled = !active || !model.playing;
+  $("btn-step").disabled = !active || model.nextT === null;
+  $("btn-reset").disabled = !active;
+  $("speed").disabled = !open;
+  const speedSelect = $("speed");
+  if (document.activeElement !== speedSelect && model.active) {
+    const want = String(model.speed === Infinity ? "instant" : model.speed);
+    if ([...speedSelect.options].some((o) => o.value === want)) speedSelect.value = want;
+  }
+  scrubber.disabled = !active;
+  scrubber.max = String(Math.max(1, Math.round(model.until)));
+  if (!scrubbing) {
+    scrubber.value = String(Math.round(model.t));
+    setText($("clock"), `t = ${secondsText(model.t)}`);
+  }
+  scrubber.setAttribute("aria-valuetext", `t = ${secondsText(model.t)}`);
+  root.dataset.playing = model.playing ? "true" : "false";
+  root.dataset.active = model.active ? "true" : "false";
+  root.dataset.t = String(model.t);
+  setText($("next-event"), !model.active ? ""
+    : model.nextT === null ? i18n.t("nothing-next")
+      : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
+  const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
+  let unsupported = false;
+  for (const [id, action] of [["act-delete", "delete"], ["act-kill", "kill"], ["act-apply", "apply"],
+    ["act-image", "image"], ["act-node", "node"], ["act-service", "service"]]) {
+    const fieldset = $(id);
+    fieldset.disabled = !active || !supported.has(action);
+    fieldset.classList.toggle("unsupported", !supported.has(action));
+    if (!supported.has(action)) unsupported = true;
+  }
+  $("actions-unsupported").hidden = !unsupported;
+}
+
+// --- start --------------------------------------------------------------------------------
+
+await mountEditor();
+await readHash();
+updateControls();
+socket.connect();

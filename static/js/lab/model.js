@@ -1,0 +1,323 @@
+// What the page knows about the running lab, built from lab.snapshot and lab.frame messages,
+// and the derived pictures (container lanes, termination sequences) the panes draw.
+
+const EPOCH_MS = Date.UTC(2025, 0, 1, 0, 0, 0);
+const MINIMUM_GRACE = 2;
+
+/** Simulated seconds of an RFC 3339 timestamp on the engine's clock. */
+export function simSeconds(timestamp) {
+  if (typeof timestamp !== "string") return null;
+  const ms = Date.parse(timestamp);
+  return Number.isNaN(ms) ? null : (ms - EPOCH_MS) / 1000;
+}
+
+/** "Waiting:CrashLoopBackOff" -> {kind: "Waiting", reason: "CrashLoopBackOff"}. */
+export function splitState(value) {
+  const text = String(value ?? "");
+  const at = text.indexOf(":");
+  return at < 0 ? { kind: text, reason: "" } : { kind: text.slice(0, at), reason: text.slice(at + 1) };
+}
+
+/** The container a v1 Event is about ("spec.containers{web}" -> "web"), or "". */
+export function eventContainer(event) {
+  const path = (event && event.involvedObject && event.involvedObject.fieldPath) || "";
+  const m = /\{([^}]*)\}/.exec(path);
+  return m ? m[1] : "";
+}
+
+export function eventPod(event) {
+  return (event && event.involvedObject && event.involvedObject.name) || "";
+}
+
+export function eventTime(event) {
+  if (!event) return null;
+  for (const key of ["lastTimestamp", "eventTime", "firstTimestamp"]) {
+    const t = simSeconds(event[key]);
+    if (t !== null) return t;
+  }
+  return null;
+}
+
+function probeKey(p) {
+  return `${p.pod}/${p.container}/${p.probe}`;
+}
+
+export class LabModel {
+  constructor() {
+    this.reset();
+    this.specs = new Map(); // pod name -> last spec seen (kept after the Pod is gone)
+  }
+
+  reset() {
+    this.active = false;
+    this.manifest = "";
+    this.seed = 0;
+    this.actions = [];
+    this.t = 0;
+    this.until = 600;
+    this.playing = false;
+    this.speed = 10;
+    this.nextT = null;
+    this.pods = [];
+    this.views = {};
+    this.probes = [];
+    this.transitions = [];
+    this.events = [];
+    this.probeHistory = new Map();
+  }
+
+  rememberPods(pods) {
+    for (const pod of pods || []) {
+      const name = pod && pod.metadata && pod.metadata.name;
+      if (name) this.specs.set(name, pod.spec || {});
+    }
+  }
+
+  mergeProbes(probes) {
+    this.probes = Array.isArray(probes) ? probes : [];
+    for (const p of this.probes) {
+      const key = probeKey(p);
+      if (!this.probeHistory.has(key)) this.probeHistory.set(key, new Map());
+      const seen = this.probeHistory.get(key);
+      for (const r of p.results || []) {
+        if (typeof r.t === "number" && r.t <= this.t + 1e-9) seen.set(r.t, r);
+      }
+    }
+  }
+
+  common(msg) {
+    if (typeof msg.t === "number") this.t = msg.t;
+    if (typeof msg.playing === "boolean") this.playing = msg.playing;
+    if (msg.speed !== undefined) this.speed = msg.speed;
+    this.nextT = typeof msg.next_t === "number" ? msg.next_t : null;
+    this.pods = Array.isArray(msg.pods) ? msg.pods : [];
+    this.views = msg.views && typeof msg.views === "object" ? msg.views : {};
+    this.rememberPods(this.pods);
+  }
+
+  applySnapshot(msg) {
+    this.active = true;
+    this.common(msg);
+    if (typeof msg.until === "number") this.until = msg.until;
+    if (Number.isInteger(msg.seed)) this.seed = msg.seed;
+    this.actions = Array.isArray(msg.actions) ? msg.actions.slice() : [];
+    const history = msg.history || {};
+    this.transitions = Array.isArray(history.transitions) ? history.transitions.slice() : [];
+    this.events = Array.isArray(history.events) ? history.events.slice() : [];
+    this.probeHistory = new Map();
+    this.mergeProbes(msg.probes);
+  }
+
+  applyFrame(msg) {
+    this.common(msg);
+    for (const tr of msg.transitions || []) this.transitions.push(tr);
+    for (const ev of msg.events || []) this.events.push(ev);
+    this.mergeProbes(msg.probes);
+  }
+
+  /** The lab as a link or a reconnect needs it. */
+  restorable() {
+    return { manifest: this.manifest, seed: this.seed, actions: this.actions, t: this.t };
+  }
+
+  /** Every container seen, in order: [{pod, name, kind: "init"|"sidecar"|"main"}]. */
+  containers() {
+    const out = [];
+    const seen = new Set();
+    const add = (pod, name, kind) => {
+      const key = `${pod}/${name}`;
+      if (!name || seen.has(key)) return;
+      seen.add(key);
+      out.push({ pod, name, kind });
+    };
+    const podNames = [];
+    for (const pod of this.pods) podNames.push(pod.metadata.name);
+    for (const tr of this.transitions) if (!podNames.includes(tr.pod)) podNames.push(tr.pod);
+    for (const podName of podNames) {
+      const spec = this.specs.get(podName) || {};
+      for (const c of spec.initContainers || []) {
+        add(podName, c.name, c.restartPolicy === "Always" ? "sidecar" : "init");
+      }
+      for (const c of spec.containers || []) add(podName, c.name, "main");
+      for (const tr of this.transitions) if (tr.pod === podName && tr.container) add(podName, tr.container, "main");
+    }
+    return out;
+  }
+
+  podNames() {
+    const names = [];
+    for (const pod of this.pods) names.push(pod.metadata.name);
+    for (const tr of this.transitions) if (!names.includes(tr.pod)) names.push(tr.pod);
+    return names;
+  }
+
+  pod(name) {
+    return this.pods.find((p) => p.metadata && p.metadata.name === name) || null;
+  }
+
+  containerSpec(podName, name) {
+    const spec = this.specs.get(podName) || {};
+    return [...(spec.initContainers || []), ...(spec.containers || [])].find((c) => c.name === name) || null;
+  }
+
+  /** The v1 ContainerStatus of a container, or null. */
+  containerStatus(podName, name) {
+    const pod = this.pod(podName);
+    const status = (pod && pod.status) || {};
+    const all = [...(status.initContainerStatuses || []), ...(status.containerStatuses || []),
+      ...(status.ephemeralContainerStatuses || [])];
+    return all.find((s) => s.name === name) || null;
+  }
+
+  /** State transitions of one container, in time order. */
+  stateTransitions(podName, name) {
+    return this.transitions.filter((tr) => tr.pod === podName && tr.container === name && tr.field === "state");
+  }
+
+  /** The container's current state {kind, reason, exitCode, restarts, ready, started}. */
+  currentState(podName, name) {
+    const status = this.containerStatus(podName, name);
+    if (status && status.state) {
+      const st = status.state;
+      let out;
+      if (st.running) out = { kind: "Running", reason: "" };
+      else if (st.terminated) out = { kind: "Terminated", reason: st.terminated.reason || "", exitCode: st.terminated.exitCode };
+      else out = { kind: "Waiting", reason: (st.waiting && st.waiting.reason) || "" };
+      return { ...out, restarts: status.restartCount || 0, ready: Boolean(status.ready), started: status.started };
+    }
+    const list = this.stateTransitions(podName, name);
+    if (!list.length) return { kind: "Waiting", reason: "", restarts: 0, ready: false };
+    const last = splitState(list[list.length - 1].new);
+    const restarts = this.transitions.filter((tr) => tr.pod === podName && tr.container === name && tr.field === "restartCount").length;
+    return { ...last, restarts, ready: false };
+  }
+
+  /** The last state transition of a container (to animate its arrow), or null. */
+  lastStateTransition(podName, name) {
+    const list = this.stateTransitions(podName, name);
+    return list.length ? list[list.length - 1] : null;
+  }
+
+  phase(podName) {
+    const pod = this.pod(podName);
+    if (pod && pod.status && pod.status.phase) return pod.status.phase;
+    const list = this.transitions.filter((tr) => tr.pod === podName && tr.field === "phase");
+    return list.length ? String(list[list.length - 1].new) : "Pending";
+  }
+
+  eventsFor(podName, container, reason) {
+    return this.events.filter((ev) => eventPod(ev) === podName
+      && (container === null || eventContainer(ev) === container)
+      && (!reason || ev.reason === reason));
+  }
+
+  /** Probe results so far for a container: [{t, ok, probe}]. */
+  probeTicks(podName, name) {
+    const out = [];
+    for (const [key, results] of this.probeHistory) {
+      const [pod, container, probe] = key.split("/");
+      if (pod !== podName || container !== name) continue;
+      for (const r of results.values()) out.push({ t: r.t, ok: Boolean(r.ok), probe, message: r.message || "" });
+    }
+    if (!out.length) {
+      // Without a probe report, failures are still visible as Unhealthy events.
+      const seen = new Set();
+      for (const ev of this.eventsFor(podName, name, "Unhealthy")) {
+        const t = eventTime(ev);
+        if (t === null || seen.has(t)) continue;
+        seen.add(t);
+        const probe = /^(\w+) probe/i.exec(ev.message || "");
+        out.push({ t, ok: false, probe: probe ? probe[1].toLowerCase() : "", message: ev.message || "" });
+      }
+    }
+    return out.sort((a, b) => a.t - b.t);
+  }
+
+  /** The grace period the kubelet gives a container killed at `t`. */
+  graceAt(podName, name, t, rule) {
+    const spec = this.specs.get(podName) || {};
+    const pod = this.pod(podName);
+    if (rule === "delete.kill" || rule === undefined) {
+      const action = this.actions.filter((a) => a.action === "delete" && a.pod === podName && a.t <= t + 1e-6).pop();
+      if (action && Number.isInteger(action.grace_period)) return Math.max(action.grace_period, MINIMUM_GRACE);
+      const meta = pod && pod.metadata;
+      if (meta && Number.isInteger(meta.deletionGracePeriodSeconds)) return Math.max(meta.deletionGracePeriodSeconds, MINIMUM_GRACE);
+    }
+    if (rule === "liveness.kill" || rule === "startup.kill") {
+      const c = this.containerSpec(podName, name) || {};
+      const probe = rule === "liveness.kill" ? c.livenessProbe : c.startupProbe;
+      if (probe && Number.isInteger(probe.terminationGracePeriodSeconds)) {
+        return Math.max(probe.terminationGracePeriodSeconds, MINIMUM_GRACE);
+      }
+    }
+    const g = spec.terminationGracePeriodSeconds;
+    return Math.max(Number.isInteger(g) ? g : 30, MINIMUM_GRACE);
+  }
+
+  /**
+   * One lane of the timeline: state segments, exits, termination sequences, probe ticks.
+   * Segments: [{from, to, kind, reason}]. Exits: [{t, reason, rule, killed}].
+   * Terminations: [{start, grace, end, preStop, sigkill}].
+   */
+  lane(podName, name) {
+    const list = this.stateTransitions(podName, name);
+    const segments = [];
+    const exits = [];
+    for (let i = 0; i < list.length; i += 1) {
+      const tr = list[i];
+      const next = list[i + 1];
+      const state = splitState(tr.new);
+      segments.push({ from: tr.t, to: next ? next.t : this.t, kind: state.kind, reason: state.reason, rule: tr.rule });
+      if (state.kind === "Terminated") exits.push({ t: tr.t, reason: state.reason, rule: tr.rule });
+    }
+    const spec = this.containerSpec(podName, name) || {};
+    const hasPreStop = Boolean(spec.lifecycle && spec.lifecycle.preStop);
+    const terminations = [];
+    const kills = this.eventsFor(podName, name, "Killing")
+      .map((ev) => ({ t: eventTime(ev), message: ev.message || "" }))
+      .filter((k) => k.t !== null);
+    const seenKill = new Set();
+    for (const kill of kills) {
+      if (seenKill.has(kill.t)) continue;
+      seenKill.add(kill.t);
+      const exit = exits.find((x) => x.t >= kill.t - 1e-6) || null;
+      const rule = exit ? exit.rule : undefined;
+      const grace = this.graceAt(podName, name, kill.t, rule);
+      const end = exit ? exit.t : null;
+      const sigkill = exit !== null && exit.t >= kill.t + grace - 1e-6;
+      if (exit) exit.killed = sigkill ? "SIGKILL" : "SIGTERM";
+      terminations.push({
+        start: kill.t,
+        grace,
+        end,
+        preStop: hasPreStop,
+        preStopFailed: this.eventsFor(podName, name, "FailedPreStopHook").some((ev) => {
+          const t = eventTime(ev);
+          return t !== null && t >= kill.t && (end === null || t <= end);
+        }),
+        sigkill,
+        message: kill.message,
+      });
+    }
+    const hooks = this.eventsFor(podName, name, "FailedPostStartHook").map((ev) => ({ t: eventTime(ev), name: "postStart" }));
+    return { segments, exits, terminations, hooks, probes: this.probeTicks(podName, name), hasPostStart: Boolean(spec.lifecycle && spec.lifecycle.postStart) };
+  }
+
+  /** Phase segments of a Pod: [{from, to, phase}]. */
+  phaseLane(podName) {
+    const list = this.transitions.filter((tr) => tr.pod === podName && tr.field === "phase");
+    const segments = [];
+    let from = 0;
+    let phase = "Pending";
+    const first = this.transitions.find((tr) => tr.pod === podName);
+    if (first) from = first.t;
+    for (const tr of list) {
+      if (tr.t > from) segments.push({ from, to: tr.t, phase });
+      from = tr.t;
+      phase = String(tr.new);
+    }
+    const gone = !this.pod(podName) && this.podNames().includes(podName);
+    segments.push({ from, to: this.t, phase, gone });
+    return segments;
+  }
+}

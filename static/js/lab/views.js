@@ -1,0 +1,305 @@
+// The lab's panes: state diagrams, probe meters, conditions, kubectl output, explanations.
+// Server text is always inserted as text nodes.
+
+import { el, svg, format, seconds, replaceChildren, setText } from "./dom.js";
+import { simSeconds } from "./model.js";
+
+const BOX_W = 104;
+const BOX_H = 46;
+
+function box(x, y, label, sub, lit, extraClass) {
+  const cls = ["sd-box", `sd-${label.toLowerCase()}`, lit ? "lit" : "", extraClass || ""].filter(Boolean).join(" ");
+  return svg("g", { class: cls },
+    svg("rect", { x, y, width: BOX_W, height: BOX_H, rx: 8 }),
+    svg("text", { x: x + BOX_W / 2, y: y + (sub ? 19 : 28), class: "sd-label", "text-anchor": "middle" }, label),
+    sub ? svg("text", { x: x + BOX_W / 2, y: y + 36, class: "sd-sub", "text-anchor": "middle" }, sub) : null,
+  );
+}
+
+function arrow(d, id, taken) {
+  return svg("path", { d, class: taken ? "sd-arrow taken" : "sd-arrow", "marker-end": "url(#sd-head)", "data-edge": id });
+}
+
+function defs() {
+  return svg("defs", {},
+    svg("marker", { id: "sd-head", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: "sd-head" })));
+}
+
+function truncate(text, n) {
+  const s = String(text || "");
+  return s.length > n ? s.slice(0, n - 1) + "…" : s;
+}
+
+/** Container state diagram: Waiting -> Running -> Terminated, and back on restart. */
+function containerDiagram(state, lastTransition, i18n) {
+  const kind = state.kind;
+  const sub = (k) => {
+    if (k !== kind) return "";
+    if (k === "Terminated") {
+      const code = state.exitCode !== undefined && state.exitCode !== null ? ` (${state.exitCode})` : "";
+      return truncate(state.reason + code, 18);
+    }
+    return truncate(state.reason, 18);
+  };
+  let edge = "";
+  if (lastTransition) {
+    const from = String(lastTransition.old || "").split(":")[0];
+    const to = String(lastTransition.new || "").split(":")[0];
+    edge = `${from}>${to}`;
+  }
+  const diagram = svg("svg", { viewBox: "0 0 372 118", class: "state-diagram", role: "img",
+    "aria-label": `${kind}${state.reason ? " " + state.reason : ""}` },
+  defs(),
+  arrow("M114,43 L132,43", "Waiting>Running", edge === "Waiting>Running"),
+  arrow("M240,43 L258,43", "Running>Terminated", edge === "Running>Terminated"),
+  arrow("M314,68 C314,112 58,112 58,72", "Terminated>Waiting", edge === "Terminated>Waiting"),
+  arrow("M300,68 C290,96 200,96 190,70", "Terminated>Running", edge === "Terminated>Running"),
+  box(8, 20, "Waiting", sub("Waiting"), kind === "Waiting"),
+  box(134, 20, "Running", sub("Running"), kind === "Running"),
+  box(260, 20, "Terminated", sub("Terminated"), kind === "Terminated"),
+  svg("text", { x: 8, y: 12, class: "sd-caption" }, i18n.t("current-state")),
+  );
+  return diagram;
+}
+
+function phaseDiagram(phase, terminating) {
+  const lit = (p) => p === phase;
+  const g = svg("svg", { viewBox: "0 0 500 112", class: "state-diagram phase-diagram", role: "img",
+    "aria-label": `${phase}${terminating ? " (Terminating)" : ""}` },
+  defs(),
+  arrow("M114,56 L132,56", "Pending>Running", false),
+  arrow("M240,48 L262,28", "Running>Succeeded", false),
+  arrow("M240,64 L262,84", "Running>Failed", false),
+  box(8, 33, "Pending", "", lit("Pending")),
+  box(134, 33, "Running", terminating && phase === "Running" ? "Terminating" : "", lit("Running")),
+  box(264, 4, "Succeeded", "", lit("Succeeded")),
+  box(264, 62, "Failed", "", lit("Failed")),
+  box(388, 33, "Unknown", "", lit("Unknown"), "sd-dashed"),
+  );
+  return g;
+}
+
+export class Panes {
+  constructor(root, i18n, model) {
+    this.i18n = i18n;
+    this.model = model;
+    this.podPhases = root.querySelector("#pod-phases");
+    this.containerStates = root.querySelector("#container-states");
+    this.statesEmpty = root.querySelector("#states-empty");
+    this.probesBox = root.querySelector("#probes");
+    this.probesEmpty = root.querySelector("#probes-empty");
+    this.conditions = root.querySelector("#conditions");
+    this.explanations = root.querySelector("#explanations");
+    this.previousStates = new Map();
+    this.explained = 0;
+    this.kubectl = {
+      view: "watch",
+      tabs: [...root.querySelectorAll(".kubectl-tabs [role=tab]")],
+      target: root.querySelector("#kubectl-target"),
+      targetLabel: root.querySelector("#kubectl-target-label"),
+      previous: root.querySelector("#kubectl-previous"),
+      previousLabel: root.querySelector("#kubectl-previous-label"),
+      command: root.querySelector("#kubectl-command"),
+      text: root.querySelector("#kubectl-text"),
+      panel: root.querySelector("#kubectl-output"),
+    };
+    this.setupKubectlTabs();
+  }
+
+  render(full) {
+    this.renderStates();
+    this.renderProbes();
+    this.renderConditions();
+    this.renderKubectl();
+    this.renderExplanations(full);
+  }
+
+  renderStates() {
+    const m = this.model;
+    const pods = m.podNames();
+    this.statesEmpty.hidden = pods.length > 0;
+    replaceChildren(this.podPhases, pods.map((name) => {
+      const pod = m.pod(name);
+      const terminating = Boolean(pod && pod.metadata && pod.metadata.deletionTimestamp);
+      return el("figure", { class: "phase-figure" },
+        el("figcaption", {}, format(this.i18n.t("pod-phase"), { name })),
+        pod ? phaseDiagram(m.phase(name), terminating)
+          : el("p", { class: "lab-gone" }, format(this.i18n.t("pod-gone"), { name })));
+    }));
+    const figures = [];
+    for (const c of m.containers()) {
+      const state = m.currentState(c.pod, c.name);
+      const key = `${c.pod}/${c.name}`;
+      const signature = `${state.kind}:${state.reason}:${state.restarts}`;
+      const changed = this.previousStates.has(key) && this.previousStates.get(key) !== signature;
+      this.previousStates.set(key, signature);
+      const kindLabel = this.i18n.t(c.kind === "init" ? "init-container" : c.kind === "sidecar" ? "sidecar" : "container");
+      const badges = el("p", { class: "sd-badges" },
+        el("span", { class: "badge" }, format(this.i18n.t("restarts"), { count: state.restarts || 0 })),
+        el("span", { class: state.ready ? "badge ok" : "badge" }, this.i18n.t(state.ready ? "ready" : "not-ready")));
+      const figure = el("figure", { class: changed ? "container-figure changed" : "container-figure", "data-container": key, "data-state": state.kind },
+        el("figcaption", {}, `${kindLabel} `, el("code", {}, c.name), pods.length > 1 ? ` (${c.pod})` : ""),
+        containerDiagram(state, m.lastStateTransition(c.pod, c.name), this.i18n),
+        badges);
+      figures.push(figure);
+    }
+    replaceChildren(this.containerStates, figures);
+  }
+
+  renderProbes() {
+    const probes = this.model.probes || [];
+    this.probesEmpty.hidden = probes.length > 0 || !this.model.active;
+    const cards = probes.map((p) => {
+      const handler = typeof p.handler === "string" ? p.handler
+        : p.handler && typeof p.handler === "object" ? Object.keys(p.handler).join(", ") : "";
+      const results = (p.results || []).slice(-12);
+      const meter = (label, value, max, cls) => el("div", { class: `probe-meter ${cls}` },
+        el("span", { class: "probe-meter-label" }, label),
+        el("meter", { min: 0, max: Math.max(1, max || 1), value: Math.min(value || 0, max || 1), low: Math.max(1, max || 1) - 0.5, optimum: 0 }),
+        el("span", { class: "probe-meter-value" }, `${value || 0} / ${max || 1}`));
+      return el("article", { class: `probe probe-${p.probe}`, "data-probe": `${p.pod}/${p.container}/${p.probe}` },
+        el("h3", {}, el("code", {}, p.container), ` · ${p.probe}`, handler ? ` · ${handler}` : ""),
+        el("p", { class: "probe-schedule" }, format(this.i18n.t("probe-every"), {
+          period: seconds(p.period), delay: seconds(p.initial_delay), timeout: seconds(p.timeout) })),
+        meter(this.i18n.t("probe-failures"), p.failures, p.failure_threshold, "bad"),
+        meter(this.i18n.t("probe-successes"), p.successes, p.success_threshold, "good"),
+        el("p", { class: "probe-results" }, el("span", {}, this.i18n.t("probe-last") + ": "),
+          results.length ? results.map((r) => el("span", {
+            class: r.ok ? "probe-dot ok" : "probe-dot bad",
+            title: `t = ${seconds(r.t)} s${r.message ? " · " + r.message : ""}`,
+          }, el("span", { class: "visually-hidden" }, `${seconds(r.t)} s ${this.i18n.t(r.ok ? "probe-ok" : "probe-failed")}; `)))
+            : this.i18n.t("probe-none")),
+        typeof p.next_t === "number"
+          ? el("p", { class: "probe-next" }, format(this.i18n.t("probe-next"), { t: format(this.i18n.t("seconds"), { seconds: seconds(p.next_t) }) }))
+          : null);
+    });
+    replaceChildren(this.probesBox, cards);
+  }
+
+  renderConditions() {
+    const pods = this.model.pods;
+    if (!pods.length) {
+      replaceChildren(this.conditions, el("p", { class: "lab-empty" }, this.i18n.t("no-pod")));
+      return;
+    }
+    replaceChildren(this.conditions, pods.map((pod) => {
+      const rows = ((pod.status && pod.status.conditions) || []).map((c) => {
+        const t = simSeconds(c.lastTransitionTime);
+        return el("tr", { "data-condition": c.type, class: c.status === "True" ? "cond-true" : "cond-false" },
+          el("td", {}, el("code", {}, c.type)),
+          el("td", {}, c.status),
+          el("td", {}, c.reason || ""),
+          el("td", {}, c.lastTransitionTime || "", t !== null ? el("span", { class: "meta" }, ` (t = ${seconds(t)} s)`) : ""));
+      });
+      return el("table", { class: "conditions-table" },
+        el("caption", {}, pod.metadata.name),
+        el("thead", {}, el("tr", {}, ["col-type", "col-status", "col-reason", "col-last"].map((k) => el("th", { scope: "col" }, this.i18n.t(k))))),
+        el("tbody", {}, rows));
+    }));
+  }
+
+  setupKubectlTabs() {
+    const k = this.kubectl;
+    const select = (tab, focus) => {
+      for (const other of k.tabs) {
+        const on = other === tab;
+        other.setAttribute("aria-selected", on ? "true" : "false");
+        other.tabIndex = on ? 0 : -1;
+      }
+      k.view = tab.dataset.view;
+      k.panel.setAttribute("aria-labelledby", tab.id);
+      if (focus) tab.focus();
+      this.renderKubectl();
+    };
+    k.tabs.forEach((tab, i) => {
+      tab.addEventListener("click", () => select(tab, false));
+      tab.addEventListener("keydown", (event) => {
+        let next = null;
+        if (event.key === "ArrowRight") next = k.tabs[(i + 1) % k.tabs.length];
+        else if (event.key === "ArrowLeft") next = k.tabs[(i - 1 + k.tabs.length) % k.tabs.length];
+        else if (event.key === "Home") next = k.tabs[0];
+        else if (event.key === "End") next = k.tabs[k.tabs.length - 1];
+        if (next) {
+          event.preventDefault();
+          event.stopPropagation();
+          select(next, true);
+        }
+      });
+    });
+    k.target.addEventListener("change", () => this.renderKubectl());
+    k.previous.addEventListener("change", () => this.renderKubectl());
+  }
+
+  syncTargets(options) {
+    const k = this.kubectl;
+    const current = k.target.value;
+    const values = options.map((o) => o.value).join("\n");
+    if (k.target.dataset.values !== values) {
+      k.target.dataset.values = values;
+      replaceChildren(k.target, options.map((o) => el("option", { value: o.value }, o.label)));
+      if (options.some((o) => o.value === current)) k.target.value = current;
+    }
+  }
+
+  renderKubectl() {
+    const k = this.kubectl;
+    const views = this.model.views || {};
+    const view = k.view;
+    let command = "";
+    let text = "";
+    const needsTarget = view === "describe" || view === "logs";
+    k.targetLabel.hidden = !needsTarget;
+    k.previousLabel.hidden = view !== "logs";
+    if (view === "describe") {
+      const describe = views.describe || {};
+      this.syncTargets(Object.keys(describe).map((name) => ({ value: name, label: name })));
+      const name = k.target.value;
+      command = `kubectl describe pod ${name}`;
+      text = describe[name] ?? "";
+    } else if (view === "logs") {
+      const logs = views.logs || {};
+      this.syncTargets(Object.keys(logs).map((key) => ({ value: key, label: key })));
+      const key = k.target.value || "";
+      const [pod, container] = key.split("/");
+      const previous = k.previous.checked;
+      command = `kubectl logs ${pod || ""} -c ${container || ""}${previous ? " --previous" : ""}`;
+      text = ((previous ? views.logs_previous : views.logs) || {})[key] ?? "";
+    } else if (view === "watch") {
+      command = "kubectl get pods -w";
+      text = Array.isArray(views.watch)
+        ? views.watch.map((line) => (String(line).endsWith("\n") ? String(line) : `${line}\n`)).join("")
+        : views.watch ?? "";
+    } else if (view === "wide") {
+      command = "kubectl get pods -o wide";
+      text = views.wide ?? "";
+    } else if (view === "events") {
+      command = "kubectl get events";
+      text = views.events ?? "";
+    }
+    setText(k.command, command);
+    setText(k.text, text);
+  }
+
+  renderExplanations(full) {
+    const list = this.model.transitions;
+    if (full || list.length < this.explained) {
+      replaceChildren(this.explanations);
+      this.explained = 0;
+    }
+    const items = [];
+    for (let i = this.explained; i < list.length; i += 1) {
+      const tr = list[i];
+      const who = tr.container ? `${tr.pod}/${tr.container}` : tr.pod;
+      const link = typeof tr.lesson === "string" && tr.lesson.startsWith("/") && !tr.lesson.startsWith("//")
+        ? el("a", { href: tr.lesson, class: "lesson-link" }, this.i18n.t("lesson-link")) : null;
+      items.push(el("li", { "data-rule": tr.rule || "" },
+        el("span", { class: "ex-time" }, `t = ${seconds(tr.t)} s`), " ",
+        el("code", { class: "ex-who" }, who), " ",
+        el("span", { class: "ex-change" }, `${tr.field}: ${tr.old ?? "—"} → ${tr.new ?? "—"}`),
+        el("span", { class: "ex-text" }, tr.explain || ""), link ? " " : "", link));
+    }
+    this.explanations.append(...items);
+    this.explained = list.length;
+  }
+}
