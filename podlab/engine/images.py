@@ -270,7 +270,8 @@ _BUILTIN_PROGRAMS = frozenset({"echo", "printf", "test", "[", "true", "false", "
 
 def _tools(family: str) -> frozenset[str]:
     if family in ("nginx", "httpd", "redis", "agnhost"):
-        extra = {"wget", "nc"} if family == "agnhost" else set()
+        extra = {"wget", "nc", "curl"} if family == "agnhost" else {"curl"} if family == "nginx" \
+            else set()
         return (_DEBIAN_TOOLS & frozenset(APPLETS)) | extra | _BUILTIN_PROGRAMS
     if family in _SHELL_FAMILIES:
         return _BUSYBOX_APPLETS | _BUILTIN_PROGRAMS
@@ -513,9 +514,38 @@ def _version(info: ImageInfo) -> str:
 def _shell(info: ImageInfo, argv: list[str]) -> ProgramFactory:
     family = _family(info)
     version = _version(info) if family in ("busybox", "alpine", "stress") else "1.36.1"
+
+    def external(command: list[str]) -> ProgramFactory | None:
+        return _image_program(info, command)
+
     return command_program(
-        argv, cwd=info.workdir, uid=info.user, busybox_version=version, applets=_tools(family)
+        argv, cwd=info.workdir, uid=info.user, busybox_version=version, applets=_tools(family),
+        external=external,
     )
+
+
+def _program_table() -> dict[tuple[str, str], Callable[..., Program]]:
+    """(image family, executable name) → the program it runs."""
+    return {
+        ("nginx", "nginx"): nginx,
+        ("nginx", "nginx-debug"): nginx,
+        ("httpd", "httpd-foreground"): httpd,
+        ("httpd", "httpd"): httpd,
+        ("redis", "redis-server"): redis,
+        ("pause", "pause"): pause,
+        ("agnhost", "agnhost"): agnhost,
+        ("liveness", "server"): liveness_server,
+        ("goproxy", "goproxy"): goproxy,
+        ("etcd", "etcd"): etcd,
+        ("stress", "stress"): stress,
+        ("vish-stress", "stress"): vish_stress,
+        ("podlab-app", "app"): podlab_app,
+    }
+
+
+def _image_program(info: ImageInfo, argv: list[str]) -> ProgramFactory | None:
+    fn = _program_table().get((_family(info), _base(argv)))
+    return None if fn is None else _bind(fn, argv, _version(info), False)
 
 
 def _base(argv: list[str]) -> str:
@@ -536,22 +566,7 @@ def program_for(info: ImageInfo, argv: list[str]) -> ProgramFactory:
     if family == "redis" and name == "docker-entrypoint.sh":
         argv = argv[1:]
         name = _base(argv)
-    table: dict[tuple[str, str], Callable[..., Program]] = {
-        ("nginx", "nginx"): nginx,
-        ("nginx", "nginx-debug"): nginx,
-        ("httpd", "httpd-foreground"): httpd,
-        ("httpd", "httpd"): httpd,
-        ("redis", "redis-server"): redis,
-        ("pause", "pause"): pause,
-        ("agnhost", "agnhost"): agnhost,
-        ("liveness", "server"): liveness_server,
-        ("goproxy", "goproxy"): goproxy,
-        ("etcd", "etcd"): etcd,
-        ("stress", "stress"): stress,
-        ("vish-stress", "stress"): vish_stress,
-        ("podlab-app", "app"): podlab_app,
-    }
-    fn = table.get((family, name))
+    fn = _program_table().get((family, name))
     if fn is not None:
         return _bind(fn, argv, version, False)
     if _tools(family) and argv:

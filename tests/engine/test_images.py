@@ -398,3 +398,30 @@ def test_exec_program_missing_binary() -> None:
         "OCI runtime exec failed: exec failed: unable to start container process: "
         'exec: "badcommand": executable file not found in $PATH: unknown\r\n'
     )
+
+
+def test_shell_execs_the_image_program() -> None:
+    """`sh -c '...; exec nginx'`: nginx replaces the shell and handles SIGTERM as PID 1."""
+    result = run("nginx", command=["sh", "-c", "echo preparing; exec nginx -g 'daemon off;'"],
+                 probes=[(1.0, http_get(80, "/"))], signals=[(5.0, SIGTERM)])
+    assert result.stdout.startswith("preparing\n")
+    assert statuses(result) == [(1.0, 200)]
+    assert result.exit_code == 0
+    assert result.finished_at is not None and result.finished_at < 5.5
+
+
+def test_shell_runs_an_image_program_in_the_background() -> None:
+    """A child server is not PID 1: the shell keeps the container's signals."""
+    result = run(
+        "registry.k8s.io/e2e-test-images/agnhost:2.40",
+        command=["sh", "-c", "/agnhost liveness & sleep 2; wget -q -O- localhost:8080/healthz"],
+        until=30.0,
+    )
+    assert (result.exit_code, result.stdout) == (0, "ok")
+    redis_script = "redis-server --port 7000 > /tmp/redis.log & sleep 5; cat /tmp/redis.log"
+    result = run("redis", command=["sh", "-c", redis_script], until=30.0,
+                 probes=[(1.0, Request("tcp", 7000))], signals=[(2.0, SIGTERM)])
+    assert statuses(result) == [(1.0, 0)]
+    assert result.exit_code == 0
+    assert result.finished_at == 5.0  # the shell, PID 1 without a trap, ignored SIGTERM
+    assert "Ready to accept connections tcp" in result.stdout

@@ -406,3 +406,41 @@ def test_runaway_recursion_is_stopped() -> None:
     result = sh("f() { f; }; f")
     assert result.exit_code == 2
     assert result.stderr == "sh: f: function nesting too deep\n"
+
+
+def test_errexit() -> None:
+    result = sh("set -e; echo a; false; echo b")
+    assert (result.exit_code, result.stdout) == (1, "a\n")
+    script = (
+        "set -e; if false; then :; fi; false || true; ! true; x=1 && false && true; "
+        "while false; do :; done; echo ok; (exit 3); echo no"
+    )
+    result = sh(script)
+    assert (result.exit_code, result.stdout) == (3, "ok\n")
+    program = command_program(["sh", "-ec", "echo one; nosuch; echo two"])
+    result = run_program(program, fs=busybox_fs())
+    assert (result.exit_code, result.stdout) == (127, "one\n")
+    assert sh("set -e; set +e; false; echo still").stdout == "still\n"
+
+
+def test_sed() -> None:
+    assert out("echo hello world | sed 's/o/0/g'") == "hell0 w0rld\n"
+    assert out("printf 'a\\nb\\nc\\n' | sed -n '2p'") == "b\n"
+    assert out("printf 'a\\nb\\n' | sed '/a/d'") == "b\n"
+    assert out("echo abc | sed -e 's/\\(b\\)/[\\1]/' -e 's/a/&&/'") == "aa[b]c\n"
+    assert out("echo x > /tmp/f; sed -i 's/x/y/' /tmp/f; cat /tmp/f") == "y\n"
+    result = sh("echo a | sed 'q'")
+    assert (result.exit_code, result.stderr) == (1, "sed: unknown command: 'q'\n")
+
+
+def test_curl() -> None:
+    listeners = {(8080, "tcp"): http_server(200, "hi")}
+    assert out("curl -s http://localhost:8080/a", listeners=listeners) == "hi /a"
+    result = sh("curl -sf localhost:8080/", listeners={(8080, "tcp"): http_server(500, "x")})
+    assert (result.exit_code, result.stderr) == (22, "")
+    result = sh("curl localhost:9/")
+    assert result.exit_code == 7
+    assert result.stderr == (
+        "curl: (7) Failed to connect to localhost port 9 after 0 ms: Couldn't connect to server\n"
+    )
+    assert sh("curl -s nowhere.example/").exit_code == 6

@@ -12,7 +12,15 @@ from typing import Any
 
 from podlab.engine.process import ProcessContext, Program
 from podlab.engine.shell.applets import SHELL_NAMES, sh_main
-from podlab.engine.shell.interp import APPLETS, BUILTINS, Process, Shell, ShellExit
+from podlab.engine.shell.interp import (
+    APPLETS,
+    BUILTINS,
+    ChildContext,
+    ExternalLookup,
+    Process,
+    Shell,
+    ShellExit,
+)
 from podlab.engine.shell.parser import ShellSyntaxError, parse
 
 __all__ = [
@@ -34,11 +42,17 @@ def command_program(
     uid: int = 0,
     busybox_version: str = "1.36.1",
     applets: frozenset[str] | None = None,
+    external: ExternalLookup | None = None,
 ) -> Callable[[ProcessContext], Program]:
-    """A program that executes ``argv`` (an applet, ``sh`` or a shell script file)."""
+    """A program that executes ``argv`` (an applet, ``sh`` or a shell script file).
+
+    ``external`` maps a command line to one of the image's own programs (``nginx``,
+    ``redis-server``): the shell runs it as a child, or lets it replace the shell on ``exec``.
+    """
 
     def main(ctx: ProcessContext) -> Program:
-        proc = Process(ctx, cwd=cwd, uid=uid, busybox_version=busybox_version, applets=applets)
+        proc = Process(ctx, cwd=cwd, uid=uid, busybox_version=busybox_version, applets=applets,
+                       external=external)
         shell = Shell(proc, name=argv[0] if argv else "sh")
 
         def body() -> Generator[Any, Any, int]:
@@ -51,7 +65,12 @@ def command_program(
             except ShellExit as exc:
                 return exc.status
 
-        return (yield from proc.run(body(), " ".join(argv)))
+        status = yield from proc.run(body(), " ".join(argv))
+        replace = proc.exec_replace
+        if replace is None:
+            return status
+        replaced = ChildContext(ctx, replace.argv, replace.env, None, None)
+        return int((yield from replace.factory(replaced)) or 0)
 
     return main
 

@@ -359,7 +359,13 @@ def b_set(sh: Shell, io: IO, argv: list[str]) -> int:
             io.out(f"{key}='{sh.vars[key]}'\n")
         return 0
     while args and args[0].startswith(("-", "+")) and args[0] not in ("-", "--"):
-        args = args[1:]
+        flag = args.pop(0)
+        if flag == "-o" or flag == "+o":
+            if args and args.pop(0) == "errexit":
+                sh.errexit = flag == "-o"
+            continue
+        if "e" in flag:
+            sh.errexit = flag.startswith("-")
     if args and args[0] in ("-", "--"):
         args = args[1:]
         sh.args = args
@@ -402,7 +408,11 @@ def b_source(sh: Shell, io: IO, argv: list[str]) -> Gen:
 def b_exec(sh: Shell, io: IO, argv: list[str]) -> Gen:
     if len(argv) == 1:
         return 0
-    status = yield from sh.exec_command(argv[1:], io, {})
+    if sh.is_main:
+        # the new program starts with default signal dispositions
+        for sig in list(sh.proc.traps):
+            sh.proc.set_trap(sig, None)
+    status = yield from sh.exec_command(argv[1:], io, {}, replace=True)
     raise ShellExit(status)
 
 
@@ -1417,6 +1427,11 @@ def sh_main(sh: Shell, io: IO, argv: list[str]) -> Gen:
     """Run ``sh [-c SCRIPT [NAME [ARGS...]] | FILE [ARGS...]]`` in the shell ``sh``."""
     args = argv[1:]
     while args and args[0].startswith("-") and args[0] != "-c" and len(args[0]) > 1:
+        if "e" in args[0]:
+            sh.errexit = True
+        if "c" in args[0][1:]:
+            args[0] = "-c"
+            break
         args = args[1:]
     if args and args[0] == "-c":
         if len(args) < 2:
@@ -1595,6 +1610,233 @@ def a_wget(sh: Shell, io: IO, argv: list[str]) -> Gen:
         return 0
     io.err("wget: too many redirections\n")
     return 1
+
+
+@applet("curl")
+def a_curl(sh: Shell, io: IO, argv: list[str]) -> Gen:
+    """curl: -s -S -f -o FILE -I -L -m SECS -H HEADER -X METHOD URL."""
+    args = argv[1:]
+    silent = show_errors = fail = head = follow = False
+    output: str | None = None
+    timeout = 300.0
+    method = "GET"
+    headers: list[tuple[str, str]] = []
+    url: str | None = None
+    while args:
+        a = args.pop(0)
+        if a in ("-o", "--output", "-m", "--max-time", "-H", "--header", "-X", "--request",
+                 "--connect-timeout"):
+            value = args.pop(0) if args else ""
+            if a in ("-o", "--output"):
+                output = value
+            elif a in ("-m", "--max-time", "--connect-timeout"):
+                try:
+                    timeout = float(value)
+                except ValueError:
+                    io.err("curl: option -m: expected a proper numerical parameter\n")
+                    return 2
+            elif a in ("-H", "--header"):
+                key, _, val = value.partition(":")
+                headers.append((key.strip(), val.strip()))
+            else:
+                method = value
+        elif a.startswith("--"):
+            silent |= a == "--silent"
+            fail |= a == "--fail"
+            head |= a == "--head"
+            follow |= a == "--location"
+            show_errors |= a == "--show-error"
+        elif a.startswith("-") and len(a) > 1:
+            silent |= "s" in a
+            show_errors |= "S" in a
+            fail |= "f" in a
+            head |= "I" in a
+            follow |= "L" in a
+        else:
+            url = a
+    if url is None:
+        io.err("curl: no URL specified!\ncurl: try 'curl --help' for more information\n")
+        return 2
+
+    def error(code: int, text: str) -> int:
+        if not silent or show_errors:
+            io.err(f"curl: ({code}) {text}\n")
+        return code
+
+    for _ in range(10):
+        if "://" not in url:
+            url = "http://" + url
+        parts = urlsplit(url)
+        if parts.scheme != "http":
+            return error(1, f'Protocol "{parts.scheme}" not supported')
+        host = parts.hostname or ""
+        port = parts.port or 80
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        address = resolve_host(sh, host)
+        if address is None:
+            return error(6, f"Could not resolve host: {host}")
+        started = sh.ctx.now
+        response = yield Connect(address, Request(
+            "http", port, path, "HEAD" if head else method, host=parts.netloc,
+            headers=(("User-Agent", "curl/8.5.0"), *headers)))
+        if not isinstance(response, Response) or response.refused:
+            return error(7, f"Failed to connect to {host} port {port} after 0 ms: "
+                            "Couldn't connect to server")
+        if (yield from _wait_delay(sh, started, response, timeout)):
+            return error(28, f"Operation timed out after {int(timeout * 1000)} milliseconds "
+                             "with 0 bytes received")
+        location = dict(response.headers).get("Location")
+        if follow and response.status in (301, 302, 303, 307, 308) and location:
+            url = location if "://" in location else f"http://{parts.netloc}{location}"
+            continue
+        if fail and response.status >= 400:
+            return error(22, f"The requested URL returned error: {response.status}")
+        if head:
+            reason = HTTP_REASONS.get(response.status, "")
+            text = f"HTTP/1.1 {response.status} {reason}\r\n" + "".join(
+                f"{k}: {v}\r\n" for k, v in response.headers) + "\r\n"
+        else:
+            text = response.body
+        if output is not None and output != "-":
+            try:
+                sh.fs.write(sh.path(output), text)
+            except FileSystemError as exc:
+                return error(23, f"Failure writing output to destination: {errno_text(exc)}")
+        else:
+            io.out(text)
+        return 0
+    return error(47, "Maximum (10) redirects followed")
+
+
+@applet("sed")
+def a_sed(sh: Shell, io: IO, argv: list[str]) -> int:
+    """sed with -n, -i, -e and the commands s///[gpI], p, d, each with an optional address
+    (a line number, ``$`` or ``/regex/``)."""
+    args = argv[1:]
+    quiet = in_place = False
+    scripts: list[str] = []
+    files: list[str] = []
+    while args:
+        a = args.pop(0)
+        if a == "-e" and args:
+            scripts.append(args.pop(0))
+        elif a.startswith("-") and len(a) > 1 and not files and (scripts or a != "-"):
+            quiet |= "n" in a
+            in_place |= "i" in a
+            if "e" in a and args:
+                scripts.append(args.pop(0))
+        elif not scripts:
+            scripts.append(a)
+        else:
+            files.append(a)
+    if not scripts:
+        return usage(sh, io, "sed", "[-i[SFX]] [-nrE] [-f FILE]... [-e CMD]... [FILE]...")
+    try:
+        commands = [_sed_parse(c.strip()) for s in scripts for c in _sed_split(s) if c.strip()]
+    except ValueError as exc:
+        io.err(f"sed: {exc}\n")
+        return 1
+    if in_place:
+        status = 0
+        for f in files:
+            try:
+                text = sh.fs.read(sh.path(f))
+                sh.fs.write(sh.path(f), _sed_run(commands, text, quiet))
+            except FileSystemError as exc:
+                io.err(f"sed: {f}: {errno_text(exc)}\n")
+                status = 4
+        return status
+    contents, status = _read_inputs(sh, io, "sed", files)
+    io.out(_sed_run(commands, "".join(contents), quiet))
+    return 2 if status else 0
+
+
+def _sed_split(script: str) -> list[str]:
+    parts: list[str] = []
+    buf: list[str] = []
+    i = 0
+    while i < len(script):
+        c = script[i]
+        if c == "s" and (not buf or "".join(buf).strip() == "" or buf[-1] in "/$0123456789"):
+            delim = script[i + 1] if i + 1 < len(script) else "/"
+            count = 0
+            j = i + 2
+            while j < len(script) and count < 2:
+                if script[j] == "\\":
+                    j += 2
+                    continue
+                if script[j] == delim:
+                    count += 1
+                j += 1
+            while j < len(script) and script[j] not in ";\n":
+                j += 1
+            buf.append(script[i:j])
+            i = j
+            continue
+        if c in ";\n":
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(c)
+        i += 1
+    parts.append("".join(buf))
+    return parts
+
+
+def _sed_parse(command: str) -> tuple[Any, str, Any]:
+    address: Any = None
+    m = re.match(r"(\d+|\$|/((?:[^/\\]|\\.)*)/)\s*", command)
+    if m:
+        if m.group(1) == "$":
+            address = "$"
+        elif m.group(1).isdigit():
+            address = int(m.group(1))
+        else:
+            address = re.compile(_bre_to_python(m.group(2)))
+        command = command[m.end():]
+    if not command:
+        raise ValueError("missing command")
+    op = command[0]
+    if op in "pd":
+        return address, op, None
+    if op == "s" and len(command) > 1:
+        delim = command[1]
+        pieces = re.split(r"(?<!\\)" + re.escape(delim), command[2:])
+        if len(pieces) < 3:
+            raise ValueError(f"unmatched '{op}'")
+        pattern, replacement, flags = pieces[0], pieces[1], pieces[2]
+        regex = re.compile(_bre_to_python(pattern), re.IGNORECASE if "I" in flags else 0)
+        replacement = re.sub(r"\\(\d)", r"\\g<\1>", replacement.replace("&", "\\g<0>"))
+        return address, "s", (regex, replacement, "g" in flags, "p" in flags)
+    raise ValueError(f"unknown command: '{op}'")
+
+
+def _sed_run(commands: list[tuple[Any, str, Any]], text: str, quiet: bool) -> str:
+    lines = text.splitlines()
+    out: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        deleted = False
+        for address, op, arg in commands:
+            if address == "$" and number != len(lines):
+                continue
+            if isinstance(address, int) and address != number:
+                continue
+            if isinstance(address, re.Pattern) and not address.search(line):
+                continue
+            if op == "d":
+                deleted = True
+                break
+            if op == "p":
+                out.append(line)
+            elif op == "s":
+                regex, replacement, every, show = arg
+                new, n = regex.subn(replacement, line, count=0 if every else 1)
+                line = new
+                if n and show:
+                    out.append(line)
+        if not deleted and not quiet:
+            out.append(line)
+    return "".join(line + "\n" for line in out)
 
 
 @applet("nc")

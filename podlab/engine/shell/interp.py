@@ -196,6 +196,16 @@ class ExpansionError(Exception):
         self.status = status
 
 
+class ExecReplace(Exception):  # noqa: N818 - control flow
+    """``exec program`` in the main shell: the program replaces the shell process."""
+
+    def __init__(self, factory: Any, argv: list[str], env: dict[str, str]) -> None:
+        super().__init__(argv[0])
+        self.factory = factory
+        self.argv = argv
+        self.env = env
+
+
 @dataclass(frozen=True, slots=True)
 class WaitJobs:
     """Internal syscall of ``wait``: resumed with the status, or :class:`Interrupted`."""
@@ -209,6 +219,8 @@ class Interrupted:
 
 
 Gen = Generator[Any, Any, Any]
+ExternalLookup = Callable[[list[str]], Any]
+"""Maps an argv whose executable is not an applet to a program factory of the image, or None."""
 
 
 @dataclass(slots=True)
@@ -238,8 +250,11 @@ class Process:
         uid: int = 0,
         busybox_version: str = "1.36.1",
         applets: frozenset[str] | None = None,
+        external: ExternalLookup | None = None,
     ) -> None:
         self.ctx = ctx
+        self.external = external
+        self.exec_replace: ExecReplace | None = None
         self.cwd = cwd
         self.uid = uid
         self.busybox_version = busybox_version
@@ -411,6 +426,13 @@ class Process:
             except StopIteration as stop:
                 self._finish(job, int(stop.value or 0))
                 return None
+            except ExecReplace as replace:
+                if job is self.main:
+                    self.exec_replace = replace
+                    self._finish(job, 0)
+                    return None
+                self._finish(job, 126)
+                return None
             except StepLimit:
                 self.stdio.err(
                     f"sh: stopped after {MAX_STEPS} commands (PodLab's step limit)\n"
@@ -484,6 +506,8 @@ class Shell:
         self.functions: dict[str, p.Node] = {}
         self.status = 0
         self.is_main = True
+        self.errexit = False
+        self.cond_depth = 0
         self.call_depth = 0
         self.loop_depth = 0
         self.last_bg: int | None = None
@@ -503,6 +527,8 @@ class Shell:
         sub.functions = dict(self.functions)
         sub.status = self.status
         sub.is_main = False
+        sub.errexit = self.errexit
+        sub.cond_depth = self.cond_depth
         sub.call_depth = self.call_depth
         sub.loop_depth = 0
         sub.last_bg = self.last_bg
@@ -571,11 +597,14 @@ class Shell:
                     status = yield from self.run(item, io)
                 self.status = status
         elif isinstance(node, p.AndOr):
-            status = yield from self.run(node.first, io)
-            for op, nxt in node.rest:
+            status = yield from self.condition(node.first, io)
+            for i, (op, nxt) in enumerate(node.rest):
                 self.status = status
                 if (op == "&&") == (status == 0):
-                    status = yield from self.run(nxt, io)
+                    if i == len(node.rest) - 1:
+                        status = yield from self.run(nxt, io)
+                    else:
+                        status = yield from self.condition(nxt, io)
         elif isinstance(node, p.Pipeline):
             status = yield from self.run_pipeline(node, io)
         elif isinstance(node, p.FuncDef):
@@ -584,7 +613,23 @@ class Shell:
         else:
             status = yield from self.run_compound(node, io)
         self.status = status
+        if (
+            status != 0
+            and self.errexit
+            and self.cond_depth == 0
+            and isinstance(node, p.Simple | p.Pipeline | p.Subshell)
+            and not (isinstance(node, p.Pipeline) and node.negate)
+        ):
+            raise ShellExit(status)
         return status
+
+    def condition(self, node: p.Node, io: IO) -> Gen:
+        """Run ``node`` where a failure is tested, not fatal (``set -e`` does not apply)."""
+        self.cond_depth += 1
+        try:
+            return (yield from self.run(node, io))
+        finally:
+            self.cond_depth -= 1
 
     def run_compound(self, node: p.Node, io: IO) -> Gen:
         redirs: list[p.Redir] = getattr(node, "redirs", [])
@@ -605,7 +650,7 @@ class Shell:
                 return sub.status
         if isinstance(node, p.If):
             for cond, body in node.clauses:
-                if (yield from self.run(cond, io)) == 0:
+                if (yield from self.condition(cond, io)) == 0:
                     return (yield from self.run(body, io))
             if node.else_body is not None:
                 return (yield from self.run(node.else_body, io))
@@ -636,7 +681,7 @@ class Shell:
             while True:
                 yield from self.proc.charge()
                 yield from self.after_command(io)
-                cond = yield from self.run(node.cond, io)
+                cond = yield from self.condition(node.cond, io)
                 if (cond == 0) == node.until:
                     break
                 status, ctl = yield from self._loop_body(node.body, io)
@@ -685,12 +730,17 @@ class Shell:
             last = i == len(node.commands) - 1
             out: Sink = io.stdout if last else BufferSink()
             sub = self.clone() if len(node.commands) > 1 else self
+            if node.negate:
+                sub.cond_depth += 1
             try:
                 status = yield from sub.run(cmd, IO(data, out, io.stderr))
             except ShellExit as exc:
                 status = exc.status
             except BrokenPipe:
                 status = 141
+            finally:
+                if node.negate:
+                    sub.cond_depth -= 1
             if isinstance(out, BufferSink):
                 data = Input(out.text())
         if node.negate:
@@ -767,7 +817,9 @@ class Shell:
         yield from self.after_command(io)
         return status
 
-    def exec_command(self, argv: list[str], io: IO, assigns: dict[str, str]) -> Gen:
+    def exec_command(
+        self, argv: list[str], io: IO, assigns: dict[str, str], *, replace: bool = False
+    ) -> Gen:
         name = argv[0]
         if name in self.functions:
             return (yield from self.call_function(name, argv, io))
@@ -795,6 +847,13 @@ class Shell:
                 finally:
                     self.vars, self.exported = saved_vars, saved_exp
             return (yield from self.call_applet(applet, argv, io))
+        factory = self.proc.external(argv) if self.proc.external is not None else None
+        if factory is not None:
+            env = self.env(assigns)
+            if replace and self.is_main:
+                raise ExecReplace(factory, list(argv), env)
+            child = ChildContext(self.ctx, list(argv), env, io, self.proc)
+            return int((yield from factory(child)) or 0)
         try:
             text = self.fs.read(path)
         except FileSystemError:
@@ -1196,3 +1255,79 @@ def signal_number(spec: str) -> int | None:
             return num
     extra = {"EXIT": 0, "ALRM": 14, "CHLD": 17, "PIPE": 13, "USR1": 10, "USR2": 12, "WINCH": 28}
     return extra.get(spec)
+
+
+class ChildContext:
+    """The ``ProcessContext`` of an image program started by the shell.
+
+    As a child (``nginx &``, ``redis-server``) it is not PID 1, its output goes to the shell
+    command's redirections and its signal handlers are its own (the shell receives the
+    container's signals). After ``exec`` (``child=False``) it is the container's process."""
+
+    def __init__(
+        self,
+        parent: ProcessContext,
+        argv: list[str],
+        env: dict[str, str],
+        io: IO | None,
+        proc: Process | None,
+    ) -> None:
+        self._parent = parent
+        self._io = io
+        self._proc = proc
+        self.argv = argv
+        self.env = env
+        self.fs = parent.fs
+        self.hostname = parent.hostname
+        self.pod_ip = parent.pod_ip
+        self.rng = parent.rng
+        self.is_pid1 = parent.is_pid1 if proc is None else False
+        self._started = parent.now
+        self._handled: set[int] = set()
+
+    @property
+    def now(self) -> float:
+        return self._parent.now
+
+    @property
+    def started_at(self) -> float:
+        return self._started if self._proc is not None else self._parent.started_at
+
+    def stdout(self, text: str) -> None:
+        if self._io is not None:
+            self._io.out(text)
+        else:
+            self._parent.stdout(text)
+
+    def stderr(self, text: str) -> None:
+        if self._io is not None:
+            self._io.err(text)
+        else:
+            self._parent.stderr(text)
+
+    def listen(self, port: int, protocol: str, handler: Any) -> bool:
+        if self._proc is not None:
+            return self._proc.listen(port, protocol, handler)
+        return self._parent.listen(port, protocol, handler)
+
+    def unlisten(self, port: int, protocol: str) -> None:
+        self._parent.unlisten(port, protocol)
+
+    def handle_signal(self, signal: int, handled: bool) -> None:
+        if self._proc is None:
+            self._parent.handle_signal(signal, handled)
+        elif handled:
+            self._handled.add(signal)
+        else:
+            self._handled.discard(signal)
+
+    def handles(self, signal: int) -> bool:
+        if self._proc is None:
+            return self._parent.handles(signal)
+        return signal in self._handled
+
+    def set_memory(self, bytes_used: int) -> None:
+        self._parent.set_memory(bytes_used)
+
+    def spawn(self, argv: list[str]) -> Any:
+        return self._parent.spawn(argv)
