@@ -599,16 +599,36 @@ def exec_program(info: ImageInfo, argv: list[str]) -> ProgramFactory:
 
 
 def new_filesystem(
-    info: ImageInfo, *, hostname: str | None = None, read_only_root: bool = False
+    info: ImageInfo,
+    *,
+    hostname: str | None = None,
+    pod_ip: str | None = None,
+    namespace: str = "default",
+    read_only_root: bool = False,
 ) -> MemoryFileSystem:
-    """A fresh container file system with the image's files and the usual directories."""
-    dirs = ["/tmp", "/root", "/home", "/var/tmp", "/proc",  # noqa: S108 - paths in the container "/sys", "/run", "/etc", "/usr/bin",
-            "/usr/local/bin", "/sbin", "/bin", "/dev"]
+    """A fresh container file system with the image's files and the usual directories.
+
+    With ``hostname`` (and ``pod_ip``) it also holds the files the kubelet manages:
+    ``/etc/hostname``, ``/etc/hosts`` and ``/etc/resolv.conf``."""
+    dirs = ["/tmp", "/root", "/home", "/var/tmp", "/proc",  # noqa: S108 - paths in the container
+            "/sys", "/run", "/etc", "/usr/bin", "/usr/local/bin", "/sbin", "/bin", "/dev"]
     if info.workdir:
         dirs.append(info.workdir)
     files = dict(info.files)
     if hostname is not None:
         files["/etc/hostname"] = hostname + "\n"
+        hosts = (
+            "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n"
+            "::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+            "fe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n"
+        )
+        if pod_ip:
+            hosts += f"{pod_ip}\t{hostname}\n"
+        files["/etc/hosts"] = hosts
+        files["/etc/resolv.conf"] = (
+            f"search {namespace}.svc.cluster.local svc.cluster.local cluster.local\n"
+            "nameserver 10.96.0.10\noptions ndots:5\n"
+        )
     return MemoryFileSystem(files, dirs=dirs, read_only_root=read_only_root)
 
 

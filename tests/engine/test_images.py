@@ -425,3 +425,23 @@ def test_shell_runs_an_image_program_in_the_background() -> None:
     assert result.exit_code == 0
     assert result.finished_at == 5.0  # the shell, PID 1 without a trap, ignored SIGTERM
     assert "Ready to accept connections tcp" in result.stdout
+
+
+def test_new_filesystem() -> None:
+    info = info_for("nginx")
+    fs = images.new_filesystem(info, hostname="web-1", pod_ip="10.244.0.7", namespace="shop")
+    assert fs.read("/etc/hostname") == "web-1\n"
+    assert fs.read("/etc/hosts").endswith("10.244.0.7\tweb-1\n")
+    assert fs.read("/etc/resolv.conf").startswith("search shop.svc.cluster.local ")
+    assert "Welcome to nginx!" in fs.read("/usr/share/nginx/html/index.html")
+    assert fs.is_dir("/tmp") and fs.exists("/dev/termination-log")
+    locked = images.new_filesystem(info_for("busybox"), read_only_root=True)
+    result = run_program(images.exec_program(info_for("busybox"), ["touch", "/tmp/x"]),
+                         fs=locked, is_pid1=False)
+    assert (result.exit_code, result.stderr) == (1, "touch: /tmp/x: Read-only file system\n")
+    result = run_program(
+        images.exec_program(info_for("busybox"), ["sh", "-c", "echo bye > /dev/termination-log"]),
+        fs=locked, is_pid1=False,
+    )
+    assert result.exit_code == 0
+    assert locked.read("/dev/termination-log") == "bye\n"

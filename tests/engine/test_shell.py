@@ -398,8 +398,14 @@ def test_step_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(interp, "MAX_STEPS", 5000)
     result = sh("while true; do :; done", until=1_000_000)
     assert result.exit_code == 1
-    assert result.stderr == "sh: stopped after 5000 commands (PodLab's step limit)\n"
+    assert result.stderr == (
+        "sh: stopped after 5000 commands without a pause (PodLab's step limit)\n"
+    )
     assert result.finished_at is not None and result.finished_at > 4.0
+    # a loop that sleeps is not stopped however long it runs
+    result = sh("i=0; while [ $i -lt 3000 ]; do i=$((i+1)); sleep 1; done; echo $i",
+                until=1_000_000)
+    assert (result.exit_code, result.stdout) == (0, "3000\n")
 
 
 def test_runaway_recursion_is_stopped() -> None:

@@ -234,6 +234,7 @@ class Job:
     wake: float | None = None  # sleeping until; math.inf = until a signal
     waiting: tuple[int, ...] | None = None
     listeners: list[tuple[int, str]] = field(default_factory=list)
+    busy_steps: int = 0  # commands since this job last waited
 
 
 # --- the process ----------------------------------------------------------------------
@@ -348,9 +349,13 @@ class Process:
         job.ready = True
 
     def charge(self) -> Generator[Any, Any, None]:
+        """Account one command: CPU time, and the limit on commands without a pause."""
         self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise StepLimit
+        job = self.current
+        if job is not None:
+            job.busy_steps += 1
+            if job.busy_steps > MAX_STEPS:
+                raise StepLimit
         self.cost += STEP_COST
         if self.cost >= FLUSH_COST:
             cost, self.cost = self.cost, 0.0
@@ -435,7 +440,8 @@ class Process:
                 return None
             except StepLimit:
                 self.stdio.err(
-                    f"sh: stopped after {MAX_STEPS} commands (PodLab's step limit)\n"
+                    f"sh: stopped after {MAX_STEPS} commands without a pause "
+                    "(PodLab's step limit)\n"
                 )
                 self.die_status = 1
                 return None
@@ -446,6 +452,10 @@ class Process:
                     self.die_status = 2
                 return None
             job.send = None
+            if isinstance(op, Sleep | WaitForever | WaitJobs) and not (
+                isinstance(op, Sleep) and op.seconds < 0.05
+            ):
+                job.busy_steps = 0
             if isinstance(op, Sleep):
                 if op.seconds <= 0:
                     continue
