@@ -609,7 +609,8 @@ def new_filesystem(
     """A fresh container file system with the image's files and the usual directories.
 
     With ``hostname`` (and ``pod_ip``) it also holds the files the kubelet manages:
-    ``/etc/hostname``, ``/etc/hosts`` and ``/etc/resolv.conf``."""
+    ``/etc/hostname``, ``/etc/hosts``, ``/etc/resolv.conf`` and the service account's
+    ``namespace`` file."""
     dirs = ["/tmp", "/root", "/home", "/var/tmp", "/proc",  # noqa: S108 - paths in the container
             "/sys", "/run", "/etc", "/usr/bin", "/usr/local/bin", "/sbin", "/bin", "/dev"]
     if info.workdir:
@@ -629,6 +630,7 @@ def new_filesystem(
             f"search {namespace}.svc.cluster.local svc.cluster.local cluster.local\n"
             "nameserver 10.96.0.10\noptions ndots:5\n"
         )
+        files["/var/run/secrets/kubernetes.io/serviceaccount/namespace"] = namespace
     return MemoryFileSystem(files, dirs=dirs, read_only_root=read_only_root)
 
 

@@ -445,3 +445,21 @@ def test_new_filesystem() -> None:
     )
     assert result.exit_code == 0
     assert locked.read("/dev/termination-log") == "bye\n"
+
+
+def test_init_container_wait_loop_from_the_docs() -> None:
+    """busybox:1.28 looping on nslookup until the Service exists (no cluster DNS yet)."""
+    info = info_for("busybox:1.28")
+    script = ("until nslookup myservice.$(cat /var/run/secrets/kubernetes.io/serviceaccount/"
+              "namespace).svc.cluster.local; do echo waiting for myservice; sleep 2; done")
+    result = run_program(
+        images.program_for(info, ["sh", "-c", script]),
+        fs=images.new_filesystem(info, hostname="myapp-pod", namespace="default"),
+        until=5.0,
+    )
+    assert result.exit_code is None
+    assert result.stdout.count("waiting for myservice") == 3
+    assert result.stderr.startswith(
+        "nslookup: can't resolve 'myservice.default.svc.cluster.local'\n"
+    )
+    assert "Address 1: 10.96.0.10 kube-dns.kube-system.svc.cluster.local" in result.stdout

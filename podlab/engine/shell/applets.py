@@ -1478,6 +1478,11 @@ def resolve_host(sh: Shell, host: str) -> str | None:
         return sh.ctx.pod_ip
     if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host):
         return host
+    # A runtime with cluster DNS may give the context ``resolve(name) -> str | None``.
+    resolver = getattr(sh.ctx, "resolve", None)
+    if callable(resolver):
+        found = resolver(host)
+        return found if isinstance(found, str) and found else None
     return None
 
 
@@ -1905,20 +1910,33 @@ def a_nc(sh: Shell, io: IO, argv: list[str]) -> Gen:
     return 0
 
 
+DNS_SERVER = "10.96.0.10"
+
+
 @applet("nslookup")
 def a_nslookup(sh: Shell, io: IO, argv: list[str]) -> int:
+    """busybox nslookup; 1.28 and older print the classic format the Kubernetes docs show."""
     names = [a for a in argv[1:] if not a.startswith("-")]
     if not names:
         return usage(sh, io, "nslookup", "[-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]")
     name = names[0]
-    server = "10.96.0.10"
-    if resolve_host(sh, name) is not None:
-        io.out(f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
-               f"Name:\t{name}\nAddress: {resolve_host(sh, name)}\n\n")
+    address = resolve_host(sh, name)
+    major, _, rest = sh.proc.busybox_version.partition(".")
+    classic = (int(major), int(rest.split(".")[0] or 0)) < (1, 29) if major.isdigit() else False
+    if classic:
+        io.out(f"Server:    {DNS_SERVER}\n"
+               f"Address 1: {DNS_SERVER} kube-dns.kube-system.svc.cluster.local\n\n")
+        if address is None:
+            io.err(f"nslookup: can't resolve '{name}'\n")
+            return 1
+        io.out(f"Name:      {name}\nAddress 1: {address} {name}\n")
         return 0
-    io.out(f"Server:\t\t{server}\nAddress:\t{server}:53\n\n"
-           f"** server can't find {name}: NXDOMAIN\n\n")
-    return 1
+    io.out(f"Server:\t\t{DNS_SERVER}\nAddress:\t{DNS_SERVER}:53\n\n")
+    if address is None:
+        io.out(f"** server can't find {name}: NXDOMAIN\n\n" * 2)
+        return 1
+    io.out(f"Name:\t{name}\nAddress: {address}\n\n")
+    return 0
 
 
 @applet("free")
