@@ -27,7 +27,8 @@ def assert_local(urls: list[str], base: str) -> None:
 def connect(page: Page) -> None:
     """Wait for the page's websocket to say hello; fail clearly when the consumer is absent."""
     try:
-        expect(page.locator("#lab-connection")).to_have_attribute("data-state", "open", timeout=10_000)
+        expect(page.locator("#lab-connection")).to_have_attribute(
+            "data-state", "open", timeout=10_000)
     except AssertionError:
         state = page.locator("#lab-connection").get_attribute("data-state")
         pytest.fail(
@@ -86,7 +87,8 @@ def test_example_restarts_rewinds_and_terminates(page, server, local_only, artif
     expect(page).to_have_url(re.compile(rf"/en/lab/\?example={EXAMPLE}$"))
     expect(page.locator(".cm-editor .cm-content")).to_contain_text("name: liveness-exec")
     connect(page)
-    expect(page.locator("#validation-summary")).to_have_attribute("data-ok", "true", timeout=SIM_TIMEOUT)
+    summary = page.locator("#validation-summary")
+    expect(summary).to_have_attribute("data-ok", "true", timeout=SIM_TIMEOUT)
 
     apply(page)
     figure = page.locator(f".container-figure[data-container='{LANE}']")
@@ -101,12 +103,14 @@ def test_example_restarts_rewinds_and_terminates(page, server, local_only, artif
     expect(lane.locator(".tl-probe.bad").first).to_be_attached()
     expect(lane.locator("text.tl-mark", has_text="SIGTERM").first).to_be_attached()
     expect(lane.locator("text.tl-mark", has_text="SIGKILL").first).to_be_attached()
-    assert re.search(r"liveness-exec\s+\d/1\s+\S+\s+1 ", kubectl(page, "watch")), kubectl(page, "watch")
+    watch = kubectl(page, "watch")
+    assert re.search(r"liveness-exec\s+\d/1\s+\S+\s+1 ", watch), watch
     assert "Killing" in kubectl(page, "events")
     assert re.search(r"Restart Count:\s+1", kubectl(page, "describe"))
     explained = page.locator("#explanations li[data-rule='liveness.kill']").first
     expect(explained).to_be_visible()
-    expect(explained.locator("a.lesson-link")).to_have_attribute("href", re.compile(r"^/en/lessons/probes/#"))
+    expect(explained.locator("a.lesson-link")).to_have_attribute(
+        "href", re.compile(r"^/en/lessons/probes/#"))
     page.screenshot(path=str(artifacts / "lab-restart-en.png"), full_page=True)
 
     # A link to this moment rebuilds the same lab in another tab.
@@ -119,7 +123,8 @@ def test_example_restarts_rewinds_and_terminates(page, server, local_only, artif
     connect(other)
     expect(other.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
     assert lab_t(other) == pytest.approx(t_shared, abs=0.01)
-    expect(other.locator(f".container-figure[data-container='{LANE}'] .sd-badges")).to_contain_text("restarts: 1")
+    badges = other.locator(f".container-figure[data-container='{LANE}'] .sd-badges")
+    expect(badges).to_contain_text("restarts: 1")
     other.close()
 
     # Rewind with the scrubber: before the first kill nothing has restarted.
@@ -135,7 +140,8 @@ def test_example_restarts_rewinds_and_terminates(page, server, local_only, artif
     expect(page.locator("#lab-error")).to_be_hidden()
     expect(page.locator("#lab")).to_have_attribute("data-t", "20")
     page.locator("#btn-step").click()
-    expect(lane.locator("text.tl-mark", has_text="SIGTERM").first).to_be_attached(timeout=SIM_TIMEOUT)
+    sigterm = lane.locator("text.tl-mark", has_text="SIGTERM").first
+    expect(sigterm).to_be_attached(timeout=SIM_TIMEOUT)
     expect(lane.locator(".tl-grace")).to_have_count(1)
     expect(page.locator("#kubectl-text")).to_contain_text("Terminating")
     page.locator("#btn-step").click()
@@ -178,7 +184,10 @@ spec:
   containers:
   - name: shell
     image: busybox:1.36
-    command: ["sh", "-c", "echo '<script>alert(2)</script>'; echo '<img src=x onerror=alert(3)>'; sleep 3600"]
+    command:
+    - sh
+    - -c
+    - "echo '<script>alert(2)</script>'; echo '<img src=x onerror=alert(3)>'; sleep 3600"
 """
 
 HOSTILE_NAME = HOSTILE.replace("name: hostile", 'name: "<img src=x onerror=alert(4)>"')
@@ -246,7 +255,8 @@ def test_keyboard_and_reconnect(page, server, local_only):
 
     # The socket drops: the page shows it, reconnects and restores the same moment.
     sockets[-1].close()
-    expect(page.locator("#lab-connection")).not_to_have_attribute("data-state", "open", timeout=5_000)
+    expect(page.locator("#lab-connection")).not_to_have_attribute(
+        "data-state", "open", timeout=5_000)
     connect(page)
     expect(page.locator("#lab")).to_have_attribute("data-t", "42", timeout=SIM_TIMEOUT)
     assert len(sockets) >= 2
