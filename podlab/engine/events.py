@@ -8,12 +8,13 @@ key (involved object, field path, reason, message, source, type) is not recorded
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.version import timestamp
+from podlab.engine.version import EPOCH, timestamp
+
+EPOCH_UNIX = int(EPOCH.timestamp())
 
 NORMAL = "Normal"
 WARNING = "Warning"
@@ -223,7 +224,11 @@ class EventRecorder:
             entry.resource_version = self._next_version()
             self._on_change("MODIFIED", entry)
             return entry
-        suffix = hashlib.sha256(f"{uid}/{len(self.entries)}/{reason}".encode()).hexdigest()[:16]
+        # The kubelet names an event "<object>.<UnixNano in hex>", so listing events by name
+        # (the API server's order) lists them in creation order. The simulated clock has whole
+        # nanoseconds to spare: the entry count keeps events of the same instant in order.
+        nanos = (EPOCH_UNIX + int(now)) * 1_000_000_000 + int((now % 1) * 1e6) * 1000
+        suffix = format(nanos + len(self.entries), "x")
         entry = EventEntry(
             name=f"{pod}.{suffix}",
             namespace=namespace,

@@ -152,7 +152,8 @@ async def test_exec_liveness_restarts_at_instant_speed():
             restarted = True
             break
     assert restarted
-    assert 35 <= frame["t"] <= 60
+    # Killed after three failures (~45 s); sh as PID 1 ignores SIGTERM: SIGKILL 30 s later.
+    assert 70 <= frame["t"] <= 90
     assert "Unhealthy" in frame["views"]["events"]
     await communicator.send_json_to({"type": "lab.pause"})
     paused = await receive_type(communicator, "lab.frame")
