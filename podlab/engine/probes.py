@@ -11,6 +11,7 @@ the on-hold rule after a liveness/startup failure. Every failed attempt records 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from podlab.engine.loop import PRIORITY_KUBELET, Timer
 from podlab.engine.process import Request, Response
 from podlab.engine.runtime import ExecResult
 from podlab.engine.version import KUBERNETES_VERSION
+
+HISTORY = 10  # probe results kept per worker for the lab's meters
+HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 
 if TYPE_CHECKING:
     from podlab.engine.kubelet import PodWorker, Slot
@@ -206,6 +210,41 @@ class ProbeWorker:
         self.stopped = False
         self.timer: Timer | None = None
         self.attempts = 0
+        #: the last results, newest last: (t, succeeded, output) — what the lab's meters show
+        self.history: deque[tuple[float, bool, str]] = deque(maxlen=HISTORY)
+
+    def report(self) -> dict[str, Any]:
+        """The worker's schedule, counters and last results (for meters; no prose)."""
+        handler = next((h for h in HANDLERS if h in self.spec), "")
+        # Consecutive results of the same kind, newest first (what the threshold counts; the
+        # kubelet resets its own counter after acting, the meter keeps showing the run).
+        run, last_ok = 0, None
+        for _, ok, _ in reversed(self.history):
+            if last_ok is None:
+                last_ok = ok
+            if ok != last_ok:
+                break
+            run += 1
+        timer = self.timer
+        return {
+            "pod": self.pod.name,
+            "container": self.slot.name,
+            "probe": self.kind,
+            "handler": handler,
+            "period": self.period,
+            "initial_delay": self.initial_delay,
+            "timeout": self.timeout,
+            "success_threshold": self.success_threshold,
+            "failure_threshold": self.failure_threshold,
+            "successes": run if last_ok else 0,
+            "failures": run if last_ok is False else 0,
+            "result": self.result,
+            "stopped": self.stopped,
+            "results": [
+                {"t": t, "ok": ok, "message": output} for t, ok, output in self.history
+            ],
+            "next_t": None if timer is None or self.stopped else timer.time,
+        }
 
     # --- schedule ------------------------------------------------------------------------
 
@@ -357,6 +396,7 @@ class ProbeWorker:
         if inst is None or inst.container_id != container_id or not inst.running:
             return
         label = self.kind.capitalize()
+        self.history.append((self.pod.loop.now, outcome.result == SUCCESS, outcome.output))
         if outcome.result == FAILURE:
             self.pod.container_event(
                 self.slot, ev.UNHEALTHY, f"{label} probe failed: {outcome.output}", ev.WARNING

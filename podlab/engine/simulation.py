@@ -409,6 +409,14 @@ class Simulation:
         worker = self._workers.get((namespace, name))
         return copy.deepcopy(worker.pod) if worker is not None else None
 
+    def probe_report(self) -> list[dict[str, Any]]:
+        """Every probe worker's schedule, counters and last results, Pod by Pod."""
+        out: list[dict[str, Any]] = []
+        for worker in self._workers.values():
+            for slot in worker.slots:
+                out.extend(probe.report() for probe in slot.probes.values())
+        return out
+
     def events(self) -> list[dict[str, Any]]:
         return [entry.to_dict() for entry in self.recorder.entries]
 

@@ -245,13 +245,18 @@ class LabConsumer(AsyncWebsocketConsumer):
     async def on_action(self, message: dict[str, Any]) -> None:
         lab = self._need_lab()
         try:
-            lab.act(message)
+            recorded = lab.act(message)
         except LabError as exc:
             if exc.code == "rejected":
                 await self.send_error("rejected", **exc.detail)
                 return
             raise
-        await self.send_frame()
+        self.seq += 1
+        frame = {"type": "lab.frame", **lab.frame(lang=self.lang), "action": recorded,
+                 "actions": list(lab.actions), "seq": self.seq, "playing": self.playing,
+                 "speed": "instant" if math.isinf(self.speed) else self.speed}
+        await self.send_json(frame)
+        self._views_at = time.monotonic()
 
     async def on_sync(self, message: dict[str, Any]) -> None:
         self._need_lab()

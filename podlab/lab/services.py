@@ -238,6 +238,8 @@ class LabSession:
         self._perform(recorded)
         self.actions.append(recorded)
         self._replayed = len(self.actions)
+        # What the action sets off at this very moment (Killing, Terminating) happens now.
+        self.sim.run_until(self.sim.now)
         self._update_watch()
         return recorded
 

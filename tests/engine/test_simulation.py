@@ -103,3 +103,36 @@ def test_transitions_name_their_cause() -> None:
     assert failed.cause == {"field": "spec.containers[0].command", "value": ["false"]}
     phase = [t for t in sim.transitions if t.field == "phase"]
     assert [p.new for p in phase] == ["Running", "Failed"] or [p.new for p in phase] == ["Failed"]
+
+
+def test_probe_report_shows_schedule_counts_and_results() -> None:
+    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.simulation import Simulation
+
+    manifest = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: liveness-exec
+spec:
+  containers:
+  - name: liveness
+    image: registry.k8s.io/busybox:1.27.2
+    args: ["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]
+    livenessProbe:
+      exec:
+        command: ["cat", "/tmp/healthy"]
+      initialDelaySeconds: 5
+      periodSeconds: 5
+"""
+    result = parse_manifests(manifest)
+    sim = Simulation(seed=0)
+    sim.apply(result.objects)
+    sim.run_until(42)
+    (report,) = sim.probe_report()
+    assert report["probe"] == "liveness" and report["handler"] == "exec"
+    assert (report["period"], report["initial_delay"], report["failure_threshold"]) == (5, 5, 3)
+    assert report["failures"] == 2 and report["successes"] == 0
+    assert [r["ok"] for r in report["results"]][-3:] == [True, False, False]
+    assert "can't open '/tmp/healthy'" in report["results"][-1]["message"]
+    assert report["next_t"] == 45.0

@@ -169,7 +169,10 @@ async def test_delete_action_runs_termination_and_records_it():
     await communicator.send_json_to(
         {"type": "lab.action", "action": "delete", "pod": "sleeper", "grace_period": 5})
     frame = await receive_type(communicator, "lab.frame")
+    assert frame["action"] == {"action": "delete", "pod": "sleeper", "grace_period": 5, "t": 20.0}
+    assert frame["actions"] == [frame["action"]]
     assert frame["pods"][0]["metadata"]["deletionTimestamp"]
+    assert "Killing" in frame["views"]["events"]
     assert "Terminating" in frame["views"]["get"]
     await communicator.send_json_to({"type": "lab.seek", "t": 40})
     later = await receive_type(communicator, "lab.snapshot")
@@ -317,7 +320,7 @@ async def test_disconnect_cancels_the_clock():
 
 async def test_html_in_manifest_is_data():
     communicator = await connect()
-    manifest = SLEEPER.replace('echo hello', 'echo "<script>alert(1)</script>"')
+    manifest = SLEEPER.replace("echo hello", "echo '<script>alert(1)</script>'")
     await apply(communicator, manifest)
     await communicator.send_json_to({"type": "lab.seek", "t": 20})
     snapshot = await receive_type(communicator, "lab.snapshot")
