@@ -54,6 +54,16 @@ def _container_state(pod: dict, container: str) -> tuple[str, str]:
 def _run(text: str, filename: str, actions: tuple[Action, ...], at: float, ask: str,
          pod_name: str | None, container: str | None) -> PredictOutcome:
     try:
+        return _simulate(text, filename, actions, at, ask, pod_name, container)
+    except EngineUnavailable:
+        raise
+    except Exception as exc:  # the engine is being extended: report it, never crash a page
+        raise EngineUnavailable(f"the simulation failed: {exc!r}") from exc
+
+
+def _simulate(text: str, filename: str, actions: tuple[Action, ...], at: float, ask: str,
+              pod_name: str | None, container: str | None) -> PredictOutcome:
+    try:
         from podlab.engine.kubectl.get import get_pods, summarize_pod
         from podlab.engine.manifest import parse_manifests
         from podlab.engine.simulation import Simulation
@@ -62,16 +72,13 @@ def _run(text: str, filename: str, actions: tuple[Action, ...], at: float, ask: 
     result = parse_manifests(text, filename=filename)
     if not result.ok:
         raise EngineUnavailable(f"{filename} is not a valid manifest: {result.problems[0]}")
-    try:
-        sim = Simulation(seed=0)
-        sim.apply(result.objects)
-        for action in actions:
-            sim.run_until(action.at)
-            sim.delete_pod(action.pod, grace_period=action.grace_period)
-        sim.run_until(at)
-        pods = sim.pods()
-    except ImportError as exc:
-        raise EngineUnavailable(str(exc)) from exc
+    sim = Simulation(seed=0)
+    sim.apply(result.objects)
+    for action in actions:
+        sim.run_until(action.at)
+        sim.delete_pod(action.pod, grace_period=action.grace_period)
+    sim.run_until(at)
+    pods = sim.pods()
     names = [p["metadata"]["name"] for p in result.objects if p.get("kind") == "Pod"]
     name = pod_name or (names[0] if len(names) == 1 else None)
     if name is None:
