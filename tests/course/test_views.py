@@ -111,3 +111,10 @@ def test_glossary_page_both_languages(client):
     zh = client.get(url("course:glossary", "zh-hans")).content.decode()
     assert "liveness probe" in en.lower()
     assert "存活态探针" in zh
+
+
+def test_lesson_page_links_to_its_quiz(client):
+    lesson = course().lessons[0]
+    body = client.get(url("course:lesson", "zh-hans", slug=lesson.slug)).content.decode()
+    assert f'href="/zh-hans/quizzes/{lesson.slug}/"' in body
+    assert "开始测验" in body
