@@ -46,6 +46,9 @@ ROOTS: dict[tuple[str, str], str] = {
     ("apps/v1", "Deployment"): "V1Deployment",
     ("apps/v1", "ReplicaSet"): "V1ReplicaSet",
     ("batch/v1", "Job"): "V1Job",
+    ("v1", "ConfigMap"): "V1ConfigMap",
+    ("v1", "Secret"): "V1Secret",
+    ("v1", "PersistentVolumeClaim"): "V1PersistentVolumeClaim",
 }
 
 # Fields whose model type is "str" / "dict(str, str)" but whose API type is resource.Quantity.
@@ -62,6 +65,8 @@ QUANTITY_MAPS: set[tuple[str, str]] = {
     ("ContainerStatus", "allocatedResources"),
     ("NodeStatus", "allocatable"),
     ("NodeStatus", "capacity"),
+    ("PersistentVolumeClaimStatus", "capacity"),
+    ("PersistentVolumeClaimStatus", "allocatedResources"),
 }
 # Model type "object": IntOrString everywhere except free-form JSON.
 FREE_FORM: set[tuple[str, str]] = {("ManagedFieldsEntry", "fieldsV1")}

@@ -104,6 +104,8 @@ SIMULATED_FIELDS: frozenset[str] = frozenset(
         "spec.volumes[].secret",
         "spec.volumes[].downwardAPI",
         "spec.volumes[].persistentVolumeClaim",
+        "spec.securityContext.runAsUser",
+        "spec.securityContext.runAsNonRoot",
     }
     | {
         f"{prefix}.{name}"
@@ -115,6 +117,7 @@ SIMULATED_FIELDS: frozenset[str] = frozenset(
             "command",
             "args",
             "env",
+            "envFrom",
             "ports",
             "resources",
             "livenessProbe",
@@ -133,6 +136,9 @@ SIMULATED_FIELDS: frozenset[str] = frozenset(
     }
     | {"spec.initContainers[].restartPolicy"}
 )
+
+#: Kinds the simulation keeps and Pods use (volumes, environment) without running them.
+STORED_KINDS = frozenset({"ConfigMap", "Secret", "PersistentVolumeClaim"})
 
 # Go type names used in json decoding errors.
 _INT64_FIELDS = frozenset(
@@ -1123,7 +1129,10 @@ def validate(obj: Any, *, document: Document | None = None, index: int = 0) -> V
         _simulation_notes(checker, cleaned, (), "")
     else:
         _metadata(checker, cleaned.get("metadata") or {})
-        checker.note(("kind",), NOT_SIMULATED, f"{kind} objects are accepted but not simulated")
+        if kind not in STORED_KINDS:
+            checker.note(
+                ("kind",), NOT_SIMULATED, f"{kind} objects are accepted but not simulated"
+            )
     return Validation(checker.problems, checker.notes)
 
 
