@@ -150,11 +150,13 @@ class EventEntry:
     last: float
     count: int = 1
     resource_version: int = 0
+    kind: str = "Pod"
+    api_version: str = "v1"
 
     def to_dict(self) -> dict[str, Any]:
         involved: dict[str, Any] = {
-            "apiVersion": "v1",
-            "kind": "Pod",
+            "apiVersion": self.api_version,
+            "kind": self.kind,
             "name": self.pod,
             "namespace": self.namespace,
             "uid": self.pod_uid,
@@ -214,6 +216,8 @@ class EventRecorder:
         field_path: str = "",
         component: str = KUBELET,
         host: str = "",
+        kind: str = "Pod",
+        api_version: str = "v1",
     ) -> EventEntry:
         now = self._clock()
         key = (uid, field_path, reason, message, component, type)
@@ -243,6 +247,8 @@ class EventRecorder:
             first=now,
             last=now,
             resource_version=self._next_version(),
+            kind=kind,
+            api_version=api_version,
         )
         self._by_key[key] = entry
         self.entries.append(entry)

@@ -1,0 +1,187 @@
+"""The API server's store for the objects that are not Pods: Services, EndpointSlices,
+Endpoints, Deployments, ReplicaSets and Jobs.
+
+Every change bumps the simulation's resourceVersion and appends a ``Record`` (``ADDED``,
+``MODIFIED``, ``DELETED``) to ``sim.records``, exactly as Pod changes do, so ``podsim -o
+jsonl`` and the lab see one timeline. Objects are kept as plain v1 dicts; readers get deep
+copies. Also here: label selectors and owner references, which the Service and controller
+code share.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from podlab.engine.version import timestamp
+
+if TYPE_CHECKING:
+    from podlab.engine.simulation import Simulation
+
+#: The order ``kubectl get all`` lists kinds in (Pods come first and are not kept here).
+KIND_ORDER = ("Service", "Deployment", "ReplicaSet", "Job", "EndpointSlice", "Endpoints")
+
+API_VERSIONS: dict[str, str] = {
+    "Service": "v1",
+    "Endpoints": "v1",
+    "EndpointSlice": "discovery.k8s.io/v1",
+    "Deployment": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Job": "batch/v1",
+}
+
+Key = tuple[str, str]
+
+
+def object_key(obj: dict[str, Any]) -> Key:
+    meta = obj.get("metadata") or {}
+    return (meta.get("namespace") or "default", meta.get("name") or "")
+
+
+def selector_matches(selector: dict[str, Any] | None, labels: dict[str, Any] | None) -> bool:
+    """A ``metav1.LabelSelector`` (matchLabels and matchExpressions) against ``labels``.
+
+    An empty selector matches everything, as ``LabelSelectorAsSelector`` makes it.
+    """
+    labels = labels or {}
+    selector = selector or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        key = expression.get("key")
+        operator = expression.get("operator")
+        values = list(expression.get("values") or [])
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def map_selector_matches(selector: dict[str, Any] | None, labels: dict[str, Any] | None) -> bool:
+    """A Service's plain ``spec.selector`` map; an empty map selects nothing here (the
+    caller treats a Service without a selector as one whose endpoints are managed by hand)."""
+    if not selector:
+        return False
+    labels = labels or {}
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def owner_reference(owner: dict[str, Any]) -> dict[str, Any]:
+    """The controller reference a controller puts on what it creates."""
+    meta = owner.get("metadata") or {}
+    return {
+        "apiVersion": owner.get("apiVersion") or API_VERSIONS.get(owner.get("kind") or "", "v1"),
+        "blockOwnerDeletion": True,
+        "controller": True,
+        "kind": owner.get("kind") or "",
+        "name": meta.get("name") or "",
+        "uid": meta.get("uid") or "",
+    }
+
+
+def controller_uid(obj: dict[str, Any]) -> str | None:
+    """The uid of the object's controller (the owner reference with ``controller: true``)."""
+    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            uid = ref.get("uid")
+            return str(uid) if uid else None
+    return None
+
+
+class ObjectStore:
+    """Objects by kind, then by (namespace, name), with the timeline records."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self._sim = sim
+        self._objects: dict[str, dict[Key, dict[str, Any]]] = {kind: {} for kind in KIND_ORDER}
+
+    def _record(self, kind: str, type: str, obj: dict[str, Any]) -> None:
+        from podlab.engine.simulation import Record
+
+        meta = dict(obj.get("metadata") or {})
+        meta["resourceVersion"] = str(self._sim._next_version())
+        obj["metadata"] = meta
+        snapshot = copy.deepcopy(obj)
+        self._sim.records.append(Record(self._sim.now, kind, type, lambda: snapshot))
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The stored object itself (callers that change it must call ``update``)."""
+        return self._objects[kind].get((namespace, name))
+
+    def items(self, kind: str) -> list[dict[str, Any]]:
+        """The stored objects of ``kind`` in the API server's list order (namespace, name)."""
+        table = self._objects[kind]
+        return [table[key] for key in sorted(table)]
+
+    def list(self, kind: str) -> list[dict[str, Any]]:
+        """Copies of the objects of ``kind``, as ``kubectl get`` receives them."""
+        return [copy.deepcopy(obj) for obj in self.items(kind)]
+
+    def add(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Store a new object; sets apiVersion, creationTimestamp and generation."""
+        kind = obj["kind"]
+        obj.setdefault("apiVersion", API_VERSIONS[kind])
+        meta = dict(obj.get("metadata") or {})
+        meta.setdefault("namespace", "default")
+        meta["creationTimestamp"] = timestamp(self._sim.now)
+        if kind in ("Deployment", "ReplicaSet", "Job"):
+            meta["generation"] = 1
+        obj["metadata"] = meta
+        self._objects[kind][object_key(obj)] = obj
+        self._record(kind, "ADDED", obj)
+        return obj
+
+    def update(self, obj: dict[str, Any], *, spec_changed: bool = False) -> None:
+        """Record a change of a stored object (``spec_changed`` bumps ``generation``)."""
+        if spec_changed:
+            meta = dict(obj.get("metadata") or {})
+            meta["generation"] = int(meta.get("generation") or 0) + 1
+            obj["metadata"] = meta
+        self._record(obj["kind"], "MODIFIED", obj)
+
+    def delete(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        obj = self._objects[kind].pop((namespace, name), None)
+        if obj is not None:
+            self._record(kind, "DELETED", obj)
+        return obj
+
+    def event(
+        self,
+        obj: dict[str, Any],
+        *,
+        reason: str,
+        message: str,
+        component: str,
+        type: str = "Normal",
+    ) -> None:
+        """An event about ``obj`` from a controller (aggregated like every other event)."""
+        meta = obj.get("metadata") or {}
+        self._sim.recorder.record(
+            pod=meta.get("name") or "",
+            namespace=meta.get("namespace") or "default",
+            uid=meta.get("uid") or "",
+            reason=reason,
+            message=message,
+            type=type,
+            component=component,
+            kind=obj.get("kind") or "",
+            api_version=obj.get("apiVersion") or "",
+        )
+
+
+__all__ = [
+    "API_VERSIONS",
+    "KIND_ORDER",
+    "ObjectStore",
+    "controller_uid",
+    "map_selector_matches",
+    "object_key",
+    "owner_reference",
+    "selector_matches",
+]
