@@ -1,0 +1,383 @@
+"""The simulated cluster's nodes: the default cluster, Node objects in and out, node state.
+
+A ``ClusterNode`` is one node as the control plane sees it (labels, taints, capacity,
+allocatable, the ``Ready`` condition) together with the kubelet-side ``Node`` that owns its
+images and back-off state. ``default_nodes()`` is the cluster every simulation starts with
+unless a cluster file replaces it: one tainted control-plane node and two workers, ``node-1``
+(``192.168.49.2``, the node part 1 of the engine used) and ``node-2``.
+
+Timing constants follow Kubernetes 1.34 defaults:
+
+* the kubelet renews its Lease every 10 s (``leaseDurationSeconds`` 40 s, renew interval a
+  quarter of it) and posts its full status every 5 minutes when nothing changed;
+* the node lifecycle controller checks nodes every 5 s (``--node-monitor-period``) and marks a
+  node ``Unknown`` once it has not heard from it for more than 50 s
+  (``--node-monitor-grace-period``, 50 s since 1.32; 40 s before).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import ipaddress
+import math
+import uuid
+from typing import Any
+
+from podlab.engine.kubelet import Node
+from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.version import timestamp
+
+KUBELET_VERSION = "v1.34.1"
+CONTAINER_RUNTIME = "containerd://2.1.4"
+LEASE_RENEW_SECONDS = 10.0
+STATUS_REPORT_SECONDS = 300.0
+NODE_MONITOR_PERIOD = 5.0
+NODE_MONITOR_GRACE_PERIOD = 50.0
+
+CONTROL_PLANE_ROLE = "node-role.kubernetes.io/control-plane"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+
+#: Taints the control plane owns: set and removed from node state, never by a manifest.
+CONTROLLER_TAINTS = frozenset({TAINT_UNREACHABLE, TAINT_NOT_READY, TAINT_UNSCHEDULABLE})
+
+WORKER_CAPACITY = {
+    "cpu": "4",
+    "ephemeral-storage": "104857600Ki",
+    "hugepages-1Gi": "0",
+    "hugepages-2Mi": "0",
+    "memory": "8148772Ki",
+    "pods": "110",
+}
+CONTROL_PLANE_CAPACITY = {
+    "cpu": "2",
+    "ephemeral-storage": "104857600Ki",
+    "hugepages-1Gi": "0",
+    "hugepages-2Mi": "0",
+    "memory": "4010532Ki",
+    "pods": "110",
+}
+#: The kubelet's default hard eviction thresholds (``memory.available<100Mi``,
+#: ``nodefs.available<10%``) are what allocatable leaves out when nothing is reserved.
+EVICTION_MEMORY_BYTES = 100 * 1024 * 1024
+
+CONDITION_TEXT = {
+    "MemoryPressure": ("KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    "DiskPressure": ("KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    "PIDPressure": ("KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    "Ready": ("KubeletReady", "kubelet is posting ready status"),
+}
+UNKNOWN_REASON = "NodeStatusUnknown"
+UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
+
+
+def _standard_labels(name: str, zone: str, role: str | None) -> dict[str, str]:
+    labels = {
+        "beta.kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "topology.kubernetes.io/zone": zone,
+    }
+    if role is not None:
+        labels[role] = ""
+        labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
+    return dict(sorted(labels.items()))
+
+
+def default_allocatable(capacity: dict[str, str]) -> dict[str, str]:
+    """What the kubelet reports as allocatable with no reservations but default eviction."""
+    out = dict(capacity)
+    memory = capacity.get("memory")
+    if memory is not None:
+        try:
+            left = max(0, memory_bytes(memory) - EVICTION_MEMORY_BYTES)
+        except (QuantityError, ValueError, TypeError):
+            left = None
+        if left is not None:
+            out["memory"] = f"{left // 1024}Ki" if left % 1024 == 0 else str(left)
+    storage = capacity.get("ephemeral-storage")
+    if storage is not None:
+        try:
+            out["ephemeral-storage"] = str(int(memory_bytes(storage) * 9 // 10))
+        except (QuantityError, ValueError, TypeError):
+            pass
+    return out
+
+
+def _node(name: str, ip: str, zone: str, *, control_plane: bool) -> dict[str, Any]:
+    capacity = CONTROL_PLANE_CAPACITY if control_plane else WORKER_CAPACITY
+    spec: dict[str, Any] = {}
+    if control_plane:
+        spec["taints"] = [{"effect": "NoSchedule", "key": CONTROL_PLANE_ROLE}]
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": _standard_labels(name, zone, CONTROL_PLANE_ROLE if control_plane else None),
+        },
+        "spec": spec,
+        "status": {
+            "addresses": [
+                {"address": ip, "type": "InternalIP"},
+                {"address": name, "type": "Hostname"},
+            ],
+            "capacity": dict(capacity),
+            "allocatable": default_allocatable(capacity),
+        },
+    }
+
+
+def default_nodes(worker: str = "node-1", worker_ip: str = "192.168.49.2") -> list[dict[str, Any]]:
+    """The default cluster: ``worker`` (first worker), ``node-2``, ``control-plane``.
+
+    Listed in the order the scheduler breaks ties, so a lone Pod lands on ``worker``.
+    """
+    base = ipaddress.ip_address(worker_ip)
+    return [
+        _node(worker, str(base), "zone-a", control_plane=False),
+        _node("node-2", str(base + 1), "zone-b", control_plane=False),
+        _node("control-plane", str(base + 2), "zone-a", control_plane=True),
+    ]
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(memory_bytes(value))
+    except (QuantityError, ValueError, TypeError):
+        return 0
+
+
+def _cpu(value: Any) -> int:
+    try:
+        return int(cpu_millicores(value))
+    except (QuantityError, ValueError, TypeError):
+        return 0
+
+
+class ClusterNode:
+    """One node: the v1 object's fields the control plane changes, and its kubelet."""
+
+    def __init__(
+        self, obj: dict[str, Any], *, host_ip: str, pod_cidr: str, created: float, seed: int
+    ) -> None:
+        meta = obj.get("metadata") or {}
+        self.name: str = meta.get("name") or ""
+        digest = hashlib.sha256(f"node/{seed}/{self.name}".encode()).digest()
+        self.uid = str(uuid.UUID(bytes=digest[:16], version=4))
+        self.created = created
+        self.host_ip = host_ip
+        self.pod_cidr = pod_cidr
+        self._network = ipaddress.ip_network(pod_cidr)
+        self.next_ip = 2
+        self.kubelet = Node(self.name, host_ip)
+        self.labels: dict[str, str] = {}
+        self.annotations: dict[str, str] = {}
+        self.taints: list[dict[str, Any]] = []
+        self.unschedulable = False
+        self.capacity: dict[str, str] = {}
+        self.allocatable: dict[str, str] = {}
+        self.alloc_cpu = 0
+        self.alloc_memory = 0
+        self.alloc_storage = 0
+        self.alloc_pods = 0
+        # control plane view of the kubelet
+        self.reachable = True
+        self.ready = "True"  # the Ready condition's status: "True" or "Unknown"
+        self.ready_since = created  # lastTransitionTime of the node conditions
+        self.heartbeat = created  # last status post the control plane received
+        self.lost_at: float | None = None
+        self.static_pods: dict[str, Any] = {}  # manifest name -> PodWorker
+        self.update(obj)
+
+    # --- object in --------------------------------------------------------------------
+
+    def update(self, obj: dict[str, Any]) -> None:
+        """Take labels, annotations, taints, unschedulable and resources from a v1 Node."""
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        labels = dict(meta.get("labels") or {})
+        labels.setdefault("kubernetes.io/hostname", self.name)
+        labels.setdefault("kubernetes.io/os", "linux")
+        labels.setdefault("kubernetes.io/arch", "amd64")
+        self.labels = dict(sorted(labels.items()))
+        self.annotations = dict(meta.get("annotations") or {})
+        kept = [t for t in self.taints if t.get("key") in CONTROLLER_TAINTS]
+        given = [
+            {k: v for k, v in taint.items() if v not in (None, "")}
+            for taint in spec.get("taints") or []
+            if taint.get("key") not in CONTROLLER_TAINTS
+        ]
+        self.taints = given + kept
+        self.unschedulable = bool(spec.get("unschedulable"))
+        self._sync_unschedulable_taint()
+        capacity = dict(status.get("capacity") or {})
+        if not capacity:
+            capacity = dict(self.capacity or WORKER_CAPACITY)
+        allocatable = dict(status.get("allocatable") or {})
+        if not allocatable:
+            allocatable = default_allocatable(capacity)
+        for key, value in capacity.items():
+            allocatable.setdefault(key, value)
+        self.capacity = dict(sorted((k, str(v)) for k, v in capacity.items()))
+        self.allocatable = dict(sorted((k, str(v)) for k, v in allocatable.items()))
+        self.alloc_cpu = _cpu(self.allocatable.get("cpu", "0"))
+        self.alloc_memory = _int(self.allocatable.get("memory", "0"))
+        self.alloc_storage = _int(self.allocatable.get("ephemeral-storage", "0"))
+        self.alloc_pods = _int(self.allocatable.get("pods", "0"))
+
+    def _sync_unschedulable_taint(self) -> None:
+        has = any(t.get("key") == TAINT_UNSCHEDULABLE for t in self.taints)
+        if self.unschedulable and not has:
+            self.taints.append({"effect": "NoSchedule", "key": TAINT_UNSCHEDULABLE})
+        elif not self.unschedulable and has:
+            self.taints = [t for t in self.taints if t.get("key") != TAINT_UNSCHEDULABLE]
+
+    def set_unschedulable(self, value: bool) -> None:
+        self.unschedulable = value
+        self._sync_unschedulable_taint()
+
+    def add_taint(self, key: str, effect: str, now: float) -> None:
+        if any(t.get("key") == key and t.get("effect") == effect for t in self.taints):
+            return
+        taint: dict[str, Any] = {"effect": effect, "key": key}
+        if effect == "NoExecute":
+            taint["timeAdded"] = timestamp(now)
+        self.taints.append(taint)
+
+    def remove_taints(self, key: str) -> None:
+        self.taints = [t for t in self.taints if t.get("key") != key]
+
+    def allocate_ip(self) -> str:
+        ip = str(self._network.network_address + self.next_ip)
+        last = self._network.num_addresses - 2
+        self.next_ip = self.next_ip + 1 if self.next_ip < last else 2
+        return ip
+
+    # --- object out -------------------------------------------------------------------
+
+    def last_heartbeat(self, now: float) -> float:
+        """When the kubelet last posted its status (every 5 minutes while nothing changes)."""
+        if not self.reachable:
+            return self.heartbeat
+        since = max(self.ready_since, self.created)
+        steps = math.floor((now - since) / STATUS_REPORT_SECONDS) if now > since else 0
+        return since + steps * STATUS_REPORT_SECONDS
+
+    def conditions(self, now: float) -> list[dict[str, Any]]:
+        beat = timestamp(self.last_heartbeat(now))
+        since = timestamp(self.ready_since)
+        out = []
+        for ctype, (reason, message) in CONDITION_TEXT.items():
+            if self.ready == "Unknown":
+                status, reason, message = "Unknown", UNKNOWN_REASON, UNKNOWN_MESSAGE
+            else:
+                status = "True" if ctype == "Ready" else "False"
+            out.append(
+                {
+                    "lastHeartbeatTime": beat,
+                    "lastTransitionTime": since,
+                    "message": message,
+                    "reason": reason,
+                    "status": status,
+                    "type": ctype,
+                }
+            )
+        return out
+
+    def to_object(self, now: float) -> dict[str, Any]:
+        """The v1 Node as ``kubectl get node -o json`` returns it at ``now``."""
+        meta: dict[str, Any] = {
+            "annotations": dict(
+                sorted(
+                    {
+                        "node.alpha.kubernetes.io/ttl": "0",
+                        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+                        **self.annotations,
+                    }.items()
+                )
+            ),
+            "creationTimestamp": timestamp(self.created),
+            "labels": dict(self.labels),
+            "name": self.name,
+            "uid": self.uid,
+        }
+        spec: dict[str, Any] = {"podCIDR": self.pod_cidr, "podCIDRs": [self.pod_cidr]}
+        if self.taints:
+            spec["taints"] = copy.deepcopy(self.taints)
+        if self.unschedulable:
+            spec["unschedulable"] = True
+        digest = hashlib.sha256(self.uid.encode()).hexdigest()
+        status = {
+            "addresses": [
+                {"address": self.host_ip, "type": "InternalIP"},
+                {"address": self.name, "type": "Hostname"},
+            ],
+            "allocatable": dict(self.allocatable),
+            "capacity": dict(self.capacity),
+            "conditions": self.conditions(now),
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "nodeInfo": {
+                "architecture": self.labels.get("kubernetes.io/arch", "amd64"),
+                "bootID": str(uuid.UUID(digest[:32])),
+                "containerRuntimeVersion": CONTAINER_RUNTIME,
+                "kernelVersion": "6.8.0-48-generic",
+                "kubeProxyVersion": KUBELET_VERSION,
+                "kubeletVersion": KUBELET_VERSION,
+                "machineID": digest[32:64],
+                "operatingSystem": self.labels.get("kubernetes.io/os", "linux"),
+                "osImage": "Ubuntu 24.04.1 LTS",
+                "systemUUID": str(uuid.UUID(digest[:32][::-1])),
+            },
+        }
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": meta,
+            "spec": spec,
+            "status": status,
+        }
+
+
+def address_of(obj: dict[str, Any]) -> str | None:
+    for address in (obj.get("status") or {}).get("addresses") or []:
+        if address.get("type") == "InternalIP" and address.get("address"):
+            return str(address["address"])
+    return None
+
+
+def detection_time(lost_at: float) -> float:
+    """When the node lifecycle controller marks a node lost at ``lost_at`` as Unknown.
+
+    The last Lease renewal is the latest 10 s tick at or before ``lost_at``; the controller
+    notices on its first 5 s check strictly more than the grace period after it.
+    """
+    last_renew = math.floor(lost_at / LEASE_RENEW_SECONDS) * LEASE_RENEW_SECONDS
+    deadline = last_renew + NODE_MONITOR_GRACE_PERIOD
+    return (math.floor(deadline / NODE_MONITOR_PERIOD) + 1) * NODE_MONITOR_PERIOD
+
+
+def next_monitor_tick(now: float) -> float:
+    """The node lifecycle controller's first check at or after ``now``."""
+    return math.ceil(now / NODE_MONITOR_PERIOD) * NODE_MONITOR_PERIOD
+
+
+__all__ = [
+    "CONTROL_PLANE_ROLE",
+    "ClusterNode",
+    "KUBELET_VERSION",
+    "NODE_MONITOR_GRACE_PERIOD",
+    "TAINT_NOT_READY",
+    "TAINT_UNREACHABLE",
+    "TAINT_UNSCHEDULABLE",
+    "address_of",
+    "default_allocatable",
+    "default_nodes",
+    "detection_time",
+    "next_monitor_tick",
+]
