@@ -12,6 +12,7 @@ minimum, SIGTERM, SIGKILL when the grace runs out.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -19,7 +20,16 @@ from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from podlab.engine import events as ev
+from podlab.engine import resources as res
 from podlab.engine import status as st
+from podlab.engine.env import (
+    ConfigError,
+    check_non_root,
+    container_env,
+    effective_user,
+    read_only_root,
+)
+from podlab.engine.filesystem import MemoryFileSystem
 from podlab.engine.loop import PRIORITY_KUBELET, EventLoop, Timer
 from podlab.engine.probes import (
     FAILURE,
@@ -31,7 +41,7 @@ from podlab.engine.probes import (
     ProbeWorker,
     http_probe,
 )
-from podlab.engine.process import SIGKILL, SIGTERM, ImageInfo, Request, Response
+from podlab.engine.process import SIGKILL, SIGTERM, FileSystem, ImageInfo, Request, Response
 from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.runtime import (
     Catalogue,
@@ -39,9 +49,9 @@ from podlab.engine.runtime import (
     ExecResult,
     Network,
     container_id,
-    expand_var_refs,
 )
 from podlab.engine.transitions import Transition, cause
+from podlab.engine.volumes import ObjectStore, PodVolumes
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation
@@ -55,6 +65,12 @@ SYNC_RETRY = 10.0  # backOffPeriod: a failed sync is retried after 10 s (+ up to
 MINIMUM_GRACE = 2.0
 PULL_FAILURE_SECONDS = 0.8  # a registry answering "not found"
 PRIORITY_STATUS = 100  # status is written after everything else due at the same instant
+#: Volume operations are retried with exponential back-off (nestedpendingoperations).
+FAILED_MOUNT = "FailedMount"
+EVICTED = "Evicted"
+MOUNT_RETRY_INITIAL = 0.5
+MOUNT_RETRY_MAX = 122.0
+GiB = 1024**3
 
 
 class Backoff:
@@ -200,6 +216,49 @@ class Node:
         self.pull_free_at = 0.0
         self.image_backoff = Backoff(INITIAL_IMAGE_BACKOFF, MAX_IMAGE_BACKOFF)
         self.crash_backoff = Backoff(INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF)
+        #: Allocatable resources (cpu in millicores, memory in bytes): what an unset limit
+        #: reads as through resourceFieldRef and what memory pressure is measured against.
+        self.allocatable: dict[str, int] = {"cpu": 2000, "memory": 4 * GiB}
+        #: The node's own files, shared by every hostPath volume on the node.
+        self.host_fs = MemoryFileSystem(dirs=["/tmp", "/var/log", "/data", "/mnt"])  # noqa: S108
+        self.workers: list[PodWorker] = []
+        self.eviction_timer: Timer | None = None
+
+    def admitted(self, worker: PodWorker) -> None:
+        """A Pod worker started on this node: the eviction manager watches it."""
+        self.workers = [w for w in self.workers if not w.removed]
+        self.workers.append(worker)
+        self._arm_eviction(worker.loop)
+
+    def _arm_eviction(self, loop: EventLoop) -> None:
+        if self.eviction_timer is not None and self.eviction_timer.active:
+            return
+        self.eviction_timer = loop.call_later(
+            res.EVICTION_INTERVAL, lambda: self.check_eviction(loop), PRIORITY_KUBELET
+        )
+
+    def memory_available(self) -> int:
+        used = sum(w.memory_usage() for w in self.workers if not w.removed)
+        return self.allocatable["memory"] - used
+
+    def check_eviction(self, loop: EventLoop) -> None:
+        """The eviction manager's synchronize: local storage limits first, then memory
+        pressure (one Pod per pass, in ``rankMemoryPressure`` order)."""
+        self.eviction_timer = None
+        live = [w for w in self.workers if not w.removed and not w.phase_terminal]
+        for worker in live:
+            message = worker.storage_violation()
+            if message is not None:
+                worker.evict(message, storage=True)
+        live = [w for w in live if not w.phase_terminal and w.force_failed is None]
+        available = self.memory_available()
+        if available < res.MEMORY_AVAILABLE_THRESHOLD and live:
+            usages = [w.usage() for w in live]
+            victim = res.memory_eviction_order(usages)[0]
+            worker = next(w for w in live if w is victim.key)
+            worker.evict(res.memory_pressure_message(available, victim), storage=False)
+        if any(w.has_running() for w in self.workers if not w.removed):
+            self._arm_eviction(loop)
 
 
 class Slot:
@@ -298,6 +357,7 @@ class PodWorker:
         self.removed = False
         self.sync_task: Task | None = None
         self.sync_pending = False
+        self.sidecars_stopping = False
         self.retry_timer: Timer | None = None
         self.deadline_timer: Timer | None = None
         self.terminate_task: Task | None = None
@@ -306,6 +366,13 @@ class PodWorker:
         self.last_status: dict[str, Any] | None = None
         self.reason = ""
         self.message = ""
+        store = getattr(sim, "store", None)
+        self.store: ObjectStore = store if isinstance(store, ObjectStore) else ObjectStore()
+        self.volumes = PodVolumes(
+            pod, self.store, self.node.host_fs, self.field_value, self.pod_resource_value
+        )
+        self.mount_delay = MOUNT_RETRY_INITIAL
+        self.mount_timer: Timer | None = None
 
     # --- small helpers ---------------------------------------------------------------------
 
@@ -343,9 +410,11 @@ class PodWorker:
     # --- lifecycle entry points ----------------------------------------------------------
 
     def admit(self) -> None:
-        """The kubelet sees the Pod for the first time: sandbox, probe workers, first sync."""
+        """The kubelet sees the Pod for the first time: volumes, sandbox, probe workers and
+        the first sync. The sandbox only starts once every volume is mounted."""
         self.start_time = self.now
-        self.sandbox_ready = True
+        self.node.admitted(self)
+        self.sandbox_ready = self.mount_volumes()
         for slot in self.slots:
             if slot.init and not slot.sidecar:
                 continue
@@ -358,6 +427,30 @@ class PodWorker:
         self.arm_deadline()
         self.mark_dirty()
         self.request_sync()
+
+    def mount_volumes(self) -> bool:
+        """``WaitForAttachAndMount``: True when every volume is mounted; otherwise one
+        ``FailedMount`` event per failing volume and a retry with back-off."""
+        failures = self.volumes.setup()
+        if not failures:
+            return True
+        for _name, message in failures:
+            self.pod_event(FAILED_MOUNT, message, ev.WARNING)
+        if self.mount_timer is None or not self.mount_timer.active:
+            self.mount_timer = self.loop.call_later(
+                self.mount_delay, self._mount_retry, PRIORITY_KUBELET
+            )
+            self.mount_delay = min(self.mount_delay * 2, MOUNT_RETRY_MAX)
+        return False
+
+    def _mount_retry(self) -> None:
+        self.mount_timer = None
+        if self.removed or self.deleting or self.phase_terminal or self.volumes.ready:
+            return
+        if self.mount_volumes():
+            self.sandbox_ready = True
+            self.mark_dirty()
+            self.request_sync()
 
     def arm_deadline(self) -> None:
         if self.deadline_timer is not None:
@@ -556,7 +649,7 @@ class PodWorker:
         return False
 
     def _sync(self) -> Coroutine:
-        if self.phase_terminal or self.deleting:
+        if self.phase_terminal or self.deleting or not self.volumes.ready:
             return
         snapshot = {slot: slot.newest_exited() for slot in self.slots}
         failed = False
@@ -607,9 +700,10 @@ class PodWorker:
                     return
                 failed = failed or not ok
             self._stop_sidecars_if_done()
-        # sidecars that died after initialisation are restarted too
+        # sidecars that died after initialisation are restarted too, until the regular
+        # containers of a Never/OnFailure Pod are all done
         for slot in self.init_slots:
-            if not slot.sidecar or not self.initialized:
+            if not slot.sidecar or not self.initialized or self._regular_done():
                 continue
             inst = slot.current
             if inst is not None and inst.exited:
@@ -618,27 +712,67 @@ class PodWorker:
         if failed:
             self.request_sync(SYNC_RETRY * (1 + 0.5 * self.loop.rng.random()))
 
-    def _stop_sidecars_if_done(self) -> None:
-        if not any(s.sidecar for s in self.init_slots) or self.restart_policy == "Always":
-            return
+    def _regular_done(self) -> bool:
+        """Every regular container exited and will not be restarted (Never/OnFailure)."""
+        if self.restart_policy == "Always":
+            return False
         for slot in self.app_slots:
             inst = slot.current
             if inst is None or not inst.exited or self._should_restart(slot, inst):
-                return
+                return False
+        return True
+
+    def _stop_sidecars_if_done(self) -> None:
+        if self.sidecars_stopping or not any(s.sidecar for s in self.init_slots):
+            return
+        if not self._regular_done():
+            return
+        self.sidecars_stopping = True
         grace = _grace(self.spec.get("terminationGracePeriodSeconds"))
-        for slot in reversed(self.init_slots):
+        self._kill_in_order(
+            [s for s in self.init_slots if s.sidecar],
+            [],
+            lambda slot: ev.stopping_message(slot.name),
+            grace,
+            "sidecar.stop",
+            cause("spec.restartPolicy", self.restart_policy),
+        )
+
+    def _kill_in_order(
+        self,
+        sidecars: list[Slot],
+        regular: list[Slot],
+        message: Callable[[Slot], str],
+        grace: float,
+        rule: str,
+        why: dict[str, Any],
+    ) -> list[Task]:
+        """``killContainersWithSyncResult`` with sidecar ordering: regular containers stop at
+        once; each sidecar runs its preStop hook at once but gets SIGTERM only after every
+        regular container and every later sidecar exited, or when the grace runs out."""
+        deadline = self.now + grace
+        tasks: list[Task] = []
+        regular_done: list[Waiter] = []
+        for slot in regular:
             inst = slot.current
-            if slot.sidecar and inst is not None and inst.running:
-                Task(
-                    self.loop,
-                    self._kill_container(
-                        slot,
-                        ev.stopping_message(slot.name),
-                        grace,
-                        "delete.kill",
-                        cause("spec.restartPolicy", self.restart_policy),
-                    ),
-                )
+            if inst is not None and not inst.exited:
+                task = Task(self.loop, self._kill_container(slot, message(slot), grace, rule, why))
+                tasks.append(task)
+                regular_done.append(task.finished)
+        after: list[Waiter] = list(regular_done)
+        for slot in reversed(sidecars):
+            inst = slot.current
+            if inst is None or inst.exited:
+                continue
+            task = Task(
+                self.loop,
+                self._kill_container(
+                    slot, message(slot), grace, rule, why, wait_for=list(after), deadline=deadline
+                ),
+            )
+            tasks.append(task)
+            after.append(task.finished)
+        return tasks
 
     def _start_container(
         self, slot: Slot, newest_exited: ContainerInstance | None
@@ -762,34 +896,146 @@ class PodWorker:
         self.container_event(slot, ev.FAILED, f"Error: {reason}", ev.WARNING)
 
     def _container_env(self, slot: Slot, info: ImageInfo) -> dict[str, str]:
-        env: dict[str, str] = dict(info.env)
-        env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-        env["HOSTNAME"] = self.name
-        env["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"
-        env["KUBERNETES_SERVICE_PORT"] = "443"
-        for item in slot.spec.get("env") or []:
-            name = item.get("name")
-            if not name:
-                continue
-            if "value" in item:
-                env[name] = expand_var_refs(str(item.get("value") or ""), env)
-            elif "valueFrom" in item:
-                env[name] = self._value_from(item["valueFrom"])
-        return env
+        """The process environment (raises ConfigError for a missing ConfigMap, Secret or key)."""
+        base: dict[str, str] = dict(info.env)
+        base.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        base["HOSTNAME"] = self.name
+        base["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"
+        base["KUBERNETES_SERVICE_PORT"] = "443"
+        return container_env(
+            slot.spec,
+            base=base,
+            store=self.store,
+            namespace=self.namespace,
+            field_value=self.field_value,
+            resource_value=self.pod_resource_value,
+        )
 
-    def _value_from(self, source: dict[str, Any]) -> str:
-        field_ref = source.get("fieldRef") or {}
-        path = field_ref.get("fieldPath", "")
+    def field_value(self, path: str) -> str:
+        """A ``fieldRef`` of the downward API."""
+        meta = self.pod.get("metadata") or {}
+        for field_name in ("labels", "annotations"):
+            items = meta.get(field_name) or {}
+            if path == f"metadata.{field_name}":
+                return "\n".join(f'{k}="{items[k]}"' for k in sorted(items))
+            prefix = f"metadata.{field_name}['"
+            if path.startswith(prefix) and path.endswith("']"):
+                return str(items.get(path[len(prefix) : -2], ""))
         values = {
             "metadata.name": self.name,
             "metadata.namespace": self.namespace,
             "metadata.uid": self.uid,
             "spec.nodeName": self.node.name,
-            "spec.serviceAccountName": self.spec.get("serviceAccountName", "default"),
+            "spec.serviceAccountName": self.spec.get("serviceAccountName") or "default",
             "status.podIP": self.pod_ip,
+            "status.podIPs": self.pod_ip,
             "status.hostIP": self.node.host_ip,
+            "status.hostIPs": self.node.host_ip,
         }
         return values.get(path, "")
+
+    def pod_resource_value(self, ref: dict[str, Any], container: str) -> str:
+        containers = list(self.spec.get("initContainers") or []) + list(
+            self.spec.get("containers") or []
+        )
+        return res.resource_field_value(ref, containers, container, self.node.allocatable)
+
+    def _container_fs(self, slot: Slot, info: ImageInfo) -> FileSystem:
+        """A fresh root file system with the Pod's volumes mounted as ``volumeMounts`` say."""
+        maker = getattr(self.catalogue, "pod_filesystem", None)
+        if callable(maker):
+            fs = maker(info, self.name, self.pod_ip, self.namespace)
+        else:
+            fs = self.catalogue.new_filesystem(info)
+        if isinstance(fs, MemoryFileSystem):
+            self.volumes.mount_into(fs, slot.spec)
+            fs.read_only_root = read_only_root(slot.spec)
+        return fs
+
+    # --- resources and eviction ---------------------------------------------------------------
+
+    def has_running(self) -> bool:
+        return any(s.current is not None and s.current.running for s in self.slots)
+
+    def memory_usage(self) -> int:
+        """Bytes the Pod's running containers use, plus its memory-backed emptyDirs."""
+        used = sum(s.current.memory for s in self.slots if s.current and s.current.running)
+        for volume, size in self.volumes.empty_dir_usage():
+            if (volume.spec.get("emptyDir") or {}).get("medium") == "Memory":
+                used += size
+        return used
+
+    def usage(self) -> res.PodUsage:
+        biggest = ("", 0, 0)
+        for slot in self.slots:
+            inst = slot.current
+            if inst is None or not inst.running:
+                continue
+            if inst.memory > biggest[1] or not biggest[0]:
+                biggest = (slot.name, inst.memory, res.request(slot.spec, "memory"))
+        return res.PodUsage(
+            key=self,
+            memory=self.memory_usage(),
+            memory_request=res.effective_requests(self.spec, "memory"),
+            priority=int(self.spec.get("priority") or 0),
+            biggest=biggest,
+        )
+
+    def storage_violation(self) -> str | None:
+        """The eviction message when a container's writable layer and logs pass its
+        ``ephemeral-storage`` limit or an emptyDir passes its ``sizeLimit``."""
+        for volume, size in self.volumes.empty_dir_usage():
+            limit_text = (volume.spec.get("emptyDir") or {}).get("sizeLimit")
+            if limit_text is None:
+                continue
+            try:
+                limit = memory_bytes(limit_text)
+            except (QuantityError, ValueError, TypeError):
+                continue
+            if size > limit:
+                return res.empty_dir_message(volume.name, str(limit_text))
+        for slot in self.slots:
+            inst = slot.current
+            limit = res.quantity(slot.spec, "limits", "ephemeral-storage")
+            if inst is None or not inst.running or limit is None:
+                continue
+            used = len(inst.log_text().encode())
+            snapshot = getattr(inst.fs, "snapshot", None)
+            if callable(snapshot):
+                image_files = inst.image.files
+                used += sum(
+                    len(data.encode())
+                    for path, data in snapshot().items()
+                    if image_files.get(path) != data and not path.startswith("/etc/")
+                )
+            if used > limit:
+                text = ((slot.spec.get("resources") or {}).get("limits") or {})[
+                    "ephemeral-storage"
+                ]
+                return res.container_storage_message(slot.name, str(text))
+        return None
+
+    def evict(self, message: str, *, storage: bool) -> None:
+        """The eviction manager kills the Pod: phase Failed, reason Evicted, a
+        ``DisruptionTarget`` condition, and the containers stopped with no grace."""
+        if self.phase_terminal or self.deleting or self.force_failed is not None:
+            return
+        self.force_failed = (EVICTED, message)
+        self.pod_event(EVICTED, message, ev.WARNING)
+        from podlab.engine.version import timestamp
+
+        self.conditions = [c for c in self.conditions if c["type"] != "DisruptionTarget"] + [
+            {
+                "type": "DisruptionTarget",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": timestamp(self.now),
+                "reason": "TerminationByKubelet",
+                "message": message,
+            }
+        ]
+        field = "ephemeral-storage" if storage else "memory"
+        self.start_termination("evicted.kill", cause(f"resources.{field}", message), 0.0)
 
     def _limits(self, slot: Slot) -> tuple[int | None, float | None]:
         limits = (slot.spec.get("resources") or {}).get("limits") or {}
@@ -805,6 +1051,22 @@ class PodWorker:
 
     def _run_container(self, slot: Slot, info: ImageInfo) -> Generator[object, object, bool]:
         """Create and start the container, then run postStart (which blocks the sync)."""
+        try:
+            env = self._container_env(slot, info)
+            check_non_root(self.spec, slot.spec, info.user, self.log_name())
+        except ConfigError as err:
+            self.container_event(slot, ev.FAILED, f"Error: {err}", ev.WARNING)
+            self._set_waiting(
+                slot,
+                "CreateContainerConfigError",
+                str(err),
+                "container.config-error",
+                cause(f"{slot.path}.env", str(err)),
+            )
+            return False
+        uid = effective_user(self.spec, slot.spec, info.user)
+        if uid != info.user:
+            info = dataclasses.replace(info, user=uid)
         attempt = slot.attempts
         slot.attempts += 1
         memory, cpu = self._limits(slot)
@@ -816,8 +1078,8 @@ class PodWorker:
             spec=slot.spec,
             container_id=container_id(self.sim.seed, self.uid, slot.name, attempt),
             attempt=attempt,
-            env=self._container_env(slot, info),
-            fs=self.catalogue.new_filesystem(info),
+            env=env,
+            fs=self._container_fs(slot, info),
             hostname=self.name,
             pod_ip=self.pod_ip,
             listeners=self.listeners,
@@ -987,8 +1249,13 @@ class PodWorker:
         grace: float,
         rule: str,
         why: dict[str, Any],
+        wait_for: list[Waiter] | None = None,
+        deadline: float | None = None,
     ) -> Coroutine:
-        """``killContainer``: event, preStop within the grace, TERM, KILL at the deadline."""
+        """``killContainer``: event, preStop within the grace, TERM, KILL at the deadline.
+
+        ``wait_for`` (sidecars during termination): after the preStop hook, SIGTERM waits
+        until these containers stopped, but not past ``deadline``."""
         inst = slot.current
         if inst is None or inst.exited:
             return
@@ -1008,6 +1275,15 @@ class PodWorker:
                     slot, ev.FAILED_PRE_STOP_HOOK, "PreStopHook failed", ev.WARNING
                 )
             grace -= math.floor(self.now - began)
+        for other in wait_for or []:
+            if other.done or inst.exited:
+                continue
+            left = (deadline if deadline is not None else self.now) - self.now
+            if left <= 0:
+                break
+            yield wait_any(self.loop, other, left)
+        if deadline is not None and wait_for:
+            grace = deadline - self.now
         grace = max(grace, MINIMUM_GRACE)
         if inst.exited:
             return
@@ -1023,16 +1299,11 @@ class PodWorker:
         """``killPod``: stop every running container concurrently, then finish the Pod."""
         pod_grace = _grace(self.spec.get("terminationGracePeriodSeconds"))
         use = pod_grace if grace is None else grace
-        tasks: list[Task] = []
-        for slot in self.slots:
-            inst = slot.current
-            if inst is not None and not inst.exited:
-                tasks.append(
-                    Task(
-                        self.loop,
-                        self._kill_container(slot, ev.stopping_message(slot.name), use, rule, why),
-                    )
-                )
+        regular = [s for s in self.slots if not s.sidecar]
+        sidecars = [s for s in self.init_slots if s.sidecar]
+        tasks = self._kill_in_order(
+            sidecars, regular, lambda slot: ev.stopping_message(slot.name), use, rule, why
+        )
         for task in tasks:
             if not task.finished.done:
                 yield task.finished

@@ -84,6 +84,15 @@ class ModuleCatalogue:
     def new_filesystem(self, info: ImageInfo) -> FileSystem:
         return self._images.new_filesystem(info)
 
+    def pod_filesystem(
+        self, info: ImageInfo, hostname: str, pod_ip: str, namespace: str
+    ) -> FileSystem:
+        """A container's root with the kubelet-managed ``/etc/hosts``, ``/etc/hostname`` and
+        ``/etc/resolv.conf`` of its Pod."""
+        return self._images.new_filesystem(
+            info, hostname=hostname, pod_ip=pod_ip, namespace=namespace
+        )
+
 
 def expand_var_refs(text: str, env: dict[str, str]) -> str:
     """Kubernetes ``$(VAR)`` expansion in command/args; ``$$`` escapes, unknown refs stay."""

@@ -23,6 +23,7 @@ from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
 from podlab.engine.status import qos_class
 from podlab.engine.transitions import Transition, cause
 from podlab.engine.version import timestamp
+from podlab.engine.volumes import ObjectStore, unschedulable_message
 
 NODE_NAME = "node-1"
 HOST_IP = "192.168.49.2"
@@ -89,6 +90,9 @@ class Simulation:
         self.node = Node(node_name, host_ip)
         self.network = Network()
         self.catalogue: Catalogue = catalogue if catalogue is not None else ModuleCatalogue()
+        #: ConfigMaps, Secrets and PersistentVolumeClaims (volumes.py) the Pods refer to.
+        self.store = ObjectStore()
+        self._unscheduled: list[PodWorker] = []
         self.records: list[Record] = []
         self.transitions: list[Transition] = []
         self._version = 0
@@ -200,7 +204,12 @@ class Simulation:
     def apply(self, objects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create or update Pods now. Returns the problems of refused updates (kubectl's)."""
         problems: list[dict[str, Any]] = []
+        stored = False
         for obj in objects:
+            if self.store.accepts(obj):
+                self.store.put(copy.deepcopy(obj))
+                stored = True
+                continue
             if obj.get("kind", "Pod") != "Pod":
                 continue
             meta = obj.get("metadata") or {}
@@ -209,7 +218,44 @@ class Simulation:
                 problems.extend(self._update(self._workers[key], obj))
             else:
                 self._create(copy.deepcopy(obj))
+        if stored:
+            self._retry_unscheduled()
         return problems
+
+    def _retry_unscheduled(self) -> None:
+        """A new claim moves the Pods waiting for it back to the scheduling queue."""
+        waiting, self._unscheduled = self._unscheduled, []
+        for worker in waiting:
+            if worker.removed or worker.deleting:
+                continue
+            if unschedulable_message(worker.pod, self.store) is None:
+                self._bind(worker)
+            else:
+                self._unscheduled.append(worker)
+
+    def _unschedulable(self, worker: PodWorker) -> bool:
+        """VolumeBinding: a Pod whose PersistentVolumeClaim does not exist stays Pending."""
+        message = unschedulable_message(worker.pod, self.store)
+        if message is None:
+            return False
+        status = dict(worker.pod["status"])
+        status["conditions"] = [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": timestamp(self.loop.now),
+                "reason": "Unschedulable",
+                "message": message,
+            }
+        ]
+        worker.pod["status"] = status
+        self.record_event(
+            worker, "", "FailedScheduling", message, ev.WARNING, component=ev.SCHEDULER
+        )
+        self._pod_record(worker, "MODIFIED")
+        self._unscheduled.append(worker)
+        return True
 
     def _create(self, pod: dict[str, Any]) -> PodWorker:
         meta = pod.setdefault("metadata", {})
@@ -228,8 +274,16 @@ class Simulation:
         self._workers[key] = worker
         self._gone.pop(key, None)
         self._pod_record(worker, "ADDED")
+        if self._unschedulable(worker):
+            return worker
+        self._bind(worker)
+        return worker
+
+    def _bind(self, worker: PodWorker) -> None:
+        """The scheduler binds the Pod to the only node; the kubelet admits it."""
+        pod = worker.pod
         # the scheduler binds it to the only node
-        spec = dict(spec)
+        spec = dict(pod["spec"])
         spec["nodeName"] = self.node.name
         pod["spec"] = spec
         worker.spec = spec
@@ -253,8 +307,8 @@ class Simulation:
             component=ev.SCHEDULER,
         )
         self._pod_record(worker, "MODIFIED")
+        worker.scheduled_at = self.loop.now
         worker.admit()
-        return worker
 
     def _update(self, worker: PodWorker, obj: dict[str, Any]) -> list[dict[str, Any]]:
         name = worker.name

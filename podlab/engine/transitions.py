@@ -182,6 +182,36 @@ RULES: dict[str, Rule] = {
             "the kubelet recomputed the phase from the container states",
         ),
         Rule(
+            "container.config-error",
+            "state",
+            "Waiting",
+            "Waiting:CreateContainerConfigError",
+            "the container's configuration could not be built (ConfigMap, Secret, key or "
+            "runAsNonRoot)",
+        ),
+        Rule(
+            "volume.mount-failed",
+            "state",
+            "Waiting",
+            "Waiting:ContainerCreating",
+            "a volume could not be mounted; the kubelet retries",
+        ),
+        Rule(
+            "sidecar.stop",
+            "state",
+            "Running",
+            "Terminated",
+            "every regular container finished, so the kubelet stops the sidecars",
+        ),
+        Rule("evicted.kill", "state", "Running", "Terminated", "the kubelet evicted the Pod"),
+        Rule(
+            "pod.evicted",
+            "phase",
+            "Pending|Running",
+            "Failed",
+            "the kubelet evicted the Pod (reason Evicted): node pressure or a storage limit",
+        ),
+        Rule(
             "pod.deadline",
             "phase",
             "Pending|Running",
