@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from podlab.engine.defaults import deterministic_uid
 from podlab.engine.version import timestamp
 
 if TYPE_CHECKING:
@@ -94,12 +95,20 @@ def controller_uid(obj: dict[str, Any]) -> str | None:
     return None
 
 
-class ObjectStore:
+class ApiObjects:
     """Objects by kind, then by (namespace, name), with the timeline records."""
 
     def __init__(self, sim: Simulation) -> None:
         self._sim = sim
-        self._objects: dict[str, dict[Key, dict[str, Any]]] = {kind: {} for kind in KIND_ORDER}
+        self._objects: dict[str, dict[Key, dict[str, Any]]] = {k: {} for k in KIND_ORDER}
+        self._uids = 0
+
+    def new_uid(self, namespace: str, name: str) -> str:
+        """A uid for an object created in the simulation (reproducible for a seed)."""
+        self._uids += 1
+        return deterministic_uid(
+            seed=f"objects/{self._sim.seed}", index=self._uids, namespace=namespace, name=name
+        )
 
     def _record(self, kind: str, type: str, obj: dict[str, Any]) -> None:
         from podlab.engine.simulation import Record
@@ -178,7 +187,7 @@ class ObjectStore:
 __all__ = [
     "API_VERSIONS",
     "KIND_ORDER",
-    "ObjectStore",
+    "ApiObjects",
     "controller_uid",
     "map_selector_matches",
     "object_key",

@@ -134,6 +134,10 @@ class Network:
     def drop(self, ip: str) -> None:
         self._by_ip.pop(ip, None)
 
+    def resolve(self, name: str, fs: FileSystem | None = None, source_ip: str = "") -> str | None:
+        """Cluster DNS for a Pod (``services.ClusterNetwork`` answers; here: no records)."""
+        return None
+
     def connect(self, source_ip: str, host: str, request: Request, now: float) -> Response:
         target = source_ip if host in LOCAL_HOSTS else host
         listeners = self._by_ip.get(target)
@@ -229,6 +233,10 @@ class Process:
     def spawn(self, argv: list[str]) -> Program:
         child = ChildContext(self, argv)
         return self.instance.exec_factory(argv)(child)
+
+    def resolve(self, name: str) -> str | None:
+        """The address cluster DNS gives ``name`` in this Pod (None: no such host)."""
+        return self.instance.network.resolve(name, self.fs, self.pod_ip)
 
     # --- driving -------------------------------------------------------------------------
 
@@ -394,6 +402,9 @@ class ChildContext:
 
     def spawn(self, argv: list[str]) -> Program:
         return self._parent.instance.exec_factory(argv)(ChildContext(self._parent, argv))
+
+    def resolve(self, name: str) -> str | None:
+        return self._parent.resolve(name)
 
 
 @dataclass(slots=True)

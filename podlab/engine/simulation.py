@@ -16,10 +16,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from podlab.engine import events as ev
+from podlab.engine.controllers import ControllerManager
 from podlab.engine.kubelet import Node, PodWorker
 from podlab.engine.loop import EventLoop
+from podlab.engine.objects import ApiObjects
 from podlab.engine.process import SIGKILL
 from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
+from podlab.engine.services import ClusterNetwork, ServiceController
 from podlab.engine.status import qos_class
 from podlab.engine.transitions import Transition, cause
 from podlab.engine.version import timestamp
@@ -88,7 +91,7 @@ class Simulation:
         self.loop = EventLoop(seed)
         self._ids = random.Random(f"uids/{seed}")  # noqa: S311 - reproducible ids
         self.node = Node(node_name, host_ip)
-        self.network = Network()
+        self.network: Network = ClusterNetwork()
         self.catalogue: Catalogue = catalogue if catalogue is not None else ModuleCatalogue()
         #: ConfigMaps, Secrets and PersistentVolumeClaims (volumes.py) the Pods refer to.
         self.store = ObjectStore()
@@ -102,6 +105,10 @@ class Simulation:
         self.recorder = ev.EventRecorder(
             lambda: self.loop.now, self._next_version, self._event_changed
         )
+        #: Services, EndpointSlices, Endpoints, Deployments, ReplicaSets and Jobs.
+        self.objects = ApiObjects(self)
+        self.services = ServiceController(self)
+        self.controllers = ControllerManager(self)
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -154,6 +161,8 @@ class Simulation:
             }
 
         self.records.append(Record(self.loop.now, "Pod", type, make))
+        self.services.pod_changed(type, pod)
+        self.controllers.pod_changed(type, pod)
 
     def record_event(
         self,
@@ -209,6 +218,12 @@ class Simulation:
             if self.store.accepts(obj):
                 self.store.put(copy.deepcopy(obj))
                 stored = True
+                continue
+            if obj.get("kind") == "Service":
+                problems.extend(self.services.apply(obj))
+                continue
+            if obj.get("kind") in ("Deployment", "ReplicaSet", "Job"):
+                problems.extend(self.controllers.apply(obj))
                 continue
             if obj.get("kind", "Pod") != "Pod":
                 continue
@@ -447,6 +462,73 @@ class Simulation:
                     slot.exit_rule = None
                 return True
         return False
+
+    # --- Services and controllers (services.py, controllers.py) ---------------------------
+
+    def create_service(
+        self,
+        name: str,
+        *,
+        selector: dict[str, str] | None = None,
+        port: int = 80,
+        target_port: int | str | None = None,
+        ports: list[dict[str, Any]] | None = None,
+        type: str = "ClusterIP",
+        namespace: str = "default",
+    ) -> list[dict[str, Any]]:
+        """``kubectl create service``/``apply`` of a Service now; returns refusals."""
+        from podlab.engine.defaults import apply_defaults
+
+        if ports is None:
+            entry: dict[str, Any] = {"port": port}
+            if target_port is not None:
+                entry["targetPort"] = target_port
+            ports = [entry]
+        spec: dict[str, Any] = {"ports": ports, "type": type}
+        if selector:
+            spec["selector"] = dict(selector)
+        manifest = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": spec,
+        }
+        uid = self.objects.new_uid(namespace, name)
+        return self.apply([apply_defaults(manifest, uid=uid)])
+
+    def delete_service(self, name: str, *, namespace: str = "default") -> bool:
+        return self.services.delete(name, namespace)
+
+    def scale(self, target: str, replicas: int, *, namespace: str = "default") -> bool:
+        """``kubectl scale deployment/NAME --replicas=N`` (also ``replicaset/``, ``rs/``,
+        ``deploy/``; ``job/`` sets parallelism). False when there is no such object."""
+        kind, name = self._workload(target)
+        return self.controllers.scale(kind, name, replicas, namespace)
+
+    def delete_object(self, target: str, *, namespace: str = "default") -> bool:
+        """``kubectl delete deployment/NAME`` (and ``service/``, ``replicaset/``, ``job/``):
+        the object goes and what it owns is deleted in the background."""
+        if target.partition("/")[0].lower() in ("service", "services", "svc"):
+            return self.services.delete(target.partition("/")[2], namespace)
+        kind, name = self._workload(target)
+        return self.controllers.delete(kind, name, namespace)
+
+    @staticmethod
+    def _workload(target: str) -> tuple[str, str]:
+        resource, _, name = target.partition("/")
+        kinds = {
+            "deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
+            "replicaset": "ReplicaSet", "replicasets": "ReplicaSet", "rs": "ReplicaSet",
+            "job": "Job", "jobs": "Job",
+        }
+        if resource.lower() not in kinds or not name:
+            raise ValueError(f"cannot scale or delete {target!r}: use deployment/NAME, "
+                             "replicaset/NAME or job/NAME")
+        return kinds[resource.lower()], name
+
+    def list_objects(self, kind: str) -> list[dict[str, Any]]:
+        """Services, EndpointSlices, Endpoints, Deployments, ReplicaSets or Jobs, by name."""
+        return self.objects.list(kind)
 
     # --- observation ---------------------------------------------------------------------
 
