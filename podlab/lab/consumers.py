@@ -24,7 +24,7 @@ MAX_MESSAGE_BYTES = 96 * 1024
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 TICK_SECONDS = 0.1
-VIEWS_EVERY_SECONDS = 1.0
+VIEWS_EVERY_SECONDS = 2.0  # AGE columns move on even when nothing happens
 LANGS = ("en", "zh-hans")
 
 def error_text(code: str, lang: str) -> str:
@@ -112,10 +112,12 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send_numbered({"type": "lab.snapshot", **self.lab.snapshot(lang=self.lang)})
         self._views_at = time.monotonic()
 
-    async def send_frame(self) -> None:
+    async def send_frame(self, *, full: bool = True) -> None:
         assert self.lab is not None  # noqa: S101 - guarded by the callers
-        await self.send_numbered({"type": "lab.frame", **self.lab.frame(lang=self.lang)})
-        self._views_at = time.monotonic()
+        await self.send_numbered(
+            {"type": "lab.frame", **self.lab.frame(lang=self.lang, full=full)})
+        if full:
+            self._views_at = time.monotonic()
 
     # --- receiving ----------------------------------------------------------------------
 
@@ -303,8 +305,9 @@ class LabConsumer(AsyncWebsocketConsumer):
                 changed = len(lab.sim.records) != before
                 if not more or lab.t >= lab.until:
                     self.playing = False
-                if changed or not self.playing or now - self._views_at >= VIEWS_EVERY_SECONDS:
-                    await self.send_frame()
+                full = (changed or not self.playing
+                        or now - self._views_at >= VIEWS_EVERY_SECONDS)
+                await self.send_frame(full=full)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -335,17 +335,21 @@ class LabSession:
             "next_t": self.next_t(),
         }
 
-    def frame(self, *, lang: str) -> dict[str, Any]:
+    def frame(self, *, lang: str, full: bool = True) -> dict[str, Any]:
+        """What changed since the last frame; ``full=False`` leaves out pods and views (the
+        client keeps the last ones) for ticks in which only the clock moved."""
         history = self._new_history(lang)
-        return {
+        frame: dict[str, Any] = {
             "t": self.sim.now,
             "next_t": self.next_t(),
             "transitions": history["transitions"],
             "events": history["events"],
-            "pods": self.sim.pods(),
-            "views": self.views(),
             "probes": self.probes(),
         }
+        if full:
+            frame["pods"] = self.sim.pods()
+            frame["views"] = self.views()
+        return frame
 
 
 def clean_action(action: Any) -> dict[str, Any]:

@@ -90,8 +90,9 @@ export class LabModel {
     if (typeof msg.playing === "boolean") this.playing = msg.playing;
     if (msg.speed !== undefined) this.speed = msg.speed;
     this.nextT = typeof msg.next_t === "number" ? msg.next_t : null;
-    this.pods = Array.isArray(msg.pods) ? msg.pods : [];
-    this.views = msg.views && typeof msg.views === "object" ? msg.views : {};
+    // A frame in which nothing changed carries no pods and no views: keep the last ones.
+    if (Array.isArray(msg.pods)) this.pods = msg.pods;
+    if (msg.views && typeof msg.views === "object") this.views = msg.views;
     this.rememberPods(this.pods);
   }
 
