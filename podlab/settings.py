@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "podlab.course",
     "podlab.lab",
     "podlab.quizzes",
+    "podlab.classroom",
 ]
 
 MIDDLEWARE = [

@@ -11,5 +11,6 @@ urlpatterns += i18n_patterns(
     path("", include("podlab.course.urls")),
     path("", include("podlab.lab.urls")),
     path("", include("podlab.quizzes.urls")),
+    path("", include("podlab.classroom.urls")),
     prefix_default_language=True,
 )

@@ -1,0 +1,715 @@
+"""``ws/classroom/<code>/teach/`` (the instructor) and ``ws/classroom/<code>/`` (students).
+
+The instructor's connection drives the room's simulation and saves every change to the
+database before broadcasting it: one message per language group per tick, pre-serialised,
+with the room's sequence number. A student connection forwards those messages as they are,
+drops what it already has, and answers a gap with a fresh snapshot rebuilt from the database,
+so a slow or reconnecting student never needs the messages it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+
+from podlab.lab import services as lab_services
+from podlab.lab.consumers import TokenBucket, error_text, pick_language
+from podlab.lab.services import LabError
+
+from . import questions as q
+from .models import Room, RoomQuestion, Seat
+from .services import is_valid_code, seat_in_session
+from .sim import LANGS, RoomSim, RoomState, build_lab, dumps, load_state, save_state
+from .sim import snapshot_text as build_snapshot_text
+
+logger = logging.getLogger(__name__)
+
+PROTOCOL = 1
+MAX_MESSAGE_BYTES = 96 * 1024
+TICK_SECONDS = 0.1
+VIEWS_EVERY_SECONDS = 1.0
+HEARTBEAT_SECONDS = 10.0
+INSTRUCTOR_TIMEOUT = timedelta(seconds=25)
+REFRESH_EVERY_SECONDS = 0.25
+INSTRUCTOR_ONLY = (
+    "classroom.apply", "classroom.validate", "classroom.play", "classroom.pause",
+    "classroom.step", "classroom.seek", "classroom.speed", "classroom.action",
+    "classroom.push", "classroom.predict", "classroom.lock", "classroom.revote",
+    "classroom.reveal", "classroom.end", "classroom.leaderboard",
+)
+# Refusals of the room, with their translated text; lab codes keep the lab's text.
+CLOSE_FORBIDDEN = 4403
+CLOSE_ROOM_CLOSED = 4404
+
+
+def room_error_text(code: str, lang: str) -> str:
+    with translation.override(lang):
+        texts = {
+            "forbidden": gettext("Only the instructor can do this."),
+            "question_closed": gettext("This question is not taking answers now."),
+            "unknown_question": gettext("There is no such question in the lesson banks."),
+            "no_pod": gettext("The simulation has no such Pod."),
+            "engine_unavailable": gettext("The engine cannot answer this question."),
+            "busy": gettext("Another question was pushed at the same moment; try again."),
+        }
+    return texts.get(code) or error_text(code, lang)
+
+
+def group_name(room_pk: int, lang: str) -> str:
+    return f"classroom-{room_pk}-{lang}"
+
+
+def teach_group(room_pk: int) -> str:
+    return f"classroom-{room_pk}-teach"
+
+
+@database_sync_to_async
+def _room_by_code(code: str) -> Room | None:
+    return Room.objects.filter(code=code).first() if is_valid_code(code=code) else None
+
+
+class _Base(AsyncWebsocketConsumer):
+    """JSON framing, size and rate limits, errors; subclasses list their handlers."""
+
+    rate_per_second = 20.0
+    rate_burst = 40.0
+    handlers: dict[str, Any] = {}
+
+    def setup_base(self) -> None:
+        self.lang = pick_language(self.scope)
+        self.bucket = TokenBucket(self.rate_per_second, self.rate_burst)
+        self.tasks: list[asyncio.Task[None]] = []
+        self.room_pk: int | None = None
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=dumps(message))
+
+    async def send_error(self, code: str, **detail: Any) -> None:
+        message: dict[str, Any] = {"type": "classroom.error", "code": code,
+                                   "message": room_error_text(code, self.lang)}
+        if detail:
+            message["detail"] = detail
+        await self.send_json(message)
+
+    async def cancel_tasks(self) -> None:
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
+
+    def spawn(self, coro: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self.tasks.append(task)
+        return task
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error("bad_json")
+            return
+        if len(text_data) > MAX_MESSAGE_BYTES:
+            await self.send_error("too_large", limit=MAX_MESSAGE_BYTES)
+            return
+        if not self.bucket.take():
+            await self.send_error("rate_limited", per_second=self.rate_per_second)
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_json")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.send_error("bad_json")
+            return
+        handler = self.handlers.get(message["type"])
+        if handler is None:
+            if message["type"] in INSTRUCTOR_ONLY:
+                await self.send_error("forbidden", type=message["type"])
+            else:
+                await self.send_error("unknown_type", type=message["type"][:64])
+            return
+        try:
+            await handler(self, message)
+        except LabError as exc:
+            await self.send_error(exc.code, **exc.detail)
+        except q.QuestionError as exc:
+            await self.send_error(exc.code, **exc.detail)
+        except Exception:
+            logger.exception("classroom message %s failed", message["type"])
+            await self.send_error("internal")
+            await self.close(code=1011)
+
+    async def room_closed(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "classroom.closed"})
+        await self.close(code=CLOSE_ROOM_CLOSED)
+
+
+# --- the instructor -------------------------------------------------------------------------
+
+class InstructorConsumer(_Base):
+    async def connect(self) -> None:
+        self.setup_base()
+        self.sim: RoomSim | None = None
+        self.state: RoomState | None = None
+        self.clock: asyncio.Task[None] | None = None
+        self.publish_lock = asyncio.Lock()
+        self.dirty = asyncio.Event()
+        self.last_tally: dict[str, Any] | None = None
+        self.last_roster: dict[str, Any] | None = None
+        self.views_at = 0.0
+        code = self.scope["url_route"]["kwargs"]["code"]
+        room = await self._own_room(code)
+        if room is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.room_pk = room.pk
+        await self.channel_layer.group_add(teach_group(room.pk), self.channel_name)
+        await self.accept()
+        await self.channel_layer.group_send(
+            teach_group(room.pk), {"type": "room.driver", "channel": self.channel_name})
+        await self._load()
+        await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
+                              "role": "instructor", "code": room.code,
+                              "limits": lab_services.HELLO["limits"],
+                              "kubernetes": lab_services.HELLO["kubernetes"]})
+        await self._send_own_snapshot()
+        await self._send_question()
+        await self._presence(True)
+        self.spawn(self._heartbeat())
+        self.spawn(self._refresher())
+        self.dirty.set()
+        if self.state is not None and self.state.playing and self.sim is not None:
+            self._start_clock()
+
+    @database_sync_to_async
+    def _own_room(self, code: str) -> Room | None:
+        from .services import room_for_instructor
+
+        if not is_valid_code(code=code):
+            return None
+        room = room_for_instructor(code=code, user=self.scope.get("user"))
+        return room if room is not None and room.is_open else None
+
+    async def disconnect(self, code: int) -> None:
+        await self._stop_clock()
+        await self.cancel_tasks()
+        if self.room_pk is not None:
+            await self.channel_layer.group_discard(teach_group(self.room_pk), self.channel_name)
+            await self._presence(False)
+
+    # --- state ----------------------------------------------------------------------------
+
+    async def _load(self) -> None:
+        """Rebuild the room's simulation from the database (after a restart, or a takeover)."""
+        assert self.room_pk is not None  # noqa: S101 - set in connect
+        state = await database_sync_to_async(load_state)(room_pk=self.room_pk)
+        self.state = state
+        self.sim = None
+        if state.active:
+            lab = await database_sync_to_async(build_lab)(
+                manifest=state.manifest, seed=state.seed, actions=state.actions, t=state.t,
+                lang=self.lang)
+            self.sim = RoomSim(lab)
+
+    async def _ensure_current(self) -> RoomState:
+        """Another connection of this instructor may have driven the room meanwhile."""
+        assert self.room_pk is not None  # noqa: S101
+        stored = await database_sync_to_async(load_state)(room_pk=self.room_pk)
+        if self.state is None or stored.seq != self.state.seq or stored.epoch != self.state.epoch:
+            await self._stop_clock()
+            await self._load()
+        assert self.state is not None  # noqa: S101
+        return self.state
+
+    def _need_sim(self) -> RoomSim:
+        if self.sim is None:
+            raise LabError("no_simulation", "no simulation")
+        return self.sim
+
+    async def _publish(self, *, snapshot: bool) -> None:
+        """Save the moment, then send it: one message per language group, and to ourselves."""
+        async with self.publish_lock:
+            state, sim = self.state, self.sim
+            assert state is not None and sim is not None  # noqa: S101
+            state.seq += 1
+            state.t = sim.lab.t
+            state.actions = [dict(a) for a in sim.lab.actions]
+            messages = sim.snapshots(state=state) if snapshot else sim.frames(state=state)
+            await database_sync_to_async(save_state)(state=state)
+            texts = {lang: dumps(messages[lang]) for lang in LANGS}
+            for lang in LANGS:
+                await self.channel_layer.group_send(
+                    group_name(state.room_pk, lang),
+                    {"type": "room.sim", "seq": state.seq, "snapshot": snapshot,
+                     "text": texts[lang]})
+            await self.send(text_data=texts.get(self.lang) or texts["en"])
+            self.views_at = time.monotonic()
+
+    async def _send_own_snapshot(self) -> None:
+        assert self.state is not None  # noqa: S101
+        if self.sim is None:
+            await self.send(text_data=await database_sync_to_async(build_snapshot_text)(
+                state=self.state, lang=self.lang))
+            return
+        message = self.sim.snapshots(state=self.state)[self.lang]
+        await self.send_json(message)
+
+    async def _presence(self, online: bool) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        if online:
+            await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
+                instructor_seen_at=timezone.now())
+        else:
+            await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
+                instructor_seen_at=None)
+        for lang in LANGS:
+            await self.channel_layer.group_send(
+                group_name(self.room_pk, lang), {"type": "room.presence", "instructor": online})
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await self._presence(True)
+
+    # --- the clock ------------------------------------------------------------------------
+
+    def _start_clock(self) -> None:
+        if self.clock is None or self.clock.done():
+            self.clock = asyncio.create_task(self._run_clock())
+
+    async def _stop_clock(self) -> None:
+        if self.state is not None:
+            self.state.playing = False
+        task, self.clock = self.clock, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def _run_clock(self) -> None:
+        """Advance with real time at the room's speed; at most one broadcast per tick."""
+        last = time.monotonic()
+        try:
+            while self.state is not None and self.state.playing and self.sim is not None:
+                await asyncio.sleep(TICK_SECONDS)
+                lab = self.sim.lab
+                now = time.monotonic()
+                elapsed, last = now - last, now
+                if math.isinf(self.state.speed):
+                    more = lab.step()
+                else:
+                    lab.advance_to(lab.t + elapsed * self.state.speed)
+                    more = lab.t < lab.until
+                if not more or lab.t >= lab.until:
+                    self.state.playing = False
+                if (self.sim.changed() or not self.state.playing
+                        or now - self.views_at >= VIEWS_EVERY_SECONDS):
+                    await self._publish(snapshot=False)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("classroom clock failed")
+            await self.send_error("internal")
+            await self.close(code=1011)
+
+    # --- simulation commands --------------------------------------------------------------
+
+    async def on_validate(self, message: dict[str, Any]) -> None:
+        manifest = message.get("manifest")
+        if not isinstance(manifest, str):
+            raise LabError("bad_field", "manifest", field="manifest")
+        _, validation = lab_services.validate_manifest(manifest_text=manifest, lang=self.lang)
+        await self.send_json({**validation, "type": "classroom.validation"})
+
+    async def on_apply(self, message: dict[str, Any]) -> None:
+        manifest = message.get("manifest")
+        seed = message.get("seed", 0)
+        if not isinstance(manifest, str):
+            raise LabError("bad_field", "manifest", field="manifest")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+            raise LabError("bad_field", "seed", field="seed")
+        state = await self._ensure_current()
+        await self._stop_clock()
+        lab, validation = lab_services.lab_start(manifest_text=manifest, seed=seed,
+                                                 lang=self.lang)
+        await self.send_json({**validation, "type": "classroom.validation"})
+        if lab is None:
+            return
+        state.manifest, state.seed, state.actions = manifest, seed, []
+        state.epoch += 1
+        self.sim = RoomSim(lab)
+        await self._publish(snapshot=True)
+
+    async def on_play(self, message: dict[str, Any]) -> None:
+        state = await self._ensure_current()
+        sim = self._need_sim()
+        if "speed" in message:
+            state.speed = lab_services.clamp_speed(message["speed"])
+        if sim.lab.next_t() is None and sim.lab.t >= sim.lab.until:
+            await self._publish(snapshot=False)
+            return
+        state.playing = True
+        self._start_clock()
+        await self._publish(snapshot=False)
+
+    async def on_pause(self, message: dict[str, Any]) -> None:
+        await self._ensure_current()
+        self._need_sim()
+        await self._stop_clock()
+        await self._publish(snapshot=False)
+
+    async def on_step(self, message: dict[str, Any]) -> None:
+        await self._ensure_current()
+        sim = self._need_sim()
+        await self._stop_clock()
+        sim.lab.step()
+        await self._publish(snapshot=False)
+
+    async def on_seek(self, message: dict[str, Any]) -> None:
+        state = await self._ensure_current()
+        sim = self._need_sim()
+        t = message.get("t")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise LabError("bad_field", "t", field="t")
+        if float(t) < sim.lab.t:
+            state.epoch += 1
+        sim.lab.seek(float(t))
+        await self._publish(snapshot=True)
+
+    async def on_speed(self, message: dict[str, Any]) -> None:
+        state = await self._ensure_current()
+        state.speed = lab_services.clamp_speed(message.get("speed"))
+        if self.sim is not None:
+            await self._publish(snapshot=False)
+
+    async def on_action(self, message: dict[str, Any]) -> None:
+        state = await self._ensure_current()
+        sim = self._need_sim()
+        lab = sim.lab
+        rewritten = any(a["t"] > lab.t for a in lab.actions)
+        if rewritten:
+            # Acting after a seek backwards starts a new history from this moment.
+            kept = [a for a in lab.actions if a["t"] <= lab.t]
+            lab = build_lab(manifest=state.manifest, seed=state.seed, actions=kept, t=lab.t,
+                            lang=self.lang)
+            self.sim = sim = RoomSim(lab)
+            state.epoch += 1
+        lab.act(message)
+        await self._publish(snapshot=rewritten)
+
+    async def on_sync(self, message: dict[str, Any]) -> None:
+        await self._send_own_snapshot()
+
+    # --- questions ------------------------------------------------------------------------
+
+    async def _send_question(self) -> None:
+        """The current question to every language group, and the teacher's view to us."""
+        assert self.room_pk is not None  # noqa: S101
+        room_pk = self.room_pk
+
+        def render() -> tuple[dict[str, Any], dict[str, Any]]:
+            question = q.current_question(room_pk=room_pk)
+            per_lang = {lang: q.render_question(question=question, lang=lang)
+                        for lang in LANGS}
+            mine = q.render_question(question=question, lang=self.lang, instructor=True)
+            return per_lang, mine
+
+        per_lang, mine = await database_sync_to_async(render)()
+        for lang in LANGS:
+            await self.channel_layer.group_send(group_name(room_pk, lang),
+                                                {"type": "room.question",
+                                                 "message": per_lang[lang]})
+        await self.send_json(mine)
+        self.last_tally = None
+        self.dirty.set()
+
+    async def _question(self) -> RoomQuestion:
+        assert self.room_pk is not None  # noqa: S101
+        question = await database_sync_to_async(q.current_question)(room_pk=self.room_pk)
+        if question is None:
+            raise q.QuestionError("question_closed")
+        return question
+
+    async def on_push(self, message: dict[str, Any]) -> None:
+        lesson, question_id = message.get("lesson"), message.get("question")
+        if not isinstance(lesson, str) or not isinstance(question_id, str):
+            raise LabError("bad_field", "question", field="question")
+        room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
+        await database_sync_to_async(q.push_bank_question)(
+            room=room, lesson_slug=lesson, question_id=question_id)
+        await self._send_question()
+
+    async def on_predict(self, message: dict[str, Any]) -> None:
+        await self._ensure_current()
+        if self.sim is not None and self.state is not None:
+            # The room row must hold this very moment: the copy starts from it.
+            self.state.t = self.sim.lab.t
+            self.state.actions = [dict(a) for a in self.sim.lab.actions]
+            await database_sync_to_async(save_state)(state=self.state)
+        pod = message.get("pod")
+        if pod is not None and not isinstance(pod, str):
+            raise LabError("bad_field", "pod", field="pod")
+        seconds = message.get("seconds", 30)
+        room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
+        await database_sync_to_async(q.push_live_predict)(room=room, pod=pod, seconds=seconds)
+        await self._send_question()
+
+    async def on_lock(self, message: dict[str, Any]) -> None:
+        question = await self._question()
+        await database_sync_to_async(q.set_state)(question=question, state=RoomQuestion.LOCKED)
+        await self._send_question()
+
+    async def on_revote(self, message: dict[str, Any]) -> None:
+        question = await self._question()
+        await database_sync_to_async(q.revote)(question=question)
+        await self._send_question()
+
+    async def on_reveal(self, message: dict[str, Any]) -> None:
+        question = await self._question()
+        await database_sync_to_async(q.set_state)(question=question,
+                                                  state=RoomQuestion.REVEALED)
+        await self._send_question()
+        await self._send_leaderboard()
+
+    async def on_end(self, message: dict[str, Any]) -> None:
+        question = await self._question()
+        await database_sync_to_async(q.set_state)(question=question, state=RoomQuestion.ENDED)
+        await self._send_question()
+
+    async def on_leaderboard(self, message: dict[str, Any]) -> None:
+        show = message.get("show")
+        if not isinstance(show, bool):
+            raise LabError("bad_field", "show", field="show")
+        await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
+            show_leaderboard=show)
+        await self._send_leaderboard()
+
+    async def _send_leaderboard(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        room_pk = self.room_pk
+
+        def build() -> dict[str, Any]:
+            shown = Room.objects.filter(pk=room_pk).values_list("show_leaderboard",
+                                                                flat=True).first()
+            return {"type": "classroom.leaderboard", "shown": bool(shown),
+                    "rows": q.leaderboard(room_pk=room_pk) if shown else []}
+
+        message = await database_sync_to_async(build)()
+        for lang in LANGS:
+            await self.channel_layer.group_send(group_name(room_pk, lang),
+                                                {"type": "room.leaderboard", "message": message})
+        await self.send_json(message)
+
+    # --- the live tally and the roster ----------------------------------------------------
+
+    async def room_dirty(self, event: dict[str, Any]) -> None:
+        self.dirty.set()
+
+    async def room_driver(self, event: dict[str, Any]) -> None:
+        """Another connection of this room's instructor took over: stop our clock."""
+        if event.get("channel") != self.channel_name:
+            await self._stop_clock()
+
+    async def _refresher(self) -> None:
+        """At most four tally/roster updates a second, and one every two seconds anyway."""
+        assert self.room_pk is not None  # noqa: S101
+        room_pk = self.room_pk
+
+        def build() -> tuple[dict[str, Any] | None, dict[str, Any]]:
+            question = q.current_question(room_pk=room_pk)
+            counted = None
+            if question is not None:
+                counted = {"type": "classroom.tally", **q.tally(question=question),
+                           "seats": Seat.objects.filter(room_id=room_pk).count()}
+            return counted, q.roster(room_pk=room_pk)
+
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.dirty.wait(), timeout=2.0)
+            self.dirty.clear()
+            tally, roster = await database_sync_to_async(build)()
+            if tally is not None and tally != self.last_tally:
+                await self.send_json(tally)
+            self.last_tally = tally
+            if roster != self.last_roster:
+                await self.send_json(roster)
+            self.last_roster = roster
+            await asyncio.sleep(REFRESH_EVERY_SECONDS)
+
+    # The students' broadcasts reach the teacher's group only through room.dirty.
+    handlers = {
+        "classroom.validate": on_validate,
+        "classroom.apply": on_apply,
+        "classroom.play": on_play,
+        "classroom.pause": on_pause,
+        "classroom.step": on_step,
+        "classroom.seek": on_seek,
+        "classroom.speed": on_speed,
+        "classroom.action": on_action,
+        "classroom.sync": on_sync,
+        "classroom.push": on_push,
+        "classroom.predict": on_predict,
+        "classroom.lock": on_lock,
+        "classroom.revote": on_revote,
+        "classroom.reveal": on_reveal,
+        "classroom.end": on_end,
+        "classroom.leaderboard": on_leaderboard,
+    }
+
+
+# --- students -----------------------------------------------------------------------------
+
+class StudentConsumer(_Base):
+    rate_per_second = 5.0
+    rate_burst = 10.0
+
+    async def connect(self) -> None:
+        self.setup_base()
+        self.seq = -1
+        self.seat: Seat | None = None
+        code = self.scope["url_route"]["kwargs"]["code"]
+        room = await _room_by_code(code)
+        session = self.scope.get("session")
+        seat = None
+        if room is not None and session is not None:
+            seat = await database_sync_to_async(seat_in_session)(session=session, room=room)
+        if room is None or seat is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        if not room.is_open:
+            await self.accept()
+            await self.room_closed({})
+            return
+        self.seat = seat
+        self.room_pk = room.pk
+        await self.channel_layer.group_add(group_name(room.pk, self.lang), self.channel_name)
+        await self.accept()
+        seat.lang = self.lang
+        seat.online = True
+        await database_sync_to_async(seat.save)(update_fields=["lang", "online"])
+        info = await database_sync_to_async(self._initial)(room.pk)
+        self.answers: dict[str, Any] = info["answers"]
+        self.right: dict[str, bool] = info["right"]
+        self.scored: set[int] = info["scored"]
+        self.score: int = info["score"]
+        await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL, "role": "student",
+                              "code": room.code, "name": seat.name, "score": self.score,
+                              "instructor": info["instructor"]})
+        await self._send_snapshot()
+        await self._forward_question(info["question"])
+        if info["leaderboard"] is not None:
+            await self.send_json(info["leaderboard"])
+        await self.channel_layer.group_send(teach_group(room.pk), {"type": "room.dirty"})
+
+    def _initial(self, room_pk: int) -> dict[str, Any]:
+        assert self.seat is not None  # noqa: S101
+        room = Room.objects.get(pk=room_pk)
+        rows = list(self.seat.answers.select_related("question"))
+        seen = room.instructor_seen_at
+        board = None
+        if room.show_leaderboard:
+            board = {"type": "classroom.leaderboard", "shown": True,
+                     "rows": q.leaderboard(room_pk=room_pk)}
+        return {
+            "answers": {f"{a.question_id}:{a.round}": a.answer for a in rows},
+            "right": {f"{a.question_id}:{a.round}": a.correct for a in rows},
+            "scored": {a.question_id for a in rows if a.question.revealed},
+            "score": q.score_of(seat=self.seat),
+            "instructor": seen is not None and timezone.now() - seen < INSTRUCTOR_TIMEOUT,
+            "question": q.render_question(question=q.current_question(room_pk=room_pk),
+                                          lang=self.lang),
+            "leaderboard": board,
+        }
+
+    async def disconnect(self, code: int) -> None:
+        await self.cancel_tasks()
+        if self.seat is None or self.room_pk is None:
+            return
+        await self.channel_layer.group_discard(group_name(self.room_pk, self.lang),
+                                               self.channel_name)
+        await database_sync_to_async(Seat.objects.filter(pk=self.seat.pk).update)(online=False)
+        await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
+
+    async def _send_snapshot(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        room_pk, lang = self.room_pk, self.lang
+
+        def build() -> tuple[int, str]:
+            state = load_state(room_pk=room_pk)
+            return state.seq, build_snapshot_text(state=state, lang=lang)
+
+        seq, text = await database_sync_to_async(build)()
+        self.seq = seq
+        await self.send(text_data=text)
+
+    # --- from the instructor, through the groups ------------------------------------------
+
+    async def room_sim(self, event: dict[str, Any]) -> None:
+        seq = event["seq"]
+        if seq <= self.seq:
+            return  # already in the snapshot this connection was sent
+        if not event["snapshot"] and seq != self.seq + 1:
+            await self._send_snapshot()  # missed a frame: catch up from the database
+            return
+        self.seq = seq
+        await self.send(text_data=event["text"])
+
+    async def _forward_question(self, message: dict[str, Any]) -> None:
+        body = message.get("question")
+        if body is None:
+            await self.send_json(message)
+            return
+        body = dict(body)
+        qid, rnd = body["id"], body["round"]
+        body["your_answer"] = self.answers.get(f"{qid}:{rnd}")
+        if rnd > 1:
+            body["your_previous"] = self.answers.get(f"{qid}:{rnd - 1}")
+        if body["state"] == RoomQuestion.REVEALED and qid not in self.scored:
+            self.scored.add(qid)
+            if self.right.get(f"{qid}:{rnd}"):
+                self.score += 1
+        body["score"] = self.score
+        await self.send_json({"type": "classroom.question", "question": body})
+
+    async def room_question(self, event: dict[str, Any]) -> None:
+        await self._forward_question(event["message"])
+
+    async def room_presence(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "classroom.presence", "instructor": event["instructor"]})
+
+    async def room_leaderboard(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    # --- from the student -----------------------------------------------------------------
+
+    async def on_answer(self, message: dict[str, Any]) -> None:
+        assert self.seat is not None and self.room_pk is not None  # noqa: S101
+        row = await database_sync_to_async(q.submit_answer)(
+            seat=self.seat, question_pk=message.get("question"),
+            round_number=message.get("round"), raw=message.get("answer"))
+        key = f"{row.question_id}:{row.round}"
+        self.answers[key] = row.answer
+        self.right[key] = row.correct
+        await self.send_json({"type": "classroom.answered", "question": row.question_id,
+                              "round": row.round, "answer": row.answer})
+        await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
+
+    async def on_sync(self, message: dict[str, Any]) -> None:
+        await self._send_snapshot()
+
+    handlers = {
+        "classroom.answer": on_answer,
+        "classroom.sync": on_sync,
+    }

@@ -1,0 +1,13 @@
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "classroom"
+CODE = r"(?P<code>[A-Z0-9]{6})"
+urlpatterns = [
+    path("classroom/", views.rooms, name="rooms"),
+    re_path(rf"^classroom/{CODE}/$", views.console, name="console"),
+    re_path(rf"^classroom/{CODE}/open/$", views.set_open, name="set_open"),
+    path("join/", views.join, name="join"),
+    re_path(rf"^join/{CODE}/$", views.student, name="student"),
+]

@@ -1,0 +1,113 @@
+"""Instructor pages (rooms, console) and the students' join and room pages. Thin: the work
+is in services, questions and the consumers."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.views.decorators.http import require_http_methods, require_POST
+
+from podlab.course.content import course
+
+from . import questions, services
+from .broadcast import announce_closed
+from .qr import qr_svg
+
+
+def _instructor_or_none(request: HttpRequest) -> HttpResponse | None:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("quizzes:login"))
+    if not services.is_instructor(user=request.user):
+        return HttpResponseForbidden(render(request, "classroom/forbidden.html").content)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def rooms(request: HttpRequest) -> HttpResponse:
+    refused = _instructor_or_none(request)
+    if refused is not None:
+        return refused
+    if request.method == "POST":
+        room = services.create_room(instructor=request.user,
+                                    title=request.POST.get("title", ""))
+        return redirect("classroom:console", code=room.code)
+    return render(request, "classroom/rooms.html",
+                  {"rooms": services.rooms_of(instructor=request.user)})
+
+
+def _join_url(request: HttpRequest, code: str) -> str:
+    # Without a language prefix: LocaleMiddleware sends each phone to its own language.
+    return request.build_absolute_uri(f"/join/?code={code}")
+
+
+def console(request: HttpRequest, code: str) -> HttpResponse:
+    refused = _instructor_or_none(request)
+    if refused is not None:
+        return refused
+    room = services.room_for_instructor(code=code, user=request.user)
+    if room is None:
+        raise Http404
+    lang = get_language()
+    entries = questions.bank_entries(lang=lang)
+    lessons = {lesson.slug: lesson.title_in(lang) for lesson in course().lessons}
+    grouped: dict[str, list[questions.BankEntry]] = {}
+    for entry in entries:
+        grouped.setdefault(entry.lesson_slug, []).append(entry)
+    join_url = _join_url(request, room.code)
+    return render(request, "classroom/console.html", {
+        "room": room,
+        "join_url": join_url,
+        # segno writes the SVG from the URL alone; nothing user-written goes into it.
+        "qr": mark_safe(qr_svg(text=join_url)),  # noqa: S308
+        "bank": [(slug, lessons.get(slug, slug), items) for slug, items in grouped.items()],
+        "examples": list(course().examples.values()),
+        "horizons": questions.PREDICT_HORIZONS,
+    })
+
+
+@require_POST
+def set_open(request: HttpRequest, code: str) -> HttpResponse:
+    refused = _instructor_or_none(request)
+    if refused is not None:
+        return refused
+    room = services.room_for_instructor(code=code, user=request.user)
+    if room is None:
+        raise Http404
+    services.set_room_open(room=room, is_open=request.POST.get("open") == "1")
+    if not room.is_open:
+        announce_closed(room_pk=room.pk)
+    return redirect("classroom:rooms")
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest) -> HttpResponse:
+    code = services.normalise_code(raw=request.POST.get("code") or request.GET.get("code", ""))
+    name = request.POST.get("name", "")
+    refusal = ""
+    if request.method == "POST":
+        if not request.session.session_key:
+            request.session.save()
+        who = services.JoinKeys(ip=request.META.get("REMOTE_ADDR", ""),
+                                session=request.session.session_key or "")
+        try:
+            seat = services.join_room(code=code, name=name, lang=get_language(), who=who,
+                                      session=request.session)
+        except services.JoinError as exc:
+            refusal = exc.code
+        else:
+            return redirect("classroom:student", code=seat.room.code)
+    error = services.join_error_text(code=refusal) if refusal else None
+    return render(request, "classroom/join.html", {"code": code, "name": name, "error": error},
+                  status=429 if refusal == "rate_limited" else 200)
+
+
+def student(request: HttpRequest, code: str) -> HttpResponse:
+    room = services.room_by_code(code=code)
+    seat = services.seat_in_session(session=request.session, room=room) if room else None
+    if room is None or seat is None:
+        return redirect(reverse("classroom:join") + f"?code={code}")
+    return render(request, "classroom/student.html", {"room": room, "seat": seat})
