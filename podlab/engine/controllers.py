@@ -51,6 +51,8 @@ JOB_BACKOFF = 10.0
 JOB_MAX_BACKOFF = 600.0
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_PASSES = 20
+JOB_LABELS = ("batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name",
+              "controller-uid", "job-name")
 
 
 def fnv32a(data: bytes) -> int:
@@ -202,6 +204,21 @@ class ControllerManager:
             self.store.add(obj)
             self.request_sync()
             return []
+        if kind == "Job":
+            # The selector and its labels were generated from the stored Job's uid.
+            spec = dict(obj.get("spec") or {})
+            old_spec = current.get("spec") or {}
+            template = copy.deepcopy(spec.get("template") or {})
+            labels = dict((template.get("metadata") or {}).get("labels") or {})
+            old_labels = ((old_spec.get("template") or {}).get("metadata") or {}).get("labels")
+            for key in JOB_LABELS:
+                if key in (old_labels or {}):
+                    labels[key] = old_labels[key]
+            template["metadata"] = {**(template.get("metadata") or {}), "labels": labels}
+            spec["template"] = template
+            if not spec.get("manualSelector"):
+                spec["selector"] = copy.deepcopy(old_spec.get("selector"))
+            obj["spec"] = spec
         problems = self._update_problems(current, obj)
         if problems:
             return problems

@@ -339,6 +339,36 @@ def _default_tolerations(tolerations: list[dict[str, Any]]) -> list[dict[str, An
     return result
 
 
+def pod_spec_defaults(
+    spec: dict[str, Any], *, pod_level_limits_to_requests: bool
+) -> dict[str, Any]:
+    """``SetDefaults_PodSpec`` and the container defaults: what a Pod template also gets.
+
+    Limits are copied to missing requests only for a Pod (``SetDefaults_Pod``), not for the
+    template of a Deployment or Job."""
+    spec = dict(spec)
+    spec["volumes"] = [_volume(v) for v in spec.get("volumes") or []]
+    for group in ("initContainers", "containers"):
+        if spec.get(group):
+            spec[group] = [
+                _container(c, pod_level_limits_to_requests=pod_level_limits_to_requests)
+                for c in spec[group]
+            ]
+    if not spec.get("restartPolicy"):
+        spec["restartPolicy"] = "Always"
+    if spec.get("terminationGracePeriodSeconds") is None:
+        spec["terminationGracePeriodSeconds"] = 30
+    elif spec["terminationGracePeriodSeconds"] < 0:
+        spec["terminationGracePeriodSeconds"] = 1
+    if not spec.get("dnsPolicy"):
+        spec["dnsPolicy"] = "ClusterFirst"
+    if spec.get("securityContext") is None:
+        spec["securityContext"] = {}
+    if not spec.get("schedulerName"):
+        spec["schedulerName"] = "default-scheduler"
+    return spec
+
+
 def apply_defaults(
     obj: dict[str, Any], *, seed: int | str = 0, index: int = 0, uid: str | None = None
 ) -> dict[str, Any]:
@@ -360,27 +390,14 @@ def apply_defaults(
             seed=seed, index=index, namespace=meta["namespace"], name=meta.get("name", "")
         )
     pod["metadata"] = ordered(meta, _META_ORDER)
+    if pod.get("kind") in ("Service", "Deployment", "ReplicaSet", "Job"):
+        from podlab.engine.workloads import workload_defaults
+
+        return workload_defaults(pod)
     if pod.get("kind") != "Pod" or pod.get("apiVersion") != "v1":
         return pod
     pod.pop("status", None)  # the API server ignores status on create
-    spec = dict(pod.get("spec") or {})
-
-    spec["volumes"] = [_volume(v) for v in spec.get("volumes") or []]
-    for group in ("initContainers", "containers"):
-        if spec.get(group):
-            spec[group] = [_container(c, pod_level_limits_to_requests=True) for c in spec[group]]
-    if not spec.get("restartPolicy"):
-        spec["restartPolicy"] = "Always"
-    if spec.get("terminationGracePeriodSeconds") is None:
-        spec["terminationGracePeriodSeconds"] = 30
-    elif spec["terminationGracePeriodSeconds"] < 0:
-        spec["terminationGracePeriodSeconds"] = 1
-    if not spec.get("dnsPolicy"):
-        spec["dnsPolicy"] = "ClusterFirst"
-    if spec.get("securityContext") is None:
-        spec["securityContext"] = {}
-    if not spec.get("schedulerName"):
-        spec["schedulerName"] = "default-scheduler"
+    spec = pod_spec_defaults(dict(pod.get("spec") or {}), pod_level_limits_to_requests=True)
     if spec.get("enableServiceLinks") is None:
         spec["enableServiceLinks"] = True
 

@@ -1129,7 +1129,11 @@ def validate(obj: Any, *, document: Document | None = None, index: int = 0) -> V
         _simulation_notes(checker, cleaned, (), "")
     else:
         _metadata(checker, cleaned.get("metadata") or {})
-        if kind not in STORED_KINDS:
+        if kind in ("Service", "Deployment", "ReplicaSet", "Job"):
+            from podlab.engine.workloads import validate_workload
+
+            validate_workload(checker, kind, cleaned)
+        elif kind not in STORED_KINDS:
             checker.note(
                 ("kind",), NOT_SIMULATED, f"{kind} objects are accepted but not simulated"
             )
