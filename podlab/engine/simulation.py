@@ -9,7 +9,6 @@ Pod object and every event is appended to ``records`` in time order; that is wha
 from __future__ import annotations
 
 import copy
-import ipaddress
 import random
 import uuid
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from typing import Any
 
 from podlab.engine import events as ev
 from podlab.engine.controllers import ControllerManager
+from podlab.engine.controlplane import ControlPlane
 from podlab.engine.kubelet import Node, PodWorker
 from podlab.engine.loop import EventLoop
 from podlab.engine.objects import ApiObjects
@@ -26,11 +26,10 @@ from podlab.engine.services import ClusterNetwork, ServiceController
 from podlab.engine.status import qos_class
 from podlab.engine.transitions import Transition, cause
 from podlab.engine.version import timestamp
-from podlab.engine.volumes import ObjectStore, unschedulable_message
+from podlab.engine.volumes import ObjectStore
 
 NODE_NAME = "node-1"
 HOST_IP = "192.168.49.2"
-POD_CIDR = ipaddress.ip_network("10.244.1.0/24")
 
 UPDATE_FORBIDDEN = (
     "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
@@ -86,6 +85,7 @@ class Simulation:
         catalogue: Catalogue | None = None,
         node_name: str = NODE_NAME,
         host_ip: str = HOST_IP,
+        nodes: list[dict[str, Any]] | None = None,
     ) -> None:
         self.seed = seed
         self.loop = EventLoop(seed)
@@ -95,16 +95,17 @@ class Simulation:
         self.catalogue: Catalogue = catalogue if catalogue is not None else ModuleCatalogue()
         #: ConfigMaps, Secrets and PersistentVolumeClaims (volumes.py) the Pods refer to.
         self.store = ObjectStore()
-        self._unscheduled: list[PodWorker] = []
         self.records: list[Record] = []
         self.transitions: list[Transition] = []
         self._version = 0
         self._workers: dict[tuple[str, str], PodWorker] = {}
         self._gone: dict[tuple[str, str], PodWorker] = {}
-        self._next_ip = 2
         self.recorder = ev.EventRecorder(
             lambda: self.loop.now, self._next_version, self._event_changed
         )
+        #: the scheduler, node lifecycle and taint eviction (controlplane.py); ``nodes``
+        #: (v1 Node objects) replaces the default cluster of cluster.default_nodes()
+        self.control = ControlPlane(self, nodes)
         #: Services, EndpointSlices, Endpoints, Deployments, ReplicaSets and Jobs.
         self.objects = ApiObjects(self)
         self.services = ServiceController(self)
@@ -173,6 +174,8 @@ class Simulation:
         type: str,
         component: str = ev.KUBELET,
     ) -> None:
+        if component == ev.KUBELET and not self.control.reachable(worker):
+            return  # a node that stops reporting posts no events either
         self.recorder.record(
             pod=worker.name,
             namespace=worker.namespace,
@@ -182,12 +185,17 @@ class Simulation:
             type=type,
             field_path=field_path,
             component=component,
-            host=self.node.name if component == ev.KUBELET else "",
+            host=worker.node.name if component == ev.KUBELET else "",
         )
 
     def pod_status_changed(self, worker: PodWorker, status: dict[str, Any]) -> None:
+        if not self.control.reachable(worker):
+            return  # held by the kubelet until its node reports again
+        phase = (worker.pod.get("status") or {}).get("phase")
         worker.pod["status"] = status
         self._pod_record(worker, "MODIFIED")
+        if status.get("phase") != phase:
+            self.control.phase_changed(worker, str(status.get("phase") or ""))
 
     def remove_pod(self, worker: PodWorker) -> None:
         if worker.removed:
@@ -201,14 +209,10 @@ class Simulation:
             for probe in slot.probes.values():
                 probe.stop()
         self._pod_record(worker, "DELETED")
+        self.control.pod_gone(worker)
 
     def _new_uid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-
-    def _allocate_ip(self) -> str:
-        ip = str(POD_CIDR.network_address + self._next_ip)
-        self._next_ip = self._next_ip + 1 if self._next_ip < 254 else 2
-        return ip
 
     def apply(self, objects: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Create or update Pods now. Returns the problems of refused updates (kubectl's)."""
@@ -225,6 +229,9 @@ class Simulation:
             if obj.get("kind") in ("Deployment", "ReplicaSet", "Job"):
                 problems.extend(self.controllers.apply(obj))
                 continue
+            if obj.get("kind") == "Node":
+                self.control.add_node(copy.deepcopy(obj))
+                continue
             if obj.get("kind", "Pod") != "Pod":
                 continue
             meta = obj.get("metadata") or {}
@@ -239,38 +246,7 @@ class Simulation:
 
     def _retry_unscheduled(self) -> None:
         """A new claim moves the Pods waiting for it back to the scheduling queue."""
-        waiting, self._unscheduled = self._unscheduled, []
-        for worker in waiting:
-            if worker.removed or worker.deleting:
-                continue
-            if unschedulable_message(worker.pod, self.store) is None:
-                self._bind(worker)
-            else:
-                self._unscheduled.append(worker)
-
-    def _unschedulable(self, worker: PodWorker) -> bool:
-        """VolumeBinding: a Pod whose PersistentVolumeClaim does not exist stays Pending."""
-        message = unschedulable_message(worker.pod, self.store)
-        if message is None:
-            return False
-        status = dict(worker.pod["status"])
-        status["conditions"] = [
-            {
-                "type": "PodScheduled",
-                "status": "False",
-                "lastProbeTime": None,
-                "lastTransitionTime": timestamp(self.loop.now),
-                "reason": "Unschedulable",
-                "message": message,
-            }
-        ]
-        worker.pod["status"] = status
-        self.record_event(
-            worker, "", "FailedScheduling", message, ev.WARNING, component=ev.SCHEDULER
-        )
-        self._pod_record(worker, "MODIFIED")
-        self._unscheduled.append(worker)
-        return True
+        self.control.cluster_changed()
 
     def _create(self, pod: dict[str, Any]) -> PodWorker:
         meta = pod.setdefault("metadata", {})
@@ -284,46 +260,14 @@ class Simulation:
         if grace is not None and grace < 0:
             spec["terminationGracePeriodSeconds"] = 1
         pod["status"] = {"phase": "Pending", "qosClass": qos_class(spec)}
-        worker = PodWorker(self, pod, self._allocate_ip())
+        # the API object's worker; the control plane replaces it with the kubelet's
+        # worker on the node the Pod is bound to (IP from that node's Pod CIDR)
+        worker = PodWorker(self, pod, "")
         key = (worker.namespace, worker.name)
         self._workers[key] = worker
         self._gone.pop(key, None)
         self._pod_record(worker, "ADDED")
-        if self._unschedulable(worker):
-            return worker
-        self._bind(worker)
-        return worker
-
-    def _bind(self, worker: PodWorker) -> None:
-        """The scheduler binds the Pod to the only node; the kubelet admits it."""
-        pod = worker.pod
-        # the scheduler binds it to the only node
-        spec = dict(pod["spec"])
-        spec["nodeName"] = self.node.name
-        pod["spec"] = spec
-        worker.spec = spec
-        status = dict(pod["status"])
-        status["conditions"] = [
-            {
-                "type": "PodScheduled",
-                "status": "True",
-                "lastProbeTime": None,
-                "lastTransitionTime": timestamp(self.loop.now),
-            }
-        ]
-        pod["status"] = status
-        worker.conditions = list(status["conditions"])
-        self.record_event(
-            worker,
-            "",
-            "Scheduled",
-            ev.scheduled_message(worker.namespace, worker.name, self.node.name),
-            ev.NORMAL,
-            component=ev.SCHEDULER,
-        )
-        self._pod_record(worker, "MODIFIED")
-        worker.scheduled_at = self.loop.now
-        worker.admit()
+        return self.control.create(worker)
 
     def _update(self, worker: PodWorker, obj: dict[str, Any]) -> list[dict[str, Any]]:
         name = worker.name
@@ -371,10 +315,26 @@ class Simulation:
         old_tol = list(old_spec.get("tolerations") or [])
         new_tol = list(new_spec.get("tolerations") or [])
         tolerations_ok = all(t in new_tol for t in old_tol)
+        old_gates = list(old_spec.get("schedulingGates") or [])
+        new_gates = list(new_spec.get("schedulingGates") or [])
+        for gate in new_gates:
+            if gate not in old_gates:
+                problems.append(
+                    _problem(
+                        name,
+                        "spec.schedulingGates",
+                        "FieldValueForbidden",
+                        "Forbidden: only deletion is allowed, but found new scheduling "
+                        f"gate '{gate.get('name', '')}'",
+                        gate=gate.get("name", ""),
+                    )
+                )
 
         def masked(spec: dict[str, Any]) -> dict[str, Any]:
             out = {
-                k: v for k, v in spec.items() if k not in ("activeDeadlineSeconds", "tolerations")
+                k: v
+                for k, v in spec.items()
+                if k not in ("activeDeadlineSeconds", "tolerations", "schedulingGates")
             }
             for group in ("containers", "initContainers"):
                 if group in out:
@@ -421,7 +381,12 @@ class Simulation:
                         "pod.deadline",
                         cause("spec.activeDeadlineSeconds", new_ads),
                     )
-                worker.update_spec(new_spec)
+                if not old_spec.get("nodeName"):
+                    worker.spec = new_spec  # not on a kubelet yet
+                    if old_gates and not new_gates:
+                        self.control.gates_removed(worker)
+                else:
+                    worker.update_spec(new_spec)
         return []
 
     def delete_pod(
@@ -436,12 +401,20 @@ class Simulation:
             grace = 30 if grace is None else grace
         else:
             grace = max(0, int(grace_period))
+        mode = self.control.delete(worker, float(grace))
+        if mode == "now":
+            self.remove_pod(worker)
+            return True
         meta = dict(worker.pod["metadata"])
         meta["deletionTimestamp"] = timestamp(self.loop.now + grace)
         meta["deletionGracePeriodSeconds"] = int(grace)
         worker.pod["metadata"] = meta
         self._pod_record(worker, "MODIFIED")
-        worker.delete(float(grace))
+        if mode == "mirror":
+            self.control.recreate_mirror(worker)
+            return True
+        if mode == "kubelet" or grace == 0:
+            worker.delete(float(grace))
         if grace == 0:
             self.remove_pod(worker)
         return True
@@ -529,6 +502,40 @@ class Simulation:
     def list_objects(self, kind: str) -> list[dict[str, Any]]:
         """Services, EndpointSlices, Endpoints, Deployments, ReplicaSets or Jobs, by name."""
         return self.objects.list(kind)
+
+    # --- nodes (cluster.py, controlplane.py) ---------------------------------------------
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """v1 Nodes as ``kubectl get nodes -o json`` returns them now, sorted by name."""
+        return self.control.node_objects()
+
+    def cordon(self, node: str) -> bool:
+        """``kubectl cordon``: no new Pods are scheduled to ``node``."""
+        return self.control.cordon(node)
+
+    def uncordon(self, node: str) -> bool:
+        return self.control.uncordon(node)
+
+    def drain(self, node: str, *, grace_period: float | None = None) -> bool:
+        """``kubectl drain --force --ignore-daemonsets``: cordon, then evict its Pods."""
+        return self.control.drain(node, grace_period)
+
+    def lose_node(self, node: str) -> bool:
+        """The node stops reporting (kubelet down or network cut); its containers go on."""
+        return self.control.lose_node(node)
+
+    def restore_node(self, node: str) -> bool:
+        """The node reports again: held statuses and deletions reach it, taints go."""
+        return self.control.restore_node(node)
+
+    def add_static_pod(self, manifest: dict[str, Any], node: str) -> dict[str, Any] | None:
+        """A Pod manifest placed in ``node``'s staticPodPath; returns the mirror Pod."""
+        worker = self.control.add_static_pod(manifest, node)
+        return copy.deepcopy(worker.pod) if worker is not None else None
+
+    def remove_static_pod(self, name: str, node: str) -> bool:
+        """The manifest ``name`` is removed from ``node``: the kubelet stops the Pod."""
+        return self.control.remove_static_pod(name, node)
 
     # --- observation ---------------------------------------------------------------------
 

@@ -163,6 +163,9 @@ def test_never_pull_and_invalid_image_name() -> None:
 def test_cached_image_is_already_present_for_if_not_present() -> None:
     first = make_pod("a", [{"name": "c", "image": BUSYBOX, "command": ["sleep", "100"]}])
     second = make_pod("b", [{"name": "c", "image": BUSYBOX, "command": ["sleep", "100"]}])
+    # the image cache is per node: keep the second Pod on the first one's node (the
+    # scheduler would spread two BestEffort Pods over the two workers)
+    second["spec"]["nodeName"] = "node-1"
     sim = run([first], 5)
     sim.apply([second])
     sim.run_until(10)
