@@ -15,16 +15,33 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
 from podlab.engine.kubectl.describe import describe_pods
-from podlab.engine.kubectl.get import PodWatch, get_events, get_pods
+from podlab.engine.kubectl.get import (
+    POD_COLUMNS,
+    PodWatch,
+    get_deployments,
+    get_endpoints,
+    get_events,
+    get_jobs,
+    get_pods,
+    get_replicasets,
+    get_services,
+    pod_cells,
+)
 from podlab.engine.kubectl.jsonfmt import go_json, pod_list
 from podlab.engine.kubectl.logs import LogsError, check_readable, container_names, prefixed
+from podlab.engine.kubectl.tabwriter import table
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INVALID = 2
 
 DEFAULT_UNTIL = 300.0
-OUTPUTS = ("table", "wide", "describe", "events", "logs", "json", "jsonl")
+OUTPUTS = (
+    "table", "wide", "describe", "events", "logs", "json", "jsonl",
+    "services", "endpoints", "deployments", "replicasets", "jobs", "all",
+)
+#: Kinds besides Pods that ``-o json`` lists, in ``kubectl get all`` order.
+JSON_KINDS = ("Service", "Deployment", "ReplicaSet", "Job")
 NO_RESOURCES = "No resources found in default namespace."
 
 DESCRIPTION = """\
@@ -42,11 +59,20 @@ outputs (-o):
   events    kubectl get events at the end
   logs      kubectl logs of every container, lines prefixed [pod/NAME/CONTAINER]
             (no prefix when --container names one container of a single Pod)
-  json      kubectl get pods -o json at the end: a v1 List, 4-space indent
+  json      kubectl get pods -o json at the end: a v1 List, 4-space indent; Pods
+            first, then any Services, Deployments, ReplicaSets and Jobs
+  services  kubectl get services (NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE)
+  endpoints kubectl get endpoints (NAME ENDPOINTS AGE)
+  deployments  kubectl get deployments (NAME READY UP-TO-DATE AVAILABLE AGE)
+  replicasets  kubectl get replicasets (NAME DESIRED CURRENT READY AGE)
+  jobs      kubectl get jobs (NAME STATUS COMPLETIONS DURATION AGE)
+  all       kubectl get all: pods, services, deployments, replicasets, jobs
   jsonl     one JSON object per line, in time order:
               {"t": SECONDS, "kind": "Pod", "type": "ADDED"|"MODIFIED"|"DELETED",
                "object": <v1 Pod>}
               {"t": SECONDS, "kind": "Event", "object": <v1 Event>}
+            Services, EndpointSlices, Endpoints, Deployments, ReplicaSets and Jobs
+            come as lines like the Pod's, with their own kind
 
 exit status:
   0  success
@@ -59,6 +85,8 @@ examples:
   podsim pod.yaml --until 120 -o describe
   podsim pod.yaml service.yaml@30 -o events
   podsim pod.yaml --delete-at 60 --grace-period 5 -w
+  podsim myapp-pod.yaml services.yaml@60 --until 90
+  podsim deployment.yaml --scale deployment/web=5@30 -o all
   cat pod.yaml | podsim - -o jsonl
 """
 
@@ -137,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         "terminationGracePeriodSeconds)",
     )
     parser.add_argument(
+        "--scale", action="append", default=[], metavar="KIND/NAME=N@SECONDS",
+        help="at that second set the replicas of deployment/NAME or replicaset/NAME to N, "
+        "as kubectl scale does (repeatable)",
+    )
+    parser.add_argument(
         "--seed", type=int, default=0, metavar="N",
         help="random seed (default: 0); the same inputs and seed give the same output",
     )
@@ -186,6 +219,36 @@ def split_sources(files: Sequence[str]) -> list[Source]:
     return sources
 
 
+@dataclass(frozen=True)
+class Scale:
+    """One ``--scale KIND/NAME=N@SECONDS``."""
+
+    target: str
+    replicas: int
+    at: float
+
+
+def parse_scales(values: Sequence[str]) -> list[Scale]:
+    scales = []
+    for value in values:
+        head, sep, tail = value.rpartition("@")
+        at = _seconds(tail) if sep else None
+        target, eq, number = head.rpartition("=")
+        kind = target.partition("/")[0].lower()
+        if (
+            at is None or at < 0 or not eq or not number.isdigit()
+            or kind not in ("deployment", "deployments", "deploy", "replicaset",
+                            "replicasets", "rs")
+            or not target.partition("/")[2]
+        ):
+            raise UsageError(
+                f"--scale {value!r}: expected deployment/NAME=N@SECONDS or "
+                "replicaset/NAME=N@SECONDS"
+            )
+        scales.append(Scale(target=target, replicas=int(number), at=at))
+    return scales
+
+
 def _check_times(options: argparse.Namespace, sources: list[Source]) -> None:
     if not math.isfinite(options.until) or options.until < 0:
         raise UsageError("--until must be a number of seconds >= 0")
@@ -194,6 +257,9 @@ def _check_times(options: argparse.Namespace, sources: list[Source]) -> None:
             raise UsageError(
                 f"{source.label}@{_number(source.at)} is after --until {_number(options.until)}"
             )
+    for scale in parse_scales(options.scale):
+        if scale.at > options.until:
+            raise UsageError(f"--scale {scale.target} at {_number(scale.at)} is after --until")
     if options.delete_at is not None:
         if not math.isfinite(options.delete_at) or options.delete_at < 0:
             raise UsageError("--delete-at must be a number of seconds >= 0")
@@ -321,6 +387,14 @@ def run(
                 sim.delete_pod(pod["metadata"]["name"], grace_period=options.grace_period)
 
         actions.append((options.delete_at, 1, 0, delete_all))
+    for order, scale in enumerate(parse_scales(options.scale)):
+
+        def do_scale(scale: Scale = scale) -> None:
+            scaler = getattr(sim, "scale", None)
+            if scaler is None or not scaler(scale.target, scale.replicas):
+                stderr.write(f'Error from server (NotFound): {scale.target} not found\n')
+
+        actions.append((scale.at, 2, order, do_scale))
     for at, _, _, action in sorted(actions, key=lambda a: a[:3]):
         sim.run_until(at)
         action()
@@ -341,14 +415,33 @@ def run(
             stdout.write(jsonl_line(t=t, kind=kind, type_=type_, obj=obj))
         return EXIT_OK
     pods = sim.pods()
+    lister = getattr(sim, "list_objects", None)
+
+    def objects(kind: str) -> list[dict[str, Any]]:
+        return list(lister(kind)) if lister is not None else []
+
     if output == "json":
-        stdout.write(go_json(obj=pod_list(pods=sorted(
-            pods, key=lambda p: (p.get("metadata") or {}).get("name") or ""))) + "\n")
+        items = sorted(pods, key=lambda p: (p.get("metadata") or {}).get("name") or "")
+        for kind in JSON_KINDS:
+            items += objects(kind)
+        stdout.write(go_json(obj=pod_list(pods=items)) + "\n")
         return EXIT_OK
     if output == "logs":
         return _write_logs(sim=sim, pods=pods, options=options, stdout=stdout, stderr=stderr)
     if output == "events":
         text = get_events(events=sim.events(), now=now)
+    elif output == "services":
+        text = get_services(services=objects("Service"), now=now)
+    elif output == "endpoints":
+        text = get_endpoints(endpoints=objects("Endpoints"), now=now)
+    elif output == "deployments":
+        text = get_deployments(deployments=objects("Deployment"), now=now)
+    elif output == "replicasets":
+        text = get_replicasets(replicasets=objects("ReplicaSet"), now=now)
+    elif output == "jobs":
+        text = get_jobs(jobs=objects("Job"), now=now)
+    elif output == "all":
+        text = get_all(pods=pods, objects=objects, now=now)
     elif output == "describe":
         text = describe_pods(pods=pods, events=sim.events(), now=now) if pods else ""
     else:
@@ -358,6 +451,28 @@ def run(
     else:
         stderr.write(NO_RESOURCES + "\n")
     return EXIT_OK
+
+
+def get_all(
+    *, pods: list[dict[str, Any]], objects: Callable[[str], list[dict[str, Any]]], now: float
+) -> str:
+    """``kubectl get all``: one table per kind that has objects, names as ``kind/name``,
+    a blank line between tables."""
+    parts = []
+    if pods:
+        ordered = sorted(pods, key=lambda p: (p.get("metadata") or {}).get("name") or "")
+        rows = []
+        for pod in ordered:
+            cells = pod_cells(pod=pod, now=now)
+            rows.append(["pod/" + cells[0], *cells[1:]])
+        parts.append(table(header=POD_COLUMNS, rows=rows))
+    parts.append(get_services(services=objects("Service"), now=now, prefix="service/"))
+    parts.append(get_deployments(
+        deployments=objects("Deployment"), now=now, prefix="deployment.apps/"))
+    parts.append(get_replicasets(
+        replicasets=objects("ReplicaSet"), now=now, prefix="replicaset.apps/"))
+    parts.append(get_jobs(jobs=objects("Job"), now=now, prefix="job.batch/"))
+    return "\n".join(part for part in parts if part)
 
 
 def main(

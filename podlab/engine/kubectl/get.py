@@ -21,6 +21,10 @@ POD_WIDE_COLUMNS = ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
 EVENT_COLUMNS = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
 NODE_COLUMNS = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
 SERVICE_COLUMNS = ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+DEPLOYMENT_COLUMNS = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+REPLICASET_COLUMNS = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
+JOB_COLUMNS = ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+ENDPOINTS_COLUMNS = ["NAME", "ENDPOINTS", "AGE"]
 
 NODE_UNREACHABLE_REASON = "NodeLost"
 
@@ -314,7 +318,7 @@ def get_nodes(*, nodes: list[dict[str, Any]], now: float) -> str:
     return table(header=NODE_COLUMNS, rows=rows)
 
 
-def get_services(*, services: list[dict[str, Any]], now: float) -> str:
+def get_services(*, services: list[dict[str, Any]], now: float, prefix: str = "") -> str:
     """``kubectl get services``: NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE."""
     if not services:
         return ""
@@ -337,7 +341,7 @@ def get_services(*, services: list[dict[str, Any]], now: float) -> str:
                 piece = f"{port.get('port')}:{port['nodePort']}/{port.get('protocol') or 'TCP'}"
             ports.append(piece)
         rows.append([
-            meta.get("name") or "",
+            _prefixed(meta.get("name") or "", prefix),
             kind,
             spec.get("clusterIP") or "<none>",
             external_text,
@@ -347,8 +351,155 @@ def get_services(*, services: list[dict[str, Any]], now: float) -> str:
     return table(header=SERVICE_COLUMNS, rows=rows)
 
 
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _prefixed(name: str, prefix: str) -> str:
+    return f"{prefix}{name}" if prefix else name
+
+
+def get_deployments(*, deployments: list[dict[str, Any]], now: float, prefix: str = "") -> str:
+    """``kubectl get deployments``: READY is readyReplicas/spec.replicas."""
+    if not deployments:
+        return ""
+    rows = []
+    for obj in sorted(deployments, key=_list_key):
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        rows.append([
+            _prefixed(meta.get("name") or "", prefix),
+            f"{_int(status.get('readyReplicas'))}/{_int(spec.get('replicas'))}",
+            str(_int(status.get("updatedReplicas"))),
+            str(_int(status.get("availableReplicas"))),
+            since(value=meta.get("creationTimestamp"), now=now),
+        ])
+    return table(header=DEPLOYMENT_COLUMNS, rows=rows)
+
+
+def get_replicasets(*, replicasets: list[dict[str, Any]], now: float, prefix: str = "") -> str:
+    """``kubectl get replicasets``: DESIRED (spec), CURRENT and READY (status)."""
+    if not replicasets:
+        return ""
+    rows = []
+    for obj in sorted(replicasets, key=_list_key):
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        rows.append([
+            _prefixed(meta.get("name") or "", prefix),
+            str(_int(spec.get("replicas"))),
+            str(_int(status.get("replicas"))),
+            str(_int(status.get("readyReplicas"))),
+            since(value=meta.get("creationTimestamp"), now=now),
+        ])
+    return table(header=REPLICASET_COLUMNS, rows=rows)
+
+
+def _job_condition(status: dict[str, Any], kind: str) -> bool:
+    return any(
+        c.get("type") == kind and c.get("status") == "True"
+        for c in status.get("conditions") or []
+    )
+
+
+def job_status(job: dict[str, Any]) -> str:
+    """The STATUS column of ``printJob`` (kubectl 1.32+)."""
+    status = job.get("status") or {}
+    if _job_condition(status, "Complete"):
+        return "Complete"
+    if _job_condition(status, "Failed"):
+        return "Failed"
+    if (job.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    if _job_condition(status, "Suspended"):
+        return "Suspended"
+    if _job_condition(status, "FailureTarget"):
+        return "FailureTarget"
+    if _job_condition(status, "SuccessCriteriaMet"):
+        return "SuccessCriteriaMet"
+    return "Running"
+
+
+def get_jobs(*, jobs: list[dict[str, Any]], now: float, prefix: str = "") -> str:
+    """``kubectl get jobs``: NAME STATUS COMPLETIONS DURATION AGE."""
+    if not jobs:
+        return ""
+    rows = []
+    for obj in sorted(jobs, key=_list_key):
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        status = obj.get("status") or {}
+        succeeded = _int(status.get("succeeded"))
+        if spec.get("completions") is not None:
+            completions = f"{succeeded}/{_int(spec.get('completions'))}"
+        elif _int(spec.get("parallelism")) > 1:
+            completions = f"{succeeded}/1 of {_int(spec.get('parallelism'))}"
+        else:
+            completions = f"{succeeded}/1"
+        start = parse_time(value=status.get("startTime"))
+        end = parse_time(value=status.get("completionTime"))
+        duration = ""
+        if start is not None:
+            duration = human_duration(seconds=(end if end is not None else now) - start)
+        rows.append([
+            _prefixed(meta.get("name") or "", prefix),
+            job_status(obj),
+            completions,
+            duration,
+            since(value=meta.get("creationTimestamp"), now=now),
+        ])
+    return table(header=JOB_COLUMNS, rows=rows)
+
+
+def endpoints_text(endpoints: dict[str, Any], limit: int = 3) -> str:
+    """``formatEndpoints``: ready ``ip:port`` pairs, at most ``limit`` then ``+ N more...``."""
+    pairs: list[str] = []
+    count = 0
+    for subset in endpoints.get("subsets") or []:
+        ports = subset.get("ports") or [{}]
+        for address in subset.get("addresses") or []:
+            for port in ports:
+                count += 1
+                if len(pairs) < limit:
+                    ip = address.get("ip") or ""
+                    pairs.append(f"{ip}:{port['port']}" if port.get("port") else ip)
+    if not pairs:
+        return "<none>"
+    text = ",".join(pairs)
+    if count > limit:
+        text += f" + {count - limit} more..."
+    return text
+
+
+def get_endpoints(*, endpoints: list[dict[str, Any]], now: float) -> str:
+    """``kubectl get endpoints``: NAME ENDPOINTS AGE."""
+    if not endpoints:
+        return ""
+    rows = [
+        [
+            (obj.get("metadata") or {}).get("name") or "",
+            endpoints_text(obj),
+            since(value=(obj.get("metadata") or {}).get("creationTimestamp"), now=now),
+        ]
+        for obj in sorted(endpoints, key=_list_key)
+    ]
+    return table(header=ENDPOINTS_COLUMNS, rows=rows)
+
+
 __all__ = [
+    "DEPLOYMENT_COLUMNS",
+    "ENDPOINTS_COLUMNS",
     "EVENT_COLUMNS",
+    "JOB_COLUMNS",
+    "REPLICASET_COLUMNS",
+    "endpoints_text",
+    "get_deployments",
+    "get_endpoints",
+    "get_jobs",
+    "get_replicasets",
+    "job_status",
     "POD_COLUMNS",
     "POD_WIDE_COLUMNS",
     "PodSummary",
