@@ -114,7 +114,8 @@ def memory_eviction_order(pods: Sequence[PodUsage]) -> list[PodUsage]:
 
 
 def kibibytes(value: int) -> str:
-    return f"{max(0, value) // 1024}Ki"
+    """Whole KiB, truncated toward zero (an overcommitted node reports a negative figure)."""
+    return f"{int(value / 1024)}Ki"
 
 
 def format_request(value: int) -> str:
