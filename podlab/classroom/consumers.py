@@ -238,7 +238,7 @@ class InstructorConsumer(_Base):
             raise LabError("no_simulation", "no simulation")
         return self.sim
 
-    async def _publish(self, *, snapshot: bool) -> None:
+    async def _publish(self, *, snapshot: bool, full: bool = True) -> None:
         """Save the moment, then send it: one message per language group, and to ourselves."""
         async with self.publish_lock:
             state, sim = self.state, self.sim
@@ -246,7 +246,8 @@ class InstructorConsumer(_Base):
             state.seq += 1
             state.t = sim.lab.t
             state.actions = [dict(a) for a in sim.lab.actions]
-            messages = sim.snapshots(state=state) if snapshot else sim.frames(state=state)
+            messages = (sim.snapshots(state=state) if snapshot
+                        else sim.frames(state=state, full=full))
             await database_sync_to_async(save_state)(state=state)
             texts = {lang: dumps(messages[lang]) for lang in LANGS}
             for lang in LANGS:
@@ -314,9 +315,9 @@ class InstructorConsumer(_Base):
                     more = lab.t < lab.until
                 if not more or lab.t >= lab.until:
                     self.state.playing = False
-                if (self.sim.changed() or not self.state.playing
-                        or now - self.views_at >= VIEWS_EVERY_SECONDS):
-                    await self._publish(snapshot=False)
+                changed = self.sim.changed()
+                if changed or not self.state.playing or now - self.views_at >= VIEWS_EVERY_SECONDS:
+                    await self._publish(snapshot=False, full=changed or not self.state.playing)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -144,16 +144,20 @@ class RoomSim:
     def changed(self) -> bool:
         return len(self.lab.sim.records) != self._records
 
-    def frames(self, *, state: RoomState) -> dict[str, dict[str, Any]]:
-        """One ``classroom.frame`` per language with what happened since the last call."""
+    def frames(self, *, state: RoomState, full: bool = True) -> dict[str, dict[str, Any]]:
+        """One ``classroom.frame`` per language with what happened since the last call;
+        ``full=False`` (a tick in which only the clock moved) leaves out pods and views."""
         lab = self.lab
         raw = [t.to_dict() for t in lab.sim.transitions[self._transitions:]]
         events = [r.object for r in lab.sim.records[self._records:] if r.kind == "Event"]
         self.mark()
         common = {"type": "classroom.frame", "seq": state.seq, "t": lab.t,
                   "playing": state.playing, "speed": speed_out(state.speed),
-                  "next_t": lab.next_t(), "events": events, "pods": lab.sim.pods(),
-                  "views": lab.views(), "probes": lab.probes(), "actions": list(lab.actions)}
+                  "next_t": lab.next_t(), "events": events, "probes": lab.probes(),
+                  "actions": list(lab.actions)}
+        if full:
+            common["pods"] = lab.sim.pods()
+            common["views"] = lab.views()
         return {lang: {**common,
                        "transitions": [explain_transition(dict(t), lang=lang) for t in raw]}
                 for lang in LANGS}

@@ -65,6 +65,7 @@ def console(request: HttpRequest, code: str) -> HttpResponse:
         "qr": mark_safe(qr_svg(text=join_url)),  # noqa: S308
         "bank": [(slug, lessons.get(slug, slug), items) for slug, items in grouped.items()],
         "examples": list(course().examples.values()),
+        "examples_json": {ex.id: ex.text() for ex in course().examples.values()},
         "horizons": questions.PREDICT_HORIZONS,
     })
 

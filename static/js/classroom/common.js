@@ -1,0 +1,125 @@
+// Shared by the instructor console and the student page: the room socket (reconnects with
+// back-off), translated strings, the simulation panes (the lab's own modules) and rendering
+// of a question. Everything from the server goes into the page as text.
+
+import { el, format, seconds, setText, replaceChildren } from "../lab/dom.js";
+import { LabModel } from "../lab/model.js";
+import { Panes } from "../lab/views.js";
+import { Timeline } from "../lab/timeline.js";
+
+export { el, format, seconds, setText, replaceChildren };
+
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
+
+export function loadMessages(...ids) {
+  const messages = new Map();
+  for (const id of ids) {
+    const template = document.getElementById(id);
+    if (!template) continue;
+    for (const node of template.content.querySelectorAll("[data-msg]")) {
+      messages.set(node.dataset.msg, node.textContent);
+    }
+  }
+  return { t: (key) => messages.get(key) ?? key };
+}
+
+export class RoomSocket {
+  /** handlers: onMessage(msg), onState("connecting" | "open" | "waiting" | "closed", info) */
+  constructor(path, lang, handlers) {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    this.url = `${scheme}://${window.location.host}${path}?lang=${encodeURIComponent(lang)}`;
+    this.handlers = handlers;
+    this.ws = null;
+    this.attempt = 0;
+    this.timer = null;
+    this.finished = false;
+    window.addEventListener("online", () => { if (!this.ws && !this.finished) this.connect(); });
+  }
+
+  connect() {
+    window.clearTimeout(this.timer);
+    this.handlers.onState("connecting", {});
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.addEventListener("open", () => { this.attempt = 0; this.handlers.onState("open", {}); });
+    ws.addEventListener("message", (event) => {
+      let msg;
+      try { msg = JSON.parse(event.data); } catch (err) { return; }
+      if (msg && typeof msg.type === "string") this.handlers.onMessage(msg);
+    });
+    ws.addEventListener("close", (event) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      if (event.code === 4403 || event.code === 4404) this.finished = true;
+      if (this.finished) { this.handlers.onState("closed", { code: event.code }); return; }
+      const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+      this.attempt += 1;
+      this.handlers.onState("waiting", { seconds: Math.ceil(delay / 1000) });
+      this.timer = window.setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  send(message) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  finish() {
+    this.finished = true;
+    if (this.ws) this.ws.close();
+  }
+}
+
+/** The lab's model and panes, fed with classroom.snapshot / classroom.frame. */
+export class SimView {
+  constructor(root, i18n, onSeek) {
+    this.model = new LabModel();
+    this.panes = new Panes(root, i18n, this.model);
+    this.timeline = new Timeline(document.getElementById("timeline"), i18n, this.model,
+      onSeek || (() => {}));
+    this.i18n = i18n;
+    this.clock = document.getElementById("clock");
+  }
+
+  apply(msg) {
+    if (msg.type === "classroom.snapshot") {
+      if (msg.empty) return false;
+      this.model.manifest = msg.manifest || "";
+      this.model.applySnapshot(msg);
+      this.render(true);
+      return true;
+    }
+    if (msg.type === "classroom.frame" && this.model.active) {
+      this.model.applyFrame(msg);
+      if (Array.isArray(msg.actions)) this.model.actions = msg.actions.slice();
+      this.render(false);
+      return true;
+    }
+    return false;
+  }
+
+  render(full) {
+    this.panes.render(full);
+    this.timeline.render();
+    if (this.clock) setText(this.clock, `t = ${seconds(this.model.t)} s`);
+  }
+}
+
+/** The question's heading line: number, round and state. */
+export function questionMeta(i18n, q) {
+  const parts = [`#${q.number}`];
+  if (q.round > 1) parts.push(format(i18n.t("round"), { round: q.round }));
+  parts.push(i18n.t(`state-${q.state}`));
+  return parts.join(" · ");
+}
+
+export function choiceText(q, token) {
+  const found = (q.choices || []).find((c) => c.token === token);
+  return found ? found.text : "";
+}
+
+export function showCode(node, text) {
+  node.hidden = !text;
+  setText(node, text || "");
+}

@@ -1,0 +1,165 @@
+// The instructor console: drives the room's simulation, pushes questions, watches the answers
+// arrive. Every change goes through the server, which broadcasts it to the students.
+
+import {
+  el, format, setText, replaceChildren, loadMessages, RoomSocket, SimView, questionMeta,
+} from "./common.js";
+
+const root = document.getElementById("classroom");
+const $ = (id) => document.getElementById(id);
+const i18n = loadMessages("lab-i18n", "classroom-i18n");
+const examples = JSON.parse($("classroom-examples").textContent);
+const view = new SimView(root, i18n, (t) => socket.send({ type: "classroom.seek", t }));
+let question = null;
+let tally = null;
+let seats = 0;
+
+function speedValue() {
+  const v = $("speed").value;
+  return v === "instant" ? "instant" : Number(v);
+}
+
+function fillSelect(select, values) {
+  const keep = select.value;
+  replaceChildren(select, values.map((v) => el("option", { value: v }, v)));
+  if (values.includes(keep)) select.value = keep;
+}
+
+function renderSim() {
+  const m = view.model;
+  const pods = m.pods.map((p) => p.metadata.name);
+  fillSelect($("action-pod"), pods);
+  fillSelect($("predict-pod"), pods);
+  const pod = m.pods.find((p) => p.metadata.name === $("action-pod").value);
+  const names = pod ? (pod.spec.containers || []).map((c) => c.name) : [];
+  fillSelect($("action-container"), names);
+  $("scrubber").max = String(Math.max(1, Math.round(m.until)));
+  $("scrubber").value = String(Math.round(m.t));
+  root.dataset.t = String(m.t);
+  root.dataset.playing = m.playing ? "true" : "false";
+}
+
+function renderQuestion() {
+  const q = question;
+  $("question-panel").hidden = !q;
+  root.dataset.question = q ? `${q.id}:${q.round}:${q.state}` : "";
+  if (!q) return;
+  setText($("question-meta"), questionMeta(i18n, q));
+  setText($("question-prompt"), q.prompt);
+  const code = $("question-code");
+  code.hidden = !q.code;
+  setText(code, q.code || "");
+  const counts = (tally && tally.question === q.id && tally.round === q.round) ? tally.counts : {};
+  const previous = (tally && tally.question === q.id) ? tally.previous || {} : {};
+  const total = Math.max(1, Object.values(counts).reduce((a, b) => a + b, 0));
+  const correct = new Set(q.correct || []);
+  replaceChildren($("histogram"), q.choices.map((c) => {
+    const n = counts[c.token] || 0;
+    const bar = el("span", { class: "bar", "data-share": String(Math.round((100 * n) / total)) });
+    const li = el("li", { class: correct.has(c.token) ? "is-correct" : "", "data-token": c.token },
+      el("span", { class: "choice-text" }, c.text),
+      correct.has(c.token) ? el("span", { class: "badge ok" }, i18n.t("correct-mark")) : null,
+      bar, el("span", { class: "count", "data-count": String(n) }, String(n)),
+      previous[c.token] !== undefined ? el("span", { class: "previous" }, format(i18n.t("previous-round"), { count: previous[c.token] })) : null);
+    return li;
+  }));
+  for (const bar of $("histogram").querySelectorAll(".bar")) {
+    // Widths through the CSSOM: the page's policy allows no inline style attributes.
+    bar.style.width = `${bar.dataset.share}%`;
+  }
+  const answered = tally && tally.question === q.id && tally.round === q.round ? tally.answered : 0;
+  setText($("answered-count"), format(i18n.t("answered-count"), { answered, seats }));
+  $("answered-count").dataset.answered = String(answered);
+  setText($("answered-names"), tally && tally.question === q.id ? (tally.names || []).join(", ") : "");
+  const explanation = $("question-explanation");
+  explanation.hidden = q.state !== "revealed";
+  setText(explanation, [q.explanation, q.target_t !== undefined ? format(i18n.t("play-to"), { t: q.target_t }) : ""].join(" "));
+  $("btn-lock").disabled = q.state !== "open";
+  $("btn-revote").disabled = q.state !== "locked" || q.round > 1;
+  $("btn-reveal").disabled = q.state === "revealed";
+}
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "classroom.snapshot":
+    case "classroom.frame":
+      if (view.apply(msg)) {
+        root.dataset.seq = String(msg.seq);
+        renderSim();
+      }
+      break;
+    case "classroom.validation":
+      replaceChildren($("validation"), (msg.problems || []).map((p) =>
+        el("li", { class: "problem" }, `${p.line}:${p.column} ${p.message}`)));
+      break;
+    case "classroom.question":
+      question = msg.question;
+      renderQuestion();
+      break;
+    case "classroom.tally":
+      tally = msg;
+      seats = msg.seats;
+      renderQuestion();
+      break;
+    case "classroom.roster":
+      seats = msg.seats.length;
+      setText($("roster-count"), format(i18n.t("online-count"), { online: msg.online, seats }));
+      replaceChildren($("roster"), msg.seats.map((s) =>
+        el("li", { "data-online": s.online ? "true" : "false" }, `${s.name} (${s.lang})`)));
+      renderQuestion();
+      break;
+    case "classroom.leaderboard":
+      $("leaderboard-toggle").checked = msg.shown;
+      replaceChildren($("leaderboard"), (msg.rows || []).map((r) => el("li", {}, `${r.name} · ${r.score}`)));
+      break;
+    case "classroom.error":
+      setText($("room-status"), msg.message);
+      break;
+    case "classroom.closed":
+      socket.finish();
+      setText($("room-status"), i18n.t("room-closed"));
+      break;
+    default:
+      break;
+  }
+}
+
+const socket = new RoomSocket(root.dataset.wsPath, root.dataset.lang, {
+  onMessage,
+  onState(state, info) {
+    root.dataset.connection = state;
+    if (state === "open") setText($("room-status"), i18n.t("you-connected"));
+    else if (state === "waiting") setText($("room-status"), format(i18n.t("you-waiting"), info));
+  },
+});
+
+const send = (type, extra) => socket.send({ type, ...(extra || {}) });
+$("example-select").addEventListener("change", () => {
+  const text = examples[$("example-select").value];
+  if (text) $("manifest").value = text;
+});
+$("btn-apply").addEventListener("click", () => send("classroom.apply",
+  { manifest: $("manifest").value, seed: Number($("seed").value) || 0 }));
+$("btn-play").addEventListener("click", () => send("classroom.play", { speed: speedValue() }));
+$("btn-pause").addEventListener("click", () => send("classroom.pause"));
+$("btn-step").addEventListener("click", () => send("classroom.step"));
+$("speed").addEventListener("change", () => send("classroom.speed", { speed: speedValue() }));
+$("scrubber").addEventListener("change", () => send("classroom.seek", { t: Number($("scrubber").value) }));
+$("action-pod").addEventListener("change", renderSim);
+$("btn-delete").addEventListener("click", () => send("classroom.action",
+  { action: "delete", pod: $("action-pod").value }));
+$("btn-kill").addEventListener("click", () => send("classroom.action",
+  { action: "kill", pod: $("action-pod").value, container: $("action-container").value, signal: "KILL" }));
+$("btn-push").addEventListener("click", () => {
+  const [lesson, id] = $("bank-select").value.split("/");
+  send("classroom.push", { lesson, question: id });
+});
+$("btn-predict").addEventListener("click", () => send("classroom.predict",
+  { pod: $("predict-pod").value || null, seconds: Number($("predict-seconds").value) }));
+$("btn-lock").addEventListener("click", () => send("classroom.lock"));
+$("btn-revote").addEventListener("click", () => send("classroom.revote"));
+$("btn-reveal").addEventListener("click", () => send("classroom.reveal"));
+$("btn-end").addEventListener("click", () => send("classroom.end"));
+$("leaderboard-toggle").addEventListener("change", () => send("classroom.leaderboard",
+  { show: $("leaderboard-toggle").checked }));
+socket.connect();

@@ -1,0 +1,153 @@
+// A student's page: follows the room's simulation, answers live questions, forks the moment
+// into a private lab. The server decides everything; this page only shows and asks.
+
+import {
+  el, format, setText, replaceChildren, loadMessages, RoomSocket, SimView, questionMeta,
+  choiceText, showCode,
+} from "./common.js";
+import { encodeLab } from "../lab/share.js";
+
+const root = document.getElementById("classroom");
+const $ = (id) => document.getElementById(id);
+const i18n = loadMessages("lab-i18n", "classroom-i18n");
+const view = new SimView(root, i18n);
+let question = null;
+let score = 0;
+
+function setPresence(node, state, text) {
+  node.dataset.state = state;
+  setText(node, text);
+}
+
+function renderScore() {
+  setText($("score"), format(i18n.t("score"), { score }));
+}
+
+function renderQuestion() {
+  const q = question;
+  $("question-body").hidden = !q;
+  setText($("question-empty"), q ? "" : i18n.t("no-question"));
+  root.dataset.question = q ? `${q.id}:${q.round}:${q.state}` : "";
+  if (!q) return;
+  setText($("question-meta"), questionMeta(i18n, q));
+  setText($("question-prompt"), q.prompt);
+  showCode($("question-code"), q.code);
+  const open = q.state === "open";
+  const mine = q.your_answer;
+  const chosen = new Set(Array.isArray(mine) ? mine : mine ? [mine] : []);
+  const correct = new Set(q.correct || []);
+  replaceChildren($("choices"), q.choices.map((c) => {
+    const input = el("input", {
+      type: q.multiple ? "checkbox" : "radio", name: "choice", value: c.token,
+      disabled: !open, "data-token": c.token,
+    });
+    input.checked = chosen.has(c.token);
+    const classes = ["choice"];
+    if (q.state === "revealed" && correct.has(c.token)) classes.push("is-correct");
+    const count = q.tally && q.tally[c.token] !== undefined ? ` (${q.tally[c.token]})` : "";
+    return el("label", { class: classes.join(" ") }, input, " ", c.text, count);
+  }));
+  $("btn-answer").hidden = !open;
+  setText($("btn-answer"), i18n.t("submit"));
+  let status = "";
+  if (q.state === "revealed") {
+    const right = chosen.size > 0 && [...chosen].every((t) => correct.has(t))
+      && chosen.size === correct.size;
+    status = chosen.size === 0 ? i18n.t("no-answer") : i18n.t(right ? "right" : "wrong");
+    if (q.target_t !== undefined) status += " " + format(i18n.t("play-to"), { t: q.target_t });
+  } else if (chosen.size > 0) {
+    status = i18n.t("answered");
+  }
+  if (q.your_previous) {
+    const prev = Array.isArray(q.your_previous) ? q.your_previous : [q.your_previous];
+    status += " " + format(i18n.t("your-previous"),
+      { answer: prev.map((t) => choiceText(q, t)).join(", ") });
+  }
+  setText($("answer-status"), status);
+  $("answer-status").dataset.result = q.state === "revealed" ? status : "";
+  const explanation = $("question-explanation");
+  explanation.hidden = !q.explanation;
+  setText(explanation, q.explanation || "");
+  showCode($("question-table"), q.state === "revealed" ? q.table : "");
+}
+
+$("answer-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!question || question.state !== "open") return;
+  const picked = [...$("choices").querySelectorAll("input:checked")].map((i) => i.value);
+  if (!picked.length) return;
+  socket.send({
+    type: "classroom.answer", question: question.id, round: question.round,
+    answer: question.multiple ? picked : picked[0],
+  });
+});
+
+$("btn-fork").addEventListener("click", async () => {
+  const m = view.model;
+  if (!m.active) return;
+  const hash = await encodeLab({ manifest: m.manifest, seed: m.seed, actions: m.actions, t: m.t });
+  window.open(root.dataset.labUrl + hash, "_blank", "noopener");
+  const note = $("fork-note");
+  note.hidden = false;
+  setText(note, i18n.t("forked"));
+});
+
+function onMessage(msg) {
+  switch (msg.type) {
+    case "classroom.hello":
+      score = msg.score || 0;
+      renderScore();
+      setPresence($("teacher-state"), msg.instructor ? "online" : "offline",
+        i18n.t(msg.instructor ? "teacher-online" : "teacher-offline"));
+      break;
+    case "classroom.snapshot":
+    case "classroom.frame":
+      if (view.apply(msg)) {
+        root.dataset.seq = String(msg.seq);
+        root.dataset.t = String(view.model.t);
+        setText($("play-state"), msg.playing ? "▶" : "⏸");
+      }
+      break;
+    case "classroom.question":
+      question = msg.question;
+      if (question && typeof question.score === "number") { score = question.score; renderScore(); }
+      renderQuestion();
+      break;
+    case "classroom.answered":
+      if (question && question.id === msg.question && question.round === msg.round) {
+        question.your_answer = msg.answer;
+        renderQuestion();
+      }
+      break;
+    case "classroom.presence":
+      setPresence($("teacher-state"), msg.instructor ? "online" : "offline",
+        i18n.t(msg.instructor ? "teacher-online" : "teacher-offline"));
+      break;
+    case "classroom.leaderboard":
+      $("leaderboard-card").hidden = !msg.shown;
+      replaceChildren($("leaderboard"), (msg.rows || []).map((r) => el("li", {}, `${r.name} · ${r.score}`)));
+      break;
+    case "classroom.closed":
+      socket.finish();
+      setPresence($("me-state"), "closed", i18n.t("room-closed"));
+      break;
+    case "classroom.error":
+      setText($("answer-status"), msg.message);
+      break;
+    default:
+      break;
+  }
+}
+
+const socket = new RoomSocket(root.dataset.wsPath, root.dataset.lang, {
+  onMessage,
+  onState(state, info) {
+    const me = $("me-state");
+    if (state === "open") setPresence(me, "online", i18n.t("you-connected"));
+    else if (state === "connecting") setPresence(me, "connecting", i18n.t("you-connecting"));
+    else if (state === "waiting") setPresence(me, "offline", format(i18n.t("you-waiting"), info));
+  },
+});
+renderScore();
+renderQuestion();
+socket.connect();
