@@ -38,7 +38,7 @@ EXIT_INVALID = 2
 DEFAULT_UNTIL = 300.0
 OUTPUTS = (
     "table", "wide", "describe", "events", "logs", "json", "jsonl",
-    "services", "endpoints", "deployments", "replicasets", "jobs", "all",
+    "services", "endpoints", "deployments", "replicasets", "jobs", "all", "nodes",
 )
 #: Kinds besides Pods that ``-o json`` lists, in ``kubectl get all`` order.
 JSON_KINDS = ("Service", "Deployment", "ReplicaSet", "Job")
@@ -67,12 +67,28 @@ outputs (-o):
   replicasets  kubectl get replicasets (NAME DESIRED CURRENT READY AGE)
   jobs      kubectl get jobs (NAME STATUS COMPLETIONS DURATION AGE)
   all       kubectl get all: pods, services, deployments, replicasets, jobs
+  nodes     kubectl get nodes at the end (NAME STATUS ROLES AGE VERSION)
   jsonl     one JSON object per line, in time order:
               {"t": SECONDS, "kind": "Pod", "type": "ADDED"|"MODIFIED"|"DELETED",
                "object": <v1 Pod>}
               {"t": SECONDS, "kind": "Event", "object": <v1 Event>}
             Services, EndpointSlices, Endpoints, Deployments, ReplicaSets and Jobs
             come as lines like the Pod's, with their own kind
+
+cluster (3 nodes unless --cluster FILE says otherwise: control-plane, tainted
+node-role.kubernetes.io/control-plane:NoSchedule, and workers node-1 and node-2;
+kind: Node documents in FILE arguments add or change nodes at their time):
+  --cordon NODE@SECONDS        kubectl cordon NODE
+  --uncordon NODE@SECONDS      kubectl uncordon NODE
+  --drain NODE@SECONDS         kubectl drain NODE --force --ignore-daemonsets
+  --lose-node NODE@SECONDS     the node stops reporting; NotReady after 50 s, its
+                               Pods are deleted after their toleration (300 s)
+  --restore-node NODE@SECONDS  the node reports again
+  --static-pod FILE:NODE@SECONDS      put a static Pod manifest on NODE; the API
+                                      shows the mirror Pod NAME-NODE
+  --remove-static-pod NAME:NODE@SECONDS  remove that manifest from NODE
+  all of these may be repeated; at the same second they run after the files
+  and --delete-at, in the order given
 
 exit status:
   0  success
@@ -88,6 +104,8 @@ examples:
   podsim myapp-pod.yaml services.yaml@60 --until 90
   podsim deployment.yaml --scale deployment/web=5@30 -o all
   cat pod.yaml | podsim - -o jsonl
+  podsim pod.yaml --lose-node node-1@60 --until 500 -o wide
+  podsim pod.yaml --static-pod web.yaml:node-2@0 -o nodes
 """
 
 
@@ -136,6 +154,46 @@ class Source:
     label: str
 
 
+NODE_ACTIONS = (
+    ("--cordon", "NODE@SECONDS", "at that second mark NODE unschedulable"),
+    ("--uncordon", "NODE@SECONDS", "at that second mark NODE schedulable again"),
+    ("--drain", "NODE@SECONDS", "at that second cordon NODE and evict its Pods"),
+    ("--lose-node", "NODE@SECONDS", "at that second NODE stops reporting"),
+    ("--restore-node", "NODE@SECONDS", "at that second NODE reports again"),
+    ("--static-pod", "FILE:NODE@SECONDS", "at that second put the manifest FILE on NODE"),
+    ("--remove-static-pod", "NAME:NODE@SECONDS", "at that second remove static Pod NAME from NODE"),
+)
+
+
+@dataclass(frozen=True)
+class NodeAction:
+    """One ``--cordon``/``--drain``/... request: what, on which node, when."""
+
+    kind: str
+    node: str
+    at: float
+    item: str = ""  # the static Pod file or name
+
+
+def parse_node_actions(options: argparse.Namespace) -> list[NodeAction]:
+    """Every node action of the command line, in the order of NODE_ACTIONS then given."""
+    out = []
+    for flag, meta, _ in NODE_ACTIONS:
+        for value in getattr(options, flag.lstrip("-").replace("-", "_"), None) or []:
+            head, sep, tail = value.rpartition("@")
+            at = _seconds(tail) if sep else None
+            item = ""
+            node = head
+            if ":" in meta:
+                item, colon, node = head.rpartition(":")
+                if not colon or not item:
+                    node = ""
+            if at is None or at < 0 or not node:
+                raise UsageError(f"{flag} {value!r}: expected {meta}")
+            out.append(NodeAction(kind=flag.lstrip("-"), node=node, at=at, item=item))
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, also used to render ``--help``."""
     parser = _Parser(
@@ -169,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="at that second set the replicas of deployment/NAME or replicaset/NAME to N, "
         "as kubectl scale does (repeatable)",
     )
+    parser.add_argument(
+        "--cluster", default=None, metavar="FILE",
+        help="kind: Node documents that replace the default cluster",
+    )
+    for flag, meta, text in NODE_ACTIONS:
+        parser.add_argument(
+            flag, action="append", default=[], metavar=meta, help=text + " (repeatable)"
+        )
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N",
         help="random seed (default: 0); the same inputs and seed give the same output",
@@ -260,6 +326,12 @@ def _check_times(options: argparse.Namespace, sources: list[Source]) -> None:
     for scale in parse_scales(options.scale):
         if scale.at > options.until:
             raise UsageError(f"--scale {scale.target} at {_number(scale.at)} is after --until")
+    for node_action in parse_node_actions(options):
+        if node_action.at > options.until:
+            raise UsageError(
+                f"--{node_action.kind} {node_action.node}@{_number(node_action.at)} is "
+                "after --until"
+            )
     if options.delete_at is not None:
         if not math.isfinite(options.delete_at) or options.delete_at < 0:
             raise UsageError("--delete-at must be a number of seconds >= 0")
@@ -367,6 +439,27 @@ def _write_logs(
     return status
 
 
+def _node_step(
+    sim: Any, action: NodeAction, static: dict[str, list[dict[str, Any]]], stderr: TextIO
+) -> Callable[[], None]:
+    """The simulation call for one node action; kubectl's complaint when it fails."""
+
+    def step() -> None:
+        if action.kind == "static-pod":
+            ok = False
+            for manifest in static.get(action.item, []):
+                ok = sim.add_static_pod(manifest, action.node) is not None or ok
+        elif action.kind == "remove-static-pod":
+            ok = sim.remove_static_pod(action.item, action.node)
+        else:
+            method = getattr(sim, action.kind.replace("-", "_"), None)
+            ok = bool(method(action.node)) if method is not None else False
+        if not ok:
+            stderr.write(f'Error from server (NotFound): nodes "{action.node}" not found\n')
+
+    return step
+
+
 def run(
     *, options: argparse.Namespace, sources: list[Source], texts: list[str],
     results: list[Any], stdout: TextIO, stderr: TextIO, factory: SimulationFactory,
@@ -395,6 +488,13 @@ def run(
                 stderr.write(f'Error from server (NotFound): {scale.target} not found\n')
 
         actions.append((scale.at, 2, order, do_scale))
+    for order, node_action in enumerate(parse_node_actions(options)):
+        actions.append((node_action.at, 5, order, _node_step(
+            sim, node_action, getattr(options, 'static_objects', {}), stderr)))
+    cluster_nodes = getattr(options, 'cluster_nodes', None)
+    control = getattr(sim, 'control', None)
+    if cluster_nodes is not None and control is not None:
+        control.replace(cluster_nodes)
     for at, _, _, action in sorted(actions, key=lambda a: a[:3]):
         sim.run_until(at)
         action()
@@ -430,6 +530,10 @@ def run(
         return _write_logs(sim=sim, pods=pods, options=options, stdout=stdout, stderr=stderr)
     if output == "events":
         text = get_events(events=sim.events(), now=now)
+    elif output == "nodes":
+        from podlab.engine.kubectl.get import get_nodes
+
+        text = get_nodes(nodes=sim.nodes(), now=now)
     elif output == "services":
         text = get_services(services=objects("Service"), now=now)
     elif output == "endpoints":
@@ -525,6 +629,34 @@ def main(
                 documents=dict(getattr(result, "documents", {}) or {}), stderr=err,
             )
         results.append(result)
+    extra = [(options.cluster, "cluster")] if options.cluster else []
+    extra += [
+        (a.item, "static") for a in parse_node_actions(options) if a.kind == "static-pod"
+    ]
+    options.static_objects = {}
+    for path, role in extra:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:
+            err.write(f'error: the path "{path}" does not exist\n')
+            return EXIT_ERROR
+        result = parse_fn(text, path, options.seed)
+        if result.problems:
+            invalid = True
+            report_problems(
+                label=path, problems=result.problems,
+                documents=dict(getattr(result, "documents", {}) or {}), stderr=err,
+            )
+            continue
+        wanted = "Node" if role == "cluster" else "Pod"
+        if any(obj.get("kind") != wanted for obj in result.objects):
+            err.write(f"podsim: error: {path} may only hold {wanted} objects\n")
+            return EXIT_INVALID
+        if role == "cluster":
+            options.cluster_nodes = list(result.objects)
+        else:
+            options.static_objects[path] = list(result.objects)
     if invalid:
         return EXIT_INVALID
 

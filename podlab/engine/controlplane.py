@@ -118,6 +118,18 @@ class ControlPlane:
         self._node_changed(node)
         return node
 
+    def replace(self, nodes: list[dict[str, Any]]) -> None:
+        """A cluster file: these nodes instead of the default ones (before any Pod exists)."""
+        if self.sim._workers:
+            raise ValueError("the cluster can only be replaced before any Pod exists")
+        default = self.nodes.get(self.sim.node.name)
+        self.nodes = {}
+        self.scheduler = Scheduler()
+        for obj in nodes:
+            node = self.add_node(obj)
+            if default is not None and node.name == default.name:
+                node.kubelet = default.kubelet
+
     def node_objects(self) -> list[dict[str, Any]]:
         return [
             n.to_object(self.sim.now) for n in sorted(self.nodes.values(), key=lambda n: n.name)
