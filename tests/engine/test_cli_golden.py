@@ -43,6 +43,13 @@ CASES: dict[str, list[str]] = {
     "termination-watch": ["termination.yaml", "--delete-at", "10", "--until", "60", "-w"],
     "termination-events": ["termination.yaml", "--delete-at", "10", "--until", "60",
                            "-o", "events"],
+    "sidecar-batch-10s-table": ["sidecar-batch.yaml", "--until", "10"],
+    "sidecar-batch-60s-table": ["sidecar-batch.yaml", "--until", "60"],
+    "sidecar-batch-60s-describe": ["sidecar-batch.yaml", "--until", "60", "-o", "describe"],
+    "sidecar-batch-60s-logs": ["sidecar-batch.yaml", "--until", "60", "-o", "logs"],
+    "init-volumes-watch": ["init-volumes.yaml", "--until", "30", "-w"],
+    "init-volumes-30s-describe": ["init-volumes.yaml", "--until", "30", "-o", "describe"],
+    "init-volumes-30s-logs": ["init-volumes.yaml", "--until", "30", "-o", "logs"],
 }
 
 
