@@ -1,0 +1,178 @@
+"""One classroom, 2,000 simulated students across two Daphne processes sharing Redis.
+
+    .venv/bin/python benchmarks/bench_classroom.py [--students 2000] [--steps 30]
+
+The instructor is on process A; students alternate between A and B. For every step the
+instructor sends, the time until each student socket receives the frame with that step's
+sequence number is one sample (instructor action -> student frame). Then a live predict
+question is pushed and every student answers; the instructor's tally must count each answer
+once, none lost. Needs Redis on 127.0.0.1:6379 (database 12 is flushed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from tests.browser.conftest import start_daphne  # noqa: E402
+from tests.classroom.live import Browser, connect, make_instructor, receive_type, server_env  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/12"
+SEQ = re.compile(r'"seq":(\d+)')
+CRASHER = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crasher
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "echo bye; exit 1"]
+"""
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+class Student:
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.frames: dict[int, float] = {}
+        self.answered = asyncio.Event()
+        self.question: dict | None = None
+        self.question_seen = asyncio.Event()
+
+    async def listen(self) -> None:
+        async for text in self.ws:
+            now = time.perf_counter()
+            head = text[:60]
+            if '"classroom.frame"' in head or '"classroom.snapshot"' in head:
+                match = SEQ.search(head)
+                if match:
+                    self.frames[int(match.group(1))] = now
+            elif '"classroom.question"' in head:
+                self.question = json.loads(text)["question"]
+                self.question_seen.set()
+            elif '"classroom.answered"' in head:
+                self.answered.set()
+
+
+async def run(args: argparse.Namespace, tmp: Path) -> None:
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = server_env(tmp, REDIS_URL)
+    (proc_a, base_a) = start_daphne(tmp, extra_env={"REDIS_URL": REDIS_URL})
+    (proc_b, base_b) = start_daphne(tmp, extra_env={"REDIS_URL": REDIS_URL})
+    try:
+        make_instructor(env, "bench", "bench-password-1")
+        teacher = Browser(base_a)
+        teacher.login("bench", "bench-password-1")
+        code = teacher.open_room()
+        started = time.perf_counter()
+
+        def join(i: int) -> tuple[Browser, str, str]:
+            base = base_a if i % 2 == 0 else base_b
+            lang = "zh-hans" if i % 3 == 0 else "en"
+            browser = Browser(base)
+            browser.join(code, f"student-{i}", lang)
+            return browser, base, lang
+
+        with ThreadPoolExecutor(16) as pool:
+            joined = list(pool.map(join, range(args.students)))
+        print(f"joined {len(joined)} students over HTTP in {time.perf_counter() - started:.1f} s")
+
+        t = await connect(base_a, f"/ws/classroom/{code}/teach/", teacher.cookie_header())
+        await receive_type(t, "classroom.question")
+        started = time.perf_counter()
+        students: list[Student] = []
+        for chunk in range(0, len(joined), 100):
+            sockets = await asyncio.gather(*(
+                connect(base, f"/ws/classroom/{code}/", browser.cookie_header(), lang)
+                for browser, base, lang in joined[chunk:chunk + 100]))
+            students.extend(Student(ws) for ws in sockets)
+        listeners = [asyncio.create_task(s.listen()) for s in students]
+        await asyncio.gather(*(s.question_seen.wait() for s in students))
+        print(f"connected {len(students)} sockets in {time.perf_counter() - started:.1f} s")
+
+        await t.send(json.dumps({"type": "classroom.apply", "manifest": CRASHER}))
+        await receive_type(t, "classroom.snapshot")
+        await asyncio.sleep(2)
+        samples: list[float] = []
+        missing = 0
+        for _ in range(args.steps):
+            sent = time.perf_counter()
+            await t.send('{"type":"classroom.step"}')
+            seq = (await receive_type(t, "classroom.frame"))["seq"]
+            deadline = time.perf_counter() + 10
+            while time.perf_counter() < deadline and not all(
+                    any(k >= seq for k in s.frames) for s in students):
+                await asyncio.sleep(0.01)
+            for s in students:
+                got = s.frames.get(seq) or min((v for k, v in s.frames.items() if k > seq),
+                                               default=None)
+                if got is None:
+                    missing += 1
+                else:
+                    samples.append(got - sent)
+            await asyncio.sleep(0.2)
+        print(f"instructor step -> student frame, {len(samples)} samples "
+              f"({args.steps} steps x {len(students)} students), {missing} not received:")
+        print(f"  p50 {1000 * statistics.median(samples):.0f} ms   "
+              f"p99 {1000 * percentile(samples, 0.99):.0f} ms   "
+              f"max {1000 * max(samples):.0f} ms")
+
+        for s in students:
+            s.question_seen.clear()
+        await t.send('{"type":"classroom.predict","seconds":30}')
+        question = (await receive_type(t, "classroom.question"))["question"]
+        await asyncio.gather(*(s.question_seen.wait() for s in students))
+        started = time.perf_counter()
+        for s in students:
+            token = question["choices"][hash(id(s)) % len(question["choices"])]["token"]
+            await s.ws.send(json.dumps({"type": "classroom.answer", "question": question["id"],
+                                        "round": 1, "answer": token}))
+        await asyncio.wait_for(asyncio.gather(*(s.answered.wait() for s in students)), 120)
+        acked = time.perf_counter() - started
+        tally = await receive_type(t, "classroom.tally",
+                                   where=lambda m: m["answered"] >= len(students), timeout=60)
+        counted = time.perf_counter() - started
+        total = sum(tally["counts"].values())
+        print(f"answers: {len(students)} sent, all acknowledged in {acked:.1f} s, "
+              f"tally shows {tally['answered']} answered / {total} votes after {counted:.1f} s, "
+              f"lost {len(students) - tally['answered']}")
+        for task in listeners:
+            task.cancel()
+        await t.close()
+        await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
+    finally:
+        for proc in (proc_a, proc_b):
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(run(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
