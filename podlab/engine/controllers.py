@@ -828,8 +828,13 @@ class ControllerManager:
         if failure is None and deadline is not None and start is not None:
             if now >= start + float(deadline):
                 failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
+        for condition in conditions:
+            if condition.get("type") == "FailureTarget":
+                failure = (condition.get("reason") or "", condition.get("message") or "")
         done = completions is not None and succeeded >= int(completions)
         if completions is None and succeeded > 0 and not active:
+            done = True
+        if any(c.get("type") == "SuccessCriteriaMet" for c in conditions):
             done = True
         if failure is not None:
             if not any(c.get("type") == "FailureTarget" for c in conditions):
