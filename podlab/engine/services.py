@@ -472,8 +472,10 @@ class ServiceController:
                               "uid": v.uid},
             }
 
-        ready = [address(v) for v in views if v.ready]
-        not_ready = [address(v) for v in views if not v.ready and not v.terminating]
+        # RepackSubsets orders addresses by IP, then uid.
+        by_ip = sorted(views, key=lambda v: (v.ip, v.uid))
+        ready = [address(v) for v in by_ip if v.ready]
+        not_ready = [address(v) for v in by_ip if not v.ready and not v.terminating]
         subsets: list[dict[str, Any]] = []
         if ready or not_ready:
             subset: dict[str, Any] = {}
