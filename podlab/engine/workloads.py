@@ -30,7 +30,7 @@ NOT_SIMULATED: dict[str, tuple[str, ...]] = {
     "Service": ("sessionAffinity", "sessionAffinityConfig", "externalTrafficPolicy",
                 "internalTrafficPolicy", "loadBalancerIP", "loadBalancerSourceRanges",
                 "healthCheckNodePort", "trafficDistribution", "externalIPs"),
-    "Deployment": ("progressDeadlineSeconds", "paused"),
+    "Deployment": ("progressDeadlineSeconds",),
     "ReplicaSet": (),
     "Job": ("podFailurePolicy", "successPolicy", "ttlSecondsAfterFinished",
             "backoffLimitPerIndex", "maxFailedIndexes", "suspend", "managedBy",
