@@ -162,7 +162,6 @@ class ControllerManager:
         self._pending = False
         self._timers: set[float] = set()
         self._job_backoff: dict[str, tuple[int, float]] = {}  # job uid -> (failures, last)
-        self._deleted: set[str] = set()  # Pod uids a controller already deleted
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -362,7 +361,6 @@ class ControllerManager:
     def _delete_pod(self, pod: dict[str, Any], owner: dict[str, Any] | None = None,
                     component: str = "") -> None:
         meta = pod["metadata"]
-        self._deleted.add(meta.get("uid") or "")
         self.sim.delete_pod(meta["name"], namespace=meta.get("namespace") or "default")
         if owner is not None:
             self.store.event(
@@ -566,9 +564,6 @@ class ControllerManager:
 
         def replicas_of(rs: dict[str, Any]) -> int:
             return int((rs.get("spec") or {}).get("replicas", 0))
-
-        def available_of(rs: dict[str, Any]) -> int:
-            return int((rs.get("status") or {}).get("availableReplicas") or 0)
 
         old_total = sum(replicas_of(rs) for rs in old_sets)
         if new_rs is None:
