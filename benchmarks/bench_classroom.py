@@ -165,11 +165,27 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             proc.wait(timeout=20)
 
 
+def fresh_database(url: str) -> None:
+    """Drop and create the benchmark's PostgreSQL database (SQLite cannot take 2,000 writers)."""
+    import os
+
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/podlab_bench",
+                        help="a PostgreSQL URL; the database is dropped and created")
     args = parser.parse_args()
+    fresh_database(args.database)
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(run(args, Path(tmp)))
 

@@ -1,0 +1,120 @@
+"""A question round in real Chromium: an instructor's console and two students, one reading
+English and one Chinese, against a real Daphne."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import start_daphne
+from tests.classroom.live import make_instructor, server_env
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+CRASHER = """apiVersion: v1
+kind: Pod
+metadata:
+  name: crasher
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "echo bye; exit 1"]
+"""
+
+
+@pytest.fixture(scope="module")
+def classroom_server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("classroom")
+    proc, base = start_daphne(tmp)
+    make_instructor(server_env(tmp, ""), "teach", "browser-pass-1")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _watch_errors(page, errors):
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+
+def test_question_round_with_students_in_two_languages(browser, classroom_server, artifacts):
+    base = classroom_server
+    errors: list[str] = []
+    teacher = browser.new_context().new_page()
+    _watch_errors(teacher, errors)
+    teacher.goto(base + "/en/accounts/login/")
+    teacher.fill("input[name=username]", "teach")
+    teacher.fill("input[name=password]", "browser-pass-1")
+    teacher.locator("form button[type=submit], form input[type=submit]").last.click()
+    teacher.goto(base + "/en/classroom/")
+    teacher.click("#open-room")
+    expect(teacher.locator(".room-qr svg")).to_be_visible()
+    code = teacher.locator("#room-code").inner_text()
+    assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    expect(teacher.locator("#classroom")).to_have_attribute("data-connection", "open")
+
+    pages = {}
+    for lang, name in (("en", "Ann"), ("zh-hans", "Bo")):
+        page = browser.new_context().new_page()
+        _watch_errors(page, errors)
+        page.goto(f"{base}/{lang}/join/?code={code}")
+        page.fill("#join-name", name)
+        page.click("#join-submit")
+        expect(page).to_have_url(re.compile(rf"/{lang}/join/{code}/$"))
+        expect(page.locator("#me-state")).to_have_attribute("data-state", "online")
+        expect(page.locator("#teacher-state")).to_have_attribute("data-state", "online")
+        pages[lang] = page
+
+    teacher.fill("#manifest", CRASHER)
+    teacher.click("#btn-apply")
+    for _ in range(4):
+        teacher.click("#btn-step")
+    expect(teacher.locator("#kubectl-text")).to_contain_text("crasher")
+    t = teacher.locator("#classroom").get_attribute("data-t")
+    for page in pages.values():
+        expect(page.locator("#classroom")).to_have_attribute("data-t", t)
+        expect(page.locator("#kubectl-text")).to_contain_text("crasher")
+    expect(pages["zh-hans"].locator("#explanations")).to_contain_text(CJK)
+
+    teacher.select_option("#bank-select", "probes/which-probe")
+    teacher.click("#btn-push")
+    expect(teacher.locator("#histogram li")).to_have_count(3)
+    right = teacher.locator("#histogram li.is-correct").get_attribute("data-token")
+    wrong = teacher.locator("#histogram li:not(.is-correct)").first.get_attribute("data-token")
+    expect(pages["en"].locator("#question-prompt")).to_contain_text("Which probe")
+    expect(pages["zh-hans"].locator("#question-prompt")).to_contain_text("探针")
+    pages["en"].check(f"input[data-token='{right}']")
+    pages["en"].click("#btn-answer")
+    pages["zh-hans"].check(f"input[data-token='{wrong}']")
+    pages["zh-hans"].click("#btn-answer")
+    expect(teacher.locator("#answered-count")).to_have_attribute("data-answered", "2")
+    expect(teacher.locator(f"#histogram li[data-token='{right}'] .count")).to_have_text("1")
+    teacher.click("#btn-reveal")
+    for page in pages.values():
+        expect(page.locator(".choice.is-correct")).to_have_count(1)
+        expect(page.locator(f".choice.is-correct input[data-token='{right}']")).to_have_count(1)
+        expect(page.locator("#question-explanation")).to_be_visible()
+    expect(pages["en"].locator("#answer-status")).to_contain_text("Right!")
+    expect(pages["en"].locator("#score")).to_contain_text("1")
+    expect(pages["zh-hans"].locator("#question-explanation")).to_contain_text(CJK)
+    teacher.screenshot(path=str(artifacts / "classroom-console.png"), full_page=True)
+    pages["zh-hans"].screenshot(path=str(artifacts / "classroom-student-zh.png"), full_page=True)
+
+    # A student reload keeps the seat, the answer and the score.
+    pages["en"].reload()
+    expect(pages["en"].locator("#seat-name")).to_have_text("Ann")
+    expect(pages["en"].locator(f"input[data-token='{right}']")).to_be_checked()
+    expect(pages["en"].locator("#score")).to_contain_text("1")
+
+    # The instructor leaves: the students see it.
+    teacher.close()
+    expect(pages["zh-hans"].locator("#teacher-state")).to_have_attribute("data-state", "offline")
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
