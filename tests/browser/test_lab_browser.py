@@ -139,13 +139,13 @@ def test_example_restarts_rewinds_and_terminates(page, server, local_only, artif
     page.locator("#btn-delete").click()
     expect(page.locator("#lab-error")).to_be_hidden()
     expect(page.locator("#lab")).to_have_attribute("data-t", "20")
-    page.locator("#btn-step").click()
+    # The deletion takes effect at once: Killing, Terminating, SIGTERM and the grace countdown.
     sigterm = lane.locator("text.tl-mark", has_text="SIGTERM").first
     expect(sigterm).to_be_attached(timeout=SIM_TIMEOUT)
     expect(lane.locator(".tl-grace")).to_have_count(1)
     expect(page.locator("#kubectl-text")).to_contain_text("Terminating")
-    page.locator("#btn-step").click()
     expect(lane.locator(".tl-countdown")).to_contain_text("grace", timeout=SIM_TIMEOUT)
+    page.locator("#btn-step").click()
     run_until(page, page.locator("#explanations"), text=re.compile(r"Terminated"))
     expect(page.locator("#explanations li[data-rule='delete.kill']").first).to_be_visible()
     expect(lane.locator("text.tl-mark", has_text="SIGKILL")).to_have_count(1)
