@@ -154,7 +154,6 @@ def submit_answer(*, learner: Learner, question: Question, answer: Any,
     if previous is not None:
         return _replay_checked(previous, question)
     result = grade(question=question, answer=normalised)
-    QuestionStat.objects.get_or_create(lesson_slug=question.lesson_slug, question_id=question.id)
     try:
         with transaction.atomic():
             # One answer at a time per learner: the lock makes the check above race-free.
@@ -170,13 +169,25 @@ def submit_answer(*, learner: Learner, question: Question, answer: Any,
                 question_id=question.id, question_type=question.type, answer=normalised,
                 correct=result.correct, was_review=was_review, created_at=moment,
             )
-            QuestionStat.objects.filter(
-                lesson_slug=question.lesson_slug, question_id=question.id
-            ).update(attempts=F("attempts") + 1, correct=F("correct") + int(result.correct))
+            _count(question=question, correct=result.correct)
     except IntegrityError:
         previous = Attempt.objects.get(learner=learner, submission_id=submission_id)
         return _replay_checked(previous, question)
     return SubmitResult(attempt=attempt, grade=result, duplicate=False)
+
+
+def _count(*, question: Question, correct: bool) -> None:
+    """Add one answer to the question's running totals, in the caller's transaction."""
+    rows = QuestionStat.objects.filter(lesson_slug=question.lesson_slug, question_id=question.id)
+    if rows.update(attempts=F("attempts") + 1, correct=F("correct") + int(correct)):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: another answer may create the row first
+            QuestionStat.objects.create(lesson_slug=question.lesson_slug,
+                                        question_id=question.id, attempts=1,
+                                        correct=int(correct))
+    except IntegrityError:
+        rows.update(attempts=F("attempts") + 1, correct=F("correct") + int(correct))
 
 
 def _replay_checked(attempt: Attempt, question: Question) -> SubmitResult:

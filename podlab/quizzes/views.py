@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -93,8 +95,7 @@ def answer(request: HttpRequest, slug: str, question_id: str) -> HttpResponse:
             "correct": outcome.grade.correct,
             "duplicate": outcome.duplicate,
             "html": render_to_string("quizzes/_result.html", context, request=request),
-            "next_submission_id": str(question_context(question=question, lang=lang)
-                                      ["submission_id"]),
+            "next_submission_id": str(uuid.uuid4()),  # the next answer is a new submission
         })
     return render(request, "quizzes/result.html", {**context, "slug": slug})
 

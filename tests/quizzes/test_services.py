@@ -146,3 +146,38 @@ def test_carry_over_into_an_existing_account_merges(sample_bank):
     reviews = {r.question_id: r for r in kept.reviews.all()}
     assert set(reviews) == {"one", "many"}
     assert reviews["one"].missed_at == later  # the latest miss decides
+
+
+def test_question_stats_count_every_answer_once(sample_bank):
+    q = sample_bank.get("one")
+    a, b = Learner.objects.create(), Learner.objects.create()
+    answer(a, q, "a")
+    answer(b, q, "b")
+    answer(b, q, "a")
+    stat = QuestionStat.objects.get(lesson_slug="sample", question_id="one")
+    assert (stat.attempts, stat.correct) == (3, 2)
+
+
+def test_question_stat_created_by_a_concurrent_answer_is_counted_into(sample_bank):
+    """Two first answers to a question race to create its statistics row: the one that finds
+    the row missing but loses the insert adds to the winner's row instead of failing."""
+    from django.db.models import QuerySet
+
+    q = sample_bank.get("one")
+    learner = Learner.objects.create()
+    # The other answer's row, committed between this answer's update and its insert.
+    QuestionStat.objects.create(lesson_slug="sample", question_id="one", attempts=4, correct=1)
+    real_update = QuerySet.update
+    missed_once = []
+
+    def update(queryset, **fields):
+        if queryset.model is QuestionStat and not missed_once:
+            missed_once.append(True)
+            return 0  # as if the row did not exist yet when this answer looked
+        return real_update(queryset, **fields)
+
+    with mock.patch.object(QuerySet, "update", autospec=True, side_effect=update):
+        result = answer(learner, q, "a")
+    assert missed_once and not result.duplicate and Attempt.objects.count() == 1
+    stat = QuestionStat.objects.get(lesson_slug="sample", question_id="one")
+    assert (stat.attempts, stat.correct) == (5, 2)
