@@ -186,8 +186,9 @@ def main() -> None:
                         help="a PostgreSQL URL; the database is dropped and created")
     args = parser.parse_args()
     fresh_database(args.database)
-    with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(args, Path(tmp)))
+    tmp = Path(tempfile.mkdtemp(prefix="podlab-bench-classroom-"))
+    print(f"server logs: {tmp}/daphne-*.log")
+    asyncio.run(run(args, tmp))
 
 
 if __name__ == "__main__":
