@@ -148,3 +148,22 @@ def test_example_manifest_is_valid_for_the_api_server(example):
     result = parse_manifests(example.text(), filename=example.filename)
     assert result.ok, [p.kubectl_line() for p in result.problems]
     assert result.objects
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
+def test_example_manifest_simulates(example):
+    """Every example runs on the simulated cluster for two minutes; every Pod it makes has been
+    considered by the scheduler (bound, unschedulable or gated)."""
+    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.simulation import Simulation
+
+    result = parse_manifests(example.text(), filename=example.filename)
+    sim = Simulation(seed=0)
+    assert not sim.apply(result.objects)
+    sim.run_until(120)
+    if any(o["kind"] in {"Pod", "Deployment", "Job", "ReplicaSet"} for o in result.objects):
+        pods = sim.pods()
+        assert pods or sim.events(), f"{example.id}: nothing happened in two minutes"
+        for pod in pods:
+            types = {c["type"] for c in pod["status"].get("conditions") or []}
+            assert "PodScheduled" in types, f"{example.id}: {pod['metadata']['name']}"
