@@ -60,7 +60,9 @@ outputs (-o):
   logs      kubectl logs of every container, lines prefixed [pod/NAME/CONTAINER]
             (no prefix when --container names one container of a single Pod)
   json      kubectl get pods -o json at the end: a v1 List, 4-space indent; Pods
-            first, then any Services, Deployments, ReplicaSets and Jobs
+            first, then any Services, Deployments, ReplicaSets and Jobs, then the
+            Nodes when the run uses the cluster (--cluster, a node action or a
+            kind: Node document)
   services  kubectl get services (NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S) AGE)
   endpoints kubectl get endpoints (NAME ENDPOINTS AGE)
   deployments  kubectl get deployments (NAME READY UP-TO-DATE AVAILABLE AGE)
@@ -73,7 +75,9 @@ outputs (-o):
                "object": <v1 Pod>}
               {"t": SECONDS, "kind": "Event", "object": <v1 Event>}
             Services, EndpointSlices, Endpoints, Deployments, ReplicaSets and Jobs
-            come as lines like the Pod's, with their own kind
+            come as lines like the Pod's, with their own kind; so do changes of
+            Nodes (added by a document, cordoned, uncordoned, NotReady, tainted,
+            Ready again, untainted)
 
 cluster (3 nodes unless --cluster FILE says otherwise: control-plane, tainted
 node-role.kubernetes.io/control-plane:NoSchedule, and workers node-1 and node-2;
@@ -524,6 +528,9 @@ def run(
         items = sorted(pods, key=lambda p: (p.get("metadata") or {}).get("name") or "")
         for kind in JSON_KINDS:
             items += objects(kind)
+        node_lister = getattr(sim, "nodes", None)
+        if node_lister is not None and uses_cluster(options, results):
+            items += list(node_lister())
         stdout.write(go_json(obj=pod_list(pods=items)) + "\n")
         return EXIT_OK
     if output == "logs":
@@ -555,6 +562,17 @@ def run(
     else:
         stderr.write(NO_RESOURCES + "\n")
     return EXIT_OK
+
+
+def uses_cluster(options: argparse.Namespace, results: Sequence[Any]) -> bool:
+    """Whether the run involves nodes: ``--cluster``, a node action, or a ``kind: Node``
+    document. Only then does ``-o json`` list the Nodes, so Pod-only runs print what they
+    always printed."""
+    if getattr(options, "cluster", None) or parse_node_actions(options):
+        return True
+    return any(
+        obj.get("kind") == "Node" for result in results for obj in getattr(result, "objects", [])
+    )
 
 
 def get_all(

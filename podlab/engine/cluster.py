@@ -230,6 +230,14 @@ class ClusterNode:
         self.alloc_memory = _int(self.allocatable.get("memory", "0"))
         self.alloc_storage = _int(self.allocatable.get("ephemeral-storage", "0"))
         self.alloc_pods = _int(self.allocatable.get("pods", "0"))
+        self.sync_kubelet()
+
+    def sync_kubelet(self) -> None:
+        """Hand the node's resources to its kubelet: allocatable is what an unset limit reads
+        as through ``resourceFieldRef``; capacity is what ``memory.available`` is measured
+        against by the eviction manager."""
+        self.kubelet.allocatable = {"cpu": self.alloc_cpu, "memory": self.alloc_memory}
+        self.kubelet.memory_capacity = _int(self.capacity.get("memory", "0"))
 
     def _sync_unschedulable_taint(self) -> None:
         has = any(t.get("key") == TAINT_UNSCHEDULABLE for t in self.taints)

@@ -94,11 +94,15 @@ class ControlPlane:
 
     # --- nodes --------------------------------------------------------------------------
 
-    def add_node(self, obj: dict[str, Any]) -> ClusterNode:
+    def add_node(self, obj: dict[str, Any], *, record: bool = False) -> ClusterNode:
+        """Add or update a node; ``record`` puts the change on the timeline (a Node document
+        applied while the simulation runs, not the cluster it starts with)."""
         name = (obj.get("metadata") or {}).get("name") or ""
         existing = self.nodes.get(name)
         if existing is not None:
             existing.update(obj)
+            if record:
+                self.node_record(existing, "MODIFIED")
             self._node_changed(existing)
             return existing
         index = len(self.nodes)
@@ -114,9 +118,21 @@ class ControlPlane:
         node = ClusterNode(obj, host_ip=ip, pod_cidr=cidr, created=self.sim.now, seed=self.sim.seed)
         if name == self.sim.node.name:
             node.kubelet = self.sim.node
+            node.sync_kubelet()
         self.nodes[name] = node
+        if record:
+            self.node_record(node, "ADDED")
         self._node_changed(node)
         return node
+
+    def node_record(self, node: ClusterNode, type: str) -> None:
+        """A change of the v1 Node (added, cordoned, NotReady, tainted, Ready again) on the
+        timeline, with the object as ``kubectl get node -o json`` would return it then."""
+        from podlab.engine.simulation import Record
+
+        obj = node.to_object(self.sim.now)
+        obj["metadata"]["resourceVersion"] = str(self.sim._next_version())
+        self.sim.records.append(Record(self.sim.now, "Node", type, lambda: obj))
 
     def replace(self, nodes: list[dict[str, Any]]) -> None:
         """A cluster file: these nodes instead of the default ones (before any Pod exists)."""
@@ -129,6 +145,7 @@ class ControlPlane:
             node = self.add_node(obj)
             if default is not None and node.name == default.name:
                 node.kubelet = default.kubelet
+                node.sync_kubelet()
 
     def node_objects(self) -> list[dict[str, Any]]:
         return [
@@ -150,14 +167,18 @@ class ControlPlane:
         node = self.nodes.get(name)
         if node is None:
             return False
-        node.set_unschedulable(True)
+        if not node.unschedulable:
+            node.set_unschedulable(True)
+            self.node_record(node, "MODIFIED")
         return True
 
     def uncordon(self, name: str) -> bool:
         node = self.nodes.get(name)
         if node is None:
             return False
-        node.set_unschedulable(False)
+        if node.unschedulable:
+            node.set_unschedulable(False)
+            self.node_record(node, "MODIFIED")
         self.cluster_changed()
         return True
 
@@ -221,6 +242,7 @@ class ControlPlane:
         node.ready_since = now
         node.add_taint(TAINT_UNREACHABLE, "NoSchedule", now)
         node.add_taint(TAINT_UNREACHABLE, "NoExecute", now)
+        self.node_record(node, "MODIFIED")
         for worker in self._pods_on(node.name):
             self._mark_not_ready(worker)
         self._check_taints(node)
@@ -264,6 +286,7 @@ class ControlPlane:
         node.ready = "True"
         if was_unknown:
             node.ready_since = self.sim.now
+            self.node_record(node, "MODIFIED")
         for worker in self._pods_on(name):
             key = (worker.namespace, worker.name)
             if worker.start_time is None and not worker.deleting:
@@ -281,7 +304,9 @@ class ControlPlane:
     def _untaint(self, node: ClusterNode) -> None:
         if not node.reachable:
             return
-        node.remove_taints(TAINT_UNREACHABLE)
+        if any(t.get("key") == TAINT_UNREACHABLE for t in node.taints):
+            node.remove_taints(TAINT_UNREACHABLE)
+            self.node_record(node, "MODIFIED")
         self._node_changed(node)
 
     def reachable(self, worker: Any) -> bool:

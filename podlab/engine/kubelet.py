@@ -213,12 +213,18 @@ class Node:
         self.name = name
         self.host_ip = host_ip
         self.images: set[str] = set()
+        #: What the node's image store knows of each pulled image, by the normalised
+        #: reference it was pulled as: kept when the registry later loses the image.
+        self.image_infos: dict[str, ImageInfo] = {}
         self.pull_free_at = 0.0
         self.image_backoff = Backoff(INITIAL_IMAGE_BACKOFF, MAX_IMAGE_BACKOFF)
         self.crash_backoff = Backoff(INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF)
         #: Allocatable resources (cpu in millicores, memory in bytes): what an unset limit
-        #: reads as through resourceFieldRef and what memory pressure is measured against.
+        #: reads as through resourceFieldRef. The cluster's node (cluster.ClusterNode) sets
+        #: them, and ``memory_capacity``, from its v1 Node; these are a lone kubelet's.
         self.allocatable: dict[str, int] = {"cpu": 2000, "memory": 4 * GiB}
+        #: Memory capacity in bytes: ``memory.available`` is capacity minus what Pods use.
+        self.memory_capacity = 4 * GiB
         #: The node's own files, shared by every hostPath volume on the node.
         self.host_fs = MemoryFileSystem(dirs=["/tmp", "/var/log", "/data", "/mnt"])  # noqa: S108
         self.workers: list[PodWorker] = []
@@ -239,7 +245,7 @@ class Node:
 
     def memory_available(self) -> int:
         used = sum(w.memory_usage() for w in self.workers if not w.removed)
-        return self.allocatable["memory"] - used
+        return self.memory_capacity - used
 
     def check_eviction(self, loop: EventLoop) -> None:
         """The eviction manager's synchronize: local storage limits first, then memory
@@ -837,7 +843,13 @@ class PodWorker:
             self.container_event(slot, ev.INSPECT_FAILED, message, ev.WARNING)
             self._image_failed(slot, "InvalidImageName", message, "image.invalid", image_field)
             return None
-        info = lookup.info
+        remote = lookup.info
+        info = remote
+        if remote is None and lookup.error == "NotFound":
+            # gone from the registry, perhaps still in this node's image store
+            from podlab.engine.registry import normalise
+
+            info = self.node.image_infos.get(normalise(image) or "")
         present = info is not None and info.reference in self.node.images
         if policy == "Never" and not present:
             message = ev.never_pull_message(image)
@@ -864,15 +876,15 @@ class PodWorker:
         self.container_event(slot, ev.PULLING, ev.pulling_message(image))
         requested = self.now
         start = max(self.now, self.node.pull_free_at)
-        if info is None:
+        if remote is None:
             seconds = PULL_FAILURE_SECONDS
         else:
-            seconds = round(info.pull_seconds * self.loop.rng.uniform(0.9, 1.1), 3)
+            seconds = round(remote.pull_seconds * self.loop.rng.uniform(0.9, 1.1), 3)
         self.node.pull_free_at = start + seconds
         yield start + seconds - self.now
         if self.deleting:
             return None
-        if info is None:
+        if remote is None:
             message = ev.pull_failed_message(image, lookup.message)
             self.container_event(slot, ev.FAILED, message, ev.WARNING)
             backoff.next(key, self.now, self.now)
@@ -881,13 +893,17 @@ class PodWorker:
             )
             return None
         backoff.forget(key)
-        self.node.images.add(info.reference)
+        self.node.images.add(remote.reference)
+        self.node.image_infos[remote.reference] = remote
+        pulled_as = str(getattr(lookup, "reference", "") or "")
+        if pulled_as and pulled_as != remote.reference:
+            self.node.image_infos[pulled_as] = remote
         total = self.now - requested
         self.container_event(
-            slot, ev.PULLED, ev.pulled_message(image, seconds, total, info.size_bytes)
+            slot, ev.PULLED, ev.pulled_message(image, seconds, total, remote.size_bytes)
         )
-        slot.image_info = info
-        return info
+        slot.image_info = remote
+        return remote
 
     def _image_failed(
         self, slot: Slot, reason: str, message: str, rule: str, why: dict[str, Any]

@@ -21,6 +21,7 @@ from podlab.engine.kubelet import Node, PodWorker
 from podlab.engine.loop import EventLoop
 from podlab.engine.objects import ApiObjects
 from podlab.engine.process import SIGKILL
+from podlab.engine.registry import Registry
 from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
 from podlab.engine.services import ClusterNetwork, ServiceController
 from podlab.engine.status import qos_class
@@ -92,7 +93,9 @@ class Simulation:
         self._ids = random.Random(f"uids/{seed}")  # noqa: S311 - reproducible ids
         self.node = Node(node_name, host_ip)
         self.network: Network = ClusterNetwork()
-        self.catalogue: Catalogue = catalogue if catalogue is not None else ModuleCatalogue()
+        #: the registry the kubelets pull from: the catalogue plus the learner's changes
+        self.registry = Registry(catalogue if catalogue is not None else ModuleCatalogue())
+        self.catalogue: Catalogue = self.registry
         #: ConfigMaps, Secrets and PersistentVolumeClaims (volumes.py) the Pods refer to.
         self.store = ObjectStore()
         self.records: list[Record] = []
@@ -230,7 +233,7 @@ class Simulation:
                 problems.extend(self.controllers.apply(obj))
                 continue
             if obj.get("kind") == "Node":
-                self.control.add_node(copy.deepcopy(obj))
+                self.control.add_node(copy.deepcopy(obj), record=True)
                 continue
             if obj.get("kind", "Pod") != "Pod":
                 continue
@@ -502,6 +505,15 @@ class Simulation:
     def list_objects(self, kind: str) -> list[dict[str, Any]]:
         """Services, EndpointSlices, Endpoints, Deployments, ReplicaSets or Jobs, by name."""
         return self.objects.list(kind)
+
+    # --- the registry (registry.py) ------------------------------------------------------
+
+    def set_image_available(self, reference: str, available: bool) -> bool:
+        """Push ``reference`` to the registry or remove it from there. Later pulls of a
+        removed image fail as for an unknown one; nodes that have it keep it. A new tag of a
+        known repository (``nginx:1.99``) behaves as that repository's image. False for an
+        invalid reference or a repository the catalogue does not know."""
+        return self.registry.set_available(reference, available)
 
     # --- nodes (cluster.py, controlplane.py) ---------------------------------------------
 

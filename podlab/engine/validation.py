@@ -1133,7 +1133,7 @@ def validate(obj: Any, *, document: Document | None = None, index: int = 0) -> V
             from podlab.engine.workloads import validate_workload
 
             validate_workload(checker, kind, cleaned)
-        elif kind not in STORED_KINDS:
+        elif kind not in STORED_KINDS and kind != "Node":  # Nodes join the cluster
             checker.note(
                 ("kind",), NOT_SIMULATED, f"{kind} objects are accepted but not simulated"
             )

@@ -1021,7 +1021,7 @@ spec:
   - name: hog
     image: polinux/stress
     command: ["stress"]
-    args: ["--vm", "1", "--vm-bytes", "4200M", "--vm-hang", "1"]
+    args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]
 ---
 apiVersion: v1
 kind: Pod
