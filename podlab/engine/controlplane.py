@@ -315,9 +315,9 @@ class ControlPlane:
 
     # --- taint eviction -----------------------------------------------------------------
 
-    def _check_taints(self, node: ClusterNode) -> None:
+    def _check_taints(self, node: ClusterNode, workers: list[PodWorker] | None = None) -> None:
         taints = [t for t in node.taints if t.get("effect") == "NoExecute"]
-        for worker in self._pods_on(node.name):
+        for worker in self._pods_on(node.name) if workers is None else workers:
             key = (worker.namespace, worker.name)
             if worker.deleting:
                 continue
@@ -465,11 +465,13 @@ class ControlPlane:
         if volume_message is not None:
             decision = Decision(node=None, message=volume_message)
         else:
-            terminating = {
+            # read only when preemption is considered (a generator: no scan of every Pod
+            # for each Pod that fits)
+            terminating = (
                 (w.namespace, w.name)
                 for w in self.sim._workers.values()
                 if isinstance(w, PodWorker) and w.deleting
-            }
+            )
             nominated = (worker.pod.get("status") or {}).get("nominatedNodeName")
             decision = self.scheduler.schedule(
                 info, nodes, terminating=terminating, nominated=nominated
@@ -626,7 +628,7 @@ class ControlPlane:
         fresh.scheduled_at = self.sim.now
         if node.reachable:
             fresh.admit()
-        self._check_taints(node)
+        self._check_taints(node, [fresh])  # the node's other Pods were checked already
         return fresh
 
     # --- Pods out -------------------------------------------------------------------------
