@@ -8,6 +8,7 @@ deterministic), so every moment of a lab can be reproduced from (manifest, seed,
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +29,13 @@ DEFAULT_UNTIL = 3600.0
 MAX_ACTIONS = 200
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
 SIGNALS = {"TERM": process.SIGTERM, "KILL": process.SIGKILL, "INT": process.SIGINT}
-ACTIONS = ("delete", "apply", "kill")
+ACTIONS = ("delete", "apply", "kill", "image", "node", "service", "cordon", "drain")
+MAX_IMAGE_CHARS = 512
+#: Node names are DNS subdomains; Service names DNS-1035 labels; namespaces DNS-1123 labels.
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_DNS1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
 class LabError(Exception):
@@ -263,6 +270,54 @@ class LabSession:
             problems = self.sim.apply(result.objects)
             if problems:
                 raise LabError("rejected", "apply", kubectl=problems[0].get("kubectl", ""))
+        elif kind == "image":
+            if not self.sim.set_image_available(action["image"], action["available"]):
+                raise LabError("rejected", "image", kubectl=(
+                    f'Error response from registry: repository for "{action["image"]}" '
+                    "not known: only new tags of the simulated images can be pushed"))
+        elif kind in ("node", "cordon", "drain"):
+            self._node_action(action)
+        elif kind == "service":
+            self._create_service(action)
+
+    def _node_action(self, action: dict[str, Any]) -> None:
+        """``node`` (lose or restore), ``cordon`` (or uncordon) and ``drain``: refused only
+        for a node the cluster does not have; repeating a state changes nothing."""
+        name = action["node"]
+        if name not in {n["metadata"]["name"] for n in self.sim.nodes()}:
+            raise LabError("rejected", action["action"], kubectl=(
+                f'Error from server (NotFound): nodes "{name}" not found'))
+        kind = action["action"]
+        if kind == "node":
+            if action["reachable"]:
+                self.sim.restore_node(name)
+            else:
+                self.sim.lose_node(name)
+        elif kind == "cordon":
+            if action["cordoned"]:
+                self.sim.cordon(name)
+            else:
+                self.sim.uncordon(name)
+        else:
+            self.sim.drain(name)
+
+    def _create_service(self, action: dict[str, Any]) -> None:
+        """``kubectl create service clusterip NAME --tcp=PORT[:TARGET]`` (no selector: an
+        init container that waits for the name resolves it once it exists)."""
+        name = action["name"]
+        namespace = action.get("namespace", "default")
+        exists = any(
+            s["metadata"]["name"] == name and s["metadata"].get("namespace") == namespace
+            for s in self.sim.list_objects("Service")
+        )
+        if exists:
+            raise LabError("rejected", "service", kubectl=(
+                f'error: failed to create ClusterIP service: services "{name}" already exists'))
+        problems = self.sim.create_service(
+            name, port=action.get("port", 80), target_port=action.get("target_port"),
+            namespace=namespace)
+        if problems:
+            raise LabError("rejected", "service", kubectl=problems[0].get("kubectl", ""))
 
     # --- what the page shows --------------------------------------------------------------
 
@@ -387,7 +442,49 @@ def clean_action(action: Any) -> dict[str, Any]:
         if not isinstance(manifest, str) or len(manifest.encode()) > MAX_MANIFEST_BYTES:
             raise LabError("bad_field", "manifest", field="manifest")
         out["manifest"] = manifest
+    elif kind == "image":
+        image = action.get("image")
+        if not isinstance(image, str) or not image.strip() or len(image) > MAX_IMAGE_CHARS:
+            raise LabError("bad_field", "image", field="image")
+        out["image"] = image.strip()
+        out["available"] = _flag(action, "available")
+    elif kind in ("node", "cordon", "drain"):
+        out["node"] = _name(action, "node", _SUBDOMAIN, 253)
+        if kind == "node":
+            out["reachable"] = _flag(action, "reachable")
+        elif kind == "cordon":
+            out["cordoned"] = _flag(action, "cordoned")
+    elif kind == "service":
+        out["name"] = _name(action, "name", _DNS1035, 63)
+        if action.get("namespace") is not None:
+            out["namespace"] = _name(action, "namespace", _DNS1123, 63)
+        for key in ("port", "target_port"):
+            value = action.get(key)
+            if value is None:
+                continue
+            named = key == "target_port" and isinstance(value, str)
+            if named and 0 < len(value) <= 15 and _PORT_NAME.fullmatch(value) and any(
+                    c.isalpha() for c in value):
+                out[key] = value
+            elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+                raise LabError("bad_field", key, field=key)
+            else:
+                out[key] = value
     return out
+
+
+def _flag(action: dict[str, Any], key: str) -> bool:
+    value = action.get(key)
+    if not isinstance(value, bool):
+        raise LabError("bad_field", key, field=key)
+    return value
+
+
+def _name(action: dict[str, Any], key: str, pattern: re.Pattern[str], limit: int) -> str:
+    value = action.get(key)
+    if not isinstance(value, str) or len(value) > limit or not pattern.fullmatch(value):
+        raise LabError("bad_field", key, field=key)
+    return value
 
 
 def lab_start(*, manifest_text: str, seed: int, lang: str,

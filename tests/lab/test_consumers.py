@@ -336,3 +336,183 @@ async def test_html_in_manifest_is_data():
     snapshot = await receive_type(communicator, "lab.snapshot")
     assert snapshot["views"]["logs"]["sleeper/main"] == "<script>alert(1)</script>\n"
     await communicator.disconnect()
+
+
+# --- cluster actions: image, node, service, cordon, drain --------------------------------
+
+WAIT_FOR_SERVICES = (
+    ROOT / "lessons/05-init-and-sidecar-containers/examples/"
+    "init-and-sidecar-containers-wait-for-services.yaml"
+).read_text()
+NGINX_NEXT = SLEEPER.replace("busybox:1.36", "nginx:1.99").replace(
+    '    command: ["sh", "-c", "echo hello; sleep 3600"]\n', "")
+
+
+def pod_status(message, name):
+    return next(p for p in message["pods"] if p["metadata"]["name"] == name)["status"]
+
+
+async def act(communicator, **action):
+    await communicator.send_json_to({"type": "lab.action", **action})
+    return await receive_type(communicator, "lab.frame")
+
+
+async def seek(communicator, t):
+    await communicator.send_json_to({"type": "lab.seek", "t": t})
+    return await receive_type(communicator, "lab.snapshot")
+
+
+async def test_hello_offers_the_cluster_actions():
+    communicator = WebsocketCommunicator(
+        application, "/ws/lab/", headers=[(b"origin", b"http://localhost")]
+    )
+    await communicator.connect()
+    hello = await communicator.receive_json_from()
+    assert hello["limits"]["actions"] == [
+        "delete", "apply", "kill", "image", "node", "service", "cordon", "drain"]
+    await communicator.disconnect()
+
+
+async def test_service_action_lets_the_init_containers_finish_and_replays_on_seek():
+    communicator = await connect()
+    await apply(communicator, WAIT_FOR_SERVICES)
+    snapshot = await seek(communicator, 30)
+    assert snapshot["views"]["get"].splitlines()[1].split()[2] == "Init:0/2"
+    frame = await act(communicator, action="service", name="myservice")
+    assert frame["action"] == {"action": "service", "name": "myservice", "t": 30}
+    frame = await act(communicator, action="service", name="mydb", namespace="default",
+                      port=3306, target_port=9377)
+    assert frame["action"]["port"] == 3306 and frame["action"]["target_port"] == 9377
+    snapshot = await seek(communicator, 60)
+    assert pod_status(snapshot, "myapp-pod")["phase"] == "Running"
+    # back before the Services: replayed from t = 0, the Pod waits again
+    snapshot = await seek(communicator, 20)
+    assert snapshot["views"]["get"].splitlines()[1].split()[2] == "Init:0/2"
+    assert [a["name"] for a in snapshot["actions"]] == ["myservice", "mydb"]
+    snapshot = await seek(communicator, 60)
+    assert pod_status(snapshot, "myapp-pod")["phase"] == "Running"
+    # kubectl create service refuses a name that exists
+    await communicator.send_json_to({"type": "lab.action", "action": "service",
+                                     "name": "mydb"})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected"
+    assert 'services "mydb" already exists' in error["detail"]["kubectl"]
+    await communicator.disconnect()
+
+
+async def test_image_action_pushes_a_tag_and_a_stuck_pod_recovers():
+    communicator = await connect()
+    await apply(communicator, NGINX_NEXT)
+    snapshot = await seek(communicator, 30)
+    waiting = pod_status(snapshot, "sleeper")["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] in ("ErrImagePull", "ImagePullBackOff")
+    frame = await act(communicator, action="image", image="nginx:1.99", available=True)
+    assert frame["action"] == {"action": "image", "image": "nginx:1.99", "available": True,
+                               "t": 30}
+    snapshot = await seek(communicator, 400)
+    assert pod_status(snapshot, "sleeper")["phase"] == "Running"
+    # removing it again does not stop the running container (the node keeps the image)
+    await act(communicator, action="image", image="nginx:1.99", available=False)
+    snapshot = await seek(communicator, 500)
+    assert pod_status(snapshot, "sleeper")["phase"] == "Running"
+    await communicator.send_json_to({"type": "lab.action", "action": "image",
+                                     "image": "example.invalid/app:1", "available": True})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected"
+    await communicator.disconnect()
+
+
+async def test_node_action_makes_the_pod_not_ready_and_restores_it():
+    communicator = await connect()
+    await apply(communicator)
+    await seek(communicator, 10)
+    frame = await act(communicator, action="node", node="node-1", reachable=False)
+    assert frame["action"] == {"action": "node", "node": "node-1", "reachable": False,
+                               "t": 10}
+    snapshot = await seek(communicator, 100)
+    ready = {c["type"]: c["status"] for c in pod_status(snapshot, "sleeper")["conditions"]}
+    assert ready["Ready"] == "False"
+    events = [e["reason"] for e in snapshot["history"]["events"]]
+    assert "NodeNotReady" in events
+    await act(communicator, action="node", node="node-1", reachable=True)
+    snapshot = await seek(communicator, 120)
+    ready = {c["type"]: c["status"] for c in pod_status(snapshot, "sleeper")["conditions"]}
+    assert ready["Ready"] == "True"
+    await communicator.send_json_to({"type": "lab.action", "action": "node",
+                                     "node": "node-9", "reachable": False})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected"
+    assert 'nodes "node-9" not found' in error["detail"]["kubectl"]
+    await communicator.disconnect()
+
+
+async def test_cordon_and_drain_actions():
+    communicator = await connect()
+    await apply(communicator)
+    await seek(communicator, 10)
+    frame = await act(communicator, action="cordon", node="node-2", cordoned=True)
+    assert frame["action"] == {"action": "cordon", "node": "node-2", "cordoned": True, "t": 10}
+    frame = await act(communicator, action="drain", node="node-1")
+    assert frame["action"] == {"action": "drain", "node": "node-1", "t": 10}
+    snapshot = await seek(communicator, 60)
+    assert snapshot["pods"] == []  # evicted with its 30 s grace, nothing recreates it
+    events = [e["reason"] for e in snapshot["history"]["events"]]
+    assert "Killing" in events
+    await act(communicator, action="cordon", node="node-2", cordoned=False)
+    await communicator.send_json_to({"type": "lab.action", "action": "drain",
+                                     "node": "nowhere"})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize("action", [
+    {"action": "image"},
+    {"action": "image", "image": "nginx:1.99"},
+    {"action": "image", "image": "", "available": True},
+    {"action": "image", "image": 7, "available": True},
+    {"action": "image", "image": "nginx", "available": "yes"},
+    {"action": "image", "image": "n" * 600, "available": True},
+    {"action": "node", "node": "node-1"},
+    {"action": "node", "node": "Node_1", "reachable": True},
+    {"action": "node", "reachable": False},
+    {"action": "node", "node": "node-1", "reachable": 0},
+    {"action": "service"},
+    {"action": "service", "name": "My_Service"},
+    {"action": "service", "name": "1abc"},
+    {"action": "service", "name": "s" * 64},
+    {"action": "service", "name": "db", "namespace": "Bad NS"},
+    {"action": "service", "name": "db", "port": 0},
+    {"action": "service", "name": "db", "port": 70000},
+    {"action": "service", "name": "db", "port": "80"},
+    {"action": "service", "name": "db", "port": True},
+    {"action": "service", "name": "db", "target_port": "no_such_name!"},
+    {"action": "service", "name": "db", "target_port": 0},
+    {"action": "cordon", "node": "node-1"},
+    {"action": "cordon", "node": "node-1", "cordoned": "true"},
+    {"action": "drain"},
+    {"action": "drain", "node": ""},
+])
+async def test_bad_cluster_action_fields(action):
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.action", **action})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "bad_field", action
+    assert error["detail"]["field"] in ("image", "available", "node", "reachable", "name",
+                                        "namespace", "port", "target_port", "cordoned")
+    await communicator.disconnect()
+
+
+async def test_restore_replays_cluster_actions():
+    communicator = await connect()
+    await communicator.send_json_to({
+        "type": "lab.restore", "manifest": WAIT_FOR_SERVICES, "seed": 0, "t": 90,
+        "actions": [{"t": 20, "action": "service", "name": "myservice"},
+                    {"t": 40, "action": "service", "name": "mydb"}],
+    })
+    await receive_type(communicator, "lab.validation")
+    snapshot = await receive_type(communicator, "lab.snapshot")
+    assert snapshot["t"] == 90
+    assert pod_status(snapshot, "myapp-pod")["phase"] == "Running"
+    await communicator.disconnect()
