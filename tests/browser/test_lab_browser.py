@@ -274,3 +274,56 @@ def test_lab_on_a_phone(browser, server, artifacts):
     assert width <= 392, f"the lab scrolls sideways on a phone ({width}px)"
     page.screenshot(path=str(artifacts / "lab-phone-zh-hans.png"), full_page=True)
     context.close()
+
+
+def test_init_containers_wait_for_services_created_from_the_page(page, server, local_only,
+                                                                  artifacts):
+    """The lesson's myapp-pod stays at Init:0/2 until the learner creates both Services with
+    the page's "kubectl create service clusterip" action; then it initialises and runs."""
+    page.goto(f"{server}/en/lab/?example=init-and-sidecar-containers-wait-for-services")
+    expect(page.locator(".cm-editor .cm-content")).to_contain_text("name: myapp-pod")
+    connect(page)
+    expect(page.locator("#validation-summary")).to_have_attribute(
+        "data-ok", "true", timeout=SIM_TIMEOUT)
+    apply(page)
+    # the cluster actions are offered by the server, so nothing is greyed out
+    expect(page.locator("#act-service")).to_be_enabled()
+    expect(page.locator("#act-image")).to_be_enabled()
+    expect(page.locator("#act-node")).to_be_enabled()
+    expect(page.locator("#actions-unsupported")).to_be_hidden()
+
+    page.locator("#scrubber").fill("40")
+    expect(page.locator("#lab")).to_have_attribute("data-t", "40", timeout=SIM_TIMEOUT)
+    assert re.search(r"myapp-pod\s+0/1\s+Init:0/2\s", kubectl(page, "wide"))
+    page.locator("#btn-step").click()
+    page.locator("#btn-step").click()
+    assert re.search(r"myapp-pod\s+0/1\s+Init:0/2\s", kubectl(page, "wide"))
+
+    # What the page sends is what the protocol documents.
+    page.evaluate("""() => {
+      window.podlabSent = [];
+      const original = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (data) {
+        window.podlabSent.push(JSON.parse(data));
+        return original.call(this, data);
+      };
+    }""")
+    for name in ("myservice", "mydb"):
+        page.locator("#service-name").fill(name)
+        page.locator("#btn-service").click()
+        expect(page.locator("#lab-error")).to_be_hidden()
+    page.wait_for_function(
+        "() => window.podlabSent.filter((m) => m.type === 'lab.action').length === 2")
+    actions = page.evaluate("() => window.podlabSent.filter((m) => m.type === 'lab.action')")
+    assert actions == [
+        {"type": "lab.action", "action": "service", "name": "myservice"},
+        {"type": "lab.action", "action": "service", "name": "mydb"},
+    ]
+    expect(page.locator("#lab")).to_have_attribute("data-t", re.compile(r"^4\d"))
+
+    wide = page.locator(".kubectl-tabs [data-view='wide']")
+    wide.click()
+    run_until(page, page.locator("#kubectl-text"),
+              text=re.compile(r"myapp-pod\s+1/1\s+Running\s"))
+    page.screenshot(path=str(artifacts / "lab-init-services-en.png"), full_page=True)
+    assert_local(local_only, server)
