@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +29,45 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import start_daphne  # noqa: E402
 
+# Probes as production Pods set them: every container has startup, liveness and readiness.
 PROBE_HEAVY = """\
 apiVersion: v1
 kind: Pod
 metadata:
   name: probe-heavy
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    startupProbe:
+      httpGet: {path: /, port: 80}
+      periodSeconds: 2
+      failureThreshold: 30
+    readinessProbe:
+      httpGet: {path: /, port: 80}
+      periodSeconds: 5
+    livenessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 10
+  - name: worker
+    image: busybox:1.36
+    command: ["sh", "-c", "touch /tmp/ok; sleep 3600"]
+    startupProbe:
+      exec: {command: ["test", "-f", "/tmp/ok"]}
+      periodSeconds: 2
+    readinessProbe:
+      exec: {command: ["cat", "/tmp/ok"]}
+      periodSeconds: 5
+    livenessProbe:
+      exec: {command: ["test", "-f", "/tmp/ok"]}
+      periodSeconds: 10
+"""
+# Every probe every one or two seconds: four times the probe traffic of the Pod above.
+PROBE_STORM = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probe-storm
 spec:
   containers:
   - name: web
@@ -53,6 +88,7 @@ spec:
       exec: {command: ["test", "-f", "/tmp/ok"]}
       periodSeconds: 2
 """
+MANIFESTS = {"probe-heavy": PROBE_HEAVY, "probe-storm": PROBE_STORM}
 APPLY_MANIFEST = (ROOT / "lessons/08-probes/examples/probes-exec-liveness.yaml").read_text()
 
 
@@ -98,7 +134,7 @@ async def one_lab(url: str, seconds: float, lags: list[float], ready: asyncio.Ev
     async with websockets.connect(url, origin="http://127.0.0.1", max_size=None,
                                   open_timeout=60, ping_interval=None) as ws:
         await until_type(ws, "lab.hello")
-        await ws.send(json.dumps({"type": "lab.apply", "manifest": PROBE_HEAVY}))
+        await ws.send(json.dumps({"type": "lab.apply", "manifest": MANIFESTS[counts["manifest"]]}))
         await until_type(ws, "lab.snapshot")
         counts["ready"] += 1
         if counts["ready"] == counts["total"]:
@@ -124,13 +160,22 @@ async def one_lab(url: str, seconds: float, lags: list[float], ready: asyncio.Ev
         await ws.send(json.dumps({"type": "lab.pause"}))
 
 
-async def load(url: str, labs: int, seconds: float, pid: int) -> dict[str, float]:
+async def load(url: str, labs: int, seconds: float, pid: int,
+               manifest: str) -> dict[str, float]:
     lags: list[float] = []
     ready, go = asyncio.Event(), asyncio.Event()
-    counts = {"ready": 0, "total": labs, "frames": 0}
-    tasks = [asyncio.create_task(one_lab(url, seconds, lags, ready, go, counts))
-             for _ in range(labs)]
-    await asyncio.wait_for(ready.wait(), timeout=300)
+    counts: dict = {"ready": 0, "total": labs, "frames": 0, "manifest": manifest}
+    tasks = []
+    for i in range(labs):
+        tasks.append(asyncio.create_task(one_lab(url, seconds, lags, ready, go, counts)))
+        if i % 50 == 49:
+            await asyncio.sleep(0.2)  # open the sockets in waves, as a class arriving would
+    waiter = asyncio.create_task(ready.wait())
+    done, _ = await asyncio.wait([waiter, *tasks], timeout=600,
+                                 return_when=asyncio.FIRST_COMPLETED)
+    if waiter not in done:
+        failed = next((t for t in done if t.exception()), None)
+        raise RuntimeError(f"labs did not start: {failed.exception() if failed else 'timeout'}")
     memory_idle = rss_mib(pid)
     go.set()
     peak = memory_idle
@@ -149,6 +194,7 @@ def main() -> None:
     parser.add_argument("--labs", default="100,500,1000")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--manifest", choices=sorted(MANIFESTS), default="probe-heavy")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         proc, base = start_daphne(Path(tmp))
@@ -160,14 +206,19 @@ def main() -> None:
                   f"(target p99 < 50 ms)")
             print(f"server memory before the load runs: {rss_mib(proc.pid):.0f} MiB")
             for n in [int(x) for x in args.labs.split(",")]:
-                result = asyncio.run(load(url, n, args.seconds, proc.pid))
-                print(f"{n:5d} labs at 10x for {args.seconds:.0f} s: {result['frames']} frames, "
+                result = asyncio.run(load(url, n, args.seconds, proc.pid, args.manifest))
+                print(f"{n:5d} labs ({args.manifest}) at 10x for {args.seconds:.0f} s: "
+                      f"{result['frames']} frames, "
                       f"lag p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, "
                       f"max {result['max']:.0f} ms; server RSS {result['rss_applied']:.0f} MiB "
                       f"applied, {result['rss_peak']:.0f} MiB peak")
         finally:
             proc.terminate()
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 if __name__ == "__main__":

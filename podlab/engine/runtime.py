@@ -452,6 +452,8 @@ class ContainerInstance:
     log: list[LogEntry] = field(default_factory=list)
     process: Process | None = None
     children: list[Process] = field(default_factory=list)
+    #: exec programs by command line: a probe runs the same command every period
+    exec_factories: dict[tuple[str, ...], ProgramFactory] = field(default_factory=dict)
 
     @property
     def running(self) -> bool:
@@ -469,7 +471,12 @@ class ContainerInstance:
         return min(1.0, self.cpu_limit)
 
     def exec_factory(self, argv: list[str]) -> ProgramFactory:
-        return self.catalogue.exec_program(self.image, argv)
+        key = tuple(argv)
+        factory = self.exec_factories.get(key)
+        if factory is None:
+            factory = self.catalogue.exec_program(self.image, argv)
+            self.exec_factories[key] = factory
+        return factory
 
     def write_log(self, stream: str, text: str) -> None:
         if text:
