@@ -196,7 +196,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--manifest", choices=sorted(MANIFESTS), default="probe-heavy")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    tmp = tempfile.mkdtemp(prefix="podlab-bench-lab-")
+    print(f"server log: {tmp}/daphne-*.log")
+    if True:
         proc, base = start_daphne(Path(tmp))
         url = base.replace("http://", "ws://") + "/ws/lab/?lang=en"
         try:

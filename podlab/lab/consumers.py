@@ -24,7 +24,7 @@ MAX_MESSAGE_BYTES = 96 * 1024
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 TICK_SECONDS = 0.2  # five frames a second at most; quiet ticks send a few bytes
-VIEWS_EVERY_SECONDS = 2.0  # AGE columns move on even when nothing happens
+VIEWS_EVERY_SECONDS = 5.0  # AGE columns move on even when nothing happens
 LANGS = ("en", "zh-hans")
 
 def error_text(code: str, lang: str) -> str:
