@@ -10,7 +10,6 @@ so a slow or reconnecting student never needs the messages it missed.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import time
@@ -24,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from podlab.lab import services as lab_services
-from podlab.lab.consumers import TokenBucket, error_text, pick_language
+from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
 from podlab.lab.services import LabError
 
 from . import questions as q
@@ -116,22 +115,12 @@ class _Base(AsyncWebsocketConsumer):
         return task
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None:
-            await self.send_error("bad_json")
-            return
-        if len(text_data) > MAX_MESSAGE_BYTES:
-            await self.send_error("too_large", limit=MAX_MESSAGE_BYTES)
-            return
-        if not self.bucket.take():
-            await self.send_error("rate_limited", per_second=self.rate_per_second)
-            return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.send_error("bad_json")
+        message, problem = read_message(text_data, bucket=self.bucket,
+                                        max_bytes=MAX_MESSAGE_BYTES,
+                                        per_second=self.rate_per_second)
+        if message is None:
+            code, detail = problem or ("bad_json", {})
+            await self.send_error(code, **detail)
             return
         handler = self.handlers.get(message["type"])
         if handler is None:

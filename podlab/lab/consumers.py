@@ -73,6 +73,25 @@ class TokenBucket:
         return False
 
 
+def read_message(
+    text_data: str | None, *, bucket: TokenBucket, max_bytes: int, per_second: float
+) -> tuple[dict[str, Any] | None, tuple[str, dict[str, Any]] | None]:
+    """Check one incoming frame: (message, None), or (None, (error code, detail))."""
+    if text_data is None:
+        return None, ("bad_json", {})
+    if len(text_data) > max_bytes:
+        return None, ("too_large", {"limit": max_bytes})
+    if not bucket.take():
+        return None, ("rate_limited", {"per_second": per_second})
+    try:
+        message = json.loads(text_data)
+    except ValueError:
+        return None, ("bad_json", {})
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return None, ("bad_json", {})
+    return message, None
+
+
 class LabConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.lang = pick_language(self.scope)
@@ -122,22 +141,11 @@ class LabConsumer(AsyncWebsocketConsumer):
     # --- receiving ----------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None:
-            await self.send_error("bad_json")
-            return
-        if len(text_data) > MAX_MESSAGE_BYTES:
-            await self.send_error("too_large", limit=MAX_MESSAGE_BYTES)
-            return
-        if not self.bucket.take():
-            await self.send_error("rate_limited", per_second=RATE_PER_SECOND)
-            return
-        try:
-            message = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json")
-            return
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-            await self.send_error("bad_json")
+        message, problem = read_message(text_data, bucket=self.bucket,
+                                        max_bytes=MAX_MESSAGE_BYTES, per_second=RATE_PER_SECOND)
+        if message is None:
+            code, detail = problem or ("bad_json", {})
+            await self.send_error(code, **detail)
             return
         handler = self.handlers.get(message["type"])
         if handler is None:
