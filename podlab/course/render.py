@@ -117,6 +117,18 @@ def mark_glossary(body: str, terms: list[GlossaryTerm], lang: str) -> str:
     return "".join(parts)
 
 
+PRE_RE = re.compile(r"(<pre.*?</pre>)", re.DOTALL)
+CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+CJK_BREAK_RE = re.compile(rf"(?<=[{CJK}])\s*\n\s*(?=[{CJK}])")
+
+
+def join_cjk_lines(body: str) -> str:
+    """A line break inside Chinese prose is not a space: browsers would show one."""
+    parts = PRE_RE.split(body)
+    return "".join(part if part.startswith("<pre") else CJK_BREAK_RE.sub("", part)
+                   for part in parts)
+
+
 def _render(lesson: Lesson, lang: str) -> RenderedLesson:
     source = lesson.markdown(lang)
     directives: list[tuple[str, str]] = []
@@ -149,6 +161,8 @@ def _render(lesson: Lesson, lang: str) -> RenderedLesson:
     if h1:
         title = re.sub(r"<[^>]+>", "", h1.group(1)).strip() or title
         body = body[h1.end() :]
+    if lang != "en":
+        body = join_cjk_lines(body)
     body = mark_glossary(body, glossary(), lang)
     for token, fragment in replacements.items():
         body = body.replace(f"<p>{token}</p>", fragment).replace(token, fragment)

@@ -65,3 +65,13 @@ def test_rendered_lessons_have_examples_and_toc(lang):
             else:
                 assert f'data-diagram="{arg}"' in rendered.html
         assert "PODLABDIRECTIVE" not in rendered.html
+
+
+def test_line_breaks_inside_chinese_prose_are_joined_but_code_is_kept():
+    from podlab.course.render import join_cjk_lines
+
+    html = ("<p>应用可能要花一分钟加载缓存，之后才能\n响应。Web\n服务器</p>"
+            "<pre><code>才能\n响应</code></pre>")
+    out = join_cjk_lines(html)
+    assert "之后才能响应。Web\n服务器" in out
+    assert "<pre><code>才能\n响应</code></pre>" in out
