@@ -45,6 +45,18 @@ def _watch_errors(page, errors):
     page.on("pageerror", lambda e: errors.append(str(e)))
 
 
+def _settled_t(page) -> str | None:
+    """The page's simulated time once the answers to the steps sent have all arrived."""
+    t = page.locator("#classroom").get_attribute("data-t")
+    for _ in range(50):
+        page.wait_for_timeout(200)
+        again = page.locator("#classroom").get_attribute("data-t")
+        if again == t:
+            return t
+        t = again
+    return t
+
+
 def test_question_round_with_students_in_two_languages(browser, classroom_server, artifacts):
     base = classroom_server
     errors: list[str] = []
@@ -78,7 +90,7 @@ def test_question_round_with_students_in_two_languages(browser, classroom_server
     for _ in range(4):
         teacher.click("#btn-step")
     expect(teacher.locator("#kubectl-text")).to_contain_text("crasher")
-    t = teacher.locator("#classroom").get_attribute("data-t")
+    t = _settled_t(teacher)
     for page in pages.values():
         expect(page.locator("#classroom")).to_have_attribute("data-t", t)
         expect(page.locator("#kubectl-text")).to_contain_text("crasher")
