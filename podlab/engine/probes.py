@@ -397,6 +397,7 @@ class ProbeWorker:
             return
         label = self.kind.capitalize()
         self.history.append((self.pod.loop.now, outcome.result == SUCCESS, outcome.output))
+        self.pod.sim.probe_results += 1
         if outcome.result == FAILURE:
             self.pod.container_event(
                 self.slot, ev.UNHEALTHY, f"{label} probe failed: {outcome.output}", ev.WARNING

@@ -99,6 +99,8 @@ class Simulation:
         #: ConfigMaps, Secrets and PersistentVolumeClaims (volumes.py) the Pods refer to.
         self.store = ObjectStore()
         self.records: list[Record] = []
+        #: how many probe results there have been (a cheap "did the meters change" check)
+        self.probe_results = 0
         self.transitions: list[Transition] = []
         self._version = 0
         self._workers: dict[tuple[str, str], PodWorker] = {}

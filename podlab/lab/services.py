@@ -361,8 +361,11 @@ class LabSession:
         }
 
     def probes(self) -> list[dict[str, Any]]:
-        report = getattr(self.sim, "probe_report", None)
-        return list(report()) if callable(report) else []
+        self._probes_sent = self.sim.probe_results
+        return self.sim.probe_report()
+
+    def probes_changed(self) -> bool:
+        return self.sim.probe_results != getattr(self, "_probes_sent", -1)
 
     def _new_history(self, lang: str) -> dict[str, Any]:
         transitions = [
@@ -392,15 +395,17 @@ class LabSession:
 
     def frame(self, *, lang: str, full: bool = True) -> dict[str, Any]:
         """What changed since the last frame; ``full=False`` leaves out pods and views (the
-        client keeps the last ones) for ticks in which only the clock moved."""
+        client keeps the last ones) for ticks in which only the clock moved; ``probes`` is
+        left out when no probe ran since the last frame."""
         history = self._new_history(lang)
         frame: dict[str, Any] = {
             "t": self.sim.now,
             "next_t": self.next_t(),
             "transitions": history["transitions"],
             "events": history["events"],
-            "probes": self.probes(),
         }
+        if full or self.probes_changed():
+            frame["probes"] = self.probes()
         if full:
             frame["pods"] = self.sim.pods()
             frame["views"] = self.views()

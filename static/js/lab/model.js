@@ -74,7 +74,9 @@ export class LabModel {
   }
 
   mergeProbes(probes) {
-    this.probes = Array.isArray(probes) ? probes : [];
+    // A frame in which no probe ran carries no probes: the meters keep what they show.
+    if (!Array.isArray(probes)) return;
+    this.probes = probes;
     for (const p of this.probes) {
       const key = probeKey(p);
       if (!this.probeHistory.has(key)) this.probeHistory.set(key, new Map());
