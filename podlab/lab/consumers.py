@@ -24,6 +24,8 @@ MAX_MESSAGE_BYTES = 96 * 1024
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 TICK_SECONDS = 0.2  # five frames a second at most; quiet ticks send a few bytes
+MAX_TICK_SECONDS = 1.0  # under load, down to one frame a second
+LATE_SECONDS = 0.05
 VIEWS_EVERY_SECONDS = 5.0  # AGE columns move on even when nothing happens
 LANGS = ("en", "zh-hans")
 
@@ -298,12 +300,18 @@ class LabConsumer(AsyncWebsocketConsumer):
     async def _run_clock(self) -> None:
         """Advance simulated time with real time at ``speed``; one frame per tick."""
         last = time.monotonic()
+        tick = TICK_SECONDS
         try:
             while self.playing and self.lab is not None:
-                await asyncio.sleep(TICK_SECONDS)
+                await asyncio.sleep(tick)
                 lab = self.lab
                 now = time.monotonic()
                 elapsed, last = now - last, now
+                # A busy process wakes us late: tick less often (fewer, larger frames) until
+                # it keeps up again, so a thousand labs share one process without falling behind.
+                late = elapsed - tick
+                tick = (min(MAX_TICK_SECONDS, tick * 1.5) if late > LATE_SECONDS
+                        else max(TICK_SECONDS, tick * 0.9))
                 before = len(lab.sim.records)
                 if math.isinf(self.speed):
                     more = lab.step()
