@@ -102,9 +102,12 @@ DATABASES = {
         conn_max_age=0,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "DATABASE_POOL_SIZE", "16"
+) != "0":
     # A bounded pool per process: a room of 2,000 sockets must not open 2,000 connections
     # (PostgreSQL allows 100 by default); callers wait for a free connection instead.
+    # DATABASE_POOL_SIZE=0 turns the pool off (one connection per request, closed after it).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "16")),

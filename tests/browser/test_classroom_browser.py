@@ -85,7 +85,19 @@ def test_question_round_with_students_in_two_languages(browser, classroom_server
         expect(page.locator("#teacher-state")).to_have_attribute("data-state", "online")
         pages[lang] = page
 
-    teacher.fill("#manifest", CRASHER)
+    # The console's editor is CodeMirror; its textarea (hidden) takes text from scripts too.
+    expect(teacher.locator("#editor-mount .cm-editor")).to_be_visible()
+    set_manifest = (
+        "text => { const t = document.getElementById('manifest'); t.value = text;"
+        " t.dispatchEvent(new Event('input')); }"
+    )
+    # Validated as the instructor types: the problem is marked on its line.
+    teacher.evaluate(set_manifest, CRASHER.replace("image:", "imagee:"))
+    expect(teacher.locator("#validation")).to_contain_text("imagee")
+    expect(teacher.locator("#editor-mount .cm-lintRange-error, #editor-mount .cm-lint-marker-error")
+           .first).to_be_attached()
+    teacher.evaluate(set_manifest, CRASHER)
+    expect(teacher.locator("#editor-mount .cm-content")).to_contain_text("name: crasher")
     teacher.click("#btn-apply")
     for _ in range(4):
         teacher.click("#btn-step")

@@ -88,10 +88,15 @@ function onMessage(msg) {
         renderSim();
       }
       break;
-    case "classroom.validation":
-      replaceChildren($("validation"), (msg.problems || []).map((p) =>
-        el("li", { class: "problem" }, `${p.line}:${p.column} ${p.message}`)));
+    case "classroom.validation": {
+      const problems = (msg.problems || []).map((p) => ({ ...p, severity: "error" }));
+      const warnings = (msg.warnings || []).map((p) => ({ ...p, severity: "warning" }));
+      editor.setProblems([...problems, ...warnings].map((p) =>
+        ({ line: p.line, column: p.column, severity: p.severity, message: p.message })));
+      replaceChildren($("validation"), [...problems, ...warnings].map((p) =>
+        el("li", { class: `problem problem-${p.severity}` }, `${p.line}:${p.column} ${p.message}`)));
       break;
+    }
     case "classroom.question":
       question = msg.question;
       renderQuestion();
@@ -134,12 +139,56 @@ const socket = new RoomSocket(root.dataset.wsPath, root.dataset.lang, {
 });
 
 const send = (type, extra) => socket.send({ type, ...(extra || {}) });
+// The manifest editor: CodeMirror from the committed bundle, the plain textarea without it.
+const textarea = $("manifest");
+let editor = {
+  getText: () => textarea.value,
+  setText: (text) => { textarea.value = text; },
+  setProblems: () => {},
+};
+let validateTimer = 0;
+function scheduleValidate() {
+  window.clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(() => {
+    const text = editor.getText();
+    if (text.trim()) send("classroom.validate", { manifest: text });
+  }, 400);
+}
+// Typing in the textarea (or a script filling it) updates the editor too.
+textarea.addEventListener("input", () => {
+  if (editor.getText() !== textarea.value) editor.setText(textarea.value);
+  scheduleValidate();
+});
+(async () => {
+  try {
+    const { createEditor } = await import(root.dataset.editorModule);
+    const mount = $("editor-mount");
+    const nonceHolder = document.querySelector("script[nonce]");
+    const created = createEditor(mount, {
+      doc: textarea.value,
+      label: textarea.getAttribute("aria-label") || "",
+      nonce: nonceHolder ? nonceHolder.nonce : "",
+      onChange: () => { textarea.value = created.getText(); scheduleValidate(); },
+      onSubmit: () => $("btn-apply").click(),
+    });
+    mount.hidden = false;
+    textarea.hidden = true;
+    editor = created;
+  } catch (err) {
+    textarea.hidden = false;
+  }
+})();
+
 $("example-select").addEventListener("change", () => {
   const text = examples[$("example-select").value];
-  if (text) $("manifest").value = text;
+  if (text) {
+    editor.setText(text);
+    textarea.value = text;
+    scheduleValidate();
+  }
 });
 $("btn-apply").addEventListener("click", () => send("classroom.apply",
-  { manifest: $("manifest").value, seed: Number($("seed").value) || 0 }));
+  { manifest: editor.getText(), seed: Number($("seed").value) || 0 }));
 $("btn-play").addEventListener("click", () => send("classroom.play", { speed: speedValue() }));
 $("btn-pause").addEventListener("click", () => send("classroom.pause"));
 $("btn-step").addEventListener("click", () => send("classroom.step"));
