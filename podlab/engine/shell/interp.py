@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,9 +71,11 @@ def errno_text(exc: FileSystemError) -> str:
 # --- I/O ------------------------------------------------------------------------------
 
 
-class Sink:
-    def write(self, text: str) -> None:
-        raise NotImplementedError
+class Sink(ABC):
+    """Where a command's output goes: the container log, a file, a pipe, a captured string."""
+
+    @abstractmethod
+    def write(self, text: str) -> None: ...
 
 
 class LogSink(Sink):
