@@ -13,7 +13,9 @@ as this process grades it, all of one learner's answers under one ``Learner``; t
 must be in its learner's review queue. Latency is measured per answer request.
 
 Run: ``.venv/bin/python benchmarks/bench_quizzes.py [--learners 200] [--answers 10]
-[--think 1.0]``. ``DATABASE_URL`` defaults to postgres://postgres@127.0.0.1:5432/test. Target:
+[--think 1.0] [--processes 2]``. The server is one Daphne process per core (two by default)
+accepting on one socket, as the README's production set-up runs it. ``DATABASE_URL``
+defaults to postgres://postgres@127.0.0.1:5432/test. Target:
 p99 under 100 ms. ``--think 0`` sends answers back to back, which measures capacity (latency
 is then mostly queueing).
 """
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -67,27 +70,57 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_daphne(log_dir: Path) -> tuple[subprocess.Popen, int]:
+class Servers:
+    """One or more Daphne processes accepting on one listening socket (``daphne --fd``)."""
+
+    def __init__(self, procs: list[subprocess.Popen]) -> None:
+        self.procs = procs
+
+    def terminate(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+
+    def wait(self, timeout: float) -> None:
+        for proc in self.procs:
+            proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+
+
+def start_daphne(log_dir: Path, processes: int = 1) -> tuple[Servers, int]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
                    cwd=ROOT, env=env, check=True)
-    port = free_port()
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1024)
+    port = listener.getsockname()[1]
     log = open(log_dir / "daphne.log", "wb")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "podlab.asgi:application"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()),
+             "podlab.asgi:application"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
+        )
+        for _ in range(processes)
+    ]
+    listener.close()  # the servers hold their own copies
+    servers = Servers(procs)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
+        if any(proc.poll() is not None for proc in procs):
+            servers.kill()
             raise SystemExit((log_dir / "daphne.log").read_text())
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc, port
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/en/", timeout=2):  # noqa: S310
+                return servers, port
         except OSError:
             time.sleep(0.2)
-    proc.kill()
+    servers.kill()
     raise SystemExit("Daphne did not start in 30 s")
 
 
@@ -466,6 +499,9 @@ def main() -> int:
                         "runs each request in its own thread with its own database connection "
                         "(CONN_MAX_AGE=0, no pool), and PostgreSQL allows 100 connections")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=2,
+                        help="Daphne processes sharing one listening socket (daphne --fd): "
+                             "one per core, as in production")
     args = parser.parse_args()
     if not os.environ["DATABASE_URL"].startswith("postgres"):
         print("note: DATABASE_URL is not PostgreSQL; figures will not be comparable")
@@ -474,7 +510,7 @@ def main() -> int:
         if question.is_predict:
             engine_outcome(spec=question.predict)
     with tempfile.TemporaryDirectory(prefix="bench-quizzes-") as tmp:
-        proc, port = start_daphne(Path(tmp))
+        proc, port = start_daphne(Path(tmp), processes=args.processes)
         try:
             asyncio.run(warm_up(port, questions))
             before = stat_totals()
