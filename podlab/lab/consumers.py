@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import math
+import random
 import time
 from contextlib import suppress
 from typing import Any
@@ -300,7 +301,8 @@ class LabConsumer(AsyncWebsocketConsumer):
     async def _run_clock(self) -> None:
         """Advance simulated time with real time at ``speed``; one frame per tick."""
         last = time.monotonic()
-        tick = TICK_SECONDS
+        # Labs started together would tick together; a random phase spreads their frames.
+        tick = TICK_SECONDS * (0.5 + random.random())  # noqa: S311 - load spreading, not secrets
         try:
             while self.playing and self.lab is not None:
                 await asyncio.sleep(tick)
