@@ -103,7 +103,7 @@ def mark_glossary(body: str, terms: list[GlossaryTerm], lang: str) -> str:
             if not match:
                 continue
             done.add(term.id)
-            # A numbered placeholder keeps later terms from matching inside the markup.
+            # A numbered stand-in token keeps later terms from matching inside the markup.
             token = f"\x00{len(done)}\x00"
             inserted[token] = (
                 f'<span class="term" tabindex="0" data-term="{term.id}">'

@@ -580,7 +580,7 @@ class ControlPlane:
             self.cluster_changed()
 
     def _worker_on(self, worker: PodWorker, node: ClusterNode) -> PodWorker:
-        """The kubelet's worker for this Pod on ``node`` (replacing the API placeholder)."""
+        """The kubelet's worker for this Pod on ``node``; it takes over from the unbound worker."""
         sim = self.sim
         pod = worker.pod
         spec = dict(pod["spec"])
