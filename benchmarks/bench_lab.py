@@ -4,8 +4,12 @@
    ``lab.apply`` to receiving its ``lab.snapshot`` (p50/p99; target p99 < 50 ms).
 2. Load: N concurrent labs against one Daphne process, each applying a probe-heavy manifest
    and playing it at 10x; frame lag p50/p99 (how late a frame arrives compared with the moment
-   it shows: wall clock minus play start minus t/10) and the server's resident memory, for
-   N = 100, 500, 1000 (target: 1,000 labs with p99 lag < 100 ms on one process).
+   it shows: wall clock minus play start minus t/10), the server's resident memory and the CPU
+   of server and client, for N = 100, 500, 1000 (target: 1,000 labs with p99 lag < 100 ms on
+   one process). Labs open at ``--arrival`` per second and play as soon as they are applied;
+   the lag is given over every frame and over the frames received once all N labs are playing
+   (the target's case). ``--herd`` instead applies them all and then presses play in every
+   lab at the same moment, the worst case: starting a Pod costs far more than running it.
 
 Run: ``.venv/bin/python benchmarks/bench_lab.py [--labs 100,500,1000] [--seconds 15]``.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -88,6 +93,7 @@ spec:
       exec: {command: ["test", "-f", "/tmp/ok"]}
       periodSeconds: 2
 """
+SETTLE_SECONDS = 2.0
 MANIFESTS = {"probe-heavy": PROBE_HEAVY, "probe-storm": PROBE_STORM}
 APPLY_MANIFEST = (ROOT / "lessons/08-probes/examples/probes-exec-liveness.yaml").read_text()
 
@@ -98,6 +104,12 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
@@ -129,8 +141,13 @@ async def apply_latency(url: str, rounds: int) -> list[float]:
     return samples
 
 
-async def one_lab(url: str, seconds: float, lags: list[float], ready: asyncio.Event,
-                  go: asyncio.Event, counts: dict[str, int]) -> None:
+async def one_lab(url: str, seconds: float, lags: list[tuple[float, float]],
+                  ready: asyncio.Event, go: asyncio.Event | None, counts: dict) -> None:
+    """Apply, play at 10x and note (arrival, lag) for every frame, until ``seconds`` after the
+    last of the labs has started playing (and settled).
+
+    With ``go`` (the herd), wait until every lab has applied and play together; without it,
+    play as soon as the manifest is applied, as a learner would."""
     async with websockets.connect(url, origin="http://127.0.0.1", max_size=None,
                                   open_timeout=60, ping_interval=None) as ws:
         await until_type(ws, "lab.hello")
@@ -139,54 +156,76 @@ async def one_lab(url: str, seconds: float, lags: list[float], ready: asyncio.Ev
         counts["ready"] += 1
         if counts["ready"] == counts["total"]:
             ready.set()
-        await go.wait()
+        if go is not None:
+            await go.wait()
         await ws.send(json.dumps({"type": "lab.play", "speed": 10}))
         first = await until_type(ws, "lab.frame")
-        start_wall = time.perf_counter() - 0.0
+        start_wall = time.perf_counter()
+        counts["playing"] += 1
+        if counts["playing"] == counts["total"]:
+            # Everyone plays on until ``seconds`` after the last lab has settled.
+            counts["all_playing_at"] = start_wall
+            counts["stop_at"] = start_wall + SETTLE_SECONDS + seconds
         start_t = first["t"]
-        deadline = start_wall + seconds
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < counts["stop_at"]:
             try:
-                left = max(0.1, deadline - time.perf_counter())
-                raw = await asyncio.wait_for(ws.recv(), timeout=left)
+                left = max(0.1, counts["stop_at"] - time.perf_counter())
+                raw = await asyncio.wait_for(ws.recv(), timeout=min(left, 1.0))
             except TimeoutError:
-                break
+                continue
             message = json.loads(raw)
             if message["type"] != "lab.frame":
                 continue
             counts["frames"] += 1
+            now = time.perf_counter()
             expected_wall = start_wall + (message["t"] - start_t) / 10
-            lags.append(max(0.0, (time.perf_counter() - expected_wall) * 1000))
+            lags.append((now, max(0.0, (now - expected_wall) * 1000)))
         await ws.send(json.dumps({"type": "lab.pause"}))
 
 
-async def load(url: str, labs: int, seconds: float, pid: int,
-               manifest: str) -> dict[str, float]:
-    lags: list[float] = []
-    ready, go = asyncio.Event(), asyncio.Event()
-    counts: dict = {"ready": 0, "total": labs, "frames": 0, "manifest": manifest}
+async def load(url: str, labs: int, seconds: float, pid: int, manifest: str, *,
+               herd: bool, arrival: float) -> dict[str, float]:
+    lags: list[tuple[float, float]] = []
+    ready = asyncio.Event()
+    go = asyncio.Event() if herd else None
+    counts: dict = {"ready": 0, "playing": 0, "total": labs, "frames": 0, "manifest": manifest,
+                    "all_playing_at": None, "stop_at": float("inf")}
+    cpu_start, client_start, wall_start = cpu_seconds(pid), time.process_time(), time.perf_counter()
     tasks = []
     for i in range(labs):
         tasks.append(asyncio.create_task(one_lab(url, seconds, lags, ready, go, counts)))
-        if i % 50 == 49:
-            await asyncio.sleep(0.2)  # open the sockets in waves, as a class arriving would
-    waiter = asyncio.create_task(ready.wait())
-    done, _ = await asyncio.wait([waiter, *tasks], timeout=600,
-                                 return_when=asyncio.FIRST_COMPLETED)
-    if waiter not in done:
-        failed = next((t for t in done if t.exception()), None)
-        raise RuntimeError(f"labs did not start: {failed.exception() if failed else 'timeout'}")
+        if i % 10 == 9:
+            await asyncio.sleep(10 / arrival)  # learners arrive in small groups
+    started = time.perf_counter()
+    while not ready.is_set():
+        failed = next((t for t in tasks if t.done() and t.exception()), None)
+        if failed is not None or time.perf_counter() - started > 600:
+            raise RuntimeError(f"labs did not start: {failed.exception() if failed else 'timeout'}")
+        await asyncio.sleep(0.2)
     memory_idle = rss_mib(pid)
-    go.set()
+    if go is not None:
+        cpu_start, client_start, wall_start = (
+            cpu_seconds(pid), time.process_time(), time.perf_counter())
+        go.set()
     peak = memory_idle
     while not all(t.done() for t in tasks):
         await asyncio.sleep(0.5)
         peak = max(peak, rss_mib(pid))
+    wall = time.perf_counter() - wall_start
+    server_cpu = (cpu_seconds(pid) - cpu_start) / wall
+    client_cpu = (time.process_time() - client_start) / wall
     for task in tasks:
         task.result()
-    return {"labs": labs, "frames": counts["frames"], "p50": percentile(lags, 0.50),
-            "p99": percentile(lags, 0.99), "max": max(lags) if lags else float("nan"),
-            "rss_applied": memory_idle, "rss_peak": peak}
+    every = [lag for _, lag in lags]
+    # Steady state: every lab is playing and the last one to start is past its first seconds.
+    settled = (counts["all_playing_at"] or float("inf")) + SETTLE_SECONDS
+    steady = [lag for at, lag in lags if at >= settled]
+    return {"labs": labs, "frames": counts["frames"], "p50": percentile(every, 0.50),
+            "p99": percentile(every, 0.99), "max": max(every) if every else float("nan"),
+            "steady_frames": len(steady), "steady_p50": percentile(steady, 0.50),
+            "steady_p99": percentile(steady, 0.99),
+            "rss_applied": memory_idle, "rss_peak": peak,
+            "server_cpu": server_cpu, "client_cpu": client_cpu}
 
 
 def main() -> None:
@@ -195,6 +234,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--manifest", choices=sorted(MANIFESTS), default="probe-heavy")
+    parser.add_argument("--arrival", type=float, default=50.0,
+                        help="labs opened per second (default 50: 1,000 labs in 20 s)")
+    parser.add_argument("--herd", action="store_true",
+                        help="apply every lab first, then press play in all of them at once")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="podlab-bench-lab-")
     print(f"server log: {tmp}/daphne-*.log")
@@ -208,12 +251,18 @@ def main() -> None:
                   f"(target p99 < 50 ms)")
             print(f"server memory before the load runs: {rss_mib(proc.pid):.0f} MiB")
             for n in [int(x) for x in args.labs.split(",")]:
-                result = asyncio.run(load(url, n, args.seconds, proc.pid, args.manifest))
-                print(f"{n:5d} labs ({args.manifest}) at 10x for {args.seconds:.0f} s: "
-                      f"{result['frames']} frames, "
+                result = asyncio.run(load(url, n, args.seconds, proc.pid, args.manifest,
+                                          herd=args.herd, arrival=args.arrival))
+                start = "all at once" if args.herd else "each as it is applied"
+                print(f"{n:5d} labs ({args.manifest}, play {start}) at 10x for "
+                      f"{args.seconds:.0f} s: {result['frames']} frames, "
                       f"lag p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, "
-                      f"max {result['max']:.0f} ms; server RSS {result['rss_applied']:.0f} MiB "
-                      f"applied, {result['rss_peak']:.0f} MiB peak")
+                      f"max {result['max']:.0f} ms; with all {n} playing: "
+                      f"{result['steady_frames']} frames, lag p50 {result['steady_p50']:.0f} ms, "
+                      f"p99 {result['steady_p99']:.0f} ms; server RSS "
+                      f"{result['rss_applied']:.0f} MiB "
+                      f"applied, {result['rss_peak']:.0f} MiB peak; CPU: server "
+                      f"{result['server_cpu']:.0%}, client {result['client_cpu']:.0%} of a core")
         finally:
             proc.terminate()
             try:

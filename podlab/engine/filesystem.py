@@ -56,12 +56,26 @@ class MemoryFileSystem:
         self._mounts: dict[str, Mount] = {}
         for d in dirs:
             self._make_dirs(normalise(d))
-        for path, data in (files or {}).items():
+        self.add_files(files or {})
+        self.read_only_root = read_only_root
+
+    def add_files(self, files: Mapping[str, str]) -> None:
+        """Put ``files`` in the tree (creating their directories), replacing any there."""
+        for path, data in files.items():
             path = normalise(path)
             self._make_dirs(posixpath.dirname(path))
             self._files[path] = data
             self._dirs[posixpath.dirname(path)].add(posixpath.basename(path))
-        self.read_only_root = read_only_root
+
+    def copy(self, *, read_only_root: bool = False) -> MemoryFileSystem:
+        """An independent copy of the tree, without the mounts: a new container's layer over
+        the same image files (cheaper than building the tree again, file by file)."""
+        new = MemoryFileSystem.__new__(MemoryFileSystem)
+        new._files = dict(self._files)
+        new._dirs = {path: set(names) for path, names in self._dirs.items()}
+        new._mounts = {}
+        new.read_only_root = read_only_root
+        return new
 
     # --- mounts -----------------------------------------------------------------------
 

@@ -611,11 +611,7 @@ def new_filesystem(
     With ``hostname`` (and ``pod_ip``) it also holds the files the kubelet manages:
     ``/etc/hostname``, ``/etc/hosts``, ``/etc/resolv.conf`` and the service account's
     ``namespace`` file."""
-    dirs = ["/tmp", "/root", "/home", "/var/tmp", "/proc",  # noqa: S108 - paths in the container
-            "/sys", "/run", "/etc", "/usr/bin", "/usr/local/bin", "/sbin", "/bin", "/dev"]
-    if info.workdir:
-        dirs.append(info.workdir)
-    files = dict(info.files)
+    files: dict[str, str] = {}
     if hostname is not None:
         files["/etc/hostname"] = hostname + "\n"
         hosts = (
@@ -631,7 +627,30 @@ def new_filesystem(
             "nameserver 10.96.0.10\noptions ndots:5\n"
         )
         files["/var/run/secrets/kubernetes.io/serviceaccount/namespace"] = namespace
-    return MemoryFileSystem(files, dirs=dirs, read_only_root=read_only_root)
+    fs = _image_tree(info).copy(read_only_root=read_only_root)
+    fs.add_files(files)
+    return fs
+
+
+_TREES: dict[tuple[str, str, str, int], MemoryFileSystem] = {}
+_TREES_LIMIT = 256
+
+
+def _image_tree(info: ImageInfo) -> MemoryFileSystem:
+    """The image's files and the usual directories, built once per image and copied for
+    each container (a container never writes to this tree, only to its copy)."""
+    key = (info.reference, info.digest, info.workdir, len(info.files))
+    tree = _TREES.get(key)
+    if tree is None:
+        dirs = ["/tmp", "/root", "/home", "/var/tmp", "/proc",  # noqa: S108 - container paths
+                "/sys", "/run", "/etc", "/usr/bin", "/usr/local/bin", "/sbin", "/bin", "/dev"]
+        if info.workdir:
+            dirs.append(info.workdir)
+        tree = MemoryFileSystem(info.files, dirs=dirs)
+        if len(_TREES) >= _TREES_LIMIT:
+            _TREES.pop(next(iter(_TREES)))
+        _TREES[key] = tree
+    return tree
 
 
 def _bind(fn: Callable[..., Program], argv: list[str], version: str, entry: bool) -> ProgramFactory:

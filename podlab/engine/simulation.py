@@ -133,6 +133,11 @@ class Simulation:
 
     # --- API server ----------------------------------------------------------------------
 
+    @property
+    def version(self) -> int:
+        """The last resourceVersion handed out: it moves whenever a Pod or an Event changes."""
+        return self._version
+
     def _next_version(self) -> int:
         self._version += 1
         return self._version

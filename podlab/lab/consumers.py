@@ -12,6 +12,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
@@ -24,10 +25,16 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 96 * 1024
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
-TICK_SECONDS = 0.2  # five frames a second at most; quiet ticks send a few bytes
-MAX_TICK_SECONDS = 1.0  # under load, down to one frame a second
+TICK_SECONDS = 0.25  # the clock advances four times a second at most
+MAX_TICK_SECONDS = 1.0  # under load, down to once a second
 LATE_SECONDS = 0.05
-VIEWS_EVERY_SECONDS = 5.0  # AGE columns move on even when nothing happens
+# A tick sends a frame only when it has something to show. A transition, an event or a Pod
+# change goes out at once; probe meters and logs at most every PROBES_EVERY_SECONDS; all views
+# again every VIEWS_EVERY_SECONDS (AGE columns move on even when nothing happens); and, so the
+# page's clock stays in step, a frame at least every HEARTBEAT_SECONDS.
+PROBES_EVERY_SECONDS = 0.5
+VIEWS_EVERY_SECONDS = 10.0
+HEARTBEAT_SECONDS = 2.0
 LANGS = ("en", "zh-hans")
 
 def error_text(code: str, lang: str) -> str:
@@ -104,6 +111,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.speed = 1.0
         self.clock: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        self._sent_at = self._views_at = time.monotonic()
         await self.accept()
         await self.send_json(dict(services.HELLO))
 
@@ -116,6 +124,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
 
     async def send_numbered(self, message: dict[str, Any]) -> None:
+        self._sent_at = time.monotonic()
         self.seq += 1
         message["seq"] = self.seq
         message["playing"] = self.playing
@@ -134,11 +143,11 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send_numbered({"type": "lab.snapshot", **self.lab.snapshot(lang=self.lang)})
         self._views_at = time.monotonic()
 
-    async def send_frame(self, *, full: bool = True) -> None:
+    async def send_frame(self, *, full: bool = True, views: bool = False) -> None:
         assert self.lab is not None  # noqa: S101 - guarded by the callers
         await self.send_numbered(
-            {"type": "lab.frame", **self.lab.frame(lang=self.lang, full=full)})
-        if full:
+            {"type": "lab.frame", **self.lab.frame(lang=self.lang, full=full, views=views)})
+        if full or views:
             self._views_at = time.monotonic()
 
     # --- receiving ----------------------------------------------------------------------
@@ -299,9 +308,9 @@ class LabConsumer(AsyncWebsocketConsumer):
                 await task
 
     async def _run_clock(self) -> None:
-        """Advance simulated time with real time at ``speed``; one frame per tick."""
+        """Advance simulated time with real time at ``speed``; a frame when there is news."""
         last = time.monotonic()
-        # Labs started together would tick together; a random phase spreads their frames.
+        # Labs started together would tick together; a random phase spreads their work.
         tick = TICK_SECONDS * (0.5 + random.random())  # noqa: S311 - load spreading, not secrets
         try:
             while self.playing and self.lab is not None:
@@ -309,25 +318,32 @@ class LabConsumer(AsyncWebsocketConsumer):
                 lab = self.lab
                 now = time.monotonic()
                 elapsed, last = now - last, now
-                # A busy process wakes us late: tick less often (fewer, larger frames) until
-                # it keeps up again, so a thousand labs share one process without falling behind.
+                # A busy process wakes us late: tick less often (more done per tick) until it
+                # keeps up again, so a thousand labs share one process without falling behind.
                 late = elapsed - tick
                 tick = (min(MAX_TICK_SECONDS, tick * 1.5) if late > LATE_SECONDS
                         else max(TICK_SECONDS, tick * 0.9))
-                before = len(lab.sim.records)
                 if math.isinf(self.speed):
                     more = lab.step()
                 else:
                     lab.advance_to(lab.t + elapsed * self.speed)
                     more = lab.t < lab.until
-                changed = len(lab.sim.records) != before
                 if not more or lab.t >= lab.until:
                     self.playing = False
-                full = (changed or not self.playing
-                        or now - self._views_at >= VIEWS_EVERY_SECONDS)
-                await self.send_frame(full=full)
+                since = now - self._sent_at
+                if lab.has_news() or not self.playing:
+                    await self.send_frame(full=True)
+                elif now - self._views_at >= VIEWS_EVERY_SECONDS:
+                    await self.send_frame(full=False, views=True)
+                elif since >= HEARTBEAT_SECONDS or (
+                        since >= PROBES_EVERY_SECONDS
+                        and (lab.probes_changed() or lab.logs_pending())):
+                    await self.send_frame(full=False)
         except asyncio.CancelledError:
             raise
+        except Disconnected:
+            # The socket closed while this tick was sending; disconnect() stops the clock.
+            self.playing = False
         except Exception:
             logger.exception("lab clock failed")
             self.playing = False

@@ -6,6 +6,7 @@ this module turns them into sentences with a link to the lesson section that tea
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.urls import reverse
@@ -101,7 +102,10 @@ PROBLEM_TEXT: dict[str, Promise] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def lesson_link(slug: str, anchor: str, *, lang: str) -> str:
+    # URLs are fixed once the URLconf is loaded; reversing one costs more than the rest of
+    # the explanation, and every transition needs one.
     with translation.override(lang):
         return reverse("course:lesson", kwargs={"slug": slug}) + f"#{anchor}"
 

@@ -180,6 +180,13 @@ class LabSession:
     watch_lines: list[str] = field(default_factory=list, init=False)
     _watch: PodWatch = field(init=False)
     _watch_cursor: int = field(default=0, init=False)
+    _objects_key: tuple[int, int] = field(default=(-1, -1), init=False)
+    _objects_cache: tuple[list[dict[str, Any]], list[dict[str, Any]]] = field(
+        default=([], []), init=False)
+    _logs_sent: dict[str, dict[str, str]] = field(default_factory=dict, init=False)
+    _probes_sent: int = field(default=-1, init=False)
+    _probe_marks: dict[tuple[str, str, str], tuple[Any, ...]] = field(
+        default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -195,6 +202,9 @@ class LabSession:
         self._watch_cursor = 0
         self.watch_lines = []
         self._replayed = 0
+        self._objects_key = (-1, -1)
+        self._probes_sent = -1
+        self._probe_marks = {}
 
     @property
     def t(self) -> float:
@@ -328,13 +338,23 @@ class LabSession:
                 self.watch_lines.append(self._watch.line(pod=record.object, now=record.t))
         self._watch_cursor = len(records)
 
-    def views(self) -> dict[str, Any]:
-        now = self.sim.now
-        pods = self.sim.pods()
-        events = self.sim.events()
+    def _objects(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The Pods and Events now, copied out of the engine once per resourceVersion (both
+        lists are shared by every view of that version: read them, never change them)."""
+        key = (self.sim.version, len(self.sim.records))
+        if self._objects_key != key:
+            self._objects_cache = (self.sim.pods(), self.sim.events())
+            self._objects_key = key
+        return self._objects_cache
+
+    def pods(self) -> list[dict[str, Any]]:
+        return self._objects()[0]
+
+    def logs(self) -> dict[str, dict[str, str]]:
+        """``kubectl logs`` and ``kubectl logs --previous`` for every container."""
         logs: dict[str, str] = {}
         logs_previous: dict[str, str] = {}
-        for pod in pods:
+        for pod in self.pods():
             name = pod["metadata"]["name"]
             spec = pod.get("spec") or {}
             for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
@@ -347,7 +367,14 @@ class LabSession:
                     logs_previous[key] = self.sim.logs(name, c["name"], previous=True)
                 except LookupError as exc:
                     logs_previous[key] = f"Error from server (BadRequest): {exc}"
+        return {"logs": logs, "logs_previous": logs_previous}
+
+    def views(self) -> dict[str, Any]:
+        now = self.sim.now
+        pods, events = self._objects()
         get = get_pods(pods=pods, now=now) if pods else "No resources found in default namespace.\n"
+        logs = self.logs()
+        self._logs_sent = logs
         return {
             "get": get,
             "wide": get_pods(pods=pods, now=now, wide=True) if pods else get,
@@ -355,17 +382,63 @@ class LabSession:
                          for p in pods},
             "events": (get_events(events=events, now=now) if events
                        else "No resources found in default namespace.\n"),
-            "logs": logs,
-            "logs_previous": logs_previous,
+            **logs,
             "watch": list(self.watch_lines),
         }
 
+    def logs_pending(self) -> bool:
+        """Whether a container wrote to its log since the logs were last sent."""
+        return self.logs() != self._logs_sent
+
+    def logs_changed(self) -> tuple[dict[str, str], dict[str, dict[str, str]] | None]:
+        """What the logs gained since they were last sent: ``(appended, None)`` with the new
+        text of each log that only grew, or ``({}, logs)`` with them all when one was
+        replaced (a restart starts a new log; the old one becomes ``--previous``)."""
+        logs = self.logs()
+        sent, self._logs_sent = self._logs_sent, logs
+        if logs == sent:
+            return {}, None
+        appended: dict[str, str] = {}
+        for part, texts in logs.items():
+            before = sent.get(part, {})
+            for key, text in texts.items():
+                old = before.get(key)
+                if old == text:
+                    continue
+                if part != "logs" or old is None or not text.startswith(old):
+                    return {}, logs
+                appended[key] = text[len(old):]
+        return appended, None
+
     def probes(self) -> list[dict[str, Any]]:
+        """Every probe's meter (``probes`` in snapshots and full frames)."""
+        report = self.sim.probe_report()
         self._probes_sent = self.sim.probe_results
-        return self.sim.probe_report()
+        self._probe_marks = {_probe_key(p): _probe_mark(p) for p in report}
+        return report
 
     def probes_changed(self) -> bool:
-        return self.sim.probe_results != getattr(self, "_probes_sent", -1)
+        return self.sim.probe_results != self._probes_sent
+
+    def probe_delta(self) -> list[dict[str, Any]]:
+        """The meters of the probes that ran since the meters were last sent
+        (``probes_delta``: the page replaces those and keeps the others)."""
+        if not self.probes_changed():
+            return []
+        report = self.sim.probe_report()
+        self._probes_sent = self.sim.probe_results
+        out = []
+        for p in report:
+            key, mark = _probe_key(p), _probe_mark(p)
+            if self._probe_marks.get(key) != mark:
+                self._probe_marks[key] = mark
+                out.append(p)
+        return out
+
+    def has_news(self) -> bool:
+        """Whether a transition or a record (a Pod or Event change) has not been sent yet."""
+        return (self.record_cursor != len(self.sim.records)
+                or self.transition_cursor != len(self.sim.transitions))
 
     def _new_history(self, lang: str) -> dict[str, Any]:
         transitions = [
@@ -386,17 +459,21 @@ class LabSession:
             "until": self.until,
             "seed": self.seed,
             "actions": list(self.actions),
-            "pods": self.sim.pods(),
+            "pods": self.pods(),
             "views": self.views(),
             "history": history,
             "probes": self.probes(),
             "next_t": self.next_t(),
         }
 
-    def frame(self, *, lang: str, full: bool = True) -> dict[str, Any]:
-        """What changed since the last frame; ``full=False`` leaves out pods and views (the
-        client keeps the last ones) for ticks in which only the clock moved; ``probes`` is
-        left out when no probe ran since the last frame."""
+    def frame(self, *, lang: str, full: bool = True, views: bool | None = None) -> dict[str, Any]:
+        """What changed since the last frame.
+
+        ``full`` frames carry the Pods, every view and every probe meter. Other frames carry
+        the meters of the probes that ran (``probes_delta``) and what containers wrote to their
+        logs (``logs_append``: the new text of each log); ``views=True`` adds every view (the
+        AGE columns move on while nothing else happens). The page keeps what a frame leaves out.
+        """
         history = self._new_history(lang)
         frame: dict[str, Any] = {
             "t": self.sim.now,
@@ -404,12 +481,33 @@ class LabSession:
             "transitions": history["transitions"],
             "events": history["events"],
         }
-        if full or self.probes_changed():
-            frame["probes"] = self.probes()
         if full:
-            frame["pods"] = self.sim.pods()
+            frame["pods"] = self.pods()
             frame["views"] = self.views()
+            frame["probes"] = self.probes()
+            return frame
+        delta = self.probe_delta()
+        if delta:
+            frame["probes_delta"] = delta
+        if views:
+            frame["views"] = self.views()
+        else:
+            appended, logs = self.logs_changed()
+            if logs is not None:
+                frame["views"] = logs
+            elif appended:
+                frame["logs_append"] = appended
         return frame
+
+
+def _probe_key(report: dict[str, Any]) -> tuple[str, str, str]:
+    return report["pod"], report["container"], report["probe"]
+
+
+def _probe_mark(report: dict[str, Any]) -> tuple[Any, ...]:
+    results = report["results"]
+    return (results[-1]["t"] if results else None, len(results), report["result"],
+            report["stopped"], report["next_t"])
 
 
 def clean_action(action: Any) -> dict[str, Any]:

@@ -447,6 +447,24 @@ def test_new_filesystem() -> None:
     assert locked.read("/dev/termination-log") == "bye\n"
 
 
+def test_containers_of_one_image_never_share_writes() -> None:
+    """File systems are copied from one tree per image: a write, a new directory, a removal
+    or a mount in one container is seen by no other container and by no later one."""
+    info = info_for("nginx")
+    first = images.new_filesystem(info, hostname="a")
+    first.write("/tmp/mine", "one")
+    first.mkdir("/data/deep", parents=True)
+    first.remove("/usr/share/nginx/html/index.html")
+    first.mount("/cache", images.new_filesystem(info_for("busybox")))
+    second = images.new_filesystem(info, hostname="b", read_only_root=True)
+    assert not second.exists("/tmp/mine") and not second.exists("/data")
+    assert "Welcome to nginx!" in second.read("/usr/share/nginx/html/index.html")
+    assert second.mounts() == [] and second.read("/etc/hostname") == "b\n"
+    assert second.read_only_root and not first.read_only_root
+    assert first.read("/tmp/mine") == "one" and first.read("/etc/hostname") == "a\n"
+    assert sorted(second.listdir("/tmp")) == sorted(images.new_filesystem(info).listdir("/tmp"))
+
+
 def test_init_container_wait_loop_from_the_docs() -> None:
     """busybox:1.28 looping on nslookup until the Service exists (no cluster DNS yet)."""
     info = info_for("busybox:1.28")

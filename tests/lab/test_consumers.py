@@ -516,3 +516,92 @@ async def test_restore_replays_cluster_actions():
     assert snapshot["t"] == 90
     assert pod_status(snapshot, "myapp-pod")["phase"] == "Running"
     await communicator.disconnect()
+
+
+async def frames_for(communicator, seconds):
+    """Every lab.frame received in the next ``seconds``, with its arrival time (a playing lab
+    sends one at least every HEARTBEAT_SECONDS, so waiting for the next one never times out;
+    a timeout would cancel the consumer)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    out = []
+    while loop.time() < end:
+        message = await communicator.receive_json_from(timeout=5)
+        if message["type"] == "lab.frame":
+            out.append((loop.time(), message))
+    return out
+
+
+async def test_quiet_ticks_send_only_heartbeats(monkeypatch):
+    monkeypatch.setattr(consumers, "TICK_SECONDS", 0.05)
+    monkeypatch.setattr(consumers, "HEARTBEAT_SECONDS", 0.4)
+    monkeypatch.setattr(consumers, "VIEWS_EVERY_SECONDS", 100.0)
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.play", "speed": 60})
+    # The sleeper starts (news: full frames at once), then nothing happens but the clock.
+    await frames_for(communicator, 1.0)
+    quiet = await frames_for(communicator, 2.0)
+    assert 3 <= len(quiet) <= 6  # some twenty ticks, a frame every 0.4 s
+    gaps = [b[0] - a[0] for a, b in zip(quiet, quiet[1:], strict=False)]
+    assert min(gaps) >= 0.35
+    for _, frame in quiet:
+        assert frame["t"] > 0 and frame["transitions"] == [] and frame["events"] == []
+        assert not {"pods", "views", "probes", "probes_delta", "logs_append"} & set(frame)
+    ts = [frame["t"] for _, frame in quiet]
+    assert ts == sorted(ts) and ts[-1] - ts[0] >= 60  # the clock ran on at 60x meanwhile
+    await communicator.disconnect()
+
+
+PROBED = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    readinessProbe:
+      httpGet: {path: /, port: 80}
+      periodSeconds: 5
+  - name: worker
+    image: busybox:1.36
+    command: ["sh", "-c", "touch /tmp/ok; sleep 3600"]
+    livenessProbe:
+      exec: {command: ["test", "-f", "/tmp/ok"]}
+      periodSeconds: 7
+"""
+
+
+async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):
+    monkeypatch.setattr(consumers, "TICK_SECONDS", 0.05)
+    monkeypatch.setattr(consumers, "PROBES_EVERY_SECONDS", 0.2)
+    monkeypatch.setattr(consumers, "VIEWS_EVERY_SECONDS", 100.0)
+    communicator = await connect()
+    snapshot = await apply(communicator, PROBED)
+    meters = {(p["container"], p["probe"]): p for p in snapshot["probes"]}
+    logs = dict(snapshot["views"]["logs"])
+    await communicator.send_json_to({"type": "lab.play", "speed": 30})
+    light_at = []
+    for at, frame in await frames_for(communicator, 2.5):
+        if "probes" in frame:
+            meters = {(p["container"], p["probe"]): p for p in frame["probes"]}
+            logs = dict(frame["views"]["logs"])
+            continue
+        light_at.append(at)
+        assert "pods" not in frame and "views" not in frame
+        for p in frame.get("probes_delta", []):
+            meters[(p["container"], p["probe"])] = p
+        for key, text in frame.get("logs_append", {}).items():
+            logs[key] += text
+    await communicator.send_json_to({"type": "lab.pause"})
+    paused = await receive_type(communicator, "lab.frame")
+    assert paused["playing"] is False
+    # What the deltas built is what the server has at the moment the lab paused.
+    assert meters == {(p["container"], p["probe"]): p for p in paused["probes"]}
+    assert logs == paused["views"]["logs"]
+    assert "kube-probe" in logs["probed/web"]
+    gaps = [b - a for a, b in zip(light_at, light_at[1:], strict=False)]
+    assert len(light_at) >= 3 and min(gaps) >= 0.15  # probe frames at most every 0.2 s
+    await communicator.disconnect()

@@ -37,6 +37,7 @@ let pendingStart = null; // {manifest, seed, resume} while an apply/restore is i
 let pendingRestore = null; // a lab to restore once the server says hello
 let validateTimer = null;
 let scrubbing = false;
+let shownT = 0; // the simulated time the clock shows
 let renderQueued = false;
 let renderFull = false;
 
@@ -157,6 +158,7 @@ function receive(msg) {
         model.seed = pendingStart.seed;
       }
       model.applySnapshot(msg);
+      shownT = model.t;
       if (pendingStart && pendingStart.resume && !model.playing) {
         socket.send({ type: "lab.play", speed: $("speed").value === "instant" ? "instant" : Number($("speed").value) });
       }
@@ -480,10 +482,7 @@ function updateControls() {
   }
   scrubber.disabled = !active;
   scrubber.max = String(Math.max(1, Math.round(model.until)));
-  if (!scrubbing) {
-    scrubber.value = String(Math.round(model.t));
-    setText($("clock"), `t = ${secondsText(model.t)}`);
-  }
+  showClock();
   scrubber.setAttribute("aria-valuetext", `t = ${secondsText(model.t)}`);
   root.dataset.playing = model.playing ? "true" : "false";
   root.dataset.active = model.active ? "true" : "false";
@@ -502,6 +501,16 @@ function updateControls() {
   }
   $("actions-unsupported").hidden = !unsupported;
 }
+
+// Between frames the clock runs on at the lab's speed (model.displayTime), never backwards.
+function showClock() {
+  if (scrubbing || !model.active) return;
+  shownT = model.playing ? Math.max(shownT, model.displayTime()) : model.t;
+  if (shownT > model.until) shownT = model.until;
+  scrubber.value = String(Math.round(shownT));
+  setText($("clock"), `t = ${secondsText(shownT)}`);
+}
+window.setInterval(showClock, 250);
 
 // --- start --------------------------------------------------------------------------------
 

@@ -3,6 +3,9 @@
 
 const EPOCH_MS = Date.UTC(2025, 0, 1, 0, 0, 0);
 const MINIMUM_GRACE = 2;
+// How far the page's clock may run ahead of the last frame (the server sends one at least
+// every two seconds while playing).
+const MAX_AHEAD_SECONDS = 2.5;
 
 /** Simulated seconds of an RFC 3339 timestamp on the engine's clock. */
 export function simSeconds(timestamp) {
@@ -54,6 +57,7 @@ export class LabModel {
     this.seed = 0;
     this.actions = [];
     this.t = 0;
+    this.tAt = 0;
     this.until = 600;
     this.playing = false;
     this.speed = 10;
@@ -73,11 +77,19 @@ export class LabModel {
     }
   }
 
-  mergeProbes(probes) {
+  mergeProbes(probes, delta = false) {
     // A frame in which no probe ran carries no probes: the meters keep what they show.
+    // `probes` lists every meter; `probes_delta` only those of the probes that ran.
     if (!Array.isArray(probes)) return;
-    this.probes = probes;
-    for (const p of this.probes) {
+    if (delta) {
+      const fresh = new Map(probes.map((p) => [probeKey(p), p]));
+      this.probes = this.probes.map((p) => fresh.get(probeKey(p)) || p);
+      const known = new Set(this.probes.map(probeKey));
+      for (const p of probes) if (!known.has(probeKey(p))) this.probes.push(p);
+    } else {
+      this.probes = probes;
+    }
+    for (const p of probes) {
       const key = probeKey(p);
       if (!this.probeHistory.has(key)) this.probeHistory.set(key, new Map());
       const seen = this.probeHistory.get(key);
@@ -87,14 +99,20 @@ export class LabModel {
     }
   }
 
-  common(msg) {
-    if (typeof msg.t === "number") this.t = msg.t;
+  common(msg, mergeViews = false) {
+    if (typeof msg.t === "number") {
+      this.t = msg.t;
+      this.tAt = performance.now();
+    }
     if (typeof msg.playing === "boolean") this.playing = msg.playing;
     if (msg.speed !== undefined) this.speed = msg.speed;
     this.nextT = typeof msg.next_t === "number" ? msg.next_t : null;
     // A frame in which nothing changed carries no pods and no views: keep the last ones.
     if (Array.isArray(msg.pods)) this.pods = msg.pods;
-    if (msg.views && typeof msg.views === "object") this.views = msg.views;
+    // A frame may carry only some views (the logs, when only they changed).
+    if (msg.views && typeof msg.views === "object") {
+      this.views = mergeViews ? { ...this.views, ...msg.views } : msg.views;
+    }
     this.rememberPods(this.pods);
   }
 
@@ -112,10 +130,27 @@ export class LabModel {
   }
 
   applyFrame(msg) {
-    this.common(msg);
+    this.common(msg, true);
     for (const tr of msg.transitions || []) this.transitions.push(tr);
     for (const ev of msg.events || []) this.events.push(ev);
     this.mergeProbes(msg.probes);
+    this.mergeProbes(msg.probes_delta, true);
+    if (msg.logs_append && typeof msg.logs_append === "object") {
+      const logs = { ...(this.views.logs || {}) };
+      for (const [key, text] of Object.entries(msg.logs_append)) logs[key] = (logs[key] || "") + String(text);
+      this.views = { ...this.views, logs };
+    }
+  }
+
+  /**
+   * The simulated time to show now: the server sends a frame only when something happened
+   * (and at least every two seconds), so between frames the clock runs on at the lab's speed.
+   */
+  displayTime(now = performance.now()) {
+    if (!this.playing || typeof this.speed !== "number" || !Number.isFinite(this.speed)) return this.t;
+    const ahead = Math.max(0, (now - (this.tAt || now)) / 1000) * this.speed;
+    const limit = Math.min(this.until, this.t + MAX_AHEAD_SECONDS * this.speed);
+    return Math.max(this.t, Math.min(this.t + ahead, limit));
   }
 
   /** The lab as a link or a reconnect needs it. */

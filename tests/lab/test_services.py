@@ -1,0 +1,122 @@
+"""LabSession: what frames carry, so that a page that merges them sees what the engine has."""
+
+from pathlib import Path
+
+from podlab.lab import services
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBED = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    readinessProbe:
+      httpGet: {path: /, port: 80}
+      periodSeconds: 5
+    livenessProbe:
+      tcpSocket: {port: 80}
+      periodSeconds: 10
+  - name: worker
+    image: busybox:1.36
+    command: ["sh", "-c", "touch /tmp/ok; while true; do echo tick; sleep 7; done"]
+    readinessProbe:
+      exec: {command: ["cat", "/tmp/ok"]}
+      periodSeconds: 3
+"""
+
+
+def start(manifest: str = PROBED) -> services.LabSession:
+    lab, validation = services.lab_start(manifest_text=manifest, seed=0, lang="en")
+    assert lab is not None, validation
+    return lab
+
+
+def merge(meters: dict, report: list[dict]) -> None:
+    for p in report:
+        meters[(p["pod"], p["container"], p["probe"])] = p
+
+
+def test_probe_deltas_merged_give_every_meter():
+    lab = start()
+    meters: dict = {}
+    merge(meters, lab.snapshot(lang="en")["probes"])
+    sizes = []
+    for _ in range(120):
+        lab.advance_to(lab.t + 1.5)
+        frame = lab.frame(lang="en", full=lab.has_news())
+        if "probes" in frame:
+            meters = {}
+            merge(meters, frame["probes"])
+        else:
+            assert "pods" not in frame
+            merge(meters, frame.get("probes_delta", []))
+            sizes.append(len(frame.get("probes_delta", [])))
+    expected: dict = {}
+    merge(expected, lab.sim.probe_report())
+    assert meters == expected
+    # A quiet tick carries only the probes that ran, not all three.
+    assert 0 in sizes and 1 in sizes and max(sizes) < 3
+
+
+def test_light_frames_carry_what_the_logs_gained():
+    lab = start()
+    snapshot = lab.snapshot(lang="en")
+    shown = dict(snapshot["views"]["logs"])
+    appended_to = set()
+    for _ in range(60):
+        lab.advance_to(lab.t + 1)
+        full = lab.has_news()
+        pending = lab.logs_pending()
+        frame = lab.frame(lang="en", full=full)
+        if full:
+            shown = dict(frame["views"]["logs"])
+            continue
+        assert "views" not in frame
+        assert ("logs_append" in frame) == pending
+        for key, text in frame.get("logs_append", {}).items():
+            assert text  # only logs that grew, only what they gained
+            shown[key] += text
+            appended_to.add(key)
+    # nginx logs every probe request; the worker prints every 7 s.
+    assert appended_to == {"probed/web", "probed/worker"}
+    assert shown == lab.logs()["logs"]
+
+
+def test_a_replaced_log_is_sent_whole():
+    lab = start()
+    lab.snapshot(lang="en")
+    lab.advance_to(30)
+    lab.frame(lang="en")
+    lab._logs_sent["logs"]["probed/worker"] = "something else\n"
+    frame = lab.frame(lang="en", full=False)
+    assert set(frame["views"]) == {"logs", "logs_previous"}
+    assert frame["views"]["logs"]["probed/worker"] == lab.sim.logs("probed", "worker")
+
+
+def test_views_on_request_and_pods_cached_per_version():
+    lab = start()
+    lab.advance_to(60)
+    lab.frame(lang="en")
+    first = lab.pods()
+    assert lab.pods() is first  # nothing changed: the same copy
+    frame = lab.frame(lang="en", full=False, views=True)
+    assert frame["views"]["get"].startswith("NAME")
+    assert "pods" not in frame
+    lab.act({"action": "delete", "pod": "probed"})
+    assert lab.pods() is not first
+    assert lab.pods()[0]["metadata"]["deletionTimestamp"]
+
+
+def test_has_news_follows_records_and_transitions():
+    lab = start()
+    lab.snapshot(lang="en")
+    assert not lab.has_news()
+    lab.advance_to(10)
+    assert lab.has_news()
+    lab.frame(lang="en", full=False)
+    assert not lab.has_news()
