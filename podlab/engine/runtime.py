@@ -450,6 +450,7 @@ class ContainerInstance:
     oom_killed: bool = False
     memory: int = 0
     log: list[LogEntry] = field(default_factory=list)
+    _log_joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False)
     process: Process | None = None
     children: list[Process] = field(default_factory=list)
     #: exec programs by command line: a probe runs the same command every period
@@ -483,7 +484,14 @@ class ContainerInstance:
             self.log.append(LogEntry(self.loop.now, stream, text))
 
     def log_text(self) -> str:
-        return "".join(entry.text for entry in self.log)
+        # Logs only grow (write_log appends): join just what was written since the last call.
+        count, text = self._log_joined
+        if count > len(self.log):
+            count, text = 0, ""
+        if count != len(self.log):
+            text += "".join(entry.text for entry in self.log[count:])
+            self._log_joined = (len(self.log), text)
+        return text
 
     def start(self) -> None:
         """Start PID 1 (``resolve_argv`` rules) now."""
