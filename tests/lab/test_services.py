@@ -120,3 +120,21 @@ def test_has_news_follows_records_and_transitions():
     assert lab.has_news()
     lab.frame(lang="en", full=False)
     assert not lab.has_news()
+
+
+def test_log_text_is_everything_written_in_order():
+    """The joined log is built incrementally; it must always equal a join of every write."""
+    lab = start()
+    checked = 0
+    for _ in range(30):
+        lab.advance_to(lab.t + 2.5)
+        for worker in lab.sim._workers.values():
+            for slot in worker.slots:
+                inst = slot.current
+                if inst is None:
+                    continue
+                assert inst.log_text() == "".join(entry.text for entry in inst.log)
+                assert inst.log_text() is inst.log_text()  # unchanged: the same string
+                checked += 1
+    assert checked >= 50
+    assert lab.sim.logs("probed", "worker").count("tick") >= 10
