@@ -10,6 +10,7 @@ read-only root, as the kubelet bind-mounts it.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -24,12 +25,21 @@ _ALWAYS_WRITABLE = frozenset({"/dev/null", "/dev/termination-log"})
 
 def normalise(path: str, cwd: str = "/") -> str:
     """Make ``path`` absolute (relative to ``cwd``) and collapse ``.``, ``..`` and ``//``."""
+    if len(path) + len(cwd) <= 512:
+        return _normalise_cached(path, cwd)  # probes and scripts use the same paths again
+    return _normalise(path, cwd)
+
+
+def _normalise(path: str, cwd: str) -> str:
     if not path.startswith("/"):
         path = posixpath.join(cwd or "/", path)
     norm = posixpath.normpath(path)
     if norm.startswith("//"):
         norm = "/" + norm.lstrip("/")
     return norm
+
+
+_normalise_cached = functools.lru_cache(maxsize=8192)(_normalise)
 
 
 @dataclass(slots=True)
@@ -89,6 +99,8 @@ class MemoryFileSystem:
         return [self._mounts[p] for p in sorted(self._mounts)]
 
     def _find_mount(self, path: str) -> tuple[Mount, str] | None:
+        if not self._mounts:
+            return None
         best: Mount | None = None
         for mpath, mount in self._mounts.items():
             if (path == mpath or path.startswith(mpath.rstrip("/") + "/")) and (

@@ -243,7 +243,9 @@ class ProbeWorker:
             "results": [
                 {"t": t, "ok": ok, "message": output} for t, ok, output in self.history
             ],
-            "next_t": None if timer is None or self.stopped else timer.time,
+            # A startup probe that succeeded does not run again for this container.
+            "next_t": None if (timer is None or self.stopped
+                               or (self.kind == STARTUP and self.slot.started)) else timer.time,
         }
 
     # --- schedule ------------------------------------------------------------------------

@@ -348,7 +348,22 @@ class Process:
         for key in self._ports:
             self.instance.listeners.pop(key, None)
         self._ports.clear()
-        self._on_exit(code)
+        on_exit = self._on_exit
+        # The callbacks are closures that hold this process (ContainerInstance.exec makes
+        # them): dropping them breaks the cycle, so reference counting frees a finished exec
+        # at once rather than leaving it to the cyclic collector, whose full passes stop the
+        # whole server once a thousand labs are running.
+        self._on_exit = _exited
+        self._output = _discard
+        on_exit(code)
+
+
+def _exited(code: int) -> None:
+    return None
+
+
+def _discard(stream: str, text: str) -> None:
+    return None
 
 
 class ChildContext:

@@ -32,7 +32,7 @@ LATE_SECONDS = 0.05
 # change goes out at once; probe meters and logs at most every PROBES_EVERY_SECONDS; all views
 # again every VIEWS_EVERY_SECONDS (AGE columns move on even when nothing happens); and, so the
 # page's clock stays in step, a frame at least every HEARTBEAT_SECONDS.
-PROBES_EVERY_SECONDS = 0.5
+PROBES_EVERY_SECONDS = 1.0
 VIEWS_EVERY_SECONDS = 10.0
 HEARTBEAT_SECONDS = 2.0
 LANGS = ("en", "zh-hans")

@@ -422,7 +422,10 @@ class LabSession:
 
     def probe_delta(self) -> list[dict[str, Any]]:
         """The meters of the probes that ran since the meters were last sent
-        (``probes_delta``: the page replaces those and keeps the others)."""
+        (``probes_delta``). For a probe the page already has, an entry holds only what moves
+        (counters, result, next run) and ``results`` only the results newer than those already
+        sent: the page merges it into the meter it has, appends the results and keeps the last
+        ``HISTORY``."""
         if not self.probes_changed():
             return []
         report = self.sim.probe_report()
@@ -430,9 +433,18 @@ class LabSession:
         out = []
         for p in report:
             key, mark = _probe_key(p), _probe_mark(p)
-            if self._probe_marks.get(key) != mark:
-                self._probe_marks[key] = mark
-                out.append(p)
+            before = self._probe_marks.get(key)
+            if before == mark:
+                continue
+            self._probe_marks[key] = mark
+            if before is None:
+                out.append(p)  # a probe the page has not seen: all of it
+                continue
+            # The schedule and thresholds do not change: only what moves, and new results.
+            delta = {name: p[name] for name in _PROBE_MOVING}
+            if before[0] is not None:
+                delta["results"] = [r for r in p["results"] if r["t"] > before[0]]
+            out.append(delta)
         return out
 
     def has_news(self) -> bool:
@@ -500,14 +512,19 @@ class LabSession:
         return frame
 
 
+_PROBE_MOVING = ("pod", "container", "probe", "successes", "failures", "result", "stopped",
+                 "results", "next_t")
+
+
 def _probe_key(report: dict[str, Any]) -> tuple[str, str, str]:
     return report["pod"], report["container"], report["probe"]
 
 
 def _probe_mark(report: dict[str, Any]) -> tuple[Any, ...]:
     results = report["results"]
+    # Not ``next_t``: a worker waiting for the startup probe ticks without probing.
     return (results[-1]["t"] if results else None, len(results), report["result"],
-            report["stopped"], report["next_t"])
+            report["stopped"], report["successes"], report["failures"])
 
 
 def clean_action(action: Any) -> dict[str, Any]:

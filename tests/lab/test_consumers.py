@@ -8,6 +8,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from podlab.asgi import application
+from podlab.engine.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import consumers, services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -592,7 +593,9 @@ async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):
         light_at.append(at)
         assert "pods" not in frame and "views" not in frame
         for p in frame.get("probes_delta", []):
-            meters[(p["container"], p["probe"])] = p
+            key = (p["container"], p["probe"])
+            old = meters.get(key, {"results": []})
+            meters[key] = {**old, **p, "results": (old["results"] + p["results"])[-PROBE_HISTORY:]}
         for key, text in frame.get("logs_append", {}).items():
             logs[key] += text
     await communicator.send_json_to({"type": "lab.pause"})

@@ -30,33 +30,52 @@ def align(*, text: str, minwidth: int, padding: int, remembered: list[int] | Non
     ``remembered`` carries column widths from earlier output (the RememberWidths behaviour of
     kubectl's watch printer): columns never shrink below them, and the list is updated.
     """
-    rows = _split(text)
-    out: list[str] = []
-    widths: list[int] = []
+    aligner = _Aligner(_split(text), minwidth, padding, remembered)
+    aligner.format(0, len(aligner.rows))
+    return "\n".join(aligner.out)
 
-    def write_rows(start: int, stop: int) -> None:
+
+class _Aligner:
+    """The state of one ``align`` call. (Methods rather than nested recursive functions: a
+    closure that calls itself is a reference cycle, left to the cyclic garbage collector
+    every time a table is printed.)"""
+
+    __slots__ = ("minwidth", "out", "padding", "remembered", "rows", "widths")
+
+    def __init__(self, rows: list[list[str]], minwidth: int, padding: int,
+                 remembered: list[int] | None) -> None:
+        self.rows = rows
+        self.minwidth = minwidth
+        self.padding = padding
+        self.remembered = remembered
+        self.out: list[str] = []
+        self.widths: list[int] = []
+
+    def write_rows(self, start: int, stop: int) -> None:
+        widths = self.widths
         for i in range(start, stop):
-            cells = rows[i]
+            cells = self.rows[i]
             parts: list[str] = []
             for j, cell in enumerate(cells):
                 if j < len(widths) and j < len(cells) - 1:
                     parts.append(cell + " " * (widths[j] - len(cell)))
                 else:
                     parts.append(cell)
-            out.append("".join(parts))
+            self.out.append("".join(parts))
 
-    def fmt(line0: int, line1: int) -> None:
+    def format(self, line0: int, line1: int) -> None:
+        rows, widths, remembered = self.rows, self.widths, self.remembered
         column = len(widths)
         this = line0
         while this < line1:
             if column >= len(rows[this]) - 1:
                 this += 1
                 continue
-            write_rows(line0, this)
+            self.write_rows(line0, this)
             line0 = this
-            width = minwidth
+            width = self.minwidth
             while this < line1 and column < len(rows[this]) - 1:
-                width = max(width, len(rows[this][column]) + padding)
+                width = max(width, len(rows[this][column]) + self.padding)
                 this += 1
             if remembered is not None:
                 if column < len(remembered):
@@ -65,13 +84,10 @@ def align(*, text: str, minwidth: int, padding: int, remembered: list[int] | Non
                 else:
                     remembered.append(width)
             widths.append(width)
-            fmt(line0, this)
+            self.format(line0, this)
             widths.pop()
             line0 = this
-        write_rows(line0, line1)
-
-    fmt(0, len(rows))
-    return "\n".join(out)
+        self.write_rows(line0, line1)
 
 
 @dataclass

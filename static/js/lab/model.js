@@ -6,6 +6,8 @@ const MINIMUM_GRACE = 2;
 // How far the page's clock may run ahead of the last frame (the server sends one at least
 // every two seconds while playing).
 const MAX_AHEAD_SECONDS = 2.5;
+// Probe results the server keeps per probe (podlab.engine.probes.HISTORY).
+const PROBE_HISTORY = 10;
 
 /** Simulated seconds of an RFC 3339 timestamp on the engine's clock. */
 export function simSeconds(timestamp) {
@@ -82,10 +84,17 @@ export class LabModel {
     // `probes` lists every meter; `probes_delta` only those of the probes that ran.
     if (!Array.isArray(probes)) return;
     if (delta) {
-      const fresh = new Map(probes.map((p) => [probeKey(p), p]));
+      // A delta entry holds what moved (counters, result, next run) and only the new results:
+      // merge it into the meter shown and append the results.
+      const kept = new Map(this.probes.map((p) => [probeKey(p), p]));
+      const fresh = new Map(probes.map((p) => {
+        const old = kept.get(probeKey(p));
+        const results = [...((old && old.results) || []), ...(p.results || [])].slice(-PROBE_HISTORY);
+        return [probeKey(p), { ...(old || {}), ...p, results }];
+      }));
       this.probes = this.probes.map((p) => fresh.get(probeKey(p)) || p);
       const known = new Set(this.probes.map(probeKey));
-      for (const p of probes) if (!known.has(probeKey(p))) this.probes.push(p);
+      for (const p of fresh.values()) if (!known.has(probeKey(p))) this.probes.push(p);
     } else {
       this.probes = probes;
     }
