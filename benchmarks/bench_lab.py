@@ -208,9 +208,13 @@ async def load(url: str, labs: int, seconds: float, pid: int, manifest: str, *,
             cpu_seconds(pid), time.process_time(), time.perf_counter())
         go.set()
     peak = memory_idle
+    steady_cpu: list[tuple[float, float, float]] = []  # (wall, server, client) once settled
     while not all(t.done() for t in tasks):
         await asyncio.sleep(0.5)
         peak = max(peak, rss_mib(pid))
+        settled_at = (counts["all_playing_at"] or float("inf")) + SETTLE_SECONDS
+        if time.perf_counter() >= settled_at and not all(t.done() for t in tasks):
+            steady_cpu.append((time.perf_counter(), cpu_seconds(pid), time.process_time()))
     wall = time.perf_counter() - wall_start
     server_cpu = (cpu_seconds(pid) - cpu_start) / wall
     client_cpu = (time.process_time() - client_start) / wall
@@ -225,7 +229,15 @@ async def load(url: str, labs: int, seconds: float, pid: int, manifest: str, *,
             "steady_frames": len(steady), "steady_p50": percentile(steady, 0.50),
             "steady_p99": percentile(steady, 0.99),
             "rss_applied": memory_idle, "rss_peak": peak,
-            "server_cpu": server_cpu, "client_cpu": client_cpu}
+            "server_cpu": server_cpu, "client_cpu": client_cpu,
+            "steady_server_cpu": _rate(steady_cpu, 1), "steady_client_cpu": _rate(steady_cpu, 2)}
+
+
+def _rate(samples: list[tuple[float, float, float]], column: int) -> float:
+    """CPU seconds per second between the first and last sample of ``column``."""
+    if len(samples) < 2 or samples[-1][0] <= samples[0][0]:
+        return float("nan")
+    return (samples[-1][column] - samples[0][column]) / (samples[-1][0] - samples[0][0])
 
 
 def main() -> None:
@@ -259,9 +271,11 @@ def main() -> None:
                       f"lag p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms, "
                       f"max {result['max']:.0f} ms; with all {n} playing: "
                       f"{result['steady_frames']} frames, lag p50 {result['steady_p50']:.0f} ms, "
-                      f"p99 {result['steady_p99']:.0f} ms; server RSS "
+                      f"p99 {result['steady_p99']:.0f} ms, CPU server "
+                      f"{result['steady_server_cpu']:.0%} client {result['steady_client_cpu']:.0%};"
+                      f" server RSS "
                       f"{result['rss_applied']:.0f} MiB "
-                      f"applied, {result['rss_peak']:.0f} MiB peak; CPU: server "
+                      f"applied, {result['rss_peak']:.0f} MiB peak; CPU over the whole run: server "
                       f"{result['server_cpu']:.0%}, client {result['client_cpu']:.0%} of a core")
         finally:
             proc.terminate()

@@ -9,9 +9,9 @@ collector has little to find. ``tune_for_server`` therefore
 
 * freezes what was loaded at start-up (Django, the schema, the image catalogue), so that no
   collection walks it again, and
-* collects the young generation less often and runs a full collection only after many more
-  young ones, still regularly: a closed lab's simulation is cyclic garbage that only a full
-  collection frees.
+* keeps CPython's young generations (small, so each pass is short) but runs a full collection
+  a hundred times less often: still regularly, because a closed lab's simulation is cyclic
+  garbage that only a full collection frees.
 
 ``PODLAB_GC_THRESHOLDS="700,10,10"`` (CPython's defaults) or any other three integers
 override the thresholds.
@@ -22,7 +22,7 @@ from __future__ import annotations
 import gc
 import os
 
-SERVER_THRESHOLDS = (10_000, 20, 100)
+SERVER_THRESHOLDS = (700, 10, 1000)
 
 
 def thresholds_from_env(value: str | None) -> tuple[int, int, int]:

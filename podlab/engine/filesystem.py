@@ -64,6 +64,9 @@ class MemoryFileSystem:
         self._files: dict[str, str] = {}
         self._dirs: dict[str, set[str]] = {"/": set()}
         self._mounts: dict[str, Mount] = {}
+        self._generation = 0
+        #: PATH lookups (shell.interp.Shell.find_command), valid while the generation holds
+        self.command_cache: dict[tuple[str, str, str], tuple[tuple[int, ...], str | None]] = {}
         for d in dirs:
             self._make_dirs(normalise(d))
         self.add_files(files or {})
@@ -71,6 +74,7 @@ class MemoryFileSystem:
 
     def add_files(self, files: Mapping[str, str]) -> None:
         """Put ``files`` in the tree (creating their directories), replacing any there."""
+        self._generation += 1
         for path, data in files.items():
             path = normalise(path)
             self._make_dirs(posixpath.dirname(path))
@@ -84,13 +88,31 @@ class MemoryFileSystem:
         new._files = dict(self._files)
         new._dirs = {path: set(names) for path, names in self._dirs.items()}
         new._mounts = {}
+        new._generation = 0
+        new.command_cache = {}
         new.read_only_root = read_only_root
         return new
+
+    def lookup_generation(self) -> tuple[int, ...] | None:
+        """A value that changes whenever this tree or a tree mounted in it may have changed,
+        or None when a mount cannot tell (then nothing may be cached about its paths)."""
+        if not self._mounts:
+            return (self._generation,)
+        parts = [self._generation]
+        for mount in self._mounts.values():
+            generation = getattr(mount.fs, "lookup_generation", None)
+            inner = generation() if generation is not None else None
+            if inner is None:
+                return None
+            parts.extend(inner)
+            parts.append(-1)
+        return tuple(parts)
 
     # --- mounts -----------------------------------------------------------------------
 
     def mount(self, path: str, fs: FileSystem, *, read_only: bool = False) -> None:
         """Mount ``fs`` at ``path``; the mount point directory is created if needed."""
+        self._generation += 1
         path = normalise(path)
         self._make_dirs(path)
         self._mounts[path] = Mount(path, fs, read_only)
@@ -160,6 +182,7 @@ class MemoryFileSystem:
         return self._files[path]
 
     def write(self, path: str, data: str, *, append: bool = False) -> None:
+        self._generation += 1
         path = normalise(path)
         found = self._find_mount(path)
         if found:
@@ -206,6 +229,7 @@ class MemoryFileSystem:
         return sorted(self._dirs[path])
 
     def mkdir(self, path: str, *, parents: bool = False) -> None:
+        self._generation += 1
         path = normalise(path)
         found = self._find_mount(path)
         if found:
@@ -239,6 +263,7 @@ class MemoryFileSystem:
         self._dirs[parent].add(posixpath.basename(path))
 
     def remove(self, path: str, *, recursive: bool = False) -> None:
+        self._generation += 1
         path = normalise(path)
         found = self._find_mount(path)
         if found:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import random
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from podlab.engine import events as ev
 from podlab.engine.controllers import ControllerManager
@@ -28,6 +28,9 @@ from podlab.engine.status import qos_class
 from podlab.engine.transitions import Transition, cause
 from podlab.engine.version import timestamp
 from podlab.engine.volumes import ObjectStore
+
+if TYPE_CHECKING:
+    from podlab.engine.probes import ProbeWorker
 
 NODE_NAME = "node-1"
 HOST_IP = "192.168.49.2"
@@ -573,11 +576,13 @@ class Simulation:
 
     def probe_report(self) -> list[dict[str, Any]]:
         """Every probe worker's schedule, counters and last results, Pod by Pod."""
-        out: list[dict[str, Any]] = []
+        return [probe.report() for probe in self.probe_workers()]
+
+    def probe_workers(self) -> Iterator[ProbeWorker]:
+        """Every probe worker, Pod by Pod, in the order of ``probe_report``."""
         for worker in self._workers.values():
             for slot in worker.slots:
-                out.extend(probe.report() for probe in slot.probes.values())
-        return out
+                yield from slot.probes.values()
 
     def events(self) -> list[dict[str, Any]]:
         return [entry.to_dict() for entry in self.recorder.entries]

@@ -29,13 +29,16 @@ TICK_SECONDS = 0.25  # the clock advances four times a second at most
 MAX_TICK_SECONDS = 1.0  # under load, down to once a second
 LATE_SECONDS = 0.05
 # A tick sends a frame only when it has something to show. A transition, an event or a Pod
-# change goes out at once; probe meters and logs at most every PROBES_EVERY_SECONDS; all views
-# again every VIEWS_EVERY_SECONDS (AGE columns move on even when nothing happens); and, so the
-# page's clock stays in step, a frame at least every HEARTBEAT_SECONDS.
+# change goes out at once; probe meters and logs at most every PROBES_EVERY_SECONDS; the view
+# the page shows (lab.view) again every VIEWS_EVERY_SECONDS if it has AGE columns, which move
+# on even when nothing happens; and, so the page's clock stays in step, a frame at least
+# every HEARTBEAT_SECONDS.
 PROBES_EVERY_SECONDS = 1.0
 VIEWS_EVERY_SECONDS = 10.0
 HEARTBEAT_SECONDS = 2.0
 LANGS = ("en", "zh-hans")
+#: the kubectl views the page can show (``lab.view``); the default is ``watch``
+VIEWS = ("watch", "wide", "describe", "events", "logs")
 
 def error_text(code: str, lang: str) -> str:
     with translation.override(lang):
@@ -111,6 +114,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.speed = 1.0
         self.clock: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        self.view = "watch"
         self._sent_at = self._views_at = time.monotonic()
         await self.accept()
         await self.send_json(dict(services.HELLO))
@@ -143,11 +147,12 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send_numbered({"type": "lab.snapshot", **self.lab.snapshot(lang=self.lang)})
         self._views_at = time.monotonic()
 
-    async def send_frame(self, *, full: bool = True, views: bool = False) -> None:
+    async def send_frame(self, *, full: bool = True, views: bool = False,
+                         aged: str | None = None) -> None:
         assert self.lab is not None  # noqa: S101 - guarded by the callers
-        await self.send_numbered(
-            {"type": "lab.frame", **self.lab.frame(lang=self.lang, full=full, views=views)})
-        if full or views:
+        await self.send_numbered({"type": "lab.frame", **self.lab.frame(
+            lang=self.lang, full=full, views=views, aged=aged)})
+        if full or views or aged:
             self._views_at = time.monotonic()
 
     # --- receiving ----------------------------------------------------------------------
@@ -280,6 +285,16 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send_json(frame)
         self._views_at = time.monotonic()
 
+    async def on_view(self, message: dict[str, Any]) -> None:
+        """The page shows another kubectl view: bring the views up to date now, and from
+        then on refresh that one's AGE columns while nothing else changes."""
+        view = message.get("view")
+        if view not in VIEWS:
+            raise LabError("bad_field", "view", field="view", allowed=list(VIEWS))
+        self.view = view
+        if self.lab is not None:
+            await self.send_frame(full=False, views=True)
+
     async def on_sync(self, message: dict[str, Any]) -> None:
         self._need_lab()
         await self.send_snapshot()
@@ -295,6 +310,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         "lab.speed": on_speed,
         "lab.action": on_action,
         "lab.sync": on_sync,
+        "lab.view": on_view,
     }
 
     # --- the clock ----------------------------------------------------------------------
@@ -333,8 +349,9 @@ class LabConsumer(AsyncWebsocketConsumer):
                 since = now - self._sent_at
                 if lab.has_news() or not self.playing:
                     await self.send_frame(full=True)
-                elif now - self._views_at >= VIEWS_EVERY_SECONDS:
-                    await self.send_frame(full=False, views=True)
+                elif (now - self._views_at >= VIEWS_EVERY_SECONDS
+                      and self.view in services.AGED_VIEWS):
+                    await self.send_frame(full=False, aged=self.view)
                 elif since >= HEARTBEAT_SECONDS or (
                         since >= PROBES_EVERY_SECONDS
                         and (lab.probes_changed() or lab.logs_pending())):

@@ -16,6 +16,7 @@ from podlab.engine import process
 from podlab.engine.kubectl.describe import describe_pod
 from podlab.engine.kubectl.get import PodWatch, get_events, get_pods
 from podlab.engine.manifest import ManifestResult, parse_manifests
+from podlab.engine.probes import ProbeWorker
 from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
@@ -29,6 +30,8 @@ DEFAULT_UNTIL = 3600.0
 MAX_ACTIONS = 200
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
 SIGNALS = {"TERM": process.SIGTERM, "KILL": process.SIGKILL, "INT": process.SIGINT}
+#: kubectl views with AGE columns, which move on while nothing else changes
+AGED_VIEWS = ("wide", "describe", "events")
 ACTIONS = ("delete", "apply", "kill", "image", "node", "service", "cordon", "drain")
 MAX_IMAGE_CHARS = 512
 #: Node names are DNS subdomains; Service names DNS-1035 labels; namespaces DNS-1123 labels.
@@ -369,6 +372,22 @@ class LabSession:
                     logs_previous[key] = f"Error from server (BadRequest): {exc}"
         return {"logs": logs, "logs_previous": logs_previous}
 
+    def aged_view(self, view: str) -> dict[str, Any]:
+        """Only the view the page shows, when it has AGE columns to bring up to date
+        (``wide``, ``describe``, ``events``); empty for the others (the ``watch`` lines keep
+        the AGE they were printed with, and logs have no age)."""
+        now = self.sim.now
+        pods, events = self._objects()
+        none = "No resources found in default namespace.\n"
+        if view == "wide":
+            return {"wide": get_pods(pods=pods, now=now, wide=True) if pods else none}
+        if view == "describe":
+            return {"describe": {p["metadata"]["name"]: describe_pod(pod=p, events=events,
+                                                                     now=now) for p in pods}}
+        if view == "events":
+            return {"events": get_events(events=events, now=now) if events else none}
+        return {}
+
     def views(self) -> dict[str, Any]:
         now = self.sim.now
         pods, events = self._objects()
@@ -412,10 +431,9 @@ class LabSession:
 
     def probes(self) -> list[dict[str, Any]]:
         """Every probe's meter (``probes`` in snapshots and full frames)."""
-        report = self.sim.probe_report()
         self._probes_sent = self.sim.probe_results
-        self._probe_marks = {_probe_key(p): _probe_mark(p) for p in report}
-        return report
+        self._probe_marks = {_worker_key(w): _worker_mark(w) for w in self.sim.probe_workers()}
+        return self.sim.probe_report()
 
     def probes_changed(self) -> bool:
         return self.sim.probe_results != self._probes_sent
@@ -424,19 +442,19 @@ class LabSession:
         """The meters of the probes that ran since the meters were last sent
         (``probes_delta``). For a probe the page already has, an entry holds only what moves
         (counters, result, next run) and ``results`` only the results newer than those already
-        sent: the page merges it into the meter it has, appends the results and keeps the last
-        ``HISTORY``."""
+        sent: the page merges it into the meter it has, appends the results and keeps the
+        last ``HISTORY``."""
         if not self.probes_changed():
             return []
-        report = self.sim.probe_report()
         self._probes_sent = self.sim.probe_results
         out = []
-        for p in report:
-            key, mark = _probe_key(p), _probe_mark(p)
+        for worker in self.sim.probe_workers():
+            key, mark = _worker_key(worker), _worker_mark(worker)
             before = self._probe_marks.get(key)
             if before == mark:
-                continue
+                continue  # this probe has not run since: no report to build
             self._probe_marks[key] = mark
+            p = worker.report()
             if before is None:
                 out.append(p)  # a probe the page has not seen: all of it
                 continue
@@ -478,7 +496,8 @@ class LabSession:
             "next_t": self.next_t(),
         }
 
-    def frame(self, *, lang: str, full: bool = True, views: bool | None = None) -> dict[str, Any]:
+    def frame(self, *, lang: str, full: bool = True, views: bool | None = None,
+              aged: str | None = None) -> dict[str, Any]:
         """What changed since the last frame.
 
         ``full`` frames carry the Pods, every view and every probe meter. Other frames carry
@@ -503,12 +522,14 @@ class LabSession:
             frame["probes_delta"] = delta
         if views:
             frame["views"] = self.views()
-        else:
-            appended, logs = self.logs_changed()
-            if logs is not None:
-                frame["views"] = logs
-            elif appended:
-                frame["logs_append"] = appended
+            return frame
+        if aged is not None and (fresh := self.aged_view(aged)):
+            frame["views"] = fresh
+        appended, logs = self.logs_changed()
+        if logs is not None:
+            frame["views"] = {**frame.get("views", {}), **logs}
+        elif appended:
+            frame["logs_append"] = appended
         return frame
 
 
@@ -516,15 +537,15 @@ _PROBE_MOVING = ("pod", "container", "probe", "successes", "failures", "result",
                  "results", "next_t")
 
 
-def _probe_key(report: dict[str, Any]) -> tuple[str, str, str]:
-    return report["pod"], report["container"], report["probe"]
+def _worker_key(worker: ProbeWorker) -> tuple[str, str, str]:
+    return worker.pod.name, worker.slot.name, worker.kind
 
 
-def _probe_mark(report: dict[str, Any]) -> tuple[Any, ...]:
-    results = report["results"]
-    # Not ``next_t``: a worker waiting for the startup probe ticks without probing.
-    return (results[-1]["t"] if results else None, len(results), report["result"],
-            report["stopped"], report["successes"], report["failures"])
+def _worker_mark(worker: ProbeWorker) -> tuple[Any, ...]:
+    """What changes when the probe runs or its worker stops (the counters follow from the
+    results); not its next run: a worker waiting for the startup probe ticks without probing."""
+    history = worker.history
+    return (history[-1][0] if history else None, len(history), worker.result, worker.stopped)
 
 
 def clean_action(action: Any) -> dict[str, Any]:

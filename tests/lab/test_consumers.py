@@ -608,3 +608,30 @@ async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):
     gaps = [b - a for a, b in zip(light_at, light_at[1:], strict=False)]
     assert len(light_at) >= 3 and min(gaps) >= 0.15  # probe frames at most every 0.2 s
     await communicator.disconnect()
+
+
+async def test_view_message_and_age_refresh_of_the_shown_view(monkeypatch):
+    monkeypatch.setattr(consumers, "TICK_SECONDS", 0.05)
+    monkeypatch.setattr(consumers, "HEARTBEAT_SECONDS", 0.3)
+    monkeypatch.setattr(consumers, "VIEWS_EVERY_SECONDS", 0.5)
+    communicator = await connect()
+    await communicator.send_json_to({"type": "lab.view", "view": "top"})
+    error = await communicator.receive_json_from()
+    assert error["code"] == "bad_field" and error["detail"]["field"] == "view"
+    await communicator.send_json_to({"type": "lab.view", "view": "describe"})  # no lab: kept
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.play", "speed": 60})
+    await frames_for(communicator, 1.0)
+    quiet = [frame for _, frame in await frames_for(communicator, 2.0)]
+    refreshed = [frame["views"] for frame in quiet if "views" in frame]
+    # Only the shown view comes again, with its ages moved on.
+    assert len(refreshed) >= 2 and all(set(v) == {"describe"} for v in refreshed)
+    assert refreshed[0]["describe"]["sleeper"] != refreshed[-1]["describe"]["sleeper"]
+    await communicator.send_json_to({"type": "lab.view", "view": "watch"})
+    answer = await receive_type(communicator, "lab.frame")
+    while "views" not in answer:
+        answer = await receive_type(communicator, "lab.frame")
+    assert {"get", "wide", "describe", "events", "logs", "watch"} <= set(answer["views"])
+    later = [frame for _, frame in await frames_for(communicator, 1.5)]
+    assert not any("views" in frame for frame in later)  # watch lines keep their age
+    await communicator.disconnect()

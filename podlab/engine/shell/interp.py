@@ -495,6 +495,9 @@ BUILTINS: dict[str, Applet] = {}
 APPLETS: dict[str, Applet] = {}
 
 
+COMMAND_CACHE_SIZE = 256  # PATH lookups remembered per file system
+
+
 class Shell:
     """Variables, functions and the working directory of one shell (or subshell)."""
 
@@ -568,13 +571,30 @@ class Shell:
         if "/" in name:
             path = self.path(name)
             return path if self.fs.exists(path) else None
-        for d in self.vars.get("PATH", "").split(":"):
+        path_var = self.vars.get("PATH", "")
+        # Probes run the same command every few seconds: remember where it was found for as
+        # long as the file system (and everything mounted in it) stays the same.
+        generation_of = getattr(self.fs, "lookup_generation", None)
+        generation = generation_of() if generation_of is not None else None
+        cache = getattr(self.fs, "command_cache", None) if generation is not None else None
+        key = (name, path_var, self.cwd)
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None and hit[0] == generation:
+                return hit[1]
+        found = None
+        for d in path_var.split(":"):
             if not d:
                 continue
             candidate = normalise(name, d if d.startswith("/") else self.path(d))
             if self.fs.exists(candidate) and not self.fs.is_dir(candidate):
-                return candidate
-        return None
+                found = candidate
+                break
+        if cache is not None:
+            if len(cache) >= COMMAND_CACHE_SIZE:
+                cache.clear()
+            cache[key] = (generation, found)
+        return found
 
     # running ------------------------------------------------------------------------
 

@@ -29,7 +29,8 @@ const secondsText = (t) => format(i18n.t("seconds"), { seconds: seconds(t) });
 // --- state --------------------------------------------------------------------------------
 
 const model = new LabModel();
-const panes = new Panes(root, i18n, model);
+// The server refreshes the AGE columns of the kubectl view the page shows.
+const panes = new Panes(root, i18n, model, { onView: (view) => socket.send({ type: "lab.view", view }) });
 const timeline = new Timeline($("timeline"), i18n, model, (t) => seek(t));
 let limits = { actions: ["delete", "apply", "kill"] };
 let validations = []; // what each awaited lab.validation answers: "validate" | "start"
@@ -186,6 +187,7 @@ function onHello(msg) {
     return;
   }
   limits = msg.limits || limits;
+  if (panes.kubectl.view !== "watch") socket.send({ type: "lab.view", view: panes.kubectl.view });
   const wasConnected = everConnected;
   everConnected = true;
   box.dataset.state = "open";

@@ -81,9 +81,12 @@ function phaseDiagram(phase, terminating) {
 }
 
 export class Panes {
-  constructor(root, i18n, model) {
+  /** onView(view): called when the learner picks another kubectl view (the lab tells the
+   * server, which then keeps that view's AGE columns current). */
+  constructor(root, i18n, model, { onView = null } = {}) {
     this.i18n = i18n;
     this.model = model;
+    this.onView = onView;
     this.podPhases = root.querySelector("#pod-phases");
     this.containerStates = root.querySelector("#container-states");
     this.statesEmpty = root.querySelector("#states-empty");
@@ -207,8 +210,10 @@ export class Panes {
         other.setAttribute("aria-selected", on ? "true" : "false");
         other.tabIndex = on ? 0 : -1;
       }
+      const changed = k.view !== tab.dataset.view;
       k.view = tab.dataset.view;
       k.panel.setAttribute("aria-labelledby", tab.id);
+      if (changed && this.onView) this.onView(k.view);
       if (focus) tab.focus();
       this.renderKubectl();
     };
