@@ -327,3 +327,54 @@ def test_init_containers_wait_for_services_created_from_the_page(page, server, l
               text=re.compile(r"myapp-pod\s+1/1\s+Running\s"))
     page.screenshot(path=str(artifacts / "lab-init-services-en.png"), full_page=True)
     assert_local(local_only, server)
+
+
+QUIET = """apiVersion: v1
+kind: Pod
+metadata:
+  name: quiet
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep 3600"]
+"""
+
+
+def _age_seconds(age: str) -> int:
+    """kubectl's short ages: 45s, 2m5s, 3m."""
+    match = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", age)
+    assert match and age, age
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def test_quiet_lab_clock_runs_and_the_shown_view_is_current(page, server, local_only):
+    """Nothing happens after the container starts, so the server sends few frames: the page's
+    clock still runs, and switching to describe brings its ages up to the current moment."""
+    page.goto(server + "/en/lab/" + lab_link(QUIET))
+    connect(page)
+    expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    assert "Started" not in kubectl(page, "events")
+    page.locator(".kubectl-tabs [data-view='watch']").click()
+    page.locator("#speed").select_option("30")
+    page.locator("#btn-play").click()
+    expect(page.locator("#lab")).to_have_attribute("data-playing", "true")
+    clock = page.locator("#clock")
+    first = clock.text_content()
+    page.wait_for_timeout(700)
+    assert clock.text_content() != first  # the clock moves between frames
+    page.wait_for_timeout(3_000)
+    kubectl(page, "describe")
+    # Some 110 simulated seconds after the start: the server answers the switch with ages
+    # of now, not of the last frame that had news in it (the container starting, at t of a
+    # few seconds), and no frame with news comes meanwhile.
+    describe = ""
+    for _ in range(50):
+        describe = page.locator("#kubectl-text").text_content() or ""
+        started = re.search(r"Started\s+(\S+)\s+kubelet", describe)
+        if started and _age_seconds(started.group(1)) >= 60:
+            break
+        page.wait_for_timeout(100)
+    else:
+        pytest.fail(f"describe kept the ages of an old frame:\n{describe}")
+    page.locator("#btn-pause").click()
