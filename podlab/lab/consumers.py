@@ -336,9 +336,12 @@ class LabConsumer(AsyncWebsocketConsumer):
                 elapsed, last = now - last, now
                 # A busy process wakes us late: tick less often (more done per tick) until it
                 # keeps up again, so a thousand labs share one process without falling behind.
+                # Each lab draws its own factor: labs that all see the same busy process must not
+                # slow down and speed up in step, or their ticks would bunch together again.
                 late = elapsed - tick
-                tick = (min(MAX_TICK_SECONDS, tick * 1.5) if late > LATE_SECONDS
-                        else max(TICK_SECONDS, tick * 0.9))
+                spread = 0.8 + 0.4 * random.random()  # noqa: S311 - load spreading
+                tick = (min(MAX_TICK_SECONDS, tick * 1.5 * spread) if late > LATE_SECONDS
+                        else max(TICK_SECONDS, min(MAX_TICK_SECONDS, tick * 0.9 * spread)))
                 if math.isinf(self.speed):
                     more = lab.step()
                 else:
