@@ -11,6 +11,8 @@ from podlab.asgi import application
 from podlab.engine.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import consumers, services
 
+from .manifests import PROBED
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -555,25 +557,6 @@ async def test_quiet_ticks_send_only_heartbeats(monkeypatch):
     await communicator.disconnect()
 
 
-PROBED = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: probed
-spec:
-  containers:
-  - name: web
-    image: nginx:1.27
-    readinessProbe:
-      httpGet: {path: /, port: 80}
-      periodSeconds: 5
-  - name: worker
-    image: busybox:1.36
-    command: ["sh", "-c", "touch /tmp/ok; sleep 3600"]
-    livenessProbe:
-      exec: {command: ["test", "-f", "/tmp/ok"]}
-      periodSeconds: 7
-"""
 
 
 async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):

@@ -1,34 +1,9 @@
 """LabSession: what frames carry, so that a page that merges them sees what the engine has."""
 
-from pathlib import Path
-
 from podlab.engine.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import services
 
-ROOT = Path(__file__).resolve().parents[2]
-
-PROBED = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: probed
-spec:
-  containers:
-  - name: web
-    image: nginx:1.27
-    readinessProbe:
-      httpGet: {path: /, port: 80}
-      periodSeconds: 5
-    livenessProbe:
-      tcpSocket: {port: 80}
-      periodSeconds: 10
-  - name: worker
-    image: busybox:1.36
-    command: ["sh", "-c", "touch /tmp/ok; while true; do echo tick; sleep 7; done"]
-    readinessProbe:
-      exec: {command: ["cat", "/tmp/ok"]}
-      periodSeconds: 3
-"""
+from .manifests import PROBED
 
 
 def start(manifest: str = PROBED) -> services.LabSession:
