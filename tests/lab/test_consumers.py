@@ -535,11 +535,17 @@ async def frames_for(communicator, seconds):
     return out
 
 
+def fast_clock(monkeypatch, **seconds):
+    """A lab clock that ticks every 0.05-0.1 s, however busy the machine, with the given
+    frame intervals (``HEARTBEAT_SECONDS=0.4``...); the AGE refresh is off unless given."""
+    seconds = {"TICK_SECONDS": 0.05, "MAX_TICK_SECONDS": 0.1, "VIEWS_EVERY_SECONDS": 100.0,
+               **seconds}
+    for name, value in seconds.items():
+        monkeypatch.setattr(consumers, name, value)
+
+
 async def test_quiet_ticks_send_only_heartbeats(monkeypatch):
-    monkeypatch.setattr(consumers, "TICK_SECONDS", 0.05)
-    monkeypatch.setattr(consumers, "MAX_TICK_SECONDS", 0.1)  # however busy the machine
-    monkeypatch.setattr(consumers, "HEARTBEAT_SECONDS", 0.4)
-    monkeypatch.setattr(consumers, "VIEWS_EVERY_SECONDS", 100.0)
+    fast_clock(monkeypatch, HEARTBEAT_SECONDS=0.4)
     communicator = await connect()
     await apply(communicator)
     await communicator.send_json_to({"type": "lab.play", "speed": 60})
@@ -560,10 +566,7 @@ async def test_quiet_ticks_send_only_heartbeats(monkeypatch):
 
 
 async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):
-    monkeypatch.setattr(consumers, "TICK_SECONDS", 0.05)
-    monkeypatch.setattr(consumers, "MAX_TICK_SECONDS", 0.1)  # however busy the machine
-    monkeypatch.setattr(consumers, "PROBES_EVERY_SECONDS", 0.2)
-    monkeypatch.setattr(consumers, "VIEWS_EVERY_SECONDS", 100.0)
+    fast_clock(monkeypatch, PROBES_EVERY_SECONDS=0.2)
     communicator = await connect()
     snapshot = await apply(communicator, PROBED)
     meters = {(p["container"], p["probe"]): p for p in snapshot["probes"]}
@@ -596,10 +599,7 @@ async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):
 
 
 async def test_view_message_and_age_refresh_of_the_shown_view(monkeypatch):
-    monkeypatch.setattr(consumers, "TICK_SECONDS", 0.05)
-    monkeypatch.setattr(consumers, "MAX_TICK_SECONDS", 0.1)  # however busy the machine
-    monkeypatch.setattr(consumers, "HEARTBEAT_SECONDS", 0.3)
-    monkeypatch.setattr(consumers, "VIEWS_EVERY_SECONDS", 0.5)
+    fast_clock(monkeypatch, HEARTBEAT_SECONDS=0.3, VIEWS_EVERY_SECONDS=0.5)
     communicator = await connect()
     await communicator.send_json_to({"type": "lab.view", "view": "top"})
     error = await communicator.receive_json_from()
