@@ -19,10 +19,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from podlab.engine import catalogue
 from podlab.engine.filesystem import MemoryFileSystem, normalise
 from podlab.engine.process import (
     SIGHUP,
@@ -44,7 +45,6 @@ from podlab.engine.shell import APPLETS, command_program
 from podlab.engine.shell.applets import EPOCH
 
 __all__ = [
-    "CATALOGUE",
     "ImageLookup",
     "ImageReference",
     "InvalidReference",
@@ -157,93 +157,8 @@ class ImageLookup:
     reference: str = ""  # normalised, "" when invalid
 
 
-# --- the catalogue --------------------------------------------------------------------
+# --- the catalogue (data/images.json, read by catalogue.py) ----------------------------
 
-
-@dataclass(slots=True)
-class _Repo:
-    family: str
-    tags: dict[str, int]  # tag -> size in bytes
-    entrypoint: list[str]
-    cmd: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    workdir: str = "/"
-    user: int = 0
-    versions: dict[str, str] = field(default_factory=dict)  # tag -> program version
-
-
-_BUSYBOX_VERSIONS = {"1.28": "1.28.4", "1.36": "1.36.1", "1.36.1": "1.36.1", "1.37": "1.37.0",
-                     "latest": "1.37.0", "1.27.2": "1.27.2"}
-
-CATALOGUE: dict[str, _Repo] = {
-    "docker.io/library/busybox": _Repo(
-        "busybox",
-        {"1.28": 1_146_369, "1.36": 2_155_942, "1.36.1": 2_155_942, "1.37": 2_166_802,
-         "latest": 2_166_802},
-        [], ["sh"], versions=_BUSYBOX_VERSIONS,
-    ),
-    "registry.k8s.io/busybox": _Repo(
-        "busybox", {"1.27.2": 1_144_547, "latest": 1_144_547}, [], ["sh"],
-        versions=_BUSYBOX_VERSIONS,
-    ),
-    "docker.io/library/alpine": _Repo(
-        "alpine",
-        {"3.19": 3_418_409, "3.20": 3_626_898, "3.21": 3_641_715, "latest": 3_641_715},
-        [], ["/bin/sh"],
-        versions={"3.19": "1.36.1", "3.20": "1.36.1", "3.21": "1.37.0", "latest": "1.37.0"},
-    ),
-    "docker.io/library/nginx": _Repo(
-        "nginx",
-        {"1.25": 70_544_650, "1.26": 72_099_501, "1.27": 72_950_530, "1.27-alpine": 20_506_315,
-         "alpine": 20_506_315, "latest": 72_950_530},
-        ["/docker-entrypoint.sh"], ["nginx", "-g", "daemon off;"],
-        env={"NGINX_VERSION": "1.27.3"},
-        versions={"1.25": "1.25.5", "1.26": "1.26.2", "1.27": "1.27.3", "1.27-alpine": "1.27.3",
-                  "alpine": "1.27.3", "latest": "1.27.3"},
-    ),
-    "docker.io/library/httpd": _Repo(
-        "httpd", {"2.4": 58_256_317, "latest": 58_256_317}, [], ["httpd-foreground"],
-        workdir="/usr/local/apache2", versions={"2.4": "2.4.62", "latest": "2.4.62"},
-    ),
-    "docker.io/library/redis": _Repo(
-        "redis",
-        {"7": 45_021_474, "7.2": 43_901_233, "7.4": 45_021_474, "alpine": 17_237_661,
-         "latest": 45_021_474},
-        ["docker-entrypoint.sh"], ["redis-server"], workdir="/data",
-        versions={"7": "7.4.1", "7.2": "7.2.6", "7.4": "7.4.1", "alpine": "7.4.1",
-                  "latest": "7.4.1"},
-    ),
-    "registry.k8s.io/pause": _Repo(
-        "pause", {"3.9": 321_520, "3.10": 320_368}, ["/pause"], [],
-        versions={"3.9": "3.9", "3.10": "3.10"},
-    ),
-    "registry.k8s.io/e2e-test-images/agnhost": _Repo(
-        "agnhost",
-        {"2.40": 51_148_743, "2.43": 51_171_412, "2.45": 51_180_105, "2.47": 51_221_096,
-         "2.52": 52_042_310, "2.53": 52_103_775},
-        ["/agnhost"], ["pause"],
-    ),
-    "registry.k8s.io/liveness": _Repo(
-        "liveness", {"latest": 2_586_214}, ["/server"], [],
-    ),
-    "registry.k8s.io/goproxy": _Repo("goproxy", {"0.1": 2_561_003}, ["/goproxy"], []),
-    "registry.k8s.io/etcd": _Repo(
-        "etcd", {"3.5.1-0": 98_888_614, "3.5.15-0": 56_909_194, "3.5.16-0": 57_680_541},
-        [], ["/usr/local/bin/etcd"],
-        versions={"3.5.1-0": "3.5.1", "3.5.15-0": "3.5.15", "3.5.16-0": "3.5.16"},
-    ),
-    "docker.io/polinux/stress": _Repo(
-        "stress", {"latest": 4_041_113, "1.0.4": 4_041_113}, [], ["stress", "--help"],
-        versions={"latest": "1.36.1", "1.0.4": "1.36.1"},
-    ),
-    "docker.io/vish/stress": _Repo(
-        "vish-stress", {"latest": 1_679_522}, ["/stress"], ["-logtostderr"],
-    ),
-    "docker.io/podlab/app": _Repo(
-        "podlab-app", {"1.0": 6_291_456, "latest": 6_291_456}, ["/app"], [], user=1000,
-        versions={"1.0": "1.0", "latest": "1.0"},
-    ),
-}
 
 _PULL_BANDWIDTH = 25_000_000  # bytes per simulated second
 _PULL_LATENCY = 0.4
@@ -268,13 +183,15 @@ _DEBIAN_TOOLS = frozenset(
 _BUILTIN_PROGRAMS = frozenset({"echo", "printf", "test", "[", "true", "false", "kill", "pwd"})
 
 
-def _tools(family: str) -> frozenset[str]:
+def _tools(family: str, base: str = "") -> frozenset[str]:
     if family in ("nginx", "httpd", "redis", "agnhost"):
         extra = {"wget", "nc", "curl"} if family == "agnhost" else {"curl"} if family == "nginx" \
             else set()
         return (_DEBIAN_TOOLS & frozenset(APPLETS)) | extra | _BUILTIN_PROGRAMS
-    if family in _SHELL_FAMILIES:
+    if family in _SHELL_FAMILIES or base in ("busybox", "alpine"):
         return _BUSYBOX_APPLETS | _BUILTIN_PROGRAMS
+    if base in ("debian", "ubuntu", "oraclelinux"):
+        return (_DEBIAN_TOOLS & frozenset(APPLETS)) | _BUILTIN_PROGRAMS
     return frozenset()
 
 
@@ -315,9 +232,10 @@ _OS_RELEASE = {
 _BINARY = "\x7fELF (simulated binary)\n"
 
 
-def _image_files(family: str, tag: str, version: str) -> dict[str, str]:
+def _image_files(res: catalogue.Resolved) -> dict[str, str]:
+    family, version, base = res.family, res.version, res.base
     files: dict[str, str] = {"/dev/termination-log": "", "/etc/hostname": "localhost\n"}
-    tools = _tools(family)
+    tools = _tools(family, base)
     if tools:
         files["/etc/passwd"] = (
             "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
@@ -325,12 +243,11 @@ def _image_files(family: str, tag: str, version: str) -> dict[str, str]:
         files["/etc/group"] = "root:x:0:\nwheel:x:10:root\nnobody:x:65534:\n"
         for name in sorted(tools):
             files[f"/bin/{name}"] = _BINARY
-    alpine_based = family in ("alpine", "stress", "podlab-app") or tag.endswith("alpine")
-    if alpine_based:
-        alpine_version = {"3.19": "3.19.4", "3.20": "3.20.3", "3.21": "3.21.0"}.get(tag, "3.21.0")
+    if base == "alpine":
+        alpine_version = version if family == "alpine" else "3.22.1"
         files["/etc/os-release"] = _OS_RELEASE["alpine"].format(v=alpine_version)
         files["/etc/alpine-release"] = alpine_version + "\n"
-    elif family in ("nginx", "httpd", "redis", "agnhost"):
+    elif base in ("debian", "ubuntu", "oraclelinux"):
         files["/etc/os-release"] = _OS_RELEASE["debian"]
     if family == "nginx":
         files["/docker-entrypoint.sh"] = "#!/bin/sh\n# the nginx image's entrypoint\n"
@@ -376,22 +293,25 @@ def _image_files(family: str, tag: str, version: str) -> dict[str, str]:
     return files
 
 
-def _info(repository: str, repo: _Repo, tag: str) -> ImageInfo:
-    size = repo.tags[tag]
-    version = repo.versions.get(tag, tag)
-    env = {"PATH": DEFAULT_PATH, **repo.env}
+def _info(reference: str, res: catalogue.Resolved) -> ImageInfo:
+    env = {"PATH": DEFAULT_PATH, **dict(res.env)}
     return ImageInfo(
-        reference=f"{repository}:{tag}",
-        digest=_digest(repository, tag),
-        size_bytes=size,
-        pull_seconds=round(_PULL_LATENCY + size / _PULL_BANDWIDTH, 3),
-        entrypoint=list(repo.entrypoint),
-        cmd=list(repo.cmd),
+        reference=reference,
+        digest=_digest(res.repository, res.tag),
+        size_bytes=res.size,
+        pull_seconds=round(_PULL_LATENCY + res.size / _PULL_BANDWIDTH, 3),
+        entrypoint=list(res.entrypoint),
+        cmd=list(res.cmd),
         env=env,
-        workdir=repo.workdir,
-        user=repo.user,
-        files=_image_files(repo.family, tag, version),
+        workdir=res.workdir,
+        user=res.user,
+        files=_image_files(res),
     )
+
+
+def _served(ref: ImageReference) -> str:
+    """The repository a registry serves for ``ref`` (registry host aliases followed)."""
+    return f"{catalogue.canonical_domain(ref.domain)}/{ref.path}"
 
 
 def lookup_image(image: str) -> ImageLookup:
@@ -400,26 +320,38 @@ def lookup_image(image: str) -> ImageLookup:
         ref = parse_reference(image)
     except InvalidReference as exc:
         return ImageLookup(
-            None,
-            "InvalidImageName",
-            f'Failed to apply default image tag "{image}": couldn\'t parse image name '
-            f'"{image}": {exc}',
+            None, "InvalidImageName", f"couldn't parse image reference \"{image}\": {exc}"
         )
     normalised = str(ref)
-    repo = CATALOGUE.get(ref.repository)
+    repository = _served(ref)
+    known = catalogue.known(repository)
     tag: str | None = None
-    if repo is not None:
+    if known:
         if ref.digest is not None:
+            candidates = [ref.tag] if ref.tag is not None else catalogue.all_tags(repository)
             tag = next(
-                (t for t in repo.tags if _digest(ref.repository, t) == ref.digest and
-                 (ref.tag is None or ref.tag == t)),
+                (t for t in candidates if _digest(repository, t) == ref.digest
+                 and catalogue.resolve(repository, t) is not None),
                 None,
             )
-        elif ref.tag in repo.tags:
+        elif ref.tag is not None and catalogue.resolve(repository, ref.tag) is not None:
             tag = ref.tag
-    if repo is None or tag is None:
-        return ImageLookup(None, "NotFound", _not_found_message(ref, repo is not None), normalised)
-    return ImageLookup(_info(ref.repository, repo, tag), None, "", normalised)
+    if not known or tag is None:
+        return ImageLookup(None, "NotFound", _not_found_message(ref, known), normalised)
+    res = catalogue.resolve(repository, tag)
+    assert res is not None  # noqa: S101 - checked above
+    return ImageLookup(_info(f"{ref.repository}:{tag}", res), None, "", normalised)
+
+
+def resolved(info: ImageInfo) -> catalogue.Resolved | None:
+    """The catalogue entry an image was pulled from (None for images not in it)."""
+    try:
+        ref = parse_reference(info.reference)
+    except InvalidReference:
+        return None
+    if ref.tag is None:
+        return None
+    return catalogue.resolve(_served(ref), ref.tag)
 
 
 def _not_found_message(ref: ImageReference, repo_known: bool) -> str:
@@ -498,29 +430,42 @@ def resolve_executable(info: ImageInfo, argv: list[str]) -> str | None:
 
 
 def _family(info: ImageInfo) -> str:
+    res = resolved(info)
+    if res is not None:
+        return res.family
     ref = parse_reference(info.reference)
-    repo = CATALOGUE.get(ref.repository)
-    return repo.family if repo else ""
+    entry = catalogue.repositories().get(_served(ref))
+    return str(entry.get("family", "")) if entry else ""
 
 
 def _version(info: ImageInfo) -> str:
+    res = resolved(info)
+    if res is not None:
+        return res.version
     ref = parse_reference(info.reference)
-    repo = CATALOGUE.get(ref.repository)
-    if repo is None or ref.tag is None:
-        return ""
-    return repo.versions.get(ref.tag, ref.tag)
+    return ref.tag or ""
+
+
+def _base_os(info: ImageInfo) -> str:
+    res = resolved(info)
+    if res is not None:
+        return res.base
+    ref = parse_reference(info.reference)
+    entry = catalogue.repositories().get(_served(ref))
+    return str(entry.get("base", "")) if entry else ""
 
 
 def _shell(info: ImageInfo, argv: list[str]) -> ProgramFactory:
     family = _family(info)
-    version = _version(info) if family in ("busybox", "alpine", "stress") else "1.36.1"
+    res = resolved(info)
+    version = (res.busybox if res is not None and res.busybox else "1.36.1")
 
     def external(command: list[str]) -> ProgramFactory | None:
         return _image_program(info, command)
 
     return command_program(
-        argv, cwd=info.workdir, uid=info.user, busybox_version=version, applets=_tools(family),
-        external=external,
+        argv, cwd=info.workdir, uid=info.user, busybox_version=version,
+        applets=_tools(family, _base_os(info)), external=external,
     )
 
 
@@ -569,7 +514,7 @@ def program_for(info: ImageInfo, argv: list[str]) -> ProgramFactory:
     fn = _program_table().get((family, name))
     if fn is not None:
         return _bind(fn, argv, version, False)
-    if _tools(family) and argv:
+    if _tools(family, _base_os(info)) and argv:
         return _shell(info, argv)
     return _bind(_unsimulated, argv, version, False)
 
@@ -592,8 +537,8 @@ def exec_program(info: ImageInfo, argv: list[str]) -> ProgramFactory:
             yield  # pragma: no cover - makes this a generator
 
         return failed
-    family = _family(info)
-    if _tools(family) and _base(argv) in _tools(family) or _base(argv) == "sh":
+    tools = _tools(_family(info), _base_os(info))
+    if tools and _base(argv) in tools or _base(argv) == "sh":
         return _shell(info, argv)
     return program_for(info, argv)
 

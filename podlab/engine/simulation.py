@@ -518,12 +518,16 @@ class Simulation:
 
     # --- the registry (registry.py) ------------------------------------------------------
 
-    def set_image_available(self, reference: str, available: bool) -> bool:
+    def set_image_available(
+        self, reference: str, available: bool, ports: list[tuple[int, str]] | None = None
+    ) -> bool:
         """Push ``reference`` to the registry or remove it from there. Later pulls of a
         removed image fail as for an unknown one; nodes that have it keep it. A new tag of a
-        known repository (``nginx:1.99``) behaves as that repository's image. False for an
-        invalid reference or a repository the catalogue does not know."""
-        return self.registry.set_available(reference, available)
+        known repository (``nginx:1.99``) behaves as that repository's image; a repository
+        nobody publishes (``my-app:latest``) becomes a test image listening on ``ports``
+        ((port, protocol) pairs, the container's declared ports). False for an invalid
+        reference or one by digest."""
+        return self.registry.set_available(reference, available, ports)
 
     # --- nodes (cluster.py, controlplane.py) ---------------------------------------------
 

@@ -284,14 +284,31 @@ class LabSession:
             if problems:
                 raise LabError("rejected", "apply", kubectl=problems[0].get("kubectl", ""))
         elif kind == "image":
-            if not self.sim.set_image_available(action["image"], action["available"]):
+            ports = self._declared_ports(action["image"])
+            if not self.sim.set_image_available(action["image"], action["available"], ports):
                 raise LabError("rejected", "image", kubectl=(
-                    f'Error response from registry: repository for "{action["image"]}" '
-                    "not known: only new tags of the simulated images can be pushed"))
+                    f'invalid reference format: "{action["image"]}" cannot be pushed '
+                    "(a tag is needed, not a digest)"))
         elif kind in ("node", "cordon", "drain"):
             self._node_action(action)
         elif kind == "service":
             self._create_service(action)
+
+    def _declared_ports(self, image: str) -> list[tuple[int, str]]:
+        """The ports the lab's containers using ``image`` declare (a pushed test image
+        listens on them)."""
+        ports: list[tuple[int, str]] = []
+        for pod in self.sim.pods():
+            spec = pod.get("spec") or {}
+            for container in [*(spec.get("initContainers") or []),
+                              *(spec.get("containers") or [])]:
+                if container.get("image") != image:
+                    continue
+                for port in container.get("ports") or []:
+                    entry = (int(port.get("containerPort", 0)), str(port.get("protocol", "TCP")))
+                    if entry[0] and entry not in ports:
+                        ports.append(entry)
+        return ports
 
     def _node_action(self, action: dict[str, Any]) -> None:
         """``node`` (lose or restore), ``cordon`` (or uncordon) and ``drain``: refused only

@@ -49,10 +49,9 @@ def test_invalid_image_name(image: str, error: str) -> None:
     result = images.lookup_image(image)
     assert result.info is None
     assert result.error == "InvalidImageName"
-    assert result.message == (
-        f'Failed to apply default image tag "{image}": couldn\'t parse image name "{image}": '
-        f"{error}"
-    )
+    # the kubelet adds 'Failed to apply default image tag "<image>": ' once (image_manager.go)
+    assert result.message == f'couldn\'t parse image reference "{image}": {error}'
+
 
 
 def test_not_found_messages() -> None:

@@ -114,10 +114,33 @@ def test_a_new_tag_of_a_known_repository_can_be_pushed_and_a_stuck_pod_recovers(
     assert "/docker-entrypoint.sh" in sim.logs("web", "c")
 
 
-def test_pushing_an_unknown_repository_or_an_invalid_reference_is_refused() -> None:
+def test_a_test_image_pushed_under_an_unknown_name_listens_logs_and_stops() -> None:
     sim = Simulation(seed=0)
-    assert not sim.set_image_available("example.invalid/team/app:1.0", True)
+    sim.apply([pod("svc", "user-service:v1", extra={"ports": [{"containerPort": 9000}]})])
+    sim.run_until(20)
+    reason, message = waiting(sim, "svc")
+    assert reason in ("ErrImagePull", "ImagePullBackOff")
+    failed = [e["message"] for e in sim.events() if e["reason"] == "Failed"
+              and e["message"].startswith("Failed to pull")]
+    assert "pull access denied, repository does not exist or may require authorization" \
+        in failed[0]
+    assert sim.set_image_available("user-service:v1", True, [(9000, "TCP")])
+    sim.run_until(400)
+    assert "running" in state(sim, "svc")
+    assert "docker.io/library/user-service:v1 started; listening on 9000/tcp" in \
+        sim.logs("svc", "c")
+    sim.delete_pod("svc")
+    sim.run_until(500)
+    finished = [t.new for t in sim.transitions if t.pod == "svc" and t.field == "state"
+                and str(t.new).startswith("Terminated")]
+    assert finished == ["Terminated:Completed"]  # SIGTERM: exit 0
+
+
+def test_pushing_an_invalid_reference_is_refused() -> None:
+    sim = Simulation(seed=0)
+    assert sim.set_image_available("example.invalid/team/app:1.0", True)  # a test image
     assert not sim.set_image_available("Not A Reference", True)
+    assert not sim.set_image_available("app@sha256:" + "a" * 64, True)
     assert sim.set_image_available("busybox:1.36", True)  # already there: nothing to do
     assert sim.set_image_available("busybox:1.36", False)
     assert sim.set_image_available("busybox:1.36", True)

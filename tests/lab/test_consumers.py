@@ -418,8 +418,10 @@ async def test_image_action_pushes_a_tag_and_a_stuck_pod_recovers():
     await act(communicator, action="image", image="nginx:1.99", available=False)
     snapshot = await seek(communicator, 500)
     assert pod_status(snapshot, "sleeper")["phase"] == "Running"
+    # a name nobody publishes can be pushed as a test image; a digest cannot be made up
+    await act(communicator, action="image", image="example.invalid/app:1", available=True)
     await communicator.send_json_to({"type": "lab.action", "action": "image",
-                                     "image": "example.invalid/app:1", "available": True})
+                                     "image": "app@sha256:" + "a" * 64, "available": True})
     error = await receive_type(communicator, "lab.error")
     assert error["code"] == "rejected"
     await communicator.disconnect()
