@@ -112,6 +112,27 @@ def effective_user(pod_spec: dict[str, Any], container: dict[str, Any], image_us
     return int(uid) if uid is not None else image_user
 
 
+def effective_groups(
+    pod_spec: dict[str, Any], container: dict[str, Any], uid: int, image_user: int
+) -> tuple[int, tuple[int, ...]]:
+    """The primary gid and the supplementary groups of the container's first process.
+
+    ``runAsGroup`` (container, else Pod) is the gid; without it the gid is the user's
+    primary group, which is 0 for a uid the image does not define (the image's own user
+    keeps its group). ``fsGroup`` and ``supplementalGroups`` are added to the groups, and
+    the gid is one of them (kubernetes.io, "Configure a Security Context")."""
+    group = _security(pod_spec, container, "runAsGroup")
+    if group is not None:
+        gid = int(group)
+    else:
+        gid = uid if uid == image_user else 0
+    pod = pod_spec.get("securityContext") or {}
+    extra = [int(g) for g in pod.get("supplementalGroups") or []]
+    if pod.get("fsGroup") is not None:
+        extra.append(int(pod["fsGroup"]))
+    return gid, tuple(sorted({gid, *extra})) if extra else ()
+
+
 def check_non_root(
     pod_spec: dict[str, Any], container: dict[str, Any], image_user: int, pod_name: str
 ) -> None:
@@ -138,4 +159,11 @@ def read_only_root(container: dict[str, Any]) -> bool:
     return bool((container.get("securityContext") or {}).get("readOnlyRootFilesystem"))
 
 
-__all__ = ["ConfigError", "check_non_root", "container_env", "effective_user", "read_only_root"]
+__all__ = [
+    "ConfigError",
+    "check_non_root",
+    "container_env",
+    "effective_groups",
+    "effective_user",
+    "read_only_root",
+]

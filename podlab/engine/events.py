@@ -37,6 +37,7 @@ PROBE_WARNING = "ProbeWarning"
 FAILED_POST_START_HOOK = "FailedPostStartHook"
 FAILED_PRE_STOP_HOOK = "FailedPreStopHook"
 DEADLINE_EXCEEDED = "DeadlineExceeded"
+FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET = "FailedToRetrieveImagePullSecret"  # noqa: S105 - a reason
 
 
 def go_duration(seconds: float) -> str:
@@ -79,7 +80,15 @@ def pulled_message(image: str, pull: float, total: float, size: int) -> str:
 
 
 def present_message(image: str) -> str:
-    return f'Container image "{image}" already present on machine and can be accessed by the pod'
+    # 1.34 wording; 1.35 appends " and can be accessed by the pod" (KubeletEnsureSecretPulledImages)
+    return f'Container image "{image}" already present on machine'
+
+
+def pull_secrets_message(names: list[str]) -> str:
+    return (
+        f"Unable to retrieve some image pull secrets ({', '.join(names)}); attempting to pull "
+        "the image may not succeed."
+    )
 
 
 def pull_failed_message(image: str, error: str) -> str:

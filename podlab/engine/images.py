@@ -465,7 +465,8 @@ def _shell(info: ImageInfo, argv: list[str]) -> ProgramFactory:
 
     return command_program(
         argv, cwd=info.workdir, uid=info.user, busybox_version=version,
-        applets=_tools(family, _base_os(info)), external=external,
+        applets=_tools(family, _base_os(info)), external=external, gid=info.group,
+        groups=info.groups,
     )
 
 
@@ -706,11 +707,7 @@ def nginx(ctx: ProcessContext, argv: list[str], version: str) -> Program:
         "10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in "
         "/etc/nginx/conf.d/default.conf\n"
         "/docker-entrypoint.sh: Configuration complete; ready for start up\n")
-    stamp = _log_time(ctx.now)
-    for line in ('using the "epoll" event method', f"nginx/{version}",
-                 "OS: Linux 6.8.0-podlab", "getrlimit(RLIMIT_NOFILE): 1048576:1048576",
-                 "start worker processes", "start worker process 29"):
-        err(f"{stamp} [notice] 1#1: {line}\n")
+    err(f'{_log_time(ctx.now)} [notice] 1#1: using the "epoll" event method\n')
     ctx.set_memory(9 * MiB)
 
     def serve(request: Request, now: float) -> Response:
@@ -737,10 +734,26 @@ def nginx(ctx: ProcessContext, argv: list[str], version: str) -> Program:
                         headers=(("Server", f"nginx/{version}"),
                                  ("Content-Type", "text/html")))
 
-    if not ctx.listen(80, "tcp", http_listener(serve)):
-        err(f'{_log_time(ctx.now)} [emerg] 1#1: bind() to 0.0.0.0:80 failed (98: Address '
-            "already in use)\n")
+    # ngx_open_listening_sockets: five bind attempts 500 ms apart before giving up; the
+    # [emerg] lines also go to stderr as "nginx: [emerg] ..." during start-up
+    for _attempt in range(5):
+        if ctx.listen(80, "tcp", http_listener(serve)):
+            break
+        stamp = _log_time(ctx.now)
+        for address in ("0.0.0.0:80", "[::]:80"):
+            text = f"bind() to {address} failed (98: Address already in use)"
+            err(f"{stamp} [emerg] 1#1: {text}\nnginx: [emerg] {text}\n")
+        err(f"{stamp} [notice] 1#1: try again to bind() after 500ms\n")
+        yield Sleep(0.5)
+    else:
+        err(f"{_log_time(ctx.now)} [emerg] 1#1: still could not bind()\n"
+            "nginx: [emerg] still could not bind()\n")
         return 1
+    stamp = _log_time(ctx.now)
+    for line in (f"nginx/{version}", "OS: Linux 6.8.0-podlab",
+                 "getrlimit(RLIMIT_NOFILE): 1048576:1048576", "start worker processes",
+                 "start worker process 29"):
+        err(f"{stamp} [notice] 1#1: {line}\n")
     handle(ctx, SIGTERM, SIGINT, SIGQUIT, SIGHUP)
     try:
         while True:

@@ -26,6 +26,7 @@ from podlab.engine.env import (
     ConfigError,
     check_non_root,
     container_env,
+    effective_groups,
     effective_user,
     read_only_root,
 )
@@ -620,6 +621,10 @@ class PodWorker:
             )
             self.transition(slot, "started", slot.started, started, rule, why)
             slot.started = started
+            if started and slot.sidecar and not self.initialized:
+                # a probe result is a pod update for the kubelet's sync loop: the next init
+                # container (or the app containers) may start now
+                self.request_sync()
             if started and READINESS in slot.probes:
                 readiness = slot.probes[READINESS]
                 if readiness.result != SUCCESS:
@@ -642,6 +647,18 @@ class PodWorker:
 
     # --- the sync --------------------------------------------------------------------------
 
+    def _check_pull_secrets(self) -> None:
+        """``getPullSecretsForPod`` runs on every pod sync: names in ``imagePullSecrets``
+        without a Secret in the namespace give a Warning on the Pod (the pull goes ahead)."""
+        missing = [
+            str(ref.get("name"))
+            for ref in self.spec.get("imagePullSecrets") or []
+            if ref.get("name") and self.store.secret(self.namespace, str(ref["name"])) is None
+        ]
+        if missing:
+            message = ev.pull_secrets_message(missing)
+            self.pod_event(ev.FAILED_TO_RETRIEVE_IMAGE_PULL_SECRET, message, ev.WARNING)
+
     def _should_restart(self, slot: Slot, inst: ContainerInstance) -> bool:
         if slot.sidecar:
             return True
@@ -657,6 +674,7 @@ class PodWorker:
     def _sync(self) -> Coroutine:
         if self.phase_terminal or self.deleting or not self.volumes.ready:
             return
+        self._check_pull_secrets()
         snapshot = {slot: slot.newest_exited() for slot in self.slots}
         failed = False
         # 1. kills requested by probes or a changed definition
@@ -1081,8 +1099,9 @@ class PodWorker:
             )
             return False
         uid = effective_user(self.spec, slot.spec, info.user)
-        if uid != info.user:
-            info = dataclasses.replace(info, user=uid)
+        gid, groups = effective_groups(self.spec, slot.spec, uid, info.user)
+        if uid != info.user or gid != info.group or groups != info.groups:
+            info = dataclasses.replace(info, user=uid, group=gid, groups=groups)
         attempt = slot.attempts
         slot.attempts += 1
         memory, cpu = self._limits(slot)

@@ -19,7 +19,7 @@ from typing import Any
 
 from podlab.engine.defaults import apply_defaults
 from podlab.engine.validation import Note, Problem, kubectl_error, validate
-from podlab.engine.yamlload import YAMLLoadError, load_documents
+from podlab.engine.yamlload import Document, YAMLLoadError, load_documents
 
 
 @dataclass
@@ -51,6 +51,38 @@ class ManifestResult:
         )
 
 
+def _expand_lists(documents: list[Document]) -> list[Document]:
+    """``kind: List`` (``v1``) documents stand for their ``items``, as kubectl reads them;
+    each item keeps the positions it was written at."""
+    out: list[Document] = []
+    for document in documents:
+        data = document.data
+        items = data.get("items") if isinstance(data, dict) else None
+        if not (
+            isinstance(data, dict) and data.get("kind") == "List"
+            and data.get("apiVersion") == "v1" and isinstance(items, list)
+        ):
+            out.append(document)
+            continue
+        for i, item in enumerate(items):
+            prefix = ("items", i)
+
+            def sub(positions: dict[Any, Any], prefix: tuple[Any, ...] = prefix) -> dict[Any, Any]:
+                return {
+                    tuple(path[2:]): pos for path, pos in positions.items()
+                    if tuple(path[:2]) == prefix
+                }
+
+            line, column = document.value_position(prefix)
+            out.append(
+                Document(
+                    index=document.index, data=item, line=line, column=column,
+                    values=sub(document.values), keys=sub(document.keys),
+                )
+            )
+    return out
+
+
 def parse_manifests(
     text: str | bytes, *, filename: str = "<stdin>", seed: int | str = 0
 ) -> ManifestResult:
@@ -72,7 +104,7 @@ def parse_manifests(
         )
         return result
     valid: list[tuple[int, dict[str, Any]]] = []
-    for document in documents:
+    for document in _expand_lists(documents):
         if document.data is None:
             continue
         data = document.data

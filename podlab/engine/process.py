@@ -189,6 +189,8 @@ class ImageInfo:
     workdir: str = "/"
     user: int = 0  # numeric uid the image runs as by default
     files: dict[str, str] = field(default_factory=dict)  # files present in the image
+    group: int | None = None  # primary gid (None: the user's, 0 for users not in /etc/passwd)
+    groups: tuple[int, ...] = ()  # supplementary gids the container runtime adds
 
 
 __all__ = [

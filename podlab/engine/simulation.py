@@ -606,18 +606,33 @@ class Simulation:
         if not slots:
             raise LookupError(f"container {container} is not valid for pod {name}")
         slot = slots[0]
-        inst = slot.previous if previous else slot.current
-        if previous and (inst is None or not inst.exited):
-            raise LookupError(
-                f'previous terminated container "{slot.name}" in pod "{name}" not found'
-            )
+        # the kubelet's validateContainerLogStatus: the instance behind the status fields
+        current = slot.current
+        waiting_after_exit = (
+            current is not None and current.exited and slot.waiting is not None
+        )
+        last_terminated = current if waiting_after_exit else slot.previous
+        if last_terminated is not None and not last_terminated.exited:
+            last_terminated = None
+        if previous:
+            inst = last_terminated
+            if inst is None:
+                raise LookupError(
+                    f'previous terminated container "{slot.name}" in pod "{name}" not found'
+                )
+        else:
+            inst = current
         if inst is None:
             reason = (
                 slot.waiting[0]
                 if slot.waiting
                 else ("PodInitializing" if worker.init_slots else "ContainerCreating")
             )
+            shown = {
+                "ErrImagePull": "image can't be pulled",
+                "ImagePullBackOff": "trying and failing to pull image",
+            }.get(reason, reason)
             raise LookupError(
-                f'container "{slot.name}" in pod "{name}" is waiting to start: {reason}'
+                f'container "{slot.name}" in pod "{name}" is waiting to start: {shown}'
             )
         return inst.log_text()

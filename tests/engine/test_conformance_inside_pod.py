@@ -88,7 +88,7 @@ def test_two_containers_binding_the_same_port_conflict() -> None:
   - {name: second, image: "nginx:1.27"}
 """,
         ),
-        5,
+        8,  # nginx tries to bind five times, 500 ms apart, before it exits
     )
     second = status(sim, "clash")["containerStatuses"][1]
     assert second["lastState"]["terminated"]["exitCode"] == 1
@@ -580,7 +580,8 @@ def test_run_as_user_is_what_id_prints_and_satisfies_non_root() -> None:
         ),
         5,
     )
-    assert sim.logs("uid", "c") == "uid=1000 gid=1000 groups=1000\n"
+    # no runAsGroup: the primary group is root's (kubernetes.io "Configure a Security Context")
+    assert sim.logs("uid", "c") == "uid=1000 gid=0(root) groups=0(root)\n"
     assert sim.logs("uid", "root") == "0\n"
 
 

@@ -89,7 +89,7 @@ def test_a_node_keeps_an_image_the_registry_lost() -> None:
     sim.run_until(15)
     assert "running" in state(sim, "cached")
     assert messages(sim, "cached", "Pulled") == [
-        'Container image "nginx:1.27" already present on machine and can be accessed by the pod'
+        'Container image "nginx:1.27" already present on machine'
     ]
     assert waiting(sim, "elsewhere")[0] in ("ErrImagePull", "ImagePullBackOff")
     assert waiting(sim, "always")[0] in ("ErrImagePull", "ImagePullBackOff")

@@ -43,6 +43,8 @@ def command_program(
     busybox_version: str = "1.36.1",
     applets: frozenset[str] | None = None,
     external: ExternalLookup | None = None,
+    gid: int | None = None,
+    groups: tuple[int, ...] = (),
 ) -> Callable[[ProcessContext], Program]:
     """A program that executes ``argv`` (an applet, ``sh`` or a shell script file).
 
@@ -53,6 +55,9 @@ def command_program(
     def main(ctx: ProcessContext) -> Program:
         proc = Process(ctx, cwd=cwd, uid=uid, busybox_version=busybox_version, applets=applets,
                        external=external)
+        # credentials beyond the uid, read by ``id`` (applets.py)
+        proc.gid = uid if gid is None else gid  # type: ignore[attr-defined]
+        proc.groups = groups  # type: ignore[attr-defined]
         shell = Shell(proc, name=argv[0] if argv else "sh")
 
         def body() -> Generator[Any, Any, int]:

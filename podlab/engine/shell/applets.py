@@ -1340,18 +1340,35 @@ def _user_name(uid: int) -> str | None:
     return {0: "root", 65534: "nobody", 101: "nginx"}.get(uid)
 
 
+def _group_name(gid: int) -> str | None:
+    return {0: "root", 10: "wheel", 65534: "nobody", 101: "nginx"}.get(gid)
+
+
 @applet("id")
 def a_id(sh: Shell, io: IO, argv: list[str]) -> int:
     uid = sh.proc.uid
-    name = _user_name(uid)
-    if "-u" in argv[1:]:
+    gid = int(getattr(sh.proc, "gid", uid))
+    groups = tuple(getattr(sh.proc, "groups", ()))
+    if not groups:
+        # the groups /etc/group gives the user (busybox: root is also in wheel)
+        groups = (0, 10) if uid == 0 and gid == 0 else (gid,)
+    opts = argv[1:]
+    if "-u" in opts:
         io.out(f"{uid}\n")
         return 0
-    if uid == 0:
-        io.out("uid=0(root) gid=0(root) groups=0(root),10(wheel)\n")
-    else:
-        label = f"({name})" if name else ""
-        io.out(f"uid={uid}{label} gid={uid}{label} groups={uid}{label}\n")
+    if "-g" in opts:
+        io.out(f"{gid}\n")
+        return 0
+    if "-G" in opts:
+        io.out(" ".join(str(g) for g in groups) + "\n")
+        return 0
+
+    def label(number: int, name: str | None) -> str:
+        return f"{number}({name})" if name else str(number)
+
+    listed = ",".join(label(g, _group_name(g)) for g in groups)
+    io.out(f"uid={label(uid, _user_name(uid))} gid={label(gid, _group_name(gid))} "
+           f"groups={listed}\n")
     return 0
 
 
