@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from podlab.engine import catalogue
+from podlab.engine import catalogue, servers
 from podlab.engine.filesystem import MemoryFileSystem, normalise
 from podlab.engine.process import (
     SIGHUP,
@@ -290,6 +290,7 @@ def _image_files(res: catalogue.Resolved) -> dict[str, str]:
     elif family == "podlab-app":
         files["/app"] = _BINARY
         files["/srv/VERSION"] = version + "\n"
+    files.update(servers.files(family))
     return files
 
 
@@ -490,7 +491,11 @@ def _program_table() -> dict[tuple[str, str], Callable[..., Program]]:
 
 
 def _image_program(info: ImageInfo, argv: list[str]) -> ProgramFactory | None:
-    fn = _program_table().get((_family(info), _base(argv)))
+    family = _family(info)
+    if servers.handles(family, argv):
+        return _bind(servers.program(family), servers.strip_wrappers(family, argv),
+                     _version(info), False)
+    fn = _program_table().get((family, _base(argv)))
     return None if fn is None else _bind(fn, argv, _version(info), False)
 
 
@@ -511,6 +516,12 @@ def program_for(info: ImageInfo, argv: list[str]) -> ProgramFactory:
         name = _base(argv)
     if family == "redis" and name == "docker-entrypoint.sh":
         argv = argv[1:]
+        name = _base(argv)
+    if servers.spec(family) is not None:
+        if servers.handles(family, argv):
+            return _bind(servers.program(family), servers.strip_wrappers(family, argv), version,
+                         False)
+        argv = servers.strip_wrappers(family, argv) or argv  # entrypoints exec "$@"
         name = _base(argv)
     fn = _program_table().get((family, name))
     if fn is not None:

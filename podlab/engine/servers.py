@@ -1,0 +1,232 @@
+"""Server images described as data (``data/servers.json``), run by one small interpreter.
+
+An entry says, for an image family: its executables and entrypoint wrappers, the environment
+or flags it refuses to start without (log lines and exit code), its start-up log and time,
+its ready log, the ports it listens on, the answers of its HTTP paths (before and after it is
+ready), a periodic log line, and what it does on each signal (log lines, time, exit code).
+``go_signals`` marks a Go program without signal handling: as PID 1 it exits with 2 on
+SIGTERM/SIGINT/SIGHUP/SIGQUIT. ``exits`` is a program that logs and ends at once (``php -a``
+without a terminal).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from podlab.engine.process import (
+    SIGHUP,
+    SIGINT,
+    SIGQUIT,
+    SIGTERM,
+    ProcessContext,
+    Program,
+    Request,
+    Response,
+    Signalled,
+    Sleep,
+    WaitForever,
+)
+from podlab.engine.shell.applets import EPOCH
+
+DATA = Path(__file__).with_name("data") / "servers.json"
+_SIGNALS = {"TERM": SIGTERM, "INT": SIGINT, "QUIT": SIGQUIT, "HUP": SIGHUP}
+MiB = 1024 * 1024
+
+
+@functools.cache
+def families() -> dict[str, dict[str, Any]]:
+    with DATA.open(encoding="utf-8") as fh:
+        loaded: dict[str, dict[str, Any]] = json.load(fh)["families"]
+    return loaded
+
+
+def spec(family: str) -> dict[str, Any] | None:
+    return families().get(family)
+
+
+def files(family: str) -> dict[str, str]:
+    """The executables a family's image holds (paths → a binary marker)."""
+    entry = spec(family) or {}
+    out: dict[str, str] = {}
+    for table in ("executables", "entry"):
+        for path in (entry.get(table) or {}).values():
+            out[path] = "\x7fELF (simulated binary)\n"
+    return out
+
+
+def strip_wrappers(family: str, argv: list[str]) -> list[str]:
+    """The command line after entrypoint wrappers (``docker-entrypoint.sh``, ``tini --``)."""
+    wrappers = (spec(family) or {}).get("entry") or {}
+    rest = list(argv)
+    while rest and rest[0].rsplit("/", 1)[-1] in wrappers:
+        rest = rest[1:]
+        if rest and rest[0] == "--":
+            rest = rest[1:]
+    return rest
+
+
+def program(family: str) -> Callable[[ProcessContext, list[str], str], Program]:
+    """The interpreter bound to ``family``'s entry (check with :func:`handles` first)."""
+    entry = spec(family) or {}
+
+    def run(ctx: ProcessContext, args: list[str], version: str) -> Program:
+        return (yield from _serve(ctx, entry, args, version))
+
+    run.__name__ = family.replace("-", "_")
+    return run
+
+
+def handles(family: str, argv: list[str]) -> bool:
+    """True when ``argv`` (after wrappers) starts the family's server: the first of its
+    ``executables``; the others (``pg_isready``, ``promtool``) are tools."""
+    entry = spec(family)
+    if entry is None:
+        return False
+    rest = strip_wrappers(family, argv)
+    executables = list(entry.get("executables") or {})
+    return bool(rest) and bool(executables) and rest[0].rsplit("/", 1)[-1] == executables[0]
+
+
+def _text(template: str, ctx: ProcessContext, version: str) -> str:
+    moment = EPOCH + timedelta(seconds=ctx.now)
+    out: list[str] = []
+    i = 0
+    while i < len(template):
+        if template.startswith("{{", i):
+            out.append("{")
+            i += 2
+            continue
+        if template.startswith("}}", i):
+            out.append("}")
+            i += 2
+            continue
+        if template[i] == "{":
+            end = template.index("}", i)
+            name = template[i + 1 : end]
+            if name.startswith("t:"):
+                out.append(moment.strftime(name[2:]))
+            else:
+                out.append({
+                    "version": version,
+                    "pod_ip": ctx.pod_ip,
+                    "hostname": ctx.hostname,
+                    "epoch": str(int(moment.timestamp())),
+                }.get(name, ""))
+            i = end + 1
+            continue
+        out.append(template[i])
+        i += 1
+    return "".join(out)
+
+
+def _log(ctx: ProcessContext, lines: list[list[str]], version: str) -> None:
+    for stream, template in lines:
+        text = _text(template, ctx, version)
+        (ctx.stderr if stream == "stderr" else ctx.stdout)(text + "\n")
+
+
+def _flag_names(args: list[str]) -> set[str]:
+    names: set[str] = set()
+    for arg in args:
+        if arg.startswith("-"):
+            names.add(arg.lstrip("-").split("=", 1)[0])
+    return names
+
+
+def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version: str) -> Program:
+    ctx.set_memory(int(entry.get("memory_mib", 8)) * MiB)
+    exits = entry.get("exits")
+    if exits is not None:
+        _log(ctx, exits.get("log") or [], version)
+        return int(exits.get("exit", 0))
+    required = entry.get("requires_env")
+    if required is not None and not any(ctx.env.get(n) for n in required.get("any") or []):
+        _log(ctx, required.get("log") or [], version)
+        return int(required.get("exit", 1))
+    flags = entry.get("requires_flags")
+    if flags is not None and not set(flags.get("all") or []) <= _flag_names(argv[1:]):
+        _log(ctx, flags.get("log") or [], version)
+        return int(flags.get("exit", 1))
+
+    stops: dict[int, dict[str, Any]] = {}
+    for key in ("stop", "also_stop"):
+        stop = entry.get(key)
+        for name in (stop or {}).get("signals") or []:
+            stops[_SIGNALS[name]] = stop  # type: ignore[assignment]
+    for sig in stops:
+        ctx.handle_signal(sig, True)
+    if entry.get("go_signals") and ctx.is_pid1:
+        for sig in (SIGTERM, SIGINT, SIGHUP, SIGQUIT):
+            ctx.handle_signal(sig, True)
+
+    state = {"ready": False}
+    answers: dict[str, list[Any]] = entry.get("http") or {}
+    before: dict[str, list[Any]] = entry.get("not_ready") or {}
+
+    def handler(request: Request, now: float) -> Response:
+        if request.kind == "tcp":
+            return Response(status=0)
+        if request.kind == "grpc":
+            return Response(status=0, grpc_status="UNIMPLEMENTED")
+        if not answers:
+            return Response(status=0, refused=True)  # not an HTTP server
+        path = request.path.split("?", 1)[0]
+        table = answers if state["ready"] else {**answers, **before}
+        status, body = table.get(path, [404, "404 page not found\n"])
+        return Response(int(status), _text(str(body), ctx, version))
+
+    ports = [(int(p), str(proto)) for p, proto in entry.get("listen") or []]
+    bound: list[tuple[int, str]] = []
+
+    def bind() -> bool:
+        for port, proto in ports:
+            if not ctx.listen(port, proto, handler):
+                ctx.stderr(f"listen {proto} 0.0.0.0:{port}: bind: address already in use\n")
+                return False
+            bound.append((port, proto))
+        return True
+
+    try:
+        _log(ctx, entry.get("start_log") or [], version)
+        if entry.get("listen_at_start") and not bind():
+            return 1
+        signal = yield from _wait(ctx, float(entry.get("start_seconds", 0)))
+        if signal is None:
+            if not entry.get("listen_at_start") and not bind():
+                return 1
+            state["ready"] = True
+            _log(ctx, entry.get("ready_log") or [], version)
+            tick = entry.get("tick")
+            while signal is None:
+                signal = yield from _wait(ctx, float(tick["seconds"]) if tick else None)
+                if signal is None and tick:
+                    _log(ctx, tick.get("log") or [], version)
+        stop = stops.get(signal)
+        if stop is None:
+            return 2  # a Go program's runtime handler as PID 1 (go_signals)
+        _log(ctx, stop.get("log") or [], version)
+        yield Sleep(float(stop.get("seconds", 0)))
+        return int(stop.get("exit", 0))
+    finally:
+        for port, proto in bound:
+            ctx.unlisten(port, proto)
+
+
+def _wait(ctx: ProcessContext, seconds: float | None) -> Program:
+    """Wait ``seconds`` (None: for ever); the signal that came, or None."""
+    try:
+        if seconds is None:
+            yield WaitForever()
+        elif seconds > 0:
+            yield Sleep(seconds)
+    except Signalled as sig:
+        return sig.signal
+    return None
+
+
+__all__ = ["families", "files", "handles", "program", "spec", "strip_wrappers"]

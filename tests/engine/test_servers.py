@@ -1,0 +1,108 @@
+"""Server images described as data (data/servers.json): start-up, required settings, ports,
+probe answers, signals and exit codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from podlab.engine import servers
+from podlab.engine.fakeruntime import http_get
+from podlab.engine.process import SIGINT, SIGTERM, Request
+from tests.engine.test_images import run, statuses
+
+
+def test_mysql_without_a_password_exits_1_with_the_entrypoint_error() -> None:
+    result = run("mysql:8.0")
+    assert result.exit_code == 1 and result.finished_at == 0
+    assert "[ERROR] [Entrypoint]: Database is uninitialized and password option is not " \
+        "specified" in result.logs
+    assert "    - MYSQL_RANDOM_ROOT_PASSWORD\n" in result.logs
+    assert "MySQL Server 8.0.43-1.el9 started." in result.logs
+
+
+def test_mysql_with_a_password_listens_after_initialising() -> None:
+    result = run("mysql:8.4", env={"MYSQL_ROOT_PASSWORD": "s3cret"}, until=30,
+                 probes=[(5.0, Request("tcp", 3306)), (20.0, Request("tcp", 3306)),
+                         (21.0, Request("tcp", 33060))],
+                 signals=[(25.0, SIGTERM)])
+    assert [r.status for _, _, r in result.probes][1:] == [0, 0]
+    assert result.probes[0][2].refused or result.probes[0][2].status != 0
+    assert "ready for connections. Version: '8.4.6'" in result.logs
+    assert result.exit_code == 0
+    assert "Shutdown complete (mysqld 8.4.6)" in result.logs
+
+
+def test_postgres_needs_a_password() -> None:
+    result = run("postgres:14-alpine")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: Database is uninitialized and superuser password is not specified.\n")
+    ok = run("postgres:14-alpine", env={"POSTGRES_PASSWORD": "x"}, until=20,
+             probes=[(10.0, Request("tcp", 5432))], signals=[(15.0, SIGINT)])
+    assert ok.probes[0][2].status == 0
+    assert "starting PostgreSQL 14.19" in ok.logs
+    assert "received fast shutdown request" in ok.logs and ok.exit_code == 0
+
+
+def test_prometheus_is_healthy_before_it_is_ready() -> None:
+    result = run("prom/prometheus:v2.45.0", until=10,
+                 probes=[(0.5, http_get(9090, "/-/ready")), (0.5, http_get(9090, "/-/healthy")),
+                         (3.0, http_get(9090, "/-/ready"))],
+                 signals=[(5.0, SIGTERM)])
+    assert statuses(result) == [(0.5, 503), (0.5, 200), (3.0, 200)]
+    assert result.probes[2][2].body == "Prometheus Server is Ready.\n"
+    assert 'msg="Received SIGTERM, exiting gracefully..."' in result.logs
+    assert result.exit_code == 0
+
+
+@pytest.mark.parametrize(("pid1", "code"), [(True, 2), (False, None)])
+def test_node_exporter_is_a_go_program_without_signal_handling(pid1: bool, code: int | None
+                                                                ) -> None:
+    result = run("prom/node-exporter:v1.3.1", until=10, is_pid1=pid1,
+                 probes=[(1.0, http_get(9100, "/metrics"))], signals=[(5.0, SIGTERM)])
+    assert statuses(result) == [(1.0, 200)]
+    if code is None:
+        assert result.exit_code in (143, None) or result.exit_code >= 128
+    else:
+        assert result.exit_code == code
+
+
+def test_php_cli_image_exits_at_once_without_a_terminal() -> None:
+    result = run("php:7.4")
+    assert result.exit_code == 0 and result.stdout == "Interactive shell\n\n"
+
+
+def test_php_fpm_listens_on_9000_and_stops_on_sigterm() -> None:
+    result = run("php:7.4-fpm", until=5, probes=[(1.0, Request("tcp", 9000))],
+                 signals=[(2.0, SIGTERM)])
+    assert result.probes[0][2].status == 0
+    assert "NOTICE: ready to handle connections" in result.logs
+    assert result.exit_code == 0 and "exiting, bye-bye!" in result.logs
+
+
+def test_kube_apiserver_without_service_account_flags_exits_1() -> None:
+    result = run("k8s.gcr.io/kube-apiserver:v1.24.0",
+                 command=["kube-apiserver", "--advertise-address=192.168.1.100",
+                          "--etcd-servers=https://192.168.1.100:2379"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].endswith(
+        'run.go:74] "command failed" err="[service-account-issuer is a required flag, '
+        '--service-account-signing-key-file and --service-account-issuer are required flags]"')
+
+
+def test_fluentd_runs_as_its_user_and_stops_gracefully() -> None:
+    result = run("fluentd:latest", until=10, probes=[(5.0, Request("tcp", 24224))],
+                 signals=[(6.0, SIGTERM)])
+    assert result.probes[0][2].status == 0
+    assert "fluentd worker is now running worker=0" in result.logs
+    assert result.exit_code == 0
+
+
+def test_every_server_family_is_an_image_family() -> None:
+    from podlab.engine import catalogue
+
+    used = {str(e.get("family")) for e in catalogue.repositories().values()}
+    for entry in catalogue.repositories().values():
+        for variant in ((entry.get("tags") or {}).get("variants") or {}).values():
+            used.add(str(variant.get("family", "")))
+    assert set(servers.families()) <= used
