@@ -16,7 +16,9 @@ Digests are synthetic but fixed (a SHA-256 of the reference), so runs are reprod
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -195,6 +197,35 @@ def _tools(family: str, base: str = "") -> frozenset[str]:
     return frozenset()
 
 
+@functools.cache
+def _busybox_layout() -> dict[str, str]:
+    """applet -> the directory busybox installs it in (data/busybox-layout.json)."""
+    with (catalogue.DATA.parent / "busybox-layout.json").open(encoding="utf-8") as fh:
+        table: dict[str, Any] = json.load(fh)
+    return {name: d for d, names in table.items() if d.startswith("/") for name in names}
+
+
+def _tool_paths(tools: frozenset[str], family: str, base: str) -> list[str]:
+    """Where an image keeps its programs: busybox's install layout (Alpine), that plus
+    everything in /bin (the busybox image), or both /bin and /usr/bin (merged-/usr Debian)."""
+    layout = _busybox_layout()
+    paths: list[str] = []
+    busybox_like = base in ("busybox", "alpine") or (
+        family in _SHELL_FAMILIES and family not in ("nginx", "httpd", "redis", "agnhost")
+        and base not in ("debian", "ubuntu", "oraclelinux")
+    )
+    for name in sorted(tools):
+        if busybox_like:
+            paths.append(f"{layout.get(name, '/usr/bin')}/{name}")
+            if base != "alpine":
+                paths.append(f"/bin/{name}")
+        else:
+            paths += [f"/bin/{name}", f"/usr/bin/{name}"]
+    if busybox_like:
+        paths.append("/bin/busybox")
+    return sorted(set(paths))
+
+
 _NGINX_INDEX = """<!DOCTYPE html>
 <html>
 <head>
@@ -241,8 +272,8 @@ def _image_files(res: catalogue.Resolved) -> dict[str, str]:
             "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n"
         )
         files["/etc/group"] = "root:x:0:\nwheel:x:10:root\nnobody:x:65534:\n"
-        for name in sorted(tools):
-            files[f"/bin/{name}"] = _BINARY
+        for path in _tool_paths(tools, family, base):
+            files[path] = _BINARY
     if base == "alpine":
         alpine_version = version if family == "alpine" else "3.22.1"
         files["/etc/os-release"] = _OS_RELEASE["alpine"].format(v=alpine_version)

@@ -627,7 +627,7 @@ class _TestError(Exception):
 @builtin("test", "[")
 def b_test(sh: Shell, io: IO, argv: list[str]) -> int:
     args = argv[1:]
-    if argv[0] == "[":
+    if argv[0].rsplit("/", 1)[-1] == "[":  # also /usr/bin/[
         if not args or args[-1] != "]":
             io.err("sh: missing ]\n")
             return 2
@@ -1386,12 +1386,15 @@ def a_whoami(sh: Shell, io: IO, argv: list[str]) -> int:
 def a_env(sh: Shell, io: IO, argv: list[str]) -> Gen:
     env = sh.env()
     args = argv[1:]
-    if argv[0] == "printenv":
+    if argv[0].rsplit("/", 1)[-1] == "printenv":
         if args:
             found = [env[a] for a in args if a in env]
             io.out("".join(v + "\n" for v in found))
             return 0 if len(found) == len(args) else 1
     extra: dict[str, str] = {}
+    if args and args[0] in ("-i", "-") and not any("=" not in a for a in args[1:]):
+        env = {}  # ``env -i A=1``: only what is given (running a command this way is not
+        args = args[1:]  # modelled: the command would get the full environment)
     while args and "=" in args[0] and not args[0].startswith("="):
         key, _, value = args.pop(0).partition("=")
         extra[key] = value
@@ -1963,3 +1966,9 @@ def a_free(sh: Shell, io: IO, argv: list[str]) -> int:
            "Swap:             0           0           0\n")
     return 0
 
+
+
+# Shell builtins that busybox also installs as applets (``/bin/echo``, ``/usr/bin/[``): run by
+# path or by ``env``/``xargs`` they behave as the builtin does.
+for _name in ("echo", "printf", "test", "[", "true", "false", "kill", "pwd"):
+    APPLETS.setdefault(_name, BUILTINS[_name])
