@@ -157,6 +157,7 @@ class ImageLookup:
     error: str | None  # "InvalidImageName" | "NotFound" | None
     message: str
     reference: str = ""  # normalised, "" when invalid
+    detail: str = ""  # NotFound: "tag-not-found" | "repository-denied" | "host-unknown"
 
 
 # --- the catalogue (data/images.json, read by catalogue.py) ----------------------------
@@ -369,7 +370,8 @@ def lookup_image(image: str) -> ImageLookup:
         elif ref.tag is not None and catalogue.resolve(repository, ref.tag) is not None:
             tag = ref.tag
     if not known or tag is None:
-        return ImageLookup(None, "NotFound", _not_found_message(ref, known), normalised)
+        message = _not_found_message(ref, known)
+        return ImageLookup(None, "NotFound", message, normalised, not_found_detail(message))
     res = catalogue.resolve(repository, tag)
     assert res is not None  # noqa: S101 - checked above
     return ImageLookup(_info(f"{ref.repository}:{tag}", res), None, "", normalised)
@@ -384,6 +386,15 @@ def resolved(info: ImageInfo) -> catalogue.Resolved | None:
     if ref.tag is None:
         return None
     return catalogue.resolve(_served(ref), ref.tag)
+
+
+def not_found_detail(message: str) -> str:
+    """Which of containerd's pull failures ``message`` is (a code for the narration)."""
+    if "pull access denied" in message:
+        return "repository-denied"
+    if "no such host" in message:
+        return "host-unknown"
+    return "tag-not-found"
 
 
 def _not_found_message(ref: ImageReference, repo_known: bool) -> str:

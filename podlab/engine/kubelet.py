@@ -906,9 +906,11 @@ class PodWorker:
             message = ev.pull_failed_message(image, lookup.message)
             self.container_event(slot, ev.FAILED, message, ev.WARNING)
             backoff.next(key, self.now, self.now)
-            self._image_failed(
-                slot, "ErrImagePull", lookup.message, "image.pull-failed", image_field
-            )
+            rule = {
+                "repository-denied": "image.pull-denied",
+                "host-unknown": "image.pull-unreachable",
+            }.get(str(getattr(lookup, "detail", "")), "image.pull-failed")
+            self._image_failed(slot, "ErrImagePull", lookup.message, rule, image_field)
             return None
         backoff.forget(key)
         self.node.images.add(remote.reference)

@@ -29,7 +29,21 @@ RULES: dict[str, Rule] = {
             "state",
             "Waiting",
             "Waiting:ErrImagePull",
-            "the registry has no such image, or the reference is wrong",
+            "the repository has no such tag",
+        ),
+        Rule(
+            "image.pull-denied",
+            "state",
+            "Waiting",
+            "Waiting:ErrImagePull",
+            "the registry has no public repository of this name (pull access denied)",
+        ),
+        Rule(
+            "image.pull-unreachable",
+            "state",
+            "Waiting",
+            "Waiting:ErrImagePull",
+            "the registry host name does not resolve",
         ),
         Rule(
             "image.pull-backoff",

@@ -21,6 +21,15 @@ RULE_TEXT: dict[str, tuple[Promise, str, str]] = {
                       "images-and-pull-policy", "pull-policy"),
     "image.pull-failed": (_("The pull failed: the registry has no such image or tag."),
                           "images-and-pull-policy", "errimagepull"),
+    "image.pull-denied": (_("Pull access denied: no public repository has this name (a private "
+                            "one would need imagePullSecrets). On a real cluster you would push "
+                            "the image first; here, \"Make it available\" in the registry "
+                            "actions pushes a test image under this name that listens on the "
+                            "container's ports."),
+                          "images-and-pull-policy", "errimagepull"),
+    "image.pull-unreachable": (_("The pull failed: the registry's host name does not resolve, "
+                                 "so the node cannot reach it."),
+                               "images-and-pull-policy", "errimagepull"),
     "image.pull-backoff": (_("The kubelet waits before it tries the failed pull again "
                              "(10 s, doubling up to 300 s)."),
                            "images-and-pull-policy", "imagepullbackoff"),
