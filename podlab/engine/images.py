@@ -537,6 +537,9 @@ def _image_program(info: ImageInfo, argv: list[str]) -> ProgramFactory | None:
     if servers.handles(family, argv):
         return _bind(servers.program(family), servers.strip_wrappers(family, argv),
                      _version(info), False)
+    client = servers.tool(family, argv)
+    if client is not None:
+        return _bind(client, argv, _version(info), False)
     fn = _program_table().get((family, _base(argv)))
     return None if fn is None else _bind(fn, argv, _version(info), False)
 
@@ -565,6 +568,9 @@ def program_for(info: ImageInfo, argv: list[str]) -> ProgramFactory:
                          False)
         argv = servers.strip_wrappers(family, argv) or argv  # entrypoints exec "$@"
         name = _base(argv)
+        client = servers.tool(family, argv)
+        if client is not None:
+            return _bind(client, argv, version, False)
     fn = _program_table().get((family, name))
     if fn is not None:
         return _bind(fn, argv, version, False)

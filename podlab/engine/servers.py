@@ -20,6 +20,7 @@ from typing import Any
 
 from podlab.engine.process import (
     SIGHUP,
+    Connect,
     SIGINT,
     SIGQUIT,
     SIGTERM,
@@ -90,6 +91,56 @@ def handles(family: str, argv: list[str]) -> bool:
     rest = strip_wrappers(family, argv)
     executables = list(entry.get("executables") or {})
     return bool(rest) and bool(executables) and rest[0].rsplit("/", 1)[-1] == executables[0]
+
+
+def tool(family: str, argv: list[str]) -> Callable[[ProcessContext, list[str], str], Program] | None:
+    """A client tool of the image (``pg_isready``) for ``argv``, or None."""
+    tools = (spec(family) or {}).get("tools") or {}
+    entry = tools.get(argv[0].rsplit("/", 1)[-1]) if argv else None
+    if entry is None:
+        return None
+
+    def run(ctx: ProcessContext, args: list[str], version: str) -> Program:
+        return (yield from _probe_tool(ctx, entry, args, version))
+
+    return run
+
+
+def _probe_tool(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version: str
+                ) -> Program:
+    host, port = str(entry["default_host"]), int(entry["default_port"])
+    args = argv[1:]
+    for i, arg in enumerate(args):
+        for flag, kind in ((entry.get("host_flag"), "host"), (entry.get("port_flag"), "port")):
+            if not flag or not arg.startswith(flag):
+                continue
+            value = arg[len(flag):] or (args[i + 1] if i + 1 < len(args) else "")
+            if kind == "host":
+                host = value.lstrip("=")
+            elif value.lstrip("=").isdigit():
+                port = int(value.lstrip("="))
+    address = _resolve(ctx, "localhost" if host.startswith("/") else host)
+    accepted = False
+    if address is not None:
+        answer = yield Connect(address, Request("tcp", port))
+        accepted = isinstance(answer, Response) and not answer.refused and answer.status == 0
+    outcome = "accepting" if accepted else "no_response"
+    for stream, template in entry.get(outcome) or []:
+        text = template.replace("{host}", host).replace("{port}", str(port))
+        (ctx.stderr if stream == "stderr" else ctx.stdout)(_text(text, ctx, version) + "\n")
+    return int(entry.get(f"{outcome}_exit", 0))
+
+
+def _resolve(ctx: ProcessContext, host: str) -> str | None:
+    if host in ("localhost", "127.0.0.1"):
+        return "127.0.0.1"
+    if host == ctx.hostname:
+        return ctx.pod_ip
+    if all(part.isdigit() for part in host.split(".")) and host.count(".") == 3:
+        return host
+    resolver = getattr(ctx, "resolve", None)
+    found = resolver(host) if callable(resolver) else None
+    return found if isinstance(found, str) and found else None
 
 
 def _text(template: str, ctx: ProcessContext, version: str) -> str:
@@ -229,4 +280,4 @@ def _wait(ctx: ProcessContext, seconds: float | None) -> Program:
     return None
 
 
-__all__ = ["families", "files", "handles", "program", "spec", "strip_wrappers"]
+__all__ = ["families", "files", "handles", "program", "spec", "strip_wrappers", "tool"]

@@ -106,3 +106,27 @@ def test_every_server_family_is_an_image_family() -> None:
         for variant in ((entry.get("tags") or {}).get("variants") or {}).values():
             used.add(str(variant.get("family", "")))
     assert set(servers.families()) <= used
+
+
+def test_pg_isready_answers_from_the_connection() -> None:
+    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.simulation import Simulation
+
+    text = """apiVersion: v1
+kind: Pod
+metadata: {name: pg}
+spec:
+  containers:
+  - {name: db, image: "postgres:16", env: [{name: POSTGRES_PASSWORD, value: x}]}
+  - name: c
+    image: postgres:16
+    command: [sh, -c, "pg_isready -h nowhere; echo $?; until pg_isready; do sleep 1; done;
+              pg_isready -h 127.0.0.1 -p 5432; echo $?; sleep 3600"]
+"""
+    sim = Simulation(seed=0)
+    assert sim.apply(parse_manifests(text).objects) == []
+    sim.run_until(40)
+    log = sim.logs("pg", "c")
+    assert log.startswith("nowhere:5432 - no response\n2\n")
+    assert "/var/run/postgresql:5432 - accepting connections\n" in log
+    assert log.endswith("127.0.0.1:5432 - accepting connections\n0\n")
