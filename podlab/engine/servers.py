@@ -20,10 +20,10 @@ from typing import Any
 
 from podlab.engine.process import (
     SIGHUP,
-    Connect,
     SIGINT,
     SIGQUIT,
     SIGTERM,
+    Connect,
     ProcessContext,
     Program,
     Request,
@@ -93,7 +93,10 @@ def handles(family: str, argv: list[str]) -> bool:
     return bool(rest) and bool(executables) and rest[0].rsplit("/", 1)[-1] == executables[0]
 
 
-def tool(family: str, argv: list[str]) -> Callable[[ProcessContext, list[str], str], Program] | None:
+ToolProgram = Callable[[ProcessContext, list[str], str], Program]
+
+
+def tool(family: str, argv: list[str]) -> ToolProgram | None:
     """A client tool of the image (``pg_isready``) for ``argv``, or None."""
     tools = (spec(family) or {}).get("tools") or {}
     entry = tools.get(argv[0].rsplit("/", 1)[-1]) if argv else None
