@@ -264,6 +264,17 @@ _OS_RELEASE = {
 _BINARY = "\x7fELF (simulated binary)\n"
 
 
+@functools.lru_cache(maxsize=512)
+def _cached_files(res: catalogue.Resolved) -> tuple[tuple[str, str], ...]:
+    return tuple(_image_files(res).items())
+
+
+@functools.lru_cache(maxsize=64)
+def _digest_index(repository: str) -> dict[str, str]:
+    """digest -> tag for every tag the repository's scheme publishes."""
+    return {_digest(repository, tag): tag for tag in catalogue.all_tags(repository)}
+
+
 def _image_files(res: catalogue.Resolved) -> dict[str, str]:
     family, version, base = res.family, res.version, res.base
     files: dict[str, str] = {"/dev/termination-log": "", "/etc/hostname": "localhost\n"}
@@ -338,7 +349,7 @@ def _info(reference: str, res: catalogue.Resolved) -> ImageInfo:
         env=env,
         workdir=res.workdir,
         user=res.user,
-        files=_image_files(res),
+        files=dict(_cached_files(res)),
     )
 
 
@@ -361,12 +372,12 @@ def lookup_image(image: str) -> ImageLookup:
     tag: str | None = None
     if known:
         if ref.digest is not None:
-            candidates = [ref.tag] if ref.tag is not None else catalogue.all_tags(repository)
-            tag = next(
-                (t for t in candidates if _digest(repository, t) == ref.digest
-                 and catalogue.resolve(repository, t) is not None),
-                None,
-            )
+            if ref.tag is not None:
+                matches = _digest(repository, ref.tag) == ref.digest and \
+                    catalogue.resolve(repository, ref.tag) is not None
+                tag = ref.tag if matches else None
+            else:
+                tag = _digest_index(repository).get(ref.digest)
         elif ref.tag is not None and catalogue.resolve(repository, ref.tag) is not None:
             tag = ref.tag
     if not known or tag is None:
