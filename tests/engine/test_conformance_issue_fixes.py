@@ -236,3 +236,29 @@ spec:
     assert present == ['Container image "busybox:1.36" already present on machine']
     created = [e["message"] for e in sim.events() if e["reason"] == "Created"]
     assert created[0] == "Created container: c"
+
+
+def test_an_image_nobody_publishes_gives_the_1_34_event_sequence() -> None:
+    sim = start("""apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  containers: [{name: c, image: "my-app:latest"}]
+""", 60)
+    seen = [(e["type"], e["reason"], e["message"]) for e in sim.events()
+            if e["involvedObject"].get("fieldPath") == "spec.containers{c}"]
+    ref = "docker.io/library/my-app:latest"
+    denied = (f'Failed to pull image "my-app:latest": rpc error: code = Unknown desc = failed to '
+              f'pull and unpack image "{ref}": failed to resolve reference "{ref}": pull access '
+              "denied, repository does not exist or may require authorization: server message: "
+              "insufficient_scope: authorization failed")
+    assert seen[:5] == [
+        ("Normal", "Pulling", 'Pulling image "my-app:latest"'),
+        ("Warning", "Failed", denied),
+        ("Warning", "Failed", "Error: ErrImagePull"),
+        ("Normal", "BackOff", 'Back-off pulling image "my-app:latest"'),
+        ("Warning", "Failed", "Error: ImagePullBackOff"),
+    ]
+    cs = status(sim, "app")["containerStatuses"][0]
+    assert cs["state"]["waiting"]["reason"] in ("ErrImagePull", "ImagePullBackOff")
+    assert status(sim, "app")["phase"] == "Pending"
