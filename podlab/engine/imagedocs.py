@@ -19,9 +19,6 @@ _BEHAVIOUR = {
     "alpine": "busybox `sh` (CMD `/bin/sh`), applets at busybox's install paths",
     "nginx": "HTTP on 80 from `/usr/share/nginx/html`; five bind attempts 500 ms apart; "
              "SIGTERM/SIGINT fast exit 0, SIGQUIT graceful, SIGHUP reload",
-    "httpd": "HTTP on 80 (\"It works!\"); SIGTERM exits 0",
-    "redis": "TCP 6379; SIGTERM saves and exits 0",
-    "pause": "waits; SIGTERM/SIGINT exit 0",
     "agnhost": "subcommand from `args` (default `pause`), see below",
     "liveness": "`/healthz` 200 for 10 s, then 500",
     "goproxy": "HTTP proxy on 8080",
@@ -91,11 +88,20 @@ def _server(family: str) -> str:
     if flags:
         bits.append("needs " + ", ".join(f"`--{n}`" for n in flags["all"])
                     + f" (else exit {flags.get('exit', 1)})")
+    if entry.get("http_files"):
+        bits.append(f"serves files from `{entry['http_files']['root']}`")
+    if entry.get("on_http"):
+        bits.append("HTTP requests are dropped with a log line")
+    if entry.get("port_flag"):
+        bits.append(f"`{entry['port_flag']}` moves the port")
     if entry.get("http"):
         bits.append("HTTP " + ", ".join(
             f"`{p}` {s}" for p, (s, _b) in entry["http"].items()))
     for path, (status, _body) in (entry.get("not_ready") or {}).items():
         bits.append(f"`{path}` {status} until ready")
+    reload = entry.get("reload")
+    if reload:
+        bits.append("SIG" + "/SIG".join(reload["signals"]) + ": reload, keeps running")
     stop = entry.get("stop")
     if stop:
         bits.append("SIG" + "/SIG".join(stop["signals"])

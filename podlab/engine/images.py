@@ -305,17 +305,10 @@ def _image_files(res: catalogue.Resolved) -> dict[str, str]:
             "        index  index.html index.htm;\n    }\n}\n"
         )
     elif family == "httpd":
-        files["/usr/local/bin/httpd-foreground"] = "#!/bin/sh\nexec httpd -DFOREGROUND\n"
-        files["/usr/local/apache2/bin/httpd"] = _BINARY
         files["/usr/local/apache2/htdocs/index.html"] = "<html><body><h1>It works!</h1></body>"\
             "</html>\n"
     elif family == "redis":
-        files["/usr/local/bin/docker-entrypoint.sh"] = "#!/bin/sh\n# the redis image's entrypoint\n"
-        files["/usr/local/bin/redis-server"] = _BINARY
-        files["/usr/local/bin/redis-cli"] = _BINARY
         files["/data/.keep"] = ""
-    elif family == "pause":
-        files["/pause"] = _BINARY
     elif family == "agnhost":
         files["/agnhost"] = _BINARY
     elif family == "liveness":
@@ -529,10 +522,6 @@ def _program_table() -> dict[tuple[str, str], Callable[..., Program]]:
     return {
         ("nginx", "nginx"): nginx,
         ("nginx", "nginx-debug"): nginx,
-        ("httpd", "httpd-foreground"): httpd,
-        ("httpd", "httpd"): httpd,
-        ("redis", "redis-server"): redis,
-        ("pause", "pause"): pause,
         ("agnhost", "agnhost"): agnhost,
         ("liveness", "server"): liveness_server,
         ("goproxy", "goproxy"): goproxy,
@@ -569,9 +558,6 @@ def program_for(info: ImageInfo, argv: list[str]) -> ProgramFactory:
         if rest and _base(rest) in ("nginx", "nginx-debug"):
             return _bind(nginx, rest, version, True)
         argv = rest
-        name = _base(argv)
-    if family == "redis" and name == "docker-entrypoint.sh":
-        argv = argv[1:]
         name = _base(argv)
     if servers.spec(family) is not None:
         if servers.handles(family, argv):
@@ -851,130 +837,7 @@ def nginx(ctx: ProcessContext, argv: list[str], version: str) -> Program:
         ctx.unlisten(80, "tcp")
 
 
-def _apache_time(now: float) -> str:
-    from datetime import timedelta
-
-    moment = EPOCH + timedelta(seconds=now)
-    return moment.strftime("%a %b %d %H:%M:%S.%f %Y")
-
-
-def httpd(ctx: ProcessContext, argv: list[str], version: str) -> Program:
-    err = ctx.stderr
-    ip = ctx.pod_ip
-    notice = (f"AH00558: httpd: Could not reliably determine the server's fully qualified domain "
-              f"name, using {ip}. Set the 'ServerName' directive globally to suppress this "
-              "message\n")
-    err(notice + notice)
-    stamp = _apache_time(ctx.now)
-    err(f"[{stamp}] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/{version} (Unix) "
-        "configured -- resuming normal operations\n"
-        f"[{stamp}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'\n")
-    ctx.set_memory(12 * MiB)
-
-    def serve(request: Request, now: float) -> Response:
-        path, _ = _split_path(request.path)
-        root = "/usr/local/apache2/htdocs"
-        target = normalise(path)
-        try:
-            if ctx.fs.is_dir(root + target):
-                target = target.rstrip("/") + "/index.html"
-            body, status = ctx.fs.read(root + target), 200
-        except Exception:  # noqa: BLE001 - any file system error is a 404
-            body = ("<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n"
-                    "<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n"
-                    "<p>The requested URL was not found on this server.</p>\n</body></html>\n")
-            status = 404
-        ctx.stdout(f'{_client(request)} - - [{_clf_time(now)}] "{request.method} '
-                   f'{request.path} HTTP/1.1" {status} {len(body.encode())}\n')
-        return Response(status=status, body=body, headers=(("Server", f"Apache/{version}"),))
-
-    if not ctx.listen(80, "tcp", http_listener(serve)):
-        err("(98)Address in use: AH00072: make_sock: could not bind to address [::]:80\n")
-        return 1
-    handle(ctx, SIGTERM, SIGINT, SIGHUP, SIGQUIT)
-    try:
-        while True:
-            sig = yield from wait_for_signal(ctx)
-            stamp = _apache_time(ctx.now)
-            if sig == SIGHUP:
-                err(f"[{stamp}] [mpm_event:notice] [pid 1:tid 1] AH00493: SIGUSR1 received.  "
-                    "Doing graceful restart\n")
-                continue
-            err(f"[{stamp}] [mpm_event:notice] [pid 1:tid 1] AH00491: caught SIGTERM, "
-                "shutting down\n")
-            yield Sleep(0.05)
-            return 0
-    finally:
-        ctx.unlisten(80, "tcp")
-
-
 # --- small servers --------------------------------------------------------------------
-
-
-def pause(ctx: ProcessContext, argv: list[str], version: str) -> Program:
-    if "-v" in argv[1:]:
-        ctx.stdout(f"pause.c v{version}\n")
-        return 0
-    ctx.set_memory(256 * 1024)
-    handle(ctx, SIGTERM, SIGINT)
-    sig = yield from wait_for_signal(ctx)
-    reason = "Terminated" if sig == SIGTERM else "Interrupt"
-    ctx.stderr(f"Shutting down, got signal: {reason}\n")
-    return 0
-
-
-def redis(ctx: ProcessContext, argv: list[str], version: str) -> Program:
-    port = 6379
-    if "--port" in argv:
-        idx = argv.index("--port")
-        if idx + 1 < len(argv) and argv[idx + 1].isdigit():
-            port = int(argv[idx + 1])
-
-    def stamp(role: str) -> str:
-        from datetime import timedelta
-
-        moment = EPOCH + timedelta(seconds=ctx.now)
-        return f"1:{role} {moment:%d %b %Y %H:%M:%S}.{moment.microsecond // 1000:03d}"
-
-    out = ctx.stdout
-    out(f"{stamp('C')} * oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo\n"
-        f"{stamp('C')} * Redis version={version}, bits=64, commit=00000000, modified=0, pid=1, "
-        "just started\n"
-        f"{stamp('C')} # Warning: no config file specified, using the default config. In order "
-        "to specify a config file use redis-server /path/to/redis.conf\n"
-        f"{stamp('M')} * monotonic clock: POSIX clock_gettime\n"
-        f"{stamp('M')} * Running mode=standalone, port={port}.\n"
-        f"{stamp('M')} * Server initialized\n"
-        f"{stamp('M')} * Ready to accept connections tcp\n")
-    ctx.set_memory(3 * MiB)
-
-    def handler(request: Request, now: float) -> Response:
-        if request.kind == "tcp":
-            return Response(status=0, body="")
-        if request.kind == "http":
-            out(f"{stamp('M')} # Possible SECURITY ATTACK detected. It looks like somebody is "
-                "sending POST or Host: commands to Redis. This is likely due to an attacker "
-                "attempting to use Cross Protocol Scripting to compromise your Redis instance. "
-                "Connection aborted.\n")
-        return Response(status=0, refused=True)
-
-    if not ctx.listen(port, "tcp", handler):
-        out(f"{stamp('M')} # Warning: Could not create server TCP listening socket *:{port}: "
-            "bind: Address already in use\n")
-        return 1
-    handle(ctx, SIGTERM, SIGINT)
-    try:
-        yield from wait_for_signal(ctx)
-        out(f"1:signal-handler ({int(EPOCH.timestamp() + ctx.now)}) Received SIGTERM scheduling "
-            "shutdown...\n")
-        yield Sleep(0.1)
-        out(f"{stamp('M')} * User requested shutdown...\n"
-            f"{stamp('M')} * Saving the final RDB snapshot before exiting.\n"
-            f"{stamp('M')} * DB saved on disk\n"
-            f"{stamp('M')} # Redis is now ready to exit, bye bye...\n")
-        return 0
-    finally:
-        ctx.unlisten(port, "tcp")
 
 
 def _go_exit(sig: int | None) -> int:

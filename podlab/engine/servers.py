@@ -51,13 +51,14 @@ def spec(family: str) -> dict[str, Any] | None:
 
 
 def files(family: str) -> dict[str, str]:
-    """The executables a family's image holds (paths → a binary marker)."""
+    """The programs a family's image holds (paths → a binary marker)."""
     entry = spec(family) or {}
-    out: dict[str, str] = {}
+    paths: list[str] = []
     for table in ("executables", "entry"):
-        for path in (entry.get(table) or {}).values():
-            out[path] = "\x7fELF (simulated binary)\n"
-    return out
+        paths.extend((entry.get(table) or {}).values())
+    paths.extend(entry.get("files") or [])
+    paths.extend(str(t["path"]) for t in (entry.get("tools") or {}).values() if t.get("path"))
+    return dict.fromkeys(paths, "\x7fELF (simulated binary)\n")
 
 
 def strip_wrappers(family: str, argv: list[str]) -> list[str]:
@@ -83,14 +84,13 @@ def program(family: str) -> Callable[[ProcessContext, list[str], str], Program]:
 
 
 def handles(family: str, argv: list[str]) -> bool:
-    """True when ``argv`` (after wrappers) starts the family's server: the first of its
-    ``executables``; the others (``pg_isready``, ``promtool``) are tools."""
+    """True when ``argv`` (after wrappers) starts the family's server (one of its
+    ``executables``; ``tools`` and ``files`` are other programs)."""
     entry = spec(family)
     if entry is None:
         return False
     rest = strip_wrappers(family, argv)
-    executables = list(entry.get("executables") or {})
-    return bool(rest) and bool(executables) and rest[0].rsplit("/", 1)[-1] == executables[0]
+    return bool(rest) and rest[0].rsplit("/", 1)[-1] in (entry.get("executables") or {})
 
 
 ToolProgram = Callable[[ProcessContext, list[str], str], Program]
@@ -146,8 +146,16 @@ def _resolve(ctx: ProcessContext, host: str) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def _text(template: str, ctx: ProcessContext, version: str) -> str:
+def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> str:
     moment = EPOCH + timedelta(seconds=ctx.now)
+    values = {
+        "version": version,
+        "pod_ip": ctx.pod_ip,
+        "hostname": ctx.hostname,
+        "epoch": str(int(moment.timestamp())),
+        "ms": f"{moment.microsecond // 1000:03d}",
+        **{k: str(v) for k, v in extra.items()},
+    }
     out: list[str] = []
     i = 0
     while i < len(template):
@@ -165,12 +173,7 @@ def _text(template: str, ctx: ProcessContext, version: str) -> str:
             if name.startswith("t:"):
                 out.append(moment.strftime(name[2:]))
             else:
-                out.append({
-                    "version": version,
-                    "pod_ip": ctx.pod_ip,
-                    "hostname": ctx.hostname,
-                    "epoch": str(int(moment.timestamp())),
-                }.get(name, ""))
+                out.append(values.get(name, ""))
             i = end + 1
             continue
         out.append(template[i])
@@ -178,9 +181,9 @@ def _text(template: str, ctx: ProcessContext, version: str) -> str:
     return "".join(out)
 
 
-def _log(ctx: ProcessContext, lines: list[list[str]], version: str) -> None:
+def _log(ctx: ProcessContext, lines: list[list[str]], version: str, **extra: object) -> None:
     for stream, template in lines:
-        text = _text(template, ctx, version)
+        text = _text(template, ctx, version, **extra)
         (ctx.stderr if stream == "stderr" else ctx.stdout)(text + "\n")
 
 
@@ -192,8 +195,34 @@ def _flag_names(args: list[str]) -> set[str]:
     return names
 
 
+def _flag_value(args: list[str], flag: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(flag + "="):
+            return arg[len(flag) + 1 :]
+    return None
+
+
+_SIGNAL_TEXT = {SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGHUP: "SIGHUP"}
+
+
+def _client(request: Request) -> str:
+    host = request.host.split(":")[0]
+    return "127.0.0.1" if host in ("localhost", "127.0.0.1") else "10.244.0.1"
+
+
+def _clf(now: float) -> str:
+    return (EPOCH + timedelta(seconds=int(now))).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
 def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version: str) -> Program:
-    ctx.set_memory(int(entry.get("memory_mib", 8)) * MiB)
+    args = argv[1:]
+    for flag, lines in (entry.get("version_flags") or {}).items():
+        if flag in args:
+            _log(ctx, lines, version)
+            return 0
+    ctx.set_memory(int(float(entry.get("memory_mib", 8)) * MiB))
     exits = entry.get("exits")
     if exits is not None:
         _log(ctx, exits.get("log") or [], version)
@@ -203,15 +232,21 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         _log(ctx, required.get("log") or [], version)
         return int(required.get("exit", 1))
     flags = entry.get("requires_flags")
-    if flags is not None and not set(flags.get("all") or []) <= _flag_names(argv[1:]):
+    if flags is not None and not set(flags.get("all") or []) <= _flag_names(args):
         _log(ctx, flags.get("log") or [], version)
         return int(flags.get("exit", 1))
 
+    ports = [(int(p), str(proto)) for p, proto in entry.get("listen") or []]
+    chosen = _flag_value(args, entry["port_flag"]) if entry.get("port_flag") else None
+    if chosen is not None and chosen.isdigit() and ports:
+        ports[0] = (int(chosen), ports[0][1])
+    port = ports[0][0] if ports else 0
+
     stops: dict[int, dict[str, Any]] = {}
-    for key in ("stop", "also_stop"):
+    for key in ("stop", "also_stop", "reload"):
         stop = entry.get(key)
         for name in (stop or {}).get("signals") or []:
-            stops[_SIGNALS[name]] = stop  # type: ignore[assignment]
+            stops[_SIGNALS[name]] = {**stop, "reload": key == "reload"}  # type: ignore[dict-item]
     for sig in stops:
         ctx.handle_signal(sig, True)
     if entry.get("go_signals") and ctx.is_pid1:
@@ -221,32 +256,62 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     state = {"ready": False}
     answers: dict[str, list[Any]] = entry.get("http") or {}
     before: dict[str, list[Any]] = entry.get("not_ready") or {}
+    served: dict[str, Any] | None = entry.get("http_files")
+    access: list[str] | None = entry.get("access_log")
+    on_http: dict[str, Any] | None = entry.get("on_http")
+
+    def from_files(request: Request) -> Response:
+        assert served is not None  # noqa: S101 - only called with http_files
+        root = str(served["root"])
+        path = request.path.split("?", 1)[0] or "/"
+        target = root + (path if path.startswith("/") else "/" + path)
+        headers = (("Server", _text(str(served.get("server", "")), ctx, version)),)
+        try:
+            if ctx.fs.is_dir(target):
+                target = target.rstrip("/") + "/" + str(served.get("index", "index.html"))
+            return Response(200, ctx.fs.read(target), headers)
+        except Exception:  # noqa: BLE001 - any file system error is a 404
+            return Response(404, str(served.get("not_found", "")), headers)
 
     def handler(request: Request, now: float) -> Response:
         if request.kind == "tcp":
             return Response(status=0)
         if request.kind == "grpc":
             return Response(status=0, grpc_status="UNIMPLEMENTED")
-        if not answers:
+        if on_http is not None:
+            _log(ctx, on_http.get("log") or [], version)
+            return Response(status=0, refused=True)
+        if served is not None:
+            response = from_files(request)
+        elif answers:
+            path = request.path.split("?", 1)[0]
+            table = answers if state["ready"] else {**answers, **before}
+            status, body = table.get(path, [404, "404 page not found\n"])
+            response = Response(int(status), _text(str(body), ctx, version))
+        else:
             return Response(status=0, refused=True)  # not an HTTP server
-        path = request.path.split("?", 1)[0]
-        table = answers if state["ready"] else {**answers, **before}
-        status, body = table.get(path, [404, "404 page not found\n"])
-        return Response(int(status), _text(str(body), ctx, version))
+        if access is not None:
+            stream, template = access
+            line = _text(template, ctx, version, client=_client(request), clf=_clf(now),
+                         method=request.method, path=request.path, status=response.status,
+                         size=len(response.body.encode()))
+            (ctx.stderr if stream == "stderr" else ctx.stdout)(line + "\n")
+        return response
 
-    ports = [(int(p), str(proto)) for p, proto in entry.get("listen") or []]
     bound: list[tuple[int, str]] = []
 
     def bind() -> bool:
-        for port, proto in ports:
-            if not ctx.listen(port, proto, handler):
-                ctx.stderr(f"listen {proto} 0.0.0.0:{port}: bind: address already in use\n")
+        for p, proto in ports:
+            if not ctx.listen(p, proto, handler):
+                lines = entry.get("bind_error") or [
+                    ["stderr", f"listen {proto} 0.0.0.0:{p}: bind: address already in use"]]
+                _log(ctx, lines, version, port=p)
                 return False
-            bound.append((port, proto))
+            bound.append((p, proto))
         return True
 
     try:
-        _log(ctx, entry.get("start_log") or [], version)
+        _log(ctx, entry.get("start_log") or [], version, port=port)
         if entry.get("listen_at_start") and not bind():
             return 1
         signal = yield from _wait(ctx, float(entry.get("start_seconds", 0)))
@@ -254,21 +319,27 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             if not entry.get("listen_at_start") and not bind():
                 return 1
             state["ready"] = True
-            _log(ctx, entry.get("ready_log") or [], version)
-            tick = entry.get("tick")
+            _log(ctx, entry.get("ready_log") or [], version, port=port)
+        tick = entry.get("tick")
+        while True:
             while signal is None:
                 signal = yield from _wait(ctx, float(tick["seconds"]) if tick else None)
                 if signal is None and tick:
                     _log(ctx, tick.get("log") or [], version)
-        stop = stops.get(signal)
-        if stop is None:
-            return 2  # a Go program's runtime handler as PID 1 (go_signals)
-        _log(ctx, stop.get("log") or [], version)
-        yield Sleep(float(stop.get("seconds", 0)))
-        return int(stop.get("exit", 0))
+            stop = stops.get(signal)
+            if stop is None:
+                return 2  # a Go program's runtime handler as PID 1 (go_signals)
+            name = _SIGNAL_TEXT.get(signal, str(signal))
+            _log(ctx, stop.get("log") or [], version, sig=name, port=port)
+            if stop["reload"]:
+                signal = None
+                continue
+            yield Sleep(float(stop.get("seconds", 0)))
+            _log(ctx, stop.get("after_log") or [], version, sig=name, port=port)
+            return int(stop.get("exit", 0))
     finally:
-        for port, proto in bound:
-            ctx.unlisten(port, proto)
+        for p, proto in bound:
+            ctx.unlisten(p, proto)
 
 
 def _wait(ctx: ProcessContext, seconds: float | None) -> Program:

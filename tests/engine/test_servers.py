@@ -7,7 +7,7 @@ import pytest
 
 from podlab.engine import servers
 from podlab.engine.fakeruntime import http_get
-from podlab.engine.process import SIGINT, SIGTERM, Request
+from podlab.engine.process import SIGHUP, SIGINT, SIGTERM, Request
 from tests.engine.test_images import run, statuses
 
 
@@ -130,3 +130,40 @@ spec:
     assert log.startswith("nowhere:5432 - no response\n2\n")
     assert "/var/run/postgresql:5432 - accepting connections\n" in log
     assert log.endswith("127.0.0.1:5432 - accepting connections\n0\n")
+
+
+def test_httpd_serves_files_logs_access_reloads_on_hup_and_stops_on_term() -> None:
+    result = run("httpd:2.4", until=10,
+                 probes=[(1.0, http_get(80, "/")), (1.5, http_get(80, "/missing"))],
+                 signals=[(2.0, SIGHUP), (3.0, SIGTERM)])
+    assert statuses(result) == [(1.0, 200), (1.5, 404)]
+    assert result.probes[0][2].headers == (("Server", "Apache/2.4.65"),)
+    assert '"GET / HTTP/1.1" 200 45' in result.stdout
+    assert "AH00494: SIGHUP received.  Attempting to restart" in result.stderr
+    assert "AH00491: caught SIGTERM, shutting down" in result.stderr
+    assert result.exit_code == 0 and result.finished_at == 3.05
+
+
+def test_httpd_facing_a_taken_port() -> None:
+    from podlab.engine.process import Response
+
+    result = run("httpd:2.4", listeners={(80, "tcp"): lambda r, t: Response(200)})
+    assert result.exit_code == 1
+    assert result.stderr.endswith("(98)Address in use: AH00072: make_sock: could not bind to "
+                                  "address 0.0.0.0:80\nno listening sockets available, shutting "
+                                  "down\nAH00015: Unable to open logs\n")
+
+
+def test_redis_port_flag_and_sigint() -> None:
+    result = run("redis:6.2", args=["redis-server", "--port", "7001"], until=5,
+                 probes=[(1.0, Request("tcp", 7001)), (1.0, Request("tcp", 6379))],
+                 signals=[(2.0, SIGINT)])
+    assert [r.refused or r.status != 0 for _, _, r in result.probes] == [False, True]
+    assert "Running mode=standalone, port=7001." in result.stdout
+    assert "Received SIGINT scheduling shutdown..." in result.stdout
+    assert result.stdout.rstrip().endswith("# Redis is now ready to exit, bye bye...")
+    assert result.exit_code == 0
+
+
+def test_pause_version_flag() -> None:
+    assert run("registry.k8s.io/pause:3.10", args=["-v"]).stdout == "pause.c v3.10\n"
