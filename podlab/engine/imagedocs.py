@@ -17,8 +17,6 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "images.md"
 _BEHAVIOUR = {
     "busybox": "busybox `sh` and applets; CMD `sh` exits 0 at once without a script",
     "alpine": "busybox `sh` (CMD `/bin/sh`), applets at busybox's install paths",
-    "nginx": "HTTP on 80 from `/usr/share/nginx/html`; five bind attempts 500 ms apart; "
-             "SIGTERM/SIGINT fast exit 0, SIGQUIT graceful, SIGHUP reload",
     "agnhost": "subcommand from `args` (default `pause`), see below",
     "liveness": "`/healthz` 200 for 10 s, then 500",
     "goproxy": "HTTP proxy on 8080",
@@ -102,10 +100,13 @@ def _server(family: str) -> str:
     reload = entry.get("reload")
     if reload:
         bits.append("SIG" + "/SIG".join(reload["signals"]) + ": reload, keeps running")
-    stop = entry.get("stop")
-    if stop:
-        bits.append("SIG" + "/SIG".join(stop["signals"])
-                    + f": exit {stop.get('exit', 0)} after {stop.get('seconds', 0)} s")
+    if entry.get("bind_retries"):
+        retries = entry["bind_retries"]
+        bits.append(f"{retries['attempts']} bind attempts {retries['interval']} s apart")
+    for stop in [entry.get("stop"), entry.get("also_stop"), *(entry.get("stops") or [])]:
+        if stop:
+            bits.append("SIG" + "/SIG".join(stop["signals"])
+                        + f": exit {stop.get('exit', 0)} after {stop.get('seconds', 0)} s")
     if entry.get("go_signals"):
         bits.append("no signal handling (Go): exit 2 as PID 1")
     return "; ".join(bits)

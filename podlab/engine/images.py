@@ -293,8 +293,6 @@ def _image_files(res: catalogue.Resolved) -> dict[str, str]:
     elif base in ("debian", "ubuntu", "oraclelinux"):
         files["/etc/os-release"] = _OS_RELEASE["debian"]
     if family == "nginx":
-        files["/docker-entrypoint.sh"] = "#!/bin/sh\n# the nginx image's entrypoint\n"
-        files["/usr/sbin/nginx"] = _BINARY
         files["/usr/share/nginx/html/index.html"] = _NGINX_INDEX
         files["/usr/share/nginx/html/50x.html"] = "<html><body><h1>An error occurred.</h1>"\
             "</body></html>\n"
@@ -520,8 +518,6 @@ def _shell(info: ImageInfo, argv: list[str]) -> ProgramFactory:
 def _program_table() -> dict[tuple[str, str], Callable[..., Program]]:
     """(image family, executable name) → the program it runs."""
     return {
-        ("nginx", "nginx"): nginx,
-        ("nginx", "nginx-debug"): nginx,
         ("agnhost", "agnhost"): agnhost,
         ("liveness", "server"): liveness_server,
         ("goproxy", "goproxy"): goproxy,
@@ -553,12 +549,6 @@ def program_for(info: ImageInfo, argv: list[str]) -> ProgramFactory:
     family = _family(info)
     version = _version(info)
     name = _base(argv)
-    if family == "nginx" and name == "docker-entrypoint.sh":
-        rest = argv[1:]
-        if rest and _base(rest) in ("nginx", "nginx-debug"):
-            return _bind(nginx, rest, version, True)
-        argv = rest
-        name = _base(argv)
     if servers.spec(family) is not None:
         if servers.handles(family, argv):
             return _bind(servers.program(family), servers.strip_wrappers(family, argv), version,
@@ -744,97 +734,6 @@ def _unsimulated(ctx: ProcessContext, argv: list[str], version: str) -> Program:
     ctx.stderr(f"{argv[0] if argv else '?'}: this program is not simulated by PodLab\n")
     return 1
     yield  # pragma: no cover - makes this a generator
-
-
-# --- nginx and httpd ------------------------------------------------------------------
-
-
-def nginx(ctx: ProcessContext, argv: list[str], version: str) -> Program:
-    out, err = ctx.stdout, ctx.stderr
-    if len(argv) > 1 and argv[1] in ("-v", "-V"):
-        err(f"nginx version: nginx/{version}\n")
-        return 0
-    out("/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform "
-        "configuration\n"
-        "/docker-entrypoint.sh: Looking for shell scripts in /docker-entrypoint.d/\n"
-        "/docker-entrypoint.sh: Launching /docker-entrypoint.d/10-listen-on-ipv6-by-default.sh\n"
-        "10-listen-on-ipv6-by-default.sh: info: Getting the checksum of "
-        "/etc/nginx/conf.d/default.conf\n"
-        "10-listen-on-ipv6-by-default.sh: info: Enabled listen on IPv6 in "
-        "/etc/nginx/conf.d/default.conf\n"
-        "/docker-entrypoint.sh: Configuration complete; ready for start up\n")
-    err(f'{_log_time(ctx.now)} [notice] 1#1: using the "epoll" event method\n')
-    ctx.set_memory(9 * MiB)
-
-    def serve(request: Request, now: float) -> Response:
-        path, _ = _split_path(request.path)
-        root = "/usr/share/nginx/html"
-        target = normalise(path)
-        status, body = 404, ""
-        try:
-            if ctx.fs.is_dir(root + target):
-                target = target.rstrip("/") + "/index.html"
-            body = ctx.fs.read(root + target)
-            status = 200
-        except Exception:  # noqa: BLE001 - any file system error is a 404 for nginx
-            status = 404
-        if status != 200:
-            body = (f"<html>\n<head><title>404 Not Found</title></head>\n<body>\n"
-                    f"<center><h1>404 Not Found</h1></center>\n<hr><center>nginx/{version}"
-                    f"</center>\n</body>\n</html>\n")
-        agent = _header(request, "User-Agent") or "-"
-        size = 0 if request.method == "HEAD" else len(body.encode())
-        out(f'{_client(request)} - - [{_clf_time(now)}] "{request.method} {request.path} '
-            f'HTTP/1.1" {status} {size} "-" "{agent}" "-"\n')
-        return Response(status=status, body=body if request.method != "HEAD" else "",
-                        headers=(("Server", f"nginx/{version}"),
-                                 ("Content-Type", "text/html")))
-
-    # ngx_open_listening_sockets: five bind attempts 500 ms apart before giving up; the
-    # [emerg] lines also go to stderr as "nginx: [emerg] ..." during start-up
-    for _attempt in range(5):
-        if ctx.listen(80, "tcp", http_listener(serve)):
-            break
-        stamp = _log_time(ctx.now)
-        for address in ("0.0.0.0:80", "[::]:80"):
-            text = f"bind() to {address} failed (98: Address already in use)"
-            err(f"{stamp} [emerg] 1#1: {text}\nnginx: [emerg] {text}\n")
-        err(f"{stamp} [notice] 1#1: try again to bind() after 500ms\n")
-        yield Sleep(0.5)
-    else:
-        err(f"{_log_time(ctx.now)} [emerg] 1#1: still could not bind()\n"
-            "nginx: [emerg] still could not bind()\n")
-        return 1
-    stamp = _log_time(ctx.now)
-    for line in (f"nginx/{version}", "OS: Linux 6.8.0-podlab",
-                 "getrlimit(RLIMIT_NOFILE): 1048576:1048576", "start worker processes",
-                 "start worker process 29"):
-        err(f"{stamp} [notice] 1#1: {line}\n")
-    handle(ctx, SIGTERM, SIGINT, SIGQUIT, SIGHUP)
-    try:
-        while True:
-            sig = yield from wait_for_signal(ctx)
-            stamp = _log_time(ctx.now)
-            name = SIGNAL_NAMES.get(sig or 0, str(sig))
-            if sig == SIGHUP:
-                err(f"{stamp} [notice] 1#1: signal {sig} (SIGHUP) received, reconfiguring\n")
-                continue
-            if sig == SIGQUIT:
-                err(f"{stamp} [notice] 1#1: signal {sig} (SIGQUIT) received, shutting down\n"
-                    f"{stamp} [notice] 29#29: gracefully shutting down\n"
-                    f"{stamp} [notice] 29#29: exiting\n{stamp} [notice] 29#29: exit\n")
-                yield Sleep(0.1)
-            else:
-                err(f"{stamp} [notice] 1#1: signal {sig} (SIG{name}) received, exiting\n"
-                    f"{stamp} [notice] 29#29: exiting\n{stamp} [notice] 29#29: exit\n")
-                yield Sleep(0.05)
-            stamp = _log_time(ctx.now)
-            err(f"{stamp} [notice] 1#1: signal 17 (SIGCHLD) received from 29\n"
-                f"{stamp} [notice] 1#1: worker process 29 exited with code 0\n"
-                f"{stamp} [notice] 1#1: exit\n")
-            return 0
-    finally:
-        ctx.unlisten(80, "tcp")
 
 
 # --- small servers --------------------------------------------------------------------

@@ -243,10 +243,13 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     port = ports[0][0] if ports else 0
 
     stops: dict[int, dict[str, Any]] = {}
-    for key in ("stop", "also_stop", "reload"):
-        stop = entry.get(key)
-        for name in (stop or {}).get("signals") or []:
-            stops[_SIGNALS[name]] = {**stop, "reload": key == "reload"}  # type: ignore[dict-item]
+    listed: list[tuple[str, dict[str, Any]]] = [
+        (key, entry[key]) for key in ("stop", "also_stop", "reload") if entry.get(key)
+    ]
+    listed += [("stops", stop) for stop in entry.get("stops") or []]
+    for key, stop in listed:
+        for name in stop.get("signals") or []:
+            stops[_SIGNALS[name]] = {**stop, "reload": key == "reload"}
     for sig in stops:
         ctx.handle_signal(sig, True)
     if entry.get("go_signals") and ctx.is_pid1:
@@ -265,13 +268,17 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         root = str(served["root"])
         path = request.path.split("?", 1)[0] or "/"
         target = root + (path if path.startswith("/") else "/" + path)
-        headers = (("Server", _text(str(served.get("server", "")), ctx, version)),)
+        headers: tuple[tuple[str, str], ...] = (
+            ("Server", _text(str(served.get("server", "")), ctx, version)),
+        )
+        if served.get("content_type"):
+            headers += (("Content-Type", str(served["content_type"])),)
         try:
             if ctx.fs.is_dir(target):
                 target = target.rstrip("/") + "/" + str(served.get("index", "index.html"))
             return Response(200, ctx.fs.read(target), headers)
         except Exception:  # noqa: BLE001 - any file system error is a 404
-            return Response(404, str(served.get("not_found", "")), headers)
+            return Response(404, _text(str(served.get("not_found", "")), ctx, version), headers)
 
     def handler(request: Request, now: float) -> Response:
         if request.kind == "tcp":
@@ -290,12 +297,16 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             response = Response(int(status), _text(str(body), ctx, version))
         else:
             return Response(status=0, refused=True)  # not an HTTP server
+        head = request.method == "HEAD"
         if access is not None:
             stream, template = access
+            agent = next((v for k, v in request.headers if k.lower() == "user-agent"), "") or "-"
             line = _text(template, ctx, version, client=_client(request), clf=_clf(now),
                          method=request.method, path=request.path, status=response.status,
-                         size=len(response.body.encode()))
+                         size=0 if head else len(response.body.encode()), agent=agent)
             (ctx.stderr if stream == "stderr" else ctx.stdout)(line + "\n")
+        if head:
+            return Response(response.status, "", response.headers)
         return response
 
     bound: list[tuple[int, str]] = []
@@ -310,16 +321,39 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             bound.append((p, proto))
         return True
 
+    def bind_with_retries() -> Program:
+        """nginx binds before it forks: ``attempts`` tries ``interval`` apart. -1: bound,
+        0: gave up, else the signal that came while waiting."""
+        retries = entry["bind_retries"]
+        for _attempt in range(int(retries["attempts"])):
+            if ctx.listen(ports[0][0], ports[0][1], handler):
+                bound.append(ports[0])
+                return -1
+            _log(ctx, retries.get("log") or [], version, port=port)
+            came = yield from _wait(ctx, float(retries["interval"]))
+            if came is not None:
+                return int(came)
+        _log(ctx, retries.get("final") or [], version, port=port)
+        return 0
+
     try:
         _log(ctx, entry.get("start_log") or [], version, port=port)
         if entry.get("listen_at_start") and not bind():
             return 1
         signal = yield from _wait(ctx, float(entry.get("start_seconds", 0)))
         if signal is None:
-            if not entry.get("listen_at_start") and not bind():
+            outcome = -1
+            if entry.get("bind_retries"):
+                outcome = yield from bind_with_retries()
+                if outcome == 0:
+                    return 1
+            elif not entry.get("listen_at_start") and not bind():
                 return 1
-            state["ready"] = True
-            _log(ctx, entry.get("ready_log") or [], version, port=port)
+            if outcome == -1:
+                state["ready"] = True
+                _log(ctx, entry.get("ready_log") or [], version, port=port)
+            else:
+                signal = outcome
         tick = entry.get("tick")
         while True:
             while signal is None:
@@ -330,12 +364,13 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             if stop is None:
                 return 2  # a Go program's runtime handler as PID 1 (go_signals)
             name = _SIGNAL_TEXT.get(signal, str(signal))
-            _log(ctx, stop.get("log") or [], version, sig=name, port=port)
+            _log(ctx, stop.get("log") or [], version, sig=name, port=port, signum=signal)
             if stop["reload"]:
                 signal = None
                 continue
             yield Sleep(float(stop.get("seconds", 0)))
-            _log(ctx, stop.get("after_log") or [], version, sig=name, port=port)
+            _log(ctx, stop.get("after_log") or entry.get("after_stop_log") or [], version,
+                 sig=name, port=port, signum=signal)
             return int(stop.get("exit", 0))
     finally:
         for p, proto in bound:

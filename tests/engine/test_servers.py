@@ -167,3 +167,21 @@ def test_redis_port_flag_and_sigint() -> None:
 
 def test_pause_version_flag() -> None:
     assert run("registry.k8s.io/pause:3.10", args=["-v"]).stdout == "pause.c v3.10\n"
+
+
+def test_nginx_from_the_data_entry() -> None:
+    from podlab.engine.process import SIGQUIT
+
+    head = Request("http", 80, "/", method="HEAD")
+    result = run("nginx:1.21", until=10,
+                 probes=[(1.0, http_get(80, "/")), (1.0, head), (1.0, http_get(80, "/nope"))],
+                 signals=[(2.0, SIGHUP), (3.0, SIGQUIT)])
+    assert statuses(result) == [(1.0, 200), (1.0, 200), (1.0, 404)]
+    assert result.probes[1][2].body == ""
+    assert "<center>nginx/1.21.6</center>" in result.probes[2][2].body
+    assert '"HEAD / HTTP/1.1" 200 0 "-" "-" "-"' in result.stdout
+    assert "signal 1 (SIGHUP) received, reconfiguring" in result.stderr
+    assert "gracefully shutting down" in result.stderr
+    assert result.exit_code == 0 and result.finished_at == 3.1
+    version = run("nginx:1.21", command=["nginx", "-v"])
+    assert (version.exit_code, version.stderr) == (0, "nginx version: nginx/1.21.6\n")
