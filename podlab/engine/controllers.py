@@ -314,13 +314,16 @@ class ControllerManager:
                 break
 
     def _owned_pods(self, owner: dict[str, Any]) -> list[dict[str, Any]]:
+        """The owner's Pods as stored (read only): the simulation indexes them by owner."""
         uid = owner["metadata"].get("uid")
         namespace = owner["metadata"].get("namespace") or "default"
+        if uid:
+            return self.sim.owned_pod_views(namespace, uid)
         return [
             pod
-            for pod in self.sim.pods()
+            for pod in self.sim.pod_views()
             if (pod.get("metadata") or {}).get("namespace", "default") == namespace
-            and controller_uid(pod) == uid
+            and controller_uid(pod) is None
         ]
 
     def _suffix(self) -> str:
@@ -333,7 +336,7 @@ class ControllerManager:
         namespace = meta.get("namespace") or "default"
         while True:
             name = f"{meta['name']}-{self._suffix()}"
-            if self.sim.pod(name, namespace) is None:
+            if not self.sim.has_pod(name, namespace):
                 break
         pod_meta: dict[str, Any] = {
             "name": name,
