@@ -19,7 +19,7 @@ from podlab.engine.controllers import ControllerManager
 from podlab.engine.controlplane import ControlPlane
 from podlab.engine.kubelet import Node, PodWorker
 from podlab.engine.loop import EventLoop
-from podlab.engine.objects import ApiObjects
+from podlab.engine.objects import ApiObjects, owner_key
 from podlab.engine.process import SIGKILL
 from podlab.engine.registry import Registry
 from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
@@ -396,6 +396,7 @@ class Simulation:
             if field in new_meta:
                 meta[field] = copy.deepcopy(new_meta[field])
         worker.pod["metadata"] = meta
+        self.controllers.pod_touched(worker.namespace, worker.name)
         if new_spec != old_spec or meta != worker.pod["metadata"]:
             worker.pod["spec"] = new_spec
             self._pod_record(worker, "MODIFIED")
@@ -606,14 +607,14 @@ class Simulation:
     def has_pod(self, name: str, namespace: str = "default") -> bool:
         return (namespace, name) in self._workers
 
+    def pod_view(self, name: str, namespace: str = "default") -> dict[str, Any] | None:
+        """The stored Pod itself (read only, like ``pod_views``)."""
+        worker = self._workers.get((namespace, name))
+        return worker.pod if worker is not None else None
+
     @staticmethod
     def _owner_key(pod: dict[str, Any]) -> tuple[str, str] | None:
-        meta = pod.get("metadata") or {}
-        for ref in meta.get("ownerReferences") or []:
-            if ref.get("controller"):
-                uid = ref.get("uid")
-                return (meta.get("namespace") or "default", str(uid)) if uid else None
-        return None
+        return owner_key(pod)
 
     def pod(self, name: str, namespace: str = "default") -> dict[str, Any] | None:
         worker = self._workers.get((namespace, name))
