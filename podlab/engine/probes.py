@@ -72,16 +72,9 @@ class ProbeOutcome:
         self.warning = warning
 
 
-def http_probe(
-    connect: Callable[[str, Request], Response],
-    host: str,
-    port: int,
-    path: str,
-    scheme: str,
-    headers: list[dict[str, str]],
-    timeout: float,
-) -> tuple[ProbeOutcome, float]:
-    """GET with the kubelet's rules: 200–399 succeed, same-host redirects are followed."""
+def http_headers(headers: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The request headers of an httpGet probe: the kubelet's defaults, then the Pod's
+    (canonical names; an empty ``User-Agent`` or ``Accept`` removes the default)."""
     request_headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     for header in headers:
         name = header.get("name", "")
@@ -91,26 +84,47 @@ def http_probe(
             request_headers.pop(canonical, None)
             continue
         request_headers[canonical] = value
+    return tuple(request_headers.items())
+
+
+def http_probe(
+    connect: Callable[[str, Request], Response],
+    host: str,
+    port: int,
+    path: str,
+    scheme: str,
+    headers: list[dict[str, str]],
+    timeout: float,
+    *,
+    first: Request | None = None,
+) -> tuple[ProbeOutcome, float]:
+    """GET with the kubelet's rules: 200–399 succeed, same-host redirects are followed.
+    ``first`` is the first request prepared before (a probe worker keeps its own)."""
+    header_items = first.headers if first is not None else http_headers(headers)
     elapsed = 0.0
     current_host, current_port, current_path = host, port, path or "/"
     scheme = (scheme or "HTTP").lower()
-    for _hop in range(MAX_REDIRECTS + 1):
-        url = f"{scheme}://{current_host}:{current_port}{current_path}"
-        request = Request(
-            kind="http",
-            port=current_port,
-            path=current_path,
-            method="GET",
-            host=current_host,
-            headers=tuple(request_headers.items()),
-        )
+    for hop in range(MAX_REDIRECTS + 1):
+        if hop == 0 and first is not None:
+            request = first
+        else:
+            request = Request(
+                kind="http",
+                port=current_port,
+                path=current_path,
+                method="GET",
+                host=current_host,
+                headers=header_items,
+            )
         response = connect(current_host, request)
         if response.refused:
+            url = f"{scheme}://{current_host}:{current_port}{current_path}"
             message = (
                 f'Get "{url}": dial tcp {current_host}:{current_port}: connect: connection refused'
             )
             return ProbeOutcome(FAILURE, message), elapsed
         if elapsed + response.delay > timeout:
+            url = f"{scheme}://{current_host}:{current_port}{current_path}"
             message = (
                 f'Get "{url}": context deadline exceeded '
                 "(Client.Timeout exceeded while awaiting headers)"
@@ -139,9 +153,14 @@ def http_probe(
 
 
 def tcp_probe(
-    connect: Callable[[str, Request], Response], host: str, port: int, timeout: float
+    connect: Callable[[str, Request], Response],
+    host: str,
+    port: int,
+    timeout: float,
+    *,
+    first: Request | None = None,
 ) -> tuple[ProbeOutcome, float]:
-    response = connect(host, Request(kind="tcp", port=port))
+    response = connect(host, first if first is not None else Request(kind="tcp", port=port))
     if response.refused:
         return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: connect: connection refused"), 0.0
     if response.delay > timeout:
@@ -212,6 +231,9 @@ class ProbeWorker:
         self.attempts = 0
         #: the last results, newest last: (t, succeeded, output) — what the lab's meters show
         self.history: deque[tuple[float, bool, str]] = deque(maxlen=HISTORY)
+        self.label = kind.capitalize()
+        #: the handler prepared once for a Pod IP: (Pod IP, host, port, first request)
+        self._prepared: tuple[str, str, int | None, Request | None] | None = None
 
     def report(self) -> dict[str, Any]:
         """The worker's schedule, counters and last results (for meters; no prose)."""
@@ -348,8 +370,7 @@ class ProbeWorker:
         connect = pod.connect_from_node
         if "httpGet" in handler:
             get = handler["httpGet"]
-            port = resolve_port(get.get("port"), self.slot.spec)
-            host = get.get("host") or host_default
+            host, port, first = self._prepare(host_default)
             if port is None:
                 return
             outcome, elapsed = http_probe(
@@ -358,17 +379,15 @@ class ProbeWorker:
                 port,
                 get.get("path") or "/",
                 get.get("scheme") or "HTTP",
-                list(get.get("httpHeaders") or []),
+                [],
                 float(self.timeout),
+                first=first,
             )
         elif "tcpSocket" in handler:
-            sock = handler["tcpSocket"]
-            port = resolve_port(sock.get("port"), self.slot.spec)
-            if port is None:
+            host, port, first = self._prepare(host_default)
+            if port is None or first is None:
                 return
-            outcome, elapsed = tcp_probe(
-                connect, sock.get("host") or host_default, port, float(self.timeout)
-            )
+            outcome, elapsed = tcp_probe(connect, host, port, float(self.timeout), first=first)
         elif "grpc" in handler:
             grpc = handler["grpc"]
             outcome, elapsed = grpc_probe(
@@ -391,13 +410,43 @@ class ProbeWorker:
 
         pod.loop.call_later(elapsed, later, PRIORITY_KUBELET)
 
+    def _prepare(self, pod_ip: str) -> tuple[str, int | None, Request | None]:
+        """Host, port and first request of an httpGet or tcpSocket probe, worked out once
+        per Pod IP (the probe and the container's ports cannot change under a Pod)."""
+        prepared = self._prepared
+        if prepared is not None and prepared[0] == pod_ip:
+            return prepared[1], prepared[2], prepared[3]
+        handler = self.spec
+        request: Request | None = None
+        if "httpGet" in handler:
+            get = handler["httpGet"]
+            port = resolve_port(get.get("port"), self.slot.spec)
+            host = get.get("host") or pod_ip
+            if port is not None:
+                request = Request(
+                    kind="http",
+                    port=port,
+                    path=get.get("path") or "/",
+                    method="GET",
+                    host=host,
+                    headers=http_headers(list(get.get("httpHeaders") or [])),
+                )
+        else:
+            sock = handler["tcpSocket"]
+            port = resolve_port(sock.get("port"), self.slot.spec)
+            host = sock.get("host") or pod_ip
+            if port is not None:
+                request = Request(kind="tcp", port=port)
+        self._prepared = (pod_ip, host, port, request)
+        return host, port, request
+
     def finish(self, container_id: str, outcome: ProbeOutcome) -> None:
         if self.stopped or self.container_id != container_id:
             return
         inst = self.slot.current
         if inst is None or inst.container_id != container_id or not inst.running:
             return
-        label = self.kind.capitalize()
+        label = self.label
         self.history.append((self.pod.loop.now, outcome.result == SUCCESS, outcome.output))
         self.pod.sim.probe_results += 1
         if outcome.result == FAILURE:
