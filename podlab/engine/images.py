@@ -16,6 +16,7 @@ Digests are synthetic but fixed (a SHA-256 of the reference), so runs are reprod
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Callable, Generator
@@ -702,7 +703,9 @@ def http_listener(
     return handler
 
 
+@functools.lru_cache(maxsize=1024)
 def _split_path(path: str) -> tuple[str, dict[str, list[str]]]:
+    # cached (probes ask for the same paths over and over): callers must not change the dict
     parts = urlsplit(path)
     return unquote(parts.path) or "/", parse_qs(parts.query, keep_blank_values=True)
 
@@ -722,9 +725,15 @@ def _log_time(now: float) -> str:
 
 
 def _clf_time(now: float) -> str:
+    return _clf_second(int(now))
+
+
+@functools.lru_cache(maxsize=256)
+def _clf_second(second: int) -> str:
+    # access-log lines of one second share their stamp (many probes land in the same one)
     from datetime import timedelta
 
-    moment = EPOCH + timedelta(seconds=int(now))
+    moment = EPOCH + timedelta(seconds=second)
     return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
