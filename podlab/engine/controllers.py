@@ -415,7 +415,8 @@ class ControllerManager:
 
     def _create_pod(self, owner: dict[str, Any], component: str) -> None:
         meta = owner["metadata"]
-        template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
+        # read only: apply_defaults below copies the Pod it builds from the template
+        template = (owner.get("spec") or {}).get("template") or {}
         template_meta = template.get("metadata") or {}
         namespace = meta.get("namespace") or "default"
         while True:
@@ -439,8 +440,7 @@ class ControllerManager:
             "metadata": pod_meta,
             "spec": template.get("spec") or {},
         }
-        pod = apply_defaults(pod, uid=pod_meta["uid"])
-        self.sim.apply([pod])
+        self.sim.create_pod(apply_defaults(pod, uid=pod_meta["uid"]))
         self.store.event(
             owner, reason="SuccessfulCreate", message=f"Created pod: {name}", component=component
         )

@@ -269,6 +269,15 @@ class Simulation:
             self._retry_unscheduled()
         return problems
 
+    def create_pod(self, pod: dict[str, Any]) -> None:
+        """Create a Pod the caller built and hands over (a controller's, already defaulted):
+        what ``apply`` does for a new name, without copying it again."""
+        meta = pod.get("metadata") or {}
+        key = (meta.get("namespace") or "default", meta.get("name", ""))
+        if key in self._workers:
+            raise ValueError(f'pods "{key[1]}" already exists')
+        self._create(pod)
+
     def _retry_unscheduled(self) -> None:
         """A new claim moves the Pods waiting for it back to the scheduling queue."""
         self.control.cluster_changed()
