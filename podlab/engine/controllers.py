@@ -482,16 +482,22 @@ class ControllerManager:
         if changed:
             self._refresh()
             tally = self._tallies.get(owner)
+        return self._write_rs_status(rs, self._tally_counts(rs, tally)) or changed
+
+    @staticmethod
+    def _tally_counts(rs: dict[str, Any], tally: _Tally | None) -> tuple[int, int, int, int]:
+        """(replicas, fully labeled, ready, available) of a ReplicaSet without
+        minReadySeconds, from its tally."""
         if tally is None:
-            return self._write_rs_status(rs, (0, 0, 0, 0)) or changed
+            return 0, 0, 0, 0
+        spec = rs.get("spec") or {}
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         fully = 0
         for items, pods in tally.labels.items():
             have = dict(items)
             if all(have.get(k) == v for k, v in labels.items()):
                 fully += pods
-        counts = (tally.active, fully, tally.ready, tally.ready_true)
-        return self._write_rs_status(rs, counts) or changed
+        return tally.active, fully, tally.ready, tally.ready_true
 
     def _sync_replicaset_by_pod(self, rs: dict[str, Any], wanted: int) -> bool:
         self.pod_scans += 1
