@@ -193,6 +193,8 @@ class ControllerManager:
         self._stale: dict[tuple[str, str], None] = {}
         self._facts: dict[tuple[str, str], _Facts] = {}
         self._tallies: dict[tuple[str, str], _Tally] = {}
+        #: id(ReplicaSet template) -> (that template, a copy without the hash label)
+        self._stripped: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         #: how many Pods the tallies have re-read, and how many times a ReplicaSet's Pods
         #: were listed one by one (tests check that steady state does neither per Pod)
         self.pods_read = 0
@@ -581,12 +583,20 @@ class ControllerManager:
         uid = deployment["metadata"].get("uid")
         return [rs for rs in self.store.items("ReplicaSet") if controller_uid(rs) == uid]
 
-    @staticmethod
-    def _template_without_hash(rs: dict[str, Any]) -> dict[str, Any]:
-        template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+    def _template_without_hash(self, rs: dict[str, Any]) -> dict[str, Any]:
+        """The ReplicaSet's Pod template without the hash label (read only: kept per
+        template object, which a change of the ReplicaSet replaces rather than edits)."""
+        source = (rs.get("spec") or {}).get("template") or {}
+        kept = self._stripped.get(id(source))
+        if kept is not None and kept[0] is source:
+            return kept[1]
+        template = copy.deepcopy(source)
         labels = (template.get("metadata") or {}).get("labels")
         if isinstance(labels, dict):
             labels.pop(HASH_LABEL, None)
+        if len(self._stripped) >= 256:
+            self._stripped.clear()
+        self._stripped[id(source)] = (source, template)
         return template
 
     def _scale_rs(self, deployment: dict[str, Any], rs: dict[str, Any], replicas: int) -> bool:
