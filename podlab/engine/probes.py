@@ -72,6 +72,10 @@ class ProbeOutcome:
         self.warning = warning
 
 
+#: the outcome of every plain success (outcomes are read, never changed)
+SUCCEEDED = ProbeOutcome(SUCCESS)
+
+
 def http_headers(headers: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
     """The request headers of an httpGet probe: the kubelet's defaults, then the Pod's
     (canonical names; an empty ``User-Agent`` or ``Accept`` removes the default)."""
@@ -147,7 +151,7 @@ def http_probe(
                 warning += f", Response body: {body}"
             return ProbeOutcome(SUCCESS, warning=warning), elapsed
         if 200 <= status < 400:
-            return ProbeOutcome(SUCCESS), elapsed
+            return SUCCEEDED, elapsed
         return ProbeOutcome(FAILURE, f"HTTP probe failed with statuscode: {status}"), elapsed
     return ProbeOutcome(FAILURE, "stopped after 10 redirects"), elapsed
 
@@ -165,7 +169,7 @@ def tcp_probe(
         return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: connect: connection refused"), 0.0
     if response.delay > timeout:
         return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: i/o timeout"), timeout
-    return ProbeOutcome(SUCCESS), 0.0
+    return SUCCEEDED, 0.0
 
 
 def grpc_probe(
@@ -337,14 +341,17 @@ class ProbeWorker:
                 return True
         elif not self.slot.started:
             return True
-        self.run(inst.container_id)
+        self._run(inst, inst.container_id)
         return True
 
     def run(self, container_id: str) -> None:
-        handler = self.spec
         inst = self.slot.current
         if inst is None:
             return
+        self._run(inst, container_id)
+
+    def _run(self, inst: Any, container_id: str) -> None:
+        handler = self.spec
         self.attempts += 1
         pod = self.pod
         host_default = pod.pod_ip
@@ -470,7 +477,8 @@ class ProbeWorker:
             result == SUCCESS and self.result_run < self.success_threshold
         ):
             return
-        self._set(result)
+        if result != self.result:
+            self._set(result)
         if result == FAILURE and self.kind in (LIVENESS, STARTUP):
             self.on_hold = True
             self.result_run = 0
