@@ -105,8 +105,10 @@ _ANY_CASE_NAME = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def parse_reference(image: str) -> ImageReference:
-    """Parse like ``reference.ParseNormalizedNamed`` plus the kubelet's default ``:latest``."""
+    """Parse like ``reference.ParseNormalizedNamed`` plus the kubelet's default ``:latest``.
+    Cached per text (the result is frozen; invalid references raise every time)."""
     if not image or len(image) > 255 + 128 + 80:
         raise InvalidReference("invalid reference format")
     if re.fullmatch(r"[a-f0-9]{64}", image):
