@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from podlab.engine.defaults import apply_defaults
 from podlab.engine.kubectl.duration import parse_time
-from podlab.engine.objects import controller_uid, object_key, owner_reference
+from podlab.engine.objects import controller_uid, object_key, owner_key, owner_reference
 from podlab.engine.services import pod_is_ready
 from podlab.engine.version import timestamp
 
@@ -152,6 +152,33 @@ def _is_active(pod: dict[str, Any]) -> bool:
     )
 
 
+def _ready_true(pod: dict[str, Any]) -> bool:
+    """Some ``Ready`` condition is True (``_ready_since`` is not None)."""
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready" and condition.get("status") == "True":
+            return True
+    return False
+
+
+class _Tally:
+    """Counts over one owner's active Pods, kept from the Pods that changed (as an informer's
+    cache is), so a ReplicaSet's status costs the same at 10 Pods and at 10,000."""
+
+    __slots__ = ("active", "labels", "ready", "ready_true")
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.ready = 0
+        self.ready_true = 0
+        #: label sets of the active Pods (as item tuples) and how many Pods carry each
+        self.labels: dict[tuple[tuple[str, Any], ...], int] = {}
+
+
+#: what a ReplicaSet's status needs of one Pod: (owner key, active, ready, a Ready
+#: condition is True, labels)
+_Facts = tuple[tuple[str, str], bool, bool, bool, tuple[tuple[str, Any], ...]]
+
+
 class ControllerManager:
     """Deployments, ReplicaSets and Jobs of one simulation."""
 
@@ -162,15 +189,74 @@ class ControllerManager:
         self._pending = False
         self._timers: set[float] = set()
         self._job_backoff: dict[str, tuple[int, float]] = {}  # job uid -> (failures, last)
+        #: Pods changed since the tallies were brought up to date, by (namespace, name)
+        self._stale: dict[tuple[str, str], None] = {}
+        self._facts: dict[tuple[str, str], _Facts] = {}
+        self._tallies: dict[tuple[str, str], _Tally] = {}
+        #: id(ReplicaSet template) -> (that template, a copy without the hash label)
+        self._stripped: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        #: how many Pods the tallies have re-read, and how many times a ReplicaSet's Pods
+        #: were listed one by one (tests check that steady state does neither per Pod)
+        self.pods_read = 0
+        self.pod_scans = 0
 
     # --- entry points ----------------------------------------------------------------------
 
     def has_objects(self) -> bool:
         return any(self.store.items(kind) for kind in ("Deployment", "ReplicaSet", "Job"))
 
-    def pod_changed(self, _type: str, _pod: dict[str, Any]) -> None:
+    def pod_changed(self, _type: str, pod: dict[str, Any]) -> None:
+        meta = pod.get("metadata") or {}
+        self._stale[(meta.get("namespace") or "default", meta.get("name") or "")] = None
         if self.has_objects():
             self.request_sync()
+
+    def pod_touched(self, namespace: str, name: str) -> None:
+        """A Pod changed without a record of its own (labels of an update): re-read it at
+        the next sync, as the full listing it replaces did."""
+        self._stale[(namespace, name)] = None
+
+    def _refresh(self) -> None:
+        """Bring the tallies up to date with the Pods that changed since the last time."""
+        if not self._stale:
+            return
+        stale, self._stale = self._stale, {}
+        for key in stale:
+            old = self._facts.pop(key, None)
+            if old is not None:
+                self._count(old, -1)
+            pod = self.sim.pod_view(key[1], key[0])
+            if pod is None:
+                continue
+            owner = owner_key(pod)
+            if owner is None:
+                continue
+            self.pods_read += 1
+            labels = (pod.get("metadata") or {}).get("labels") or {}
+            facts: _Facts = (
+                owner, _is_active(pod), pod_is_ready(pod), _ready_true(pod),
+                tuple(labels.items()),
+            )
+            self._facts[key] = facts
+            self._count(facts, 1)
+
+    def _count(self, facts: _Facts, sign: int) -> None:
+        owner, active, ready, ready_true, labels = facts
+        if not active:
+            return
+        tally = self._tallies.get(owner)
+        if tally is None:
+            tally = self._tallies[owner] = _Tally()
+        tally.active += sign
+        tally.ready += sign if ready else 0
+        tally.ready_true += sign if ready_true else 0
+        left = tally.labels.get(labels, 0) + sign
+        if left:
+            tally.labels[labels] = left
+        else:
+            del tally.labels[labels]
+        if not tally.active:
+            del self._tallies[owner]
 
     def request_sync(self, at: float | None = None) -> None:
         loop = self.sim.loop
@@ -314,13 +400,16 @@ class ControllerManager:
                 break
 
     def _owned_pods(self, owner: dict[str, Any]) -> list[dict[str, Any]]:
+        """The owner's Pods as stored (read only): the simulation indexes them by owner."""
         uid = owner["metadata"].get("uid")
         namespace = owner["metadata"].get("namespace") or "default"
+        if uid:
+            return self.sim.owned_pod_views(namespace, uid)
         return [
             pod
-            for pod in self.sim.pods()
+            for pod in self.sim.pod_views()
             if (pod.get("metadata") or {}).get("namespace", "default") == namespace
-            and controller_uid(pod) == uid
+            and controller_uid(pod) is None
         ]
 
     def _suffix(self) -> str:
@@ -328,12 +417,13 @@ class ControllerManager:
 
     def _create_pod(self, owner: dict[str, Any], component: str) -> None:
         meta = owner["metadata"]
-        template = copy.deepcopy((owner.get("spec") or {}).get("template") or {})
+        # read only: apply_defaults below copies the Pod it builds from the template
+        template = (owner.get("spec") or {}).get("template") or {}
         template_meta = template.get("metadata") or {}
         namespace = meta.get("namespace") or "default"
         while True:
             name = f"{meta['name']}-{self._suffix()}"
-            if self.sim.pod(name, namespace) is None:
+            if not self.sim.has_pod(name, namespace):
                 break
         pod_meta: dict[str, Any] = {
             "name": name,
@@ -352,8 +442,7 @@ class ControllerManager:
             "metadata": pod_meta,
             "spec": template.get("spec") or {},
         }
-        pod = apply_defaults(pod, uid=pod_meta["uid"])
-        self.sim.apply([pod])
+        self.sim.create_pod(apply_defaults(pod, uid=pod_meta["uid"]))
         self.store.event(
             owner, reason="SuccessfulCreate", message=f"Created pod: {name}", component=component
         )
@@ -373,6 +462,47 @@ class ControllerManager:
     def _sync_replicaset(self, rs: dict[str, Any]) -> bool:
         spec = rs.get("spec") or {}
         wanted = int(spec.get("replicas", 1))
+        meta = rs["metadata"]
+        if not meta.get("uid") or int(spec.get("minReadySeconds") or 0) > 0:
+            # Availability after minReadySeconds depends on the clock: count Pod by Pod.
+            return self._sync_replicaset_by_pod(rs, wanted)
+        owner = (meta.get("namespace") or "default", str(meta["uid"]))
+        self._refresh()
+        tally = self._tallies.get(owner)
+        count = tally.active if tally is not None else 0
+        changed = False
+        if count < wanted:
+            for _ in range(wanted - count):
+                self._create_pod(rs, REPLICASET_CONTROLLER)
+            changed = True
+        elif count > wanted:
+            self.pod_scans += 1
+            active = [p for p in self._owned_pods(rs) if _is_active(p)]
+            for pod in sorted(active, key=self._deletion_rank)[: len(active) - wanted]:
+                self._delete_pod(pod, rs, REPLICASET_CONTROLLER)
+            changed = True
+        if changed:
+            self._refresh()
+            tally = self._tallies.get(owner)
+        return self._write_rs_status(rs, self._tally_counts(rs, tally)) or changed
+
+    @staticmethod
+    def _tally_counts(rs: dict[str, Any], tally: _Tally | None) -> tuple[int, int, int, int]:
+        """(replicas, fully labeled, ready, available) of a ReplicaSet without
+        minReadySeconds, from its tally."""
+        if tally is None:
+            return 0, 0, 0, 0
+        spec = rs.get("spec") or {}
+        labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        fully = 0
+        for items, pods in tally.labels.items():
+            have = dict(items)
+            if all(have.get(k) == v for k, v in labels.items()):
+                fully += pods
+        return tally.active, fully, tally.ready, tally.ready_true
+
+    def _sync_replicaset_by_pod(self, rs: dict[str, Any], wanted: int) -> bool:
+        self.pod_scans += 1
         pods = self._owned_pods(rs)
         active = [p for p in pods if _is_active(p)]
         changed = False
@@ -387,7 +517,7 @@ class ControllerManager:
         if changed:
             pods = self._owned_pods(rs)
             active = [p for p in pods if _is_active(p)]
-        return self._write_rs_status(rs, active) or changed
+        return self._write_rs_status(rs, self._rs_counts(rs, active)) or changed
 
     def _deletion_rank(self, pod: dict[str, Any]) -> tuple[Any, ...]:
         status = pod.get("status") or {}
@@ -414,23 +544,30 @@ class ControllerManager:
         self.request_sync(at=since + min_ready)
         return False
 
-    def _write_rs_status(self, rs: dict[str, Any], active: list[dict[str, Any]]) -> bool:
+    def _rs_counts(
+        self, rs: dict[str, Any], active: list[dict[str, Any]]
+    ) -> tuple[int, int, int, int]:
+        """(replicas, fully labeled, ready, available) of a ReplicaSet, Pod by Pod."""
         spec = rs.get("spec") or {}
         min_ready = int(spec.get("minReadySeconds") or 0)
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-        status: dict[str, Any] = {"replicas": len(active)}
         fully = sum(
             1
             for p in active
             if all(((p.get("metadata") or {}).get("labels") or {}).get(k) == v
                    for k, v in labels.items())
         )
+        ready = sum(1 for p in active if pod_is_ready(p))
+        available = sum(1 for p in active if self._available(p, min_ready))
+        return len(active), fully, ready, available
+
+    def _write_rs_status(self, rs: dict[str, Any], counts: tuple[int, int, int, int]) -> bool:
+        replicas, fully, ready, available = counts
+        status: dict[str, Any] = {"replicas": replicas}
         if fully:
             status["fullyLabeledReplicas"] = fully
-        ready = sum(1 for p in active if pod_is_ready(p))
         if ready:
             status["readyReplicas"] = ready
-        available = sum(1 for p in active if self._available(p, min_ready))
         if available:
             status["availableReplicas"] = available
         status["observedGeneration"] = rs["metadata"].get("generation", 1)
@@ -446,12 +583,20 @@ class ControllerManager:
         uid = deployment["metadata"].get("uid")
         return [rs for rs in self.store.items("ReplicaSet") if controller_uid(rs) == uid]
 
-    @staticmethod
-    def _template_without_hash(rs: dict[str, Any]) -> dict[str, Any]:
-        template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+    def _template_without_hash(self, rs: dict[str, Any]) -> dict[str, Any]:
+        """The ReplicaSet's Pod template without the hash label (read only: kept per
+        template object, which a change of the ReplicaSet replaces rather than edits)."""
+        source = (rs.get("spec") or {}).get("template") or {}
+        kept = self._stripped.get(id(source))
+        if kept is not None and kept[0] is source:
+            return kept[1]
+        template = copy.deepcopy(source)
         labels = (template.get("metadata") or {}).get("labels")
         if isinstance(labels, dict):
             labels.pop(HASH_LABEL, None)
+        if len(self._stripped) >= 256:
+            self._stripped.clear()
+        self._stripped[id(source)] = (source, template)
         return template
 
     def _scale_rs(self, deployment: dict[str, Any], rs: dict[str, Any], replicas: int) -> bool:

@@ -106,8 +106,10 @@ _ANY_CASE_NAME = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=512)
 def parse_reference(image: str) -> ImageReference:
-    """Parse like ``reference.ParseNormalizedNamed`` plus the kubelet's default ``:latest``."""
+    """Parse like ``reference.ParseNormalizedNamed`` plus the kubelet's default ``:latest``.
+    Cached per text (the result is frozen; invalid references raise every time)."""
     if not image or len(image) > 255 + 128 + 80:
         raise InvalidReference("invalid reference format")
     if re.fullmatch(r"[a-f0-9]{64}", image):
@@ -694,7 +696,9 @@ def http_listener(
     return handler
 
 
+@functools.lru_cache(maxsize=1024)
 def _split_path(path: str) -> tuple[str, dict[str, list[str]]]:
+    # cached (probes ask for the same paths over and over): callers must not change the dict
     parts = urlsplit(path)
     return unquote(parts.path) or "/", parse_qs(parts.query, keep_blank_values=True)
 
@@ -714,9 +718,15 @@ def _log_time(now: float) -> str:
 
 
 def _clf_time(now: float) -> str:
+    return _clf_second(int(now))
+
+
+@functools.lru_cache(maxsize=256)
+def _clf_second(second: int) -> str:
+    # access-log lines of one second share their stamp (many probes land in the same one)
     from datetime import timedelta
 
-    moment = EPOCH + timedelta(seconds=int(now))
+    moment = EPOCH + timedelta(seconds=second)
     return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 

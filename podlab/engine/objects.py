@@ -95,6 +95,16 @@ def controller_uid(obj: dict[str, Any]) -> str | None:
     return None
 
 
+def owner_key(obj: dict[str, Any]) -> tuple[str, str] | None:
+    """(namespace, controller uid) of an owned object, the key of the owner indexes."""
+    meta = obj.get("metadata") or {}
+    for ref in meta.get("ownerReferences") or []:
+        if ref.get("controller"):
+            uid = ref.get("uid")
+            return (meta.get("namespace") or "default", str(uid)) if uid else None
+    return None
+
+
 class ApiObjects:
     """Objects by kind, then by (namespace, name), with the timeline records."""
 
@@ -191,6 +201,7 @@ __all__ = [
     "controller_uid",
     "map_selector_matches",
     "object_key",
+    "owner_key",
     "owner_reference",
     "selector_matches",
 ]

@@ -72,16 +72,13 @@ class ProbeOutcome:
         self.warning = warning
 
 
-def http_probe(
-    connect: Callable[[str, Request], Response],
-    host: str,
-    port: int,
-    path: str,
-    scheme: str,
-    headers: list[dict[str, str]],
-    timeout: float,
-) -> tuple[ProbeOutcome, float]:
-    """GET with the kubelet's rules: 200–399 succeed, same-host redirects are followed."""
+#: the outcome of every plain success (outcomes are read, never changed)
+SUCCEEDED = ProbeOutcome(SUCCESS)
+
+
+def http_headers(headers: list[dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The request headers of an httpGet probe: the kubelet's defaults, then the Pod's
+    (canonical names; an empty ``User-Agent`` or ``Accept`` removes the default)."""
     request_headers: dict[str, str] = {"User-Agent": USER_AGENT, "Accept": "*/*"}
     for header in headers:
         name = header.get("name", "")
@@ -91,26 +88,47 @@ def http_probe(
             request_headers.pop(canonical, None)
             continue
         request_headers[canonical] = value
+    return tuple(request_headers.items())
+
+
+def http_probe(
+    connect: Callable[[str, Request], Response],
+    host: str,
+    port: int,
+    path: str,
+    scheme: str,
+    headers: list[dict[str, str]],
+    timeout: float,
+    *,
+    first: Request | None = None,
+) -> tuple[ProbeOutcome, float]:
+    """GET with the kubelet's rules: 200–399 succeed, same-host redirects are followed.
+    ``first`` is the first request prepared before (a probe worker keeps its own)."""
+    header_items = first.headers if first is not None else http_headers(headers)
     elapsed = 0.0
     current_host, current_port, current_path = host, port, path or "/"
     scheme = (scheme or "HTTP").lower()
-    for _hop in range(MAX_REDIRECTS + 1):
-        url = f"{scheme}://{current_host}:{current_port}{current_path}"
-        request = Request(
-            kind="http",
-            port=current_port,
-            path=current_path,
-            method="GET",
-            host=current_host,
-            headers=tuple(request_headers.items()),
-        )
+    for hop in range(MAX_REDIRECTS + 1):
+        if hop == 0 and first is not None:
+            request = first
+        else:
+            request = Request(
+                kind="http",
+                port=current_port,
+                path=current_path,
+                method="GET",
+                host=current_host,
+                headers=header_items,
+            )
         response = connect(current_host, request)
         if response.refused:
+            url = f"{scheme}://{current_host}:{current_port}{current_path}"
             message = (
                 f'Get "{url}": dial tcp {current_host}:{current_port}: connect: connection refused'
             )
             return ProbeOutcome(FAILURE, message), elapsed
         if elapsed + response.delay > timeout:
+            url = f"{scheme}://{current_host}:{current_port}{current_path}"
             message = (
                 f'Get "{url}": context deadline exceeded '
                 "(Client.Timeout exceeded while awaiting headers)"
@@ -133,20 +151,25 @@ def http_probe(
                 warning += f", Response body: {body}"
             return ProbeOutcome(SUCCESS, warning=warning), elapsed
         if 200 <= status < 400:
-            return ProbeOutcome(SUCCESS), elapsed
+            return SUCCEEDED, elapsed
         return ProbeOutcome(FAILURE, f"HTTP probe failed with statuscode: {status}"), elapsed
     return ProbeOutcome(FAILURE, "stopped after 10 redirects"), elapsed
 
 
 def tcp_probe(
-    connect: Callable[[str, Request], Response], host: str, port: int, timeout: float
+    connect: Callable[[str, Request], Response],
+    host: str,
+    port: int,
+    timeout: float,
+    *,
+    first: Request | None = None,
 ) -> tuple[ProbeOutcome, float]:
-    response = connect(host, Request(kind="tcp", port=port))
+    response = connect(host, first if first is not None else Request(kind="tcp", port=port))
     if response.refused:
         return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: connect: connection refused"), 0.0
     if response.delay > timeout:
         return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: i/o timeout"), timeout
-    return ProbeOutcome(SUCCESS), 0.0
+    return SUCCEEDED, 0.0
 
 
 def grpc_probe(
@@ -212,6 +235,9 @@ class ProbeWorker:
         self.attempts = 0
         #: the last results, newest last: (t, succeeded, output) — what the lab's meters show
         self.history: deque[tuple[float, bool, str]] = deque(maxlen=HISTORY)
+        self.label = kind.capitalize()
+        #: the handler prepared once for a Pod IP: (Pod IP, host, port, first request)
+        self._prepared: tuple[str, str, int | None, Request | None] | None = None
 
     def report(self) -> dict[str, Any]:
         """The worker's schedule, counters and last results (for meters; no prose)."""
@@ -315,14 +341,17 @@ class ProbeWorker:
                 return True
         elif not self.slot.started:
             return True
-        self.run(inst.container_id)
+        self._run(inst, inst.container_id)
         return True
 
     def run(self, container_id: str) -> None:
-        handler = self.spec
         inst = self.slot.current
         if inst is None:
             return
+        self._run(inst, container_id)
+
+    def _run(self, inst: Any, container_id: str) -> None:
+        handler = self.spec
         self.attempts += 1
         pod = self.pod
         host_default = pod.pod_ip
@@ -348,8 +377,7 @@ class ProbeWorker:
         connect = pod.connect_from_node
         if "httpGet" in handler:
             get = handler["httpGet"]
-            port = resolve_port(get.get("port"), self.slot.spec)
-            host = get.get("host") or host_default
+            host, port, first = self._prepare(host_default)
             if port is None:
                 return
             outcome, elapsed = http_probe(
@@ -358,17 +386,15 @@ class ProbeWorker:
                 port,
                 get.get("path") or "/",
                 get.get("scheme") or "HTTP",
-                list(get.get("httpHeaders") or []),
+                [],
                 float(self.timeout),
+                first=first,
             )
         elif "tcpSocket" in handler:
-            sock = handler["tcpSocket"]
-            port = resolve_port(sock.get("port"), self.slot.spec)
-            if port is None:
+            host, port, first = self._prepare(host_default)
+            if port is None or first is None:
                 return
-            outcome, elapsed = tcp_probe(
-                connect, sock.get("host") or host_default, port, float(self.timeout)
-            )
+            outcome, elapsed = tcp_probe(connect, host, port, float(self.timeout), first=first)
         elif "grpc" in handler:
             grpc = handler["grpc"]
             outcome, elapsed = grpc_probe(
@@ -391,13 +417,43 @@ class ProbeWorker:
 
         pod.loop.call_later(elapsed, later, PRIORITY_KUBELET)
 
+    def _prepare(self, pod_ip: str) -> tuple[str, int | None, Request | None]:
+        """Host, port and first request of an httpGet or tcpSocket probe, worked out once
+        per Pod IP (the probe and the container's ports cannot change under a Pod)."""
+        prepared = self._prepared
+        if prepared is not None and prepared[0] == pod_ip:
+            return prepared[1], prepared[2], prepared[3]
+        handler = self.spec
+        request: Request | None = None
+        if "httpGet" in handler:
+            get = handler["httpGet"]
+            port = resolve_port(get.get("port"), self.slot.spec)
+            host = get.get("host") or pod_ip
+            if port is not None:
+                request = Request(
+                    kind="http",
+                    port=port,
+                    path=get.get("path") or "/",
+                    method="GET",
+                    host=host,
+                    headers=http_headers(list(get.get("httpHeaders") or [])),
+                )
+        else:
+            sock = handler["tcpSocket"]
+            port = resolve_port(sock.get("port"), self.slot.spec)
+            host = sock.get("host") or pod_ip
+            if port is not None:
+                request = Request(kind="tcp", port=port)
+        self._prepared = (pod_ip, host, port, request)
+        return host, port, request
+
     def finish(self, container_id: str, outcome: ProbeOutcome) -> None:
         if self.stopped or self.container_id != container_id:
             return
         inst = self.slot.current
         if inst is None or inst.container_id != container_id or not inst.running:
             return
-        label = self.kind.capitalize()
+        label = self.label
         self.history.append((self.pod.loop.now, outcome.result == SUCCESS, outcome.output))
         self.pod.sim.probe_results += 1
         if outcome.result == FAILURE:
@@ -421,7 +477,8 @@ class ProbeWorker:
             result == SUCCESS and self.result_run < self.success_threshold
         ):
             return
-        self._set(result)
+        if result != self.result:
+            self._set(result)
         if result == FAILURE and self.kind in (LIVENESS, STARTUP):
             self.on_hold = True
             self.result_run = 0

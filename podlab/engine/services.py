@@ -346,7 +346,7 @@ class ServiceController:
     def sync(self) -> None:
         """Recompute every Service's endpoints and write the objects that changed."""
         self._dirty = False
-        pods = self.sim.pods()
+        pods = list(self.sim.pod_views())
         for svc in self.store.items("Service"):
             spec = svc.get("spec") or {}
             selector = spec.get("selector")
@@ -569,7 +569,7 @@ class ServiceController:
         svc = self.store.get("Service", namespace, subdomain)
         if svc is None or (svc.get("spec") or {}).get("clusterIP") != "None":
             return None
-        for pod in self.sim.pods():
+        for pod in self.sim.pod_views():
             meta = pod.get("metadata") or {}
             spec = pod.get("spec") or {}
             if (

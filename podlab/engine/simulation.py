@@ -19,7 +19,7 @@ from podlab.engine.controllers import ControllerManager
 from podlab.engine.controlplane import ControlPlane
 from podlab.engine.kubelet import Node, PodWorker
 from podlab.engine.loop import EventLoop
-from podlab.engine.objects import ApiObjects
+from podlab.engine.objects import ApiObjects, owner_key
 from podlab.engine.process import SIGKILL
 from podlab.engine.registry import Registry
 from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
@@ -107,6 +107,11 @@ class Simulation:
         self.transitions: list[Transition] = []
         self._version = 0
         self._workers: dict[tuple[str, str], PodWorker] = {}
+        #: (namespace, controller uid) -> keys of the live Pods it controls, in the order of
+        #: ``_workers`` (maintained on create and removal: ownerReferences never change)
+        self._owned: dict[tuple[str, str], dict[tuple[str, str], None]] = {}
+        #: how many whole-store Pod copies ``pods()`` has made (tests watch the hot paths)
+        self.pod_copies = 0
         self._gone: dict[tuple[str, str], PodWorker] = {}
         self.recorder = ev.EventRecorder(
             lambda: self.loop.now, self._next_version, self._event_changed
@@ -217,6 +222,13 @@ class Simulation:
         key = (worker.namespace, worker.name)
         if self._workers.get(key) is worker:
             del self._workers[key]
+            owner = self._owner_key(worker.pod)
+            if owner is not None:
+                keys = self._owned.get(owner)
+                if keys is not None:
+                    keys.pop(key, None)
+                    if not keys:
+                        del self._owned[owner]
         self._gone[key] = worker
         for slot in worker.slots:
             for probe in slot.probes.values():
@@ -257,6 +269,15 @@ class Simulation:
             self._retry_unscheduled()
         return problems
 
+    def create_pod(self, pod: dict[str, Any]) -> None:
+        """Create a Pod the caller built and hands over (a controller's, already defaulted):
+        what ``apply`` does for a new name, without copying it again."""
+        meta = pod.get("metadata") or {}
+        key = (meta.get("namespace") or "default", meta.get("name", ""))
+        if key in self._workers:
+            raise ValueError(f'pods "{key[1]}" already exists')
+        self._create(pod)
+
     def _retry_unscheduled(self) -> None:
         """A new claim moves the Pods waiting for it back to the scheduling queue."""
         self.control.cluster_changed()
@@ -278,6 +299,9 @@ class Simulation:
         worker = PodWorker(self, pod, "")
         key = (worker.namespace, worker.name)
         self._workers[key] = worker
+        owner = self._owner_key(pod)
+        if owner is not None:
+            self._owned.setdefault(owner, {})[key] = None
         self._gone.pop(key, None)
         self._pod_record(worker, "ADDED")
         return self.control.create(worker)
@@ -381,6 +405,7 @@ class Simulation:
             if field in new_meta:
                 meta[field] = copy.deepcopy(new_meta[field])
         worker.pod["metadata"] = meta
+        self.controllers.pod_touched(worker.namespace, worker.name)
         if new_spec != old_spec or meta != worker.pod["metadata"]:
             worker.pod["spec"] = new_spec
             self._pod_record(worker, "MODIFIED")
@@ -572,7 +597,37 @@ class Simulation:
         return worker
 
     def pods(self) -> list[dict[str, Any]]:
+        """Copies of every Pod (callers may keep and change them)."""
+        self.pod_copies += 1
         return [copy.deepcopy(w.pod) for w in self._workers.values()]
+
+    def pod_views(self) -> Iterator[dict[str, Any]]:
+        """The stored Pods themselves, for the engine's own readers (controllers, endpoints):
+        read only, and not to be kept past the current instant. Writers replace a Pod's
+        ``metadata``, ``spec`` or ``status`` as a whole and record the change."""
+        for worker in self._workers.values():
+            yield worker.pod
+
+    def owned_pod_views(self, namespace: str, uid: str | None) -> list[dict[str, Any]]:
+        """The stored Pods whose controller has ``uid`` (an index kept on write), in the
+        order of ``pod_views``; read only, like them."""
+        keys = self._owned.get((namespace, uid or ""))
+        if not keys:
+            return []
+        workers = self._workers
+        return [workers[key].pod for key in keys]
+
+    def has_pod(self, name: str, namespace: str = "default") -> bool:
+        return (namespace, name) in self._workers
+
+    def pod_view(self, name: str, namespace: str = "default") -> dict[str, Any] | None:
+        """The stored Pod itself (read only, like ``pod_views``)."""
+        worker = self._workers.get((namespace, name))
+        return worker.pod if worker is not None else None
+
+    @staticmethod
+    def _owner_key(pod: dict[str, Any]) -> tuple[str, str] | None:
+        return owner_key(pod)
 
     def pod(self, name: str, namespace: str = "default") -> dict[str, Any] | None:
         worker = self._workers.get((namespace, name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -19,5 +20,11 @@ def timestamp(t: float) -> str:
     """
     if not math.isfinite(t):
         raise ValueError(f"simulated time must be finite, got {t!r}")
-    moment = EPOCH + timedelta(seconds=math.floor(t))
+    return _second(math.floor(t))
+
+
+@functools.lru_cache(maxsize=1024)
+def _second(second: int) -> str:
+    # statuses, events and records stamp the same few seconds over and over
+    moment = EPOCH + timedelta(seconds=second)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
