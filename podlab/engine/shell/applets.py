@@ -549,7 +549,7 @@ def b_wait(sh: Shell, io: IO, argv: list[str]) -> Gen:
             return 127
         pids.append(n)
     if not argv[1:]:
-        pids = [pid for pid in proc.job_order if proc.jobs[pid].status is None]
+        pids = proc.children_of(proc.current)
         if not pids:
             return 0
     result = yield WaitJobs(tuple(pids))

@@ -52,6 +52,14 @@ FLUSH_COST = 0.01  # charged to the runtime in chunks of this size
 MAX_STEPS = 1_000_000
 MAX_CALL_DEPTH = 100
 PIPE_LIMIT = 1 << 20  # bytes a pipe buffers before the writer gets SIGPIPE
+SPIN_CPU = 0.1  # CPU a loop that changes nothing burns per turn: one CFS period
+HOLD_THRESHOLD = 64 * 1024  # strings from this size on count as memory the shell holds
+PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
+#: PodLab never builds a string this big: a program that would hold more is treated as
+#: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
+MAX_MATERIALISED = 256 * 1024 * 1024
+MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
+FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
 ERRNO_TEXT = {
     "ENOENT": "No such file or directory",
@@ -123,6 +131,7 @@ class FileSink(Sink):
 
     def write(self, text: str) -> None:
         if text:
+            self.shell.proc.effects += 1
             try:
                 self.shell.fs.write(self.path, text, append=True)
             except FileSystemError:
@@ -238,6 +247,24 @@ class Job:
     waiting: tuple[int, ...] | None = None
     listeners: list[tuple[int, str]] = field(default_factory=list)
     busy_steps: int = 0  # commands since this job last waited
+    parent: int = 0  # the job (or main shell) that started it: what its ``wait`` waits for
+
+
+class ForkFailed(Exception):  # noqa: N818 - models EAGAIN from fork()
+    """The Pod's pids cgroup is full: fork() fails with EAGAIN."""
+
+
+class OutOfMemory(Exception):  # noqa: N818 - models the kernel's OOM kill
+    """A program asked for more memory than its container may have."""
+
+
+def _finished() -> Gen:
+    return 0
+    yield  # a generator that has already returned
+
+
+_DONE = _finished()
+_DONE.close()
 
 
 # --- the process ----------------------------------------------------------------------
@@ -267,19 +294,84 @@ class Process:
         self.jobs: dict[int, Job] = {}
         self.job_order: list[int] = []
         self.main: Job | None = None
+        #: live jobs that can run now, jobs with a wake-up time, and who waits for whom
+        self.runnable: dict[int, Job] = {}
+        self.sleepers: dict[int, Job] = {}
+        self.waiters: dict[int, dict[int, Job]] = {}
+        self.live = 0
         self.steps = 0
         self.cost = 0.0
+        #: things another process could observe (output, files, signals, jobs): a loop
+        #: iteration that changes none of them and no variable can be fast-forwarded
+        self.effects = 0
         self.traps: dict[int, str] = {}
         self.exit_trap: str | None = None
         self.pending: list[int] = []
         self.die_status: int | None = None
         self.applets = applets
-        self.stdio = IO(Input(""), LogSink(ctx.stdout), LogSink(ctx.stderr))
+        self.stdio = IO(Input(""), LogSink(self._log_out), LogSink(self._log_err))
         self.current: Job | None = None
+        #: bytes of strings the shell holds beyond its base size (accounted, see ``hold``)
+        self.held = 0
+        self._fork = getattr(ctx, "fork", None)
+        self._reap = getattr(ctx, "reap", None)
+        self._allowance = getattr(ctx, "memory_allowance", None)
+
+    def _log_out(self, text: str) -> None:
+        self.effects += 1
+        self.ctx.stdout(text)
+
+    def _log_err(self, text: str) -> None:
+        self.effects += 1
+        self.ctx.stderr(text)
+
+    # limits -------------------------------------------------------------------------
+
+    def fork(self) -> None:
+        """A new process of the Pod (a background job): EAGAIN past the pids limit."""
+        if self._fork is not None and not self._fork():
+            raise ForkFailed
+
+    def fork_check(self) -> None:
+        """A short-lived child (a subshell, a pipeline stage, an applet): it needs a pid."""
+        if self._fork is not None:
+            if not self._fork():
+                raise ForkFailed
+            if self._reap is not None:
+                self._reap(1)
+
+    def hold(self, size: int) -> None:
+        """The shell is about to build a string of ``size`` bytes: past the container's
+        memory (its limit, else the node's) the kernel's OOM killer ends it first, so no
+        such string is ever built."""
+        if size < HOLD_THRESHOLD:
+            return
+        allowance = self._allowance() if self._allowance is not None else None
+        need = PROCESS_MEMORY + self.held + size
+        if allowance is not None and need > min(allowance, MAX_MATERIALISED):
+            set_memory = getattr(self.ctx, "set_memory", None)
+            if set_memory is not None:
+                set_memory(need)
+            oom = getattr(self.ctx, "oom", None)
+            if oom is not None:
+                oom()
+            raise OutOfMemory
+
+    def account(self, old: str | None, new: str) -> None:
+        """A variable changed from ``old`` to ``new``: big values count as held memory."""
+        delta = (len(new) if len(new) >= HOLD_THRESHOLD else 0) - (
+            len(old) if old is not None and len(old) >= HOLD_THRESHOLD else 0
+        )
+        if delta:
+            self.held = max(0, self.held + delta)
+            set_memory = getattr(self.ctx, "set_memory", None)
+            if set_memory is not None:
+                set_memory(PROCESS_MEMORY + self.held)
 
     # signals ------------------------------------------------------------------------
 
     def set_trap(self, sig: int, action: str | None) -> None:
+        self.effects += 1
         if action is None:
             self.traps.pop(sig, None)
             self.ctx.handle_signal(sig, False)
@@ -289,6 +381,7 @@ class Process:
 
     def deliver(self, sig: int) -> None:
         """A signal for the main shell (from the runtime or from ``kill``)."""
+        self.effects += 1
         if sig == SIGKILL:
             self.die_status = 128 + SIGKILL
             return
@@ -302,19 +395,65 @@ class Process:
         self.pending.append(sig)
         main = self.main
         if main is not None and main.waiting is not None:
-            main.waiting = None
+            self._unwait(main)
             main.send = Interrupted(sig)
-            main.ready = True
+            self._ready(main)
 
     # jobs ---------------------------------------------------------------------------
 
+    def _ready(self, job: Job) -> None:
+        job.ready = True
+        if job is not self.main:
+            self.runnable[job.pid] = job
+
+    def _block(self, job: Job) -> None:
+        job.ready = False
+        self.runnable.pop(job.pid, None)
+
+    def _unwait(self, job: Job) -> None:
+        if job.waiting is not None:
+            for pid in job.waiting:
+                waiting = self.waiters.get(pid)
+                if waiting is not None:
+                    waiting.pop(id(job), None)
+                    if not waiting:
+                        del self.waiters[pid]
+            job.waiting = None
+
     def spawn(self, gen: Gen, command: str) -> Job:
+        self.effects += 1
         pid = self.next_pid
         self.next_pid += 1
-        job = Job(pid, gen, command)
+        parent = self.current.pid if self.current is not None else self.pid
+        job = Job(pid, gen, command, parent=parent)
         self.jobs[pid] = job
         self.job_order.append(pid)
+        self.live += 1
+        self._ready(job)
+        if len(self.job_order) > MAX_JOB_TABLE:
+            self._trim()
         return job
+
+    def _trim(self) -> None:
+        """Forget the oldest finished jobs (a fork bomb starts and ends jobs endlessly)."""
+        keep: list[int] = []
+        drop = len(self.job_order) - MAX_JOB_TABLE // 2
+        for pid in self.job_order:
+            job = self.jobs[pid]
+            if drop > 0 and job.status is not None and pid not in self.waiters:
+                del self.jobs[pid]
+                drop -= 1
+                continue
+            keep.append(pid)
+        self.job_order = keep
+
+    def children_of(self, job: Job | None) -> list[int]:
+        parent = job.pid if job is not None else self.pid
+        return [
+            pid
+            for pid in self.job_order
+            if self.jobs[pid].status is None and self.jobs[pid].parent == parent
+        ]
 
     def kill_job(self, pid: int, sig: int) -> bool:
         job = self.jobs.get(pid)
@@ -326,13 +465,23 @@ class Process:
     def _finish(self, job: Job, status: int, *, close: bool = False) -> None:
         if close:
             job.gen.close()
+        self.effects += 1
         job.status = status
-        job.ready = False
+        self._block(job)
+        self._unwait(job)
+        self.sleepers.pop(job.pid, None)
+        if job is not self.main:
+            self.live -= 1
+            if self._reap is not None:
+                self._reap(1)
+        job.gen = _DONE
+        job.send = None
         for port, proto in job.listeners:
             self.ctx.unlisten(port, proto)
         job.listeners.clear()
-        for other in [self.main, *self.jobs.values()]:
-            if other is not None and other.waiting is not None:
+        waiting = self.waiters.get(job.pid)
+        if waiting:
+            for other in list(waiting.values()):
                 self._check_wait(other)
 
     def _check_wait(self, job: Job) -> None:
@@ -347,9 +496,9 @@ class Process:
             if other.status is None:
                 return
             statuses.append(other.status)
-        job.waiting = None
+        self._unwait(job)
         job.send = statuses[-1] if statuses else 0
-        job.ready = True
+        self._ready(job)
 
     def charge(self) -> Generator[Any, Any, None]:
         """Account one command: CPU time, and the limit on commands without a pause."""
@@ -364,6 +513,15 @@ class Process:
             cost, self.cost = self.cost, 0.0
             yield CpuWork(round(cost, 6))
 
+    def burn(self) -> Generator[Any, Any, None]:
+        """A loop that changes nothing spins: burn one CFS period of CPU at a time instead of
+        interpreting each of the millions of iterations a real CPU would run in it."""
+        job = self.current
+        if job is not None:
+            job.busy_steps = 0
+        cost, self.cost = self.cost, 0.0
+        yield CpuWork(round(cost + SPIN_CPU, 6))
+
     # the scheduler ------------------------------------------------------------------
 
     def run(self, main: Gen, command: str = "sh") -> Generator[Any, Any, int]:
@@ -371,7 +529,7 @@ class Process:
         try:
             return (yield from self._loop())
         finally:
-            for job in self.jobs.values():
+            for job in list(self.jobs.values()):
                 if job.status is None:
                     self._finish(job, 143, close=True)
             if self.main.status is None:
@@ -385,7 +543,7 @@ class Process:
             progressed = True
             while progressed:
                 progressed = False
-                for job in [main, *(self.jobs[pid] for pid in self.job_order)]:
+                for job in [main, *self.runnable.values()]:
                     while job.ready and job.status is None:
                         progressed = True
                         op = self._advance(job)
@@ -401,13 +559,15 @@ class Process:
                         job.send = result
                         if self.die_status is not None:
                             return self.die_status
+                        if self.sleepers and type(op) is CpuWork:
+                            # Time passed: jobs whose sleep ended take their turn.
+                            self._wake_due()
+                            break
                     if main.status is not None:
                         return main.status
-            sleeping = [
-                j.wake
-                for j in [main, *self.jobs.values()]
-                if j.status is None and j.wake is not None
-            ]
+            sleeping = [j.wake for j in self.sleepers.values() if j.wake is not None]
+            if main.status is None and main.wake is not None:
+                sleeping.append(main.wake)
             now = self.ctx.now
             try:
                 if not sleeping or min(sleeping) == math.inf:
@@ -418,12 +578,28 @@ class Process:
                 self.deliver(sig.signal)
                 if self.die_status is not None:
                     return self.die_status
-            now = self.ctx.now
-            for job in [main, *self.jobs.values()]:
-                if job.status is None and job.wake is not None and job.wake <= now + 1e-9:
-                    job.wake = None
-                    job.ready = True
-                    job.send = None
+            self._wake_due()
+
+    def _wake_due(self) -> None:
+        now = self.ctx.now
+        main = self.main
+        if main is not None and main.status is None and main.wake is not None:
+            if main.wake <= now + 1e-9:
+                main.wake = None
+                main.send = None
+                self._ready(main)
+        for job in list(self.sleepers.values()):
+            if job.status is None and job.wake is not None and job.wake <= now + 1e-9:
+                job.wake = None
+                job.send = None
+                del self.sleepers[job.pid]
+                self._ready(job)
+
+    def _sleep(self, job: Job, until: float) -> None:
+        job.wake = until
+        self._block(job)
+        if job is not self.main:
+            self.sleepers[job.pid] = job
 
     def _advance(self, job: Job) -> Any:
         """Run ``job`` until it blocks; return a syscall the runtime must perform, or None."""
@@ -448,6 +624,10 @@ class Process:
                 )
                 self.die_status = 1
                 return None
+            except OutOfMemory:
+                # The OOM killer's SIGKILL is on its way (the runtime sends it at once).
+                self.die_status = 128 + SIGKILL
+                return None
             except RecursionError:
                 self.stdio.err("sh: nesting too deep\n")
                 self._finish(job, 2)
@@ -455,28 +635,29 @@ class Process:
                     self.die_status = 2
                 return None
             job.send = None
-            if isinstance(op, Sleep | WaitForever | WaitJobs) and not (
-                isinstance(op, Sleep) and op.seconds < 0.05
-            ):
-                job.busy_steps = 0
-            if isinstance(op, Sleep):
+            kind = type(op)
+            if kind is Sleep or kind is WaitForever or kind is WaitJobs or kind is Connect:
+                self.effects += 1
+                if not (kind is Sleep and op.seconds < 0.05):
+                    job.busy_steps = 0
+            if kind is Sleep:
                 if op.seconds <= 0:
                     continue
-                job.wake = self.ctx.now + op.seconds
-                job.ready = False
+                self._sleep(job, self.ctx.now + op.seconds)
                 return None
-            if isinstance(op, WaitForever):
-                job.wake = math.inf
-                job.ready = False
+            if kind is WaitForever:
+                self._sleep(job, math.inf)
                 return None
-            if isinstance(op, WaitJobs):
+            if kind is WaitJobs:
                 job.waiting = op.pids
+                for pid in op.pids:
+                    self.waiters.setdefault(pid, {})[id(job)] = job
                 self._check_wait(job)
                 if job.waiting is not None:
-                    job.ready = False
+                    self._block(job)
                     return None
                 continue
-            if isinstance(op, CpuWork | Connect):
+            if kind is CpuWork or kind is Connect:
                 return op
             raise TypeError(f"unknown syscall {op!r}")
 
