@@ -268,6 +268,10 @@ class Process:
         """Bytes this container may hold before the kernel's OOM killer ends it."""
         return self.instance.memory_allowance()
 
+    def oom(self) -> None:
+        """The program asked for more than :meth:`memory_allowance`: the OOM killer."""
+        self.instance.oom()
+
     def fork(self) -> bool:
         """Take a pid of the Pod's pids cgroup for a new process (False: EAGAIN)."""
         return self.instance.pids.fork()
@@ -465,6 +469,9 @@ class ChildContext:
 
     def memory_allowance(self) -> int:
         return self._parent.memory_allowance()
+
+    def oom(self) -> None:
+        self._parent.oom()
 
     def fork(self) -> bool:
         return self._parent.fork()

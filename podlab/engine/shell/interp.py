@@ -52,12 +52,13 @@ FLUSH_COST = 0.01  # charged to the runtime in chunks of this size
 MAX_STEPS = 1_000_000
 MAX_CALL_DEPTH = 100
 PIPE_LIMIT = 1 << 20  # bytes a pipe buffers before the writer gets SIGPIPE
-SPIN_CPU = 0.1  # CPU a loop that changes nothing burns per turn: one CFS period
+SPIN_CPU = 0.1  # CPU a loop that changes nothing burns per turn: one CFS period first
+SPIN_MAX_CPU = 1.0  # ... and at most this much before it looks again
 HOLD_THRESHOLD = 64 * 1024  # strings from this size on count as memory the shell holds
 PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
 #: PodLab never builds a string this big: a program that would hold more is treated as
 #: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
-MAX_MATERIALISED = 256 * 1024 * 1024
+MAX_MATERIALISED = 128 * 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -513,14 +514,14 @@ class Process:
             cost, self.cost = self.cost, 0.0
             yield CpuWork(round(cost, 6))
 
-    def burn(self) -> Generator[Any, Any, None]:
+    def burn(self, cpu: float = SPIN_CPU) -> Generator[Any, Any, None]:
         """A loop that changes nothing spins: burn one CFS period of CPU at a time instead of
         interpreting each of the millions of iterations a real CPU would run in it."""
         job = self.current
         if job is not None:
             job.busy_steps = 0
         cost, self.cost = self.cost, 0.0
-        yield CpuWork(round(cost + SPIN_CPU, 6))
+        yield CpuWork(round(cost + cpu, 6))
 
     # the scheduler ------------------------------------------------------------------
 
@@ -559,8 +560,9 @@ class Process:
                         job.send = result
                         if self.die_status is not None:
                             return self.die_status
-                        if self.sleepers and type(op) is CpuWork:
-                            # Time passed: jobs whose sleep ended take their turn.
+                        if type(op) is CpuWork and (self.sleepers or self.runnable):
+                            # Time passed: the other jobs (and those whose sleep ended)
+                            # take their turn.
                             self._wake_due()
                             break
                     if main.status is not None:
@@ -745,6 +747,7 @@ class Shell:
         return env
 
     def set_var(self, name: str, value: str) -> None:
+        self.proc.account(self.vars.get(name), value)
         self.vars[name] = value
 
     def find_command(self, name: str) -> str | None:
@@ -855,6 +858,7 @@ class Shell:
         if isinstance(node, p.Group):
             return (yield from self.run(node.body, io))
         if isinstance(node, p.Subshell):
+            self.fork(short=True)
             sub = self.clone()
             try:
                 return (yield from sub.run(node.body, io))
@@ -888,19 +892,40 @@ class Shell:
             return self.status, ctl.kind
         return status, None
 
+    def _loop_mark(self) -> tuple[Any, ...]:
+        """What one loop iteration could change that anyone could see."""
+        proc = self.proc
+        generation_of = getattr(self.fs, "lookup_generation", None)
+        generation = generation_of() if generation_of is not None else proc.steps
+        return (proc.effects, proc.next_pid, generation, len(proc.pending), len(self.args))
+
     def run_loop(self, node: p.Loop, io: IO) -> Gen:
         status = 0
         self.loop_depth += 1
+        proc = self.proc
+        spin = SPIN_CPU
         try:
             while True:
-                yield from self.proc.charge()
+                yield from proc.charge()
                 yield from self.after_command(io)
+                mark = self._loop_mark()
+                before = dict(self.vars)
+                args = self.args
                 cond = yield from self.condition(node.cond, io)
                 if (cond == 0) == node.until:
                     break
                 status, ctl = yield from self._loop_body(node.body, io)
                 if ctl == "break":
                     break
+                if mark == self._loop_mark() and self.vars == before and self.args == args:
+                    # Nothing changed: the next iteration does exactly the same (until time
+                    # passes or another process changes a file), so burn CPU for a while,
+                    # then look again: one CFS period first, twice as long each time
+                    # nothing changes, up to a second.
+                    yield from proc.burn(spin)
+                    spin = min(SPIN_MAX_CPU, spin * 2)
+                else:
+                    spin = SPIN_CPU
         finally:
             self.loop_depth -= 1
         return status
@@ -940,6 +965,8 @@ class Shell:
     def run_pipeline(self, node: p.Pipeline, io: IO) -> Gen:
         data = io.stdin
         status = 0
+        if len(node.commands) > 1:
+            self.fork(short=True)
         for i, cmd in enumerate(node.commands):
             last = i == len(node.commands) - 1
             out: Sink = io.stdout if last else BufferSink()
@@ -962,6 +989,7 @@ class Shell:
         return status
 
     def start_background(self, node: p.Node, io: IO) -> None:
+        self.fork()
         sub = self.clone()
         bg_io = IO(Input(""), io.stdout, io.stderr)
 
@@ -977,6 +1005,17 @@ class Shell:
 
         job = self.proc.spawn(body(), "")
         self.last_bg = job.pid
+
+    def fork(self, *, short: bool = False) -> None:
+        """fork(): busybox ash reports EAGAIN and ends this shell with status 2."""
+        try:
+            if short:
+                self.proc.fork_check()
+            else:
+                self.proc.fork()
+        except ForkFailed:
+            self.proc.stdio.err(FORK_FAILED)
+            raise ShellExit(2) from None
 
     def after_command(self, io: IO) -> Gen:
         """Run pending traps (main shell only) and honour a pending self-kill."""
@@ -1023,6 +1062,8 @@ class Shell:
             io = io2
         if not argv:
             for name, value in assigns:
+                if len(value) >= HOLD_THRESHOLD or name in self.vars:
+                    self.proc.account(self.vars.get(name), value)
                 self.vars[name] = value
             status = self._cmdsub_status or 0
         else:
@@ -1052,6 +1093,7 @@ class Shell:
         base = path.rsplit("/", 1)[-1]
         applet = APPLETS.get(base)
         if applet is not None and (self.proc.applets is None or base in self.proc.applets):
+            self.fork(short=True)
             if assigns:
                 saved_vars, saved_exp = dict(self.vars), set(self.exported)
                 self.vars.update(assigns)
@@ -1256,6 +1298,7 @@ class Shell:
         return text
 
     def command_substitution(self, node: p.Node) -> Gen:
+        self.fork(short=True)
         sub = self.clone()
         out = BufferSink()
         io = IO(Input(""), out, self.proc.stdio.stderr)
@@ -1289,8 +1332,12 @@ class Shell:
         if word is None:
             return ""
         out: list[str] = []
+        size = 0
         for part in word.parts:
-            out.append((yield from self.expand_part(part)))
+            text = yield from self.expand_part(part)
+            size += len(text)
+            out.append(text)
+        self.proc.hold(size)
         return "".join(out)
 
     def expand_pattern(self, word: p.Word | None) -> Gen:
@@ -1357,6 +1404,7 @@ class Shell:
         finish()
         result: list[str] = []
         for f in fields:
+            self.proc.hold(sum(len(t) for t, _ in f))
             text = "".join(t for t, _ in f)
             globbable = any(not q and any(c in t for c in "*?[") for t, q in f)
             if globbable:
@@ -1542,6 +1590,24 @@ class ChildContext:
 
     def set_memory(self, bytes_used: int) -> None:
         self._parent.set_memory(bytes_used)
+
+    def memory_allowance(self) -> int | None:
+        allowance = getattr(self._parent, "memory_allowance", None)
+        return allowance() if allowance is not None else None
+
+    def oom(self) -> None:
+        oom = getattr(self._parent, "oom", None)
+        if oom is not None:
+            oom()
+
+    def fork(self) -> bool:
+        fork = getattr(self._parent, "fork", None)
+        return fork() if fork is not None else True
+
+    def reap(self, count: int = 1) -> None:
+        reap = getattr(self._parent, "reap", None)
+        if reap is not None:
+            reap(count)
 
     def spawn(self, argv: list[str]) -> Any:
         return self._parent.spawn(argv)
