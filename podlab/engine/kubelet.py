@@ -46,6 +46,7 @@ from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.runtime import (
     POD_PIDS_LIMIT,
     Catalogue,
+    CgroupFiles,
     ContainerInstance,
     ExecResult,
     Network,
@@ -1109,6 +1110,8 @@ class PodWorker:
             pids=self.pids,
             created_at=self.now,
         )
+        if isinstance(inst.fs, MemoryFileSystem):
+            inst.fs.mount("/sys/fs/cgroup", CgroupFiles(inst), read_only=True)
         inst.on_exit = lambda instance: self._container_exited(slot, instance)
         old_state = self._state_name(slot)
         restarted = bool(slot.instances)

@@ -272,6 +272,10 @@ class Process:
         """The program asked for more than :meth:`memory_allowance`: the OOM killer."""
         self.instance.oom()
 
+    def cpu_share(self) -> float:
+        """The fraction of a CPU this container's threads get (its CPU limit, at most 1)."""
+        return self.instance.cpu_share
+
     def fork(self) -> bool:
         """Take a pid of the Pod's pids cgroup for a new process (False: EAGAIN)."""
         return self.instance.pids.fork()
@@ -473,6 +477,9 @@ class ChildContext:
     def oom(self) -> None:
         self._parent.oom()
 
+    def cpu_share(self) -> float:
+        return self._parent.cpu_share()
+
     def fork(self) -> bool:
         return self._parent.fork()
 
@@ -582,6 +589,8 @@ class ContainerInstance:
         share = self.cpu_share
         seconds = cpu / share
         self.cpu_usage += cpu
+        if self.cpu_limit is None or self.cpu_limit <= 0:
+            return seconds  # no quota: CFS counts no periods
         periods = math.ceil(seconds / CFS_PERIOD - 1e-9) if seconds > 0 else 0
         self.cpu_periods += periods
         if share < 1.0 and periods:
@@ -756,6 +765,73 @@ class ContainerInstance:
         return child
 
 
+CGROUP_FILES = ("cpu.max", "cpu.stat", "memory.current", "memory.events", "memory.max")
+
+
+class CgroupFiles:
+    """The container's cgroup v2 directory as it sees it at ``/sys/fs/cgroup`` (read only):
+    where a learner reads its CPU throttling and memory use, as on a real node."""
+
+    def __init__(self, instance: ContainerInstance) -> None:
+        self.instance = instance
+
+    def lookup_generation(self) -> tuple[int, ...]:
+        return (0,)
+
+    def _text(self, name: str) -> str:
+        inst = self.instance
+        usec = int(round(inst.cpu_usage * 1_000_000))
+        if name == "cpu.max":
+            if inst.cpu_limit is None or inst.cpu_limit <= 0:
+                return "max 100000\n"
+            return f"{max(1000, int(round(inst.cpu_limit * 100000)))} 100000\n"
+        if name == "cpu.stat":
+            return (
+                f"usage_usec {usec}\nuser_usec {usec}\nsystem_usec 0\n"
+                f"nr_periods {inst.cpu_periods}\nnr_throttled {inst.cpu_throttled_periods}\n"
+                f"throttled_usec {int(round(inst.cpu_throttled * 1_000_000))}\n"
+                "nr_bursts 0\nburst_usec 0\n"
+            )
+        if name == "memory.current":
+            return f"{inst.memory}\n"
+        if name == "memory.max":
+            return "max\n" if inst.memory_limit is None else f"{inst.memory_limit}\n"
+        oom = inst.oom_kills
+        return f"low 0\nhigh 0\nmax {oom}\noom {oom}\noom_kill {oom}\noom_group_kill 0\n"
+
+    def read(self, path: str) -> str:
+        name = path.strip("/")
+        if not name:
+            raise FileSystemError("EISDIR", path)
+        if name not in CGROUP_FILES:
+            raise FileSystemError("ENOENT", path)
+        return self._text(name)
+
+    def write(self, path: str, data: str, *, append: bool = False) -> None:
+        raise FileSystemError("EROFS", path)
+
+    def exists(self, path: str) -> bool:
+        name = path.strip("/")
+        return not name or name in CGROUP_FILES
+
+    def is_dir(self, path: str) -> bool:
+        return not path.strip("/")
+
+    def listdir(self, path: str) -> list[str]:
+        if path.strip("/"):
+            raise FileSystemError("ENOTDIR", path)
+        return list(CGROUP_FILES)
+
+    def mkdir(self, path: str, *, parents: bool = False) -> None:
+        raise FileSystemError("EROFS", path)
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        raise FileSystemError("EROFS", path)
+
+    def size(self, path: str) -> int:
+        return 0  # like every file of a pseudo file system
+
+
 def tail_log(text: str, max_lines: int, max_bytes: int) -> str:
     """The last ``max_lines`` lines of ``text``, then at most its last ``max_bytes`` bytes."""
     lines = text.splitlines(keepends=True)
@@ -767,6 +843,7 @@ def tail_log(text: str, max_lines: int, max_bytes: int) -> str:
 
 
 __all__ = [
+    "CgroupFiles",
     "Catalogue",
     "ContainerInstance",
     "ExecResult",

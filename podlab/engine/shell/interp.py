@@ -520,8 +520,11 @@ class Process:
         job = self.current
         if job is not None:
             job.busy_steps = 0
+        share_of = getattr(self.ctx, "cpu_share", None)
+        share = share_of() if share_of is not None else 1.0
+        # ``cpu`` is the simulated time the spin lasts: under a CPU limit it burns less.
         cost, self.cost = self.cost, 0.0
-        yield CpuWork(round(cost + cpu, 6))
+        yield CpuWork(round(cost + cpu * min(1.0, max(share, 0.001)), 6))
 
     # the scheduler ------------------------------------------------------------------
 
@@ -1599,6 +1602,10 @@ class ChildContext:
         oom = getattr(self._parent, "oom", None)
         if oom is not None:
             oom()
+
+    def cpu_share(self) -> float:
+        share = getattr(self._parent, "cpu_share", None)
+        return share() if share is not None else 1.0
 
     def fork(self) -> bool:
         fork = getattr(self._parent, "fork", None)
