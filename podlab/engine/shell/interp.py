@@ -715,6 +715,8 @@ class Shell:
         self.last_bg: int | None = None
         self.locals: list[dict[str, str | None]] = []
         self._cmdsub_status: int | None = None
+        #: a forked child that runs one simple command execs it without forking again
+        self.exec_in_place = False
 
     def clone(self) -> Shell:
         sub = Shell.__new__(Shell)
@@ -736,6 +738,7 @@ class Shell:
         sub.last_bg = self.last_bg
         sub.locals = []
         sub._cmdsub_status = None
+        sub.exec_in_place = False
         return sub
 
     # helpers ------------------------------------------------------------------------
@@ -994,6 +997,7 @@ class Shell:
     def start_background(self, node: p.Node, io: IO) -> None:
         self.fork()
         sub = self.clone()
+        sub.exec_in_place = isinstance(node, p.Simple)
         bg_io = IO(Input(""), io.stdout, io.stderr)
 
         def body() -> Gen:
@@ -1096,7 +1100,8 @@ class Shell:
         base = path.rsplit("/", 1)[-1]
         applet = APPLETS.get(base)
         if applet is not None and (self.proc.applets is None or base in self.proc.applets):
-            self.fork(short=True)
+            if not self.exec_in_place:
+                self.fork(short=True)
             if assigns:
                 saved_vars, saved_exp = dict(self.vars), set(self.exported)
                 self.vars.update(assigns)
