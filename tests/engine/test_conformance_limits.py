@@ -215,7 +215,7 @@ def test_podsim_attacks_finish_fast(tmp_path: Path) -> None:
     table, spent = podsim(tmp_path, "spin", "while true; do :; done", 3600)
     assert table.splitlines()[1].split()[:4] == ["spin", "1/1", "Running", "0"]
     assert spent < 20
-    logs, spent = podsim(tmp_path, "yes-log", "yes", 600, "-o", "logs")
+    logs, spent = podsim(tmp_path, "yes-log", "yes", 120, "-o", "logs")
     # podsim prefixes each line with [pod/yes-log/c]; the file itself holds "y\n" lines
     assert 2 * logs.count("\n") <= CONTAINER_LOG_MAX_SIZE + 10 * 4 * 1024 * 1024 + 64 * 1024
     assert spent < 20
