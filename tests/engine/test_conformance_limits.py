@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +97,11 @@ def test_without_a_limit_a_busy_loop_takes_one_whole_cpu_and_is_not_throttled() 
     assert stat["nr_periods"] == stat["nr_throttled"] == stat["throttled_usec"] == 0
 
 
-def test_an_hour_of_busy_loop_costs_little_real_time() -> None:
-    began = time.perf_counter()
+def test_an_hour_of_busy_loop_is_a_few_thousand_events_not_millions_of_steps() -> None:
     sim = start(pod("spin", "while true; do :; done"), 3600)
-    spent = time.perf_counter() - began
     assert 3599 <= instance(sim, "spin").cpu_usage <= 3601
-    # generous on a shared machine: the bench prints the real figure
-    assert spent < 20
+    # about one look per simulated second (benchmarks/bench_limits.py prints the real time)
+    assert sim.loop.dispatched < 5000
 
 
 # --- logs ----------------------------------------------------------------------------
@@ -145,15 +142,14 @@ def test_a_fork_past_the_pods_pids_limit_fails_with_eagain() -> None:
     assert instance(sim, "forks").pids.current == 0
 
 
-def test_a_fork_bomb_hits_the_limit_and_ends_quickly() -> None:
-    began = time.perf_counter()
+def test_a_fork_bomb_hits_the_limit_and_ends() -> None:
     sim = start(pod("bomb", "f(){ f & f & wait; }; f", restart="Never"), 120)
-    spent = time.perf_counter() - began
     assert "sh: can't fork: Resource temporarily unavailable\n" in sim.logs("bomb")
     inst = instance(sim, "bomb")
     assert inst.pids.events_max > 0 and inst.pids.current == 0
-    assert container_status(sim, "bomb")["state"]["terminated"]["reason"] in ("Completed", "Error")
-    assert spent < 20
+    terminated = container_status(sim, "bomb")["state"]["terminated"]
+    assert terminated["reason"] in ("Completed", "Error")
+    assert inst.finished_at is not None and inst.finished_at < 30
 
 
 # --- memory --------------------------------------------------------------------------
@@ -200,28 +196,42 @@ def test_printf_padding_streams_instead_of_allocating() -> None:
 # --- podsim: every attack of issue 11 finishes fast, with the node's own answer -------
 
 
-def podsim(tmp_path: Path, name: str, script: str, until: int, *args: str) -> tuple[str, float]:
+def podsim(tmp_path: Path, name: str, script: str, until: int, *args: str, restart: str = "Always") -> str:
     path = tmp_path / f"{name}.yaml"
-    path.write_text(pod(name, script))
+    path.write_text(pod(name, script, restart=restart))
     out, err = io.StringIO(), io.StringIO()
-    began = time.perf_counter()
     code = cli.main([str(path), "--until", str(until), *args], out, err)
-    spent = time.perf_counter() - began
     assert code == 0, err.getvalue()
-    return out.getvalue(), spent
+    return out.getvalue()
 
 
-def test_podsim_attacks_finish_fast(tmp_path: Path) -> None:
-    table, spent = podsim(tmp_path, "spin", "while true; do :; done", 3600)
+def test_podsim_attacks_end_with_the_nodes_answer(tmp_path: Path) -> None:
+    # what each costs for real: benchmarks/bench_limits.py
+    table = podsim(tmp_path, "spin", "while true; do :; done", 3600)
     assert table.splitlines()[1].split()[:4] == ["spin", "1/1", "Running", "0"]
-    assert spent < 20
-    logs, spent = podsim(tmp_path, "yes-log", "yes", 120, "-o", "logs")
+    logs = podsim(tmp_path, "yes-log", "yes", 120, "-o", "logs")
     # podsim prefixes each line with [pod/yes-log/c]; the file itself holds "y\n" lines
     assert 2 * logs.count("\n") <= CONTAINER_LOG_MAX_SIZE + 10 * 4 * 1024 * 1024 + 64 * 1024
-    assert spent < 20
-    table, spent = podsim(tmp_path, "grow", "x=x; while true; do x=$x$x; done", 120)
+    table = podsim(tmp_path, "grow", "x=x; while true; do x=$x$x; done", 120)
     assert table.splitlines()[1].split()[2] in ("OOMKilled", "CrashLoopBackOff")
-    assert spent < 20
-    table, spent = podsim(tmp_path, "bomb", "f(){ f & f & wait; }; f", 120)
+    table = podsim(tmp_path, "bomb", "f(){ f & f & wait; }; f", 120)
     assert table.splitlines()[1].split()[0] == "bomb"
-    assert spent < 30
+    table = podsim(tmp_path, "pad", 'printf "%999999999s" x >/dev/null; echo done', 600, "-o", "logs", restart="Never")
+    assert table == "[pod/pad/c] done\n"
+
+
+def test_files_in_a_memory_backed_emptydir_count_against_the_memory_limit() -> None:
+    # emptyDir medium: Memory is a tmpfs; its pages are charged to the writer's memory cgroup
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shm\nspec:\n  restartPolicy: Never\n"
+        "  containers:\n"
+        '  - {name: c, image: "busybox:1.36", command: [sh, -c, "yes > /cache/y"], '
+        "resources: {limits: {memory: 32Mi}}, volumeMounts: [{name: cache, mountPath: /cache}]}\n"
+        "  volumes:\n  - {name: cache, emptyDir: {medium: Memory}}\n"
+    )
+    sim = start(text, 60)
+    terminated = container_status(sim, "shm")["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+    # on disk (no medium) the same writes are no memory of the container
+    sim = start(text.replace("{medium: Memory}", "{}").replace("32Mi", "8Mi"), 5)
+    assert "running" in container_status(sim, "shm")["state"]

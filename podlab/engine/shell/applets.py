@@ -1096,14 +1096,22 @@ def _tail_follow(sh: Shell, io: IO, name: str, n: int) -> Gen:
         yield Sleep(1.0)
 
 
+_WORD = re.compile(r"\S+")
+
+
 @applet("wc")
 def a_wc(sh: Shell, io: IO, argv: list[str]) -> int:
     flags = "".join(a[1:] for a in argv[1:] if a.startswith("-"))
     files = [a for a in argv[1:] if not a.startswith("-")]
     contents, status = _read_inputs(sh, io, "wc", files)
     for i, text in enumerate(contents):
-        counts = {"l": text.count("\n"), "w": len(text.split()), "c": len(text.encode())}
         chosen = [k for k in "lwc" if k in flags] or ["l", "w", "c"]
+        # only what is asked, and without a list of every word of a big file
+        counts = {
+            "l": text.count("\n") if "l" in chosen else 0,
+            "w": sum(1 for _ in _WORD.finditer(text)) if "w" in chosen else 0,
+            "c": (len(text) if text.isascii() else len(text.encode())) if "c" in chosen else 0,
+        }
         suffix = f" {files[i]}" if files else ""
         if len(chosen) == 1:
             io.out(f"{counts[chosen[0]]}{suffix}\n")

@@ -59,6 +59,9 @@ PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
 #: PodLab never builds a string this big: a program that would hold more is treated as
 #: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
 MAX_MATERIALISED = 128 * 1024 * 1024
+#: ... nor keeps more than this in the files of a container's writable layer (or another
+#: tree on disk): further writes fail as on a full disk.
+MAX_DISK_TREE = 32 * 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -132,7 +135,17 @@ class FileSink(Sink):
 
     def write(self, text: str) -> None:
         if text:
-            self.shell.proc.effects += 1
+            proc = self.shell.proc
+            proc.effects += 1
+            backing = getattr(self.shell.fs, "backing", None)
+            tree = backing(self.path) if backing is not None else None
+            if tree is not None:
+                used = tree.file_bytes() + len(text)
+                if tree.memory_backed:
+                    # tmpfs pages are the writer's memory: past memory.max, the OOM killer
+                    proc.hold(used, force=True)
+                elif used > MAX_DISK_TREE:
+                    return  # PodLab's bound on a tree it keeps in memory: ENOSPC
             try:
                 self.shell.fs.write(self.path, text, append=True)
             except FileSystemError:
@@ -341,11 +354,11 @@ class Process:
             if self._reap is not None:
                 self._reap(1)
 
-    def hold(self, size: int) -> None:
+    def hold(self, size: int, *, force: bool = False) -> None:
         """The shell is about to build a string of ``size`` bytes: past the container's
         memory (its limit, else the node's) the kernel's OOM killer ends it first, so no
         such string is ever built."""
-        if size < HOLD_THRESHOLD:
+        if size < HOLD_THRESHOLD and not force:
             return
         allowance = self._allowance() if self._allowance is not None else None
         need = PROCESS_MEMORY + self.held + size
