@@ -312,6 +312,7 @@ class Process:
         self.runnable: dict[int, Job] = {}
         self.sleepers: dict[int, Job] = {}
         self.waiters: dict[int, dict[int, Job]] = {}
+        self.children: dict[int, dict[int, Job]] = {}  # live jobs by the pid that started them
         self.live = 0
         self.steps = 0
         self.cost = 0.0
@@ -442,6 +443,7 @@ class Process:
         job = Job(pid, gen, command, parent=parent)
         self.jobs[pid] = job
         self.job_order.append(pid)
+        self.children.setdefault(parent, {})[pid] = job
         self.live += 1
         self._ready(job)
         if len(self.job_order) > MAX_JOB_TABLE:
@@ -462,12 +464,9 @@ class Process:
         self.job_order = keep
 
     def children_of(self, job: Job | None) -> list[int]:
+        """The live jobs ``job`` (or the main shell) started: what its ``wait`` waits for."""
         parent = job.pid if job is not None else self.pid
-        return [
-            pid
-            for pid in self.job_order
-            if self.jobs[pid].status is None and self.jobs[pid].parent == parent
-        ]
+        return list(self.children.get(parent, ()))
 
     def kill_job(self, pid: int, sig: int) -> bool:
         job = self.jobs.get(pid)
@@ -486,6 +485,11 @@ class Process:
         self.sleepers.pop(job.pid, None)
         if job is not self.main:
             self.live -= 1
+            siblings = self.children.get(job.parent)
+            if siblings is not None:
+                siblings.pop(job.pid, None)
+                if not siblings:
+                    del self.children[job.parent]
             if self._reap is not None:
                 self._reap(1)
         job.gen = _DONE
