@@ -462,3 +462,11 @@ def test_curl() -> None:
         "curl: (7) Failed to connect to localhost port 9 after 0 ms: Couldn't connect to server\n"
     )
     assert sh("curl -s nowhere.example/").exit_code == 6
+
+
+def test_no_string_past_the_materialised_bound_is_ever_built() -> None:
+    # even with nothing to say how much memory there is, the shell is killed (137)
+    # before it builds a string over MAX_MATERIALISED
+    result = sh("x=x; while true; do x=$x$x; done; echo never", until=100)
+    assert (result.exit_code, result.stdout) == (137, "")
+    assert result.finished_at is not None and result.finished_at < 1

@@ -363,7 +363,7 @@ class Process:
             return
         allowance = self._allowance() if self._allowance is not None else None
         need = PROCESS_MEMORY + self.held + size
-        if allowance is not None and need > min(allowance, MAX_MATERIALISED):
+        if need > (MAX_MATERIALISED if allowance is None else min(allowance, MAX_MATERIALISED)):
             set_memory = getattr(self.ctx, "set_memory", None)
             if set_memory is not None:
                 set_memory(need)
