@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -773,13 +774,17 @@ class CgroupFiles:
     where a learner reads its CPU throttling and memory use, as on a real node."""
 
     def __init__(self, instance: ContainerInstance) -> None:
-        self.instance = instance
+        # The instance's file system mounts this: a weak reference keeps that from being a
+        # cycle that only the garbage collector could free.
+        self._instance = weakref.ref(instance)
 
     def lookup_generation(self) -> tuple[int, ...]:
         return (0,)
 
     def _text(self, name: str) -> str:
-        inst = self.instance
+        inst = self._instance()
+        if inst is None:
+            return ""
         usec = int(round(inst.cpu_usage * 1_000_000))
         if name == "cpu.max":
             if inst.cpu_limit is None or inst.cpu_limit <= 0:

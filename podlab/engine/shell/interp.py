@@ -90,12 +90,25 @@ class Sink(ABC):
     def write(self, text: str) -> None: ...
 
 
+class Tally:
+    """A counter shared by a process and its sinks (no reference back to the process, so
+    nothing forms a cycle the garbage collector would have to find)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
 class LogSink(Sink):
-    def __init__(self, emit: Callable[[str], None]) -> None:
+    def __init__(self, emit: Callable[[str], None], tally: Tally | None = None) -> None:
         self.emit = emit
+        self.tally = tally
 
     def write(self, text: str) -> None:
         if text:
+            if self.tally is not None:
+                self.tally.n += 1
             self.emit(text)
 
 
@@ -318,13 +331,15 @@ class Process:
         self.cost = 0.0
         #: things another process could observe (output, files, signals, jobs): a loop
         #: iteration that changes none of them and no variable can be fast-forwarded
-        self.effects = 0
+        self.tally = Tally()
         self.traps: dict[int, str] = {}
         self.exit_trap: str | None = None
         self.pending: list[int] = []
         self.die_status: int | None = None
         self.applets = applets
-        self.stdio = IO(Input(""), LogSink(self._log_out), LogSink(self._log_err))
+        self.stdio = IO(
+            Input(""), LogSink(ctx.stdout, self.tally), LogSink(ctx.stderr, self.tally)
+        )
         self.current: Job | None = None
         #: bytes of strings the shell holds beyond its base size (accounted, see ``hold``)
         self.held = 0
@@ -332,13 +347,13 @@ class Process:
         self._reap = getattr(ctx, "reap", None)
         self._allowance = getattr(ctx, "memory_allowance", None)
 
-    def _log_out(self, text: str) -> None:
-        self.effects += 1
-        self.ctx.stdout(text)
+    @property
+    def effects(self) -> int:
+        return self.tally.n
 
-    def _log_err(self, text: str) -> None:
-        self.effects += 1
-        self.ctx.stderr(text)
+    @effects.setter
+    def effects(self, value: int) -> None:
+        self.tally.n = value
 
     # limits -------------------------------------------------------------------------
 
