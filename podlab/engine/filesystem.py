@@ -65,6 +65,8 @@ class MemoryFileSystem:
         self._dirs: dict[str, set[str]] = {"/": set()}
         self._mounts: dict[str, Mount] = {}
         self._generation = 0
+        #: a tmpfs (emptyDir with medium Memory): its files are memory of the writer
+        self.memory_backed = False
         #: PATH lookups (shell.interp.Shell.find_command), valid while the generation holds
         self.command_cache: dict[tuple[str, str, str], tuple[tuple[int, ...], str | None]] = {}
         for d in dirs:
@@ -89,6 +91,7 @@ class MemoryFileSystem:
         new._dirs = {path: set(names) for path, names in self._dirs.items()}
         new._mounts = {}
         new._generation = 0
+        new.memory_backed = False
         new.command_cache = {}
         new.read_only_root = read_only_root
         return new
@@ -198,7 +201,11 @@ class MemoryFileSystem:
         parent = self._check_parent(path)
         self._writable(path)
         if append and path in self._files:
-            self._files[path] += data
+            # Taken out of the dict, the text has one reference: ``+=`` can grow it in place
+            # rather than copy it, so appending to a log file costs its new bytes only.
+            text = self._files.pop(path)
+            text += data
+            self._files[path] = text
         else:
             self._files[path] = data
         self._dirs[parent].add(posixpath.basename(path))
@@ -303,7 +310,18 @@ class MemoryFileSystem:
         """Bytes in a file (UTF-8), 4096 for a directory."""
         if self.is_dir(path):
             return 4096
-        return len(self.read(path).encode())
+        text = self.read(path)
+        return len(text) if text.isascii() else len(text.encode())
+
+    def file_bytes(self) -> int:
+        """Characters in every file of the root tree (mounts excluded): a tmpfs's usage."""
+        return sum(len(data) for data in self._files.values())
+
+    def backing(self, path: str) -> MemoryFileSystem | None:
+        """The tree ``path`` is written to (this one or a mounted one), if it is a memory tree."""
+        found = self._find_mount(normalise(path))
+        target = found[0].fs if found else self
+        return target if isinstance(target, MemoryFileSystem) else None
 
     def snapshot(self) -> dict[str, str]:
         """Every file of the root tree (mounts excluded), for tests and debugging."""

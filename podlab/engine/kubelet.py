@@ -45,10 +45,13 @@ from podlab.engine.probes import (
 from podlab.engine.process import SIGKILL, SIGTERM, FileSystem, ImageInfo, Request, Response
 from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.runtime import (
+    POD_PIDS_LIMIT,
     Catalogue,
+    CgroupFiles,
     ContainerInstance,
     ExecResult,
     Network,
+    PidsCgroup,
     container_id,
 )
 from podlab.engine.transitions import Transition, cause
@@ -345,6 +348,8 @@ class PodWorker:
         self.spec: dict[str, Any] = pod["spec"]
         self.pod_ip = pod_ip
         self.listeners = self.network.namespace(pod_ip)
+        #: the Pod's pids cgroup (``podPidsLimit``), shared by its containers
+        self.pids = PidsCgroup(POD_PIDS_LIMIT)
         self.init_slots = [
             Slot(c, i, True) for i, c in enumerate(self.spec.get("initContainers") or [])
         ]
@@ -1122,8 +1127,12 @@ class PodWorker:
             listeners=self.listeners,
             memory_limit=memory,
             cpu_limit=cpu,
+            node_memory=self.node.memory_capacity,
+            pids=self.pids,
             created_at=self.now,
         )
+        if isinstance(inst.fs, MemoryFileSystem):
+            inst.fs.mount("/sys/fs/cgroup", CgroupFiles(inst), read_only=True)
         inst.on_exit = lambda instance: self._container_exited(slot, instance)
         old_state = self._state_name(slot)
         restarted = bool(slot.instances)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,6 +45,17 @@ FALLBACK_LOG_LINES = 80
 FALLBACK_LOG_BYTES = 2048
 #: The kubelet reads at most 4096 bytes of the termination message file.
 TERMINATION_MESSAGE_BYTES = 4096
+#: The lab node's kubelet configuration (KubeletConfiguration fields; the upstream defaults
+#: for the log settings, a value of the lab's own for ``podPidsLimit``, whose default -1 means
+#: unlimited).
+CONTAINER_LOG_MAX_SIZE = 10 * 1024 * 1024  # containerLogMaxSize: 10Mi
+CONTAINER_LOG_MAX_FILES = 5  # containerLogMaxFiles: the current file and 4 rotated ones
+CONTAINER_LOG_MONITOR_INTERVAL = 10.0  # containerLogMonitorInterval: 10s
+POD_PIDS_LIMIT = 1024  # podPidsLimit of the lab node
+#: CFS bandwidth control: a CPU limit is a quota per 100 ms period (cpu.max "quota 100000").
+CFS_PERIOD = 0.1
+#: What the kernel charges a live process besides the strings it holds (a busybox sh).
+PROCESS_BASE_MEMORY = 256 * 1024
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", ""})  # noqa: S104
 
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)|\$\$")
@@ -122,6 +134,28 @@ def container_id(seed: int, pod_uid: str, name: str, attempt: int) -> str:
     return f"containerd://{digest}"
 
 
+class PidsCgroup:
+    """The Pod's ``pids`` cgroup: ``pids.max`` is the node's ``podPidsLimit``; a fork past it
+    fails with EAGAIN ("Resource temporarily unavailable")."""
+
+    __slots__ = ("current", "events_max", "limit")
+
+    def __init__(self, limit: int = POD_PIDS_LIMIT) -> None:
+        self.limit = limit
+        self.current = 0
+        self.events_max = 0  # pids.events "max": forks refused
+
+    def fork(self, *, force: bool = False) -> bool:
+        if self.current >= self.limit and not force:
+            self.events_max += 1
+            return False
+        self.current += 1
+        return True
+
+    def exit(self, count: int = 1) -> None:
+        self.current = max(0, self.current - count)
+
+
 class Network:
     """Listeners of every Pod network namespace, reachable by Pod IP."""
 
@@ -183,6 +217,7 @@ class Process:
         self.exited = False
         self.exit_code: int | None = None
         self.killed_by: int | None = None
+        instance.pids.fork(force=True)
         self._gen: Program = factory(self)
 
     # --- ProcessContext ------------------------------------------------------------------
@@ -229,6 +264,26 @@ class Process:
 
     def set_memory(self, bytes_used: int) -> None:
         self.instance.report_memory(self, bytes_used)
+
+    def memory_allowance(self) -> int:
+        """Bytes this container may hold before the kernel's OOM killer ends it."""
+        return self.instance.memory_allowance()
+
+    def oom(self) -> None:
+        """The program asked for more than :meth:`memory_allowance`: the OOM killer."""
+        self.instance.oom()
+
+    def cpu_share(self) -> float:
+        """The fraction of a CPU this container's threads get (its CPU limit, at most 1)."""
+        return self.instance.cpu_share
+
+    def fork(self) -> bool:
+        """Take a pid of the Pod's pids cgroup for a new process (False: EAGAIN)."""
+        return self.instance.pids.fork()
+
+    def reap(self, count: int = 1) -> None:
+        """Processes of this one exited: their pids go back to the cgroup."""
+        self.instance.pids.exit(count)
 
     def spawn(self, argv: list[str]) -> Program:
         child = ChildContext(self, argv)
@@ -283,7 +338,8 @@ class Process:
         elif kind is WaitForever:
             return
         elif kind is CpuWork:
-            seconds = call.cpu_seconds / self.instance.cpu_share  # type: ignore[union-attr]
+            cpu = max(0.0, call.cpu_seconds)  # type: ignore[union-attr]
+            seconds = self.instance.charge_cpu(cpu)
             self._timer = loop.call_later(max(0.0, seconds), self._wake, PRIORITY_PROCESS)
         elif kind is Connect:
             response = self.instance.network.connect(
@@ -345,6 +401,7 @@ class Process:
             return
         self.exited = True
         self.exit_code = code
+        self.instance.pids.exit()
         for key in self._ports:
             self.instance.listeners.pop(key, None)
         self._ports.clear()
@@ -415,6 +472,21 @@ class ChildContext:
     def set_memory(self, bytes_used: int) -> None:
         self._parent.set_memory(bytes_used)
 
+    def memory_allowance(self) -> int:
+        return self._parent.memory_allowance()
+
+    def oom(self) -> None:
+        self._parent.oom()
+
+    def cpu_share(self) -> float:
+        return self._parent.cpu_share()
+
+    def fork(self) -> bool:
+        return self._parent.fork()
+
+    def reap(self, count: int = 1) -> None:
+        self._parent.reap(count)
+
     def spawn(self, argv: list[str]) -> Program:
         return self._parent.instance.exec_factory(argv)(ChildContext(self._parent, argv))
 
@@ -455,6 +527,11 @@ class ContainerInstance:
     listeners: dict[tuple[int, str], Handler]
     memory_limit: int | None = None
     cpu_limit: float | None = None
+    #: The node's memory: what a container without a memory limit can take before the
+    #: kernel's OOM killer steps in.
+    node_memory: int = 4 * 1024 * 1024 * 1024
+    #: The Pod's pids cgroup, shared by its containers.
+    pids: PidsCgroup = field(default_factory=PidsCgroup)
     on_exit: Callable[[ContainerInstance], None] | None = None
     created_at: float = 0.0
     started_at: float | None = None
@@ -464,7 +541,18 @@ class ContainerInstance:
     message: str = ""
     oom_killed: bool = False
     memory: int = 0
+    #: cgroup v2 ``cpu.stat``: CPU time used, CFS periods, throttled periods and time.
+    cpu_usage: float = 0.0
+    cpu_periods: int = 0
+    cpu_throttled_periods: int = 0
+    cpu_throttled: float = 0.0
+    #: ``memory.events`` oom_kill
+    oom_kills: int = 0
+    #: the current log file (``0.log``); rotated files keep only their sizes
     log: list[LogEntry] = field(default_factory=list)
+    log_bytes: int = 0
+    rotated_logs: list[tuple[float, int]] = field(default_factory=list)
+    _log_checked: float = 0.0
     _log_joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False)
     process: Process | None = None
     children: list[Process] = field(default_factory=list)
@@ -494,9 +582,51 @@ class ContainerInstance:
             self.exec_factories[key] = factory
         return factory
 
+    def charge_cpu(self, cpu: float) -> float:
+        """Account ``cpu`` seconds of one thread's work; return the simulated seconds it takes.
+
+        A thread runs on one CPU at most; under a CPU limit CFS gives the container
+        ``limit * 100ms`` of every 100 ms period and throttles it for the rest."""
+        share = self.cpu_share
+        seconds = cpu / share
+        self.cpu_usage += cpu
+        if self.cpu_limit is None or self.cpu_limit <= 0:
+            return seconds  # no quota: CFS counts no periods
+        periods = math.ceil(seconds / CFS_PERIOD - 1e-9) if seconds > 0 else 0
+        self.cpu_periods += periods
+        if share < 1.0 and periods:
+            self.cpu_throttled_periods += periods
+            self.cpu_throttled += seconds - cpu
+        return seconds
+
+    def memory_allowance(self) -> int:
+        """The memory cgroup's ``memory.max``, or the node's memory without a limit."""
+        if self.memory_limit is not None:
+            return self.memory_limit
+        return self.node_memory
+
     def write_log(self, stream: str, text: str) -> None:
-        if text:
-            self.log.append(LogEntry(self.loop.now, stream, text))
+        if not text:
+            return
+        now = self.loop.now
+        # The kubelet's container log manager looks every containerLogMonitorInterval and
+        # rotates a file that has grown past containerLogMaxSize (upstream
+        # pkg/kubelet/logs/container_log_manager.go).
+        if now - self._log_checked >= CONTAINER_LOG_MONITOR_INTERVAL:
+            self._log_checked = now - (now % CONTAINER_LOG_MONITOR_INTERVAL)
+            if self.log_bytes > CONTAINER_LOG_MAX_SIZE:
+                self.rotate_log()
+        self.log.append(LogEntry(now, stream, text))
+        self.log_bytes += len(text)
+
+    def rotate_log(self) -> None:
+        """``0.log`` becomes ``0.log.<timestamp>``; a new ``0.log`` starts; the oldest
+        rotated files go so that at most containerLogMaxFiles remain."""
+        self.rotated_logs.append((self.loop.now, self.log_bytes))
+        del self.rotated_logs[: -(CONTAINER_LOG_MAX_FILES - 1)]
+        self.log = []
+        self.log_bytes = 0
+        self._log_joined = (0, "")
 
     def log_text(self) -> str:
         # Logs only grow (write_log appends): join just what was written since the last call.
@@ -541,9 +671,17 @@ class ContainerInstance:
     def report_memory(self, process: Process, bytes_used: int) -> None:
         self.memory = max(0, int(bytes_used))
         if self.memory_limit is not None and self.memory > self.memory_limit:
-            self.oom_killed = True
             # The kernel kills the cgroup's processes; do it outside the program's frame.
-            self.loop.call_later(0, self._oom_kill, PRIORITY_PROCESS)
+            self.oom()
+
+    def oom(self) -> None:
+        """A program asked for memory past :meth:`memory_allowance`: the OOM killer ends
+        every process of the container (exit code 137, reason OOMKilled)."""
+        if self.oom_killed or self.exited:
+            return
+        self.oom_killed = True
+        self.oom_kills += 1
+        self.loop.call_later(0, self._oom_kill, PRIORITY_PROCESS)
 
     def _oom_kill(self) -> None:
         if self.process is not None and not self.exited:
@@ -628,6 +766,77 @@ class ContainerInstance:
         return child
 
 
+CGROUP_FILES = ("cpu.max", "cpu.stat", "memory.current", "memory.events", "memory.max")
+
+
+class CgroupFiles:
+    """The container's cgroup v2 directory as it sees it at ``/sys/fs/cgroup`` (read only):
+    where a learner reads its CPU throttling and memory use, as on a real node."""
+
+    def __init__(self, instance: ContainerInstance) -> None:
+        # The instance's file system mounts this: a weak reference keeps that from being a
+        # cycle that only the garbage collector could free.
+        self._instance = weakref.ref(instance)
+
+    def lookup_generation(self) -> tuple[int, ...]:
+        return (0,)
+
+    def _text(self, name: str) -> str:
+        inst = self._instance()
+        if inst is None:
+            return ""
+        usec = int(round(inst.cpu_usage * 1_000_000))
+        if name == "cpu.max":
+            if inst.cpu_limit is None or inst.cpu_limit <= 0:
+                return "max 100000\n"
+            return f"{max(1000, int(round(inst.cpu_limit * 100000)))} 100000\n"
+        if name == "cpu.stat":
+            return (
+                f"usage_usec {usec}\nuser_usec {usec}\nsystem_usec 0\n"
+                f"nr_periods {inst.cpu_periods}\nnr_throttled {inst.cpu_throttled_periods}\n"
+                f"throttled_usec {int(round(inst.cpu_throttled * 1_000_000))}\n"
+                "nr_bursts 0\nburst_usec 0\n"
+            )
+        if name == "memory.current":
+            return f"{inst.memory}\n"
+        if name == "memory.max":
+            return "max\n" if inst.memory_limit is None else f"{inst.memory_limit}\n"
+        oom = inst.oom_kills
+        return f"low 0\nhigh 0\nmax {oom}\noom {oom}\noom_kill {oom}\noom_group_kill 0\n"
+
+    def read(self, path: str) -> str:
+        name = path.strip("/")
+        if not name:
+            raise FileSystemError("EISDIR", path)
+        if name not in CGROUP_FILES:
+            raise FileSystemError("ENOENT", path)
+        return self._text(name)
+
+    def write(self, path: str, data: str, *, append: bool = False) -> None:
+        raise FileSystemError("EROFS", path)
+
+    def exists(self, path: str) -> bool:
+        name = path.strip("/")
+        return not name or name in CGROUP_FILES
+
+    def is_dir(self, path: str) -> bool:
+        return not path.strip("/")
+
+    def listdir(self, path: str) -> list[str]:
+        if path.strip("/"):
+            raise FileSystemError("ENOTDIR", path)
+        return list(CGROUP_FILES)
+
+    def mkdir(self, path: str, *, parents: bool = False) -> None:
+        raise FileSystemError("EROFS", path)
+
+    def remove(self, path: str, *, recursive: bool = False) -> None:
+        raise FileSystemError("EROFS", path)
+
+    def size(self, path: str) -> int:
+        return 0  # like every file of a pseudo file system
+
+
 def tail_log(text: str, max_lines: int, max_bytes: int) -> str:
     """The last ``max_lines`` lines of ``text``, then at most its last ``max_bytes`` bytes."""
     lines = text.splitlines(keepends=True)
@@ -639,6 +848,7 @@ def tail_log(text: str, max_lines: int, max_bytes: int) -> str:
 
 
 __all__ = [
+    "CgroupFiles",
     "Catalogue",
     "ContainerInstance",
     "ExecResult",

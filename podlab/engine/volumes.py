@@ -241,7 +241,11 @@ class PodVolumes:
     def _set_up(self, volume: Volume) -> FileSystem:
         spec = volume.spec.get(volume.source) or {}
         if volume.source == "emptyDir":
-            return MemoryFileSystem()
+            fs = MemoryFileSystem()
+            # medium: Memory is a tmpfs: its pages are charged to the memory cgroup of the
+            # container that writes them.
+            fs.memory_backed = spec.get("medium") == "Memory"
+            return fs
         if volume.source == "hostPath":
             return self._host_path(spec)
         if volume.source == "configMap":

@@ -387,6 +387,18 @@ def test_nc() -> None:
 # --- CPU accounting -------------------------------------------------------------------
 
 
+def test_a_loop_that_changes_nothing_burns_cpu_until_killed() -> None:
+    # No step limit stops it, as no kernel would: it spins, one CPU's worth per second.
+    result = sh("while true; do :; done", until=7200)
+    assert result.exit_code is None and result.stderr == ""
+    assert 7199 < result.cpu_seconds <= 7200.5
+    # ... but a change another process makes (here a background job) is still seen
+    result = sh("(sleep 30; touch /tmp/go) & while [ ! -f /tmp/go ]; do :; done; echo seen",
+                until=100)
+    assert result.stdout == "seen\n"
+    assert result.finished_at is not None and 30 <= result.finished_at <= 32.5  # within a spin
+
+
 def test_busy_loop_advances_simulated_time() -> None:
     result = sh("i=0; while [ $i -lt 1000 ]; do i=$((i+1)); done; echo $i")
     assert result.stdout == "1000\n"
@@ -396,7 +408,7 @@ def test_busy_loop_advances_simulated_time() -> None:
 
 def test_step_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(interp, "MAX_STEPS", 5000)
-    result = sh("while true; do :; done", until=1_000_000)
+    result = sh("i=0; while true; do i=$((i+1)); done", until=1_000_000)
     assert result.exit_code == 1
     assert result.stderr == (
         "sh: stopped after 5000 commands without a pause (PodLab's step limit)\n"
@@ -450,3 +462,11 @@ def test_curl() -> None:
         "curl: (7) Failed to connect to localhost port 9 after 0 ms: Couldn't connect to server\n"
     )
     assert sh("curl -s nowhere.example/").exit_code == 6
+
+
+def test_no_string_past_the_materialised_bound_is_ever_built() -> None:
+    # even with nothing to say how much memory there is, the shell is killed (137)
+    # before it builds a string over MAX_MATERIALISED
+    result = sh("x=x; while true; do x=$x$x; done; echo never", until=100)
+    assert (result.exit_code, result.stdout) == (137, "")
+    assert result.finished_at is not None and result.finished_at < 1

@@ -52,6 +52,18 @@ FLUSH_COST = 0.01  # charged to the runtime in chunks of this size
 MAX_STEPS = 1_000_000
 MAX_CALL_DEPTH = 100
 PIPE_LIMIT = 1 << 20  # bytes a pipe buffers before the writer gets SIGPIPE
+SPIN_CPU = 0.1  # CPU a loop that changes nothing burns per turn: one CFS period first
+SPIN_MAX_CPU = 1.0  # ... and at most this much before it looks again
+HOLD_THRESHOLD = 64 * 1024  # strings from this size on count as memory the shell holds
+PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
+#: PodLab never builds a string this big: a program that would hold more is treated as
+#: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
+MAX_MATERIALISED = 128 * 1024 * 1024
+#: ... nor keeps more than this in the files of a container's writable layer (or another
+#: tree on disk): further writes fail as on a full disk.
+MAX_DISK_TREE = 32 * 1024 * 1024
+MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
+FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
 ERRNO_TEXT = {
     "ENOENT": "No such file or directory",
@@ -78,12 +90,25 @@ class Sink(ABC):
     def write(self, text: str) -> None: ...
 
 
+class Tally:
+    """A counter shared by a process and its sinks (no reference back to the process, so
+    nothing forms a cycle the garbage collector would have to find)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
 class LogSink(Sink):
-    def __init__(self, emit: Callable[[str], None]) -> None:
+    def __init__(self, emit: Callable[[str], None], tally: Tally | None = None) -> None:
         self.emit = emit
+        self.tally = tally
 
     def write(self, text: str) -> None:
         if text:
+            if self.tally is not None:
+                self.tally.n += 1
             self.emit(text)
 
 
@@ -123,6 +148,17 @@ class FileSink(Sink):
 
     def write(self, text: str) -> None:
         if text:
+            proc = self.shell.proc
+            proc.effects += 1
+            backing = getattr(self.shell.fs, "backing", None)
+            tree = backing(self.path) if backing is not None else None
+            if tree is not None:
+                used = tree.file_bytes() + len(text)
+                if tree.memory_backed:
+                    # tmpfs pages are the writer's memory: past memory.max, the OOM killer
+                    proc.hold(used, force=True)
+                elif used > MAX_DISK_TREE:
+                    return  # PodLab's bound on a tree it keeps in memory: ENOSPC
             try:
                 self.shell.fs.write(self.path, text, append=True)
             except FileSystemError:
@@ -238,6 +274,24 @@ class Job:
     waiting: tuple[int, ...] | None = None
     listeners: list[tuple[int, str]] = field(default_factory=list)
     busy_steps: int = 0  # commands since this job last waited
+    parent: int = 0  # the job (or main shell) that started it: what its ``wait`` waits for
+
+
+class ForkFailed(Exception):  # noqa: N818 - models EAGAIN from fork()
+    """The Pod's pids cgroup is full: fork() fails with EAGAIN."""
+
+
+class OutOfMemory(Exception):  # noqa: N818 - models the kernel's OOM kill
+    """A program asked for more memory than its container may have."""
+
+
+def _finished() -> Gen:
+    return 0
+    yield  # a generator that has already returned
+
+
+_DONE = _finished()
+_DONE.close()
 
 
 # --- the process ----------------------------------------------------------------------
@@ -267,19 +321,87 @@ class Process:
         self.jobs: dict[int, Job] = {}
         self.job_order: list[int] = []
         self.main: Job | None = None
+        #: live jobs that can run now, jobs with a wake-up time, and who waits for whom
+        self.runnable: dict[int, Job] = {}
+        self.sleepers: dict[int, Job] = {}
+        self.waiters: dict[int, dict[int, Job]] = {}
+        self.children: dict[int, dict[int, Job]] = {}  # live jobs by the pid that started them
+        self.live = 0
         self.steps = 0
         self.cost = 0.0
+        #: things another process could observe (output, files, signals, jobs): a loop
+        #: iteration that changes none of them and no variable can be fast-forwarded
+        self.tally = Tally()
         self.traps: dict[int, str] = {}
         self.exit_trap: str | None = None
         self.pending: list[int] = []
         self.die_status: int | None = None
         self.applets = applets
-        self.stdio = IO(Input(""), LogSink(ctx.stdout), LogSink(ctx.stderr))
+        self.stdio = IO(
+            Input(""), LogSink(ctx.stdout, self.tally), LogSink(ctx.stderr, self.tally)
+        )
         self.current: Job | None = None
+        #: bytes of strings the shell holds beyond its base size (accounted, see ``hold``)
+        self.held = 0
+        self._fork = getattr(ctx, "fork", None)
+        self._reap = getattr(ctx, "reap", None)
+        self._allowance = getattr(ctx, "memory_allowance", None)
+
+    @property
+    def effects(self) -> int:
+        return self.tally.n
+
+    @effects.setter
+    def effects(self, value: int) -> None:
+        self.tally.n = value
+
+    # limits -------------------------------------------------------------------------
+
+    def fork(self) -> None:
+        """A new process of the Pod (a background job): EAGAIN past the pids limit."""
+        if self._fork is not None and not self._fork():
+            raise ForkFailed
+
+    def fork_check(self) -> None:
+        """A short-lived child (a subshell, a pipeline stage, an applet): it needs a pid."""
+        if self._fork is not None:
+            if not self._fork():
+                raise ForkFailed
+            if self._reap is not None:
+                self._reap(1)
+
+    def hold(self, size: int, *, force: bool = False) -> None:
+        """The shell is about to build a string of ``size`` bytes: past the container's
+        memory (its limit, else the node's) the kernel's OOM killer ends it first, so no
+        such string is ever built."""
+        if size < HOLD_THRESHOLD and not force:
+            return
+        allowance = self._allowance() if self._allowance is not None else None
+        need = PROCESS_MEMORY + self.held + size
+        if need > (MAX_MATERIALISED if allowance is None else min(allowance, MAX_MATERIALISED)):
+            set_memory = getattr(self.ctx, "set_memory", None)
+            if set_memory is not None:
+                set_memory(need)
+            oom = getattr(self.ctx, "oom", None)
+            if oom is not None:
+                oom()
+            raise OutOfMemory
+
+    def account(self, old: str | None, new: str) -> None:
+        """A variable changed from ``old`` to ``new``: big values count as held memory."""
+        delta = (len(new) if len(new) >= HOLD_THRESHOLD else 0) - (
+            len(old) if old is not None and len(old) >= HOLD_THRESHOLD else 0
+        )
+        if delta:
+            self.held = max(0, self.held + delta)
+            set_memory = getattr(self.ctx, "set_memory", None)
+            if set_memory is not None:
+                set_memory(PROCESS_MEMORY + self.held)
 
     # signals ------------------------------------------------------------------------
 
     def set_trap(self, sig: int, action: str | None) -> None:
+        self.effects += 1
         if action is None:
             self.traps.pop(sig, None)
             self.ctx.handle_signal(sig, False)
@@ -289,6 +411,7 @@ class Process:
 
     def deliver(self, sig: int) -> None:
         """A signal for the main shell (from the runtime or from ``kill``)."""
+        self.effects += 1
         if sig == SIGKILL:
             self.die_status = 128 + SIGKILL
             return
@@ -302,19 +425,63 @@ class Process:
         self.pending.append(sig)
         main = self.main
         if main is not None and main.waiting is not None:
-            main.waiting = None
+            self._unwait(main)
             main.send = Interrupted(sig)
-            main.ready = True
+            self._ready(main)
 
     # jobs ---------------------------------------------------------------------------
 
+    def _ready(self, job: Job) -> None:
+        job.ready = True
+        if job is not self.main:
+            self.runnable[job.pid] = job
+
+    def _block(self, job: Job) -> None:
+        job.ready = False
+        self.runnable.pop(job.pid, None)
+
+    def _unwait(self, job: Job) -> None:
+        if job.waiting is not None:
+            for pid in job.waiting:
+                waiting = self.waiters.get(pid)
+                if waiting is not None:
+                    waiting.pop(id(job), None)
+                    if not waiting:
+                        del self.waiters[pid]
+            job.waiting = None
+
     def spawn(self, gen: Gen, command: str) -> Job:
+        self.effects += 1
         pid = self.next_pid
         self.next_pid += 1
-        job = Job(pid, gen, command)
+        parent = self.current.pid if self.current is not None else self.pid
+        job = Job(pid, gen, command, parent=parent)
         self.jobs[pid] = job
         self.job_order.append(pid)
+        self.children.setdefault(parent, {})[pid] = job
+        self.live += 1
+        self._ready(job)
+        if len(self.job_order) > MAX_JOB_TABLE:
+            self._trim()
         return job
+
+    def _trim(self) -> None:
+        """Forget the oldest finished jobs (a fork bomb starts and ends jobs endlessly)."""
+        keep: list[int] = []
+        drop = len(self.job_order) - MAX_JOB_TABLE // 2
+        for pid in self.job_order:
+            job = self.jobs[pid]
+            if drop > 0 and job.status is not None and pid not in self.waiters:
+                del self.jobs[pid]
+                drop -= 1
+                continue
+            keep.append(pid)
+        self.job_order = keep
+
+    def children_of(self, job: Job | None) -> list[int]:
+        """The live jobs ``job`` (or the main shell) started: what its ``wait`` waits for."""
+        parent = job.pid if job is not None else self.pid
+        return list(self.children.get(parent, ()))
 
     def kill_job(self, pid: int, sig: int) -> bool:
         job = self.jobs.get(pid)
@@ -326,13 +493,28 @@ class Process:
     def _finish(self, job: Job, status: int, *, close: bool = False) -> None:
         if close:
             job.gen.close()
+        self.effects += 1
         job.status = status
-        job.ready = False
+        self._block(job)
+        self._unwait(job)
+        self.sleepers.pop(job.pid, None)
+        if job is not self.main:
+            self.live -= 1
+            siblings = self.children.get(job.parent)
+            if siblings is not None:
+                siblings.pop(job.pid, None)
+                if not siblings:
+                    del self.children[job.parent]
+            if self._reap is not None:
+                self._reap(1)
+        job.gen = _DONE
+        job.send = None
         for port, proto in job.listeners:
             self.ctx.unlisten(port, proto)
         job.listeners.clear()
-        for other in [self.main, *self.jobs.values()]:
-            if other is not None and other.waiting is not None:
+        waiting = self.waiters.get(job.pid)
+        if waiting:
+            for other in list(waiting.values()):
                 self._check_wait(other)
 
     def _check_wait(self, job: Job) -> None:
@@ -347,9 +529,9 @@ class Process:
             if other.status is None:
                 return
             statuses.append(other.status)
-        job.waiting = None
+        self._unwait(job)
         job.send = statuses[-1] if statuses else 0
-        job.ready = True
+        self._ready(job)
 
     def charge(self) -> Generator[Any, Any, None]:
         """Account one command: CPU time, and the limit on commands without a pause."""
@@ -364,6 +546,18 @@ class Process:
             cost, self.cost = self.cost, 0.0
             yield CpuWork(round(cost, 6))
 
+    def burn(self, cpu: float = SPIN_CPU) -> Generator[Any, Any, None]:
+        """A loop that changes nothing spins: burn one CFS period of CPU at a time instead of
+        interpreting each of the millions of iterations a real CPU would run in it."""
+        job = self.current
+        if job is not None:
+            job.busy_steps = 0
+        share_of = getattr(self.ctx, "cpu_share", None)
+        share = share_of() if share_of is not None else 1.0
+        # ``cpu`` is the simulated time the spin lasts: under a CPU limit it burns less.
+        cost, self.cost = self.cost, 0.0
+        yield CpuWork(round(cost + cpu * min(1.0, max(share, 0.001)), 6))
+
     # the scheduler ------------------------------------------------------------------
 
     def run(self, main: Gen, command: str = "sh") -> Generator[Any, Any, int]:
@@ -371,7 +565,7 @@ class Process:
         try:
             return (yield from self._loop())
         finally:
-            for job in self.jobs.values():
+            for job in list(self.jobs.values()):
                 if job.status is None:
                     self._finish(job, 143, close=True)
             if self.main.status is None:
@@ -385,7 +579,7 @@ class Process:
             progressed = True
             while progressed:
                 progressed = False
-                for job in [main, *(self.jobs[pid] for pid in self.job_order)]:
+                for job in [main, *self.runnable.values()]:
                     while job.ready and job.status is None:
                         progressed = True
                         op = self._advance(job)
@@ -401,13 +595,16 @@ class Process:
                         job.send = result
                         if self.die_status is not None:
                             return self.die_status
+                        if type(op) is CpuWork and (self.sleepers or self.runnable):
+                            # Time passed: the other jobs (and those whose sleep ended)
+                            # take their turn.
+                            self._wake_due()
+                            break
                     if main.status is not None:
                         return main.status
-            sleeping = [
-                j.wake
-                for j in [main, *self.jobs.values()]
-                if j.status is None and j.wake is not None
-            ]
+            sleeping = [j.wake for j in self.sleepers.values() if j.wake is not None]
+            if main.status is None and main.wake is not None:
+                sleeping.append(main.wake)
             now = self.ctx.now
             try:
                 if not sleeping or min(sleeping) == math.inf:
@@ -418,12 +615,28 @@ class Process:
                 self.deliver(sig.signal)
                 if self.die_status is not None:
                     return self.die_status
-            now = self.ctx.now
-            for job in [main, *self.jobs.values()]:
-                if job.status is None and job.wake is not None and job.wake <= now + 1e-9:
-                    job.wake = None
-                    job.ready = True
-                    job.send = None
+            self._wake_due()
+
+    def _wake_due(self) -> None:
+        now = self.ctx.now
+        main = self.main
+        if main is not None and main.status is None and main.wake is not None:
+            if main.wake <= now + 1e-9:
+                main.wake = None
+                main.send = None
+                self._ready(main)
+        for job in list(self.sleepers.values()):
+            if job.status is None and job.wake is not None and job.wake <= now + 1e-9:
+                job.wake = None
+                job.send = None
+                del self.sleepers[job.pid]
+                self._ready(job)
+
+    def _sleep(self, job: Job, until: float) -> None:
+        job.wake = until
+        self._block(job)
+        if job is not self.main:
+            self.sleepers[job.pid] = job
 
     def _advance(self, job: Job) -> Any:
         """Run ``job`` until it blocks; return a syscall the runtime must perform, or None."""
@@ -448,6 +661,10 @@ class Process:
                 )
                 self.die_status = 1
                 return None
+            except OutOfMemory:
+                # The OOM killer's SIGKILL is on its way (the runtime sends it at once).
+                self.die_status = 128 + SIGKILL
+                return None
             except RecursionError:
                 self.stdio.err("sh: nesting too deep\n")
                 self._finish(job, 2)
@@ -455,28 +672,29 @@ class Process:
                     self.die_status = 2
                 return None
             job.send = None
-            if isinstance(op, Sleep | WaitForever | WaitJobs) and not (
-                isinstance(op, Sleep) and op.seconds < 0.05
-            ):
-                job.busy_steps = 0
-            if isinstance(op, Sleep):
+            kind = type(op)
+            if kind is Sleep or kind is WaitForever or kind is WaitJobs or kind is Connect:
+                self.effects += 1
+                if not (kind is Sleep and op.seconds < 0.05):
+                    job.busy_steps = 0
+            if kind is Sleep:
                 if op.seconds <= 0:
                     continue
-                job.wake = self.ctx.now + op.seconds
-                job.ready = False
+                self._sleep(job, self.ctx.now + op.seconds)
                 return None
-            if isinstance(op, WaitForever):
-                job.wake = math.inf
-                job.ready = False
+            if kind is WaitForever:
+                self._sleep(job, math.inf)
                 return None
-            if isinstance(op, WaitJobs):
+            if kind is WaitJobs:
                 job.waiting = op.pids
+                for pid in op.pids:
+                    self.waiters.setdefault(pid, {})[id(job)] = job
                 self._check_wait(job)
                 if job.waiting is not None:
-                    job.ready = False
+                    self._block(job)
                     return None
                 continue
-            if isinstance(op, CpuWork | Connect):
+            if kind is CpuWork or kind is Connect:
                 return op
             raise TypeError(f"unknown syscall {op!r}")
 
@@ -529,6 +747,8 @@ class Shell:
         self.last_bg: int | None = None
         self.locals: list[dict[str, str | None]] = []
         self._cmdsub_status: int | None = None
+        #: a forked child that runs one simple command execs it without forking again
+        self.exec_in_place = False
 
     def clone(self) -> Shell:
         sub = Shell.__new__(Shell)
@@ -550,6 +770,7 @@ class Shell:
         sub.last_bg = self.last_bg
         sub.locals = []
         sub._cmdsub_status = None
+        sub.exec_in_place = False
         return sub
 
     # helpers ------------------------------------------------------------------------
@@ -564,6 +785,7 @@ class Shell:
         return env
 
     def set_var(self, name: str, value: str) -> None:
+        self.proc.account(self.vars.get(name), value)
         self.vars[name] = value
 
     def find_command(self, name: str) -> str | None:
@@ -674,6 +896,7 @@ class Shell:
         if isinstance(node, p.Group):
             return (yield from self.run(node.body, io))
         if isinstance(node, p.Subshell):
+            self.fork(short=True)
             sub = self.clone()
             try:
                 return (yield from sub.run(node.body, io))
@@ -707,19 +930,40 @@ class Shell:
             return self.status, ctl.kind
         return status, None
 
+    def _loop_mark(self) -> tuple[Any, ...]:
+        """What one loop iteration could change that anyone could see."""
+        proc = self.proc
+        generation_of = getattr(self.fs, "lookup_generation", None)
+        generation = generation_of() if generation_of is not None else proc.steps
+        return (proc.effects, proc.next_pid, generation, len(proc.pending), len(self.args))
+
     def run_loop(self, node: p.Loop, io: IO) -> Gen:
         status = 0
         self.loop_depth += 1
+        proc = self.proc
+        spin = SPIN_CPU
         try:
             while True:
-                yield from self.proc.charge()
+                yield from proc.charge()
                 yield from self.after_command(io)
+                mark = self._loop_mark()
+                before = dict(self.vars)
+                args = self.args
                 cond = yield from self.condition(node.cond, io)
                 if (cond == 0) == node.until:
                     break
                 status, ctl = yield from self._loop_body(node.body, io)
                 if ctl == "break":
                     break
+                if mark == self._loop_mark() and self.vars == before and self.args == args:
+                    # Nothing changed: the next iteration does exactly the same (until time
+                    # passes or another process changes a file), so burn CPU for a while,
+                    # then look again: one CFS period first, twice as long each time
+                    # nothing changes, up to a second.
+                    yield from proc.burn(spin)
+                    spin = min(SPIN_MAX_CPU, spin * 2)
+                else:
+                    spin = SPIN_CPU
         finally:
             self.loop_depth -= 1
         return status
@@ -759,6 +1003,8 @@ class Shell:
     def run_pipeline(self, node: p.Pipeline, io: IO) -> Gen:
         data = io.stdin
         status = 0
+        if len(node.commands) > 1:
+            self.fork(short=True)
         for i, cmd in enumerate(node.commands):
             last = i == len(node.commands) - 1
             out: Sink = io.stdout if last else BufferSink()
@@ -781,7 +1027,9 @@ class Shell:
         return status
 
     def start_background(self, node: p.Node, io: IO) -> None:
+        self.fork()
         sub = self.clone()
+        sub.exec_in_place = isinstance(node, p.Simple)
         bg_io = IO(Input(""), io.stdout, io.stderr)
 
         def body() -> Gen:
@@ -796,6 +1044,17 @@ class Shell:
 
         job = self.proc.spawn(body(), "")
         self.last_bg = job.pid
+
+    def fork(self, *, short: bool = False) -> None:
+        """fork(): busybox ash reports EAGAIN and ends this shell with status 2."""
+        try:
+            if short:
+                self.proc.fork_check()
+            else:
+                self.proc.fork()
+        except ForkFailed:
+            self.proc.stdio.err(FORK_FAILED)
+            raise ShellExit(2) from None
 
     def after_command(self, io: IO) -> Gen:
         """Run pending traps (main shell only) and honour a pending self-kill."""
@@ -842,6 +1101,8 @@ class Shell:
             io = io2
         if not argv:
             for name, value in assigns:
+                if len(value) >= HOLD_THRESHOLD or name in self.vars:
+                    self.proc.account(self.vars.get(name), value)
                 self.vars[name] = value
             status = self._cmdsub_status or 0
         else:
@@ -871,6 +1132,8 @@ class Shell:
         base = path.rsplit("/", 1)[-1]
         applet = APPLETS.get(base)
         if applet is not None and (self.proc.applets is None or base in self.proc.applets):
+            if not self.exec_in_place:
+                self.fork(short=True)
             if assigns:
                 saved_vars, saved_exp = dict(self.vars), set(self.exported)
                 self.vars.update(assigns)
@@ -1075,6 +1338,7 @@ class Shell:
         return text
 
     def command_substitution(self, node: p.Node) -> Gen:
+        self.fork(short=True)
         sub = self.clone()
         out = BufferSink()
         io = IO(Input(""), out, self.proc.stdio.stderr)
@@ -1108,8 +1372,12 @@ class Shell:
         if word is None:
             return ""
         out: list[str] = []
+        size = 0
         for part in word.parts:
-            out.append((yield from self.expand_part(part)))
+            text = yield from self.expand_part(part)
+            size += len(text)
+            out.append(text)
+        self.proc.hold(size)
         return "".join(out)
 
     def expand_pattern(self, word: p.Word | None) -> Gen:
@@ -1176,6 +1444,7 @@ class Shell:
         finish()
         result: list[str] = []
         for f in fields:
+            self.proc.hold(sum(len(t) for t, _ in f))
             text = "".join(t for t, _ in f)
             globbable = any(not q and any(c in t for c in "*?[") for t, q in f)
             if globbable:
@@ -1361,6 +1630,28 @@ class ChildContext:
 
     def set_memory(self, bytes_used: int) -> None:
         self._parent.set_memory(bytes_used)
+
+    def memory_allowance(self) -> int | None:
+        allowance = getattr(self._parent, "memory_allowance", None)
+        return allowance() if allowance is not None else None
+
+    def oom(self) -> None:
+        oom = getattr(self._parent, "oom", None)
+        if oom is not None:
+            oom()
+
+    def cpu_share(self) -> float:
+        share = getattr(self._parent, "cpu_share", None)
+        return share() if share is not None else 1.0
+
+    def fork(self) -> bool:
+        fork = getattr(self._parent, "fork", None)
+        return fork() if fork is not None else True
+
+    def reap(self, count: int = 1) -> None:
+        reap = getattr(self._parent, "reap", None)
+        if reap is not None:
+            reap(count)
 
     def spawn(self, argv: list[str]) -> Any:
         return self._parent.spawn(argv)
