@@ -1,0 +1,390 @@
+"""Simulations out of the event loop: a pool of worker processes, each with a memory cap,
+running every request for a lab under a CPU budget.
+
+The server's event loop only relays: a consumer opens a :class:`LabHandle` (its lab lives in
+one worker for its whole life) and awaits :meth:`LabHandle.call`, which sends the request
+down a pipe and resolves when the worker answers. In the worker every request runs under a
+CPU-time timer (``ITIMER_PROF``); a request that outgrows its budget is interrupted, the lab
+is dropped (its state may be half-changed) and the caller gets ``budget_exceeded``. A lab that
+runs the worker out of memory (``RLIMIT_AS``) is dropped the same way (``out_of_memory``). A
+request stuck where the timer cannot reach it (inside one C call) is caught by a wall-clock
+guard: the worker is killed and replaced; its labs end with ``worker_lost``.
+
+Nothing here is loop-bound: one thread per worker writes requests, one reads answers and
+hands them to the loop that asked (``call_soon_threadsafe``), so the pool serves any number
+of event loops (the test suite starts one per test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import gc
+import itertools
+import logging
+import multiprocessing
+import os
+import queue
+import resource
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+#: CPU seconds a message (apply, restore, seek, validate...) may cost in its worker
+MESSAGE_BUDGET_SECONDS = float(os.environ.get("PODLAB_MESSAGE_BUDGET", "2.0"))
+#: CPU seconds one tick of the clock may cost in its worker
+TICK_BUDGET_SECONDS = float(os.environ.get("PODLAB_TICK_BUDGET", "0.5"))
+#: address space of one worker process (RLIMIT_AS), in MiB
+WORKER_MEMORY_MB = int(os.environ.get("PODLAB_WORKER_MEMORY_MB", "1536"))
+#: worker processes (default: one per core)
+WORKERS = int(os.environ.get("PODLAB_WORKERS", "0")) or (os.cpu_count() or 1)
+#: a request that has not come back after its budget times this, plus GRACE, kills the worker
+WALL_FACTOR = 4.0
+WALL_GRACE_SECONDS = 5.0
+
+
+class WorkerError(Exception):
+    """A request the worker could not do: ``code`` is a protocol error code."""
+
+    def __init__(self, code: str, detail: dict[str, Any] | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail or {}
+
+
+class WorkerLost(WorkerError):
+    """The worker that held the lab died (or was killed): the lab is gone."""
+
+    def __init__(self) -> None:
+        super().__init__("worker_lost")
+
+
+# --- inside a worker -------------------------------------------------------------------------
+
+
+class BudgetExceeded(BaseException):
+    """Raised by the CPU timer inside the request that outgrew its budget (a BaseException,
+    so engine code catching ``Exception`` cannot swallow it)."""
+
+
+_armed = False
+
+
+def _on_timer(signum: int, frame: Any) -> None:
+    if _armed:
+        raise BudgetExceeded
+
+
+def _arm(seconds: float) -> None:
+    global _armed
+    _armed = True
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+
+
+def _disarm() -> None:
+    global _armed
+    _armed = False
+    signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str) -> None:
+    """A worker's main loop: (id, op, lab, budget, kwargs) in, (id, ok, payload) out."""
+    if settings:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings
+    import importlib
+
+    import django
+
+    django.setup()
+    ops: dict[str, Callable[..., Any]] = importlib.import_module(ops_module).OPS
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    signal.signal(signal.SIGPROF, _on_timer)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which ends us
+    labs: dict[int, Any] = {}
+    conn.send((0, True, "ready"))
+    while True:
+        try:
+            request_id, op, lab_id, budget, kwargs = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            _arm(budget)
+            payload = ops[op](labs, lab_id, **kwargs)
+            _disarm()
+            reply: tuple[Any, ...] = (request_id, True, payload)
+        except BudgetExceeded:
+            _disarm()
+            labs.pop(lab_id, None)
+            reply = (request_id, False, ("budget_exceeded", {"seconds": budget}))
+        except MemoryError:
+            _disarm()
+            labs.pop(lab_id, None)
+            reply = (request_id, False, ("out_of_memory", {"mib": memory_mb}))
+        except WorkerError as exc:
+            _disarm()
+            reply = (request_id, False, (exc.code, exc.detail))
+        except Exception:  # a bug: logged here, reported as such, the lab is dropped
+            _disarm()
+            labs.pop(lab_id, None)
+            traceback.print_exc(file=sys.stderr)
+            reply = (request_id, False, ("internal", {}))
+        gc.collect(0)
+        try:
+            conn.send(reply)
+        except MemoryError:
+            labs.pop(lab_id, None)
+            gc.collect()
+            conn.send((request_id, False, ("out_of_memory", {"mib": memory_mb})))
+
+
+# --- in the server -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    lab_id: int
+
+
+@dataclass
+class _Slot:
+    """One worker process and the labs it holds."""
+
+    index: int
+    generation: int = 0
+    process: Any = None
+    conn: Any = None
+    outbox: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
+    pending: dict[int, _Pending] = field(default_factory=dict)
+    labs: dict[int, Callable[[], None] | None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ready: bool = False
+
+
+class WorkerPool:
+    """Worker processes started on first use and replaced when they die."""
+
+    def __init__(self, *, size: int = WORKERS, memory_mb: int = WORKER_MEMORY_MB,
+                 ops_module: str = "podlab.lab.runner") -> None:
+        self.size = max(1, size)
+        self.memory_mb = memory_mb
+        self.ops_module = ops_module
+        self._slots: list[_Slot] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._context = multiprocessing.get_context("spawn")
+        self.replaced = 0
+
+    # --- processes ---------------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if not self._slots:
+                self._slots = [_Slot(index=i) for i in range(self.size)]
+                for slot in self._slots:
+                    self._start(slot)
+                atexit.register(self.close)
+
+    def start(self, *, wait: float = 0.0) -> bool:
+        """Start the workers now (the server does at startup, so the first lab does not
+        wait for them); with ``wait``, until each has said it is ready."""
+        self._ensure_started()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if all(slot.ready for slot in self._slots):
+                return True
+            time.sleep(0.05)
+        return all(slot.ready for slot in self._slots)
+
+    def _start(self, slot: _Slot) -> None:
+        parent, child = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=_serve, name=f"podlab-lab-worker-{slot.index}", daemon=True,
+            args=(child, self.memory_mb, os.environ.get("DJANGO_SETTINGS_MODULE"),
+                  self.ops_module))
+        process.start()
+        child.close()
+        slot.process, slot.conn = process, parent
+        slot.outbox = queue.SimpleQueue()
+        slot.ready = False
+        generation = slot.generation
+        threading.Thread(target=self._write, args=(slot, parent, slot.outbox), daemon=True,
+                         name=f"podlab-lab-writer-{slot.index}").start()
+        threading.Thread(target=self._read, args=(slot, parent, generation), daemon=True,
+                         name=f"podlab-lab-reader-{slot.index}").start()
+
+    def _write(self, slot: _Slot, conn: Any, outbox: queue.SimpleQueue[Any]) -> None:
+        while True:
+            request = outbox.get()
+            if request is None:
+                return
+            try:
+                conn.send(request)
+            except (OSError, ValueError):
+                return  # the reader sees the worker gone and replaces it
+
+    def _read(self, slot: _Slot, conn: Any, generation: int) -> None:
+        while True:
+            try:
+                request_id, ok, payload = conn.recv()
+            except (EOFError, OSError, ValueError):
+                break
+            if request_id == 0:
+                slot.ready = True
+                continue
+            with slot.lock:
+                pending = slot.pending.pop(request_id, None)
+            if pending is not None:
+                pending.loop.call_soon_threadsafe(_settle, pending.future, ok, payload)
+        self._lost(slot, generation)
+
+    def _lost(self, slot: _Slot, generation: int) -> None:
+        """The worker of ``slot`` ended: fail what it owed, tell its labs, start another."""
+        with slot.lock:
+            if slot.generation != generation:
+                return
+            slot.generation += 1
+            pending, slot.pending = slot.pending, {}
+            labs, slot.labs = slot.labs, {}
+            old, conn = slot.process, slot.conn
+            slot.outbox.put(None)
+        logger.warning("lab worker %d ended (exit code %s); %d labs lost", slot.index,
+                       old.exitcode if old is not None else None, len(labs))
+        with_suppressed(conn.close)
+        for p in pending.values():
+            p.loop.call_soon_threadsafe(_settle, p.future, False, ("worker_lost", {}))
+        for on_lost in labs.values():
+            if on_lost is not None:
+                with_suppressed(on_lost)
+        self.replaced += 1
+        if old is not None and old.is_alive():
+            old.kill()
+        if old is not None:
+            old.join(timeout=5)
+        self._start(slot)
+
+    def kill(self, slot: _Slot, generation: int) -> None:
+        """End a worker stuck beyond any budget; the reader thread replaces it."""
+        with slot.lock:
+            if slot.generation != generation or slot.process is None:
+                return
+            process = slot.process
+        logger.warning("lab worker %d is stuck: killed", slot.index)
+        process.kill()
+
+    def close(self) -> None:
+        with self._lock:
+            slots, self._slots = self._slots, []
+        for slot in slots:
+            slot.generation += 1
+            slot.outbox.put(None)
+            if slot.process is not None:
+                slot.process.kill()
+                slot.process.join(timeout=5)
+
+    # --- labs --------------------------------------------------------------------------------
+
+    def open(self, on_lost: Callable[[], None] | None = None) -> LabHandle:
+        """A new lab in the worker that holds the fewest."""
+        self._ensure_started()
+        slot = min(self._slots, key=lambda s: (len(s.labs), s.index))
+        lab_id = next(self._ids)
+        with slot.lock:
+            slot.labs[lab_id] = on_lost
+            generation = slot.generation
+        return LabHandle(pool=self, slot=slot, generation=generation, lab_id=lab_id)
+
+    def stats(self) -> dict[str, Any]:
+        return {"workers": len(self._slots), "replaced": self.replaced,
+                "labs": [len(s.labs) for s in self._slots],
+                "pids": [s.process.pid if s.process else None for s in self._slots]}
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, payload: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(payload)
+    elif payload[0] == "worker_lost":
+        future.set_exception(WorkerLost())
+    else:
+        future.set_exception(WorkerError(payload[0], payload[1]))
+
+
+def with_suppressed(fn: Callable[[], Any]) -> None:
+    try:
+        fn()
+    except Exception:  # noqa: BLE001 - closing what is already gone
+        logger.debug("ignored while closing", exc_info=True)
+
+
+@dataclass
+class LabHandle:
+    """A consumer's lab, held by one worker."""
+
+    pool: WorkerPool
+    slot: _Slot
+    generation: int
+    lab_id: int
+    closed: bool = False
+
+    @property
+    def alive(self) -> bool:
+        return not self.closed and self.slot.generation == self.generation
+
+    async def call(self, op: str, *, budget: float = MESSAGE_BUDGET_SECONDS,
+                   **kwargs: Any) -> Any:
+        """Run ``op`` on this lab in its worker; raise :class:`WorkerError` (or
+        :class:`WorkerLost`) when the worker refuses or loses it."""
+        if not self.alive:
+            raise WorkerLost
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        request_id = next(self.pool._ids)
+        with self.slot.lock:
+            if self.slot.generation != self.generation:
+                raise WorkerLost
+            self.slot.pending[request_id] = _Pending(loop, future, self.lab_id)
+            self.slot.outbox.put((request_id, op, self.lab_id, budget, kwargs))
+        wall = budget * WALL_FACTOR + WALL_GRACE_SECONDS
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout=wall)
+        except TimeoutError:
+            self.pool.kill(self.slot, self.generation)
+            raise WorkerLost from None
+        finally:
+            with self.slot.lock:
+                self.slot.pending.pop(request_id, None)
+
+    def close(self) -> None:
+        """Forget the lab (its worker drops it; no answer is awaited)."""
+        if self.closed:
+            return
+        self.closed = True
+        with self.slot.lock:
+            if self.slot.generation != self.generation:
+                return
+            self.slot.labs.pop(self.lab_id, None)
+            self.slot.outbox.put((-1, "drop", self.lab_id, MESSAGE_BUDGET_SECONDS, {}))
+
+
+_pool: WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> WorkerPool:
+    """The process's pool (started by the first lab)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = WorkerPool()
+        return _pool
