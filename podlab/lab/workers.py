@@ -174,8 +174,10 @@ class WorkerPool:
     """Worker processes started on first use and replaced when they die."""
 
     def __init__(self, *, size: int = WORKERS, memory_mb: int = WORKER_MEMORY_MB,
-                 ops_module: str = "podlab.lab.runner") -> None:
+                 ops_module: str = "podlab.lab.runner",
+                 wall_grace: float = WALL_GRACE_SECONDS) -> None:
         self.size = max(1, size)
+        self.wall_grace = wall_grace
         self.memory_mb = memory_mb
         self.ops_module = ops_module
         self._slots: list[_Slot] = []
@@ -214,8 +216,6 @@ class WorkerPool:
         process.start()
         child.close()
         slot.process, slot.conn = process, parent
-        slot.outbox = queue.SimpleQueue()
-        slot.ready = False
         generation = slot.generation
         threading.Thread(target=self._write, args=(slot, parent, slot.outbox), daemon=True,
                          name=f"podlab-lab-writer-{slot.index}").start()
@@ -256,7 +256,10 @@ class WorkerPool:
             pending, slot.pending = slot.pending, {}
             labs, slot.labs = slot.labs, {}
             old, conn = slot.process, slot.conn
+            slot.ready = False
+            # Requests for the new worker wait in a new outbox until it is up.
             slot.outbox.put(None)
+            slot.outbox = queue.SimpleQueue()
         logger.warning("lab worker %d ended (exit code %s); %d labs lost", slot.index,
                        old.exitcode if old is not None else None, len(labs))
         with_suppressed(conn.close)
@@ -355,7 +358,7 @@ class LabHandle:
                 raise WorkerLost
             self.slot.pending[request_id] = _Pending(loop, future, self.lab_id)
             self.slot.outbox.put((request_id, op, self.lab_id, budget, kwargs))
-        wall = budget * WALL_FACTOR + WALL_GRACE_SECONDS
+        wall = budget * WALL_FACTOR + self.pool.wall_grace
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout=wall)
         except TimeoutError:

@@ -1,0 +1,99 @@
+"""The worker pool: budgets, memory caps and lost workers, with operations made to misbehave
+(tests/lab/pool_ops.py), so each guard is tested on its own."""
+
+import asyncio
+import time
+
+import pytest
+
+from podlab.lab.workers import WorkerError, WorkerLost, WorkerPool
+
+
+@pytest.fixture(scope="module")
+def test_pool():
+    pool = WorkerPool(size=2, memory_mb=768, ops_module="tests.lab.pool_ops", wall_grace=1.0)
+    assert pool.start(wait=60)
+    yield pool
+    pool.close()
+
+
+async def test_labs_go_to_the_least_busy_worker_and_keep_their_state(test_pool):
+    a, b = test_pool.open(), test_pool.open()
+    try:
+        first = await a.call("echo", value="a")
+        second = await b.call("echo", value="b")
+        assert first["pid"] != second["pid"]
+        assert await a.call("held") == "a" and await b.call("held") == "b"
+    finally:
+        a.close()
+        b.close()
+
+
+async def test_a_request_over_its_cpu_budget_is_stopped_and_the_lab_dropped(test_pool):
+    lab, other = test_pool.open(), test_pool.open()
+    try:
+        await lab.call("echo", value="kept?")
+        started = time.monotonic()
+        with pytest.raises(WorkerError) as caught:
+            await lab.call("spin", seconds=30, budget=0.3)
+        assert caught.value.code == "budget_exceeded"
+        assert caught.value.detail == {"seconds": 0.3}
+        assert time.monotonic() - started < 5
+        assert await lab.call("held") is None  # the lab's state went with it
+        assert await other.call("echo", value=1) == {"value": 1, "pid": (
+            await other.call("echo", value=1))["pid"], "held": 1}
+        assert await lab.call("spin", seconds=0.05, budget=1.0) > 0  # the worker serves on
+    finally:
+        lab.close()
+        other.close()
+
+
+async def test_running_out_of_memory_drops_the_lab_not_the_worker(test_pool):
+    lab = test_pool.open()
+    try:
+        pid = (await lab.call("echo", value="x"))["pid"]
+        with pytest.raises(WorkerError) as caught:
+            await lab.call("hog", mib=4096)
+        assert caught.value.code == "out_of_memory"
+        assert await lab.call("held") is None
+        assert (await lab.call("echo", value="y"))["pid"] == pid
+        assert await lab.call("hog", mib=16) == 16  # memory came back
+    finally:
+        lab.close()
+
+
+async def test_a_dead_worker_is_replaced_and_its_labs_are_told(test_pool):
+    lost = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    lab = test_pool.open(on_lost=lambda: loop.call_soon_threadsafe(lost.set))
+    replaced = test_pool.replaced
+    pid = (await lab.call("echo", value="x"))["pid"]
+    with pytest.raises(WorkerLost):
+        await lab.call("crash")
+    await asyncio.wait_for(lost.wait(), 5)
+    assert not lab.alive
+    with pytest.raises(WorkerLost):
+        await lab.call("held")
+    assert test_pool.replaced == replaced + 1
+    assert test_pool.start(wait=30)
+    fresh = test_pool.open()
+    try:
+        answers = {(await fresh.call("echo", value=i))["pid"] for i in range(2)}
+        assert pid not in answers
+    finally:
+        fresh.close()
+
+
+async def test_a_worker_stuck_beyond_the_wall_clock_guard_is_killed(test_pool):
+    assert test_pool.start(wait=30)
+    lab = test_pool.open()
+    replaced = test_pool.replaced
+    started = time.monotonic()
+    with pytest.raises(WorkerLost):
+        await lab.call("stuck", seconds=60, budget=0.1)  # wall guard: 0.1 * 4 + 1.0 s
+    assert time.monotonic() - started < 5
+    for _ in range(100):
+        if test_pool.replaced > replaced:
+            break
+        await asyncio.sleep(0.05)
+    assert test_pool.replaced == replaced + 1
