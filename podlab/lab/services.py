@@ -51,6 +51,63 @@ class LabError(Exception):
         self.detail = detail
 
 
+WORKLOADS = ("Deployment", "ReplicaSet", "Job")
+
+
+def _pod_spec_containers(spec: dict[str, Any]) -> int:
+    return len(spec.get("containers") or []) + len(spec.get("initContainers") or [])
+
+
+def _workload_demand(obj: dict[str, Any]) -> tuple[int, int]:
+    """(Pods, containers) a workload asks for: Deployments and ReplicaSets their replicas,
+    Jobs their parallelism (at most completions)."""
+    spec = obj.get("spec") or {}
+    template = (spec.get("template") or {}).get("spec") or {}
+    if obj.get("kind") == "Job":
+        parallelism = spec.get("parallelism", 1)
+        completions = spec.get("completions")
+        pods = parallelism if completions is None else min(parallelism, completions)
+    else:
+        pods = spec.get("replicas", 1)
+    pods = pods if isinstance(pods, int) and not isinstance(pods, bool) else 1
+    return max(0, pods), max(0, pods) * _pod_spec_containers(template)
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return obj.get("kind", "Pod"), meta.get("namespace") or "default", meta.get("name", "")
+
+
+def check_capacity(sim: Simulation, objects: list[dict[str, Any]]) -> None:
+    """Refuse an apply after which the lab would run more than ``MAX_PODS`` Pods or
+    ``MAX_CONTAINERS`` containers, counting the Pods that Deployments, ReplicaSets and Jobs
+    will create (like a ResourceQuota on ``pods``, but before anything is created)."""
+    demand: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for pod in sim.pods():
+        if not (pod.get("metadata") or {}).get("ownerReferences"):
+            demand[_key(pod)] = (1, _pod_spec_containers(pod.get("spec") or {}))
+    for kind in WORKLOADS:
+        for obj in sim.list_objects(kind):
+            owned = (obj.get("metadata") or {}).get("ownerReferences")
+            if not (kind == "ReplicaSet" and owned):
+                demand[_key(obj)] = _workload_demand(obj)
+    for obj in objects:
+        kind = obj.get("kind", "Pod")
+        if kind == "Pod":
+            demand[_key(obj)] = (1, _pod_spec_containers(obj.get("spec") or {}))
+        elif kind in WORKLOADS:
+            demand[_key(obj)] = _workload_demand(obj)
+    pods = sum(p for p, _ in demand.values())
+    containers = sum(c for _, c in demand.values())
+    if pods > MAX_PODS or containers > MAX_CONTAINERS:
+        resource, used, limit = (("pods", pods, MAX_PODS) if pods > MAX_PODS
+                                 else ("containers", containers, MAX_CONTAINERS))
+        raise LabError("rejected", "apply", limit=resource, requested=used, max=limit,
+                       kubectl=(f'Error from server (Forbidden): error when creating "lab.yaml": '
+                                f"exceeded quota: lab, requested: {resource}={used}, "
+                                f"limited: {resource}={limit}"))
+
+
 def _count_containers(objects: list[dict[str, Any]]) -> int:
     total = 0
     for obj in objects:
@@ -280,6 +337,7 @@ class LabSession:
             result = parse_manifests(action["manifest"], filename="lab.yaml")
             if not result.ok:
                 raise LabError("rejected", "apply", kubectl=result.kubectl_line())
+            check_capacity(self.sim, result.objects)
             problems = self.sim.apply(result.objects)
             if problems:
                 raise LabError("rejected", "apply", kubectl=problems[0].get("kubectl", ""))
