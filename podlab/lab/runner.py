@@ -35,34 +35,47 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), default=str)
 
 
-def fit(message: dict[str, Any]) -> str:
-    """``message`` as JSON text under ``MAX_FRAME_BYTES``: first as it is; then with logs
-    cut to their tails (``logs_truncated``: each cut log's full length); then with the
-    watch lines, history and descriptions cut too; at last without views (``views_omitted``).
-    """
-    text = encode(message)
-    if len(text) <= MAX_FRAME_BYTES:  # ASCII (json escapes the rest): chars are bytes
-        return text
+def _log_chars(message: dict[str, Any]) -> int:
+    views = message.get("views") or {}
+    texts = [*(views.get("logs") or {}).values(), *(views.get("logs_previous") or {}).values(),
+             *(message.get("logs_append") or {}).values()]
+    return sum(len(text) for text in texts)
+
+
+def _cut_logs(message: dict[str, Any]) -> None:
+    """Logs to their tails (``logs_truncated``: each cut log's full length); appended text
+    that does not fit becomes the tails of those logs in ``views``."""
     views = dict(message.get("views") or {})
-    truncated: dict[str, int] = {}
     appended = message.pop("logs_append", None)
     if appended:
-        # Too much new text to append: the page gets the tails in place of its logs.
         views.setdefault("logs", {}).update(appended)
+    truncated: dict[str, int] = {}
     for part in ("logs", "logs_previous"):
-        logs = dict(views.get(part) or {})
+        if part not in views:
+            continue
+        logs = dict(views[part])
         for key, value in logs.items():
             if len(value) > LOG_TAIL_CHARS:
                 truncated[f"{part}:{key}"] = len(value)
                 logs[key] = value[-LOG_TAIL_CHARS:]
-        if part in views:
-            views[part] = logs
+        views[part] = logs
     if truncated:
         message["logs_truncated"] = truncated
     message["views"] = views
+
+
+def fit(message: dict[str, Any]) -> str:
+    """``message`` as JSON text under ``MAX_FRAME_BYTES``: as it is if it fits; else with
+    logs cut to their tails (long logs are cut before anything is encoded: a log can be far
+    larger than a frame); then with the watch lines and history cut too; at last without
+    views (``views_omitted``)."""
+    if _log_chars(message) > MAX_FRAME_BYTES // 2:
+        _cut_logs(message)
     text = encode(message)
-    if len(text) <= MAX_FRAME_BYTES:
+    if len(text) <= MAX_FRAME_BYTES:  # ASCII (json escapes the rest): chars are bytes
         return text
+    _cut_logs(message)
+    views = message["views"]
     if isinstance(views.get("watch"), list) and len(views["watch"]) > WATCH_TAIL_LINES:
         message["watch_truncated"] = len(views["watch"])
         views["watch"] = views["watch"][-WATCH_TAIL_LINES:]

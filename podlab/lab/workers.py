@@ -46,8 +46,8 @@ WORKER_MEMORY_MB = int(os.environ.get("PODLAB_WORKER_MEMORY_MB", "1536"))
 #: worker processes (default: one per core)
 WORKERS = int(os.environ.get("PODLAB_WORKERS", "0")) or (os.cpu_count() or 1)
 #: a request that has not come back after its budget times this, plus GRACE, kills the worker
-WALL_FACTOR = 4.0
-WALL_GRACE_SECONDS = 5.0
+WALL_FACTOR = 2.0
+WALL_GRACE_SECONDS = 3.0
 
 
 class WorkerError(Exception):
@@ -115,6 +115,7 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str) -> 
             request_id, op, lab_id, budget, kwargs = conn.recv()
         except (EOFError, OSError):
             return
+        doomed: Any = None  # a dropped lab, freed after the answer is out (freeing takes time)
         try:
             _arm(budget)
             payload = ops[op](labs, lab_id, **kwargs)
@@ -122,27 +123,30 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str) -> 
             reply: tuple[Any, ...] = (request_id, True, payload)
         except BudgetExceeded:
             _disarm()
-            labs.pop(lab_id, None)
+            doomed = labs.pop(lab_id, None)
             reply = (request_id, False, ("budget_exceeded", {"seconds": budget}))
         except MemoryError:
             _disarm()
-            labs.pop(lab_id, None)
+            doomed = labs.pop(lab_id, None)
             reply = (request_id, False, ("out_of_memory", {"mib": memory_mb}))
         except WorkerError as exc:
             _disarm()
             reply = (request_id, False, (exc.code, exc.detail))
         except Exception:  # a bug: logged here, reported as such, the lab is dropped
             _disarm()
-            labs.pop(lab_id, None)
+            doomed = labs.pop(lab_id, None)
             traceback.print_exc(file=sys.stderr)
             reply = (request_id, False, ("internal", {}))
-        gc.collect(0)
         try:
             conn.send(reply)
         except MemoryError:
             labs.pop(lab_id, None)
+            del doomed
             gc.collect()
             conn.send((request_id, False, ("out_of_memory", {"mib": memory_mb})))
+            continue
+        del doomed
+        gc.collect(0)
 
 
 # --- in the server -----------------------------------------------------------------------------
