@@ -48,6 +48,8 @@ WORKERS = int(os.environ.get("PODLAB_WORKERS", "0")) or (os.cpu_count() or 1)
 #: a request that has not come back after its budget times this, plus GRACE, kills the worker
 WALL_FACTOR = 2.0
 WALL_GRACE_SECONDS = 3.0
+#: how long a request waits for a starting worker
+START_SECONDS = 60.0
 
 
 class WorkerError(Exception):
@@ -355,6 +357,14 @@ class LabHandle:
         if not self.alive:
             raise WorkerLost
         loop = asyncio.get_running_loop()
+        # A worker that is still starting (importing Django) is not stuck: wait for it
+        # before the wall clock guard starts counting.
+        waited = 0.0
+        while not self.slot.ready and self.alive:
+            if waited > START_SECONDS:
+                raise WorkerLost
+            await asyncio.sleep(0.05)
+            waited += 0.05
         future: asyncio.Future[Any] = loop.create_future()
         request_id = next(self.pool._ids)
         with self.slot.lock:

@@ -250,3 +250,36 @@ async def test_hello_announces_every_limit_and_budget():
                 "backlog_bytes"):
         assert key in hello["limits"], key
     assert hello["limits"]["frame_bytes"] == runner.MAX_FRAME_BYTES < 1024 * 1024
+
+
+async def test_a_reader_far_behind_is_told_and_closed_with_4408(monkeypatch):
+    s = await connect()
+    await apply(s, a.SLEEPER)
+    monkeypatch.setattr(consumers, "send_backlog", lambda send: consumers.BACKLOG_CLOSE_BYTES + 1)
+    await s.send_json_to({"type": "lab.sync"})
+    assert (await answer(s, "lab.snapshot"))["type"] == "lab.snapshot"
+    error = await answer(s)
+    assert error["code"] == "slow_reader" and error["detail"]["limit"] > 0
+    assert await s.receive_output() == {"type": "websocket.close",
+                                        "code": consumers.CLOSE_SLOW_READER}
+
+
+async def test_a_playing_lab_skips_frames_while_its_reader_is_behind(monkeypatch):
+    from tests.lab.test_consumers import fast_clock
+
+    fast_clock(monkeypatch, HEARTBEAT_SECONDS=0.2)
+    s = await connect()
+    await apply(s, a.SLEEPER)
+    behind = {"bytes": 0}
+    monkeypatch.setattr(consumers, "send_backlog", lambda send: behind["bytes"])
+    await s.send_json_to({"type": "lab.play", "speed": 60})
+    await answer(s, "lab.frame")
+    behind["bytes"] = consumers.BACKLOG_COALESCE_BYTES + 1
+    await asyncio.sleep(0.3)
+    while not await s.receive_nothing(timeout=0.3):
+        await s.receive_output()  # what was already on its way
+    assert await s.receive_nothing(timeout=1.0)  # nothing more while the reader is behind
+    behind["bytes"] = 0
+    frame = await answer(s, "lab.frame", timeout=3)
+    assert "pods" in frame and "views" in frame  # the latest state, whole
+    await s.disconnect()
