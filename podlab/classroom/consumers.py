@@ -50,6 +50,7 @@ INSTRUCTOR_ONLY = (
 # Refusals of the room, with their translated text; lab codes keep the lab's text.
 CLOSE_FORBIDDEN = 4403
 CLOSE_ROOM_CLOSED = 4404
+CLOSE_INTERNAL = 4500  # a bug, logged (1011 is not a code an application may send)
 
 
 def room_error_text(code: str, lang: str) -> str:
@@ -138,7 +139,7 @@ class _Base(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("classroom message %s failed", message["type"])
             await self.send_error("internal")
-            await self.close(code=1011)
+            await self.close(code=CLOSE_INTERNAL)
 
     async def room_closed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "classroom.closed"})
@@ -312,7 +313,7 @@ class InstructorConsumer(_Base):
         except Exception:
             logger.exception("classroom clock failed")
             await self.send_error("internal")
-            await self.close(code=1011)
+            await self.close(code=CLOSE_INTERNAL)
 
     # --- simulation commands --------------------------------------------------------------
 
