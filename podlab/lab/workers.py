@@ -45,9 +45,12 @@ TICK_BUDGET_SECONDS = float(os.environ.get("PODLAB_TICK_BUDGET", "0.5"))
 WORKER_MEMORY_MB = int(os.environ.get("PODLAB_WORKER_MEMORY_MB", "1536"))
 #: worker processes (default: one per core)
 WORKERS = int(os.environ.get("PODLAB_WORKERS", "0")) or (os.cpu_count() or 1)
-#: a request that has not come back after its budget times this, plus GRACE, kills the worker
+#: a request on which its worker spent more CPU than its budget times this, plus GRACE,
+#: kills the worker (it was stuck where the CPU timer cannot interrupt it)
 WALL_FACTOR = 2.0
 WALL_GRACE_SECONDS = 3.0
+#: a request not answered after this long kills its worker, whatever it spent
+WALL_LIMIT_SECONDS = 120.0
 #: how long a request waits for a starting worker
 START_SECONDS = 60.0
 
@@ -96,8 +99,12 @@ def _disarm() -> None:
     signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str) -> None:
-    """A worker's main loop: (id, op, lab, budget, kwargs) in, (id, ok, payload) out."""
+def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str,
+           running: Any = None) -> None:
+    """A worker's main loop: (id, op, lab, budget, kwargs) in, (id, ok, payload) out.
+    ``running`` (shared memory) shows the server the request under way and the worker's CPU
+    time when it began, so the server can tell a stuck worker from a starved one."""
+    running = running if running is not None else [0.0, 0.0]
     if settings:
         os.environ["DJANGO_SETTINGS_MODULE"] = settings
     import importlib
@@ -118,6 +125,8 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str) -> 
         except (EOFError, OSError):
             return
         doomed: Any = None  # a dropped lab, freed after the answer is out (freeing takes time)
+        running[1] = time.process_time()
+        running[0] = float(request_id)
         try:
             _arm(budget)
             payload = ops[op](labs, lab_id, **kwargs)
@@ -139,6 +148,7 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str) -> 
             doomed = labs.pop(lab_id, None)
             traceback.print_exc(file=sys.stderr)
             reply = (request_id, False, ("internal", {}))
+        running[0] = 0.0
         try:
             conn.send(reply)
         except MemoryError:
@@ -174,6 +184,7 @@ class _Slot:
     labs: dict[int, Callable[[], None] | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ready: bool = False
+    running: Any = None  # shared with the worker: [request id under way, its CPU at start]
 
 
 class WorkerPool:
@@ -215,10 +226,11 @@ class WorkerPool:
 
     def _start(self, slot: _Slot) -> None:
         parent, child = self._context.Pipe(duplex=True)
+        slot.running = self._context.RawArray("d", 2)
         process = self._context.Process(
             target=_serve, name=f"podlab-lab-worker-{slot.index}", daemon=True,
             args=(child, self.memory_mb, os.environ.get("DJANGO_SETTINGS_MODULE"),
-                  self.ops_module))
+                  self.ops_module, slot.running))
         process.start()
         child.close()
         slot.process, slot.conn = process, parent
@@ -318,6 +330,19 @@ class WorkerPool:
                 "pids": [s.process.pid if s.process else None for s in self._slots]}
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (``/proc``); -1 where there is none."""
+    try:
+        with open(f"/proc/{pid or 'self'}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return -1.0
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
 def _settle(future: asyncio.Future[Any], ok: bool, payload: Any) -> None:
     if future.done():
         return
@@ -372,15 +397,32 @@ class LabHandle:
                 raise WorkerLost
             self.slot.pending[request_id] = _Pending(loop, future, self.lab_id)
             self.slot.outbox.put((request_id, op, self.lab_id, budget, kwargs))
-        wall = budget * WALL_FACTOR + self.pool.wall_grace
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout=wall)
-        except TimeoutError:
-            self.pool.kill(self.slot, self.generation)
-            raise WorkerLost from None
+            return await self._wait(future, request_id, budget)
         finally:
             with self.slot.lock:
                 self.slot.pending.pop(request_id, None)
+
+    async def _wait(self, future: asyncio.Future[Any], request_id: int, budget: float) -> Any:
+        """The answer; a worker that spent more CPU on this request than its budget allows
+        (the timer could not interrupt it: one long C call) is killed, as is one that has not
+        answered for ``WALL_LIMIT_SECONDS``. A worker that is merely starved of CPU on a busy
+        machine is waited for."""
+        allowed = budget * WALL_FACTOR + self.pool.wall_grace
+        waited = 0.0
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout=0.5)
+            except TimeoutError:
+                waited += 0.5
+            running, process, generation = self.slot.running, self.slot.process, self.generation
+            spent = None
+            if running is not None and process is not None and running[0] == request_id:
+                spent = _cpu_seconds(process.pid) - running[1]
+            if (spent is not None and spent > allowed) or waited > WALL_LIMIT_SECONDS or (
+                    spent is None and _cpu_seconds(0) < 0 and waited > allowed):
+                self.pool.kill(self.slot, generation)
+                raise WorkerLost from None
 
     def close(self) -> None:
         """Forget the lab (its worker drops it; no answer is awaited)."""

@@ -29,11 +29,10 @@ def hog(labs, lab_id, *, mib):
     return len(labs[lab_id])
 
 
-def stuck(labs, lab_id, *, seconds):
-    """Wait where no CPU is spent (the CPU timer never fires): only the wall clock guard
-    ends it."""
-    time.sleep(seconds)
-    return "woke"
+def stuck(labs, lab_id):
+    """Spin inside one C call (no bytecode runs, so the CPU timer's handler cannot): only
+    the server's guard, which reads the worker's CPU time, ends it."""
+    return sum(range(10**12))
 
 
 def crash(labs, lab_id):
