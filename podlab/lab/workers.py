@@ -38,9 +38,9 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 #: CPU seconds a message (apply, restore, seek, validate...) may cost in its worker
-MESSAGE_BUDGET_SECONDS = float(os.environ.get("PODLAB_MESSAGE_BUDGET", "2.0"))
+MESSAGE_BUDGET_SECONDS = float(os.environ.get("PODLAB_MESSAGE_BUDGET", "1.0"))
 #: CPU seconds one tick of the clock may cost in its worker
-TICK_BUDGET_SECONDS = float(os.environ.get("PODLAB_TICK_BUDGET", "0.5"))
+TICK_BUDGET_SECONDS = float(os.environ.get("PODLAB_TICK_BUDGET", "0.25"))
 #: address space of one worker process (RLIMIT_AS), in MiB
 WORKER_MEMORY_MB = int(os.environ.get("PODLAB_WORKER_MEMORY_MB", "1536"))
 #: worker processes (default: one per core)

@@ -14,7 +14,8 @@ from podlab.lab.workers import pool
 
 #: what the suite holds the server to while an attack runs
 P99_BOUND_SECONDS = 0.2
-ANSWER_BOUND_SECONDS = 8.0
+#: wall clock: a budget is CPU time, and the machine the suite runs on is shared
+ANSWER_BOUND_SECONDS = 10.0
 #: growth of the server process's resident memory during one attack
 SERVER_GROWTH_BOUND_MB = 150
 
