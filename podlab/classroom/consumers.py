@@ -133,6 +133,8 @@ class _Base(AsyncWebsocketConsumer):
         try:
             await handler(self, message)
         except LabError as exc:
+            if exc.code == "budget_exceeded":
+                await self._drop_sim()
             await self.send_error(exc.code, **exc.detail)
         except q.QuestionError as exc:
             await self.send_error(exc.code, **exc.detail)
@@ -223,6 +225,15 @@ class InstructorConsumer(_Base):
         assert self.state is not None  # noqa: S101
         return self.state
 
+    async def _drop_sim(self) -> None:
+        """A move outgrew its CPU budget and left the simulation half-done: stop and forget
+        it (the saved moment is intact; applying again starts afresh)."""
+        if self.state is not None:
+            self.state.playing = False
+        self.clock = None if self.clock is asyncio.current_task() else self.clock
+        await self._stop_clock()
+        self.sim = None
+
     def _need_sim(self) -> RoomSim:
         if self.sim is None:
             raise LabError("no_simulation", "no simulation")
@@ -310,6 +321,9 @@ class InstructorConsumer(_Base):
                     await self._publish(snapshot=False, full=changed or not self.state.playing)
         except asyncio.CancelledError:
             raise
+        except LabError as exc:  # the room's simulation outgrew its CPU budget
+            await self._drop_sim()
+            await self.send_error(exc.code, **exc.detail)
         except Exception:
             logger.exception("classroom clock failed")
             await self.send_error("internal")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
 from .explain import explain_problem, explain_transition
+from .workers import WorkerError, cpu_budget
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_CONTAINERS = 12
@@ -247,9 +250,20 @@ class LabSession:
     _probes_sent: int = field(default=-1, init=False)
     _probe_marks: dict[tuple[str, str, str], tuple[Any, ...]] = field(
         default_factory=dict, init=False)
+    #: CPU seconds one move (advance, seek, step, action) may take when the lab runs in the
+    #: server process itself (the classroom); None in a worker, which has budgets of its own
+    cpu_budget: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
+
+    @contextmanager
+    def _budget(self) -> Iterator[None]:
+        try:
+            with cpu_budget(self.cpu_budget):
+                yield
+        except WorkerError as exc:
+            raise LabError(exc.code, "budget", **exc.detail) from None
 
     # --- building and moving -----------------------------------------------------------
 
@@ -272,6 +286,10 @@ class LabSession:
 
     def advance_to(self, t: float) -> None:
         """Run forward to ``t``, applying recorded actions at their times."""
+        with self._budget():
+            self._advance_to(t)
+
+    def _advance_to(self, t: float) -> None:
         t = min(max(t, self.sim.now), self.until)
         pending = [a for a in self.actions[self._replayed:] if a["t"] <= t]
         for action in pending:
@@ -312,11 +330,12 @@ class LabSession:
             raise LabError("bad_field", "actions", field="action", limit=MAX_ACTIONS)
         recorded = clean_action(action)
         recorded["t"] = self.sim.now
-        self._perform(recorded)
-        self.actions.append(recorded)
-        self._replayed = len(self.actions)
-        # What the action sets off at this very moment (Killing, Terminating) happens now.
-        self.sim.run_until(self.sim.now)
+        with self._budget():
+            self._perform(recorded)
+            self.actions.append(recorded)
+            self._replayed = len(self.actions)
+            # What the action sets off at this very moment (Killing, Terminating) happens now.
+            self.sim.run_until(self.sim.now)
         self._update_watch()
         return recorded
 

@@ -31,7 +31,8 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,28 @@ def _disarm() -> None:
     global _armed
     _armed = False
     signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+@contextmanager
+def cpu_budget(seconds: float | None) -> Iterator[None]:
+    """A CPU budget for simulation code that runs in the server process itself (the
+    classroom's room simulation): past ``seconds`` of CPU the code is interrupted and
+    :class:`WorkerError` ``budget_exceeded`` raised; the caller must drop what it was
+    changing. Only on the main thread (where signals arrive) and when no budget is already
+    running (a worker's own); elsewhere it does nothing."""
+    if (seconds is None or _armed
+            or threading.current_thread() is not threading.main_thread()):
+        yield
+        return
+    previous = signal.signal(signal.SIGPROF, _on_timer)
+    _arm(seconds)
+    try:
+        yield
+    except BudgetExceeded:
+        raise WorkerError("budget_exceeded", {"seconds": seconds}) from None
+    finally:
+        _disarm()
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str,

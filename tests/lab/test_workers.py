@@ -97,3 +97,23 @@ async def test_a_worker_stuck_in_one_c_call_is_killed(test_pool):
             break
         await asyncio.sleep(0.05)
     assert test_pool.replaced == replaced + 1
+
+
+def test_a_lab_in_the_server_process_stops_at_its_cpu_budget():
+    """The classroom runs its room's simulation in the server process: each move of such a
+    lab has a CPU budget, and a runaway manifest ends in a clear error."""
+    from podlab.lab.services import LabError, lab_start
+    from tests.hostile.attacks import BUSY_LOOP
+
+    lab, _ = lab_start(manifest_text=BUSY_LOOP, seed=0, lang="en")
+    lab.cpu_budget = 0.3
+    started = time.process_time()
+    with pytest.raises(LabError) as caught:
+        lab.seek(3600)
+    assert caught.value.code == "budget_exceeded"
+    assert time.process_time() - started < 2
+    quiet, _ = lab_start(manifest_text=BUSY_LOOP.replace("while true; do :; done", "sleep 9"),
+                         seed=0, lang="en")
+    quiet.cpu_budget = 0.3
+    quiet.seek(60)  # within budget: nothing raised, and the timer is off afterwards
+    assert quiet.t == 60
