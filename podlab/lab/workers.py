@@ -444,8 +444,13 @@ class LabHandle:
                 spent = _cpu_seconds(process.pid) - running[1]
             if (spent is not None and spent > allowed) or waited > WALL_LIMIT_SECONDS or (
                     spent is None and _cpu_seconds(0) < 0 and waited > allowed):
+                # This lab is the culprit: it hears of its budget, the others of their lost
+                # worker (their pages can rebuild them; this one's must not).
+                with self.slot.lock:
+                    self.slot.labs.pop(self.lab_id, None)
+                self.closed = True
                 self.pool.kill(self.slot, generation)
-                raise WorkerLost from None
+                raise WorkerError("budget_exceeded", {"seconds": budget, "killed": True})
 
     def close(self) -> None:
         """Forget the lab (its worker drops it; no answer is awaited)."""

@@ -209,6 +209,12 @@ function onError(msg) {
     restore(model.restorable(), false);
     return;
   }
+  if (["budget_exceeded", "out_of_memory"].includes(msg.code)) {
+    // The server dropped this lab: rebuilding it on its own would only run it out again.
+    model.active = false;
+    model.playing = false;
+    queueRender(true);
+  }
   const detail = msg.detail && typeof msg.detail === "object" ? msg.detail : {};
   showError(msg.message || msg.code || "", typeof detail.kubectl === "string" ? detail.kubectl : "");
 }
