@@ -66,6 +66,12 @@ spec:
 SLEEPER = pod("sleeper", "echo hello; sleep 3600")
 
 
+def p99_bound(baseline: float) -> float:
+    """The second lab's p99 under attack: under 200 ms; on a machine so busy (other test
+    runs) that the p99 without any attack is already over 50 ms, under four times that."""
+    return P99_BOUND_SECONDS if baseline < 0.05 else max(P99_BOUND_SECONDS, 4 * baseline)
+
+
 def rss_mb(pid: int | None = None) -> float:
     with open(f"/proc/{pid or os.getpid()}/status") as status:
         for line in status:
