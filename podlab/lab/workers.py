@@ -44,6 +44,8 @@ MESSAGE_BUDGET_SECONDS = float(os.environ.get("PODLAB_MESSAGE_BUDGET", "1.0"))
 TICK_BUDGET_SECONDS = float(os.environ.get("PODLAB_TICK_BUDGET", "0.25"))
 #: address space of one worker process (RLIMIT_AS), in MiB
 WORKER_MEMORY_MB = int(os.environ.get("PODLAB_WORKER_MEMORY_MB", "1536"))
+#: how much lower than the server's the workers' CPU priority is
+WORKER_NICE = 5
 #: worker processes (default: one per core)
 WORKERS = int(os.environ.get("PODLAB_WORKERS", "0")) or (os.cpu_count() or 1)
 #: a request on which its worker spent more CPU than its budget times this, plus GRACE,
@@ -139,6 +141,9 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str,
 
     django.setup()
     ops: dict[str, Callable[..., Any]] = importlib.import_module(ops_module).OPS
+    # Simulations yield the CPU to the server's event loop, which only relays frames: a busy
+    # machine slows labs down before it slows every socket down.
+    os.nice(WORKER_NICE)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.signal(signal.SIGPROF, _on_timer)

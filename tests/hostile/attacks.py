@@ -67,9 +67,14 @@ SLEEPER = pod("sleeper", "echo hello; sleep 3600")
 
 
 def p99_bound(baseline: float) -> float:
-    """The second lab's p99 under attack: under 200 ms; on a machine so busy (other test
-    runs) that the p99 without any attack is already over 50 ms, under four times that."""
-    return P99_BOUND_SECONDS if baseline < 0.05 else max(P99_BOUND_SECONDS, 4 * baseline)
+    """The second lab's p99 under attack: under 200 ms. On a machine so busy with other work
+    (the suite shares it) that the p99 without any attack is already over 50 ms, or that more
+    than two processes wait for each core, under four times that, and at least 500 ms:
+    a blocked event loop costs whole seconds, so the check still tells."""
+    busy = os.getloadavg()[0] > 2 * (os.cpu_count() or 1)
+    if baseline < 0.05 and not busy:
+        return P99_BOUND_SECONDS
+    return max(0.5, 4 * baseline)
 
 
 def rss_mb(pid: int | None = None) -> float:
