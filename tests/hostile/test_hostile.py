@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from podlab.asgi import application
-from podlab.lab import consumers, runner
+from podlab.lab import consumers, runner, workers
 
 from . import attacks as a
 
@@ -23,6 +23,28 @@ FIGURES: dict[str, dict[str, float]] = {}
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 #: answers that are not a clear refusal or result
 UNCLEAR = {"internal"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_pool():
+    """A pool of two workers of its own, so the second lab and the attacker hold one each
+    (the suite's shared pool has labs of other tests in it). Labs that share a worker with a
+    runaway wait for its budget: that is the cost the budget bounds, not what this measures."""
+    own = workers.WorkerPool(size=2)
+    assert own.start(wait=90)
+    shared, workers._pool = workers._pool, own
+    yield own
+    workers._pool = shared
+    own.close()
+
+
+@pytest.fixture(autouse=True)
+def _one_lab_per_worker(_own_pool):
+    assert _own_pool.start(wait=90)  # a worker replaced by the last case is up again
+    for _ in range(40):  # the last case's sockets are closing
+        if len(set(_own_pool.stats()["labs"])) == 1:
+            break
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module", autouse=True)
