@@ -304,6 +304,11 @@ class WorkerPool:
             slot.generation += 1
             pending, slot.pending = slot.pending, {}
             labs, slot.labs = slot.labs, {}
+            # The request under way when the worker died is the likeliest cause (most often
+            # memory): its lab hears that, not worker_lost, so its page does not rebuild it.
+            culprit = int(slot.running[0]) if slot.running is not None else 0
+            if culprit > 0 and culprit in pending:
+                labs.pop(pending[culprit].lab_id, None)
             old, conn = slot.process, slot.conn
             slot.ready = False
             # Requests for the new worker wait in a new outbox until it is up.
@@ -312,8 +317,10 @@ class WorkerPool:
         logger.warning("lab worker %d ended (exit code %s); %d labs lost", slot.index,
                        old.exitcode if old is not None else None, len(labs))
         with_suppressed(conn.close)
-        for p in pending.values():
-            p.loop.call_soon_threadsafe(_settle, p.future, False, ("worker_lost", {}))
+        for request_id, p in pending.items():
+            reason = (("out_of_memory", {"mib": self.memory_mb, "killed": True})
+                      if request_id == culprit else ("worker_lost", {}))
+            p.loop.call_soon_threadsafe(_settle, p.future, False, reason)
         for on_lost in labs.values():
             if on_lost is not None:
                 with_suppressed(on_lost)

@@ -65,12 +65,18 @@ async def test_running_out_of_memory_drops_the_lab_not_the_worker(test_pool):
 async def test_a_dead_worker_is_replaced_and_its_labs_are_told(test_pool):
     lost = asyncio.Event()
     loop = asyncio.get_running_loop()
-    lab = test_pool.open(on_lost=lambda: loop.call_soon_threadsafe(lost.set))
+    told: list[str] = []
+    lab = test_pool.open(on_lost=lambda: told.append("culprit"))
     replaced = test_pool.replaced
     pid = (await lab.call("echo", value="x"))["pid"]
-    with pytest.raises(WorkerLost):
+    with lab.slot.lock:  # another lab in the same worker
+        lab.slot.labs[10**9] = lambda: loop.call_soon_threadsafe(lost.set)
+    with pytest.raises(WorkerError) as caught:
         await lab.call("crash")
+    # The lab whose request was under way hears of it; the others lose their worker.
+    assert caught.value.code == "out_of_memory" and caught.value.detail["killed"]
     await asyncio.wait_for(lost.wait(), 5)
+    assert told == []
     assert not lab.alive
     with pytest.raises(WorkerLost):
         await lab.call("held")
