@@ -254,7 +254,9 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="podlab-bench-lab-")
     print(f"server log: {tmp}/daphne-*.log")
     if True:
-        proc, base = start_daphne(Path(tmp))
+        proc, base = start_daphne(Path(tmp), extra_env={
+            # every simulated learner connects from 127.0.0.1
+            "PODLAB_LAB_CONNECTIONS_PER_ADDRESS": "100000", "PODLAB_LAB_CONNECTIONS": "100000"})
         url = base.replace("http://", "ws://") + "/ws/lab/?lang=en"
         try:
             samples = asyncio.run(apply_latency(url, args.rounds))

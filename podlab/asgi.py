@@ -12,6 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from podlab.core.gctune import tune_for_server  # noqa: E402
+from podlab.lab.workers import pool  # noqa: E402
 from podlab.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,3 +26,5 @@ application = ProtocolTypeRouter(
 
 # Everything is loaded: freeze it and collect less often (see podlab/core/gctune.py).
 tune_for_server()
+# The lab workers start now, so the first lab does not wait for them (podlab/lab/workers.py).
+pool().start()

@@ -119,6 +119,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 
+# Lab websockets (docs/protocol.md): how many one client address may hold, and how many one
+# server process serves in all; both are announced in lab.hello.limits.
+LAB_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("PODLAB_LAB_CONNECTIONS_PER_ADDRESS", "16"))
+LAB_MAX_CONNECTIONS = int(os.environ.get("PODLAB_LAB_CONNECTIONS", "2000"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # The pub/sub layer publishes a group message once per Daphne process (each process fans

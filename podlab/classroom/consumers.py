@@ -50,6 +50,7 @@ INSTRUCTOR_ONLY = (
 # Refusals of the room, with their translated text; lab codes keep the lab's text.
 CLOSE_FORBIDDEN = 4403
 CLOSE_ROOM_CLOSED = 4404
+CLOSE_INTERNAL = 4500  # a bug, logged (1011 is not a code an application may send)
 
 
 def room_error_text(code: str, lang: str) -> str:
@@ -132,13 +133,15 @@ class _Base(AsyncWebsocketConsumer):
         try:
             await handler(self, message)
         except LabError as exc:
+            if exc.code == "budget_exceeded":
+                await self._drop_sim()
             await self.send_error(exc.code, **exc.detail)
         except q.QuestionError as exc:
             await self.send_error(exc.code, **exc.detail)
         except Exception:
             logger.exception("classroom message %s failed", message["type"])
             await self.send_error("internal")
-            await self.close(code=1011)
+            await self.close(code=CLOSE_INTERNAL)
 
     async def room_closed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "classroom.closed"})
@@ -221,6 +224,15 @@ class InstructorConsumer(_Base):
             await self._load()
         assert self.state is not None  # noqa: S101
         return self.state
+
+    async def _drop_sim(self) -> None:
+        """A move outgrew its CPU budget and left the simulation half-done: stop and forget
+        it (the saved moment is intact; applying again starts afresh)."""
+        if self.state is not None:
+            self.state.playing = False
+        self.clock = None if self.clock is asyncio.current_task() else self.clock
+        await self._stop_clock()
+        self.sim = None
 
     def _need_sim(self) -> RoomSim:
         if self.sim is None:
@@ -309,10 +321,13 @@ class InstructorConsumer(_Base):
                     await self._publish(snapshot=False, full=changed or not self.state.playing)
         except asyncio.CancelledError:
             raise
+        except LabError as exc:  # the room's simulation outgrew its CPU budget
+            await self._drop_sim()
+            await self.send_error(exc.code, **exc.detail)
         except Exception:
             logger.exception("classroom clock failed")
             await self.send_error("internal")
-            await self.close(code=1011)
+            await self.close(code=CLOSE_INTERNAL)
 
     # --- simulation commands --------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from podlab.lab.services import LabError, LabSession, lab_start
 from .models import Room
 
 LANGS = ("en", "zh-hans")
+CPU_BUDGET_SECONDS = 1.0
 
 
 def dumps(message: dict[str, Any]) -> str:
@@ -76,6 +77,9 @@ def build_lab(*, manifest: str, seed: int, actions: list[dict[str, Any]], t: flo
     if lab is None:
         raise LabError("rejected", "manifest", problems=validation["problems"])
     lab.actions = [dict(a) for a in actions]
+    # The room's simulation runs in the server process: each move has a CPU budget, so a
+    # runaway manifest is stopped ("budget_exceeded") instead of freezing every socket.
+    lab.cpu_budget = CPU_BUDGET_SECONDS
     lab.seek(t)
     return lab
 
@@ -135,6 +139,7 @@ class RoomSim:
 
     def __init__(self, lab: LabSession) -> None:
         self.lab = lab
+        lab.cpu_budget = CPU_BUDGET_SECONDS
         self.mark()
 
     def mark(self) -> None:

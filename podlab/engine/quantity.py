@@ -24,6 +24,8 @@ QUANTITY_PATTERN = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
 ERR_FORMAT = f"quantities must match the regular expression '{QUANTITY_PATTERN}'"
 ERR_NUMERIC = "unable to parse numeric part of quantity"
 ERR_SUFFIX = "unable to parse quantity's suffix"
+#: digits a quantity's number may have (the lab's bound; Python converts at most 4,300)
+MAX_DIGITS = 1000
 
 DECIMAL_SI = "DecimalSI"
 BINARY_SI = "BinarySI"
@@ -99,6 +101,9 @@ def parse_quantity(text: str | int | float) -> Quantity:
     if not _NUMBER.match(number):
         # Go's parser walks the digits itself; a second '.' or a lone '.' ends up here.
         raise QuantityError(ERR_FORMAT if number.strip("+-") in ("", ".") else ERR_NUMERIC)
+    if len(number) > MAX_DIGITS:
+        # Python converts at most 4,300 digits; no real quantity comes close.
+        raise QuantityError(ERR_NUMERIC)
     value = Fraction(number.lstrip("+") if not number.startswith("+.") else number[1:])
     if suffix in _DECIMAL_SUFFIXES:
         return Quantity(value * Fraction(10) ** _DECIMAL_SUFFIXES[suffix], DECIMAL_SI)

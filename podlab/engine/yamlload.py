@@ -19,6 +19,7 @@ Duplicate keys in one mapping are refused (kubectl's YAML decoding refuses them 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,7 +211,7 @@ class _Builder:
             )
         self.document.values.setdefault(path, _position(node))
         if isinstance(node, ScalarNode):
-            value = self.loader.construct_object(node, deep=True)
+            value = self._scalar(node)
             if isinstance(value, str | int | float | bool) or value is None:
                 return value
             # Timestamps and !!binary become their text, as in a YAML -> JSON conversion.
@@ -232,6 +233,17 @@ class _Builder:
             code=YAML_SYNTAX, message="unknown node", document=self.document.index
         )
 
+    def _scalar(self, node: ScalarNode) -> Any:
+        """A scalar's value; an integer too long for Python to convert (more than
+        ``sys.get_int_max_str_digits()`` digits) is a located limit error."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except ValueError:
+            limit = sys.get_int_max_str_digits()
+            raise _limit_error(
+                "digits", limit, mark=node.start_mark, document=self.document.index,
+                message=f"number too long: at most {limit} digits are allowed") from None
+
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, Any]:
         # Merge keys ("<<") are flattened the way SafeLoader does it, then built by hand.
         self.loader.flatten_mapping(node)
@@ -248,7 +260,7 @@ class _Builder:
                 )
             self.count += 1
             # JSON object keys are strings: a key written as 1, true or ~ keeps its text.
-            key = self.loader.construct_object(key_node, deep=True)
+            key = self._scalar(key_node)
             if not isinstance(key, str):
                 key = str(key_node.value)
             line = key_node.start_mark.line + 1

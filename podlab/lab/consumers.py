@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
 import random
+import sys
 import time
 from contextlib import suppress
 from typing import Any
@@ -17,12 +19,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
-from . import services
-from .services import LabError, LabSession
+from . import runner, services, workers
+from .services import LabError
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 96 * 1024
+MAX_JSON_DEPTH = 32
 RATE_PER_SECOND = 20.0
 RATE_BURST = 40.0
 TICK_SECONDS = 0.25  # the clock advances four times a second at most
@@ -51,6 +54,26 @@ def error_text(code: str, lang: str) -> str:
             "no_simulation": gettext("Apply a valid manifest first."),
             "rejected": gettext("The cluster refused this."),
             "internal": gettext("The simulation failed unexpectedly; the error was logged."),
+            "too_deep": gettext("The message is nested too deeply."),
+            "bad_text": gettext(
+                "The text holds a lone surrogate (\\ud800-\\udfff escape), which is not "
+                "valid Unicode."),
+            "number_too_long": gettext("A number has too many digits."),
+            "budget_exceeded": gettext(
+                "This lab does more work per simulated second than the lab allows, so it "
+                "was suspended. Change the manifest (or a slower speed) and apply again."),
+            "out_of_memory": gettext(
+                "This lab needed more memory than the server gives a lab, so it was "
+                "stopped. Change the manifest and apply again."),
+            "worker_lost": gettext(
+                "The process that ran this lab stopped; the lab has ended. Reload to "
+                "start again."),
+            "too_many_connections": gettext(
+                "Too many lab connections from your address: close another tab first."),
+            "server_full": gettext("The server runs as many labs as it can: try again later."),
+            "slow_reader": gettext(
+                "The connection did not keep up with the lab's updates and was closed."),
+            "frame_too_large": gettext("This view is too large to send."),
         }.get(code, gettext("The cluster refused this."))
 
 
@@ -86,6 +109,32 @@ class TokenBucket:
         return False
 
 
+def _find_problem(value: Any) -> tuple[str, dict[str, Any]] | None:
+    """The first string with a lone surrogate (not UTF-8, so no manifest or name can hold
+    it), or nesting deeper than ``MAX_JSON_DEPTH``, with where it is."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return "too_deep", {"field": path, "limit": MAX_JSON_DEPTH}
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                index = exc.start
+                line = item.count("\n", 0, index) + 1
+                column = index - (item.rfind("\n", 0, index) + 1) + 1
+                return "bad_text", {"field": path, "line": line, "column": column}
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                stack.append((key, path, depth + 1))
+                stack.append((inner, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(item, list):
+            for index, inner in enumerate(item):
+                stack.append((inner, f"{path}[{index}]", depth + 1))
+    return None
+
+
 def read_message(
     text_data: str | None, *, bucket: TokenBucket, max_bytes: int, per_second: float
 ) -> tuple[dict[str, Any] | None, tuple[str, dict[str, Any]] | None]:
@@ -98,42 +147,183 @@ def read_message(
         return None, ("rate_limited", {"per_second": per_second})
     try:
         message = json.loads(text_data)
-    except ValueError:
-        return None, ("bad_json", {})
+    except json.JSONDecodeError as exc:
+        return None, ("bad_json", {"line": exc.lineno, "column": exc.colno})
+    except RecursionError:
+        return None, ("too_deep", {"limit": MAX_JSON_DEPTH})
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        return None, ("number_too_long", {"limit": sys.get_int_max_str_digits()})
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return None, ("bad_json", {})
+    problem = _find_problem(message)
+    if problem is not None:
+        return None, problem
     return message, None
+
+# --- connection caps and slow readers ------------------------------------------------------
+
+#: lab sockets one client address may hold, and this process in all (settings override)
+MAX_CONNECTIONS_PER_ADDRESS = 16
+MAX_CONNECTIONS = 2000
+#: bytes waiting in the socket's send buffer above which ticks send nothing (the next frame
+#: that goes out is a full one: the latest state wins), and above which the socket is closed
+BACKLOG_COALESCE_BYTES = 256 * 1024
+BACKLOG_CLOSE_BYTES = 4 * 1024 * 1024
+
+#: close codes (4000-4999: the application's own; docs/protocol.md)
+CLOSE_INTERNAL = 4500
+CLOSE_WORKER_LOST = 4501
+CLOSE_TOO_MANY = 4429
+CLOSE_SERVER_FULL = 4503
+CLOSE_SLOW_READER = 4408
+
+_connections: dict[str, int] = {}
+
+
+def connection_caps() -> tuple[int, int]:
+    from django.conf import settings
+
+    return (getattr(settings, "LAB_MAX_CONNECTIONS_PER_ADDRESS", MAX_CONNECTIONS_PER_ADDRESS),
+            getattr(settings, "LAB_MAX_CONNECTIONS", MAX_CONNECTIONS))
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    client = scope.get("client") or ("", 0)
+    return str(client[0] or "")
+
+
+def send_backlog(send: Any) -> int:
+    """Bytes the socket under ``send`` has not written yet (Daphne on Twisted), or 0 when
+    the transport does not say (the test communicator)."""
+    for _ in range(8):  # unwrap middleware (the session middleware wraps send)
+        inner = getattr(getattr(send, "__self__", None), "real_send", None)
+        if inner is None:
+            break
+        send = inner
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return 0
+    buffered = len(getattr(transport, "dataBuffer", b"")) - getattr(transport, "offset", 0)
+    return max(0, buffered) + int(getattr(transport, "_tempDataLen", 0))
+
+
+def hello() -> dict[str, Any]:
+    """``lab.hello``: the protocol, the Kubernetes version and every limit and budget."""
+    per_address, total = connection_caps()
+    message = dict(services.HELLO)
+    message["limits"] = {
+        **services.HELLO["limits"],
+        "message_bytes": MAX_MESSAGE_BYTES,
+        "messages_per_second": RATE_PER_SECOND,
+        "messages_burst": RATE_BURST,
+        "json_depth": MAX_JSON_DEPTH,
+        "connections_per_address": per_address,
+        "connections": total,
+        "message_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS,
+        "tick_cpu_seconds": workers.TICK_BUDGET_SECONDS,
+        "lab_memory_mib": workers.WORKER_MEMORY_MB,
+        "frame_bytes": runner.MAX_FRAME_BYTES,
+        "log_tail_chars": runner.LOG_TAIL_CHARS,
+        "log_page_chars": runner.MAX_LOG_PAGE_CHARS,
+        "backlog_bytes": BACKLOG_CLOSE_BYTES,
+    }
+    return message
 
 
 class LabConsumer(AsyncWebsocketConsumer):
+    """A thin relay: the lab runs in a worker process (:mod:`podlab.lab.workers`)."""
+
     async def connect(self) -> None:
         self.lang = pick_language(self.scope)
-        self.lab: LabSession | None = None
+        self.handle: workers.LabHandle | None = None
+        self.has_lab = False
         self.seq = 0
         self.playing = False
         self.speed = 1.0
         self.clock: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
         self.view = "watch"
+        self.stale = False  # ticks skipped for a slow reader: the next frame is full
         self._sent_at = self._views_at = time.monotonic()
+        self.address = client_address(self.scope)
+        self.counted = False
         await self.accept()
-        await self.send_json(dict(services.HELLO))
+        per_address, total = connection_caps()
+        if _connections.get(self.address, 0) >= per_address:
+            await self._refuse("too_many_connections", CLOSE_TOO_MANY, limit=per_address)
+            return
+        if sum(_connections.values()) >= total:
+            await self._refuse("server_full", CLOSE_SERVER_FULL, limit=total)
+            return
+        _connections[self.address] = _connections.get(self.address, 0) + 1
+        self.counted = True
+        await self.send_json(hello())
+
+    async def _refuse(self, code: str, close_code: int, **detail: Any) -> None:
+        await self.send_error(code, **detail)
+        await self.close(code=close_code)
 
     async def disconnect(self, code: int) -> None:
         await self._stop_clock()
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+        if self.counted:
+            self.counted = False
+            left = _connections.get(self.address, 1) - 1
+            if left > 0:
+                _connections[self.address] = left
+            else:
+                _connections.pop(self.address, None)
+
+    # --- the worker ----------------------------------------------------------------------
+
+    def _handle(self) -> workers.LabHandle:
+        if self.handle is None or not self.handle.alive:
+            loop = asyncio.get_running_loop()
+
+            def lost() -> None:
+                loop.call_soon_threadsafe(self._on_worker_lost)
+
+            self.handle = workers.pool().open(on_lost=lost)
+        return self.handle
+
+    def _on_worker_lost(self) -> None:
+        if self.has_lab:
+            self.has_lab = False
+            task = asyncio.ensure_future(self._end(workers.WorkerLost()))
+            self._background = task
+
+    async def _end(self, exc: workers.WorkerError) -> None:
+        """The worker refused or lost the lab: stop, say why; a lost worker ends the socket."""
+        await self._stop_clock()
+        self.has_lab = False
+        if isinstance(exc, workers.WorkerLost):
+            with suppress(Disconnected):
+                await self.send_error(exc.code, **exc.detail)
+                await self.close(code=CLOSE_WORKER_LOST)
+            return
+        await self.send_error(exc.code, **exc.detail)
+
+    async def call(self, op: str, **kwargs: Any) -> Any:
+        return await self._handle().call(op, **kwargs)
 
     # --- sending ------------------------------------------------------------------------
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(message, separators=(",", ":"), default=str))
 
-    async def send_numbered(self, message: dict[str, Any]) -> None:
+    async def send_numbered(self, body: str) -> None:
+        """Send a message the worker encoded, with this connection's ``seq``, ``playing``
+        and ``speed`` added."""
         self._sent_at = time.monotonic()
         self.seq += 1
-        message["seq"] = self.seq
-        message["playing"] = self.playing
-        message["speed"] = "instant" if math.isinf(self.speed) else self.speed
-        await self.send_json(message)
+        speed = '"instant"' if math.isinf(self.speed) else json.dumps(self.speed)
+        playing = "true" if self.playing else "false"
+        await self.send(text_data=f'{body[:-1]},"seq":{self.seq},"playing":{playing},'
+                                  f'"speed":{speed}}}')
+        self.stale = False
 
     async def send_error(self, code: str, **detail: Any) -> None:
         message: dict[str, Any] = {"type": "lab.error", "code": code,
@@ -142,22 +332,24 @@ class LabConsumer(AsyncWebsocketConsumer):
             message["detail"] = detail
         await self.send_json(message)
 
-    async def send_snapshot(self) -> None:
-        assert self.lab is not None  # noqa: S101 - guarded by the callers
-        await self.send_numbered({"type": "lab.snapshot", **self.lab.snapshot(lang=self.lang)})
+    async def send_snapshot(self, body: str) -> None:
+        await self.send_numbered(body)
         self._views_at = time.monotonic()
 
-    async def send_frame(self, *, full: bool = True, views: bool = False,
-                         aged: str | None = None) -> None:
-        assert self.lab is not None  # noqa: S101 - guarded by the callers
-        await self.send_numbered({"type": "lab.frame", **self.lab.frame(
-            lang=self.lang, full=full, views=views, aged=aged)})
-        if full or views or aged:
+    async def send_frame(self, *, full: bool = True, views: bool = False) -> None:
+        await self.send_numbered(await self.call("frame", lang=self.lang, full=full,
+                                                 views=views))
+        if full or views:
             self._views_at = time.monotonic()
+
+    def backlog(self) -> int:
+        return send_backlog(self.base_send)
 
     # --- receiving ----------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.counted:
+            return
         message, problem = read_message(text_data, bucket=self.bucket,
                                         max_bytes=MAX_MESSAGE_BYTES, per_second=RATE_PER_SECOND)
         if message is None:
@@ -172,72 +364,91 @@ class LabConsumer(AsyncWebsocketConsumer):
             await handler(self, message)
         except LabError as exc:
             await self.send_error(exc.code, **exc.detail)
+        except workers.WorkerError as exc:
+            if exc.code in ("no_simulation", "bad_field", "rejected", "too_large"):
+                await self.send_error(exc.code, **exc.detail)
+            else:
+                await self._end(exc)
+        except Disconnected:
+            await self._stop_clock()
         except Exception:
             logger.exception("lab message %s failed", message["type"])
             await self._stop_clock()
             await self.send_error("internal")
-            await self.close(code=1011)
+            await self.close(code=CLOSE_INTERNAL)
+        if self.backlog() > BACKLOG_CLOSE_BYTES:
+            await self._slow_reader()
 
-    def _need_lab(self) -> LabSession:
-        if self.lab is None:
+    async def _slow_reader(self) -> None:
+        """Close a socket whose reader fell too far behind. The reason and the code wait
+        behind what is buffered: a client that reads again finds them; one that never does
+        is dropped when the close handshake times out."""
+        await self._stop_clock()
+        with suppress(Disconnected):
+            await self.send_error("slow_reader", limit=BACKLOG_CLOSE_BYTES)
+            await self.close(code=CLOSE_SLOW_READER)
+
+    def _need_lab(self) -> None:
+        if not self.has_lab:
             raise LabError("no_simulation", "no simulation")
-        return self.lab
 
     async def on_validate(self, message: dict[str, Any]) -> None:
         manifest = message.get("manifest")
         if not isinstance(manifest, str):
             raise LabError("bad_field", "manifest", field="manifest")
-        _, validation = services.validate_manifest(manifest_text=manifest, lang=self.lang)
-        await self.send_json(validation)
+        if len(manifest.encode("utf-8")) > services.MAX_MANIFEST_BYTES:
+            raise LabError("too_large", "manifest", limit=services.MAX_MANIFEST_BYTES)
+        await self.send(text_data=await self.call("validate", manifest=manifest,
+                                                  lang=self.lang))
 
-    async def _start(self, message: dict[str, Any]) -> bool:
+    async def _start(self, message: dict[str, Any], **restore: Any) -> None:
         manifest = message.get("manifest")
         if not isinstance(manifest, str):
             raise LabError("bad_field", "manifest", field="manifest")
+        if len(manifest.encode("utf-8")) > services.MAX_MANIFEST_BYTES:
+            raise LabError("too_large", "manifest", limit=services.MAX_MANIFEST_BYTES)
         seed = message.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
             raise LabError("bad_field", "seed", field="seed")
         await self._stop_clock()
-        lab, validation = services.lab_start(manifest_text=manifest, seed=seed, lang=self.lang)
-        await self.send_json(validation)
-        if lab is None:
-            return False
-        self.lab = lab
-        return True
+        self.has_lab = False
+        answer = await self.call("start", manifest=manifest, seed=seed, lang=self.lang,
+                                 **restore)
+        await self.send(text_data=answer["validation"])
+        if answer["snapshot"] is not None:
+            self.has_lab = True
+            await self.send_snapshot(answer["snapshot"])
 
     async def on_apply(self, message: dict[str, Any]) -> None:
-        if await self._start(message):
-            await self.send_snapshot()
+        await self._start(message)
 
     async def on_restore(self, message: dict[str, Any]) -> None:
         actions = message.get("actions", [])
         t = message.get("t", 0)
         if not isinstance(actions, list) or len(actions) > services.MAX_ACTIONS:
             raise LabError("bad_field", "actions", field="actions")
-        if isinstance(t, bool) or not isinstance(t, int | float) or not 0 <= t:
+        if (isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t)
+                or not 0 <= t):
             raise LabError("bad_field", "t", field="t")
         cleaned = []
         last = 0.0
         for action in actions:
             at = action.get("t") if isinstance(action, dict) else None
-            if isinstance(at, bool) or not isinstance(at, int | float) or at < last:
+            if (isinstance(at, bool) or not isinstance(at, int | float)
+                    or not math.isfinite(at) or at < last):
                 raise LabError("bad_field", "actions", field="actions")
             entry = services.clean_action(action)
             entry["t"] = float(at)
             last = float(at)
             cleaned.append(entry)
-        if not await self._start(message):
-            return
-        lab = self._need_lab()
-        lab.actions = cleaned
-        lab.seek(float(t))
-        await self.send_snapshot()
+        await self._start(message, actions=cleaned, t=float(t))
 
     async def on_play(self, message: dict[str, Any]) -> None:
-        lab = self._need_lab()
+        self._need_lab()
         if "speed" in message:
             self.speed = services.clamp_speed(message["speed"])
-        if lab.next_t() is None and lab.t >= lab.until:
+        state = await self.call("state")
+        if state["next_t"] is None and state["t"] >= state["until"]:
             await self.send_frame()
             return
         self.playing = True
@@ -251,38 +462,34 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.send_frame()
 
     async def on_step(self, message: dict[str, Any]) -> None:
-        lab = self._need_lab()
+        self._need_lab()
         await self._stop_clock()
-        lab.step()
-        await self.send_frame()
+        await self.send_numbered(await self.call("step", lang=self.lang))
+        self._views_at = time.monotonic()
 
     async def on_seek(self, message: dict[str, Any]) -> None:
-        lab = self._need_lab()
+        self._need_lab()
         t = message.get("t")
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
             raise LabError("bad_field", "t", field="t")
-        lab.seek(float(t))
-        await self.send_snapshot()
+        await self.send_snapshot(await self.call("seek", t=float(t), lang=self.lang))
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         self.speed = services.clamp_speed(message.get("speed"))
-        if self.lab is not None:
+        if self.has_lab:
             await self.send_frame()
 
     async def on_action(self, message: dict[str, Any]) -> None:
-        lab = self._need_lab()
+        self._need_lab()
+        action = services.clean_action(message)
         try:
-            recorded = lab.act(message)
-        except LabError as exc:
+            body = await self.call("act", action=action, lang=self.lang)
+        except workers.WorkerError as exc:
             if exc.code == "rejected":
                 await self.send_error("rejected", **exc.detail)
                 return
             raise
-        self.seq += 1
-        frame = {"type": "lab.frame", **lab.frame(lang=self.lang), "action": recorded,
-                 "actions": list(lab.actions), "seq": self.seq, "playing": self.playing,
-                 "speed": "instant" if math.isinf(self.speed) else self.speed}
-        await self.send_json(frame)
+        await self.send_numbered(body)
         self._views_at = time.monotonic()
 
     async def on_view(self, message: dict[str, Any]) -> None:
@@ -292,12 +499,29 @@ class LabConsumer(AsyncWebsocketConsumer):
         if view not in VIEWS:
             raise LabError("bad_field", "view", field="view", allowed=list(VIEWS))
         self.view = view
-        if self.lab is not None:
+        if self.has_lab:
             await self.send_frame(full=False, views=True)
 
     async def on_sync(self, message: dict[str, Any]) -> None:
         self._need_lab()
-        await self.send_snapshot()
+        await self.send_snapshot(await self.call("snapshot", lang=self.lang))
+
+    async def on_logs(self, message: dict[str, Any]) -> None:
+        """A page of one log (``lab.logs``): frames carry only tails of long logs."""
+        self._need_lab()
+        container = message.get("container")
+        if not isinstance(container, str) or len(container) > 320:
+            raise LabError("bad_field", "container", field="container")
+        previous = message.get("previous", False)
+        if not isinstance(previous, bool):
+            raise LabError("bad_field", "previous", field="previous")
+        offset, limit = message.get("offset", -runner.MAX_LOG_PAGE_CHARS), message.get(
+            "limit", runner.MAX_LOG_PAGE_CHARS)
+        for key, value in (("offset", offset), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**40:
+                raise LabError("bad_field", key, field=key)
+        await self.send(text_data=await self.call(
+            "logs", container=container, previous=previous, offset=offset, limit=limit))
 
     handlers = {
         "lab.validate": on_validate,
@@ -311,6 +535,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         "lab.action": on_action,
         "lab.sync": on_sync,
         "lab.view": on_view,
+        "lab.logs": on_logs,
     }
 
     # --- the clock ----------------------------------------------------------------------
@@ -324,48 +549,59 @@ class LabConsumer(AsyncWebsocketConsumer):
                 await task
 
     async def _run_clock(self) -> None:
-        """Advance simulated time with real time at ``speed``; a frame when there is news."""
+        """Advance simulated time with real time at ``speed``; a frame when there is news.
+        The worker advances the lab and picks the frame; this only paces and relays."""
         last = time.monotonic()
         # Labs started together would tick together; a random phase spreads their work.
         tick = TICK_SECONDS * (0.5 + random.random())  # noqa: S311 - load spreading, not secrets
         try:
-            while self.playing and self.lab is not None:
+            while self.playing and self.has_lab:
                 await asyncio.sleep(tick)
-                lab = self.lab
                 now = time.monotonic()
                 elapsed, last = now - last, now
                 # A busy process wakes us late: tick less often (more done per tick) until it
-                # keeps up again, so a thousand labs share one process without falling behind.
-                # Each lab draws its own factor: labs that all see the same busy process must not
-                # slow down and speed up in step, or their ticks would bunch together again.
+                # keeps up again. Each lab draws its own factor, so labs that see the same
+                # busy process do not slow down and speed up in step.
                 late = elapsed - tick
                 spread = 0.8 + 0.4 * random.random()  # noqa: S311 - load spreading
                 tick = (min(MAX_TICK_SECONDS, tick * 1.5 * spread) if late > LATE_SECONDS
                         else max(TICK_SECONDS, min(MAX_TICK_SECONDS, tick * 0.9 * spread)))
-                if math.isinf(self.speed):
-                    more = lab.step()
-                else:
-                    lab.advance_to(lab.t + elapsed * self.speed)
-                    more = lab.t < lab.until
-                if not more or lab.t >= lab.until:
-                    self.playing = False
+                backlog = self.backlog()
+                if backlog > BACKLOG_CLOSE_BYTES:
+                    await self._slow_reader()
+                    return
                 since = now - self._sent_at
-                if lab.has_news() or not self.playing:
+                answer = await self.call(
+                    "tick", budget=workers.TICK_BUDGET_SECONDS, elapsed=elapsed,
+                    speed=self.speed, lang=self.lang, view=self.view,
+                    due_views=now - self._views_at >= VIEWS_EVERY_SECONDS,
+                    due_heartbeat=since >= HEARTBEAT_SECONDS,
+                    due_probes=since >= PROBES_EVERY_SECONDS)
+                self.playing = self.playing and answer["playing"]
+                if answer["body"] is None:
+                    continue
+                if backlog > BACKLOG_COALESCE_BYTES and self.playing:
+                    # The reader is behind: this frame would only wait in the buffer. Skip
+                    # it; the next one sent is a full frame (the latest state wins).
+                    self.stale = True
+                    continue
+                if self.stale and answer["kind"] != "full":
                     await self.send_frame(full=True)
-                elif (now - self._views_at >= VIEWS_EVERY_SECONDS
-                      and self.view in services.AGED_VIEWS):
-                    await self.send_frame(full=False, aged=self.view)
-                elif since >= HEARTBEAT_SECONDS or (
-                        since >= PROBES_EVERY_SECONDS
-                        and (lab.probes_changed() or lab.logs_pending())):
-                    await self.send_frame(full=False)
+                    continue
+                await self.send_numbered(answer["body"])
+                if answer["kind"] in ("full", "aged"):
+                    self._views_at = time.monotonic()
         except asyncio.CancelledError:
             raise
         except Disconnected:
             # The socket closed while this tick was sending; disconnect() stops the clock.
             self.playing = False
+        except workers.WorkerError as exc:
+            self.playing = False
+            self.clock = None
+            await self._end(exc)
         except Exception:
             logger.exception("lab clock failed")
             self.playing = False
             await self.send_error("internal")
-            await self.close(code=1011)
+            await self.close(code=CLOSE_INTERNAL)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
 from .explain import explain_problem, explain_transition
+from .workers import WorkerError, cpu_budget
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_CONTAINERS = 12
@@ -49,6 +52,63 @@ class LabError(Exception):
         self.code = code
         self.message = message
         self.detail = detail
+
+
+WORKLOADS = ("Deployment", "ReplicaSet", "Job")
+
+
+def _pod_spec_containers(spec: dict[str, Any]) -> int:
+    return len(spec.get("containers") or []) + len(spec.get("initContainers") or [])
+
+
+def _workload_demand(obj: dict[str, Any]) -> tuple[int, int]:
+    """(Pods, containers) a workload asks for: Deployments and ReplicaSets their replicas,
+    Jobs their parallelism (at most completions)."""
+    spec = obj.get("spec") or {}
+    template = (spec.get("template") or {}).get("spec") or {}
+    if obj.get("kind") == "Job":
+        parallelism = spec.get("parallelism", 1)
+        completions = spec.get("completions")
+        pods = parallelism if completions is None else min(parallelism, completions)
+    else:
+        pods = spec.get("replicas", 1)
+    pods = pods if isinstance(pods, int) and not isinstance(pods, bool) else 1
+    return max(0, pods), max(0, pods) * _pod_spec_containers(template)
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return obj.get("kind", "Pod"), meta.get("namespace") or "default", meta.get("name", "")
+
+
+def check_capacity(sim: Simulation, objects: list[dict[str, Any]]) -> None:
+    """Refuse an apply after which the lab would run more than ``MAX_PODS`` Pods or
+    ``MAX_CONTAINERS`` containers, counting the Pods that Deployments, ReplicaSets and Jobs
+    will create (like a ResourceQuota on ``pods``, but before anything is created)."""
+    demand: dict[tuple[str, str, str], tuple[int, int]] = {}
+    for pod in sim.pods():
+        if not (pod.get("metadata") or {}).get("ownerReferences"):
+            demand[_key(pod)] = (1, _pod_spec_containers(pod.get("spec") or {}))
+    for kind in WORKLOADS:
+        for obj in sim.list_objects(kind):
+            owned = (obj.get("metadata") or {}).get("ownerReferences")
+            if not (kind == "ReplicaSet" and owned):
+                demand[_key(obj)] = _workload_demand(obj)
+    for obj in objects:
+        kind = obj.get("kind", "Pod")
+        if kind == "Pod":
+            demand[_key(obj)] = (1, _pod_spec_containers(obj.get("spec") or {}))
+        elif kind in WORKLOADS:
+            demand[_key(obj)] = _workload_demand(obj)
+    pods = sum(p for p, _ in demand.values())
+    containers = sum(c for _, c in demand.values())
+    if pods > MAX_PODS or containers > MAX_CONTAINERS:
+        resource, used, limit = (("pods", pods, MAX_PODS) if pods > MAX_PODS
+                                 else ("containers", containers, MAX_CONTAINERS))
+        raise LabError("rejected", "apply", limit=resource, requested=used, max=limit,
+                       kubectl=(f'Error from server (Forbidden): error when creating "lab.yaml": '
+                                f"exceeded quota: lab, requested: {resource}={used}, "
+                                f"limited: {resource}={limit}"))
 
 
 def _count_containers(objects: list[dict[str, Any]]) -> int:
@@ -190,9 +250,20 @@ class LabSession:
     _probes_sent: int = field(default=-1, init=False)
     _probe_marks: dict[tuple[str, str, str], tuple[Any, ...]] = field(
         default_factory=dict, init=False)
+    #: CPU seconds one move (advance, seek, step, action) may take when the lab runs in the
+    #: server process itself (the classroom); None in a worker, which has budgets of its own
+    cpu_budget: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
+
+    @contextmanager
+    def _budget(self) -> Iterator[None]:
+        try:
+            with cpu_budget(self.cpu_budget):
+                yield
+        except WorkerError as exc:
+            raise LabError(exc.code, "budget", **exc.detail) from None
 
     # --- building and moving -----------------------------------------------------------
 
@@ -215,6 +286,10 @@ class LabSession:
 
     def advance_to(self, t: float) -> None:
         """Run forward to ``t``, applying recorded actions at their times."""
+        with self._budget():
+            self._advance_to(t)
+
+    def _advance_to(self, t: float) -> None:
         t = min(max(t, self.sim.now), self.until)
         pending = [a for a in self.actions[self._replayed:] if a["t"] <= t]
         for action in pending:
@@ -255,11 +330,12 @@ class LabSession:
             raise LabError("bad_field", "actions", field="action", limit=MAX_ACTIONS)
         recorded = clean_action(action)
         recorded["t"] = self.sim.now
-        self._perform(recorded)
-        self.actions.append(recorded)
-        self._replayed = len(self.actions)
-        # What the action sets off at this very moment (Killing, Terminating) happens now.
-        self.sim.run_until(self.sim.now)
+        with self._budget():
+            self._perform(recorded)
+            self.actions.append(recorded)
+            self._replayed = len(self.actions)
+            # What the action sets off at this very moment (Killing, Terminating) happens now.
+            self.sim.run_until(self.sim.now)
         self._update_watch()
         return recorded
 
@@ -280,6 +356,7 @@ class LabSession:
             result = parse_manifests(action["manifest"], filename="lab.yaml")
             if not result.ok:
                 raise LabError("rejected", "apply", kubectl=result.kubectl_line())
+            check_capacity(self.sim, result.objects)
             problems = self.sim.apply(result.objects)
             if problems:
                 raise LabError("rejected", "apply", kubectl=problems[0].get("kubectl", ""))

@@ -80,6 +80,50 @@ def lab_link(manifest: str, *, seed: int = 0, actions: list | None = None, t: fl
     return "#lab=p" + base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
+def start_shared(page: Page) -> None:
+    """A share link asks first: start the lab it holds."""
+    page.locator("#share-confirm-start").click()
+    expect(page.locator("#share-confirm")).to_be_hidden()
+
+
+def test_a_share_link_asks_before_it_runs(page, server, local_only, artifacts):
+    actions = [{"t": 3, "action": "kill", "pod": "quiet", "container": "main",
+                "signal": "TERM"}]
+    for lang, start, cancel in (("en", "Start this lab", "Do not run it"),
+                                ("zh-hans", "启动这个实验", "不运行")):
+        for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{server}/{lang}/lab/{lab_link(QUIET, seed=7, actions=actions, t=12)}")
+            connect(page)
+            confirm = page.locator("#share-confirm")
+            expect(confirm).to_be_visible()
+            expect(page.locator("#share-confirm-seed")).to_have_text("7")
+            expect(page.locator("#share-confirm-t")).to_contain_text("12")
+            expect(page.locator("#share-confirm-actions li")).to_have_count(1)
+            expect(page.locator("#share-confirm-actions li")).to_contain_text("kill")
+            expect(page.locator("#share-confirm-manifest")).to_contain_text("name: quiet")
+            expect(page.locator("#share-confirm-start")).to_have_text(start)
+            expect(page.locator("#share-confirm-cancel")).to_have_text(cancel)
+            page.screenshot(path=str(artifacts / f"lab-share-confirm-{lang}-{name}.png"),
+                            full_page=True)
+            # Nothing ran: no lab, nothing restored.
+            page.wait_for_timeout(500)
+            expect(page.locator("#lab")).to_have_attribute("data-active", "false")
+    # Declining keeps the editor and drops the link.
+    page.locator("#share-confirm-cancel").click()
+    expect(page.locator("#share-confirm")).to_be_hidden()
+    assert "#lab=" not in page.url
+    expect(page.locator("#lab")).to_have_attribute("data-active", "false")
+    # Starting restores the shared moment.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server}/en/lab/{lab_link(QUIET, seed=7, actions=actions, t=12)}")
+    connect(page)
+    start_shared(page)
+    expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    assert lab_t(page) == pytest.approx(12, abs=0.01)
+    assert_local(local_only, server)
+
+
 def test_example_restarts_rewinds_and_terminates(page, server, local_only, artifacts):
     # Open the example from its lesson.
     page.goto(server + "/en/lessons/probes/")
@@ -121,6 +165,7 @@ def test_example_restarts_rewinds_and_terminates(page, server, local_only, artif
     other = page.context.new_page()
     other.goto(link)
     connect(other)
+    start_shared(other)
     expect(other.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
     assert lab_t(other) == pytest.approx(t_shared, abs=0.01)
     badges = other.locator(f".container-figure[data-container='{LANE}'] .sd-badges")
@@ -200,6 +245,7 @@ def test_html_in_a_manifest_is_shown_as_text(page, server, local_only, artifacts
     # A name that is HTML is rejected by validation; the message shows it as text.
     page.goto(f"{server}/en/lab/{lab_link(HOSTILE_NAME)}")
     connect(page)
+    start_shared(page)
     problems = page.locator("#validation-problems")
     expect(problems).to_contain_text("<img src=x onerror=alert(4)>", timeout=SIM_TIMEOUT)
     expect(page.locator("#lab")).to_have_attribute("data-active", "false")
@@ -207,6 +253,7 @@ def test_html_in_a_manifest_is_shown_as_text(page, server, local_only, artifacts
     # Commands and annotations with HTML: the lab runs, and logs/describe show the text.
     page.goto(f"{server}/en/lab/{lab_link(HOSTILE)}")
     connect(page)
+    start_shared(page)
     expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
     page.locator("#btn-play").click()
     running = page.locator(".container-figure[data-container='hostile/shell'] .sd-running.lit")
@@ -353,6 +400,7 @@ def test_quiet_lab_clock_runs_and_the_shown_view_is_current(page, server, local_
     clock still runs, and switching to describe brings its ages up to the current moment."""
     page.goto(server + "/en/lab/" + lab_link(QUIET))
     connect(page)
+    start_shared(page)
     expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
     assert "Started" not in kubectl(page, "events")
     page.locator(".kubectl-tabs [data-view='watch']").click()

@@ -209,6 +209,12 @@ function onError(msg) {
     restore(model.restorable(), false);
     return;
   }
+  if (["budget_exceeded", "out_of_memory"].includes(msg.code)) {
+    // The server dropped this lab: rebuilding it on its own would only run it out again.
+    model.active = false;
+    model.playing = false;
+    queueRender(true);
+  }
   const detail = msg.detail && typeof msg.detail === "object" ? msg.detail : {};
   showError(msg.message || msg.code || "", typeof detail.kubectl === "string" ? detail.kubectl : "");
 }
@@ -404,14 +410,54 @@ $("btn-share").addEventListener("click", async () => {
   setText($("share-status"), i18n.t(copied ? "link-copied" : "link-ready"));
 });
 
+// A #lab= link shows what it would run (manifest, seed, actions, moment) and waits for the
+// learner's click: a crafted link must not make a visitor's browser run anything by itself.
+let offeredLab = null;
+
+function describeAction(action) {
+  const fields = Object.entries(action)
+    .filter(([key]) => key !== "t" && key !== "action" && key !== "manifest")
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+  const manifest = typeof action.manifest === "string" ? ` (${action.manifest.length} B manifest)` : "";
+  return `t=${seconds(Number(action.t) || 0)} s ${action.action} ${fields.join(" ")}${manifest}`.trim();
+}
+
+function offerLab(lab) {
+  offeredLab = lab;
+  const actions = Array.isArray(lab.actions) ? lab.actions : [];
+  setText($("share-confirm-seed"), String(lab.seed || 0));
+  setText($("share-confirm-t"), format(i18n.t("link-moment"), { seconds: seconds(lab.t || 0) }));
+  setText($("share-confirm-count"), format(i18n.t("link-actions"), { count: actions.length }));
+  replaceChildren($("share-confirm-actions"), actions.map((a) => el("li", {}, describeAction(a))));
+  setText($("share-confirm-manifest"), lab.manifest);
+  $("share-confirm").hidden = false;
+  $("share-confirm-start").focus();
+}
+
+function startOffered() {
+  const lab = offeredLab;
+  if (!lab) return;
+  offeredLab = null;
+  $("share-confirm").hidden = true;
+  editor.setText(lab.manifest);
+  $("seed").value = String(lab.seed);
+  if (socket.isOpen && everConnected) restore(lab, false);
+  else pendingRestore = lab;
+}
+
+function declineOffered() {
+  offeredLab = null;
+  $("share-confirm").hidden = true;
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
+$("share-confirm-start").addEventListener("click", startOffered);
+$("share-confirm-cancel").addEventListener("click", declineOffered);
+
 async function readHash() {
   if (!hasLab(location.hash)) return;
   try {
-    const lab = await decodeLab(location.hash);
-    editor.setText(lab.manifest);
-    $("seed").value = String(lab.seed);
-    if (socket.isOpen && everConnected) restore(lab, false);
-    else pendingRestore = lab;
+    offerLab(await decodeLab(location.hash));
   } catch (err) {
     showError(i18n.t("link-broken"), "");
   }

@@ -1,0 +1,238 @@
+"""What a worker process does for a lab (:mod:`podlab.lab.workers` runs these).
+
+Each operation takes the worker's labs (``{lab id: LabSession}``), the lab's id and plain
+keyword arguments, and returns plain data: messages come back already encoded as JSON text
+without ``seq``, ``playing`` and ``speed`` (the consumer adds those), and never larger than
+``MAX_FRAME_BYTES`` (logs become tails the page can page through with ``lab.logs``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from . import services
+from .services import LabError, LabSession
+from .workers import WorkerError
+
+#: Daphne (autobahn) refuses frames over 1 MiB, in both directions; the consumer adds a few
+#: bytes (seq, playing, speed) to what comes from here.
+MAX_FRAME_BYTES = 1024 * 1024 - 4096
+#: what a frame that would be too large keeps of each log (the rest: ``lab.logs``)
+LOG_TAIL_CHARS = 32 * 1024
+#: ``lab.logs`` pages
+MAX_LOG_PAGE_CHARS = 256 * 1024
+WATCH_TAIL_LINES = 400
+HISTORY_TAIL = 300
+
+Labs = dict[int, LabSession]
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), default=str)
+
+
+def _log_chars(message: dict[str, Any]) -> int:
+    views = message.get("views") or {}
+    texts = [*(views.get("logs") or {}).values(), *(views.get("logs_previous") or {}).values(),
+             *(message.get("logs_append") or {}).values()]
+    return sum(len(text) for text in texts)
+
+
+def _cut_logs(message: dict[str, Any]) -> None:
+    """Logs to their tails (``logs_truncated``: each cut log's full length); appended text
+    that does not fit becomes the tails of those logs in ``views``."""
+    views = dict(message.get("views") or {})
+    appended = message.pop("logs_append", None)
+    if appended:
+        views.setdefault("logs", {}).update(appended)
+    truncated: dict[str, int] = {}
+    for part in ("logs", "logs_previous"):
+        if part not in views:
+            continue
+        logs = dict(views[part])
+        for key, value in logs.items():
+            if len(value) > LOG_TAIL_CHARS:
+                truncated[f"{part}:{key}"] = len(value)
+                logs[key] = value[-LOG_TAIL_CHARS:]
+        views[part] = logs
+    if truncated:
+        message["logs_truncated"] = truncated
+    message["views"] = views
+
+
+def fit(message: dict[str, Any]) -> str:
+    """``message`` as JSON text under ``MAX_FRAME_BYTES``: as it is if it fits; else with
+    logs cut to their tails (long logs are cut before anything is encoded: a log can be far
+    larger than a frame); then with the watch lines and history cut too; at last without
+    views (``views_omitted``)."""
+    if _log_chars(message) > MAX_FRAME_BYTES // 2:
+        _cut_logs(message)
+    text = encode(message)
+    if len(text) <= MAX_FRAME_BYTES:  # ASCII (json escapes the rest): chars are bytes
+        return text
+    _cut_logs(message)
+    views = message["views"]
+    if isinstance(views.get("watch"), list) and len(views["watch"]) > WATCH_TAIL_LINES:
+        message["watch_truncated"] = len(views["watch"])
+        views["watch"] = views["watch"][-WATCH_TAIL_LINES:]
+    history = message.get("history")
+    if isinstance(history, dict):
+        for key in ("transitions", "events"):
+            if len(history.get(key) or []) > HISTORY_TAIL:
+                history[key] = history[key][-HISTORY_TAIL:]
+                message["history_truncated"] = True
+    for key in ("transitions", "events"):
+        if len(message.get(key) or []) > HISTORY_TAIL:
+            message[key] = message[key][-HISTORY_TAIL:]
+            message["history_truncated"] = True
+    text = encode(message)
+    if len(text) <= MAX_FRAME_BYTES:
+        return text
+    message.pop("views", None)
+    message["views_omitted"] = True
+    text = encode(message)
+    if len(text) <= MAX_FRAME_BYTES:
+        return text
+    raise WorkerError("frame_too_large", {"limit": MAX_FRAME_BYTES})
+
+
+def _op(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Lab refusals become worker errors with the same code and detail."""
+
+    @wraps(fn)
+    def run(labs: Labs, lab_id: int, **kwargs: Any) -> Any:
+        try:
+            return fn(labs, lab_id, **kwargs)
+        except LabError as exc:
+            raise WorkerError(exc.code, exc.detail) from None
+
+    return run
+
+
+def _lab(labs: Labs, lab_id: int) -> LabSession:
+    lab = labs.get(lab_id)
+    if lab is None:
+        raise WorkerError("no_simulation")
+    return lab
+
+
+def _state(lab: LabSession) -> dict[str, Any]:
+    return {"t": lab.t, "until": lab.until, "next_t": lab.next_t()}
+
+
+@_op
+def drop(labs: Labs, lab_id: int) -> None:
+    labs.pop(lab_id, None)
+
+
+@_op
+def validate(labs: Labs, lab_id: int, *, manifest: str, lang: str) -> str:
+    _, validation = services.validate_manifest(manifest_text=manifest, lang=lang)
+    return fit(validation)
+
+
+@_op
+def start(labs: Labs, lab_id: int, *, manifest: str, seed: int, lang: str,
+          actions: list[dict[str, Any]] | None = None, t: float = 0.0) -> dict[str, Any]:
+    """``lab.apply`` / ``lab.restore``: the validation and, if valid, the snapshot."""
+    labs.pop(lab_id, None)
+    lab, validation = services.lab_start(manifest_text=manifest, seed=seed, lang=lang)
+    if lab is None:
+        return {"validation": fit(validation), "snapshot": None}
+    if actions:
+        lab.actions = actions
+    if t:
+        lab.seek(t)
+    labs[lab_id] = lab
+    return {"validation": fit(validation),
+            "snapshot": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
+
+
+@_op
+def snapshot(labs: Labs, lab_id: int, *, lang: str) -> str:
+    return fit({"type": "lab.snapshot", **_lab(labs, lab_id).snapshot(lang=lang)})
+
+
+@_op
+def frame(labs: Labs, lab_id: int, *, lang: str, full: bool = True, views: bool = False,
+          aged: str | None = None) -> str:
+    lab = _lab(labs, lab_id)
+    return fit({"type": "lab.frame", **lab.frame(lang=lang, full=full, views=views, aged=aged)})
+
+
+@_op
+def state(labs: Labs, lab_id: int) -> dict[str, Any]:
+    return _state(_lab(labs, lab_id))
+
+
+@_op
+def step(labs: Labs, lab_id: int, *, lang: str) -> str:
+    lab = _lab(labs, lab_id)
+    lab.step()
+    return fit({"type": "lab.frame", **lab.frame(lang=lang)})
+
+
+@_op
+def seek(labs: Labs, lab_id: int, *, t: float, lang: str) -> str:
+    lab = _lab(labs, lab_id)
+    lab.seek(t)
+    return fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})
+
+
+@_op
+def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
+    lab = _lab(labs, lab_id)
+    recorded = lab.act(action)
+    return fit({"type": "lab.frame", **lab.frame(lang=lang), "action": recorded,
+                "actions": list(lab.actions)})
+
+
+@_op
+def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, view: str,
+         due_views: bool, due_heartbeat: bool, due_probes: bool) -> dict[str, Any]:
+    """One tick of the clock: advance, then the frame to send, if any (``kind``: ``full``,
+    ``aged``, ``light`` or None), and whether the lab plays on."""
+    lab = _lab(labs, lab_id)
+    if math.isinf(speed):
+        more = lab.step()
+    else:
+        lab.advance_to(lab.t + elapsed * speed)
+        more = lab.t < lab.until
+    playing = more and lab.t < lab.until
+    kind: str | None = None
+    body: dict[str, Any] | None = None
+    if lab.has_news() or not playing:
+        kind, body = "full", lab.frame(lang=lang, full=True)
+    elif due_views and view in services.AGED_VIEWS:
+        kind, body = "aged", lab.frame(lang=lang, full=False, aged=view)
+    elif due_heartbeat or (due_probes and (lab.probes_changed() or lab.logs_pending())):
+        kind, body = "light", lab.frame(lang=lang, full=False)
+    return {"playing": playing, "kind": kind,
+            "body": fit({"type": "lab.frame", **body}) if body is not None else None}
+
+
+@_op
+def logs(labs: Labs, lab_id: int, *, container: str, previous: bool, offset: int,
+         limit: int) -> str:
+    """``lab.logs``: a page of one container's log (``offset`` from the start; negative:
+    from the end)."""
+    lab = _lab(labs, lab_id)
+    texts = lab.logs()["logs_previous" if previous else "logs"]
+    if container not in texts:
+        raise WorkerError("bad_field", {"field": "container"})
+    text = texts[container]
+    limit = max(1, min(limit, MAX_LOG_PAGE_CHARS))
+    start = max(0, len(text) + offset) if offset < 0 else min(offset, len(text))
+    return encode({"type": "lab.logs", "container": container, "previous": previous,
+                   "offset": start, "total": len(text), "text": text[start:start + limit]})
+
+
+OPS: dict[str, Callable[..., Any]] = {
+    "drop": drop, "validate": validate, "start": start, "snapshot": snapshot,
+    "frame": frame, "state": state, "step": step, "seek": seek, "act": act, "tick": tick,
+    "logs": logs,
+}
