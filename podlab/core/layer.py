@@ -13,7 +13,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 from channels.exceptions import StopConsumer
 from channels.layers import get_channel_layer
@@ -21,8 +21,6 @@ from channels.utils import await_many_dispatch
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 #: ``channel_layer_alias`` of a consumer that never uses the layer: it gets none, so a Redis
 #: that is down cannot fail its handshake (no layer is configured under this name).
@@ -39,7 +37,7 @@ class LayerUnavailable(Exception):
     """The channel layer did not answer in time, or failed."""
 
 
-async def layer_call(awaitable: Awaitable[T], *, timeout: float | None = None) -> T:
+async def layer_call[T](awaitable: Awaitable[T], *, timeout: float | None = None) -> T:
     """Await one channel-layer call, at most ``timeout`` seconds (the setting by default)."""
     limit = settings.CHANNEL_LAYER_TIMEOUT if timeout is None else timeout
     try:
