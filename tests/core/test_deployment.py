@@ -127,6 +127,7 @@ async def test_lab_socket_works_while_redis_is_down():
             channel_layers.backends.clear()
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_a_tolerant_consumer_starts_without_its_layer_in_bounded_time():
     from channels.generic.websocket import AsyncJsonWebsocketConsumer
     from channels.layers import channel_layers
