@@ -303,6 +303,34 @@ def test_sign_in_keeps_working_when_the_cache_is_down(client, django_user_model)
     assert response.status_code == 302
 
 
+def test_with_redis_the_throttle_counts_in_redis_across_processes():
+    assert settings_value("s.CACHES['default']['BACKEND']", REDIS_URL="redis://r:6379/0") == \
+        "django.core.cache.backends.redis.RedisCache"
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return  # the PostgreSQL + Redis run counts against a real Redis below
+    from django.core.cache.backends.redis import RedisCache
+
+    from podlab.core import throttle
+
+    shared = RedisCache(url, {"KEY_PREFIX": f"test-throttle-{os.getpid()}-{time.time_ns()}"})
+    name = f"user-{time.time_ns()}"
+    try:
+        original, throttle.cache = throttle.cache, shared
+        try:
+            # count_failure without a request counts under the address "unknown"
+            for _ in range(throttle.LIMITS["pair"]):
+                assert not throttle.throttled(name, "unknown")
+                throttle.count_failure(None, {"username": name})
+            # Another process (another cache client on the same Redis) sees the count.
+            throttle.cache = RedisCache(url, {"KEY_PREFIX": shared.key_prefix})
+            assert throttle.throttled(name, "unknown")
+        finally:
+            throttle.cache = original
+    finally:
+        shared.delete_many(list(throttle._keys(name, "unknown").values()))
+
+
 # --- routes and translations -----------------------------------------------------------------
 
 @pytest.mark.django_db
