@@ -6,6 +6,11 @@ import sys
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["podsim"]:
+        # The simulator is pure Python: it needs no settings, no SECRET_KEY and no database.
+        from podlab.engine.cli import main as podsim
+
+        sys.exit(podsim(sys.argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podlab.settings")
     from django.core.management import execute_from_command_line
 

@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django, websockets through Channels, health checks first."""
 
 import os
 
@@ -9,20 +9,32 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from podlab.core.gctune import tune_for_server  # noqa: E402
+from podlab.core.health import HealthChecks  # noqa: E402
+from podlab.core.origin import SameOriginValidator  # noqa: E402
+from podlab.lab.routing import websocket_urlpatterns as lab_routes  # noqa: E402
 from podlab.lab.workers import pool  # noqa: E402
 from podlab.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+# The lab needs neither the session nor the user: its sockets skip the session lookup, so a
+# database that is down or slow cannot hold their handshake. Every other socket knows its user.
+lab_sockets = URLRouter(lab_routes)
+user_sockets = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+
+
+async def websockets(scope, receive, send):
+    if scope["path"].lstrip("/").startswith("ws/lab/"):
+        return await lab_sockets(scope, receive, send)
+    return await user_sockets(scope, receive, send)
+
+
+application = HealthChecks(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SameOriginValidator(websockets),
     }
-)
+))
 
 # Everything is loaded: freeze it and collect less often (see podlab/core/gctune.py).
 tune_for_server()

@@ -5,10 +5,12 @@ DEBUG          "1"/"true" for development (default off)
 ALLOWED_HOSTS  comma separated (default: localhost names)
 DATABASE_URL   default sqlite:///<repo>/db.sqlite3; postgres://... supported
 REDIS_URL      when set, the channel layer is channels_redis on that server
+PODLAB_CHANNEL_PREFIX  the channel layer's name prefix on Redis (default: from DATABASE_URL)
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -45,6 +47,7 @@ ALLOWED_HOSTS = [
 
 INSTALLED_APPS = [
     "daphne",
+    "podlab.core",  # before staticfiles: its collectstatic also compiles the translations
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -53,7 +56,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
-    "podlab.core",
     "podlab.course",
     "podlab.lab",
     "podlab.quizzes",
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "podlab.core.middleware.PermissionsPolicyMiddleware",
+    "podlab.core.throttle.LoginThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "podlab.urls"
@@ -96,12 +100,21 @@ TEMPLATES = [
 ASGI_APPLICATION = "podlab.asgi.application"
 WSGI_APPLICATION = None
 
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=0,
-    )
+    # Health checks: a connection that died with its server (a restart, a failover) is
+    # replaced on its next use instead of failing one request.
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0, conn_health_checks=True)
 }
+#: seconds: how long a request waits for the database before it gets a clear 503
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+#: milliseconds: the longest one SQL statement may run (PostgreSQL's statement_timeout)
+DATABASE_STATEMENT_TIMEOUT_MS = int(os.environ.get("DATABASE_STATEMENT_TIMEOUT_MS", "10000"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "connect_timeout": DATABASE_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}",
+    })
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
     "DATABASE_POOL_SIZE", "16"
 ) != "0":
@@ -111,7 +124,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.envi
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DATABASE_POOL_SIZE", "16")),
-        "timeout": 30,
+        # A caller waits at most this long for a connection, then gets an error (a 503 page).
+        "timeout": DATABASE_CONNECT_TIMEOUT,
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
@@ -125,6 +139,15 @@ LAB_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("PODLAB_LAB_CONNECTIONS_PER
 LAB_MAX_CONNECTIONS = int(os.environ.get("PODLAB_LAB_CONNECTIONS", "2000"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis database numbers do not separate pub/sub: every deployment on one Redis server sees
+# every channel. The prefix does. By default it is derived from the deployment's database, so
+# the processes of one deployment share it and two deployments (staging and production, CI)
+# do not; set PODLAB_CHANNEL_PREFIX to choose it.
+PODLAB_CHANNEL_PREFIX = os.environ.get("PODLAB_CHANNEL_PREFIX") or (
+    "podlab-" + hashlib.sha256(DATABASE_URL.encode()).hexdigest()[:12] + "."
+)
+#: seconds: the longest a websocket waits on the channel layer (Redis) for one call
+CHANNEL_LAYER_TIMEOUT = float(os.environ.get("CHANNEL_LAYER_TIMEOUT", "3"))
 if REDIS_URL:
     # The pub/sub layer publishes a group message once per Daphne process (each process fans
     # it out to its own sockets), so a room of 2,000 students costs one Redis write per tick,
@@ -133,7 +156,19 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "prefix": PODLAB_CHANNEL_PREFIX,
+            },
+        }
+    }
+    # Shared by the processes of a deployment: sign-in throttling counts across all of them.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": PODLAB_CHANNEL_PREFIX,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
 else:
@@ -187,7 +222,15 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+    # Sent on HTTPS responses only; browsers then refuse plain HTTP to the site for a year.
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# X-Forwarded-Proto decides whether a request is HTTPS only behind a proxy that sets it
+# (TRUST_PROXY_HEADERS=1, with `daphne --proxy-headers`); a client talking to Daphne directly
+# could otherwise claim HTTPS.
+TRUST_PROXY_HEADERS = env_bool("TRUST_PROXY_HEADERS")
+if TRUST_PROXY_HEADERS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()

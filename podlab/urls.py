@@ -14,3 +14,6 @@ urlpatterns += i18n_patterns(
     path("", include("podlab.classroom.urls")),
     prefix_default_language=True,
 )
+
+# A database that cannot be reached is a clear, translated 503, not a bare 500.
+handler500 = "podlab.core.views.server_error"

@@ -120,8 +120,8 @@ class _Base(AsyncWebsocketConsumer):
                                         max_bytes=MAX_MESSAGE_BYTES,
                                         per_second=self.rate_per_second)
         if message is None:
-            code, detail = problem or ("bad_json", {})
-            await self.send_error(code, **detail)
+            if problem is not None:  # None: over the rate limit, and already told
+                await self.send_error(problem[0], **problem[1])
             return
         handler = self.handlers.get(message["type"])
         if handler is None:

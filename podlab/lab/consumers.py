@@ -19,6 +19,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
+from podlab.core.layer import NO_CHANNEL_LAYER
+
 from . import runner, services, workers
 from .services import LabError
 
@@ -98,6 +100,8 @@ class TokenBucket:
         self.burst = burst
         self.tokens = burst
         self.stamp = time.monotonic()
+        #: whether the sender was told it is over the limit since its last accepted message
+        self.told = False
 
     def take(self) -> bool:
         now = time.monotonic()
@@ -105,6 +109,7 @@ class TokenBucket:
         self.stamp = now
         if self.tokens >= 1:
             self.tokens -= 1
+            self.told = False
             return True
         return False
 
@@ -138,12 +143,18 @@ def _find_problem(value: Any) -> tuple[str, dict[str, Any]] | None:
 def read_message(
     text_data: str | None, *, bucket: TokenBucket, max_bytes: int, per_second: float
 ) -> tuple[dict[str, Any] | None, tuple[str, dict[str, Any]] | None]:
-    """Check one incoming frame: (message, None), or (None, (error code, detail))."""
+    """Check one incoming frame: (message, None), or (None, (error code, detail)), or
+    (None, None) for a frame dropped silently: over the rate limit, a sender hears about it
+    once, and not again until a message of theirs is accepted (each reply costs the server
+    what the flood is meant to save)."""
     if text_data is None:
         return None, ("bad_json", {})
     if len(text_data) > max_bytes:
         return None, ("too_large", {"limit": max_bytes})
     if not bucket.take():
+        if bucket.told:
+            return None, None
+        bucket.told = True
         return None, ("rate_limited", {"per_second": per_second})
     try:
         message = json.loads(text_data)
@@ -233,6 +244,19 @@ def hello() -> dict[str, Any]:
 
 class LabConsumer(AsyncWebsocketConsumer):
     """A thin relay: the lab runs in a worker process (:mod:`podlab.lab.workers`)."""
+
+    # The lab talks to its own socket only: no channel layer (a Redis that is down cannot
+    # fail its handshake) and no database (see dispatch).
+    channel_layer_alias = NO_CHANNEL_LAYER
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale database connections before every handler, in the one thread
+        # all websocket database work shares; the lab uses no database, and must not queue
+        # behind a socket waiting for an unreachable one.
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.lang = pick_language(self.scope)
@@ -353,8 +377,8 @@ class LabConsumer(AsyncWebsocketConsumer):
         message, problem = read_message(text_data, bucket=self.bucket,
                                         max_bytes=MAX_MESSAGE_BYTES, per_second=RATE_PER_SECOND)
         if message is None:
-            code, detail = problem or ("bad_json", {})
-            await self.send_error(code, **detail)
+            if problem is not None:
+                await self.send_error(problem[0], **problem[1])
             return
         handler = self.handlers.get(message["type"])
         if handler is None:

@@ -26,7 +26,7 @@ SESSION_KEY = "quizzes.learner"
 
 @dataclass(frozen=True)
 class SubmitResult:
-    attempt: Attempt
+    attempt: Attempt | None  # None: graded but not stored (an anonymous answer without a pass)
     grade: Grade
     duplicate: bool  # the same submission was already counted; nothing changed
 
@@ -64,8 +64,15 @@ def parse_submission_id(*, raw: Any) -> uuid.UUID:
 # --- learners -----------------------------------------------------------------------------
 
 def current_learner(*, session: SessionBase, user: AbstractBaseUser | None,
-                    create: bool) -> Learner | None:
-    """The learner of a request: the user's, or the session's; made on first need."""
+                    create: bool, pass_key: uuid.UUID | None = None) -> Learner | None:
+    """The learner of a request: the user's, or the anonymous one of the session (older
+    sessions) or of the quiz pass (``pass_key``, see ``views``); made on first need.
+
+    An anonymous learner is made only from a pass, and its row's key is the pass's: the same
+    pass never makes a second row, and a request without a pass makes none (its answer is
+    graded, not stored). Passes come from the quiz pages, so a client posting answers in a
+    loop cannot fill the learner table.
+    """
     if user is not None and user.is_authenticated:
         learner = Learner.objects.filter(user=user).first()
         if learner is None and create:
@@ -76,11 +83,33 @@ def current_learner(*, session: SessionBase, user: AbstractBaseUser | None,
         learner = Learner.objects.filter(pk=raw, user__isnull=True).first()
         if learner is not None:
             return learner
+    if pass_key is None:
+        return None
+    learner = Learner.objects.filter(pk=pass_key).first()
+    if learner is not None:
+        # A pass whose learner moved into an account (sign-up, log-in) is used up.
+        return learner if learner.user_id is None else None
     if not create:
         return None
-    learner = Learner.objects.create()
-    session[SESSION_KEY] = str(learner.pk)
-    return learner
+    try:
+        with transaction.atomic():
+            return Learner.objects.create(pk=pass_key)
+    except IntegrityError:  # the same pass, twice at once
+        return Learner.objects.filter(pk=pass_key, user__isnull=True).first()
+
+
+def pass_usable(*, pass_key: uuid.UUID | None) -> bool:
+    """Whether a quiz pass can still name an anonymous learner (not used up by a sign-in)."""
+    return pass_key is not None and not Learner.objects.filter(
+        pk=pass_key, user__isnull=False).exists()
+
+
+def grade_only(*, question: Question, answer: Any) -> SubmitResult:
+    """Grade an answer without storing anything (InvalidAnswer, EngineUnavailable as
+    ``submit_answer``)."""
+    normalised = normalise_answer(question=question, raw=answer)
+    return SubmitResult(attempt=None, grade=grade(question=question, answer=normalised),
+                        duplicate=False)
 
 
 def carry_over(*, anonymous: Learner, user: AbstractBaseUser) -> Learner:

@@ -13,11 +13,15 @@ from .services import SESSION_KEY, carry_over
 
 def carry_over_on_login(sender: Any, *, request: HttpRequest | None, user: AbstractBaseUser,
                         **kwargs: Any) -> None:
-    if request is None or not hasattr(request, "session"):
+    if request is None:
         return
-    raw = request.session.pop(SESSION_KEY, None)
-    if not raw:
-        return
-    anonymous = Learner.objects.filter(pk=raw, user__isnull=True).first()
-    if anonymous is not None:
-        carry_over(anonymous=anonymous, user=user)
+    from .views import quiz_pass  # views import services; a module-level import would cycle
+
+    keys = [request.session.pop(SESSION_KEY, None)] if hasattr(request, "session") else []
+    keys.append(quiz_pass(request))
+    for raw in keys:
+        if not raw:
+            continue
+        anonymous = Learner.objects.filter(pk=raw, user__isnull=True).first()
+        if anonymous is not None:
+            carry_over(anonymous=anonymous, user=user)

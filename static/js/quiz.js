@@ -12,6 +12,22 @@
     box.appendChild(p);
   }
 
+  // What to say for an answer the server refused without the quiz's JSON. Only a network
+  // failure is worth retrying as it is; the others need a reload (or patience).
+  function failureMessage(form, status) {
+    var text;
+    if (status === 403) {
+      text = form.dataset.errorForbidden;  // the session changed in another tab
+    } else if (status === 404) {
+      text = form.dataset.errorGone;  // the course was updated
+    } else if (status === 429 || status === 502 || status === 503 || status === 504) {
+      text = form.dataset.errorBusy;
+    } else {
+      text = form.dataset.errorOther;
+    }
+    return (text || "Error {status}").replace("{status}", String(status));
+  }
+
   function onSubmit(event) {
     var form = event.currentTarget;
     event.preventDefault();
@@ -28,9 +44,15 @@
       headers: { "Accept": "application/json" },
       credentials: "same-origin"
     }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) {
+        // Not the quiz's own answer: a CSRF refusal, a page that moved, a proxy's error page.
+        showError(box, failureMessage(form, response.status));
+        return;
+      }
       return response.json().then(function (data) {
         if (!response.ok || data.error) {
-          showError(box, data.error || String(response.status));
+          showError(box, data.error || failureMessage(form, response.status));
           return;
         }
         // The fragment is rendered and escaped by the server's templates.

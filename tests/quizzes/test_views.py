@@ -58,9 +58,15 @@ def test_index_progress_review_pages(client):
     assert not Learner.objects.exists()  # looking around creates nothing
 
 
+def open_quiz(client, q, lang="en"):
+    """Open the question's quiz page, as a browser does before answering (the quiz pass)."""
+    assert client.get(url("quizzes:lesson", lang, q.lesson_slug)).status_code == 200
+
+
 def test_answer_json_is_idempotent_and_shows_feedback(client):
     q = first_single()
     right, wrong = tokens(q)
+    open_quiz(client, q)
     sid = str(uuid.uuid4())
     target = url("quizzes:answer", "en", q.lesson_slug, q.id)
     data = {"submission_id": sid, "choice": wrong}
@@ -82,6 +88,7 @@ def test_answer_json_is_idempotent_and_shows_feedback(client):
 def test_answer_without_javascript_renders_a_result_page(client):
     q = first_single()
     right, _ = tokens(q)
+    open_quiz(client, q, "zh-hans")
     response = client.post(url("quizzes:answer", "zh-hans", q.lesson_slug, q.id),
                            {"submission_id": str(uuid.uuid4()), "choice": right})
     assert response.status_code == 200
@@ -110,6 +117,7 @@ def test_get_is_not_allowed_on_answer(client):
 def test_sign_up_keeps_the_anonymous_history(client):
     q = first_single()
     _, wrong = tokens(q)
+    open_quiz(client, q)
     client.post(url("quizzes:answer", "en", q.lesson_slug, q.id),
                 {"submission_id": str(uuid.uuid4()), "choice": wrong},
                 HTTP_ACCEPT="application/json")
@@ -124,6 +132,7 @@ def test_sign_up_keeps_the_anonymous_history(client):
     assert f'data-question="{q.key}"' in body and "grace" in body
     # log out, answer anonymously, log in again: both histories end up in the account
     client.post(url("quizzes:logout"))
+    open_quiz(client, q)  # the old pass was used up by the sign-up: the page gives a new one
     client.post(url("quizzes:answer", "en", q.lesson_slug, q.id),
                 {"submission_id": str(uuid.uuid4()), "choice": wrong},
                 HTTP_ACCEPT="application/json")
@@ -132,3 +141,47 @@ def test_sign_up_keeps_the_anonymous_history(client):
                                        "password": "a-long-pass-phrase-42"})
     assert Learner.objects.count() == 1
     assert Learner.objects.get().attempts.count() == 2
+
+
+def test_anonymous_answers_without_a_pass_create_no_rows(client):
+    from django.contrib.sessions.models import Session
+
+    q = first_single()
+    right, _ = tokens(q)
+    target = url("quizzes:answer", "en", q.lesson_slug, q.id)
+    for _ in range(5):
+        response = client.post(target, {"submission_id": str(uuid.uuid4()), "choice": right},
+                               HTTP_ACCEPT="application/json")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["correct"] is True and body["saved"] is False
+        assert "not saved" in body["html"]
+    client.cookies["podlab_quiz"] = "forged-value"
+    response = client.post(target, {"submission_id": str(uuid.uuid4()), "choice": right},
+                           HTTP_ACCEPT="application/json")
+    assert response.json()["saved"] is False
+    assert not Learner.objects.exists() and not Attempt.objects.exists()
+    assert not Session.objects.exists()
+
+
+def test_one_pass_makes_one_learner_however_often_it_posts(client):
+    from django.contrib.sessions.models import Session
+
+    q = first_single()
+    right, _ = tokens(q)
+    open_quiz(client, q)
+    quiz_pass = client.cookies["podlab_quiz"].value
+    target = url("quizzes:answer", "en", q.lesson_slug, q.id)
+    for _ in range(5):
+        client.cookies.clear()  # a client that keeps only the pass
+        client.cookies["podlab_quiz"] = quiz_pass
+        response = client.post(target, {"submission_id": str(uuid.uuid4()), "choice": right},
+                               HTTP_ACCEPT="application/json")
+        assert response.json()["saved"] is True
+    assert Learner.objects.count() == 1
+    assert Attempt.objects.count() == 5
+    assert not Session.objects.exists()
+    # Its progress shows with the pass alone; the quiz page does not replace a working pass.
+    page = client.get(url("quizzes:lesson", "en", q.lesson_slug))
+    assert "podlab_quiz" not in page.cookies
+    assert "answered right last time" in page.content.decode()
