@@ -14,20 +14,20 @@ import logging
 import math
 import time
 from contextlib import suppress
-from datetime import timedelta
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 
 from podlab.lab import services as lab_services
 from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
 from podlab.lab.services import LabError
 
+from . import presence
 from . import questions as q
-from .models import Room, RoomQuestion, Seat
+from .models import Connection, Room, RoomQuestion, Seat
 from .services import is_valid_code, seat_in_session
 from .sim import LANGS, RoomSim, RoomState, build_lab, dumps, load_state, save_state
 from .sim import snapshot_text as build_snapshot_text
@@ -39,7 +39,6 @@ MAX_MESSAGE_BYTES = 96 * 1024
 TICK_SECONDS = 0.1
 VIEWS_EVERY_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
-INSTRUCTOR_TIMEOUT = timedelta(seconds=25)
 REFRESH_EVERY_SECONDS = 0.25
 INSTRUCTOR_ONLY = (
     "classroom.apply", "classroom.validate", "classroom.play", "classroom.pause",
@@ -61,6 +60,8 @@ def room_error_text(code: str, lang: str) -> str:
             "no_pod": gettext("The simulation has no such Pod."),
             "engine_unavailable": gettext("The engine cannot answer this question."),
             "busy": gettext("Another question was pushed at the same moment; try again."),
+            "clock_locked": gettext("The clock is locked at the predict question's target "
+                                    "time until you reveal its answer."),
         }
     return texts.get(code) or error_text(code, lang)
 
@@ -158,6 +159,8 @@ class InstructorConsumer(_Base):
         self.last_tally: dict[str, Any] | None = None
         self.last_roster: dict[str, Any] | None = None
         self.views_at = 0.0
+        self.lock_at: float | None = None  # see questions.clock_limit
+        self.closer: asyncio.Task[None] | None = None
         code = self.scope["url_route"]["kwargs"]["code"]
         room = await self._own_room(code)
         if room is None:
@@ -175,7 +178,9 @@ class InstructorConsumer(_Base):
                               "kubernetes": lab_services.HELLO["kubernetes"]})
         await self._send_own_snapshot()
         await self._send_question()
-        await self._presence(True)
+        await presence.joined(channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.INSTRUCTOR)
+        await self._presence()
         self.spawn(self._heartbeat())
         self.spawn(self._refresher())
         self.dirty.set()
@@ -193,10 +198,13 @@ class InstructorConsumer(_Base):
 
     async def disconnect(self, code: int) -> None:
         await self._stop_clock()
+        if self.closer is not None:
+            self.closer.cancel()
         await self.cancel_tasks()
         if self.room_pk is not None:
             await self.channel_layer.group_discard(teach_group(self.room_pk), self.channel_name)
-            await self._presence(False)
+            await presence.left(channel=self.channel_name)
+            await self._presence()
 
     # --- state ----------------------------------------------------------------------------
 
@@ -256,14 +264,10 @@ class InstructorConsumer(_Base):
         message = self.sim.snapshots(state=self.state)[self.lang]
         await self.send_json(message)
 
-    async def _presence(self, online: bool) -> None:
+    async def _presence(self) -> None:
+        """Tell students whether any console of the instructor is connected (any process)."""
         assert self.room_pk is not None  # noqa: S101
-        if online:
-            await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
-                instructor_seen_at=timezone.now())
-        else:
-            await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
-                instructor_seen_at=None)
+        online = await database_sync_to_async(presence.instructor_present)(room_pk=self.room_pk)
         for lang in LANGS:
             await self.channel_layer.group_send(
                 group_name(self.room_pk, lang), {"type": "room.presence", "instructor": online})
@@ -271,7 +275,7 @@ class InstructorConsumer(_Base):
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            await self._presence(True)
+            await self._presence()
 
     # --- the clock ------------------------------------------------------------------------
 
@@ -297,12 +301,18 @@ class InstructorConsumer(_Base):
                 lab = self.sim.lab
                 now = time.monotonic()
                 elapsed, last = now - last, now
+                limit = self.lock_at if self.lock_at is not None else math.inf
                 if math.isinf(self.state.speed):
-                    more = lab.step()
+                    upcoming = lab.next_t()
+                    if upcoming is not None and upcoming > limit:
+                        lab.advance_to(limit)
+                        more = False
+                    else:
+                        more = lab.step()
                 else:
-                    lab.advance_to(lab.t + elapsed * self.state.speed)
+                    lab.advance_to(min(lab.t + elapsed * self.state.speed, limit))
                     more = lab.t < lab.until
-                if not more or lab.t >= lab.until:
+                if not more or lab.t >= lab.until or lab.t >= limit:
                     self.state.playing = False
                 changed = self.sim.changed()
                 if changed or not self.state.playing or now - self.views_at >= VIEWS_EVERY_SECONDS:
@@ -350,6 +360,7 @@ class InstructorConsumer(_Base):
         if sim.lab.next_t() is None and sim.lab.t >= sim.lab.until:
             await self._publish(snapshot=False)
             return
+        self._check_lock(sim.lab.t)
         state.playing = True
         self._start_clock()
         await self._publish(snapshot=False)
@@ -364,7 +375,12 @@ class InstructorConsumer(_Base):
         await self._ensure_current()
         sim = self._need_sim()
         await self._stop_clock()
-        sim.lab.step()
+        upcoming = sim.lab.next_t()
+        if self.lock_at is not None and upcoming is not None and upcoming > self.lock_at:
+            self._check_lock(sim.lab.t)
+            sim.lab.advance_to(self.lock_at)  # up to the target time, not past it
+        else:
+            sim.lab.step()
         await self._publish(snapshot=False)
 
     async def on_seek(self, message: dict[str, Any]) -> None:
@@ -373,10 +389,16 @@ class InstructorConsumer(_Base):
         t = message.get("t")
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
             raise LabError("bad_field", "t", field="t")
+        if self.lock_at is not None and float(t) > self.lock_at:
+            self._check_lock(float(t))
         if float(t) < sim.lab.t:
             state.epoch += 1
         sim.lab.seek(float(t))
         await self._publish(snapshot=True)
+
+    def _check_lock(self, t: float) -> None:
+        if self.lock_at is not None and t >= self.lock_at:
+            raise q.QuestionError("clock_locked", t=self.lock_at)
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         state = await self._ensure_current()
@@ -409,14 +431,17 @@ class InstructorConsumer(_Base):
         assert self.room_pk is not None  # noqa: S101
         room_pk = self.room_pk
 
-        def render() -> tuple[dict[str, Any], dict[str, Any]]:
+        def render() -> tuple[dict[str, Any], dict[str, Any], float | None]:
             question = q.current_question(room_pk=room_pk)
+            if question is not None and q.close_if_due(question_pk=question.pk):
+                question.refresh_from_db()
             per_lang = {lang: q.render_question(question=question, lang=lang)
                         for lang in LANGS}
             mine = q.render_question(question=question, lang=self.lang, instructor=True)
-            return per_lang, mine
+            return per_lang, mine, q.clock_limit(question=question)
 
-        per_lang, mine = await database_sync_to_async(render)()
+        per_lang, mine, self.lock_at = await database_sync_to_async(render)()
+        self._schedule_close(mine.get("question"))
         for lang in LANGS:
             await self.channel_layer.group_send(group_name(room_pk, lang),
                                                 {"type": "room.question",
@@ -424,6 +449,26 @@ class InstructorConsumer(_Base):
         await self.send_json(mine)
         self.last_tally = None
         self.dirty.set()
+
+    def _schedule_close(self, body: dict[str, Any] | None) -> None:
+        """Close voting on the server when the countdown reaches zero."""
+        if self.closer is not None and self.closer is not asyncio.current_task():
+            self.closer.cancel()
+        self.closer = None
+        if body is None or body.get("closes_in") is None:
+            return
+        self.closer = asyncio.create_task(self._close_later(body["id"], body["closes_in"]))
+
+    async def _close_later(self, question_pk: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for _ in range(20):  # the database clock may lag this one by a moment
+            if await database_sync_to_async(q.close_if_due)(question_pk=question_pk):
+                await self._send_question()
+                return
+            current = await database_sync_to_async(q.current_question)(room_pk=self.room_pk)
+            if current is None or current.pk != question_pk or current.state != RoomQuestion.OPEN:
+                return  # closed, revealed or replaced meanwhile
+            await asyncio.sleep(0.1)
 
     async def _question(self) -> RoomQuestion:
         assert self.room_pk is not None  # noqa: S101
@@ -438,7 +483,8 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "question", field="question")
         room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
         await database_sync_to_async(q.push_bank_question)(
-            room=room, lesson_slug=lesson, question_id=question_id)
+            room=room, lesson_slug=lesson, question_id=question_id,
+            countdown=message.get("countdown", 0))
         await self._send_question()
 
     async def on_predict(self, message: dict[str, Any]) -> None:
@@ -453,7 +499,8 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "pod", field="pod")
         seconds = message.get("seconds", 30)
         room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
-        await database_sync_to_async(q.push_live_predict)(room=room, pod=pod, seconds=seconds)
+        await database_sync_to_async(q.push_live_predict)(
+            room=room, pod=pod, seconds=seconds, countdown=message.get("countdown", 0))
         await self._send_question()
 
     async def on_lock(self, message: dict[str, Any]) -> None:
@@ -587,8 +634,9 @@ class StudentConsumer(_Base):
         await self.channel_layer.group_add(group_name(room.pk, self.lang), self.channel_name)
         await self.accept()
         seat.lang = self.lang
-        seat.online = True
-        await database_sync_to_async(seat.save)(update_fields=["lang", "online"])
+        await database_sync_to_async(seat.save)(update_fields=["lang"])
+        await presence.joined(channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.STUDENT, seat_pk=seat.pk)
         info = await database_sync_to_async(self._initial)(room.pk)
         self.answers: dict[str, Any] = info["answers"]
         self.right: dict[str, bool] = info["right"]
@@ -607,7 +655,6 @@ class StudentConsumer(_Base):
         assert self.seat is not None  # noqa: S101
         room = Room.objects.get(pk=room_pk)
         rows = list(self.seat.answers.select_related("question"))
-        seen = room.instructor_seen_at
         board = None
         if room.show_leaderboard:
             board = {"type": "classroom.leaderboard", "shown": True,
@@ -617,7 +664,7 @@ class StudentConsumer(_Base):
             "right": {f"{a.question_id}:{a.round}": a.correct for a in rows},
             "scored": {a.question_id for a in rows if a.question.revealed},
             "score": q.score_of(seat=self.seat),
-            "instructor": seen is not None and timezone.now() - seen < INSTRUCTOR_TIMEOUT,
+            "instructor": presence.instructor_present(room_pk=room_pk),
             "question": q.render_question(question=q.current_question(room_pk=room_pk),
                                           lang=self.lang),
             "leaderboard": board,
@@ -629,7 +676,7 @@ class StudentConsumer(_Base):
             return
         await self.channel_layer.group_discard(group_name(self.room_pk, self.lang),
                                                self.channel_name)
-        await database_sync_to_async(Seat.objects.filter(pk=self.seat.pk).update)(online=False)
+        await presence.left(channel=self.channel_name)
         await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
 
     async def _send_snapshot(self) -> None:

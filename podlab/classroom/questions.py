@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from podlab.engine.kubectl.get import get_pods, summarize_pod
@@ -27,11 +28,14 @@ from podlab.quizzes.bank import Question, banks, get_question
 from podlab.quizzes.grading import InvalidAnswer, grade, normalise_answer
 from podlab.quizzes.predict import NOT_FOUND, EngineUnavailable, engine_outcome
 
+from . import presence
 from .models import Answer, Room, RoomQuestion, Seat
 from .sim import build_lab
 
 LIVE_TYPES = ("single", "multiple", "predict")
 PREDICT_HORIZONS = (10, 30, 60, 120)
+# Seconds of voting the instructor may choose when pushing a question; 0 is "until I close it".
+COUNTDOWNS = (0, 10, 20, 30, 45, 60, 90, 120)
 # Values kubectl's STATUS column plausibly shows; distractors are drawn from these after the
 # values the room has already seen.
 PLAUSIBLE_STATUS = ("Running", "Pending", "ContainerCreating", "CrashLoopBackOff", "Error",
@@ -105,7 +109,23 @@ def _create(room: Room, **fields: Any) -> RoomQuestion:
     raise QuestionError("busy")
 
 
-def push_bank_question(*, room: Room, lesson_slug: str, question_id: str) -> RoomQuestion:
+def clean_countdown(raw: Any) -> int:
+    if raw is None:
+        return 0
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in COUNTDOWNS:
+        raise QuestionError("bad_field", field="countdown", allowed=list(COUNTDOWNS))
+    return raw
+
+
+def _closes(countdown: int, now: datetime | None) -> datetime | None:
+    if not countdown:
+        return None
+    return (now or timezone.now()) + timedelta(seconds=countdown)
+
+
+def push_bank_question(*, room: Room, lesson_slug: str, question_id: str,
+                       countdown: Any = 0, now: datetime | None = None) -> RoomQuestion:
+    seconds = clean_countdown(countdown)
     found = get_question(lesson_slug=lesson_slug, question_id=question_id)
     if found is None or found.type not in LIVE_TYPES:
         raise QuestionError("unknown_question")
@@ -115,7 +135,7 @@ def push_bank_question(*, room: Room, lesson_slug: str, question_id: str) -> Roo
         except EngineUnavailable as exc:
             raise QuestionError("engine_unavailable", reason=str(exc)) from exc
     return _create(room, source=RoomQuestion.BANK, qtype=found.type, lesson_slug=lesson_slug,
-                   question_id=question_id)
+                   question_id=question_id, countdown=seconds, closes_at=_closes(seconds, now))
 
 
 def _status_of(lab: LabSession, pod: str) -> str:
@@ -172,14 +192,17 @@ def predict_status(*, manifest: str, seed: int, actions: list[dict[str, Any]], t
             "answer": answer, "table": table}
 
 
-def push_live_predict(*, room: Room, pod: str | None, seconds: float) -> RoomQuestion:
+def push_live_predict(*, room: Room, pod: str | None, seconds: float, countdown: Any = 0,
+                      now: datetime | None = None) -> RoomQuestion:
+    voting = clean_countdown(countdown)
     if not room.manifest:
         raise QuestionError("no_simulation")
     if seconds not in PREDICT_HORIZONS:
         raise QuestionError("bad_field", field="seconds", allowed=list(PREDICT_HORIZONS))
     data = predict_status(manifest=room.manifest, seed=room.seed, actions=list(room.actions),
                           t=room.t, pod=pod, seconds=float(seconds))
-    return _create(room, source=RoomQuestion.LIVE_PREDICT, qtype="predict", data=data)
+    return _create(room, source=RoomQuestion.LIVE_PREDICT, qtype="predict", data=data,
+                   countdown=voting, closes_at=_closes(voting, now))
 
 
 # --- what each side sees ------------------------------------------------------------------
@@ -253,6 +276,12 @@ def render_question(*, question: RoomQuestion | None, lang: str,
     }
     if question.source == RoomQuestion.LIVE_PREDICT:
         body["target_t"] = question.data["at"]
+    body["countdown"] = question.countdown
+    if question.state == RoomQuestion.OPEN and question.closes_at is not None:
+        # Seconds left when this was rendered: clients count down from when they receive it,
+        # so their clocks need not agree with the server's.
+        body["closes_in"] = max(0.0, round((question.closes_at - timezone.now())
+                                           .total_seconds(), 1))
     if instructor or question.state == RoomQuestion.REVEALED:
         body["correct"] = correct_tokens(question=question)
         body["explanation"], body["table"] = _explanation(question, lang)
@@ -277,14 +306,20 @@ def _grade(question: RoomQuestion, raw: Any) -> tuple[Any, bool]:
     return normalised, grade(question=found, answer=normalised).correct
 
 
-def submit_answer(*, seat: Seat, question_pk: Any, round_number: Any, raw: Any) -> Answer:
-    """Record the seat's answer for the open round; replaces an earlier one in that round."""
+def submit_answer(*, seat: Seat, question_pk: Any, round_number: Any, raw: Any,
+                  now: datetime | None = None) -> Answer:
+    """Record the seat's answer for the open round; replaces an earlier one in that round.
+
+    Past the countdown the round takes no answers, whether or not it was closed yet.
+    """
     if isinstance(question_pk, bool) or not isinstance(question_pk, int):
         raise QuestionError("bad_field", field="question")
     question = RoomQuestion.objects.filter(pk=question_pk, room_id=seat.room_id).first()
     if question is None:
         raise QuestionError("bad_field", field="question")
     if question.state != RoomQuestion.OPEN or round_number != question.round:
+        raise QuestionError("question_closed")
+    if question.closes_at is not None and (now or timezone.now()) >= question.closes_at:
         raise QuestionError("question_closed")
     answer, correct = _grade(question, raw)
     row, _ = Answer.objects.update_or_create(
@@ -333,14 +368,32 @@ def set_state(*, question: RoomQuestion, state: str) -> RoomQuestion:
     return question
 
 
-def revote(*, question: RoomQuestion) -> RoomQuestion:
-    """Peer instruction: after a locked round and a discussion, everyone votes again."""
+def revote(*, question: RoomQuestion, now: datetime | None = None) -> RoomQuestion:
+    """Peer instruction: after a locked round and a discussion, everyone votes again (with
+    the same countdown as the first round)."""
     if question.state != RoomQuestion.LOCKED or question.round >= 2:
         raise QuestionError("question_closed")
     question.round += 1
     question.state = RoomQuestion.OPEN
-    question.save(update_fields=["round", "state"])
+    question.closes_at = _closes(question.countdown, now)
+    question.save(update_fields=["round", "state", "closes_at"])
     return question
+
+
+def close_if_due(*, question_pk: int, now: datetime | None = None) -> bool:
+    """Close voting when the countdown reached zero; True if this call closed it."""
+    return bool(RoomQuestion.objects.filter(
+        pk=question_pk, state=RoomQuestion.OPEN,
+        closes_at__lte=now or timezone.now()).update(state=RoomQuestion.LOCKED))
+
+
+def clock_limit(*, question: RoomQuestion | None) -> float | None:
+    """The simulated time the room may not play past: a live predict question's target,
+    until its answer is revealed (or it ends), so the kubectl pane cannot give it away."""
+    if (question is None or question.source != RoomQuestion.LIVE_PREDICT
+            or question.revealed or question.state == RoomQuestion.ENDED):
+        return None
+    return float(question.data["at"])
 
 
 # --- scores -------------------------------------------------------------------------------
@@ -371,8 +424,17 @@ def leaderboard(*, room_pk: int, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def roster(*, room_pk: int) -> dict[str, Any]:
-    seats = Seat.objects.filter(room_id=room_pk).order_by("joined_at")
-    langs = dict(seats.values_list("lang").annotate(n=Count("pk")))
+    """Every seat with its language and whether any of its sockets is connected.
+
+    ``languages`` counts seats per language: the grouping query must not carry the list's
+    ordering, or the database would group per seat.
+    """
+    seats = list(Seat.objects.filter(room_id=room_pk).order_by("joined_at")
+                 .values_list("pk", "name", "lang"))
+    langs = dict(Seat.objects.filter(room_id=room_pk).order_by().values_list("lang")
+                 .annotate(n=Count("pk")))
+    online = presence.online_seats(room_pk=room_pk)
     return {"type": "classroom.roster",
-            "seats": [{"name": s.name, "online": s.online, "lang": s.lang} for s in seats],
-            "online": sum(1 for s in seats if s.online), "languages": langs}
+            "seats": [{"name": name, "online": pk in online, "lang": lang}
+                      for pk, name, lang in seats],
+            "online": sum(1 for pk, _, _ in seats if pk in online), "languages": langs}

@@ -8,7 +8,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 
-from podlab.classroom import consumers, sim
+from podlab.classroom import consumers, presence, sim
 from podlab.classroom.broadcast import announce_closed
 from podlab.classroom.models import Answer, Room, RoomQuestion, Seat
 
@@ -455,7 +455,7 @@ async def test_a_reconnecting_student_gets_seat_answers_and_score_back(room):
     await receive_type(student, "classroom.question",
                        where=lambda m: m["question"]["state"] == "revealed")
     await student.disconnect()
-    assert not (await db(Seat.objects.get)(pk=student.seat.pk)).online
+    assert student.seat.pk not in await db(presence.online_seats)(room_pk=room.pk)
     again = await open_socket(f"/ws/classroom/{room.code}/", student.key)
     assert (await again.connect())[0]
     hello = await receive_type(again, "classroom.hello")
