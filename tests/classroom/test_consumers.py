@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from podlab.classroom import consumers, presence, sim
 from podlab.classroom.broadcast import announce_closed
-from podlab.classroom.models import Answer, Room, RoomQuestion, Seat
+from podlab.classroom.models import Answer, Room, RoomQuestion
 
 from .helpers import (
     CRASHER,
@@ -27,17 +27,6 @@ from .helpers import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-async def room():
-    def build():
-        teacher = make_teacher()
-        return make_room(teacher), user_session(teacher)
-
-    built, key = await db(build)()
-    built.teacher_key = key
-    return built
 
 
 async def teacher_socket(room, lang="en"):

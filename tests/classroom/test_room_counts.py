@@ -16,7 +16,7 @@ from podlab.classroom import questions as q
 from podlab.classroom.models import Connection, RoomQuestion
 
 from .helpers import SLEEPER, db, make_seat, open_socket, receive_type, seat_session
-from .test_consumers import apply, push, room, student_socket, teacher_socket  # noqa: F401
+from .test_consumers import apply, student_socket, teacher_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
