@@ -74,6 +74,18 @@ def teach_group(room_pk: int) -> str:
     return f"classroom-{room_pk}-teach"
 
 
+def projector_group(room_pk: int) -> str:
+    return f"classroom-{room_pk}-project"
+
+
+def public_tally(tally: dict[str, Any]) -> dict[str, Any]:
+    """What the big screen may show of a tally: counts only, no names, nothing on who is
+    right."""
+    return {"type": "classroom.tally", "question": tally["question"], "round": tally["round"],
+            "counts": tally["counts"], "answered": tally["answered"],
+            "seats": tally.get("seats", 0)}
+
+
 @database_sync_to_async
 def _room_by_code(code: str) -> Room | None:
     return Room.objects.filter(code=code).first() if is_valid_code(code=code) else None
@@ -579,9 +591,17 @@ class InstructorConsumer(_Base):
             tally, roster = await database_sync_to_async(build)()
             if tally is not None and tally != self.last_tally:
                 await self.send_json(tally)
+                await self.channel_layer.group_send(
+                    projector_group(room_pk), {"type": "room.tally",
+                                               "message": public_tally(tally)})
             self.last_tally = tally
             if roster != self.last_roster:
                 await self.send_json(roster)
+                await self.channel_layer.group_send(
+                    projector_group(room_pk),
+                    {"type": "room.count", "message": {
+                        "type": "classroom.count", "online": roster["online"],
+                        "seats": len(roster["seats"]), "languages": roster["languages"]}})
             self.last_roster = roster
             await asyncio.sleep(REFRESH_EVERY_SECONDS)
 
@@ -750,3 +770,83 @@ class StudentConsumer(_Base):
         "classroom.answer": on_answer,
         "classroom.sync": on_sync,
     }
+
+
+# --- the projector --------------------------------------------------------------------------
+
+class ProjectorConsumer(StudentConsumer):
+    """The big screen: the instructor's login, the students' view of the room (no right answer
+    before Reveal), tallies as counts without names, and how many have joined. Read only."""
+
+    async def connect(self) -> None:
+        self.setup_base()
+        self.seq = -1
+        self.seat = None
+        code = self.scope["url_route"]["kwargs"]["code"]
+        room = await database_sync_to_async(self._own_room)(code)
+        if room is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.room_pk = room.pk
+        for group in (group_name(room.pk, self.lang), projector_group(room.pk)):
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await presence.joined(channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.PROJECTOR)
+        info = await database_sync_to_async(self._projector_initial)(room.pk)
+        await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
+                              "role": "projector", "code": room.code,
+                              "instructor": info["instructor"]})
+        await self._send_snapshot()
+        await self.send_json(info["question"])
+        await self.send_json(info["count"])
+        if info["tally"] is not None:
+            await self.send_json(info["tally"])
+        if info["leaderboard"] is not None:
+            await self.send_json(info["leaderboard"])
+
+    def _own_room(self, code: str) -> Room | None:
+        from .services import room_for_instructor
+
+        if not is_valid_code(code=code):
+            return None
+        room = room_for_instructor(code=code, user=self.scope.get("user"))
+        return room if room is not None and room.is_open else None
+
+    def _projector_initial(self, room_pk: int) -> dict[str, Any]:
+        room = Room.objects.get(pk=room_pk)
+        question = q.current_question(room_pk=room_pk)
+        roster = q.roster(room_pk=room_pk)
+        tally = None
+        if question is not None:
+            tally = public_tally({**q.tally(question=question), "seats": len(roster["seats"])})
+        board = None
+        if room.show_leaderboard:
+            board = {"type": "classroom.leaderboard", "shown": True,
+                     "rows": q.leaderboard(room_pk=room_pk)}
+        return {
+            "instructor": presence.instructor_present(room_pk=room_pk),
+            "question": q.render_question(question=question, lang=self.lang),
+            "count": {"type": "classroom.count", "online": roster["online"],
+                      "seats": len(roster["seats"]), "languages": roster["languages"]},
+            "tally": tally, "leaderboard": board,
+        }
+
+    async def disconnect(self, code: int) -> None:
+        await self.cancel_tasks()
+        if self.room_pk is None:
+            return
+        for group in (group_name(self.room_pk, self.lang), projector_group(self.room_pk)):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        await presence.left(channel=self.channel_name)
+
+    async def room_question(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def room_tally(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def room_count(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    handlers = {"classroom.sync": StudentConsumer.on_sync}

@@ -3,7 +3,7 @@
 
 import {
   el, format, setText, replaceChildren, loadMessages, RoomSocket, SimView, questionMeta,
-  choiceText, showCode,
+  choiceText, showCode, Countdown,
 } from "./common.js";
 import { encodeLab } from "../lab/share.js";
 
@@ -13,6 +13,11 @@ const i18n = loadMessages("lab-i18n", "classroom-i18n");
 const view = new SimView(root, i18n);
 let question = null;
 let score = 0;
+const countdown = new Countdown($("countdown"), i18n, () => {
+  // Voting closed on the server; the "locked" message follows. Stop taking taps now.
+  for (const input of $("choices").querySelectorAll("input")) input.disabled = true;
+  $("btn-answer").hidden = true;
+});
 
 function setPresence(node, state, text) {
   node.dataset.state = state;
@@ -28,6 +33,7 @@ function renderQuestion() {
   $("question-body").hidden = !q;
   setText($("question-empty"), q ? "" : i18n.t("no-question"));
   root.dataset.question = q ? `${q.id}:${q.round}:${q.state}` : "";
+  countdown.follow(q);
   if (!q) return;
   setText($("question-meta"), questionMeta(i18n, q));
   setText($("question-prompt"), q.prompt);
@@ -105,7 +111,8 @@ function onMessage(msg) {
       if (view.apply(msg)) {
         root.dataset.seq = String(msg.seq);
         root.dataset.t = String(view.model.t);
-        setText($("play-state"), msg.playing ? "▶" : "⏸");
+        $("play-state").dataset.playing = msg.playing ? "true" : "false";
+        setText($("play-state"), i18n.t(msg.playing ? "playing" : "paused"));
       }
       break;
     case "classroom.question":
