@@ -119,6 +119,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 
+# Classroom joins (podlab/classroom/services.py): seats per room, new seats and wrong codes
+# a minute per client address (IPv4, or IPv6 /64).
+CLASSROOM_SEATS_PER_ROOM = int(os.environ.get("PODLAB_CLASSROOM_SEATS", "400"))
+CLASSROOM_NEW_SEATS_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_SEATS_PER_ADDRESS", "200"))
+CLASSROOM_WRONG_CODES_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_BAD_CODES_PER_ADDRESS",
+                                                       "60"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # The pub/sub layer publishes a group message once per Daphne process (each process fans

@@ -149,7 +149,7 @@ def join(request: HttpRequest) -> HttpResponse:
             return redirect("classroom:student", code=seat.room.code)
     error = services.join_error_text(code=refusal) if refusal else None
     return render(request, "classroom/join.html", {"code": code, "name": name, "error": error},
-                  status=429 if refusal == "rate_limited" else 200)
+                  status=429 if refusal.startswith("rate_limited") else 200)
 
 
 def student(request: HttpRequest, code: str) -> HttpResponse:
