@@ -40,6 +40,15 @@ TICK_SECONDS = 0.1
 VIEWS_EVERY_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
 REFRESH_EVERY_SECONDS = 0.25
+# The channel layer (Redis between processes) may be down or slow: no call waits longer than
+# this (the deployment's CHANNEL_LAYER_TIMEOUT when set), and a lost layer is retried this often.
+RECOVER_SECONDS = 2.0
+
+
+def layer_timeout() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "CHANNEL_LAYER_TIMEOUT", 3.0))
 INSTRUCTOR_ONLY = (
     "classroom.apply", "classroom.validate", "classroom.play", "classroom.pause",
     "classroom.step", "classroom.seek", "classroom.speed", "classroom.action",
@@ -60,6 +69,9 @@ def room_error_text(code: str, lang: str) -> str:
             "no_pod": gettext("The simulation has no such Pod."),
             "engine_unavailable": gettext("The engine cannot answer this question."),
             "busy": gettext("Another question was pushed at the same moment; try again."),
+            "layer_down": gettext("The link between the servers is interrupted. The room goes "
+                                  "on and catches up when it is back."),
+            "layer_back": gettext("The link between the servers is back."),
             "clock_locked": gettext("The clock is locked at the predict question's target "
                                     "time until you reveal its answer."),
         }
@@ -103,6 +115,69 @@ class _Base(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(self.rate_per_second, self.rate_burst)
         self.tasks: list[asyncio.Task[None]] = []
         self.room_pk: int | None = None
+        self.wanted_groups: set[str] = set()
+        self.layer_down = False
+
+    # --- the channel layer, bounded -------------------------------------------------------
+
+    async def _bounded(self, awaitable: Any, *, report: bool = True) -> bool:
+        """One channel-layer call, at most ``layer_timeout()`` seconds; False if it failed.
+
+        Everything a room needs is in the database, so a failed broadcast loses nothing: the
+        room goes on, and every socket resynchronises from the database once the layer is back.
+        """
+        try:
+            await asyncio.wait_for(awaitable, layer_timeout())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Redis errors, timeouts, closed connections
+            logger.warning("classroom channel layer call failed: %s: %s", type(exc).__name__, exc)
+            if report:
+                await self.layer_lost()
+            return False
+        return True
+
+    async def layer_send(self, group: str, message: dict[str, Any]) -> bool:
+        return await self._bounded(self.channel_layer.group_send(group, message))
+
+    async def layer_add(self, group: str) -> bool:
+        self.wanted_groups.add(group)
+        return await self._bounded(self.channel_layer.group_add(group, self.channel_name))
+
+    async def layer_discard(self, group: str) -> None:
+        self.wanted_groups.discard(group)
+        await self._bounded(self.channel_layer.group_discard(group, self.channel_name),
+                            report=False)
+
+    async def layer_lost(self) -> None:
+        """Tell this socket's user, then rejoin the groups every few seconds until it works."""
+        if self.layer_down:
+            return
+        self.layer_down = True
+        with suppress(Exception):
+            await self.send_json({"type": "classroom.service", "state": "degraded",
+                                  "message": room_error_text("layer_down", self.lang)})
+        self.spawn(self._recover())
+
+    async def _recover(self) -> None:
+        while True:
+            await asyncio.sleep(RECOVER_SECONDS)
+            # A publish proves the layer answers (a subscription may only be recorded locally).
+            ok = await presence.layer_answers(layer_timeout())
+            for group in sorted(self.wanted_groups):
+                ok = ok and await self._bounded(
+                    self.channel_layer.group_add(group, self.channel_name), report=False)
+            if not ok:
+                continue
+            self.layer_down = False
+            await self.send_json({"type": "classroom.service", "state": "ok",
+                                  "message": room_error_text("layer_back", self.lang)})
+            await self.resync()
+            return
+
+    async def resync(self) -> None:
+        """Bring this socket (and, for the instructor, the room) up to date after an outage."""
+        raise NotImplementedError
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=dumps(message))
@@ -179,10 +254,10 @@ class InstructorConsumer(_Base):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.room_pk = room.pk
-        await self.channel_layer.group_add(teach_group(room.pk), self.channel_name)
+        await self.layer_add(teach_group(room.pk))
         await self.accept()
-        await self.channel_layer.group_send(
-            teach_group(room.pk), {"type": "room.driver", "channel": self.channel_name})
+        await self.layer_send(teach_group(room.pk),
+                              {"type": "room.driver", "channel": self.channel_name})
         await self._load()
         await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
                               "role": "instructor", "code": room.code,
@@ -190,7 +265,7 @@ class InstructorConsumer(_Base):
                               "kubernetes": lab_services.HELLO["kubernetes"]})
         await self._send_own_snapshot()
         await self._send_question()
-        await presence.joined(channel=self.channel_name, room_pk=room.pk,
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
                               role=Connection.INSTRUCTOR)
         await self._presence()
         self.spawn(self._heartbeat())
@@ -214,7 +289,7 @@ class InstructorConsumer(_Base):
             self.closer.cancel()
         await self.cancel_tasks()
         if self.room_pk is not None:
-            await self.channel_layer.group_discard(teach_group(self.room_pk), self.channel_name)
+            await self.layer_discard(teach_group(self.room_pk))
             await presence.left(channel=self.channel_name)
             await self._presence()
 
@@ -260,8 +335,7 @@ class InstructorConsumer(_Base):
             await database_sync_to_async(save_state)(state=state)
             texts = {lang: dumps(messages[lang]) for lang in LANGS}
             for lang in LANGS:
-                await self.channel_layer.group_send(
-                    group_name(state.room_pk, lang),
+                await self.layer_send(group_name(state.room_pk, lang),
                     {"type": "room.sim", "seq": state.seq, "snapshot": snapshot,
                      "text": texts[lang]})
             await self.send(text_data=texts.get(self.lang) or texts["en"])
@@ -281,13 +355,23 @@ class InstructorConsumer(_Base):
         assert self.room_pk is not None  # noqa: S101
         online = await database_sync_to_async(presence.instructor_present)(room_pk=self.room_pk)
         for lang in LANGS:
-            await self.channel_layer.group_send(
-                group_name(self.room_pk, lang), {"type": "room.presence", "instructor": online})
+            await self.layer_send(group_name(self.room_pk, lang),
+                                  {"type": "room.presence", "instructor": online})
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             await self._presence()
+
+    async def resync(self) -> None:
+        """Everyone catches up: a snapshot of this moment to every group, the question, the
+        instructor's presence, a fresh tally and roster."""
+        if self.sim is not None and self.state is not None:
+            await self._publish(snapshot=True)
+        await self._send_question()
+        await self._presence()
+        self.last_tally = self.last_roster = None
+        self.dirty.set()
 
     # --- the clock ------------------------------------------------------------------------
 
@@ -455,7 +539,7 @@ class InstructorConsumer(_Base):
         per_lang, mine, self.lock_at = await database_sync_to_async(render)()
         self._schedule_close(mine.get("question"))
         for lang in LANGS:
-            await self.channel_layer.group_send(group_name(room_pk, lang),
+            await self.layer_send(group_name(room_pk, lang),
                                                 {"type": "room.question",
                                                  "message": per_lang[lang]})
         await self.send_json(mine)
@@ -557,7 +641,7 @@ class InstructorConsumer(_Base):
 
         message = await database_sync_to_async(build)()
         for lang in LANGS:
-            await self.channel_layer.group_send(group_name(room_pk, lang),
+            await self.layer_send(group_name(room_pk, lang),
                                                 {"type": "room.leaderboard", "message": message})
         await self.send_json(message)
 
@@ -591,14 +675,12 @@ class InstructorConsumer(_Base):
             tally, roster = await database_sync_to_async(build)()
             if tally is not None and tally != self.last_tally:
                 await self.send_json(tally)
-                await self.channel_layer.group_send(
-                    projector_group(room_pk), {"type": "room.tally",
+                await self.layer_send(projector_group(room_pk), {"type": "room.tally",
                                                "message": public_tally(tally)})
             self.last_tally = tally
             if roster != self.last_roster:
                 await self.send_json(roster)
-                await self.channel_layer.group_send(
-                    projector_group(room_pk),
+                await self.layer_send(projector_group(room_pk),
                     {"type": "room.count", "message": {
                         "type": "classroom.count", "online": roster["online"],
                         "seats": len(roster["seats"]), "languages": roster["languages"]}})
@@ -651,11 +733,11 @@ class StudentConsumer(_Base):
             return
         self.seat = seat
         self.room_pk = room.pk
-        await self.channel_layer.group_add(group_name(room.pk, self.lang), self.channel_name)
+        await self.layer_add(group_name(room.pk, self.lang))
         await self.accept()
         seat.lang = self.lang
         await database_sync_to_async(seat.save)(update_fields=["lang"])
-        await presence.joined(channel=self.channel_name, room_pk=room.pk,
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
                               role=Connection.STUDENT, seat_pk=seat.pk)
         info = await database_sync_to_async(self._initial)(room.pk)
         self.answers: dict[str, Any] = info["answers"]
@@ -669,7 +751,7 @@ class StudentConsumer(_Base):
         await self._forward_question(info["question"])
         if info["leaderboard"] is not None:
             await self.send_json(info["leaderboard"])
-        await self.channel_layer.group_send(teach_group(room.pk), {"type": "room.dirty"})
+        await self.layer_send(teach_group(room.pk), {"type": "room.dirty"})
 
     def _initial(self, room_pk: int) -> dict[str, Any]:
         assert self.seat is not None  # noqa: S101
@@ -694,10 +776,22 @@ class StudentConsumer(_Base):
         await self.cancel_tasks()
         if self.seat is None or self.room_pk is None:
             return
-        await self.channel_layer.group_discard(group_name(self.room_pk, self.lang),
-                                               self.channel_name)
+        await self.layer_discard(group_name(self.room_pk, self.lang))
         await presence.left(channel=self.channel_name)
-        await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
+        await self.layer_send(teach_group(self.room_pk), {"type": "room.dirty"})
+
+    async def resync(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        room_pk, lang = self.room_pk, self.lang
+
+        def current() -> tuple[dict[str, Any], bool]:
+            return (q.render_question(question=q.current_question(room_pk=room_pk), lang=lang),
+                    presence.instructor_present(room_pk=room_pk))
+
+        message, here = await database_sync_to_async(current)()
+        await self._send_snapshot()
+        await self.room_question({"message": message})
+        await self.room_presence({"instructor": here})
 
     async def _send_snapshot(self) -> None:
         assert self.room_pk is not None  # noqa: S101
@@ -761,7 +855,7 @@ class StudentConsumer(_Base):
         self.right[key] = row.correct
         await self.send_json({"type": "classroom.answered", "question": row.question_id,
                               "round": row.round, "answer": row.answer})
-        await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
+        await self.layer_send(teach_group(self.room_pk), {"type": "room.dirty"})
 
     async def on_sync(self, message: dict[str, Any]) -> None:
         await self._send_snapshot()
@@ -789,9 +883,9 @@ class ProjectorConsumer(StudentConsumer):
             return
         self.room_pk = room.pk
         for group in (group_name(room.pk, self.lang), projector_group(room.pk)):
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.layer_add(group)
         await self.accept()
-        await presence.joined(channel=self.channel_name, room_pk=room.pk,
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
                               role=Connection.PROJECTOR)
         info = await database_sync_to_async(self._projector_initial)(room.pk)
         await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
@@ -837,11 +931,19 @@ class ProjectorConsumer(StudentConsumer):
         if self.room_pk is None:
             return
         for group in (group_name(self.room_pk, self.lang), projector_group(self.room_pk)):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.layer_discard(group)
         await presence.left(channel=self.channel_name)
 
     async def room_question(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
+
+    async def resync(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        info = await database_sync_to_async(self._projector_initial)(self.room_pk)
+        await self._send_snapshot()
+        for key in ("question", "count", "tally", "leaderboard"):
+            if info[key] is not None:
+                await self.send_json(info[key])
 
     async def room_tally(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])

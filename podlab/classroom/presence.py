@@ -11,22 +11,30 @@ laptop or process never shows students an absent instructor).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import uuid
+import weakref
 from contextlib import suppress
 from datetime import datetime, timedelta
+from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from .models import Connection
 
 TTL_SECONDS = 30.0
 RENEW_SECONDS = 10.0
+# How often a process with classroom sockets checks that the channel layer answers, so that
+# sockets which only listen learn of an outage too.
+CHECK_SECONDS = 2.5
 PROCESS = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+logger = logging.getLogger(__name__)
 
-_local: set[str] = set()
+_local: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _renewer: asyncio.Task[None] | None = None
 
 
@@ -69,23 +77,49 @@ def instructor_present(*, room_pk: int, now: datetime | None = None) -> bool:
 
 # --- the socket side ----------------------------------------------------------------------
 
+async def layer_answers(timeout: float) -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return True
+    try:
+        await asyncio.wait_for(layer.group_send("classroom-health", {"type": "health.ping"}),
+                               timeout)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - whatever the layer raises, it did not answer
+        return False
+    return True
+
+
 async def _renew_forever() -> None:
+    from .consumers import layer_timeout
+
+    renewed = asyncio.get_running_loop().time()
     while _local:
-        await asyncio.sleep(RENEW_SECONDS)
-        with suppress(Exception):  # a database hiccup: the next round renews
-            await database_sync_to_async(renew)()
+        await asyncio.sleep(CHECK_SECONDS)
+        if not await layer_answers(layer_timeout()):
+            for consumer in list(_local.values()):
+                with suppress(Exception):
+                    await consumer.layer_lost()
+        if asyncio.get_running_loop().time() - renewed >= RENEW_SECONDS:
+            renewed = asyncio.get_running_loop().time()
+            try:
+                await database_sync_to_async(renew)()
+            except Exception:  # noqa: BLE001 - a database hiccup: the next round renews
+                logger.warning("classroom presence could not be renewed", exc_info=True)
 
 
-async def joined(*, channel: str, room_pk: int, role: str, seat_pk: object = None) -> None:
+async def joined(*, consumer: Any, channel: str, room_pk: int, role: str,
+                 seat_pk: object = None) -> None:
     global _renewer
     await database_sync_to_async(register)(channel=channel, room_pk=room_pk, role=role,
                                            seat_pk=seat_pk)
-    _local.add(channel)
+    _local[channel] = consumer
     loop = asyncio.get_running_loop()
     if _renewer is None or _renewer.done() or _renewer.get_loop() is not loop:
         _renewer = loop.create_task(_renew_forever())
 
 
 async def left(*, channel: str) -> None:
-    _local.discard(channel)
+    _local.pop(channel, None)
     await database_sync_to_async(unregister)(channel=channel)

@@ -108,6 +108,10 @@ function onMessage(msg) {
     case "classroom.error":
       setText($("room-status"), msg.message);
       break;
+    case "classroom.service":
+      root.dataset.service = msg.state;
+      setText($("room-status"), msg.message);
+      break;
     case "classroom.closed":
       socket.finish();
       setText($("room-status"), i18n.t("room-closed"));

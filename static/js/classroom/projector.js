@@ -80,6 +80,10 @@ function onMessage(msg) {
       replaceChildren($("leaderboard"), (msg.rows || []).map((r) =>
         el("li", {}, el("span", { class: "podium-name" }, r.name), " ", el("span", { class: "podium-score" }, String(r.score)))));
       break;
+    case "classroom.service":
+      root.dataset.service = msg.state;
+      setText($("room-status"), msg.state === "ok" ? "" : msg.message);
+      break;
     case "classroom.closed":
       socket.finish();
       setText($("room-status"), i18n.t("room-closed"));

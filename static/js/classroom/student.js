@@ -134,6 +134,10 @@ function onMessage(msg) {
       $("leaderboard-card").hidden = !msg.shown;
       replaceChildren($("leaderboard"), (msg.rows || []).map((r) => el("li", {}, `${r.name} · ${r.score}`)));
       break;
+    case "classroom.service":
+      root.dataset.service = msg.state;
+      setPresence($("me-state"), msg.state === "ok" ? "online" : "offline", msg.message);
+      break;
     case "classroom.closed":
       socket.finish();
       setPresence($("me-state"), "closed", i18n.t("room-closed"));
