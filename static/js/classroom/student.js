@@ -24,6 +24,17 @@ function setPresence(node, state, text) {
   setText(node, text);
 }
 
+// The instructor's console repeats "here" every 10 s; a console whose server process died
+// says nothing more, so silence for longer than that means the instructor is gone.
+const TEACHER_SILENCE_MS = 35000;
+let teacherTimer = 0;
+function showTeacher(here) {
+  window.clearTimeout(teacherTimer);
+  setPresence($("teacher-state"), here ? "online" : "offline",
+    i18n.t(here ? "teacher-online" : "teacher-offline"));
+  if (here) teacherTimer = window.setTimeout(() => showTeacher(false), TEACHER_SILENCE_MS);
+}
+
 function renderScore() {
   setText($("score"), format(i18n.t("score"), { score }));
 }
@@ -103,8 +114,7 @@ function onMessage(msg) {
     case "classroom.hello":
       score = msg.score || 0;
       renderScore();
-      setPresence($("teacher-state"), msg.instructor ? "online" : "offline",
-        i18n.t(msg.instructor ? "teacher-online" : "teacher-offline"));
+      showTeacher(Boolean(msg.instructor));
       break;
     case "classroom.snapshot":
     case "classroom.frame":
@@ -127,8 +137,7 @@ function onMessage(msg) {
       }
       break;
     case "classroom.presence":
-      setPresence($("teacher-state"), msg.instructor ? "online" : "offline",
-        i18n.t(msg.instructor ? "teacher-online" : "teacher-offline"));
+      showTeacher(Boolean(msg.instructor));
       break;
     case "classroom.leaderboard":
       $("leaderboard-card").hidden = !msg.shown;
