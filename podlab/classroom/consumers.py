@@ -167,13 +167,32 @@ class _Base(AsyncWebsocketConsumer):
             for group in sorted(self.wanted_groups):
                 ok = ok and await self._bounded(
                     self.channel_layer.group_add(group, self.channel_name), report=False)
-            if not ok:
+            if not ok or not await self._round_trip():
                 continue
             self.layer_down = False
             await self.send_json({"type": "classroom.service", "state": "ok",
                                   "message": room_error_text("layer_back", self.lang)})
             await self.resync()
             return
+
+    async def _round_trip(self) -> bool:
+        """Send a message to our own channel through the layer and wait for it: proof that
+        this process receives again (its subscriptions are restored a moment after Redis)."""
+        self.echo = asyncio.Event()
+        sent = await self._bounded(
+            self.channel_layer.send(self.channel_name, {"type": "room.echo"}), report=False)
+        if not sent:
+            return False
+        try:
+            await asyncio.wait_for(self.echo.wait(), layer_timeout())
+        except TimeoutError:
+            return False
+        return True
+
+    async def room_echo(self, event: dict[str, Any]) -> None:
+        echo = getattr(self, "echo", None)
+        if echo is not None:
+            echo.set()
 
     async def resync(self) -> None:
         """Bring this socket (and, for the instructor, the room) up to date after an outage."""
