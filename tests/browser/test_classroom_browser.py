@@ -245,6 +245,7 @@ def test_projector_countdown_and_clock_lock(browser, classroom_server, artifacts
         expect(page.locator("#classroom")).to_have_attribute(
             "data-question", re.compile(r":locked$"), timeout=20000)
         expect(page.locator("input[name=choice]").first).to_be_disabled()
+        expect(page.locator("#btn-answer")).to_be_hidden()
     students["en"].screenshot(path=str(artifacts / "classroom-student-phone-en.png"),
                               full_page=True)
     teacher.click("#btn-reveal")

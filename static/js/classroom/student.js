@@ -73,7 +73,7 @@ function renderQuestion() {
     status = chosen.size === 0 ? i18n.t("no-answer") : i18n.t(right ? "right" : "wrong");
     if (q.target_t !== undefined) status += " " + format(i18n.t("play-to"), { t: q.target_t });
   } else if (chosen.size > 0) {
-    status = i18n.t("answered");
+    status = i18n.t(open ? "answered" : "answered-closed");
   }
   if (q.your_previous) {
     const prev = Array.isArray(q.your_previous) ? q.your_previous : [q.your_previous];
