@@ -85,12 +85,16 @@ def summaries(*, room: Room, lang: str) -> list[QuestionSummary]:
                                    question_id=question.question_id)
             if found is not None:
                 link = section_link(question=found, lang=lang)
+        if question.qtype == "order":
+            counts = []  # every answer holds every item: votes per item say nothing
+        elif question.qtype == "short":
+            counts = [(text, n, text in correct) for text, n in votes.most_common(10)]
+        else:
+            counts = [(text, votes.get(token, 0), token in correct)
+                      for token, text in texts.items()]
         out.append(QuestionSummary(
             question=question, prompt=prompt, answered=len(rows),
-            right=sum(1 for r in rows if r.correct),
-            counts=[(text, votes.get(token, 0), token in correct)
-                    for token, text in texts.items()],
-            link=link))
+            right=sum(1 for r in rows if r.correct), counts=counts, link=link))
     return out
 
 

@@ -32,7 +32,10 @@ from . import presence
 from .models import Answer, Room, RoomQuestion, Seat
 from .sim import build_lab
 
-LIVE_TYPES = ("single", "multiple", "predict")
+LIVE_TYPES = ("single", "multiple", "predict", "order", "short")
+# Answers that are not one vote per choice: tallied as right or wrong (and, for short answers,
+# the texts given most often), never per choice.
+GRADED_TYPES = ("order", "short")
 PREDICT_HORIZONS = (10, 30, 60, 120)
 # Seconds of voting the instructor may choose when pushing a question; 0 is "until I close it".
 COUNTDOWNS = (0, 10, 20, 30, 45, 60, 90, 120)
@@ -62,7 +65,7 @@ class BankEntry:
 
 
 def bank_entries(*, lang: str) -> list[BankEntry]:
-    """Questions of the lesson banks that work live (one tap per choice)."""
+    """Questions of the lesson banks that can be asked live (every type)."""
     out = []
     for slug, bank in banks().items():
         for q in bank.questions:
@@ -213,6 +216,8 @@ def _choices(question: RoomQuestion, lang: str) -> list[dict[str, str]]:
         items = [{"token": _token(key, v), "text": v} for v in question.data["values"]]
         return sorted(items, key=lambda c: c["token"])
     found = _bank_question(question)
+    if found.type == "short":
+        return []
     return [{"token": found.token(c.id), "text": c.text.get(lang) if c.text else c.value}
             for c in found.shuffled_choices()]
 
@@ -225,6 +230,10 @@ def correct_tokens(*, question: RoomQuestion) -> list[str]:
     if found.predict is not None:
         value = engine_outcome(spec=found.predict).value
         return [found.token(c.id) for c in found.choices if c.value == value]
+    if found.type == "order":
+        return [found.token(c.id) for c in found.choices]  # the right order
+    if found.type == "short":
+        return list(found.answers)  # accepted texts
     return [found.token(c.id) for c in found.choices if c.correct]
 
 
@@ -286,7 +295,13 @@ def render_question(*, question: RoomQuestion | None, lang: str,
         body["correct"] = correct_tokens(question=question)
         body["explanation"], body["table"] = _explanation(question, lang)
     if question.state == RoomQuestion.REVEALED:
-        body["tally"] = tally(question=question)["counts"]
+        counted = tally(question=question)
+        body["tally"] = counted["counts"]
+        if question.qtype in GRADED_TYPES:
+            # What students typed goes to the instructor only, never to the big screen.
+            body["graded"] = {"right": counted["right"],
+                              "wrong": counted["answered"] - counted["right"],
+                              **({"top": counted["top"]} if instructor else {})}
     return {"type": "classroom.question", "question": body}
 
 
@@ -338,20 +353,27 @@ def tally(*, question: RoomQuestion) -> dict[str, Any]:
     """Counts per choice token in the current round, and who answered."""
     rows = list(Answer.objects.filter(question=question, round=question.round)
                 .select_related("seat").order_by("answered_at", "pk"))
-    counts: dict[str, int] = {c["token"]: 0 for c in _choices(question, "en")}
-    for row in rows:
+    graded = question.qtype in GRADED_TYPES
+    counts: dict[str, int] = {} if graded else {c["token"]: 0 for c in _choices(question, "en")}
+    top: list[list[Any]] = []
+    if question.qtype == "short":
+        given: dict[str, int] = {}
+        for row in rows:
+            given[str(row.answer)] = given.get(str(row.answer), 0) + 1
+        top = [[text, n] for text, n in sorted(given.items(), key=lambda i: (-i[1], i[0]))[:5]]
+    for row in rows if not graded else []:
         for token in ([row.answer] if isinstance(row.answer, str) else row.answer):
             if token in counts:
                 counts[token] += 1
     previous: dict[str, int] = {}
-    if question.round > 1:
+    if question.round > 1 and not graded:
         for row in Answer.objects.filter(question=question, round=question.round - 1):
             for token in ([row.answer] if isinstance(row.answer, str) else row.answer):
                 previous[token] = previous.get(token, 0) + 1
     return {"question": question.pk, "round": question.round, "counts": counts,
             "previous": previous, "answered": len(rows),
             "names": [row.seat.name for row in rows],
-            "right": sum(1 for row in rows if row.correct)}
+            "right": sum(1 for row in rows if row.correct), "top": top}
 
 
 def set_state(*, question: RoomQuestion, state: str) -> RoomQuestion:

@@ -106,3 +106,54 @@ def test_exports_are_the_instructors_only(room):
     client.force_login(make_teacher("other"))
     assert client.get(f"/en/classroom/{room.code}/students.csv").status_code == 404
     assert Seat.objects.count() == 0
+
+
+async def test_ordering_and_short_answer_questions_live(room):
+    teacher = await teacher_socket(room)
+    screen = await projector_socket(room)
+    ann = await student_socket(room, "ann")
+    bo = await student_socket(room, "bo")
+    await teacher.send_json_to({"type": "classroom.push", "lesson": "restart-policy-and-backoff",
+                                "question": "backoff-order"})
+    mine = (await receive_type(teacher, "classroom.question"))["question"]
+    assert mine["qtype"] == "order" and len(mine["correct"]) == len(mine["choices"]) > 2
+    shown = (await receive_type(ann, "classroom.question"))["question"]
+    assert "correct" not in shown and [c["token"] for c in shown["choices"]] != mine["correct"]
+    await ann.send_json_to({"type": "classroom.answer", "question": mine["id"], "round": 1,
+                            "answer": mine["correct"]})
+    await receive_type(ann, "classroom.answered")
+    await bo.send_json_to({"type": "classroom.answer", "question": mine["id"], "round": 1,
+                           "answer": list(reversed(mine["correct"]))})
+    await receive_type(bo, "classroom.answered")
+    await bo.send_json_to({"type": "classroom.answer", "question": mine["id"], "round": 1,
+                           "answer": mine["correct"][:1]})  # not every item: refused
+    assert (await receive_type(bo, "classroom.error"))["code"] == "bad_field"
+    tally = await receive_type(teacher, "classroom.tally", where=lambda m: m["answered"] == 2)
+    assert tally["right"] == 1 and tally["counts"] == {}
+    await teacher.send_json_to({"type": "classroom.reveal"})
+    revealed = (await receive_type(screen, "classroom.question",
+                                   where=lambda m: m["question"]["state"] == "revealed"))
+    assert revealed["question"]["graded"] == {"right": 1, "wrong": 1}
+
+    await teacher.send_json_to({"type": "classroom.push", "lesson": "probes",
+                                "question": "liveness-success-threshold"})
+    mine = (await receive_type(teacher, "classroom.question",
+                               where=lambda m: m["question"]["qtype"] == "short"))["question"]
+    assert mine["choices"] == [] and mine["correct"] == ["1"]
+    for ws, text in ((ann, " 1 "), (bo, "three")):
+        await ws.send_json_to({"type": "classroom.answer", "question": mine["id"], "round": 1,
+                               "answer": text})
+        await receive_type(ws, "classroom.answered")
+    tally = await receive_type(teacher, "classroom.tally",
+                               where=lambda m: m["question"] == mine["id"] and m["answered"] == 2)
+    assert tally["right"] == 1 and sorted(tally["top"]) == [["1", 1], ["three", 1]]
+    public = await receive_type(screen, "classroom.tally",
+                                where=lambda m: m["question"] == mine["id"] and m["answered"] == 2)
+    assert "top" not in public
+    await teacher.send_json_to({"type": "classroom.reveal"})
+    on_screen = (await receive_type(screen, "classroom.question",
+                                    where=lambda m: m["question"]["state"] == "revealed"))
+    assert on_screen["question"]["graded"] == {"right": 1, "wrong": 1}
+    assert "three" not in str(on_screen)  # what students typed stays off the big screen
+    for ws in (ann, bo, screen, teacher):
+        await ws.disconnect()

@@ -41,6 +41,10 @@ function renderSim() {
   root.dataset.playing = m.playing ? "true" : "false";
 }
 
+function gradedRows() {
+  return [{ token: "right", text: i18n.t("right-answers") }, { token: "wrong", text: i18n.t("wrong-answers") }];
+}
+
 function renderQuestion() {
   const q = question;
   $("question-panel").hidden = !q;
@@ -54,11 +58,26 @@ function renderQuestion() {
   countdown.follow(q);
   const counts = (tally && tally.question === q.id && tally.round === q.round) ? tally.counts : {};
   const previous = (tally && tally.question === q.id) ? tally.previous || {} : {};
-  renderHistogram($("histogram"), i18n, q.choices, counts, new Set(q.correct || []), previous);
+  const current = tally && tally.question === q.id && tally.round === q.round;
+  if (q.qtype === "order" || q.qtype === "short") {
+    // Not one vote per choice: right and wrong answers, and for short answers what was typed.
+    const right = current ? tally.right : 0;
+    const wrong = current ? tally.answered - tally.right : 0;
+    renderHistogram($("histogram"), i18n, gradedRows(), { right, wrong }, new Set(["right"]), {});
+  } else {
+    renderHistogram($("histogram"), i18n, q.choices, counts, new Set(q.correct || []), previous);
+  }
   const answered = tally && tally.question === q.id && tally.round === q.round ? tally.answered : 0;
   setText($("answered-count"), format(i18n.t("answered-count"), { answered, seats }));
   $("answered-count").dataset.answered = String(answered);
-  setText($("answered-names"), tally && tally.question === q.id ? (tally.names || []).join(", ") : "");
+  let names = tally && tally.question === q.id ? (tally.names || []).join(", ") : "";
+  if (q.qtype === "short" && current && tally.top && tally.top.length) {
+    names += " · " + format(i18n.t("most-given"), { answers: tally.top.map(([text, n]) => `${text} (${n})`).join(", ") });
+  }
+  if (q.qtype === "order" && q.correct) {
+    names += " · " + q.correct.map((token) => (q.choices.find((c) => c.token === token) || {}).text).join(" → ");
+  }
+  setText($("answered-names"), names);
   const explanation = $("question-explanation");
   explanation.hidden = q.state !== "revealed";
   setText(explanation, [q.explanation, q.target_t !== undefined ? format(i18n.t("play-to"), { t: q.target_t }) : ""].join(" "));

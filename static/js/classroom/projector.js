@@ -41,8 +41,15 @@ function renderQuestion() {
   showCode($("question-code"), q.code);
   const current = tally && tally.question === q.id && tally.round === q.round;
   const counts = q.state === "revealed" && q.tally ? q.tally : current ? tally.counts : {};
-  // The server sends "correct" to this page only after Reveal.
-  renderHistogram($("histogram"), i18n, q.choices, counts, new Set(q.correct || []), {});
+  if (q.qtype === "order" || q.qtype === "short") {
+    // Right and wrong, once revealed; before that only how many answered.
+    const rows = [{ token: "right", text: i18n.t("right-answers") }, { token: "wrong", text: i18n.t("wrong-answers") }];
+    if (q.graded) renderHistogram($("histogram"), i18n, rows, q.graded, new Set(["right"]), {});
+    else replaceChildren($("histogram"), []);
+  } else {
+    // The server sends "correct" to this page only after Reveal.
+    renderHistogram($("histogram"), i18n, q.choices, counts, new Set(q.correct || []), {});
+  }
   const answered = current ? tally.answered : Object.values(counts).reduce((a, b) => a + b, 0);
   setText($("answered-count"), format(i18n.t("answered-count"), { answered, seats: count.seats }));
   $("answered-count").dataset.answered = String(answered);

@@ -39,6 +39,50 @@ function renderScore() {
   setText($("score"), format(i18n.t("score"), { score }));
 }
 
+// An ordering question: the items in the student's current order, moved with two buttons each.
+let orderState = { key: "", tokens: [] };
+
+function renderGraded(q, open) {
+  const textOf = (token) => choiceText(q, token);
+  if (q.qtype === "short") {
+    const input = el("input", { type: "text", id: "short-answer", maxlength: "200",
+      autocomplete: "off", "aria-label": i18n.t("your-answer"), disabled: !open });
+    input.value = typeof q.your_answer === "string" ? q.your_answer : "";
+    const items = [input];
+    if (q.state === "revealed" && q.correct) {
+      items.push(el("p", { class: "accepted" }, format(i18n.t("accepted"), { answers: q.correct.join(", ") })));
+    }
+    replaceChildren($("choices"), items);
+    return;
+  }
+  const key = `${q.id}:${q.round}`;
+  if (orderState.key !== key) {
+    const start = Array.isArray(q.your_answer) ? q.your_answer : q.choices.map((c) => c.token);
+    orderState = { key, tokens: start.slice() };
+  }
+  const move = (i, by) => {
+    const tokens = orderState.tokens;
+    const j = i + by;
+    if (j < 0 || j >= tokens.length) return;
+    [tokens[i], tokens[j]] = [tokens[j], tokens[i]];
+    renderQuestion();
+  };
+  const list = el("ol", { class: "order-list", id: "order-list" }, ...orderState.tokens.map((token, i) =>
+    el("li", { "data-token": token, class: q.state === "revealed" && q.correct && q.correct[i] === token ? "is-correct" : "" },
+      el("span", { class: "order-text" }, textOf(token)),
+      el("button", { type: "button", class: "button order-up", disabled: !open || i === 0 }, i18n.t("move-up")),
+      el("button", { type: "button", class: "button order-down", disabled: !open || i === orderState.tokens.length - 1 }, i18n.t("move-down")))));
+  list.querySelectorAll("li").forEach((li, i) => {
+    li.querySelector(".order-up").addEventListener("click", () => move(i, -1));
+    li.querySelector(".order-down").addEventListener("click", () => move(i, 1));
+  });
+  const items = [list];
+  if (q.state === "revealed" && q.correct) {
+    items.push(el("p", { class: "accepted" }, format(i18n.t("right-order"), { order: q.correct.map(textOf).join(" → ") })));
+  }
+  replaceChildren($("choices"), items);
+}
+
 function renderQuestion() {
   const q = question;
   $("question-body").hidden = !q;
@@ -53,7 +97,9 @@ function renderQuestion() {
   const mine = q.your_answer;
   const chosen = new Set(Array.isArray(mine) ? mine : mine ? [mine] : []);
   const correct = new Set(q.correct || []);
-  replaceChildren($("choices"), q.choices.map((c) => {
+  if (q.qtype === "order" || q.qtype === "short") {
+    renderGraded(q, open);
+  } else replaceChildren($("choices"), q.choices.map((c) => {
     const input = el("input", {
       type: q.multiple ? "checkbox" : "radio", name: "choice", value: c.token,
       disabled: !open, "data-token": c.token,
@@ -68,8 +114,10 @@ function renderQuestion() {
   setText($("btn-answer"), i18n.t("submit"));
   let status = "";
   if (q.state === "revealed") {
-    const right = chosen.size > 0 && [...chosen].every((t) => correct.has(t))
+    let right = chosen.size > 0 && [...chosen].every((t) => correct.has(t))
       && chosen.size === correct.size;
+    if (q.qtype === "order") right = JSON.stringify(mine) === JSON.stringify(q.correct);
+    if (q.qtype === "short") right = correct.has(mine);
     status = chosen.size === 0 ? i18n.t("no-answer") : i18n.t(right ? "right" : "wrong");
     if (q.target_t !== undefined) status += " " + format(i18n.t("play-to"), { t: q.target_t });
   } else if (chosen.size > 0) {
@@ -91,6 +139,15 @@ function renderQuestion() {
 $("answer-form").addEventListener("submit", (event) => {
   event.preventDefault();
   if (!question || question.state !== "open") return;
+  if (question.qtype === "short") {
+    const text = $("short-answer").value.trim();
+    if (text) socket.send({ type: "classroom.answer", question: question.id, round: question.round, answer: text });
+    return;
+  }
+  if (question.qtype === "order") {
+    socket.send({ type: "classroom.answer", question: question.id, round: question.round, answer: orderState.tokens });
+    return;
+  }
   const picked = [...$("choices").querySelectorAll("input:checked")].map((i) => i.value);
   if (!picked.length) return;
   socket.send({
