@@ -111,10 +111,11 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         screen_tallies: list[dict] = []
         started = time.perf_counter()
         students: list[Student] = []
-        for chunk in range(0, len(joined), 100):
+        batch = args.connect_batch
+        for chunk in range(0, len(joined), batch):
             sockets = await asyncio.gather(*(
                 connect(base, f"/ws/classroom/{code}/", browser.cookie_header(), lang)
-                for browser, base, lang in joined[chunk:chunk + 100]))
+                for browser, base, lang in joined[chunk:chunk + batch]))
             students.extend(Student(ws) for ws in sockets)
         listeners = [asyncio.create_task(s.listen()) for s in students]
 
@@ -215,6 +216,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--redis", default=REDIS_URL, help="a Redis URL; its database is flushed")
     parser.add_argument("--timeout", type=float, default=900, help="stop after this many seconds")
+    parser.add_argument("--connect-batch", type=int, default=100,
+                        help="student sockets opened at once (a busy machine needs fewer: "
+                             "Daphne drops a handshake the application has not answered in 5 s)")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/podlab_bench",
                         help="a PostgreSQL URL; the database is dropped and created")
     args = parser.parse_args()
