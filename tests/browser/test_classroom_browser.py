@@ -272,4 +272,32 @@ def test_projector_countdown_and_clock_lock(browser, classroom_server, artifacts
     teacher.click("#btn-reveal")
     teacher.click("#btn-step")
     expect(teacher.locator("#clock")).not_to_have_text(f"t = {target} s")
+
+    # A short-answer question: typed on the phone, right and wrong bars after Reveal.
+    teacher.select_option("#bank-select", "probes/liveness-success-threshold")
+    teacher.click("#btn-push")
+    for page, text in ((students["en"], "1"), (students["zh-hans"], "3")):
+        page.fill("#short-answer", text)
+        page.click("#btn-answer")
+    expect(teacher.locator("#answered-count")).to_have_attribute("data-answered", "2")
+    expect(teacher.locator("#answered-names")).to_contain_text("3 (1)")
+    teacher.click("#btn-reveal")
+    expect(students["en"].locator("#answer-status")).to_contain_text("Right!")
+    expect(students["zh-hans"].locator(".accepted")).to_contain_text("1")
+    expect(screens["en"].locator("#histogram li")).to_have_count(2)
+    expect(screens["en"].locator("#histogram li[data-token='right'] .count")).to_have_text("1")
+    students["zh-hans"].screenshot(path=str(artifacts / "classroom-student-short-zh.png"),
+                                   full_page=True)
+    # An ordering question: items move with the Up and Down buttons.
+    teacher.select_option("#bank-select", "restart-policy-and-backoff/backoff-order")
+    teacher.click("#btn-push")
+    order = students["en"].locator("#order-list li")
+    expect(order).to_have_count(4)
+    second = order.nth(1).get_attribute("data-token")
+    order.nth(1).locator(".order-up").click()
+    expect(order.first).to_have_attribute("data-token", second)
+    students["en"].click("#btn-answer")
+    expect(teacher.locator("#answered-count")).to_have_attribute("data-answered", "1")
+    students["en"].screenshot(path=str(artifacts / "classroom-student-order-en.png"),
+                              full_page=True)
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
