@@ -1,12 +1,14 @@
 """One classroom, 2,000 simulated students across two Daphne processes sharing Redis.
 
     .venv/bin/python benchmarks/bench_classroom.py [--students 2000] [--steps 30]
+        [--redis redis://127.0.0.1:6379/12] [--database postgres://...] [--timeout 900]
 
-The instructor is on process A; students alternate between A and B. For every step the
-instructor sends, the time until each student socket receives the frame with that step's
-sequence number is one sample (instructor action -> student frame). Then a live predict
+The instructor and the projector are on process A; students alternate between A and B. For
+every step the instructor sends, the time until each student socket receives the frame with
+that step's sequence number is one sample (instructor action -> student frame). Then a live predict
 question is pushed and every student answers; the instructor's tally must count each answer
-once, none lost. Needs Redis on 127.0.0.1:6379 (database 12 is flushed).
+once, none lost; the projector must show the same count. Needs Redis on 127.0.0.1:6379 (the
+chosen database is flushed) and PostgreSQL. The whole run stops after ``--timeout`` seconds.
 """
 
 from __future__ import annotations
@@ -74,10 +76,16 @@ class Student:
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> None:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    env = server_env(tmp, REDIS_URL)
-    (proc_a, base_a) = start_daphne(tmp, extra_env={"REDIS_URL": REDIS_URL})
-    (proc_b, base_b) = start_daphne(tmp, extra_env={"REDIS_URL": REDIS_URL})
+    redis_url = args.redis
+    redis.Redis.from_url(redis_url).flushdb()
+    env = server_env(tmp, redis_url)
+    # Every student joins from 127.0.0.1: lift the per-room and per-address seat limits, and
+    # keep this run's channels apart from anything else on the same Redis.
+    extra = {"REDIS_URL": redis_url, "PODLAB_CLASSROOM_SEATS": str(args.students + 10),
+             "PODLAB_CLASSROOM_SEATS_PER_ADDRESS": str(args.students + 10),
+             "PODLAB_CHANNEL_PREFIX": f"bench-classroom-{tmp.name}"}
+    (proc_a, base_a) = start_daphne(tmp, extra_env=extra)
+    (proc_b, base_b) = start_daphne(tmp, extra_env=extra)
     try:
         make_instructor(env, "bench", "bench-password-1")
         teacher = Browser(base_a)
@@ -98,14 +106,29 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
 
         t = await connect(base_a, f"/ws/classroom/{code}/teach/", teacher.cookie_header())
         await receive_type(t, "classroom.question")
+        screen = Student(await connect(base_a, f"/ws/classroom/{code}/project/",
+                                       teacher.cookie_header()))
+        screen_tallies: list[dict] = []
         started = time.perf_counter()
         students: list[Student] = []
-        for chunk in range(0, len(joined), 100):
+        batch = args.connect_batch
+        for chunk in range(0, len(joined), batch):
             sockets = await asyncio.gather(*(
                 connect(base, f"/ws/classroom/{code}/", browser.cookie_header(), lang)
-                for browser, base, lang in joined[chunk:chunk + 100]))
+                for browser, base, lang in joined[chunk:chunk + batch]))
             students.extend(Student(ws) for ws in sockets)
         listeners = [asyncio.create_task(s.listen()) for s in students]
+
+        async def watch_screen() -> None:
+            async for text in screen.ws:
+                if '"classroom.tally"' in text[:40]:
+                    screen_tallies.append(json.loads(text))
+                elif '"classroom.frame"' in text[:60] or '"classroom.snapshot"' in text[:60]:
+                    match = SEQ.search(text[:60])
+                    if match:
+                        screen.frames[int(match.group(1))] = time.perf_counter()
+
+        listeners.append(asyncio.create_task(watch_screen()))
         await asyncio.gather(*(s.question_seen.wait() for s in students))
         print(f"connected {len(students)} sockets in {time.perf_counter() - started:.1f} s")
 
@@ -130,6 +153,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                 else:
                     samples.append(got - sent)
             await asyncio.sleep(0.2)
+        print(f"projector received {len(screen.frames)} frames")
         print(f"instructor step -> student frame, {len(samples)} samples "
               f"({args.steps} steps x {len(students)} students), {missing} not received:")
         print(f"  p50 {1000 * statistics.median(samples):.0f} ms   "
@@ -155,10 +179,18 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         print(f"answers: {len(students)} sent, all acknowledged in {acked:.1f} s, "
               f"tally shows {tally['answered']} answered / {total} votes after {counted:.1f} s, "
               f"lost {len(students) - tally['answered']}")
+        deadline = time.perf_counter() + 10
+        while time.perf_counter() < deadline and not any(
+                m["answered"] >= len(students) for m in screen_tallies):
+            await asyncio.sleep(0.05)
+        shown = max((m["answered"] for m in screen_tallies), default=0)
+        named = any("names" in m for m in screen_tallies)
+        print(f"projector: tally shows {shown} answered, names sent to it: {named}")
         for task in listeners:
             task.cancel()
         await t.close()
-        await asyncio.gather(*(s.ws.close() for s in students), return_exceptions=True)
+        await asyncio.gather(*(s.ws.close() for s in [*students, screen]),
+                             return_exceptions=True)
     finally:
         for proc in (proc_a, proc_b):
             proc.terminate()
@@ -182,13 +214,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--redis", default=REDIS_URL, help="a Redis URL; its database is flushed")
+    parser.add_argument("--timeout", type=float, default=900, help="stop after this many seconds")
+    parser.add_argument("--connect-batch", type=int, default=100,
+                        help="student sockets opened at once (a busy machine needs fewer: "
+                             "Daphne drops a handshake the application has not answered in 5 s)")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/podlab_bench",
                         help="a PostgreSQL URL; the database is dropped and created")
     args = parser.parse_args()
     fresh_database(args.database)
     tmp = Path(tempfile.mkdtemp(prefix="podlab-bench-classroom-"))
     print(f"server logs: {tmp}/daphne-*.log")
-    asyncio.run(run(args, tmp))
+    asyncio.run(asyncio.wait_for(run(args, tmp), args.timeout))
 
 
 if __name__ == "__main__":

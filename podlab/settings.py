@@ -138,6 +138,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 LAB_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("PODLAB_LAB_CONNECTIONS_PER_ADDRESS", "16"))
 LAB_MAX_CONNECTIONS = int(os.environ.get("PODLAB_LAB_CONNECTIONS", "2000"))
 
+# Classroom joins (podlab/classroom/services.py): seats per room, new seats and wrong codes
+# a minute per client address (IPv4, or IPv6 /64).
+CLASSROOM_SEATS_PER_ROOM = int(os.environ.get("PODLAB_CLASSROOM_SEATS", "400"))
+CLASSROOM_NEW_SEATS_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_SEATS_PER_ADDRESS", "200"))
+CLASSROOM_WRONG_CODES_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_BAD_CODES_PER_ADDRESS",
+                                                       "60"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Redis database numbers do not separate pub/sub: every deployment on one Redis server sees
 # every channel. The prefix does. By default it is derived from the deployment's database, so

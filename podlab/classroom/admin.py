@@ -11,7 +11,7 @@ from .models import Answer, JoinAttempt, Room, RoomQuestion, Seat
 class SeatInline(admin.TabularInline):
     model = Seat
     extra = 0
-    fields = ["name", "lang", "online", "joined_at"]
+    fields = ["name", "lang", "joined_at"]
     readonly_fields = ["joined_at"]
 
 
@@ -20,7 +20,7 @@ class RoomAdmin(admin.ModelAdmin):
     list_display = ["code", "title", "instructor", "is_open", "created_at"]
     list_filter = ["is_open"]
     search_fields = ["code", "title", "instructor__username"]
-    readonly_fields = ["code", "seq", "epoch", "created_at", "instructor_seen_at"]
+    readonly_fields = ["code", "seq", "epoch", "created_at"]
     inlines = [SeatInline]
 
 

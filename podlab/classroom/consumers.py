@@ -14,20 +14,20 @@ import logging
 import math
 import time
 from contextlib import suppress
-from datetime import timedelta
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 
 from podlab.lab import services as lab_services
 from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
 from podlab.lab.services import LabError
 
+from . import presence
 from . import questions as q
-from .models import Room, RoomQuestion, Seat
+from .models import Connection, Room, RoomQuestion, Seat
 from .services import is_valid_code, seat_in_session
 from .sim import LANGS, RoomSim, RoomState, build_lab, dumps, load_state, save_state
 from .sim import snapshot_text as build_snapshot_text
@@ -39,8 +39,16 @@ MAX_MESSAGE_BYTES = 96 * 1024
 TICK_SECONDS = 0.1
 VIEWS_EVERY_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
-INSTRUCTOR_TIMEOUT = timedelta(seconds=25)
 REFRESH_EVERY_SECONDS = 0.25
+# The channel layer (Redis between processes) may be down or slow: no call waits longer than
+# this (the deployment's CHANNEL_LAYER_TIMEOUT when set), and a lost layer is retried this often.
+RECOVER_SECONDS = 2.0
+
+
+def layer_timeout() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "CHANNEL_LAYER_TIMEOUT", 3.0))
 INSTRUCTOR_ONLY = (
     "classroom.apply", "classroom.validate", "classroom.play", "classroom.pause",
     "classroom.step", "classroom.seek", "classroom.speed", "classroom.action",
@@ -62,6 +70,11 @@ def room_error_text(code: str, lang: str) -> str:
             "no_pod": gettext("The simulation has no such Pod."),
             "engine_unavailable": gettext("The engine cannot answer this question."),
             "busy": gettext("Another question was pushed at the same moment; try again."),
+            "layer_down": gettext("The link between the servers is interrupted. The room goes "
+                                  "on and catches up when it is back."),
+            "layer_back": gettext("The link between the servers is back."),
+            "clock_locked": gettext("The clock is locked at the predict question's target "
+                                    "time until you reveal its answer."),
         }
     return texts.get(code) or error_text(code, lang)
 
@@ -72,6 +85,18 @@ def group_name(room_pk: int, lang: str) -> str:
 
 def teach_group(room_pk: int) -> str:
     return f"classroom-{room_pk}-teach"
+
+
+def projector_group(room_pk: int) -> str:
+    return f"classroom-{room_pk}-project"
+
+
+def public_tally(tally: dict[str, Any]) -> dict[str, Any]:
+    """What the big screen may show of a tally: counts only, no names, nothing on who is
+    right."""
+    return {"type": "classroom.tally", "question": tally["question"], "round": tally["round"],
+            "counts": tally["counts"], "answered": tally["answered"],
+            "seats": tally.get("seats", 0)}
 
 
 @database_sync_to_async
@@ -91,6 +116,88 @@ class _Base(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(self.rate_per_second, self.rate_burst)
         self.tasks: list[asyncio.Task[None]] = []
         self.room_pk: int | None = None
+        self.wanted_groups: set[str] = set()
+        self.layer_down = False
+
+    # --- the channel layer, bounded -------------------------------------------------------
+
+    async def _bounded(self, awaitable: Any, *, report: bool = True) -> bool:
+        """One channel-layer call, at most ``layer_timeout()`` seconds; False if it failed.
+
+        Everything a room needs is in the database, so a failed broadcast loses nothing: the
+        room goes on, and every socket resynchronises from the database once the layer is back.
+        """
+        try:
+            await asyncio.wait_for(awaitable, layer_timeout())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - Redis errors, timeouts, closed connections
+            logger.warning("classroom channel layer call failed: %s: %s", type(exc).__name__, exc)
+            if report:
+                await self.layer_lost()
+            return False
+        return True
+
+    async def layer_send(self, group: str, message: dict[str, Any]) -> bool:
+        return await self._bounded(self.channel_layer.group_send(group, message))
+
+    async def layer_add(self, group: str) -> bool:
+        self.wanted_groups.add(group)
+        return await self._bounded(self.channel_layer.group_add(group, self.channel_name))
+
+    async def layer_discard(self, group: str) -> None:
+        self.wanted_groups.discard(group)
+        await self._bounded(self.channel_layer.group_discard(group, self.channel_name),
+                            report=False)
+
+    async def layer_lost(self) -> None:
+        """Tell this socket's user, then rejoin the groups every few seconds until it works."""
+        if self.layer_down:
+            return
+        self.layer_down = True
+        with suppress(Exception):
+            await self.send_json({"type": "classroom.service", "state": "degraded",
+                                  "message": room_error_text("layer_down", self.lang)})
+        self.spawn(self._recover())
+
+    async def _recover(self) -> None:
+        while True:
+            await asyncio.sleep(RECOVER_SECONDS)
+            # A publish proves the layer answers (a subscription may only be recorded locally).
+            ok = await presence.layer_answers(layer_timeout())
+            for group in sorted(self.wanted_groups):
+                ok = ok and await self._bounded(
+                    self.channel_layer.group_add(group, self.channel_name), report=False)
+            if not ok or not await self._round_trip():
+                continue
+            self.layer_down = False
+            await self.send_json({"type": "classroom.service", "state": "ok",
+                                  "message": room_error_text("layer_back", self.lang)})
+            await self.resync()
+            return
+
+    async def _round_trip(self) -> bool:
+        """Send a message to our own channel through the layer and wait for it: proof that
+        this process receives again (its subscriptions are restored a moment after Redis)."""
+        self.echo = asyncio.Event()
+        sent = await self._bounded(
+            self.channel_layer.send(self.channel_name, {"type": "room.echo"}), report=False)
+        if not sent:
+            return False
+        try:
+            await asyncio.wait_for(self.echo.wait(), layer_timeout())
+        except TimeoutError:
+            return False
+        return True
+
+    async def room_echo(self, event: dict[str, Any]) -> None:
+        echo = getattr(self, "echo", None)
+        if echo is not None:
+            echo.set()
+
+    async def resync(self) -> None:
+        """Bring this socket (and, for the instructor, the room) up to date after an outage."""
+        raise NotImplementedError
 
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=dumps(message))
@@ -161,16 +268,18 @@ class InstructorConsumer(_Base):
         self.last_tally: dict[str, Any] | None = None
         self.last_roster: dict[str, Any] | None = None
         self.views_at = 0.0
+        self.lock_at: float | None = None  # see questions.clock_limit
+        self.closer: asyncio.Task[None] | None = None
         code = self.scope["url_route"]["kwargs"]["code"]
         room = await self._own_room(code)
         if room is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.room_pk = room.pk
-        await self.channel_layer.group_add(teach_group(room.pk), self.channel_name)
+        await self.layer_add(teach_group(room.pk))
         await self.accept()
-        await self.channel_layer.group_send(
-            teach_group(room.pk), {"type": "room.driver", "channel": self.channel_name})
+        await self.layer_send(teach_group(room.pk),
+                              {"type": "room.driver", "channel": self.channel_name})
         await self._load()
         await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
                               "role": "instructor", "code": room.code,
@@ -178,7 +287,9 @@ class InstructorConsumer(_Base):
                               "kubernetes": lab_services.HELLO["kubernetes"]})
         await self._send_own_snapshot()
         await self._send_question()
-        await self._presence(True)
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.INSTRUCTOR)
+        await self._presence()
         self.spawn(self._heartbeat())
         self.spawn(self._refresher())
         self.dirty.set()
@@ -196,10 +307,13 @@ class InstructorConsumer(_Base):
 
     async def disconnect(self, code: int) -> None:
         await self._stop_clock()
+        if self.closer is not None:
+            self.closer.cancel()
         await self.cancel_tasks()
         if self.room_pk is not None:
-            await self.channel_layer.group_discard(teach_group(self.room_pk), self.channel_name)
-            await self._presence(False)
+            await self.layer_discard(teach_group(self.room_pk))
+            await presence.left(channel=self.channel_name)
+            await self._presence()
 
     # --- state ----------------------------------------------------------------------------
 
@@ -252,8 +366,7 @@ class InstructorConsumer(_Base):
             await database_sync_to_async(save_state)(state=state)
             texts = {lang: dumps(messages[lang]) for lang in LANGS}
             for lang in LANGS:
-                await self.channel_layer.group_send(
-                    group_name(state.room_pk, lang),
+                await self.layer_send(group_name(state.room_pk, lang),
                     {"type": "room.sim", "seq": state.seq, "snapshot": snapshot,
                      "text": texts[lang]})
             await self.send(text_data=texts.get(self.lang) or texts["en"])
@@ -268,22 +381,28 @@ class InstructorConsumer(_Base):
         message = self.sim.snapshots(state=self.state)[self.lang]
         await self.send_json(message)
 
-    async def _presence(self, online: bool) -> None:
+    async def _presence(self) -> None:
+        """Tell students whether any console of the instructor is connected (any process)."""
         assert self.room_pk is not None  # noqa: S101
-        if online:
-            await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
-                instructor_seen_at=timezone.now())
-        else:
-            await database_sync_to_async(Room.objects.filter(pk=self.room_pk).update)(
-                instructor_seen_at=None)
+        online = await database_sync_to_async(presence.instructor_present)(room_pk=self.room_pk)
         for lang in LANGS:
-            await self.channel_layer.group_send(
-                group_name(self.room_pk, lang), {"type": "room.presence", "instructor": online})
+            await self.layer_send(group_name(self.room_pk, lang),
+                                  {"type": "room.presence", "instructor": online})
 
     async def _heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            await self._presence(True)
+            await self._presence()
+
+    async def resync(self) -> None:
+        """Everyone catches up: a snapshot of this moment to every group, the question, the
+        instructor's presence, a fresh tally and roster."""
+        if self.sim is not None and self.state is not None:
+            await self._publish(snapshot=True)
+        await self._send_question()
+        await self._presence()
+        self.last_tally = self.last_roster = None
+        self.dirty.set()
 
     # --- the clock ------------------------------------------------------------------------
 
@@ -309,12 +428,18 @@ class InstructorConsumer(_Base):
                 lab = self.sim.lab
                 now = time.monotonic()
                 elapsed, last = now - last, now
+                limit = self.lock_at if self.lock_at is not None else math.inf
                 if math.isinf(self.state.speed):
-                    more = lab.step()
+                    upcoming = lab.next_t()
+                    if upcoming is not None and upcoming > limit:
+                        lab.advance_to(limit)
+                        more = False
+                    else:
+                        more = lab.step()
                 else:
-                    lab.advance_to(lab.t + elapsed * self.state.speed)
+                    lab.advance_to(min(lab.t + elapsed * self.state.speed, limit))
                     more = lab.t < lab.until
-                if not more or lab.t >= lab.until:
+                if not more or lab.t >= lab.until or lab.t >= limit:
                     self.state.playing = False
                 changed = self.sim.changed()
                 if changed or not self.state.playing or now - self.views_at >= VIEWS_EVERY_SECONDS:
@@ -365,6 +490,7 @@ class InstructorConsumer(_Base):
         if sim.lab.next_t() is None and sim.lab.t >= sim.lab.until:
             await self._publish(snapshot=False)
             return
+        self._check_lock(sim.lab.t)
         state.playing = True
         self._start_clock()
         await self._publish(snapshot=False)
@@ -379,7 +505,12 @@ class InstructorConsumer(_Base):
         await self._ensure_current()
         sim = self._need_sim()
         await self._stop_clock()
-        sim.lab.step()
+        upcoming = sim.lab.next_t()
+        if self.lock_at is not None and upcoming is not None and upcoming > self.lock_at:
+            self._check_lock(sim.lab.t)
+            sim.lab.advance_to(self.lock_at)  # up to the target time, not past it
+        else:
+            sim.lab.step()
         await self._publish(snapshot=False)
 
     async def on_seek(self, message: dict[str, Any]) -> None:
@@ -388,10 +519,16 @@ class InstructorConsumer(_Base):
         t = message.get("t")
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
             raise LabError("bad_field", "t", field="t")
+        if self.lock_at is not None and float(t) > self.lock_at:
+            self._check_lock(float(t))
         if float(t) < sim.lab.t:
             state.epoch += 1
         sim.lab.seek(float(t))
         await self._publish(snapshot=True)
+
+    def _check_lock(self, t: float) -> None:
+        if self.lock_at is not None and t >= self.lock_at:
+            raise q.QuestionError("clock_locked", t=self.lock_at)
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         state = await self._ensure_current()
@@ -424,21 +561,44 @@ class InstructorConsumer(_Base):
         assert self.room_pk is not None  # noqa: S101
         room_pk = self.room_pk
 
-        def render() -> tuple[dict[str, Any], dict[str, Any]]:
+        def render() -> tuple[dict[str, Any], dict[str, Any], float | None]:
             question = q.current_question(room_pk=room_pk)
+            if question is not None and q.close_if_due(question_pk=question.pk):
+                question.refresh_from_db()
             per_lang = {lang: q.render_question(question=question, lang=lang)
                         for lang in LANGS}
             mine = q.render_question(question=question, lang=self.lang, instructor=True)
-            return per_lang, mine
+            return per_lang, mine, q.clock_limit(question=question)
 
-        per_lang, mine = await database_sync_to_async(render)()
+        per_lang, mine, self.lock_at = await database_sync_to_async(render)()
+        self._schedule_close(mine.get("question"))
         for lang in LANGS:
-            await self.channel_layer.group_send(group_name(room_pk, lang),
+            await self.layer_send(group_name(room_pk, lang),
                                                 {"type": "room.question",
                                                  "message": per_lang[lang]})
         await self.send_json(mine)
         self.last_tally = None
         self.dirty.set()
+
+    def _schedule_close(self, body: dict[str, Any] | None) -> None:
+        """Close voting on the server when the countdown reaches zero."""
+        if self.closer is not None and self.closer is not asyncio.current_task():
+            self.closer.cancel()
+        self.closer = None
+        if body is None or body.get("closes_in") is None:
+            return
+        self.closer = asyncio.create_task(self._close_later(body["id"], body["closes_in"]))
+
+    async def _close_later(self, question_pk: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        for _ in range(20):  # the database clock may lag this one by a moment
+            if await database_sync_to_async(q.close_if_due)(question_pk=question_pk):
+                await self._send_question()
+                return
+            current = await database_sync_to_async(q.current_question)(room_pk=self.room_pk)
+            if current is None or current.pk != question_pk or current.state != RoomQuestion.OPEN:
+                return  # closed, revealed or replaced meanwhile
+            await asyncio.sleep(0.1)
 
     async def _question(self) -> RoomQuestion:
         assert self.room_pk is not None  # noqa: S101
@@ -453,7 +613,8 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "question", field="question")
         room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
         await database_sync_to_async(q.push_bank_question)(
-            room=room, lesson_slug=lesson, question_id=question_id)
+            room=room, lesson_slug=lesson, question_id=question_id,
+            countdown=message.get("countdown", 0))
         await self._send_question()
 
     async def on_predict(self, message: dict[str, Any]) -> None:
@@ -468,7 +629,8 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "pod", field="pod")
         seconds = message.get("seconds", 30)
         room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
-        await database_sync_to_async(q.push_live_predict)(room=room, pod=pod, seconds=seconds)
+        await database_sync_to_async(q.push_live_predict)(
+            room=room, pod=pod, seconds=seconds, countdown=message.get("countdown", 0))
         await self._send_question()
 
     async def on_lock(self, message: dict[str, Any]) -> None:
@@ -513,7 +675,7 @@ class InstructorConsumer(_Base):
 
         message = await database_sync_to_async(build)()
         for lang in LANGS:
-            await self.channel_layer.group_send(group_name(room_pk, lang),
+            await self.layer_send(group_name(room_pk, lang),
                                                 {"type": "room.leaderboard", "message": message})
         await self.send_json(message)
 
@@ -547,9 +709,15 @@ class InstructorConsumer(_Base):
             tally, roster = await database_sync_to_async(build)()
             if tally is not None and tally != self.last_tally:
                 await self.send_json(tally)
+                await self.layer_send(projector_group(room_pk), {"type": "room.tally",
+                                               "message": public_tally(tally)})
             self.last_tally = tally
             if roster != self.last_roster:
                 await self.send_json(roster)
+                await self.layer_send(projector_group(room_pk),
+                    {"type": "room.count", "message": {
+                        "type": "classroom.count", "online": roster["online"],
+                        "seats": len(roster["seats"]), "languages": roster["languages"]}})
             self.last_roster = roster
             await asyncio.sleep(REFRESH_EVERY_SECONDS)
 
@@ -599,11 +767,12 @@ class StudentConsumer(_Base):
             return
         self.seat = seat
         self.room_pk = room.pk
-        await self.channel_layer.group_add(group_name(room.pk, self.lang), self.channel_name)
+        await self.layer_add(group_name(room.pk, self.lang))
         await self.accept()
         seat.lang = self.lang
-        seat.online = True
-        await database_sync_to_async(seat.save)(update_fields=["lang", "online"])
+        await database_sync_to_async(seat.save)(update_fields=["lang"])
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.STUDENT, seat_pk=seat.pk)
         info = await database_sync_to_async(self._initial)(room.pk)
         self.answers: dict[str, Any] = info["answers"]
         self.right: dict[str, bool] = info["right"]
@@ -616,13 +785,12 @@ class StudentConsumer(_Base):
         await self._forward_question(info["question"])
         if info["leaderboard"] is not None:
             await self.send_json(info["leaderboard"])
-        await self.channel_layer.group_send(teach_group(room.pk), {"type": "room.dirty"})
+        await self.layer_send(teach_group(room.pk), {"type": "room.dirty"})
 
     def _initial(self, room_pk: int) -> dict[str, Any]:
         assert self.seat is not None  # noqa: S101
         room = Room.objects.get(pk=room_pk)
         rows = list(self.seat.answers.select_related("question"))
-        seen = room.instructor_seen_at
         board = None
         if room.show_leaderboard:
             board = {"type": "classroom.leaderboard", "shown": True,
@@ -632,7 +800,7 @@ class StudentConsumer(_Base):
             "right": {f"{a.question_id}:{a.round}": a.correct for a in rows},
             "scored": {a.question_id for a in rows if a.question.revealed},
             "score": q.score_of(seat=self.seat),
-            "instructor": seen is not None and timezone.now() - seen < INSTRUCTOR_TIMEOUT,
+            "instructor": presence.instructor_present(room_pk=room_pk),
             "question": q.render_question(question=q.current_question(room_pk=room_pk),
                                           lang=self.lang),
             "leaderboard": board,
@@ -642,10 +810,22 @@ class StudentConsumer(_Base):
         await self.cancel_tasks()
         if self.seat is None or self.room_pk is None:
             return
-        await self.channel_layer.group_discard(group_name(self.room_pk, self.lang),
-                                               self.channel_name)
-        await database_sync_to_async(Seat.objects.filter(pk=self.seat.pk).update)(online=False)
-        await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
+        await self.layer_discard(group_name(self.room_pk, self.lang))
+        await presence.left(channel=self.channel_name)
+        await self.layer_send(teach_group(self.room_pk), {"type": "room.dirty"})
+
+    async def resync(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        room_pk, lang = self.room_pk, self.lang
+
+        def current() -> tuple[dict[str, Any], bool]:
+            return (q.render_question(question=q.current_question(room_pk=room_pk), lang=lang),
+                    presence.instructor_present(room_pk=room_pk))
+
+        message, here = await database_sync_to_async(current)()
+        await self._send_snapshot()
+        await self.room_question({"message": message})
+        await self.room_presence({"instructor": here})
 
     async def _send_snapshot(self) -> None:
         assert self.room_pk is not None  # noqa: S101
@@ -709,7 +889,7 @@ class StudentConsumer(_Base):
         self.right[key] = row.correct
         await self.send_json({"type": "classroom.answered", "question": row.question_id,
                               "round": row.round, "answer": row.answer})
-        await self.channel_layer.group_send(teach_group(self.room_pk), {"type": "room.dirty"})
+        await self.layer_send(teach_group(self.room_pk), {"type": "room.dirty"})
 
     async def on_sync(self, message: dict[str, Any]) -> None:
         await self._send_snapshot()
@@ -718,3 +898,91 @@ class StudentConsumer(_Base):
         "classroom.answer": on_answer,
         "classroom.sync": on_sync,
     }
+
+
+# --- the projector --------------------------------------------------------------------------
+
+class ProjectorConsumer(StudentConsumer):
+    """The big screen: the instructor's login, the students' view of the room (no right answer
+    before Reveal), tallies as counts without names, and how many have joined. Read only."""
+
+    async def connect(self) -> None:
+        self.setup_base()
+        self.seq = -1
+        self.seat = None
+        code = self.scope["url_route"]["kwargs"]["code"]
+        room = await database_sync_to_async(self._own_room)(code)
+        if room is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.room_pk = room.pk
+        for group in (group_name(room.pk, self.lang), projector_group(room.pk)):
+            await self.layer_add(group)
+        await self.accept()
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.PROJECTOR)
+        info = await database_sync_to_async(self._projector_initial)(room.pk)
+        await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
+                              "role": "projector", "code": room.code,
+                              "instructor": info["instructor"]})
+        await self._send_snapshot()
+        await self.send_json(info["question"])
+        await self.send_json(info["count"])
+        if info["tally"] is not None:
+            await self.send_json(info["tally"])
+        if info["leaderboard"] is not None:
+            await self.send_json(info["leaderboard"])
+
+    def _own_room(self, code: str) -> Room | None:
+        from .services import room_for_instructor
+
+        if not is_valid_code(code=code):
+            return None
+        room = room_for_instructor(code=code, user=self.scope.get("user"))
+        return room if room is not None and room.is_open else None
+
+    def _projector_initial(self, room_pk: int) -> dict[str, Any]:
+        room = Room.objects.get(pk=room_pk)
+        question = q.current_question(room_pk=room_pk)
+        roster = q.roster(room_pk=room_pk)
+        tally = None
+        if question is not None:
+            tally = public_tally({**q.tally(question=question), "seats": len(roster["seats"])})
+        board = None
+        if room.show_leaderboard:
+            board = {"type": "classroom.leaderboard", "shown": True,
+                     "rows": q.leaderboard(room_pk=room_pk)}
+        return {
+            "instructor": presence.instructor_present(room_pk=room_pk),
+            "question": q.render_question(question=question, lang=self.lang),
+            "count": {"type": "classroom.count", "online": roster["online"],
+                      "seats": len(roster["seats"]), "languages": roster["languages"]},
+            "tally": tally, "leaderboard": board,
+        }
+
+    async def disconnect(self, code: int) -> None:
+        await self.cancel_tasks()
+        if self.room_pk is None:
+            return
+        for group in (group_name(self.room_pk, self.lang), projector_group(self.room_pk)):
+            await self.layer_discard(group)
+        await presence.left(channel=self.channel_name)
+
+    async def room_question(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def resync(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        info = await database_sync_to_async(self._projector_initial)(self.room_pk)
+        await self._send_snapshot()
+        for key in ("question", "count", "tally", "leaderboard"):
+            if info[key] is not None:
+                await self.send_json(info[key])
+
+    async def room_tally(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def room_count(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    handlers = {"classroom.sync": StudentConsumer.on_sync}

@@ -38,7 +38,6 @@ class Room(models.Model):
     # past), so cached simulations of an older epoch are not moved forward by mistake.
     epoch = models.PositiveIntegerField(_("epoch"), default=0)
     show_leaderboard = models.BooleanField(_("leaderboard shown"), default=False)
-    instructor_seen_at = models.DateTimeField(_("instructor last seen"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("room")
@@ -61,7 +60,6 @@ class Seat(models.Model):
     name = models.CharField(_("display name"), max_length=40)
     lang = models.CharField(_("language"), max_length=10, default="en")
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
-    online = models.BooleanField(_("online"), default=False)
 
     class Meta:
         verbose_name = _("seat")
@@ -94,6 +92,9 @@ class RoomQuestion(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=STATES, default=OPEN)
     revealed = models.BooleanField(_("answer revealed"), default=False)
     created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    # The countdown of the open round: voting closes at this moment, on the server.
+    closes_at = models.DateTimeField(_("voting closes at"), null=True, blank=True)
+    countdown = models.PositiveSmallIntegerField(_("countdown (s)"), default=0)
 
     class Meta:
         verbose_name = _("room question")
@@ -127,6 +128,36 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question} {self.seat}"
+
+
+class Connection(models.Model):
+    """One open socket of a room; presence is counted from these rows, not from seats.
+
+    Each process renews the rows of its own sockets every few seconds (``expires_at``); a
+    socket that closes deletes its row, and the rows of a process that died simply expire.
+    """
+
+    STUDENT, INSTRUCTOR, PROJECTOR = "student", "instructor", "projector"
+    ROLES = [(STUDENT, _("student")), (INSTRUCTOR, _("instructor")),
+             (PROJECTOR, _("projector"))]
+
+    channel = models.CharField(_("channel"), max_length=200, unique=True)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="connections",
+                             verbose_name=_("room"))
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="connections",
+                             null=True, blank=True, verbose_name=_("seat"))
+    role = models.CharField(_("role"), max_length=12, choices=ROLES)
+    process = models.CharField(_("process"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
+        indexes = [models.Index(fields=["room", "role", "expires_at"]),
+                   models.Index(fields=["process"])]
+
+    def __str__(self) -> str:
+        return f"{self.room_id} {self.role} {self.channel}"
 
 
 class JoinAttempt(models.Model):

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from podlab.engine.kubectl.get import get_pods, summarize_pod
@@ -27,11 +28,17 @@ from podlab.quizzes.bank import Question, banks, get_question
 from podlab.quizzes.grading import InvalidAnswer, grade, normalise_answer
 from podlab.quizzes.predict import NOT_FOUND, EngineUnavailable, engine_outcome
 
+from . import presence
 from .models import Answer, Room, RoomQuestion, Seat
 from .sim import build_lab
 
-LIVE_TYPES = ("single", "multiple", "predict")
+LIVE_TYPES = ("single", "multiple", "predict", "order", "short")
+# Answers that are not one vote per choice: tallied as right or wrong (and, for short answers,
+# the texts given most often), never per choice.
+GRADED_TYPES = ("order", "short")
 PREDICT_HORIZONS = (10, 30, 60, 120)
+# Seconds of voting the instructor may choose when pushing a question; 0 is "until I close it".
+COUNTDOWNS = (0, 10, 20, 30, 45, 60, 90, 120)
 # Values kubectl's STATUS column plausibly shows; distractors are drawn from these after the
 # values the room has already seen.
 PLAUSIBLE_STATUS = ("Running", "Pending", "ContainerCreating", "CrashLoopBackOff", "Error",
@@ -58,7 +65,7 @@ class BankEntry:
 
 
 def bank_entries(*, lang: str) -> list[BankEntry]:
-    """Questions of the lesson banks that work live (one tap per choice)."""
+    """Questions of the lesson banks that can be asked live (every type)."""
     out = []
     for slug, bank in banks().items():
         for q in bank.questions:
@@ -105,7 +112,23 @@ def _create(room: Room, **fields: Any) -> RoomQuestion:
     raise QuestionError("busy")
 
 
-def push_bank_question(*, room: Room, lesson_slug: str, question_id: str) -> RoomQuestion:
+def clean_countdown(raw: Any) -> int:
+    if raw is None:
+        return 0
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw not in COUNTDOWNS:
+        raise QuestionError("bad_field", field="countdown", allowed=list(COUNTDOWNS))
+    return raw
+
+
+def _closes(countdown: int, now: datetime | None) -> datetime | None:
+    if not countdown:
+        return None
+    return (now or timezone.now()) + timedelta(seconds=countdown)
+
+
+def push_bank_question(*, room: Room, lesson_slug: str, question_id: str,
+                       countdown: Any = 0, now: datetime | None = None) -> RoomQuestion:
+    seconds = clean_countdown(countdown)
     found = get_question(lesson_slug=lesson_slug, question_id=question_id)
     if found is None or found.type not in LIVE_TYPES:
         raise QuestionError("unknown_question")
@@ -115,7 +138,7 @@ def push_bank_question(*, room: Room, lesson_slug: str, question_id: str) -> Roo
         except EngineUnavailable as exc:
             raise QuestionError("engine_unavailable", reason=str(exc)) from exc
     return _create(room, source=RoomQuestion.BANK, qtype=found.type, lesson_slug=lesson_slug,
-                   question_id=question_id)
+                   question_id=question_id, countdown=seconds, closes_at=_closes(seconds, now))
 
 
 def _status_of(lab: LabSession, pod: str) -> str:
@@ -172,14 +195,17 @@ def predict_status(*, manifest: str, seed: int, actions: list[dict[str, Any]], t
             "answer": answer, "table": table}
 
 
-def push_live_predict(*, room: Room, pod: str | None, seconds: float) -> RoomQuestion:
+def push_live_predict(*, room: Room, pod: str | None, seconds: float, countdown: Any = 0,
+                      now: datetime | None = None) -> RoomQuestion:
+    voting = clean_countdown(countdown)
     if not room.manifest:
         raise QuestionError("no_simulation")
     if seconds not in PREDICT_HORIZONS:
         raise QuestionError("bad_field", field="seconds", allowed=list(PREDICT_HORIZONS))
     data = predict_status(manifest=room.manifest, seed=room.seed, actions=list(room.actions),
                           t=room.t, pod=pod, seconds=float(seconds))
-    return _create(room, source=RoomQuestion.LIVE_PREDICT, qtype="predict", data=data)
+    return _create(room, source=RoomQuestion.LIVE_PREDICT, qtype="predict", data=data,
+                   countdown=voting, closes_at=_closes(voting, now))
 
 
 # --- what each side sees ------------------------------------------------------------------
@@ -190,6 +216,8 @@ def _choices(question: RoomQuestion, lang: str) -> list[dict[str, str]]:
         items = [{"token": _token(key, v), "text": v} for v in question.data["values"]]
         return sorted(items, key=lambda c: c["token"])
     found = _bank_question(question)
+    if found.type == "short":
+        return []
     return [{"token": found.token(c.id), "text": c.text.get(lang) if c.text else c.value}
             for c in found.shuffled_choices()]
 
@@ -202,6 +230,10 @@ def correct_tokens(*, question: RoomQuestion) -> list[str]:
     if found.predict is not None:
         value = engine_outcome(spec=found.predict).value
         return [found.token(c.id) for c in found.choices if c.value == value]
+    if found.type == "order":
+        return [found.token(c.id) for c in found.choices]  # the right order
+    if found.type == "short":
+        return list(found.answers)  # accepted texts
     return [found.token(c.id) for c in found.choices if c.correct]
 
 
@@ -253,11 +285,23 @@ def render_question(*, question: RoomQuestion | None, lang: str,
     }
     if question.source == RoomQuestion.LIVE_PREDICT:
         body["target_t"] = question.data["at"]
+    body["countdown"] = question.countdown
+    if question.state == RoomQuestion.OPEN and question.closes_at is not None:
+        # Seconds left when this was rendered: clients count down from when they receive it,
+        # so their clocks need not agree with the server's.
+        body["closes_in"] = max(0.0, round((question.closes_at - timezone.now())
+                                           .total_seconds(), 1))
     if instructor or question.state == RoomQuestion.REVEALED:
         body["correct"] = correct_tokens(question=question)
         body["explanation"], body["table"] = _explanation(question, lang)
     if question.state == RoomQuestion.REVEALED:
-        body["tally"] = tally(question=question)["counts"]
+        counted = tally(question=question)
+        body["tally"] = counted["counts"]
+        if question.qtype in GRADED_TYPES:
+            # What students typed goes to the instructor only, never to the big screen.
+            body["graded"] = {"right": counted["right"],
+                              "wrong": counted["answered"] - counted["right"],
+                              **({"top": counted["top"]} if instructor else {})}
     return {"type": "classroom.question", "question": body}
 
 
@@ -277,14 +321,20 @@ def _grade(question: RoomQuestion, raw: Any) -> tuple[Any, bool]:
     return normalised, grade(question=found, answer=normalised).correct
 
 
-def submit_answer(*, seat: Seat, question_pk: Any, round_number: Any, raw: Any) -> Answer:
-    """Record the seat's answer for the open round; replaces an earlier one in that round."""
+def submit_answer(*, seat: Seat, question_pk: Any, round_number: Any, raw: Any,
+                  now: datetime | None = None) -> Answer:
+    """Record the seat's answer for the open round; replaces an earlier one in that round.
+
+    Past the countdown the round takes no answers, whether or not it was closed yet.
+    """
     if isinstance(question_pk, bool) or not isinstance(question_pk, int):
         raise QuestionError("bad_field", field="question")
     question = RoomQuestion.objects.filter(pk=question_pk, room_id=seat.room_id).first()
     if question is None:
         raise QuestionError("bad_field", field="question")
     if question.state != RoomQuestion.OPEN or round_number != question.round:
+        raise QuestionError("question_closed")
+    if question.closes_at is not None and (now or timezone.now()) >= question.closes_at:
         raise QuestionError("question_closed")
     answer, correct = _grade(question, raw)
     row, _ = Answer.objects.update_or_create(
@@ -303,20 +353,27 @@ def tally(*, question: RoomQuestion) -> dict[str, Any]:
     """Counts per choice token in the current round, and who answered."""
     rows = list(Answer.objects.filter(question=question, round=question.round)
                 .select_related("seat").order_by("answered_at", "pk"))
-    counts: dict[str, int] = {c["token"]: 0 for c in _choices(question, "en")}
-    for row in rows:
+    graded = question.qtype in GRADED_TYPES
+    counts: dict[str, int] = {} if graded else {c["token"]: 0 for c in _choices(question, "en")}
+    top: list[list[Any]] = []
+    if question.qtype == "short":
+        given: dict[str, int] = {}
+        for row in rows:
+            given[str(row.answer)] = given.get(str(row.answer), 0) + 1
+        top = [[text, n] for text, n in sorted(given.items(), key=lambda i: (-i[1], i[0]))[:5]]
+    for row in rows if not graded else []:
         for token in ([row.answer] if isinstance(row.answer, str) else row.answer):
             if token in counts:
                 counts[token] += 1
     previous: dict[str, int] = {}
-    if question.round > 1:
+    if question.round > 1 and not graded:
         for row in Answer.objects.filter(question=question, round=question.round - 1):
             for token in ([row.answer] if isinstance(row.answer, str) else row.answer):
                 previous[token] = previous.get(token, 0) + 1
     return {"question": question.pk, "round": question.round, "counts": counts,
             "previous": previous, "answered": len(rows),
             "names": [row.seat.name for row in rows],
-            "right": sum(1 for row in rows if row.correct)}
+            "right": sum(1 for row in rows if row.correct), "top": top}
 
 
 def set_state(*, question: RoomQuestion, state: str) -> RoomQuestion:
@@ -333,14 +390,32 @@ def set_state(*, question: RoomQuestion, state: str) -> RoomQuestion:
     return question
 
 
-def revote(*, question: RoomQuestion) -> RoomQuestion:
-    """Peer instruction: after a locked round and a discussion, everyone votes again."""
+def revote(*, question: RoomQuestion, now: datetime | None = None) -> RoomQuestion:
+    """Peer instruction: after a locked round and a discussion, everyone votes again (with
+    the same countdown as the first round)."""
     if question.state != RoomQuestion.LOCKED or question.round >= 2:
         raise QuestionError("question_closed")
     question.round += 1
     question.state = RoomQuestion.OPEN
-    question.save(update_fields=["round", "state"])
+    question.closes_at = _closes(question.countdown, now)
+    question.save(update_fields=["round", "state", "closes_at"])
     return question
+
+
+def close_if_due(*, question_pk: int, now: datetime | None = None) -> bool:
+    """Close voting when the countdown reached zero; True if this call closed it."""
+    return bool(RoomQuestion.objects.filter(
+        pk=question_pk, state=RoomQuestion.OPEN,
+        closes_at__lte=now or timezone.now()).update(state=RoomQuestion.LOCKED))
+
+
+def clock_limit(*, question: RoomQuestion | None) -> float | None:
+    """The simulated time the room may not play past: a live predict question's target,
+    until its answer is revealed (or it ends), so the kubectl pane cannot give it away."""
+    if (question is None or question.source != RoomQuestion.LIVE_PREDICT
+            or question.revealed or question.state == RoomQuestion.ENDED):
+        return None
+    return float(question.data["at"])
 
 
 # --- scores -------------------------------------------------------------------------------
@@ -371,8 +446,17 @@ def leaderboard(*, room_pk: int, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def roster(*, room_pk: int) -> dict[str, Any]:
-    seats = Seat.objects.filter(room_id=room_pk).order_by("joined_at")
-    langs = dict(seats.values_list("lang").annotate(n=Count("pk")))
+    """Every seat with its language and whether any of its sockets is connected.
+
+    ``languages`` counts seats per language: the grouping query must not carry the list's
+    ordering, or the database would group per seat.
+    """
+    seats = list(Seat.objects.filter(room_id=room_pk).order_by("joined_at")
+                 .values_list("pk", "name", "lang"))
+    langs = dict(Seat.objects.filter(room_id=room_pk).order_by().values_list("lang")
+                 .annotate(n=Count("pk")))
+    online = presence.online_seats(room_pk=room_pk)
     return {"type": "classroom.roster",
-            "seats": [{"name": s.name, "online": s.online, "lang": s.lang} for s in seats],
-            "online": sum(1 for s in seats if s.online), "languages": langs}
+            "seats": [{"name": name, "online": pk in online, "lang": lang}
+                      for pk, name, lang in seats],
+            "online": sum(1 for pk, _, _ in seats if pk in online), "languages": langs}

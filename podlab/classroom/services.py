@@ -6,12 +6,14 @@ control it.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
@@ -20,6 +22,9 @@ from django.utils import timezone
 from .models import CODE_ALPHABET, CODE_LENGTH, INSTRUCTORS_GROUP, JoinAttempt, Room, Seat
 
 SESSION_KEY = "classroom.seats"  # session: {room pk as text: seat id}
+# Wrong codes a minute: one browser session may guess a few; one address (an IPv4 address,
+# or an IPv6 /64, which one household or school usually gets) carries a whole class behind
+# its NAT, so it gets more before it is refused.
 FAILED_JOINS_PER_MINUTE = 10
 MAX_NAME = 40
 LANGS = ("en", "zh-hans")
@@ -102,6 +107,24 @@ def room_for_instructor(*, code: str, user: AbstractBaseUser | None) -> Room | N
 
 # --- joining ------------------------------------------------------------------------------
 
+def address_key(ip: str) -> str:
+    """The address a limit counts against: IPv4 as it is, IPv6 by its /64 network (a client
+    may pick any address inside its /64), IPv4-mapped IPv6 as the IPv4 address."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip.strip()[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
 @dataclass(frozen=True)
 class JoinKeys:
     """Who is trying: the client's address and session, each limited on its own."""
@@ -109,26 +132,46 @@ class JoinKeys:
     ip: str
     session: str
 
-    def keys(self) -> list[str]:
+    @property
+    def address(self) -> str:
+        return address_key(self.ip) if self.ip else ""
+
+    def keys(self, kind: str = "bad") -> list[tuple[str, int]]:
+        """(key, limit per minute) of each thing counted for an attempt of ``kind``."""
         out = []
-        if self.ip:
-            out.append(f"ip:{self.ip}"[:120])
-        if self.session:
-            out.append(f"session:{self.session}"[:120])
+        if kind == "bad":
+            if self.address:
+                out.append((f"bad:ip:{self.address}"[:120],
+                            _limit("CLASSROOM_WRONG_CODES_PER_ADDRESS", 60)))
+            if self.session:
+                out.append((f"bad:session:{self.session}"[:120], FAILED_JOINS_PER_MINUTE))
+        elif self.address:
+            out.append((f"seat:ip:{self.address}"[:120],
+                        _limit("CLASSROOM_NEW_SEATS_PER_ADDRESS", 200)))
         return out
 
 
+def _over(who: JoinKeys, kind: str, now: datetime) -> bool:
+    since = now - timedelta(minutes=1)
+    return any(JoinAttempt.objects.filter(key=key, at__gt=since).count() >= limit
+               for key, limit in who.keys(kind))
+
+
 def joins_blocked(*, who: JoinKeys, now: datetime | None = None) -> bool:
-    since = _now(now) - timedelta(minutes=1)
-    for key in who.keys():
-        if JoinAttempt.objects.filter(key=key, at__gt=since).count() >= FAILED_JOINS_PER_MINUTE:
-            return True
-    return False
+    return _over(who, "bad", _now(now))
+
+
+def _record(who: JoinKeys, kind: str, now: datetime) -> None:
+    JoinAttempt.objects.bulk_create([JoinAttempt(key=k, at=now) for k, _ in who.keys(kind)])
+    JoinAttempt.objects.filter(at__lt=now - timedelta(minutes=10)).delete()
 
 
 def _record_failure(who: JoinKeys, now: datetime) -> None:
-    JoinAttempt.objects.bulk_create([JoinAttempt(key=k, at=now) for k in who.keys()])
-    JoinAttempt.objects.filter(at__lt=now - timedelta(minutes=10)).delete()
+    _record(who, "bad", now)
+
+
+def seat_cap() -> int:
+    return _limit("CLASSROOM_SEATS_PER_ROOM", 400)
 
 
 def clean_name(*, raw: Any) -> str:
@@ -156,8 +199,11 @@ def join_room(*, code: Any, name: Any, lang: str, who: JoinKeys, session: Any,
               now: datetime | None = None) -> Seat:
     """Seat the session in the room with ``code``; the same session gets its seat back.
 
-    Wrong codes are counted per address and per session: past ``FAILED_JOINS_PER_MINUTE`` in
-    a minute every attempt is refused, right code or not, until the minute has passed.
+    Wrong codes are counted per session (``FAILED_JOINS_PER_MINUTE``) and per address
+    (``CLASSROOM_WRONG_CODES_PER_ADDRESS``): past either in a minute every attempt from that
+    session or address is refused, right code or not, until the minute has passed. New seats
+    are counted per address (``CLASSROOM_NEW_SEATS_PER_ADDRESS`` a minute) and capped per room
+    (``CLASSROOM_SEATS_PER_ROOM``); a session getting its own seat back counts for neither.
     """
     moment = _now(now)
     if joins_blocked(who=who, now=moment):
@@ -171,7 +217,7 @@ def join_room(*, code: Any, name: Any, lang: str, who: JoinKeys, session: Any,
         raise JoinError("closed")
     seat = seat_in_session(session=session, room=room)
     display = clean_name(raw=name) if seat is None or name else seat.name
-    if seat is not None:
+    if seat is not None:  # the same session comes back: not a new seat, never capped
         if display != seat.name:
             if Seat.objects.filter(room=room, name=display).exclude(pk=seat.pk).exists():
                 raise JoinError("name_taken")
@@ -179,12 +225,17 @@ def join_room(*, code: Any, name: Any, lang: str, who: JoinKeys, session: Any,
         seat.lang = lang if lang in LANGS else seat.lang
         seat.save(update_fields=["name", "lang"])
         return seat
+    if _over(who, "seat", moment):
+        raise JoinError("rate_limited_seats")
     try:
         with transaction.atomic():
+            if Seat.objects.filter(room=room).count() >= seat_cap():
+                raise JoinError("room_full")
             seat = Seat.objects.create(room=room, name=display,
                                        lang=lang if lang in LANGS else "en")
     except IntegrityError as exc:
         raise JoinError("name_taken") from exc
+    _record(who, "seat", moment)
     seats = dict(session.get(SESSION_KEY) or {})
     seats[str(room.pk)] = str(seat.pk)
     session[SESSION_KEY] = seats
@@ -196,6 +247,9 @@ def join_error_text(*, code: str) -> str:
 
     return {
         "rate_limited": gettext("Too many wrong codes: wait a minute before trying again."),
+        "rate_limited_seats": gettext("Too many people joined from this network in the last "
+                                      "minute: wait a moment and try again."),
+        "room_full": gettext("This room is full. Ask your instructor."),
         "unknown_code": gettext("No room has this code. Check it with your instructor."),
         "closed": gettext("This room is closed."),
         "name_taken": gettext("Someone in this room already uses that name; pick another."),

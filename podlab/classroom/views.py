@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from podlab.course.content import course
 
-from . import questions, services
+from . import exports, questions, services
 from .broadcast import announce_closed
 from .qr import qr_svg
 
@@ -67,7 +67,53 @@ def console(request: HttpRequest, code: str) -> HttpResponse:
         "examples": list(course().examples.values()),
         "examples_json": {ex.id: ex.text() for ex in course().examples.values()},
         "horizons": questions.PREDICT_HORIZONS,
+        "countdowns": questions.COUNTDOWNS,
     })
+
+
+def _own_room(request: HttpRequest, code: str) -> tuple[HttpResponse | None, object]:
+    refused = _instructor_or_none(request)
+    if refused is not None:
+        return refused, None
+    room = services.room_for_instructor(code=code, user=request.user)
+    if room is None:
+        raise Http404
+    return None, room
+
+
+def projector(request: HttpRequest, code: str) -> HttpResponse:
+    """The big screen: opened by the instructor, shown to the room."""
+    refused, room = _own_room(request, code)
+    if refused is not None:
+        return refused
+    join_url = _join_url(request, room.code)
+    return render(request, "classroom/projector.html", {
+        "room": room, "join_url": join_url,
+        "qr": mark_safe(qr_svg(text=join_url)),  # noqa: S308 - see console
+    })
+
+
+def summary(request: HttpRequest, code: str) -> HttpResponse:
+    refused, room = _own_room(request, code)
+    if refused is not None:
+        return refused
+    items = exports.summaries(room=room, lang=get_language())
+    return render(request, "classroom/summary.html", {
+        "room": room, "items": items, "seats": room.seats.count(),
+        "hardest": sorted((i for i in items if i.answered), key=lambda i: -i.wrong_share)[:5],
+    })
+
+
+def export_csv(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    refused, room = _own_room(request, code)
+    if refused is not None:
+        return refused
+    build = exports.questions_csv if kind == "questions" else exports.students_csv
+    # A byte-order mark so spreadsheet programs read the Chinese text as UTF-8.
+    response = HttpResponse("\ufeff" + build(room=room, lang=get_language()),
+                            content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="room-{room.code}-{kind}.csv"'
+    return response
 
 
 @require_POST
@@ -103,7 +149,7 @@ def join(request: HttpRequest) -> HttpResponse:
             return redirect("classroom:student", code=seat.room.code)
     error = services.join_error_text(code=refusal) if refusal else None
     return render(request, "classroom/join.html", {"code": code, "name": name, "error": error},
-                  status=429 if refusal == "rate_limited" else 200)
+                  status=429 if refusal.startswith("rate_limited") else 200)
 
 
 def student(request: HttpRequest, code: str) -> HttpResponse:

@@ -68,6 +68,7 @@ def test_question_round_with_students_in_two_languages(browser, classroom_server
     teacher.locator("form button[type=submit], form input[type=submit]").last.click()
     teacher.goto(base + "/en/classroom/")
     teacher.click("#open-room")
+    teacher.click(".room-join-details summary")
     expect(teacher.locator(".room-qr svg")).to_be_visible()
     code = teacher.locator("#room-code").inner_text()
     assert re.fullmatch(r"[A-Z2-9]{6}", code)
@@ -141,4 +142,162 @@ def test_question_round_with_students_in_two_languages(browser, classroom_server
     # The instructor leaves: the students see it.
     teacher.close()
     expect(pages["zh-hans"].locator("#teacher-state")).to_have_attribute("data-state", "offline")
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 800}
+SLEEPER = """apiVersion: v1
+kind: Pod
+metadata:
+  name: sleeper
+spec:
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "echo hello; sleep 3600"]
+"""
+
+
+def _teacher(browser, base, errors, lang="en"):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    _watch_errors(page, errors)
+    page.goto(base + f"/{lang}/accounts/login/")
+    page.fill("input[name=username]", "teach")
+    page.fill("input[name=password]", "browser-pass-1")
+    page.locator("form button[type=submit], form input[type=submit]").last.click()
+    page.goto(base + f"/{lang}/classroom/")
+    return context, page
+
+
+def _bar_width(page, token):
+    return page.locator(f"#histogram li[data-token='{token}'] .bar").bounding_box()["width"]
+
+
+def test_projector_countdown_and_clock_lock(browser, classroom_server, artifacts):
+    base = classroom_server
+    errors: list[str] = []
+    context, teacher = _teacher(browser, base, errors)
+    teacher.click("#open-room")
+    code = teacher.locator("#room-code").inner_text()
+    screens = {}
+    for lang in ("en", "zh-hans"):
+        screen = context.new_page()
+        _watch_errors(screen, errors)
+        screen.goto(f"{base}/{lang}/classroom/{code}/projector/")
+        expect(screen.locator("#classroom")).to_have_attribute("data-connection", "open")
+        expect(screen.locator("#classroom")).to_have_attribute("data-phase", "lobby")
+        expect(screen.locator("#lobby .room-qr svg")).to_be_visible()
+        screens[lang] = screen
+
+    students = {}
+    for lang, name in (("en", "Ann"), ("zh-hans", "Bo")):
+        page = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+        _watch_errors(page, errors)
+        page.goto(f"{base}/{lang}/join/?code={code}")
+        page.fill("#join-name", name)
+        page.click("#join-submit")
+        expect(page.locator("#me-state")).to_have_attribute("data-state", "online")
+        students[lang] = page
+    expect(screens["en"].locator("#joined-count")).to_have_attribute("data-online", "2")
+    expect(screens["zh-hans"].locator("#lobby-count")).to_contain_text(CJK)
+    screens["en"].screenshot(path=str(artifacts / "classroom-projector-lobby-en.png"))
+    screens["zh-hans"].screenshot(path=str(artifacts / "classroom-projector-lobby-zh.png"))
+
+    teacher.evaluate("text => { const t = document.getElementById('manifest'); t.value = text;"
+                     " t.dispatchEvent(new Event('input')); }", SLEEPER)
+    teacher.click("#btn-apply")
+    for screen in screens.values():
+        expect(screen.locator("#classroom")).to_have_attribute("data-phase", "live")
+        expect(screen.locator("#lobby")).to_be_hidden()
+        expect(screen.locator("#kubectl-text")).to_be_visible()
+
+    # A question with a 10 s countdown: it closes by itself, on every view.
+    teacher.select_option("#bank-select", "probes/which-probe")
+    teacher.select_option("#countdown-select", "10")
+    teacher.click("#btn-push")
+    expect(teacher.locator("#histogram li")).to_have_count(3)
+    right = teacher.locator("#histogram li.is-correct").get_attribute("data-token")
+    wrong = teacher.locator("#histogram li:not(.is-correct)").first.get_attribute("data-token")
+    for screen in screens.values():
+        expect(screen.locator("#histogram li")).to_have_count(3)
+        expect(screen.locator("#countdown")).to_be_visible()
+    students["en"].check(f"input[data-token='{right}']")
+    students["en"].click("#btn-answer")
+    students["zh-hans"].check(f"input[data-token='{wrong}']")
+    students["zh-hans"].click("#btn-answer")
+    for page in (teacher, screens["en"]):
+        expect(page.locator("#answered-count")).to_have_attribute("data-answered", "2")
+    # Equal counts draw equal bars, with or without the "correct" badge beside them.
+    assert abs(_bar_width(teacher, right) - _bar_width(teacher, wrong)) < 1
+    assert _bar_width(screens["en"], right) > 10
+    assert abs(_bar_width(screens["en"], right) - _bar_width(screens["en"], wrong)) < 1
+    # Before Reveal the big screen has no right answer and no names.
+    for screen in screens.values():
+        expect(screen.locator("#histogram li.is-correct")).to_have_count(0)
+        expect(screen.locator("body")).not_to_contain_text("Ann")
+        expect(screen.locator("body")).not_to_contain_text("Bo ")
+    screens["en"].screenshot(path=str(artifacts / "classroom-projector-question-en.png"))
+    students["zh-hans"].screenshot(path=str(artifacts / "classroom-student-phone-zh.png"),
+                                   full_page=True)
+    for page in students.values():
+        expect(page.locator("#classroom")).to_have_attribute(
+            "data-question", re.compile(r":locked$"), timeout=20000)
+        expect(page.locator("input[name=choice]").first).to_be_disabled()
+        expect(page.locator("#btn-answer")).to_be_hidden()
+    students["en"].screenshot(path=str(artifacts / "classroom-student-phone-en.png"),
+                              full_page=True)
+    teacher.click("#btn-reveal")
+    for screen in screens.values():
+        expect(screen.locator("#histogram li.is-correct")).to_have_count(1)
+        expect(screen.locator("#question-explanation")).to_be_visible()
+    expect(screens["zh-hans"].locator("#question-explanation")).to_contain_text(CJK)
+    screens["zh-hans"].screenshot(path=str(artifacts / "classroom-projector-reveal-zh.png"))
+    teacher.screenshot(path=str(artifacts / "classroom-console-desktop-en.png"), full_page=True)
+
+    # A predict question locks the clock at its target time until it is revealed.
+    teacher.select_option("#predict-seconds", "10")
+    teacher.select_option("#countdown-select", "0")
+    teacher.click("#btn-predict")
+    expect(teacher.locator("#question-prompt")).to_contain_text("STATUS")
+    target = teacher.locator("#question-prompt").inner_text().split("t = ")[1].split(" ")[0]
+    teacher.select_option("#speed", "instant")
+    teacher.click("#btn-play")
+    expect(teacher.locator("#classroom")).to_have_attribute("data-playing", "false")
+    expect(teacher.locator("#clock")).to_have_text(f"t = {target} s")
+    teacher.click("#btn-play")
+    expect(teacher.locator("#room-status")).to_contain_text("locked")
+    expect(students["en"].locator("#clock")).to_have_text(f"t = {target} s")
+    teacher.click("#btn-reveal")
+    teacher.click("#btn-step")
+    expect(teacher.locator("#clock")).not_to_have_text(f"t = {target} s")
+
+    # A short-answer question: typed on the phone, right and wrong bars after Reveal.
+    teacher.select_option("#bank-select", "probes/liveness-success-threshold")
+    teacher.click("#btn-push")
+    for page, text in ((students["en"], "1"), (students["zh-hans"], "3")):
+        page.fill("#short-answer", text)
+        page.click("#btn-answer")
+    expect(teacher.locator("#answered-count")).to_have_attribute("data-answered", "2")
+    expect(teacher.locator("#answered-names")).to_contain_text("3 (1)")
+    teacher.click("#btn-reveal")
+    expect(students["en"].locator("#answer-status")).to_contain_text("Right!")
+    expect(students["zh-hans"].locator(".accepted")).to_contain_text("1")
+    expect(screens["en"].locator("#histogram li")).to_have_count(2)
+    expect(screens["en"].locator("#histogram li[data-token='right'] .count")).to_have_text("1")
+    students["zh-hans"].screenshot(path=str(artifacts / "classroom-student-short-zh.png"),
+                                   full_page=True)
+    # An ordering question: items move with the Up and Down buttons.
+    teacher.select_option("#bank-select", "restart-policy-and-backoff/backoff-order")
+    teacher.click("#btn-push")
+    order = students["en"].locator("#order-list li")
+    expect(order).to_have_count(4)
+    second = order.nth(1).get_attribute("data-token")
+    order.nth(1).locator(".order-up").click()
+    expect(order.first).to_have_attribute("data-token", second)
+    students["en"].click("#btn-answer")
+    expect(teacher.locator("#answered-count")).to_have_attribute("data-answered", "1")
+    students["en"].screenshot(path=str(artifacts / "classroom-student-order-en.png"),
+                              full_page=True)
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors

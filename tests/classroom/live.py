@@ -79,7 +79,10 @@ async def connect(base: str, path: str, cookie: str, lang: str = "en"):
     ws_url = base.replace("http://", "ws://") + f"{path}?lang={lang}"
     return await websockets.connect(
         ws_url, origin=base, additional_headers={"Cookie": cookie}, max_size=None,
-        open_timeout=30, ping_interval=None)
+        open_timeout=30, ping_interval=None,
+        # Unbounded: a socket the caller is not reading for a while (the instructor's while
+        # 2,000 students connect) must keep answering the server's pings, or Daphne drops it.
+        max_queue=None)
 
 
 async def receive_type(ws, wanted: str, *, timeout: float = 10, where=None) -> dict:

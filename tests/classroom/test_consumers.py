@@ -8,9 +8,9 @@ import pytest
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 
-from podlab.classroom import consumers, sim
+from podlab.classroom import consumers, presence, sim
 from podlab.classroom.broadcast import announce_closed
-from podlab.classroom.models import Answer, Room, RoomQuestion, Seat
+from podlab.classroom.models import Answer, Room, RoomQuestion
 
 from .helpers import (
     CRASHER,
@@ -27,17 +27,6 @@ from .helpers import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-async def room():
-    def build():
-        teacher = make_teacher()
-        return make_room(teacher), user_session(teacher)
-
-    built, key = await db(build)()
-    built.teacher_key = key
-    return built
 
 
 async def teacher_socket(room, lang="en"):
@@ -455,7 +444,7 @@ async def test_a_reconnecting_student_gets_seat_answers_and_score_back(room):
     await receive_type(student, "classroom.question",
                        where=lambda m: m["question"]["state"] == "revealed")
     await student.disconnect()
-    assert not (await db(Seat.objects.get)(pk=student.seat.pk)).online
+    assert student.seat.pk not in await db(presence.online_seats)(room_pk=room.pk)
     again = await open_socket(f"/ws/classroom/{room.code}/", student.key)
     assert (await again.connect())[0]
     hello = await receive_type(again, "classroom.hello")

@@ -114,15 +114,67 @@ def test_wrong_codes_are_rate_limited(client, teacher):
     assert response.status_code == 302
 
 
-def test_rate_limit_counts_per_address_across_sessions(teacher):
+def test_a_schools_nat_is_not_locked_out_by_ten_wrong_codes(teacher):
+    """Ten wrong codes from one address (other sessions) leave the right code working."""
+    room = make_room(teacher)
     who = [services.JoinKeys(ip="10.0.0.9", session=f"s{i}") for i in range(11)]
     for i in range(10):
         with pytest.raises(services.JoinError):
             services.join_room(code="XXXXXX", name="x", lang="en", who=who[i], session={})
+    seat = services.join_room(code=room.code, name="x", lang="en", who=who[10], session={})
+    assert seat.room == room
+
+
+def test_wrong_codes_are_limited_per_address_too(teacher, settings):
+    settings.CLASSROOM_WRONG_CODES_PER_ADDRESS = 12
+    room = make_room(teacher)
+    for i in range(12):
+        with pytest.raises(services.JoinError):
+            services.join_room(code="XXXXXX", name="x", lang="en",
+                               who=services.JoinKeys(ip="10.0.0.9", session=f"s{i}"), session={})
     with pytest.raises(services.JoinError) as caught:
-        services.join_room(code=make_room(teacher).code, name="x", lang="en", who=who[10],
-                           session={})
+        services.join_room(code=room.code, name="x", lang="en",
+                           who=services.JoinKeys(ip="10.0.0.9", session="fresh"), session={})
     assert caught.value.code == "rate_limited"
+    # Another address is not affected.
+    services.join_room(code=room.code, name="y", lang="en",
+                       who=services.JoinKeys(ip="10.0.0.10", session="other"), session={})
+
+
+def test_ipv6_clients_are_counted_per_64():
+    a = services.address_key("2001:db8:1:2::1")
+    assert a == services.address_key("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64"
+    assert services.address_key("2001:db8:1:3::1") != a
+    assert services.address_key("::ffff:192.0.2.7") == "192.0.2.7"
+    assert services.address_key("192.0.2.7") == "192.0.2.7"
+    assert services.address_key("not an address") == "not an address"
+
+
+def test_seats_are_capped_per_room_and_per_address(client, teacher, settings):
+    settings.CLASSROOM_SEATS_PER_ROOM = 3
+    settings.CLASSROOM_NEW_SEATS_PER_ADDRESS = 2
+    room = make_room(teacher)
+    sessions = [{} for _ in range(4)]
+    for i in range(2):
+        services.join_room(code=room.code, name=f"a{i}", lang="en", session=sessions[i],
+                           who=services.JoinKeys(ip="2001:db8::1", session=f"a{i}"))
+    with pytest.raises(services.JoinError) as caught:  # same /64, another address in it
+        services.join_room(code=room.code, name="a2", lang="en", session={},
+                           who=services.JoinKeys(ip="2001:db8::2", session="a2"))
+    assert caught.value.code == "rate_limited_seats"
+    services.join_room(code=room.code, name="b0", lang="en", session=sessions[2],
+                       who=services.JoinKeys(ip="10.1.1.1", session="b0"))
+    with pytest.raises(services.JoinError) as caught:
+        services.join_room(code=room.code, name="b1", lang="en", session=sessions[3],
+                           who=services.JoinKeys(ip="10.1.1.1", session="b1"))
+    assert caught.value.code == "room_full"
+    assert Seat.objects.filter(room=room).count() == 3
+    # Someone already seated comes back (a reload, another tab): never refused.
+    again = services.join_room(code=room.code, name="", lang="en", session=sessions[0],
+                               who=services.JoinKeys(ip="2001:db8::1", session="a0"))
+    assert again.name == "a0"
+    response = client.post("/zh-hans/join/", {"code": room.code, "name": "late"})
+    assert "满" in response.content.decode()
 
 
 def test_join_page_prefills_the_code_from_the_qr_link(client, teacher):

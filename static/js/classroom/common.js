@@ -123,3 +123,71 @@ export function showCode(node, text) {
   node.hidden = !text;
   setText(node, text || "");
 }
+
+/**
+ * The vote histogram: every row has the same five cells (choice, bar, count, "correct" badge,
+ * first-round votes), filled or empty, so the bars of all rows share one column and equal
+ * counts draw equal bars. Bars are a share of all votes.
+ */
+export function renderHistogram(list, i18n, choices, counts, correct, previous) {
+  const total = Math.max(1, Object.values(counts).reduce((a, b) => a + b, 0));
+  replaceChildren(list, choices.map((c) => {
+    const n = counts[c.token] || 0;
+    const ok = correct.has(c.token);
+    const bar = el("span", { class: "bar", "data-share": String(Math.round((100 * n) / total)) });
+    const track = el("span", { class: "bar-track" }, bar);
+    return el("li", { class: ok ? "is-correct" : "", "data-token": c.token },
+      el("span", { class: "choice-text" }, c.text),
+      track,
+      el("span", { class: "count", "data-count": String(n) }, String(n)),
+      el("span", { class: ok ? "badge ok" : "badge" }, ok ? i18n.t("correct-mark") : ""),
+      el("span", { class: "previous" }, previous[c.token] !== undefined
+        ? format(i18n.t("previous-round"), { count: previous[c.token] }) : ""));
+  }));
+  for (const bar of list.querySelectorAll(".bar")) {
+    // Widths through the CSSOM: the page's policy allows no inline style attributes.
+    bar.style.width = `${bar.dataset.share}%`;
+  }
+}
+
+/** A question's countdown, counted from when the page received it (clocks may differ). */
+export class Countdown {
+  constructor(node, i18n, onZero) {
+    this.node = node;
+    this.i18n = i18n;
+    this.onZero = onZero || (() => {});
+    this.timer = 0;
+    this.key = "";
+  }
+
+  /** Start for question ``q`` unless already counting for it; stop when it has none. */
+  follow(q) {
+    const key = q && q.state === "open" && typeof q.closes_in === "number" ? `${q.id}:${q.round}` : "";
+    if (key === this.key) return;
+    this.stop();
+    this.key = key;
+    if (!key) return;
+    this.deadline = performance.now() + q.closes_in * 1000;
+    this.tick();
+    this.timer = window.setInterval(() => this.tick(), 250);
+  }
+
+  tick() {
+    const left = Math.max(0, Math.ceil((this.deadline - performance.now()) / 1000));
+    this.node.hidden = false;
+    this.node.dataset.remaining = String(left);
+    setText(this.node, format(this.i18n.t("seconds-left"), { seconds: left }));
+    if (left === 0) {
+      window.clearInterval(this.timer);
+      this.onZero();
+    }
+  }
+
+  stop() {
+    window.clearInterval(this.timer);
+    this.timer = 0;
+    this.key = "";
+    this.node.hidden = true;
+    this.node.dataset.remaining = "";
+  }
+}

@@ -3,6 +3,7 @@
 
 import {
   el, format, setText, replaceChildren, loadMessages, RoomSocket, SimView, questionMeta,
+  renderHistogram, Countdown,
 } from "./common.js";
 
 const root = document.getElementById("classroom");
@@ -13,6 +14,7 @@ const view = new SimView(root, i18n, (t) => socket.send({ type: "classroom.seek"
 let question = null;
 let tally = null;
 let seats = 0;
+const countdown = new Countdown($("countdown"), i18n);
 
 function speedValue() {
   const v = $("speed").value;
@@ -39,6 +41,10 @@ function renderSim() {
   root.dataset.playing = m.playing ? "true" : "false";
 }
 
+function gradedRows() {
+  return [{ token: "right", text: i18n.t("right-answers") }, { token: "wrong", text: i18n.t("wrong-answers") }];
+}
+
 function renderQuestion() {
   const q = question;
   $("question-panel").hidden = !q;
@@ -49,28 +55,29 @@ function renderQuestion() {
   const code = $("question-code");
   code.hidden = !q.code;
   setText(code, q.code || "");
+  countdown.follow(q);
   const counts = (tally && tally.question === q.id && tally.round === q.round) ? tally.counts : {};
   const previous = (tally && tally.question === q.id) ? tally.previous || {} : {};
-  const total = Math.max(1, Object.values(counts).reduce((a, b) => a + b, 0));
-  const correct = new Set(q.correct || []);
-  replaceChildren($("histogram"), q.choices.map((c) => {
-    const n = counts[c.token] || 0;
-    const bar = el("span", { class: "bar", "data-share": String(Math.round((100 * n) / total)) });
-    const li = el("li", { class: correct.has(c.token) ? "is-correct" : "", "data-token": c.token },
-      el("span", { class: "choice-text" }, c.text),
-      correct.has(c.token) ? el("span", { class: "badge ok" }, i18n.t("correct-mark")) : null,
-      bar, el("span", { class: "count", "data-count": String(n) }, String(n)),
-      previous[c.token] !== undefined ? el("span", { class: "previous" }, format(i18n.t("previous-round"), { count: previous[c.token] })) : null);
-    return li;
-  }));
-  for (const bar of $("histogram").querySelectorAll(".bar")) {
-    // Widths through the CSSOM: the page's policy allows no inline style attributes.
-    bar.style.width = `${bar.dataset.share}%`;
+  const current = tally && tally.question === q.id && tally.round === q.round;
+  if (q.qtype === "order" || q.qtype === "short") {
+    // Not one vote per choice: right and wrong answers, and for short answers what was typed.
+    const right = current ? tally.right : 0;
+    const wrong = current ? tally.answered - tally.right : 0;
+    renderHistogram($("histogram"), i18n, gradedRows(), { right, wrong }, new Set(["right"]), {});
+  } else {
+    renderHistogram($("histogram"), i18n, q.choices, counts, new Set(q.correct || []), previous);
   }
   const answered = tally && tally.question === q.id && tally.round === q.round ? tally.answered : 0;
   setText($("answered-count"), format(i18n.t("answered-count"), { answered, seats }));
   $("answered-count").dataset.answered = String(answered);
-  setText($("answered-names"), tally && tally.question === q.id ? (tally.names || []).join(", ") : "");
+  let names = tally && tally.question === q.id ? (tally.names || []).join(", ") : "";
+  if (q.qtype === "short" && current && tally.top && tally.top.length) {
+    names += " · " + format(i18n.t("most-given"), { answers: tally.top.map(([text, n]) => `${text} (${n})`).join(", ") });
+  }
+  if (q.qtype === "order" && q.correct) {
+    names += " · " + q.correct.map((token) => (q.choices.find((c) => c.token === token) || {}).text).join(" → ");
+  }
+  setText($("answered-names"), names);
   const explanation = $("question-explanation");
   explanation.hidden = q.state !== "revealed";
   setText(explanation, [q.explanation, q.target_t !== undefined ? format(i18n.t("play-to"), { t: q.target_t }) : ""].join(" "));
@@ -120,6 +127,10 @@ function onMessage(msg) {
     case "classroom.error":
       setText($("room-status"), msg.message);
       break;
+    case "classroom.service":
+      root.dataset.service = msg.state;
+      setText($("room-status"), msg.message);
+      break;
     case "classroom.closed":
       socket.finish();
       setText($("room-status"), i18n.t("room-closed"));
@@ -139,6 +150,7 @@ const socket = new RoomSocket(root.dataset.wsPath, root.dataset.lang, {
 });
 
 const send = (type, extra) => socket.send({ type, ...(extra || {}) });
+const chosenCountdown = () => Number($("countdown-select").value) || 0;
 // The manifest editor: CodeMirror from the committed bundle, the plain textarea without it.
 const textarea = $("manifest");
 let editor = {
@@ -201,10 +213,11 @@ $("btn-kill").addEventListener("click", () => send("classroom.action",
   { action: "kill", pod: $("action-pod").value, container: $("action-container").value, signal: "KILL" }));
 $("btn-push").addEventListener("click", () => {
   const [lesson, id] = $("bank-select").value.split("/");
-  send("classroom.push", { lesson, question: id });
+  send("classroom.push", { lesson, question: id, countdown: chosenCountdown() });
 });
 $("btn-predict").addEventListener("click", () => send("classroom.predict",
-  { pod: $("predict-pod").value || null, seconds: Number($("predict-seconds").value) }));
+  { pod: $("predict-pod").value || null, seconds: Number($("predict-seconds").value),
+    countdown: chosenCountdown() }));
 $("btn-lock").addEventListener("click", () => send("classroom.lock"));
 $("btn-revote").addEventListener("click", () => send("classroom.revote"));
 $("btn-reveal").addEventListener("click", () => send("classroom.reveal"));
