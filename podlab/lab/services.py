@@ -21,6 +21,8 @@ from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
 from .explain import explain_problem, explain_transition
+from .narration import Narrator
+from .narration import render as render_narration
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_CONTAINERS = 12
@@ -190,6 +192,7 @@ class LabSession:
     _probes_sent: int = field(default=-1, init=False)
     _probe_marks: dict[tuple[str, str, str], tuple[Any, ...]] = field(
         default_factory=dict, init=False)
+    narrator: Narrator = field(init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -208,6 +211,9 @@ class LabSession:
         self._objects_key = (-1, -1)
         self._probes_sent = -1
         self._probe_marks = {}
+        self.narrator = Narrator(sim=self.sim, specs={
+            (o.get("metadata") or {}).get("name", ""): o.get("spec") or {}
+            for o in self.objects})
 
     @property
     def t(self) -> float:
@@ -480,10 +486,18 @@ class LabSession:
         self.record_cursor = len(self.sim.records)
         return {"transitions": transitions, "events": events}
 
+    def narration(self, *, lang: str, everything: bool = False) -> list[dict[str, Any]]:
+        """What the narration gained since it was last asked (or all of it), as text."""
+        self.narrator.actions = self.actions
+        new = self.narrator.collect()
+        return [render_narration(e, lang=lang)
+                for e in (self.narrator.entries if everything else new)]
+
     def snapshot(self, *, lang: str) -> dict[str, Any]:
         self.transition_cursor = 0
         self.record_cursor = 0
         history = self._new_history(lang)
+        history["narration"] = self.narration(lang=lang, everything=True)
         return {
             "t": self.sim.now,
             "until": self.until,
@@ -511,6 +525,7 @@ class LabSession:
             "next_t": self.next_t(),
             "transitions": history["transitions"],
             "events": history["events"],
+            "narration": self.narration(lang=lang),
         }
         if full:
             frame["pods"] = self.pods()
