@@ -346,7 +346,7 @@ class LabConsumer(AsyncWebsocketConsumer):
                     more = lab.step()
                 else:
                     lab.advance_to(lab.t + elapsed * self.speed)
-                    more = lab.t < lab.until
+                    more = lab.t < lab.until and lab.next_t() is not None
                 if not more or lab.t >= lab.until:
                     self.playing = False
                 since = now - self._sent_at

@@ -196,9 +196,10 @@ class Narrator:
         return "spec"
 
     def _entry(self, t: float, kind: str, code: str, *, pod: str, container: str = "",
-               cause: str = "", value: Any = None, **params: Any) -> dict[str, Any]:
+               cause: str = "", value: Any = None, rule: str = "", change: str = "",
+               **params: Any) -> dict[str, Any]:
         entry = {"t": t, "kind": kind, "code": code, "pod": pod, "container": container,
-                 "params": params}
+                 "rule": rule, "change": change, "params": params}
         if cause:
             entry["field"] = cause
             if value is not None and not isinstance(value, dict | list):
@@ -303,6 +304,7 @@ class Narrator:
             threshold = int(spec.get("failureThreshold", 3) or 3)
             self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill")
             return self._entry(t, "kill", "probe-kill", pod=pod, container=container,
+                               rule=f"{probe}.kill",
                                cause=f"{base}.{PROBE_FIELDS[probe]}.failureThreshold",
                                value=threshold, probe=probe, threshold=threshold, grace=grace,
                                grace_field=grace_field)
@@ -311,12 +313,21 @@ class Narrator:
         self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "")
         if deleted:
             return self._entry(t, "kill", "delete-kill", pod=pod, container=container,
+                               rule="delete.kill",
                                cause="kubectl delete pod", grace=grace, grace_field=grace_field)
         return self._entry(t, "kill", "other-kill", pod=pod, container=container, grace=grace)
 
     # --- transitions -----------------------------------------------------------------------
 
     def _transition(self, tr: Any) -> dict[str, Any] | None:
+        entry = self._transition_entry(tr)
+        if entry is not None:
+            entry["rule"] = tr.rule
+            if tr.old is not None and tr.new is not None:
+                entry["change"] = f"{tr.field}: {tr.old} → {tr.new}"
+        return entry
+
+    def _transition_entry(self, tr: Any) -> dict[str, Any] | None:
         pod, container = tr.pod, tr.container
         cause = tr.cause or {}
         cause_field, cause_value = cause.get("field", ""), cause.get("value")
@@ -381,7 +392,9 @@ class Narrator:
                     if shell:
                         return self._entry(tr.t, "exit", "sigkill-shell", pod=pod,
                                            container=container,
-                                           cause=self._path(pod, container) + ".command",
+                                           cause=self._path(pod, container) + (
+                                               ".command" if self._spec(pod, container).get(
+                                                   "command") else ".args"),
                                            shell=shell, grace=kill.grace)
                     return self._entry(tr.t, "exit", "sigkill", pod=pod, container=container,
                                        grace=kill.grace)
@@ -429,7 +442,7 @@ def render(entry: dict[str, Any], *, lang: str) -> dict[str, Any]:
                   **(entry.get("params") or {})}
         if "probe" in params:
             params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
-        out = {k: v for k, v in entry.items() if k != "params"}
+        out = {k: v for k, v in entry.items() if v != ""}
         out["text"] = str(text) % params
         if entry.get("field"):
             value = entry.get("value")

@@ -68,6 +68,12 @@ async function mountEditor() {
     });
     mount.hidden = false;
     textarea.hidden = true;
+    const tabButton = $("btn-tab-mode");
+    tabButton.addEventListener("click", () => {
+      const on = tabButton.getAttribute("aria-pressed") !== "true";
+      tabButton.setAttribute("aria-pressed", on ? "true" : "false");
+      if (created.setTabIndents) created.setTabIndents(on);
+    });
     document.querySelector("label[for=manifest]").addEventListener("click", () => created.focus());
     editor = created;
   } catch (err) {
@@ -161,7 +167,9 @@ function receive(msg) {
       model.applySnapshot(msg);
       shownT = model.t;
       if (pendingStart && pendingStart.resume && !model.playing) {
-        socket.send({ type: "lab.play", speed: $("speed").value === "instant" ? "instant" : Number($("speed").value) });
+        // Apply plays at the speed the menu shows; the menu never jumps to another speed.
+        model.speed = speedValue() === "instant" ? Infinity : speedValue();
+        socket.send({ type: "lab.play", speed: speedValue() });
       }
       pendingStart = null;
       queueRender(true);
@@ -169,6 +177,7 @@ function receive(msg) {
     case "lab.frame":
       if (!model.active) break;
       model.applyFrame(msg);
+      checkBreaks(msg);
       queueRender(false);
       break;
     case "lab.error":
@@ -201,7 +210,12 @@ function onHello(msg) {
   }
   validateNow();
   updateControls();
+  if (root.dataset.autostart === "true" && !autostarted && !model.active && !hasLab(location.hash)) {
+    autostarted = true;
+    apply();
+  }
 }
+let autostarted = false;
 
 function onError(msg) {
   validations = validations.filter((p) => p !== "start");
@@ -248,7 +262,8 @@ function apply() {
   window.clearTimeout(validateTimer);
   if (send({ type: "lab.apply", manifest, seed })) {
     validations.push("start");
-    pendingStart = { manifest, seed, resume: false };
+    pendingStart = { manifest, seed, resume: true };
+    scenario.restart();
   }
 }
 
@@ -266,6 +281,7 @@ function speedValue() {
 }
 
 function play() {
+  $("paused-at").hidden = true;
   if (model.active) send({ type: "lab.play", speed: speedValue() });
 }
 
@@ -379,6 +395,139 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// --- breakpoints and guided steps -----------------------------------------------------------
+
+const breakBoxes = [...document.querySelectorAll("#breakpoints input[data-break]")];
+
+/** Pause exactly at a moment: stop the clock, then seek back to it (the engine replays). */
+function pauseAt(t) {
+  send({ type: "lab.pause" });
+  send({ type: "lab.seek", t });
+}
+
+function checkBreaks(msg) {
+  if (!msg.playing || scenario.asking) return;
+  const kinds = new Set(breakBoxes.filter((b) => b.checked).map((b) => b.dataset.break));
+  const hit = (msg.narration || []).find((entry) => kinds.has(entry.kind));
+  if (hit) {
+    pauseAt(hit.t);
+    const box = $("paused-at");
+    box.hidden = false;
+    setText(box, format(i18n.t("paused-at"), { t: secondsText(hit.t), text: hit.text || "" }));
+    return;
+  }
+  scenario.onFrame(msg);
+}
+
+class Scenario {
+  constructor() {
+    const data = $("scenario-data");
+    let parsed = null;
+    try {
+      parsed = data ? JSON.parse(data.textContent) : null;
+    } catch (err) {
+      parsed = null;
+    }
+    this.steps = parsed && Array.isArray(parsed.steps) ? parsed.steps : [];
+    this.index = 0;
+    this.asking = false;
+    this.list = $("scenario-steps");
+    $("scenario-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.check();
+    });
+    $("scenario-next").addEventListener("click", () => this.next());
+    this.draw();
+  }
+
+  restart() {
+    this.index = 0;
+    this.asking = false;
+    $("scenario-ask").hidden = true;
+    this.draw();
+  }
+
+  draw() {
+    if (!this.list) return;
+    replaceChildren(this.list, this.steps.map((step, i) => el("li", {
+      class: i < this.index ? "done" : i === this.index ? "current" : "",
+      "aria-current": i === this.index ? "step" : null,
+    }, step.question)));
+  }
+
+  get current() {
+    return this.steps[this.index] || null;
+  }
+
+  onFrame(msg) {
+    const step = this.current;
+    if (!step || this.asking || !msg.playing || typeof msg.t !== "number" || msg.t < step.t) return;
+    this.asking = true;
+    pauseAt(step.t);
+    this.ask(step);
+  }
+
+  ask(step) {
+    $("scenario-ask").hidden = false;
+    setText($("scenario-question"), step.question);
+    setText($("scenario-verdict"), "");
+    $("scenario-next").hidden = true;
+    const number = $("scenario-answer");
+    const choice = $("scenario-choice");
+    number.hidden = step.kind !== "number";
+    choice.hidden = step.kind !== "choice";
+    number.value = "";
+    if (step.kind === "choice") {
+      replaceChildren(choice, (step.choices || []).map((c) => el("option", { value: c }, c)));
+      choice.focus();
+    } else {
+      number.focus();
+    }
+  }
+
+  /** What the engine shows at the step's moment. */
+  actual(step) {
+    const check = step.check || {};
+    if (check.value === "restarts") {
+      const status = model.containerStatus(check.pod, check.container);
+      return status ? String(status.restartCount || 0) : "0";
+    }
+    if (check.value === "phase") return model.phase(check.pod);
+    if (check.value === "narration") {
+      const entry = model.narration.filter((e) => e.code === check.code && e.pod === check.pod
+        && (!check.container || e.container === check.container) && e.t <= step.t + 1e-6).pop();
+      return entry && entry.params && entry.params[check.param] !== undefined ? String(entry.params[check.param]) : "";
+    }
+    return "";
+  }
+
+  check() {
+    const step = this.current;
+    if (!step) return;
+    const answer = step.kind === "choice" ? $("scenario-choice").value : $("scenario-answer").value.trim();
+    if (answer === "") {
+      setText($("scenario-verdict"), i18n.t("need-value"));
+      return;
+    }
+    const actual = this.actual(step);
+    const right = answer === actual;
+    const verdict = $("scenario-verdict");
+    verdict.dataset.right = right ? "true" : "false";
+    setText(verdict, `${format(i18n.t(right ? "predict-right" : "predict-wrong"), { value: actual })} ${step.explain || ""}`);
+    $("scenario-next").hidden = false;
+    $("scenario-next").focus();
+  }
+
+  next() {
+    this.index += 1;
+    this.asking = false;
+    $("scenario-ask").hidden = true;
+    this.draw();
+    play();
+  }
+}
+const scenario = new Scenario();
+
 // --- sharing ------------------------------------------------------------------------------
 
 $("btn-share").addEventListener("click", async () => {
@@ -478,7 +627,7 @@ function updateControls() {
   $("btn-reset").disabled = !active;
   $("speed").disabled = !open;
   const speedSelect = $("speed");
-  if (document.activeElement !== speedSelect && model.active) {
+  if (document.activeElement !== speedSelect && model.active && !pendingStart) {
     const want = String(model.speed === Infinity ? "instant" : model.speed);
     if ([...speedSelect.options].some((o) => o.value === want)) speedSelect.value = want;
   }
@@ -491,7 +640,9 @@ function updateControls() {
   root.dataset.t = String(model.t);
   setText($("next-event"), !model.active ? ""
     : model.nextT === null ? i18n.t("nothing-next")
-      : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
+      : model.t >= model.until ? format(i18n.t("run-ended"), { t: secondsText(model.until) })
+        : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
+  $("next-event").dataset.ended = model.active && !model.playing && (model.nextT === null || model.t >= model.until) ? "true" : "false";
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
   let unsupported = false;
   for (const [id, action] of [["act-delete", "delete"], ["act-kill", "kill"], ["act-apply", "apply"],

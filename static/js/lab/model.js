@@ -69,6 +69,7 @@ export class LabModel {
     this.probes = [];
     this.transitions = [];
     this.events = [];
+    this.narration = [];
     this.probeHistory = new Map();
   }
 
@@ -134,6 +135,7 @@ export class LabModel {
     const history = msg.history || {};
     this.transitions = Array.isArray(history.transitions) ? history.transitions.slice() : [];
     this.events = Array.isArray(history.events) ? history.events.slice() : [];
+    this.narration = Array.isArray(history.narration) ? history.narration.slice() : [];
     this.probeHistory = new Map();
     this.mergeProbes(msg.probes);
   }
@@ -142,6 +144,7 @@ export class LabModel {
     this.common(msg, true);
     for (const tr of msg.transitions || []) this.transitions.push(tr);
     for (const ev of msg.events || []) this.events.push(ev);
+    for (const entry of msg.narration || []) this.narration.push(entry);
     this.mergeProbes(msg.probes);
     this.mergeProbes(msg.probes_delta, true);
     if (msg.logs_append && typeof msg.logs_append === "object") {
@@ -364,7 +367,10 @@ export class LabModel {
       phase = String(tr.new);
     }
     const gone = !this.pod(podName) && this.podNames().includes(podName);
-    segments.push({ from, to: this.t, phase, gone });
+    // A Pod that is gone ends where its last change was, not at the clock.
+    const last = this.transitions.filter((tr) => tr.pod === podName).pop();
+    const to = gone && last ? Math.max(from, last.t) : this.t;
+    segments.push({ from, to, phase, gone });
     return segments;
   }
 }
