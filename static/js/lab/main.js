@@ -398,6 +398,11 @@ document.addEventListener("keydown", (event) => {
 // --- breakpoints and guided steps -----------------------------------------------------------
 
 const breakBoxes = [...document.querySelectorAll("#breakpoints input[data-break]")];
+function countBreaks() {
+  const n = breakBoxes.filter((b) => b.checked).length;
+  setText($("breakpoints-count"), n ? `(${n})` : "");
+}
+for (const box of breakBoxes) box.addEventListener("change", countBreaks);
 
 /** Pause exactly at a moment: stop the clock, then seek back to it (the engine replays). */
 function pauseAt(t) {
@@ -431,7 +436,16 @@ class Scenario {
     this.steps = parsed && Array.isArray(parsed.steps) ? parsed.steps : [];
     this.index = 0;
     this.asking = false;
+    this.on = false; // the learner starts the guided steps; a plain Apply just plays
+    this.manifest = textarea.defaultValue;
     this.list = $("scenario-steps");
+    $("scenario-start").addEventListener("click", () => {
+      // The steps belong to the example as written: start from it.
+      if (editor.getText() !== this.manifest) editor.setText(this.manifest);
+      apply();
+      this.on = true;
+      $("scenario-start").hidden = true;
+    });
     $("scenario-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.check();
@@ -441,6 +455,8 @@ class Scenario {
   }
 
   restart() {
+    this.on = false;
+    $("scenario-start").hidden = false;
     this.index = 0;
     this.asking = false;
     $("scenario-ask").hidden = true;
@@ -461,6 +477,7 @@ class Scenario {
 
   onFrame(msg) {
     const step = this.current;
+    if (!this.on || model.manifest !== this.manifest) return;
     if (!step || this.asking || !msg.playing || typeof msg.t !== "number" || msg.t < step.t) return;
     this.asking = true;
     pauseAt(step.t);
