@@ -324,7 +324,7 @@ class Narrator:
         if entry is not None:
             entry["rule"] = tr.rule
             if tr.old is not None and tr.new is not None:
-                entry["change"] = f"{tr.field}: {tr.old} → {tr.new}"
+                entry["change"] = f"{tr.field}: {_show(tr.old)} → {_show(tr.new)}"
         return entry
 
     def _transition_entry(self, tr: Any) -> dict[str, Any] | None:

@@ -123,5 +123,5 @@ def build(entries: list[dict[str, Any]], *, lang: str, example_id: str = "") -> 
                     })
                     break
         return {"example": example_id, "steps": steps,
-                "intro": gettext("Apply the manifest: the lab plays and pauses at each step "
-                                 "so you can predict what comes next.")}
+                "intro": gettext("Start the guided steps: the lab plays the example and "
+                                 "pauses at each step so you can predict what comes next.")}

