@@ -118,7 +118,10 @@ function showValidation(msg) {
   replaceChildren($("validation-problems"), all.map((p) => el("li", { class: `problem problem-${p.severity}`, "data-code": p.code || "" },
     el("span", { class: "problem-severity" }, i18n.t(`severity-${p.severity}`)), " ",
     el("span", { class: "problem-where" }, format(i18n.t("problem-at"), { line: p.line || 1, column: p.column || 1 })), " ",
-    el("span", { class: "problem-message" }, p.message || ""))));
+    el("span", { class: "problem-message" }, p.message || ""),
+    p.kubectl && p.kubectl !== p.message
+      ? el("span", { class: "problem-kubectl" }, el("span", { class: "problem-kubectl-label" }, "kubectl: "), p.kubectl)
+      : null)));
   const kubectl = $("validation-kubectl");
   kubectl.hidden = msg.ok || !msg.kubectl;
   setText(kubectl, msg.ok ? "" : msg.kubectl || "");
