@@ -30,6 +30,8 @@ MAX_PODS = 5
 MAX_UNTIL = 4 * 3600.0
 DEFAULT_UNTIL = 3600.0
 MAX_ACTIONS = 200
+#: messages a connection may send per second (the consumer's token bucket refills at this rate)
+MESSAGES_PER_SECOND = 20
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
 SIGNALS = {"TERM": process.SIGTERM, "KILL": process.SIGKILL, "INT": process.SIGINT}
 #: kubectl views with AGE columns, which move on while nothing else changes
@@ -674,5 +676,6 @@ HELLO = {
         "until": MAX_UNTIL,
         "actions": list(ACTIONS),
         "speeds": [*SPEEDS, "instant"],
+        "messages_per_second": MESSAGES_PER_SECOND,
     },
 }
