@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .test_lab_browser import connect
+from .test_lab_browser import connect, lab_link
 
 SIM_TIMEOUT = 30_000
 EXAMPLE = "probes-exec-liveness"
@@ -157,3 +157,60 @@ def test_tab_from_the_header_does_not_change_the_manifest(page: Page, server, lo
     content.click()
     page.keyboard.press("Tab")
     assert content.inner_text() != before
+
+
+ONE_SHOT = """apiVersion: v1
+kind: Pod
+metadata:
+  name: one-shot
+spec:
+  restartPolicy: Never
+  containers:
+  - name: task
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep 5"]
+"""
+
+
+def test_the_clock_stops_by_itself_and_says_so(page: Page, server, local_only):
+    page.goto(f"{server}/zh-hans/lab/" + lab_link(ONE_SHOT))
+    connect(page)
+    expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    expect(page.locator("#validation-summary")).to_have_attribute("data-ok", "true",
+                                                                 timeout=SIM_TIMEOUT)
+    page.locator("#btn-apply").click()
+    lab = page.locator("#lab")
+    expect(lab).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    expect(lab).to_have_attribute("data-playing", "false", timeout=SIM_TIMEOUT)
+    expect(page.locator("#next-event")).to_have_attribute("data-ended", "true")
+    expect(page.locator("#next-event")).to_contain_text("时钟已停止")
+    t = float(lab.get_attribute("data-t") or "0")
+    assert 5 <= t < 30, t
+    page.wait_for_timeout(1000)
+    assert float(lab.get_attribute("data-t") or "0") == t
+    expect(page.locator("#clock")).to_have_text(re.compile(r"t = \d+(\.\d)? 秒"))
+
+
+def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_only, artifacts):
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}")
+    connect(page)
+    expect(page.locator("#lab-watch")).to_contain_text("kubelet 杀死容器")
+    broken = (page.locator("#manifest").input_value()
+              .replace("periodSeconds: 5", 'periodSeconds: "5"'))
+    page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}" + lab_link(broken))
+    connect(page)
+    problem = page.locator("#validation-problems li.problem-error").first
+    expect(problem).to_contain_text('写 5，不要写 "5"', timeout=SIM_TIMEOUT)
+    expect(problem.locator(".problem-kubectl")).to_contain_text("cannot unmarshal")
+    expect(problem.locator(".problem-where")).to_contain_text("22")
+    no_overflow(page)
+    problem.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lab-error-phone-zh-hans.png"))
+    # Picking another example asks before the edit is thrown away.
+    page.locator("#gallery-details summary").click()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator(".gallery a[data-example='probes-http-liveness']").click()
+    assert asked and "修改将会丢失" in asked[0]
+    expect(page).to_have_url(re.compile(rf"example={EXAMPLE}#lab="))

@@ -123,7 +123,7 @@ function showValidation(msg) {
       ? el("span", { class: "problem-kubectl" }, el("span", { class: "problem-kubectl-label" }, "kubectl: "), p.kubectl)
       : null)));
   const kubectl = $("validation-kubectl");
-  kubectl.hidden = msg.ok || !msg.kubectl;
+  $("validation-kubectl-box").hidden = msg.ok || !msg.kubectl;
   setText(kubectl, msg.ok ? "" : msg.kubectl || "");
 }
 
@@ -402,6 +402,16 @@ document.addEventListener("keydown", (event) => {
     seek(model.t - 5);
   }
 });
+
+// Picking another example replaces the editor's text: ask first when the learner changed it.
+for (const link of document.querySelectorAll(".gallery a[data-example]")) {
+  link.addEventListener("click", (event) => {
+    const text = editor.getText();
+    if (text.trim() && text !== textarea.defaultValue && !window.confirm(i18n.t("discard-edits"))) {
+      event.preventDefault();
+    }
+  });
+}
 
 // --- breakpoints and guided steps -----------------------------------------------------------
 
