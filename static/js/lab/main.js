@@ -698,6 +698,7 @@ function showClock() {
   if (shownT > model.until) shownT = model.until;
   scrubber.value = String(Math.round(shownT));
   setText($("clock"), `t = ${secondsText(shownT)}`);
+  timeline.moveNow(shownT);
 }
 window.setInterval(showClock, 250);
 
