@@ -113,6 +113,13 @@ def test_liveness_narration_and_breakpoint_at_the_restart(page: Page, server, lo
     page.screenshot(path=str(artifacts / f"lab-liveness-restart-{screen}-{lang}.png"))
     page.screenshot(path=str(artifacts / f"lab-liveness-restart-{screen}-{lang}-full.png"),
                     full_page=True)
+    # Further down, the controls stay in reach (sticky) while the story is read.
+    page.locator("#timeline-heading").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 300)
+    page.wait_for_timeout(300)
+    expect(page.locator("#btn-play")).to_be_in_viewport()
+    expect(page.locator("#clock")).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / f"lab-liveness-restart-{screen}-{lang}-timeline.png"))
 
 
 def test_guided_step_checks_the_prediction(page: Page, server, local_only):
