@@ -343,10 +343,10 @@ class LabConsumer(AsyncWebsocketConsumer):
                 tick = (min(MAX_TICK_SECONDS, tick * 1.5 * spread) if late > LATE_SECONDS
                         else max(TICK_SECONDS, min(MAX_TICK_SECONDS, tick * 0.9 * spread)))
                 if math.isinf(self.speed):
-                    more = lab.step()
+                    more = lab.step() and not lab.settled()
                 else:
                     lab.advance_to(lab.t + elapsed * self.speed)
-                    more = lab.t < lab.until and lab.next_t() is not None
+                    more = lab.t < lab.until and not lab.settled()
                 if not more or lab.t >= lab.until:
                     self.playing = False
                 since = now - self._sent_at

@@ -30,6 +30,10 @@ MAX_PODS = 5
 MAX_UNTIL = 4 * 3600.0
 DEFAULT_UNTIL = 3600.0
 MAX_ACTIONS = 200
+#: a lab that has not changed for QUIET_SECONDS is checked ahead: if replaying it shows no
+#: change in the next LOOKAHEAD_SECONDS either (only routine probe checks), its clock stops
+QUIET_SECONDS = 60.0
+LOOKAHEAD_SECONDS = 600.0
 #: messages a connection may send per second (the consumer's token bucket refills at this rate)
 MESSAGES_PER_SECOND = 20
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
@@ -195,6 +199,7 @@ class LabSession:
     _probe_marks: dict[tuple[str, str, str], tuple[Any, ...]] = field(
         default_factory=dict, init=False)
     narrator: Narrator = field(init=False)
+    _settled: tuple[float, float, bool] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -246,6 +251,43 @@ class LabSession:
             return None
         value = min(candidates)
         return value if value <= self.until else None
+
+    def _last_change(self) -> float:
+        records, transitions = self.sim.records, self.sim.transitions
+        return max(records[-1].t if records else 0.0, transitions[-1].t if transitions else 0.0)
+
+    def settled(self) -> bool:
+        """Whether nothing more will happen: nothing is scheduled, or the lab has been quiet
+        for QUIET_SECONDS and a replay of it (the engine is deterministic) shows no change in
+        the next LOOKAHEAD_SECONDS either (no Pod change, event, transition or log line) —
+        only probe checks that change nothing. Answered once per quiet spell."""
+        if self.next_t() is None:
+            return True
+        if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
+            return False
+        last = self._last_change()
+        cached = self._settled
+        if cached is not None and cached[0] == last and (not cached[2] or self.t < cached[1]):
+            return cached[2]
+        horizon = min(self.t + LOOKAHEAD_SECONDS, self.until)
+        ahead = LabSession(manifest_text=self.manifest_text, objects=self.objects,
+                           seed=self.seed, until=self.until)
+        ahead.actions = list(self.actions)
+        ahead.advance_to(self.t)
+        before = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs())
+        ahead.advance_to(horizon)
+        # A container still writing to its log is something to watch too.
+        answer = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs()) == before
+        self._settled = (last, horizon, answer)
+        return answer
+
+    def settled_known(self) -> bool:
+        """What ``settled()`` last found, without looking ahead again (for frames)."""
+        if self.next_t() is None:
+            return True
+        cached = self._settled
+        return bool(cached and cached[0] == self._last_change() and cached[2]
+                    and self.t < cached[1])
 
     def step(self) -> bool:
         """Advance to the next moment something happens; False when nothing is left."""
@@ -510,6 +552,7 @@ class LabSession:
             "history": history,
             "probes": self.probes(),
             "next_t": self.next_t(),
+            "settled": self.settled_known(),
         }
 
     def frame(self, *, lang: str, full: bool = True, views: bool | None = None,
@@ -528,6 +571,7 @@ class LabSession:
             "transitions": history["transitions"],
             "events": history["events"],
             "narration": self.narration(lang=lang),
+            "settled": self.settled_known(),
         }
         if full:
             frame["pods"] = self.pods()

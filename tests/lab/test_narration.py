@@ -167,3 +167,41 @@ def test_unknown_field_suggests_the_right_name():
 
 def test_hello_limits_carry_the_message_rate():
     assert services.HELLO["limits"]["messages_per_second"] == consumers.RATE_PER_SECOND
+
+
+def test_a_lab_with_only_routine_probe_checks_ahead_is_settled():
+    lab = start(example("probes-tcp-goproxy"))
+    lab.advance_to(30)
+    assert not lab.settled()  # it changed less than a minute ago
+    lab.advance_to(100)
+    assert lab.next_t() is not None  # probe checks are still scheduled
+    assert lab.settled() and lab.settled_known()
+
+
+def test_a_crash_loop_never_settles():
+    lab = start(example("restart-policy-and-backoff-crashloop"))
+    for t in range(100, 1500, 100):
+        lab.advance_to(t)
+        assert not lab.settled(), t
+
+
+def test_a_quiet_spell_before_a_late_exit_is_not_settled():
+    text = example("what-is-a-pod-hello")
+    lab = start(text)
+    lab.advance_to(100)
+    assert lab.settled()
+    sleeper = start("""apiVersion: v1
+kind: Pod
+metadata:
+  name: late
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep 500"]
+""")
+    sleeper.advance_to(100)
+    assert not sleeper.settled()  # the exit at t = 500 lies within the look-ahead
+    sleeper.advance_to(520)
+    assert sleeper.settled()  # Succeeded: nothing is scheduled any more

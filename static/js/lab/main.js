@@ -673,12 +673,13 @@ function updateControls() {
   root.dataset.playing = model.playing ? "true" : "false";
   root.dataset.active = model.active ? "true" : "false";
   root.dataset.t = String(model.t);
+  const quiet = model.nextT === null || (model.settled && !model.playing);
   setText($("next-event"), !model.active ? ""
-    : model.nextT === null ? i18n.t("nothing-next")
+    : quiet ? i18n.t("nothing-next")
       : model.t >= model.until ? format(i18n.t("run-ended"), { t: secondsText(model.until) })
         : model.playing ? format(i18n.t("playing-at"), { speed: speedLabel() })
           : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
-  $("next-event").dataset.ended = model.active && !model.playing && (model.nextT === null || model.t >= model.until) ? "true" : "false";
+  $("next-event").dataset.ended = model.active && !model.playing && (quiet || model.t >= model.until) ? "true" : "false";
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
   let unsupported = false;
   for (const [id, action] of [["act-delete", "delete"], ["act-kill", "kill"], ["act-apply", "apply"],

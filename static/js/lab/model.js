@@ -64,6 +64,7 @@ export class LabModel {
     this.playing = false;
     this.speed = 10;
     this.nextT = null;
+    this.settled = false;
     this.pods = [];
     this.views = {};
     this.probes = [];
@@ -117,6 +118,8 @@ export class LabModel {
     if (typeof msg.playing === "boolean") this.playing = msg.playing;
     if (msg.speed !== undefined) this.speed = msg.speed;
     this.nextT = typeof msg.next_t === "number" ? msg.next_t : null;
+    // The server says when nothing more will happen (only probe checks that change nothing).
+    if (typeof msg.settled === "boolean") this.settled = msg.settled;
     // A frame in which nothing changed carries no pods and no views: keep the last ones.
     if (Array.isArray(msg.pods)) this.pods = msg.pods;
     // A frame may carry only some views (the logs, when only they changed).
