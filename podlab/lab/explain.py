@@ -124,10 +124,11 @@ def explain_transition(transition: dict[str, Any], *, lang: str) -> dict[str, An
         text, slug, anchor = entry
         sentence = str(text)
         cause = transition.get("cause") or {}
-        if cause.get("field"):
+        if cause.get("field") and cause.get("value") is not None:
+            # A field left out of the manifest (value None) caused nothing by its value.
             sentence += " " + gettext("Cause: %(field)s = %(value)s.") % {
                 "field": cause["field"],
-                "value": cause.get("value"),
+                "value": _yaml_scalar(cause.get("value")),
             }
         out["explain"] = sentence
     out["lesson"] = lesson_link(slug, anchor, lang=lang)

@@ -37,9 +37,9 @@ PROBE_FIELDS = {"liveness": "livenessProbe", "readiness": "readinessProbe",
 # code -> (sentence with %(name)s parameters, lesson slug, anchor)
 TEXT: dict[str, tuple[Any, str, str]] = {
     "scheduled": (_("The scheduler placed the Pod on node %(node)s."),
-                  "how-a-pod-is-created", "scheduling"),
+                  "how-a-pod-is-created", "scheduler"),
     "unschedulable": (_("The scheduler found no node for the Pod: %(message)s"),
-                      "scheduling", "unschedulable"),
+                      "scheduling", "failed-scheduling"),
     "pulling": (_("The kubelet starts pulling the image %(image)s."),
                 "images-and-pull-policy", "pull-policy"),
     "pulled": (_("The image %(image)s is on the node now."),

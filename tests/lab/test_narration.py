@@ -205,3 +205,21 @@ spec:
     assert not sleeper.settled()  # the exit at t = 500 lies within the look-ahead
     sleeper.advance_to(520)
     assert sleeper.settled()  # Succeeded: nothing is scheduled any more
+
+
+def test_every_narration_link_points_at_a_lesson_section():
+    by_slug = {lesson.slug: lesson for lesson in course().lessons}
+    for code, (_text, slug, anchor) in narration.TEXT.items():
+        assert slug in by_slug, code
+        for lang in ("en", "zh-hans"):
+            assert "{#" + anchor + "}" in by_slug[slug].markdown(lang), (code, lang)
+
+
+def test_explanations_never_show_a_missing_value():
+    from podlab.lab.explain import explain_transition
+
+    lab = start(example("probes-exec-liveness"))
+    lab.advance_to(80)
+    for tr in lab.sim.transitions:
+        text = explain_transition(tr.to_dict(), lang="en")["explain"]
+        assert not BAD.search(text), text
