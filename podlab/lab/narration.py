@@ -158,10 +158,14 @@ class Narrator:
             tr = self.sim.transitions[i]
             items.append((tr.t, 1, i, tr))
         self._transitions = len(self.sim.transitions)
+        # Only a success after failures changes a count: look at the probes' results only
+        # when failures were counted before or come in this batch.
+        failing = any(self._runs.values()) or any(
+            item[3].object.get("reason") == "Unhealthy" for item in items if item[1] == 0)
         for worker in self.sim.probe_workers():
             key = (worker.pod.name, worker.slot.name, worker.kind)
             last = self._seen_probe_t.get(key, -1.0)
-            for j, (t, ok, _output) in enumerate(worker.history):
+            for j, (t, ok, _output) in enumerate(worker.history if failing else ()):
                 if t > last and ok:
                     items.append((t, 0, -1000 + j, ("probe-ok", worker)))
             if worker.history:
@@ -436,21 +440,32 @@ def _seconds(value: float) -> str:
 
 def render(entry: dict[str, Any], *, lang: str) -> dict[str, Any]:
     """One entry as the page shows it: ``text`` and ``lesson`` added, nothing left empty."""
-    text, slug, anchor = TEXT[entry["code"]]
+    return render_all([entry], lang=lang)[0]
+
+
+def render_all(entries: list[dict[str, Any]], *, lang: str) -> list[dict[str, Any]]:
+    """Entries as the page shows them, in one switch of language (switching costs more than
+    the wording)."""
+    if not entries:
+        return []
+    out_list = []
     with translation.override(lang):
-        params = {"pod": entry.get("pod", ""), "container": entry.get("container", ""),
-                  **(entry.get("params") or {})}
-        if "probe" in params:
-            params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
-        out = {k: v for k, v in entry.items() if v != ""}
-        out["text"] = str(text) % params
-        if entry.get("field"):
-            value = entry.get("value")
-            out["cause"] = (gettext("Caused by %(field)s: %(value)s") % {
-                "field": entry["field"], "value": _show(value)} if value is not None
-                else gettext("Caused by %(field)s") % {"field": entry["field"]})
-    out["lesson"] = lesson_link(slug, anchor, lang=lang)
-    return out
+        for entry in entries:
+            text, slug, anchor = TEXT[entry["code"]]
+            params = {"pod": entry.get("pod", ""), "container": entry.get("container", ""),
+                      **(entry.get("params") or {})}
+            if "probe" in params:
+                params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
+            out = {k: v for k, v in entry.items() if v != ""}
+            out["text"] = str(text) % params
+            if entry.get("field"):
+                value = entry.get("value")
+                out["cause"] = (gettext("Caused by %(field)s: %(value)s") % {
+                    "field": entry["field"], "value": _show(value)} if value is not None
+                    else gettext("Caused by %(field)s") % {"field": entry["field"]})
+            out["lesson"] = lesson_link(slug, anchor, lang=lang)
+            out_list.append(out)
+    return out_list
 
 
 def _show(value: Any) -> str:

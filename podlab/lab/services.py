@@ -22,7 +22,7 @@ from podlab.engine.version import KUBERNETES_VERSION
 
 from .explain import explain_problem, explain_transition
 from .narration import Narrator
-from .narration import render as render_narration
+from .narration import render_all as render_narration
 
 MAX_MANIFEST_BYTES = 64 * 1024
 MAX_CONTAINERS = 12
@@ -534,8 +534,7 @@ class LabSession:
         """What the narration gained since it was last asked (or all of it), as text."""
         self.narrator.actions = self.actions
         new = self.narrator.collect()
-        return [render_narration(e, lang=lang)
-                for e in (self.narrator.entries if everything else new)]
+        return render_narration(self.narrator.entries if everything else new, lang=lang)
 
     def snapshot(self, *, lang: str) -> dict[str, Any]:
         self.transition_cursor = 0
