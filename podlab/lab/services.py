@@ -34,6 +34,10 @@ MAX_ACTIONS = 200
 #: change in the next LOOKAHEAD_SECONDS either (only routine probe checks), its clock stops
 QUIET_SECONDS = 60.0
 LOOKAHEAD_SECONDS = 600.0
+#: the engine's periodic work that changes nothing by itself being scheduled: probe checks and
+#: the node's eviction check (anything else pending — a process waking, a back-off ending —
+#: means something will happen, and no look-ahead is needed to say so)
+ROUTINE_WORK = frozenset({"ProbeWorker.tick", "Node._arm_eviction.<locals>.<lambda>"})
 #: messages a connection may send per second (the consumer's token bucket refills at this rate)
 MESSAGES_PER_SECOND = 20
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
@@ -200,6 +204,7 @@ class LabSession:
         default_factory=dict, init=False)
     narrator: Narrator = field(init=False)
     _settled: tuple[float, float, bool] | None = field(default=None, init=False)
+    _quiet_logs: tuple[float, dict[str, Any], float] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -266,6 +271,17 @@ class LabSession:
         if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
             return False
         last = self._last_change()
+        # Cheap checks first: only routine work scheduled, and no log line for a while.
+        if any(getattr(cb, "__qualname__", "") not in ROUTINE_WORK
+               for cb in self.sim.loop.pending(self.until)):
+            return False
+        logs = self.logs()
+        quiet = self._quiet_logs
+        if quiet is None or quiet[0] != last or quiet[1] != logs:
+            self._quiet_logs = (last, logs, self.t)
+            return False
+        if self.t - quiet[2] < QUIET_SECONDS:
+            return False
         cached = self._settled
         if cached is not None and cached[0] == last and (not cached[2] or self.t < cached[1]):
             return cached[2]

@@ -636,5 +636,5 @@ async def test_the_clock_stops_by_itself_when_nothing_more_will_happen():
         if not frame["playing"]:
             break
     assert frame["playing"] is False and frame["settled"] is True
-    assert frame["t"] < 120
+    assert frame["t"] < 200  # quiet for a minute, logs for another, then the look-ahead
     await communicator.disconnect()
