@@ -62,12 +62,18 @@ const pageHighlight = HighlightStyle.define([
  * options: doc (string), onChange(text) called on every edit, label (accessible name),
  * nonce (the page's CSP nonce, used if the browser lacks constructable style sheets),
  * onSubmit() called on Ctrl/Cmd+Enter.
- * Returns { view, getText(), setText(text), setProblems(list), focus(), setReadOnly(bool) }.
+ * tabIndents (default false): whether Tab indents (true) or moves the focus on (false).
+ * Returns { view, getText(), setText(text), setProblems(list), focus(), setReadOnly(bool),
+ * setTabIndents(bool) }.
  * A problem is { line, column, severity: "error"|"warning"|"info", message }; lines and
  * columns count from 1, as the server reports them.
  */
 export function createEditor(parent, options = {}) {
   const readOnly = new Compartment();
+  // Tab moves the focus on by default, so a keyboard user passing through the page never edits
+  // the manifest by accident; the page offers a toggle that makes Tab indent instead.
+  const tabKeys = new Compartment();
+  const tabBinding = (on) => (on ? keymap.of([indentWithTab]) : []);
   const extensions = [
     basicSetup,
     keymap.of([
@@ -78,8 +84,8 @@ export function createEditor(parent, options = {}) {
           return true;
         },
       },
-      indentWithTab,
     ]),
+    tabKeys.of(tabBinding(Boolean(options.tabIndents))),
     yaml(),
     lintGutter(),
     pageTheme,
@@ -143,6 +149,9 @@ export function createEditor(parent, options = {}) {
     setProblems,
     countProblems,
     focus: () => view.focus(),
+    setTabIndents(flag) {
+      view.dispatch({ effects: tabKeys.reconfigure(tabBinding(Boolean(flag))) });
+    },
     setReadOnly(flag) {
       view.dispatch({ effects: readOnly.reconfigure(EditorState.readOnly.of(Boolean(flag))) });
     },

@@ -827,7 +827,7 @@ class PodWorker:
                     "CrashLoopBackOff",
                     message,
                     "restart.backoff",
-                    cause("spec.restartPolicy", self.restart_policy),
+                    {**cause("spec.restartPolicy", self.restart_policy), "delay": delay},
                 )
                 return False
             node.crash_backoff.next(key, finished, self.now)

@@ -87,6 +87,11 @@ class EventLoop:
         self._drop_cancelled()
         return self._heap[0][0] if self._heap else None
 
+    def pending(self, until: float) -> list[Callable[[], object]]:
+        """The callbacks scheduled at ``<= until`` (in no particular order)."""
+        return [entry[3].callback for entry in self._heap
+                if entry[0] <= until and entry[3].callback is not None]
+
     def run_until(self, until: float) -> int:
         """Run everything due at ``<= until``, then set the clock to ``until``.
 

@@ -244,8 +244,13 @@ class ProbeWorker:
         handler = next((h for h in HANDLERS if h in self.spec), "")
         # Consecutive results of the same kind, newest first (what the threshold counts; the
         # kubelet resets its own counter after acting, the meter keeps showing the run).
+        # Only the current container's results count: a restart starts a new run.
+        inst = self.slot.current
+        since = inst.started_at if inst is not None and inst.started_at is not None else None
         run, last_ok = 0, None
-        for _, ok, _ in reversed(self.history):
+        for t, ok, _ in reversed(self.history):
+            if since is not None and t < since:
+                break
             if last_ok is None:
                 last_ok = ok
             if ok != last_ok:

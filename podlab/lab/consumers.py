@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 96 * 1024
 MAX_JSON_DEPTH = 32
-RATE_PER_SECOND = 20.0
+RATE_PER_SECOND = float(services.MESSAGES_PER_SECOND)
 RATE_BURST = 40.0
 TICK_SECONDS = 0.25  # the clock advances four times a second at most
 MAX_TICK_SECONDS = 1.0  # under load, down to once a second

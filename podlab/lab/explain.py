@@ -133,27 +133,94 @@ def explain_transition(transition: dict[str, Any], *, lang: str) -> dict[str, An
         text, slug, anchor = entry
         sentence = str(text)
         cause = transition.get("cause") or {}
-        if cause.get("field"):
+        if cause.get("field") and cause.get("value") is not None:
+            # A field left out of the manifest (value None) caused nothing by its value.
             sentence += " " + gettext("Cause: %(field)s = %(value)s.") % {
                 "field": cause["field"],
-                "value": cause.get("value"),
+                "value": _yaml_scalar(cause.get("value")),
             }
         out["explain"] = sentence
     out["lesson"] = lesson_link(slug, anchor, lang=lang)
     return out
 
 
+#: JSON types as the decoder names them -> what a learner writes in YAML
+TYPE_WORDS: dict[str, Promise] = {
+    "integer": _("a whole number"),
+    "number": _("a number"),
+    "string": _("text"),
+    "boolean": _("true or false"),
+    "object": _("a mapping (indented key: value lines)"),
+    "array": _("a list (lines starting with -)"),
+    "null": _("empty"),
+}
+
+
+def learner_text(code: str, path: str, detail: dict[str, Any], *, line: int) -> str | None:
+    """What is wrong and how to fix it, in the active language; None when there is nothing
+    better to say than the summary. ``detail`` is the validator's data, never its prose."""
+    name = path.rsplit(".", 1)[-1] if path else ""
+    if code == "FieldValueTypeInvalid" and detail.get("expected"):
+        expected, got = detail.get("expected"), detail.get("got")
+        value = detail.get("value")
+        if expected == "integer" and got == "string" and str(value).strip().lstrip("-").isdigit():
+            return gettext('%(name)s must be a whole number, not text: write %(value)s, '
+                           'not "%(value)s".') % {"name": name, "value": str(value).strip()}
+        if expected == "string" and got in ("number", "integer", "boolean"):
+            return gettext('%(name)s must be text: put the value in quotes, like "%(value)s".') % {
+                "name": name, "value": _yaml_scalar(value)}
+        return gettext("%(name)s must be %(expected)s, not %(got)s.") % {
+            "name": name, "expected": str(TYPE_WORDS.get(expected, expected)),
+            "got": str(TYPE_WORDS.get(got, got or "?"))}
+    if code == "UnknownField":
+        field = detail.get("field") or name
+        if detail.get("suggestion"):
+            return gettext(
+                "Kubernetes has no field %(field)s here. Did you mean %(suggestion)s?") % {
+                "field": field, "suggestion": detail["suggestion"]}
+        return gettext("Kubernetes has no field %(field)s here: check the spelling and the "
+                       "indentation (it may belong to another level).") % {"field": field}
+    if code == "YAMLSyntax":
+        return gettext("The YAML cannot be read near line %(line)d: check the indentation "
+                       "(spaces, lined up with the lines around it) and that every bracket and "
+                       "quote is closed.") % {"line": line or 1}
+    if code == "FieldValueRequired":
+        return gettext("%(name)s is required here: add it.") % {"name": name or path}
+    if code == "FieldValueNotSupported" and detail.get("supported"):
+        return gettext('%(name)s cannot be "%(value)s": use one of %(supported)s.') % {
+            "name": name, "value": detail.get("value", ""),
+            "supported": ", ".join(str(v) for v in detail["supported"])}
+    if code == "FieldValueInvalid" and "value" in detail:
+        return gettext("%(name)s cannot be %(value)s here (kubectl's reason is below).") % {
+            "name": name, "value": _yaml_scalar(detail.get("value"))}
+    return None
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 def explain_problem(problem: Any, *, lang: str) -> dict[str, Any]:
-    """A validation problem or note as a dict with a translated summary and kubectl's text."""
+    """A validation problem or note: what is wrong and how to fix it in the page's language
+    (``message``), located (``line``, ``column``, ``path``), with kubectl's exact text
+    (``kubectl``) as the secondary detail."""
     code = getattr(problem, "code", "")
-    with translation.override(lang):
-        summary = str(PROBLEM_TEXT.get(code, _("the API server would reject this")))
     message = getattr(problem, "message", "")
     path = getattr(problem, "path", "")
-    if lang == "en":
+    detail = getattr(problem, "detail", None) or {}
+    line = getattr(problem, "line", 0) or 0
+    with translation.override(lang):
+        summary = str(PROBLEM_TEXT.get(code, _("the API server would reject this")))
+        better = learner_text(code, path, detail, line=line) if isinstance(detail, dict) else None
+    if better:
+        text = f"{path}: {better}" if path and lang == "en" else (
+            f"{path}：{better}" if path else better)
+    elif lang == "en":
         text = f"{path}: {message}" if path else message
     else:
-        text = f"{path}：{summary}（{message}）" if path else f"{summary}（{message}）"
+        text = f"{path}：{summary}" if path else summary
     return {
         "line": getattr(problem, "line", 0) or 0,
         "column": getattr(problem, "column", 0) or 0,

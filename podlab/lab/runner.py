@@ -198,10 +198,10 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
     ``aged``, ``light`` or None), and whether the lab plays on."""
     lab = _lab(labs, lab_id)
     if math.isinf(speed):
-        more = lab.step()
+        more = lab.step() and not lab.settled()
     else:
         lab.advance_to(lab.t + elapsed * speed)
-        more = lab.t < lab.until
+        more = lab.t < lab.until and not lab.settled()
     playing = more and lab.t < lab.until
     kind: str | None = None
     body: dict[str, Any] | None = None

@@ -23,6 +23,8 @@ from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
 from .explain import explain_problem, explain_transition
+from .narration import Narrator
+from .narration import render_all as render_narration
 from .workers import WorkerError, cpu_budget
 
 MAX_MANIFEST_BYTES = 64 * 1024
@@ -31,6 +33,16 @@ MAX_PODS = 5
 MAX_UNTIL = 4 * 3600.0
 DEFAULT_UNTIL = 3600.0
 MAX_ACTIONS = 200
+#: a lab that has not changed for QUIET_SECONDS is checked ahead: if replaying it shows no
+#: change in the next LOOKAHEAD_SECONDS either (only routine probe checks), its clock stops
+QUIET_SECONDS = 60.0
+LOOKAHEAD_SECONDS = 600.0
+#: the engine's periodic work that changes nothing by itself being scheduled: probe checks and
+#: the node's eviction check (anything else pending — a process waking, a back-off ending —
+#: means something will happen, and no look-ahead is needed to say so)
+ROUTINE_WORK = frozenset({"ProbeWorker.tick", "Node._arm_eviction.<locals>.<lambda>"})
+#: messages a connection may send per second (the consumer's token bucket refills at this rate)
+MESSAGES_PER_SECOND = 20
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)
 SIGNALS = {"TERM": process.SIGTERM, "KILL": process.SIGKILL, "INT": process.SIGINT}
 #: kubectl views with AGE columns, which move on while nothing else changes
@@ -253,6 +265,9 @@ class LabSession:
     #: CPU seconds one move (advance, seek, step, action) may take when the lab runs in the
     #: server process itself (the classroom); None in a worker, which has budgets of its own
     cpu_budget: float | None = field(default=None, init=False)
+    narrator: Narrator = field(init=False)
+    _settled: tuple[float, float, bool] | None = field(default=None, init=False)
+    _quiet_logs: tuple[float, dict[str, Any], float] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -279,6 +294,9 @@ class LabSession:
         self._objects_key = (-1, -1)
         self._probes_sent = -1
         self._probe_marks = {}
+        self.narrator = Narrator(sim=self.sim, specs={
+            (o.get("metadata") or {}).get("name", ""): o.get("spec") or {}
+            for o in self.objects})
 
     @property
     def t(self) -> float:
@@ -313,6 +331,54 @@ class LabSession:
             return None
         value = min(candidates)
         return value if value <= self.until else None
+
+    def _last_change(self) -> float:
+        records, transitions = self.sim.records, self.sim.transitions
+        return max(records[-1].t if records else 0.0, transitions[-1].t if transitions else 0.0)
+
+    def settled(self) -> bool:
+        """Whether nothing more will happen: nothing is scheduled, or the lab has been quiet
+        for QUIET_SECONDS and a replay of it (the engine is deterministic) shows no change in
+        the next LOOKAHEAD_SECONDS either (no Pod change, event, transition or log line) —
+        only probe checks that change nothing. Answered once per quiet spell."""
+        if self.next_t() is None:
+            return True
+        if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
+            return False
+        last = self._last_change()
+        # Cheap checks first: only routine work scheduled, and no log line for a while.
+        if any(getattr(cb, "__qualname__", "") not in ROUTINE_WORK
+               for cb in self.sim.loop.pending(self.until)):
+            return False
+        logs = self.logs()
+        quiet = self._quiet_logs
+        if quiet is None or quiet[0] != last or quiet[1] != logs:
+            self._quiet_logs = (last, logs, self.t)
+            return False
+        if self.t - quiet[2] < QUIET_SECONDS:
+            return False
+        cached = self._settled
+        if cached is not None and cached[0] == last and (not cached[2] or self.t < cached[1]):
+            return cached[2]
+        horizon = min(self.t + LOOKAHEAD_SECONDS, self.until)
+        ahead = LabSession(manifest_text=self.manifest_text, objects=self.objects,
+                           seed=self.seed, until=self.until)
+        ahead.actions = list(self.actions)
+        ahead.advance_to(self.t)
+        before = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs())
+        ahead.advance_to(horizon)
+        # A container still writing to its log is something to watch too.
+        answer = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs()) == before
+        self._settled = (last, horizon, answer)
+        return answer
+
+    def settled_known(self) -> bool:
+        """What ``settled()`` last found, without looking ahead again (for frames)."""
+        if self.next_t() is None:
+            return True
+        cached = self._settled
+        return bool(cached and cached[0] == self._last_change() and cached[2]
+                    and self.t < cached[1])
 
     def step(self) -> bool:
         """Advance to the next moment something happens; False when nothing is left."""
@@ -574,10 +640,17 @@ class LabSession:
         self.record_cursor = len(self.sim.records)
         return {"transitions": transitions, "events": events}
 
+    def narration(self, *, lang: str, everything: bool = False) -> list[dict[str, Any]]:
+        """What the narration gained since it was last asked (or all of it), as text."""
+        self.narrator.actions = self.actions
+        new = self.narrator.collect()
+        return render_narration(self.narrator.entries if everything else new, lang=lang)
+
     def snapshot(self, *, lang: str) -> dict[str, Any]:
         self.transition_cursor = 0
         self.record_cursor = 0
         history = self._new_history(lang)
+        history["narration"] = self.narration(lang=lang, everything=True)
         return {
             "t": self.sim.now,
             "until": self.until,
@@ -588,6 +661,7 @@ class LabSession:
             "history": history,
             "probes": self.probes(),
             "next_t": self.next_t(),
+            "settled": self.settled_known(),
         }
 
     def frame(self, *, lang: str, full: bool = True, views: bool | None = None,
@@ -605,6 +679,8 @@ class LabSession:
             "next_t": self.next_t(),
             "transitions": history["transitions"],
             "events": history["events"],
+            "narration": self.narration(lang=lang),
+            "settled": self.settled_known(),
         }
         if full:
             frame["pods"] = self.pods()
@@ -753,5 +829,6 @@ HELLO = {
         "until": MAX_UNTIL,
         "actions": list(ACTIONS),
         "speeds": [*SPEEDS, "instant"],
+        "messages_per_second": MESSAGES_PER_SECOND,
     },
 }

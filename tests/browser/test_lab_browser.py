@@ -39,8 +39,14 @@ def connect(page: Page) -> None:
 
 
 def apply(page: Page) -> None:
+    """Apply (which starts playing at the shown speed), then pause so the test drives time."""
     page.locator("#btn-apply").click()
     expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    expect(page.locator("#lab")).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    page.locator("#btn-pause").click()
+    expect(page.locator("#lab")).to_have_attribute("data-playing", "false", timeout=SIM_TIMEOUT)
+    page.locator("#scrubber").fill("0")
+    expect(page.locator("#lab")).to_have_attribute("data-t", "0", timeout=SIM_TIMEOUT)
 
 
 def lab_t(page: Page) -> float:
@@ -384,7 +390,7 @@ spec:
   containers:
   - name: main
     image: busybox:1.36
-    command: ["sh", "-c", "sleep 3600"]
+    command: ["sh", "-c", "sleep 900"]
 """
 
 
@@ -396,7 +402,8 @@ def _age_seconds(age: str) -> int:
 
 
 def test_quiet_lab_clock_runs_and_the_shown_view_is_current(page, server, local_only):
-    """Nothing happens after the container starts, so the server sends few frames: the page's
+    """Nothing happens after the container starts until its sleep ends at t = 900, so the
+    server sends few frames (the clock keeps going: something is still to come): the page's
     clock still runs, and switching to describe brings its ages up to the current moment."""
     page.goto(server + "/en/lab/" + lab_link(QUIET))
     connect(page)
@@ -424,5 +431,6 @@ def test_quiet_lab_clock_runs_and_the_shown_view_is_current(page, server, local_
             break
         page.wait_for_timeout(100)
     else:
-        pytest.fail(f"describe kept the ages of an old frame:\n{describe}")
+        pytest.fail(f"describe kept the ages of an old frame at {clock.text_content()} "
+                    f"{page.locator('#next-event').text_content()}:\n{describe}")
     page.locator("#btn-pause").click()

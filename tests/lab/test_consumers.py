@@ -29,6 +29,10 @@ spec:
     command: ["sh", "-c", "echo hello; sleep 3600"]
 """
 
+# Quiet but not finished: its sleep ends within the lab's look-ahead, so the clock keeps
+# running through the quiet spell (a lab where nothing will happen stops by itself).
+RUNNING = SLEEPER.replace("sleep 3600", "sleep 400")
+
 
 async def connect(path="/ws/lab/", lang="en"):
     communicator = WebsocketCommunicator(
@@ -320,7 +324,7 @@ async def test_flood_is_rate_limited_and_others_keep_working():
 
 async def test_disconnect_cancels_the_clock():
     communicator = await connect()
-    await apply(communicator)
+    await apply(communicator, RUNNING)
     await communicator.send_json_to({"type": "lab.play", "speed": 60})
     await receive_type(communicator, "lab.frame")
     # Frames of ticks in which only the clock moved are small: no pods, no views.
@@ -556,7 +560,7 @@ def fast_clock(monkeypatch, **seconds):
 async def test_quiet_ticks_send_only_heartbeats(monkeypatch):
     fast_clock(monkeypatch, HEARTBEAT_SECONDS=0.4)
     communicator = await connect()
-    await apply(communicator)
+    await apply(communicator, RUNNING)
     await communicator.send_json_to({"type": "lab.play", "speed": 60})
     # The sleeper starts (news: full frames at once), then nothing happens but the clock.
     await frames_for(communicator, 1.0)
@@ -614,7 +618,7 @@ async def test_view_message_and_age_refresh_of_the_shown_view(monkeypatch):
     error = await communicator.receive_json_from()
     assert error["code"] == "bad_field" and error["detail"]["field"] == "view"
     await communicator.send_json_to({"type": "lab.view", "view": "describe"})  # no lab: kept
-    await apply(communicator)
+    await apply(communicator, RUNNING)
     await communicator.send_json_to({"type": "lab.play", "speed": 60})
     await frames_for(communicator, 1.0)
     quiet = [frame for _, frame in await frames_for(communicator, 2.0)]
@@ -629,4 +633,17 @@ async def test_view_message_and_age_refresh_of_the_shown_view(monkeypatch):
     assert {"get", "wide", "describe", "events", "logs", "watch"} <= set(answer["views"])
     later = [frame for _, frame in await frames_for(communicator, 1.5)]
     assert not any("views" in frame for frame in later)  # watch lines keep their age
+    await communicator.disconnect()
+
+
+async def test_the_clock_stops_by_itself_when_nothing_more_will_happen():
+    communicator = await connect()
+    await apply(communicator, SLEEPER)  # after "echo hello", a sleep past the lab's end
+    await communicator.send_json_to({"type": "lab.play", "speed": 60})
+    for _ in range(40):
+        frame = await receive_type(communicator, "lab.frame")
+        if not frame["playing"]:
+            break
+    assert frame["playing"] is False and frame["settled"] is True
+    assert frame["t"] < 200  # quiet for a minute, logs for another, then the look-ahead
     await communicator.disconnect()

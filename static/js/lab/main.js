@@ -68,6 +68,12 @@ async function mountEditor() {
     });
     mount.hidden = false;
     textarea.hidden = true;
+    const tabButton = $("btn-tab-mode");
+    tabButton.addEventListener("click", () => {
+      const on = tabButton.getAttribute("aria-pressed") !== "true";
+      tabButton.setAttribute("aria-pressed", on ? "true" : "false");
+      if (created.setTabIndents) created.setTabIndents(on);
+    });
     document.querySelector("label[for=manifest]").addEventListener("click", () => created.focus());
     editor = created;
   } catch (err) {
@@ -112,9 +118,12 @@ function showValidation(msg) {
   replaceChildren($("validation-problems"), all.map((p) => el("li", { class: `problem problem-${p.severity}`, "data-code": p.code || "" },
     el("span", { class: "problem-severity" }, i18n.t(`severity-${p.severity}`)), " ",
     el("span", { class: "problem-where" }, format(i18n.t("problem-at"), { line: p.line || 1, column: p.column || 1 })), " ",
-    el("span", { class: "problem-message" }, p.message || ""))));
+    el("span", { class: "problem-message" }, p.message || ""),
+    p.kubectl && p.kubectl !== p.message
+      ? el("span", { class: "problem-kubectl" }, el("span", { class: "problem-kubectl-label" }, "kubectl: "), p.kubectl)
+      : null)));
   const kubectl = $("validation-kubectl");
-  kubectl.hidden = msg.ok || !msg.kubectl;
+  $("validation-kubectl-box").hidden = msg.ok || !msg.kubectl;
   setText(kubectl, msg.ok ? "" : msg.kubectl || "");
 }
 
@@ -161,7 +170,9 @@ function receive(msg) {
       model.applySnapshot(msg);
       shownT = model.t;
       if (pendingStart && pendingStart.resume && !model.playing) {
-        socket.send({ type: "lab.play", speed: $("speed").value === "instant" ? "instant" : Number($("speed").value) });
+        // Apply plays at the speed the menu shows; the menu never jumps to another speed.
+        model.speed = speedValue() === "instant" ? Infinity : speedValue();
+        socket.send({ type: "lab.play", speed: speedValue() });
       }
       pendingStart = null;
       queueRender(true);
@@ -169,6 +180,7 @@ function receive(msg) {
     case "lab.frame":
       if (!model.active) break;
       model.applyFrame(msg);
+      checkBreaks(msg);
       queueRender(false);
       break;
     case "lab.error":
@@ -201,7 +213,12 @@ function onHello(msg) {
   }
   validateNow();
   updateControls();
+  if (root.dataset.autostart === "true" && !autostarted && !model.active && !hasLab(location.hash)) {
+    autostarted = true;
+    apply();
+  }
 }
+let autostarted = false;
 
 function onError(msg) {
   validations = validations.filter((p) => p !== "start");
@@ -254,7 +271,8 @@ function apply() {
   window.clearTimeout(validateTimer);
   if (send({ type: "lab.apply", manifest, seed })) {
     validations.push("start");
-    pendingStart = { manifest, seed, resume: false };
+    pendingStart = { manifest, seed, resume: true };
+    scenario.restart();
   }
 }
 
@@ -271,7 +289,13 @@ function speedValue() {
   return v === "instant" ? "instant" : Number(v);
 }
 
+function speedLabel() {
+  const select = $("speed");
+  return select.options[select.selectedIndex] ? select.options[select.selectedIndex].textContent : "";
+}
+
 function play() {
+  $("paused-at").hidden = true;
   if (model.active) send({ type: "lab.play", speed: speedValue() });
 }
 
@@ -384,6 +408,166 @@ document.addEventListener("keydown", (event) => {
     seek(model.t - 5);
   }
 });
+
+// Picking another example replaces the editor's text: ask first when the learner changed it.
+for (const link of document.querySelectorAll(".gallery a[data-example]")) {
+  link.addEventListener("click", (event) => {
+    const text = editor.getText();
+    if (text.trim() && text !== textarea.defaultValue && !window.confirm(i18n.t("discard-edits"))) {
+      event.preventDefault();
+    }
+  });
+}
+
+// --- breakpoints and guided steps -----------------------------------------------------------
+
+const breakBoxes = [...document.querySelectorAll("#breakpoints input[data-break]")];
+function countBreaks() {
+  const n = breakBoxes.filter((b) => b.checked).length;
+  setText($("breakpoints-count"), n ? `(${n})` : "");
+}
+for (const box of breakBoxes) box.addEventListener("change", countBreaks);
+
+/** Pause exactly at a moment: stop the clock, then seek back to it (the engine replays). */
+function pauseAt(t) {
+  send({ type: "lab.pause" });
+  send({ type: "lab.seek", t });
+}
+
+function checkBreaks(msg) {
+  if (!msg.playing || scenario.asking) return;
+  const kinds = new Set(breakBoxes.filter((b) => b.checked).map((b) => b.dataset.break));
+  const hit = (msg.narration || []).find((entry) => kinds.has(entry.kind));
+  if (hit) {
+    pauseAt(hit.t);
+    const box = $("paused-at");
+    box.hidden = false;
+    setText(box, format(i18n.t("paused-at"), { t: secondsText(hit.t), text: hit.text || "" }));
+    return;
+  }
+  scenario.onFrame(msg);
+}
+
+class Scenario {
+  constructor() {
+    const data = $("scenario-data");
+    let parsed = null;
+    try {
+      parsed = data ? JSON.parse(data.textContent) : null;
+    } catch (err) {
+      parsed = null;
+    }
+    this.steps = parsed && Array.isArray(parsed.steps) ? parsed.steps : [];
+    this.index = 0;
+    this.asking = false;
+    this.on = false; // the learner starts the guided steps; a plain Apply just plays
+    this.manifest = textarea.defaultValue;
+    this.list = $("scenario-steps");
+    $("scenario-start").addEventListener("click", () => {
+      // The steps belong to the example as written: start from it.
+      if (editor.getText() !== this.manifest) editor.setText(this.manifest);
+      apply();
+      this.on = true;
+      $("scenario-start").hidden = true;
+    });
+    $("scenario-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.check();
+    });
+    $("scenario-next").addEventListener("click", () => this.next());
+    this.draw();
+  }
+
+  restart() {
+    this.on = false;
+    $("scenario-start").hidden = false;
+    this.index = 0;
+    this.asking = false;
+    $("scenario-ask").hidden = true;
+    this.draw();
+  }
+
+  draw() {
+    if (!this.list) return;
+    replaceChildren(this.list, this.steps.map((step, i) => el("li", {
+      class: i < this.index ? "done" : i === this.index ? "current" : "",
+      "aria-current": i === this.index ? "step" : null,
+    }, step.question)));
+  }
+
+  get current() {
+    return this.steps[this.index] || null;
+  }
+
+  onFrame(msg) {
+    const step = this.current;
+    if (!this.on || model.manifest !== this.manifest) return;
+    if (!step || this.asking || !msg.playing || typeof msg.t !== "number" || msg.t < step.t) return;
+    this.asking = true;
+    pauseAt(step.t);
+    this.ask(step);
+  }
+
+  ask(step) {
+    $("scenario-ask").hidden = false;
+    setText($("scenario-question"), step.question);
+    setText($("scenario-verdict"), "");
+    $("scenario-next").hidden = true;
+    const number = $("scenario-answer");
+    const choice = $("scenario-choice");
+    number.hidden = step.kind !== "number";
+    choice.hidden = step.kind !== "choice";
+    number.value = "";
+    if (step.kind === "choice") {
+      replaceChildren(choice, (step.choices || []).map((c) => el("option", { value: c }, c)));
+      choice.focus();
+    } else {
+      number.focus();
+    }
+  }
+
+  /** What the engine shows at the step's moment. */
+  actual(step) {
+    const check = step.check || {};
+    if (check.value === "restarts") {
+      const status = model.containerStatus(check.pod, check.container);
+      return status ? String(status.restartCount || 0) : "0";
+    }
+    if (check.value === "phase") return model.phase(check.pod);
+    if (check.value === "narration") {
+      const entry = model.narration.filter((e) => e.code === check.code && e.pod === check.pod
+        && (!check.container || e.container === check.container) && e.t <= step.t + 1e-6).pop();
+      return entry && entry.params && entry.params[check.param] !== undefined ? String(entry.params[check.param]) : "";
+    }
+    return "";
+  }
+
+  check() {
+    const step = this.current;
+    if (!step) return;
+    const answer = step.kind === "choice" ? $("scenario-choice").value : $("scenario-answer").value.trim();
+    if (answer === "") {
+      setText($("scenario-verdict"), i18n.t("need-value"));
+      return;
+    }
+    const actual = this.actual(step);
+    const right = answer === actual;
+    const verdict = $("scenario-verdict");
+    verdict.dataset.right = right ? "true" : "false";
+    setText(verdict, `${format(i18n.t(right ? "predict-right" : "predict-wrong"), { value: actual })} ${step.explain || ""}`);
+    $("scenario-next").hidden = false;
+    $("scenario-next").focus();
+  }
+
+  next() {
+    this.index += 1;
+    this.asking = false;
+    $("scenario-ask").hidden = true;
+    this.draw();
+    play();
+  }
+}
+const scenario = new Scenario();
 
 // --- sharing ------------------------------------------------------------------------------
 
@@ -524,7 +708,7 @@ function updateControls() {
   $("btn-reset").disabled = !active;
   $("speed").disabled = !open;
   const speedSelect = $("speed");
-  if (document.activeElement !== speedSelect && model.active) {
+  if (document.activeElement !== speedSelect && model.active && !pendingStart) {
     const want = String(model.speed === Infinity ? "instant" : model.speed);
     if ([...speedSelect.options].some((o) => o.value === want)) speedSelect.value = want;
   }
@@ -535,9 +719,13 @@ function updateControls() {
   root.dataset.playing = model.playing ? "true" : "false";
   root.dataset.active = model.active ? "true" : "false";
   root.dataset.t = String(model.t);
+  const quiet = model.nextT === null || (model.settled && !model.playing);
   setText($("next-event"), !model.active ? ""
-    : model.nextT === null ? i18n.t("nothing-next")
-      : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
+    : quiet ? i18n.t("nothing-next")
+      : model.t >= model.until ? format(i18n.t("run-ended"), { t: secondsText(model.until) })
+        : model.playing ? format(i18n.t("playing-at"), { speed: speedLabel() })
+          : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
+  $("next-event").dataset.ended = model.active && !model.playing && (quiet || model.t >= model.until) ? "true" : "false";
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
   let unsupported = false;
   for (const [id, action] of [["act-delete", "delete"], ["act-kill", "kill"], ["act-apply", "apply"],
@@ -557,6 +745,7 @@ function showClock() {
   if (shownT > model.until) shownT = model.until;
   scrubber.value = String(Math.round(shownT));
   setText($("clock"), `t = ${secondsText(shownT)}`);
+  timeline.moveNow(shownT);
 }
 window.setInterval(showClock, 250);
 

@@ -64,11 +64,13 @@ export class LabModel {
     this.playing = false;
     this.speed = 10;
     this.nextT = null;
+    this.settled = false;
     this.pods = [];
     this.views = {};
     this.probes = [];
     this.transitions = [];
     this.events = [];
+    this.narration = [];
     this.probeHistory = new Map();
   }
 
@@ -116,6 +118,8 @@ export class LabModel {
     if (typeof msg.playing === "boolean") this.playing = msg.playing;
     if (msg.speed !== undefined) this.speed = msg.speed;
     this.nextT = typeof msg.next_t === "number" ? msg.next_t : null;
+    // The server says when nothing more will happen (only probe checks that change nothing).
+    if (typeof msg.settled === "boolean") this.settled = msg.settled;
     // A frame in which nothing changed carries no pods and no views: keep the last ones.
     if (Array.isArray(msg.pods)) this.pods = msg.pods;
     // A frame may carry only some views (the logs, when only they changed).
@@ -134,6 +138,7 @@ export class LabModel {
     const history = msg.history || {};
     this.transitions = Array.isArray(history.transitions) ? history.transitions.slice() : [];
     this.events = Array.isArray(history.events) ? history.events.slice() : [];
+    this.narration = Array.isArray(history.narration) ? history.narration.slice() : [];
     this.probeHistory = new Map();
     this.mergeProbes(msg.probes);
   }
@@ -142,6 +147,7 @@ export class LabModel {
     this.common(msg, true);
     for (const tr of msg.transitions || []) this.transitions.push(tr);
     for (const ev of msg.events || []) this.events.push(ev);
+    for (const entry of msg.narration || []) this.narration.push(entry);
     this.mergeProbes(msg.probes);
     this.mergeProbes(msg.probes_delta, true);
     if (msg.logs_append && typeof msg.logs_append === "object") {
@@ -364,7 +370,10 @@ export class LabModel {
       phase = String(tr.new);
     }
     const gone = !this.pod(podName) && this.podNames().includes(podName);
-    segments.push({ from, to: this.t, phase, gone });
+    // A Pod that is gone ends where its last change was, not at the clock.
+    const last = this.transitions.filter((tr) => tr.pod === podName).pop();
+    const to = gone && last ? Math.max(from, last.t) : this.t;
+    segments.push({ from, to, phase, gone });
     return segments;
   }
 }

@@ -3,7 +3,8 @@
 
 import { svg, el, format, seconds, replaceChildren } from "./dom.js";
 
-const LEFT = 132;
+const WIDE_LEFT = 132;
+const NARROW_LEFT = 92; // phones: names get less room, the run gets more
 const RIGHT = 14;
 const TOP = 26;
 const LANE = 38;
@@ -24,8 +25,8 @@ function segmentClass(seg) {
   return "tl-seg tl-waiting";
 }
 
-function label(text) {
-  return String(text).length > 17 ? String(text).slice(0, 16) + "…" : String(text);
+function label(text, n = 17) {
+  return String(text).length > n ? String(text).slice(0, n - 1) + "…" : String(text);
 }
 
 export class Timeline {
@@ -46,7 +47,9 @@ export class Timeline {
   render() {
     const m = this.model;
     this.width = this.container.clientWidth || 640;
-    const width = Math.max(this.width, 420);
+    const width = Math.max(this.width, 300);
+    const LEFT = width < 480 ? NARROW_LEFT : WIDE_LEFT;
+    this.left = LEFT;
     const containers = m.containers();
     const pods = m.podNames();
     if (!pods.length) {
@@ -82,7 +85,7 @@ export class Timeline {
       const g = svg("g", { class: `tl-lane tl-lane-${lane.type}`, "data-lane": lane.type === "pod" ? lane.pod : `${lane.pod}/${lane.c.name}` });
       g.append(svg("line", { x1: LEFT, x2: width - RIGHT, y1: y + LANE - 1, y2: y + LANE - 1, class: "tl-sep" }));
       if (lane.type === "pod") {
-        g.append(svg("text", { x: 6, y: mid + 4, class: "tl-name tl-pod-name" }, label(lane.pod)));
+        g.append(svg("text", { x: 6, y: mid + 4, class: "tl-name tl-pod-name" }, label(lane.pod, this.left < WIDE_LEFT ? 12 : 17)));
         for (const seg of m.phaseLane(lane.pod)) {
           const w = Math.max(1, x(seg.to) - x(seg.from));
           g.append(svg("rect", { x: x(seg.from), y: mid - 5, width: w, height: 10, rx: 3, class: `tl-phase tl-phase-${seg.phase.toLowerCase()}` },
@@ -95,10 +98,14 @@ export class Timeline {
       root.append(g);
     });
 
-    // Now.
+    // Now (moved on between frames by moveNow, as the page's clock runs).
     const nx = x(m.t);
-    root.append(svg("line", { x1: nx, x2: nx, y1: TOP - 6, y2: height - 4, class: "tl-now" }));
-    root.append(svg("text", { x: Math.min(nx + 3, width - 30), y: height - 1, class: "tl-now-label" }, this.i18n.t("now")));
+    this.nowLine = svg("line", { x1: nx, x2: nx, y1: TOP - 6, y2: height - 4, class: "tl-now" });
+    this.nowLabel = svg("text", { x: Math.min(nx + 3, width - 30), y: height - 1, class: "tl-now-label" }, this.i18n.t("now"));
+    root.append(this.nowLine, this.nowLabel);
+    this.xOf = x;
+    this.span = span;
+    this.drawnWidth = width;
 
     root.addEventListener("click", (event) => {
       const box = root.getBoundingClientRect();
@@ -109,11 +116,20 @@ export class Timeline {
     replaceChildren(this.container, root);
   }
 
+  /** Move the "now" line to `t` without redrawing (the clock runs between frames). */
+  moveNow(t) {
+    if (!this.nowLine || !this.xOf || t > this.span) return;
+    const nx = this.xOf(t);
+    this.nowLine.setAttribute("x1", nx);
+    this.nowLine.setAttribute("x2", nx);
+    this.nowLabel.setAttribute("x", Math.min(nx + 3, this.drawnWidth - 30));
+  }
+
   drawContainer(g, lane, y, mid, x, width) {
     const m = this.model;
     const data = m.lane(lane.pod, lane.c.name);
     const name = lane.c.kind === "main" ? lane.c.name : `${lane.c.name} (${lane.c.kind})`;
-    g.append(svg("text", { x: 14, y: mid + 4, class: "tl-name" }, label(name)));
+    g.append(svg("text", { x: 14, y: mid + 4, class: "tl-name" }, label(name, this.left < WIDE_LEFT ? 11 : 17)));
     for (const seg of data.segments) {
       const w = Math.max(1, x(seg.to) - x(seg.from));
       g.append(svg("rect", { x: x(seg.from), y: mid - 7, width: w, height: 14, rx: 2, class: segmentClass(seg), "data-state": seg.kind, "data-reason": seg.reason },
@@ -129,7 +145,9 @@ export class Timeline {
     for (const term of data.terminations) {
       const end = term.start + term.grace;
       const gx = x(term.start);
-      g.append(svg("rect", { x: gx, y: mid + 8, width: Math.max(1, x(end) - gx), height: 5, class: "tl-grace" },
+      // The bar shows the grace period used: it ends when the container exited (or now).
+      const barEnd = Math.min(end, term.end !== null ? term.end : m.t);
+      g.append(svg("rect", { x: gx, y: mid + 8, width: Math.max(1, x(barEnd) - gx), height: 5, class: "tl-grace" },
         svg("title", {}, format(this.i18n.t("grace"), { seconds: seconds(term.grace) }))));
       const labels = term.preStop ? ["preStop", "SIGTERM"] : ["SIGTERM"];
       g.append(svg("path", { d: `M${gx},${mid - 11} l-4,-6 h8 z`, class: "tl-signal" }));

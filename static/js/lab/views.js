@@ -63,14 +63,15 @@ function containerDiagram(state, lastTransition, i18n) {
   return diagram;
 }
 
-function phaseDiagram(phase, terminating) {
+function phaseDiagram(phase, terminating, lastEdge) {
   const lit = (p) => p === phase;
+  const taken = (id) => lastEdge === id;
   const g = svg("svg", { viewBox: "0 0 500 112", class: "state-diagram phase-diagram", role: "img",
     "aria-label": `${phase}${terminating ? " (Terminating)" : ""}` },
   defs(),
-  arrow("M114,56 L132,56", "Pending>Running", false),
-  arrow("M240,48 L262,28", "Running>Succeeded", false),
-  arrow("M240,64 L262,84", "Running>Failed", false),
+  arrow("M114,56 L132,56", "Pending>Running", taken("Pending>Running")),
+  arrow("M240,48 L262,28", "Running>Succeeded", taken("Running>Succeeded")),
+  arrow("M240,64 L262,84", "Running>Failed", taken("Running>Failed")),
   box(8, 33, "Pending", "", lit("Pending")),
   box(134, 33, "Running", terminating && phase === "Running" ? "Terminating" : "", lit("Running")),
   box(264, 4, "Succeeded", "", lit("Succeeded")),
@@ -127,7 +128,10 @@ export class Panes {
       const terminating = Boolean(pod && pod.metadata && pod.metadata.deletionTimestamp);
       return el("figure", { class: "phase-figure" },
         el("figcaption", {}, format(this.i18n.t("pod-phase"), { name })),
-        pod ? phaseDiagram(m.phase(name), terminating)
+        pod ? phaseDiagram(m.phase(name), terminating, (() => {
+          const last = m.transitions.filter((tr) => tr.pod === name && tr.field === "phase").pop();
+          return last ? `${last.old}>${last.new}` : "";
+        })())
           : el("p", { class: "lab-gone" }, format(this.i18n.t("pod-gone"), { name })));
     }));
     const figures = [];
@@ -157,10 +161,21 @@ export class Panes {
       const handler = typeof p.handler === "string" ? p.handler
         : p.handler && typeof p.handler === "object" ? Object.keys(p.handler).join(", ") : "";
       const results = (p.results || []).slice(-12);
-      const meter = (label, value, max, cls) => el("div", { class: `probe-meter ${cls}` },
-        el("span", { class: "probe-meter-label" }, label),
-        el("meter", { min: 0, max: Math.max(1, max || 1), value: Math.min(value || 0, max || 1), low: Math.max(1, max || 1) - 0.5, optimum: 0 }),
-        el("span", { class: "probe-meter-value" }, `${value || 0} / ${max || 1}`));
+      // Failures: none is fine, one short of the threshold (or more) is danger. Successes:
+      // reaching the threshold is good, fewer is a warning.
+      const meter = (label, value, max, cls) => {
+        const top = Math.max(1, max || 1);
+        const v = Math.min(value || 0, top);
+        const bounds = cls === "bad"
+          ? { low: 0.5, high: Math.max(0.5, top - 1.5), optimum: 0 }
+          : { low: top - 0.5, high: top - 0.25, optimum: top };
+        const level = cls === "bad" ? (v === 0 ? "fine" : v >= top - 1 ? "danger" : "warn")
+          : (v >= top ? "fine" : "warn");
+        return el("div", { class: `probe-meter ${cls}`, "data-level": level },
+          el("span", { class: "probe-meter-label" }, label),
+          el("meter", { min: 0, max: top, value: v, ...bounds }),
+          el("span", { class: "probe-meter-value" }, `${value || 0} / ${top}`));
+      };
       return el("article", { class: `probe probe-${p.probe}`, "data-probe": `${p.pod}/${p.container}/${p.probe}` },
         el("h3", {}, el("code", {}, p.container), ` · ${p.probe}`, handler ? ` · ${handler}` : ""),
         el("p", { class: "probe-schedule" }, format(this.i18n.t("probe-every"), {
@@ -287,24 +302,71 @@ export class Panes {
   }
 
   renderExplanations(full) {
-    const list = this.model.transitions;
-    if (full || list.length < this.explained) {
-      replaceChildren(this.explanations);
+    // The lab sends narration (every moment that matters); the classroom sends transitions.
+    const narrated = Array.isArray(this.model.narration) && this.model.narration.length > 0;
+    const list = narrated ? this.model.narration : this.model.transitions;
+    const box = this.explanations;
+    const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    if (full || list.length < this.explained || narrated !== this.narrated) {
+      replaceChildren(box);
       this.explained = 0;
     }
+    this.narrated = narrated;
     const items = [];
     for (let i = this.explained; i < list.length; i += 1) {
-      const tr = list[i];
-      const who = tr.container ? `${tr.pod}/${tr.container}` : tr.pod;
-      const link = typeof tr.lesson === "string" && tr.lesson.startsWith("/") && !tr.lesson.startsWith("//")
-        ? el("a", { href: tr.lesson, class: "lesson-link" }, this.i18n.t("lesson-link")) : null;
-      items.push(el("li", { "data-rule": tr.rule || "" },
-        el("span", { class: "ex-time" }, `t = ${seconds(tr.t)} s`), " ",
-        el("code", { class: "ex-who" }, who), " ",
-        el("span", { class: "ex-change" }, `${tr.field}: ${tr.old ?? "—"} → ${tr.new ?? "—"}`),
-        el("span", { class: "ex-text" }, tr.explain || ""), link ? " " : "", link));
+      items.push(narrated ? this.narrationItem(list[i]) : this.transitionItem(list[i]));
     }
-    this.explanations.append(...items);
+    box.append(...items);
+    if (items.length && !full && narrated) this.announce(list.slice(this.explained));
     this.explained = list.length;
+    // The newest entry stays in view unless the learner scrolled back to read.
+    if (items.length && (atEnd || full)) box.scrollTop = box.scrollHeight;
+  }
+
+  lessonLink(href) {
+    return typeof href === "string" && href.startsWith("/") && !href.startsWith("//")
+      ? el("a", { href, class: "lesson-link" }, this.i18n.t("lesson-link")) : null;
+  }
+
+  transitionItem(tr) {
+    const who = tr.container ? `${tr.pod}/${tr.container}` : tr.pod;
+    const link = this.lessonLink(tr.lesson);
+    return el("li", { "data-rule": tr.rule || "" },
+      el("span", { class: "ex-time" }, `t = ${seconds(tr.t)} s`), " ",
+      el("code", { class: "ex-who" }, who), " ",
+      el("span", { class: "ex-change" }, `${tr.field}: ${tr.old ?? "—"} → ${tr.new ?? "—"}`),
+      el("span", { class: "ex-text" }, tr.explain || ""), link ? " " : "", link);
+  }
+
+  narrationItem(entry) {
+    const who = entry.container ? `${entry.pod}/${entry.container}` : entry.pod || "";
+    const link = this.lessonLink(entry.lesson);
+    return el("li", { "data-kind": entry.kind || "", "data-code": entry.code || "", "data-rule": entry.rule || "",
+      "data-t": String(entry.t) },
+    el("span", { class: "ex-time" }, `t = ${seconds(entry.t)} s`), " ",
+    who ? el("code", { class: "ex-who" }, who) : null, " ",
+    entry.change ? el("span", { class: "ex-change" }, entry.change) : null,
+    el("span", { class: "ex-text" }, entry.text || ""),
+    entry.cause ? el("span", { class: "ex-cause" }, entry.cause) : null,
+    link);
+  }
+
+  /** Screen readers hear the new entries one at a time, politely. */
+  announce(entries) {
+    const live = document.getElementById("narration-live");
+    if (!live) return;
+    this.queue = [...(this.queue || []), ...entries.map((e) => `t = ${seconds(e.t)} s. ${e.text || ""}`)].slice(-6);
+    if (this.speaking) return;
+    const next = () => {
+      const text = this.queue.shift();
+      if (text === undefined) {
+        this.speaking = false;
+        return;
+      }
+      this.speaking = true;
+      live.textContent = text;
+      window.setTimeout(next, 1800);
+    };
+    next();
   }
 }

@@ -1,0 +1,474 @@
+"""The lab's narration: every moment that matters, in plain words, in the page's language.
+
+The engine emits data (transitions with rule ids and causes, v1 Events, probe results); this
+module picks the moments a learner should notice and says what happened, why, which manifest
+field (or which action) caused it, and where the lesson teaches it. Entries are kept as data
+(``code`` and ``params``) and turned into text only when they are sent, in the page's language.
+
+Each entry has a ``kind`` the page can pause on (``docs/protocol.md``, breakpoints):
+``probe-failure``, ``probe-success``, ``kill``, ``exit``, ``restart``, ``backoff``, ``phase``,
+``state``, ``ready``, ``image``, ``hook``, ``schedule``, ``evict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from podlab.engine.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
+
+from .explain import lesson_link
+
+KINDS = ("probe-failure", "probe-success", "kill", "exit", "restart", "backoff", "phase",
+         "state", "ready", "image", "hook", "schedule", "evict")
+#: what the page offers as breakpoints (a subset of KINDS, in this order)
+BREAK_KINDS = ("restart", "probe-failure", "kill", "phase")
+DEFAULT_GRACE = 30
+SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "ash", "/bin/ash"}
+PROBE_NAMES = {"liveness": _("liveness probe"), "readiness": _("readiness probe"),
+               "startup": _("startup probe")}
+PROBE_FIELDS = {"liveness": "livenessProbe", "readiness": "readinessProbe",
+                "startup": "startupProbe"}
+
+# code -> (sentence with %(name)s parameters, lesson slug, anchor)
+TEXT: dict[str, tuple[Any, str, str]] = {
+    "scheduled": (_("The scheduler placed the Pod on node %(node)s."),
+                  "how-a-pod-is-created", "scheduler"),
+    "unschedulable": (_("The scheduler found no node for the Pod: %(message)s"),
+                      "scheduling", "failed-scheduling"),
+    "pulling": (_("The kubelet starts pulling the image %(image)s."),
+                "images-and-pull-policy", "pull-policy"),
+    "pulled": (_("The image %(image)s is on the node now."),
+               "images-and-pull-policy", "pull-policy"),
+    "pull-failed": (_("Pulling %(image)s failed: the registry has no such image or tag. The "
+                      "container cannot start (ErrImagePull)."),
+                    "images-and-pull-policy", "errimagepull"),
+    "pull-backoff": (_("The kubelet waits before it tries to pull %(image)s again "
+                       "(ImagePullBackOff: 10 s, doubling up to 300 s)."),
+                     "images-and-pull-policy", "imagepullbackoff"),
+    "probe-failed": (_("The %(probe)s failed: %(count)d of %(threshold)d failures in a row "
+                       "(failureThreshold: %(threshold)d)."),
+                     "probes", "restart-on-failure"),
+    "probe-failed-last": (_("The %(probe)s failed: %(count)d of %(threshold)d failures in a "
+                            "row. The threshold is reached."),
+                          "probes", "restart-on-failure"),
+    "probe-recovered": (_("The %(probe)s succeeded again: the failure count goes back to 0."),
+                        "probes", "worker"),
+    "probe-kill": (_("The %(probe)s failed %(threshold)d times in a row, so the kubelet kills "
+                     "the container: it sends SIGTERM and gives it %(grace)d s (%(grace_field)s) "
+                     "before SIGKILL."),
+                   "probes", "restart-on-failure"),
+    "delete-kill": (_("The Pod is being deleted (kubectl delete pod): the kubelet sends SIGTERM "
+                      "and gives the container %(grace)d s (%(grace_field)s) before SIGKILL."),
+                    "termination", "sequence"),
+    "other-kill": (_("The kubelet stops the container: SIGTERM now, SIGKILL after %(grace)d s."),
+                   "termination", "sequence"),
+    "sigkill-shell": (_("SIGTERM changed nothing: the main process is a shell (%(shell)s) "
+                        "running as PID 1, and PID 1 ignores SIGTERM unless it sets a trap. "
+                        "After %(grace)d s the kubelet sent SIGKILL (exit code 137)."),
+                      "termination", "signals"),
+    "sigkill": (_("The process did not exit on SIGTERM, so after %(grace)d s the kubelet sent "
+                  "SIGKILL (exit code 137)."),
+                "termination", "signals"),
+    "sigterm-exit": (_("The process exited %(after)s s after SIGTERM, within the grace period."),
+                     "termination", "signals"),
+    "started": (_("The container %(container)s is running."),
+                "restart-policy-and-backoff", "container-states"),
+    "completed": (_("The main process exited with code 0 (Completed)."),
+                  "restart-policy-and-backoff", "exit-codes"),
+    "failed": (_("The main process exited with an error (%(reason)s)."),
+               "restart-policy-and-backoff", "exit-codes"),
+    "oom": (_("The process used more memory than its limit: the kernel killed it (OOMKilled, "
+              "exit code 137)."),
+            "resources-and-qos", "memory-limits"),
+    "start-error": (_("The runtime could not start the process (%(reason)s)."),
+                    "restart-policy-and-backoff", "exit-codes"),
+    "restart": (_("The kubelet restarts the container (restartPolicy: %(policy)s): RESTARTS "
+                  "is now %(count)d."),
+                "restart-policy-and-backoff", "restart-policy"),
+    "backoff": (_("Restarting in %(delay)d s: the back-off doubles after each crash "
+                  "(10 s, 20 s, 40 s … up to 300 s). Status: CrashLoopBackOff."),
+                "restart-policy-and-backoff", "crashloopbackoff"),
+    "ready": (_("The container is ready: the Pod can receive traffic."),
+              "probes", "readiness-failure"),
+    "ready-no-probe": (_("The container is ready: it has no readiness probe, so it counts as "
+                         "ready as soon as it runs."),
+                       "probes", "readiness-failure"),
+    "unready": (_("The container is no longer ready: the Pod stops receiving traffic."),
+                "probes", "readiness-failure"),
+    "init-waiting": (_("This container waits until every init container has completed."),
+                     "init-and-sidecar-containers", "init-rules"),
+    "phase": (_("The Pod's phase changes from %(old)s to %(new)s."),
+              "phases-and-conditions", "computing-phase"),
+    "phase-deleted": (_("The Pod's phase changes from %(old)s to %(new)s because it was "
+                        "deleted and its containers stopped."),
+                      "phases-and-conditions", "computing-phase"),
+    "deadline": (_("activeDeadlineSeconds has passed: the Pod fails (DeadlineExceeded)."),
+                 "phases-and-conditions", "computing-phase"),
+    "evicted": (_("The kubelet evicted the Pod: %(message)s"),
+                "resources-and-qos", "eviction"),
+    "poststart-failed": (_("The postStart hook failed, so the kubelet kills the container."),
+                         "termination", "prestop"),
+    "prestop-failed": (_("The preStop hook failed; termination goes on."),
+                       "termination", "prestop"),
+    "waiting": (_("The container waits (%(reason)s)."),
+                "restart-policy-and-backoff", "container-states"),
+}
+
+
+@dataclass
+class _Kill:
+    t: float
+    grace: int
+    rule: str
+
+
+@dataclass
+class Narrator:
+    """Narration of one simulation; ``take()`` returns what happened since the last call."""
+
+    sim: Any
+    specs: dict[str, dict[str, Any]]
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    _records: int = 0
+    _transitions: int = 0
+    _runs: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    _seen_probe_t: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    _kills: dict[tuple[str, str], _Kill] = field(default_factory=dict)
+    _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
+    _ready_said: set[tuple[str, str]] = field(default_factory=set)
+
+    # --- collecting ------------------------------------------------------------------------
+
+    def collect(self) -> list[dict[str, Any]]:
+        """New entries (as data) since the last call; they are also kept in ``entries``."""
+        items: list[tuple[float, int, int, Any]] = []
+        records = self.sim.records
+        for i in range(self._records, len(records)):
+            record = records[i]
+            if record.kind == "Event":
+                items.append((record.t, 0, i, record))
+        self._records = len(records)
+        for i in range(self._transitions, len(self.sim.transitions)):
+            tr = self.sim.transitions[i]
+            items.append((tr.t, 1, i, tr))
+        self._transitions = len(self.sim.transitions)
+        # Only a success after failures changes a count: look at the probes' results only
+        # when failures were counted before or come in this batch.
+        failing = any(self._runs.values()) or any(
+            item[3].object.get("reason") == "Unhealthy" for item in items if item[1] == 0)
+        for worker in self.sim.probe_workers():
+            key = (worker.pod.name, worker.slot.name, worker.kind)
+            last = self._seen_probe_t.get(key, -1.0)
+            for j, (t, ok, _output) in enumerate(worker.history if failing else ()):
+                if t > last and ok:
+                    items.append((t, 0, -1000 + j, ("probe-ok", worker)))
+            if worker.history:
+                self._seen_probe_t[key] = max(last, worker.history[-1][0])
+        items.sort(key=lambda item: (item[0], item[1], item[2]))
+        new: list[dict[str, Any]] = []
+        for t, source, _i, obj in items:
+            if isinstance(obj, tuple):
+                entry = self._probe_success(t, obj[1])
+            elif source == 0:
+                entry = self._event(t, obj.object)
+            else:
+                entry = self._transition(obj)
+            if entry is not None:
+                new.append(entry)
+        self.entries.extend(new)
+        return new
+
+    def _spec(self, pod: str, container: str) -> dict[str, Any]:
+        spec = self.specs.get(pod) or {}
+        for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+            if c.get("name") == container:
+                return c
+        return {}
+
+    def _path(self, pod: str, container: str) -> str:
+        spec = self.specs.get(pod) or {}
+        for kind in ("initContainers", "containers"):
+            for i, c in enumerate(spec.get(kind) or []):
+                if c.get("name") == container:
+                    return f"spec.{kind}[{i}]"
+        return "spec"
+
+    def _entry(self, t: float, kind: str, code: str, *, pod: str, container: str = "",
+               cause: str = "", value: Any = None, rule: str = "", change: str = "",
+               **params: Any) -> dict[str, Any]:
+        entry = {"t": t, "kind": kind, "code": code, "pod": pod, "container": container,
+                 "rule": rule, "change": change, "params": params}
+        if cause:
+            entry["field"] = cause
+            if value is not None and not isinstance(value, dict | list):
+                entry["value"] = value
+        return entry
+
+    # --- events ----------------------------------------------------------------------------
+
+    def _event(self, t: float, event: dict[str, Any]) -> dict[str, Any] | None:
+        reason = event.get("reason", "")
+        involved = event.get("involvedObject") or {}
+        pod = involved.get("name", "")
+        path = involved.get("fieldPath") or ""
+        container = path[path.find("{") + 1:path.find("}")] if "{" in path else ""
+        message = str(event.get("message", ""))
+        base = self._path(pod, container)
+        image = str(self._spec(pod, container).get("image", ""))
+        if reason == "Scheduled":
+            node = message.rsplit(" to ", 1)[-1] if " to " in message else ""
+            return self._entry(t, "schedule", "scheduled", pod=pod, node=node)
+        if reason == "FailedScheduling":
+            return self._entry(t, "schedule", "unschedulable", pod=pod, message=message)
+        if reason == "Pulling":
+            return self._entry(t, "image", "pulling", pod=pod, container=container,
+                               cause=base + ".image", value=image, image=image)
+        if reason == "Pulled" and "already present" not in message:
+            return self._entry(t, "image", "pulled", pod=pod, container=container,
+                               cause=base + ".image", value=image, image=image)
+        if reason == "Failed" and container and "pull" in message.lower():
+            return self._entry(t, "image", "pull-failed", pod=pod, container=container,
+                               cause=base + ".image", value=image, image=image)
+        if reason == "Unhealthy":
+            probe = message.split(" ", 1)[0].lower()
+            if probe not in PROBE_FIELDS:
+                return None
+            return self._probe_failure(t, pod, container, probe)
+        if reason == "Killing":
+            return self._killing(t, pod, container, message)
+        if reason == "FailedPostStartHook":
+            return self._entry(t, "hook", "poststart-failed", pod=pod, container=container,
+                               cause=base + ".lifecycle.postStart")
+        if reason == "FailedPreStopHook":
+            return self._entry(t, "hook", "prestop-failed", pod=pod, container=container,
+                               cause=base + ".lifecycle.preStop")
+        if reason == "Evicted":
+            return self._entry(t, "evict", "evicted", pod=pod, message=message)
+        return None
+
+    def _probe_spec(self, pod: str, container: str, probe: str) -> dict[str, Any]:
+        return self._spec(pod, container).get(PROBE_FIELDS[probe]) or {}
+
+    def _probe_failure(self, t: float, pod: str, container: str,
+                       probe: str) -> dict[str, Any]:
+        key = (pod, container, probe)
+        count = self._runs.get(key, 0) + 1
+        self._runs[key] = count
+        spec = self._probe_spec(pod, container, probe)
+        threshold = int(spec.get("failureThreshold", 3) or 3)
+        shown = min(count, threshold)
+        field_path = f"{self._path(pod, container)}.{PROBE_FIELDS[probe]}.failureThreshold"
+        code = "probe-failed-last" if count >= threshold else "probe-failed"
+        if count >= threshold:
+            self._runs[key] = 0  # the kubelet acts and starts counting again
+        return self._entry(t, "probe-failure", code, pod=pod, container=container,
+                           cause=field_path, value=threshold, probe=probe, count=shown,
+                           threshold=threshold)
+
+    def _probe_success(self, t: float, worker: Any) -> dict[str, Any] | None:
+        key = (worker.pod.name, worker.slot.name, worker.kind)
+        if self._runs.get(key, 0) == 0:
+            return None  # nothing to reset: a routine success changes no count
+        self._runs[key] = 0
+        pod, container = key[0], key[1]
+        return self._entry(t, "probe-success", "probe-recovered", pod=pod, container=container,
+                           cause=f"{self._path(pod, container)}.{PROBE_FIELDS[worker.kind]}",
+                           probe=worker.kind)
+
+    def _grace(self, pod: str, container: str, probe: str | None) -> tuple[int, str]:
+        if probe is None:
+            deletes = [a for a in self.actions if a.get("action") == "delete"
+                       and a.get("pod") == pod]
+            if deletes and isinstance(deletes[-1].get("grace_period"), int):
+                return max(deletes[-1]["grace_period"], 0), "--grace-period"
+        else:
+            spec = self._probe_spec(pod, container, probe)
+            if isinstance(spec.get("terminationGracePeriodSeconds"), int):
+                return (spec["terminationGracePeriodSeconds"],
+                        f"{PROBE_FIELDS[probe]}.terminationGracePeriodSeconds")
+        pod_spec = self.specs.get(pod) or {}
+        grace = pod_spec.get("terminationGracePeriodSeconds")
+        if isinstance(grace, int):
+            return grace, "terminationGracePeriodSeconds"
+        return DEFAULT_GRACE, "terminationGracePeriodSeconds"
+
+    def _killing(self, t: float, pod: str, container: str, message: str) -> dict[str, Any]:
+        lowered = message.lower()
+        probe = next((p for p in PROBE_FIELDS if f"failed {p} probe" in lowered), None)
+        grace, grace_field = self._grace(pod, container, probe)
+        base = self._path(pod, container)
+        if probe is not None:
+            spec = self._probe_spec(pod, container, probe)
+            threshold = int(spec.get("failureThreshold", 3) or 3)
+            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill")
+            return self._entry(t, "kill", "probe-kill", pod=pod, container=container,
+                               rule=f"{probe}.kill",
+                               cause=f"{base}.{PROBE_FIELDS[probe]}.failureThreshold",
+                               value=threshold, probe=probe, threshold=threshold, grace=grace,
+                               grace_field=grace_field)
+        deleted = any(a.get("action") == "delete" and a.get("pod") == pod
+                      and a.get("t", 0) <= t + 1e-6 for a in self.actions)
+        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "")
+        if deleted:
+            return self._entry(t, "kill", "delete-kill", pod=pod, container=container,
+                               rule="delete.kill",
+                               cause="kubectl delete pod", grace=grace, grace_field=grace_field)
+        return self._entry(t, "kill", "other-kill", pod=pod, container=container, grace=grace)
+
+    # --- transitions -----------------------------------------------------------------------
+
+    def _transition(self, tr: Any) -> dict[str, Any] | None:
+        entry = self._transition_entry(tr)
+        if entry is not None:
+            entry["rule"] = tr.rule
+            if tr.old is not None and tr.new is not None:
+                entry["change"] = f"{tr.field}: {_show(tr.old)} → {_show(tr.new)}"
+        return entry
+
+    def _transition_entry(self, tr: Any) -> dict[str, Any] | None:
+        pod, container = tr.pod, tr.container
+        cause = tr.cause or {}
+        cause_field, cause_value = cause.get("field", ""), cause.get("value")
+        if tr.field == "phase":
+            deleted = any(a.get("action") == "delete" and a.get("pod") == pod
+                          and a.get("t", 0) <= tr.t + 1e-6 for a in self.actions)
+            if tr.rule == "pod.deadline":
+                return self._entry(tr.t, "phase", "deadline", pod=pod, cause=cause_field,
+                                   value=cause_value)
+            if tr.rule == "pod.evicted":
+                return None  # the Evicted event says it
+            if deleted and tr.new in ("Failed", "Succeeded"):
+                return self._entry(tr.t, "phase", "phase-deleted", pod=pod,
+                                   cause="kubectl delete pod", old=tr.old, new=tr.new)
+            return self._entry(tr.t, "phase", "phase", pod=pod, cause=cause_field,
+                               value=cause_value, old=tr.old, new=tr.new)
+        if tr.field == "restartCount":
+            self._restarts[(pod, container)] = int(tr.new or 0)
+            return None
+        if tr.field == "ready":
+            if tr.rule == "readiness.ready":
+                code = "ready" if cause_value is not None else "ready-no-probe"
+                if code == "ready-no-probe":
+                    if (pod, container) in self._ready_said:
+                        return None  # said once: without a probe it follows the state
+                    self._ready_said.add((pod, container))
+                return self._entry(tr.t, "ready", code, pod=pod, container=container,
+                                   cause=cause_field if cause_value is not None else "",
+                                   value=None)
+            if tr.rule == "readiness.unready":
+                if cause_value is None:
+                    return None  # no readiness probe: the exit entry says it stopped
+                return self._entry(tr.t, "ready", "unready", pod=pod, container=container)
+            return None
+        if tr.field != "state":
+            return None
+        new = str(tr.new)
+        kind, _, reason = new.partition(":")
+        if tr.rule == "restart.start":
+            self._runs = {k: v for k, v in self._runs.items() if k[:2] != (pod, container)}
+            policy = (self.specs.get(pod) or {}).get("restartPolicy", "Always")
+            return self._entry(tr.t, "restart", "restart", pod=pod, container=container,
+                               cause="spec.restartPolicy", value=policy, policy=policy,
+                               count=self._restarts.get((pod, container), 0))
+        if tr.rule == "restart.backoff":
+            delay = cause.get("delay")
+            if not isinstance(delay, int | float):
+                n = self._restarts.get((pod, container), 0)
+                delay = min(INITIAL_CRASH_BACKOFF * 2 ** n, MAX_CRASH_BACKOFF)
+            return self._entry(tr.t, "backoff", "backoff", pod=pod, container=container,
+                               cause="spec.restartPolicy", value=cause_value, delay=int(delay))
+        if kind == "Running" and tr.rule == "container.started":
+            self._runs = {k: v for k, v in self._runs.items() if k[:2] != (pod, container)}
+            return self._entry(tr.t, "state", "started", pod=pod, container=container,
+                               cause=cause_field, value=cause_value)
+        if kind == "Terminated":
+            kill = self._kills.pop((pod, container), None)
+            if kill is not None and tr.rule.endswith(".kill"):
+                after = round(tr.t - kill.t, 1)
+                if after >= kill.grace - 1e-6 and kill.grace > 0:
+                    shell = self._shell(pod, container)
+                    if shell:
+                        return self._entry(tr.t, "exit", "sigkill-shell", pod=pod,
+                                           container=container,
+                                           cause=self._path(pod, container) + (
+                                               ".command" if self._spec(pod, container).get(
+                                                   "command") else ".args"),
+                                           shell=shell, grace=kill.grace)
+                    return self._entry(tr.t, "exit", "sigkill", pod=pod, container=container,
+                                       grace=kill.grace)
+                return self._entry(tr.t, "exit", "sigterm-exit", pod=pod, container=container,
+                                   after=_seconds(after))
+            if tr.rule == "container.completed":
+                return self._entry(tr.t, "exit", "completed", pod=pod, container=container)
+            if tr.rule == "container.oom-killed":
+                return self._entry(tr.t, "exit", "oom", pod=pod, container=container,
+                                   cause=cause_field, value=cause_value)
+            if tr.rule == "container.failed":
+                return self._entry(tr.t, "exit", "failed", pod=pod, container=container,
+                                   reason=reason or "Error")
+            if tr.rule == "container.start-error":
+                return self._entry(tr.t, "exit", "start-error", pod=pod, container=container,
+                                   reason=reason or "StartError")
+            return None
+        if kind == "Waiting" and tr.rule == "init.waiting":
+            return self._entry(tr.t, "state", "init-waiting", pod=pod, container=container)
+        if kind == "Waiting" and tr.rule == "image.pull-backoff":
+            image = str(self._spec(pod, container).get("image", ""))
+            return self._entry(tr.t, "image", "pull-backoff", pod=pod, container=container,
+                               cause=self._path(pod, container) + ".image", value=image,
+                               image=image)
+        return None
+
+    def _shell(self, pod: str, container: str) -> str:
+        spec = self._spec(pod, container)
+        argv = [str(a) for a in (spec.get("command") or []) + (spec.get("args") or [])]
+        if argv and argv[0] in SHELLS and "trap" not in " ".join(argv):
+            return argv[0]
+        return ""
+
+
+def _seconds(value: float) -> str:
+    rounded = round(float(value), 1)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+
+
+def render(entry: dict[str, Any], *, lang: str) -> dict[str, Any]:
+    """One entry as the page shows it: ``text`` and ``lesson`` added, nothing left empty."""
+    return render_all([entry], lang=lang)[0]
+
+
+def render_all(entries: list[dict[str, Any]], *, lang: str) -> list[dict[str, Any]]:
+    """Entries as the page shows them, in one switch of language (switching costs more than
+    the wording)."""
+    if not entries:
+        return []
+    out_list = []
+    with translation.override(lang):
+        for entry in entries:
+            text, slug, anchor = TEXT[entry["code"]]
+            params = {"pod": entry.get("pod", ""), "container": entry.get("container", ""),
+                      **(entry.get("params") or {})}
+            if "probe" in params:
+                params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
+            out = {k: v for k, v in entry.items() if v != ""}
+            out["text"] = str(text) % params
+            if entry.get("field"):
+                value = entry.get("value")
+                out["cause"] = (gettext("Caused by %(field)s: %(value)s") % {
+                    "field": entry["field"], "value": _show(value)} if value is not None
+                    else gettext("Caused by %(field)s") % {"field": entry["field"]})
+            out["lesson"] = lesson_link(slug, anchor, lang=lang)
+            out_list.append(out)
+    return out_list
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

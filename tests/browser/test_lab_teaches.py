@@ -1,0 +1,223 @@
+"""The lab teaches (issue 12): a first minute that works, narration, breakpoints, guided steps,
+keyboard, layout that fits — in real Chromium, both languages, desktop and phone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .test_lab_browser import connect, lab_link
+
+SIM_TIMEOUT = 30_000
+EXAMPLE = "probes-exec-liveness"
+VIEWPORTS = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
+BAD_WORDS = re.compile(r"\b(None|null|undefined|NaN)\b")
+
+
+def no_overflow(page: Page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    viewport = page.viewport_size["width"]
+    assert width <= viewport, f"the page is {width} px wide in a {viewport} px viewport"
+
+
+def no_bad_words(page: Page) -> None:
+    text = page.locator("main").inner_text()
+    found = BAD_WORDS.findall(text)
+    assert not found, f"the page shows {found}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_first_view_has_something_running(page: Page, server, local_only, artifacts, lang,
+                                          screen):
+    """From the menu: the gallery is in view and the liveness example plays at 10x."""
+    page.set_viewport_size(VIEWPORTS[screen])
+    page.goto(f"{server}/{lang}/lab/")
+    gallery = page.locator("#gallery-details")
+    expect(gallery).to_have_attribute("open", "")
+    expect(page.locator(".gallery-group h3").first).to_be_in_viewport()
+    connect(page)
+    expect(page.locator("#lab")).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    expect(page.locator("#speed")).to_have_value("10")
+    page.wait_for_timeout(1500)
+    t = float(page.locator("#lab").get_attribute("data-t") or "0")
+    assert t >= 5, f"after 1.5 s at 10x the clock shows only t = {t}"
+    expect(page.locator("#speed")).to_have_value("10")
+    expect(page.locator("#explanations li").first).to_be_attached()
+    no_overflow(page)
+    no_bad_words(page)
+    page.screenshot(path=str(artifacts / f"lab-first-view-{screen}-{lang}.png"))
+
+
+def test_apply_plays_at_the_shown_speed(page: Page, server, local_only):
+    page.goto(f"{server}/en/lab/?example={EXAMPLE}")
+    connect(page)
+    page.locator("#speed").select_option("30")
+    page.evaluate("""() => { window.sent = []; const o = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (d) {
+        window.sent.push(JSON.parse(d)); return o.call(this, d); }; }""")
+    page.locator("#btn-apply").click()
+    expect(page.locator("#lab")).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    plays = page.evaluate("() => window.sent.filter((m) => m.type === 'lab.play')")
+    assert plays and plays[-1]["speed"] == 30
+    page.wait_for_timeout(800)
+    expect(page.locator("#speed")).to_have_value("30")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_liveness_narration_and_breakpoint_at_the_restart(page: Page, server, local_only,
+                                                          artifacts, lang, screen):
+    """Narration names every probe failure and the kill with its grace period before the
+    restart; a breakpoint on restarts pauses there. Screenshot at the restart."""
+    page.set_viewport_size(VIEWPORTS[screen])
+    page.goto(f"{server}/{lang}/lab/?example={EXAMPLE}")
+    connect(page)
+    page.locator("#breakpoints-box summary").click()
+    page.locator("#breakpoints input[data-break='restart']").check()
+    page.locator("#speed").select_option("60")
+    page.locator("#btn-apply").click()
+    lab = page.locator("#lab")
+    expect(lab).to_have_attribute("data-t", "75", timeout=SIM_TIMEOUT)
+    expect(lab).to_have_attribute("data-playing", "false")
+    expect(page.locator("#paused-at")).to_be_visible()
+    entries = page.locator("#explanations li")
+    failures = page.locator("#explanations li[data-kind='probe-failure']")
+    expect(failures).to_have_count(3)
+    texts = [failures.nth(i).inner_text() for i in range(3)]
+    for i, text in enumerate(texts, start=1):
+        assert re.search(rf"{i}\D+3", text), text
+    kill = page.locator("#explanations li[data-kind='kill']")
+    expect(kill).to_have_count(1)
+    assert "30" in kill.inner_text() and "SIGTERM" in kill.inner_text()
+    kinds = [entries.nth(i).get_attribute("data-kind") for i in range(entries.count())]
+    assert kinds.index("kill") < kinds.index("restart")
+    expect(page.locator("#explanations li[data-kind='exit']")).to_contain_text("SIGKILL")
+    if lang == "zh-hans":
+        expect(kill).to_contain_text("存活探针")
+    # the newest entry is in view in its list
+    newest = entries.last
+    visible = page.evaluate("""() => { const box = document.getElementById('explanations');
+      const last = box.lastElementChild; const a = box.getBoundingClientRect();
+      const b = last.getBoundingClientRect();
+      return b.bottom <= a.bottom + 2 && b.top >= a.top - 2; }""")
+    assert visible, "the newest narration entry is scrolled out of its list"
+    expect(newest).to_be_attached()
+    meter = page.locator(".probe-meter.bad").first
+    expect(meter).to_have_attribute("data-level", "fine")  # a restart resets the count
+    no_overflow(page)
+    no_bad_words(page)
+    page.locator("#states-heading").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"lab-liveness-restart-{screen}-{lang}.png"))
+    page.screenshot(path=str(artifacts / f"lab-liveness-restart-{screen}-{lang}-full.png"),
+                    full_page=True)
+    # Further down, the controls stay in reach (sticky) while the story is read.
+    page.locator("#timeline-heading").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 300)
+    page.wait_for_timeout(300)
+    expect(page.locator("#btn-play")).to_be_in_viewport()
+    expect(page.locator("#clock")).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / f"lab-liveness-restart-{screen}-{lang}-timeline.png"))
+
+
+def test_guided_step_checks_the_prediction(page: Page, server, local_only):
+    page.goto(f"{server}/en/lab/?example={EXAMPLE}")
+    connect(page)
+    expect(page.locator("#scenario")).to_be_visible()
+    page.locator("#speed").select_option("60")
+    page.locator("#scenario-start").click()
+    ask = page.locator("#scenario-ask")
+    expect(ask).to_be_visible(timeout=SIM_TIMEOUT)
+    expect(page.locator("#scenario-question")).to_contain_text("failures in a row")
+    expect(page.locator("#lab")).to_have_attribute("data-t", "46", timeout=SIM_TIMEOUT)
+    page.locator("#scenario-answer").fill("2")
+    page.locator("#scenario-form button[type=submit]").click()
+    verdict = page.locator("#scenario-verdict")
+    expect(verdict).to_have_attribute("data-right", "false")
+    expect(verdict).to_contain_text("3")
+    page.locator("#scenario-answer").fill("3")
+    page.locator("#scenario-form button[type=submit]").click()
+    expect(verdict).to_have_attribute("data-right", "true")
+    page.locator("#scenario-next").click()
+    # the next step: the grace period, asked at the same moment
+    expect(page.locator("#scenario-question")).to_contain_text("SIGKILL", timeout=SIM_TIMEOUT)
+    page.locator("#scenario-answer").fill("30")
+    page.locator("#scenario-form button[type=submit]").click()
+    expect(verdict).to_have_attribute("data-right", "true")
+
+
+def test_tab_from_the_header_does_not_change_the_manifest(page: Page, server, local_only):
+    page.goto(f"{server}/en/lab/?example={EXAMPLE}")
+    connect(page)
+    content = page.locator(".cm-editor .cm-content")
+    expect(content).to_contain_text("name: liveness-exec")
+    before = content.inner_text()
+    page.locator("header a").first.focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+    assert content.inner_text() == before
+    # Turned on, Tab indents while typing.
+    page.locator("#btn-tab-mode").click()
+    expect(page.locator("#btn-tab-mode")).to_have_attribute("aria-pressed", "true")
+    content.click()
+    page.keyboard.press("Tab")
+    assert content.inner_text() != before
+
+
+ONE_SHOT = """apiVersion: v1
+kind: Pod
+metadata:
+  name: one-shot
+spec:
+  restartPolicy: Never
+  containers:
+  - name: task
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep 5"]
+"""
+
+
+def test_the_clock_stops_by_itself_and_says_so(page: Page, server, local_only):
+    page.goto(f"{server}/zh-hans/lab/" + lab_link(ONE_SHOT))
+    connect(page)
+    expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    expect(page.locator("#validation-summary")).to_have_attribute("data-ok", "true",
+                                                                 timeout=SIM_TIMEOUT)
+    page.locator("#btn-apply").click()
+    lab = page.locator("#lab")
+    expect(lab).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    expect(lab).to_have_attribute("data-playing", "false", timeout=SIM_TIMEOUT)
+    expect(page.locator("#next-event")).to_have_attribute("data-ended", "true")
+    expect(page.locator("#next-event")).to_contain_text("时钟已停止")
+    t = float(lab.get_attribute("data-t") or "0")
+    assert 5 <= t < 30, t
+    page.wait_for_timeout(1000)
+    assert float(lab.get_attribute("data-t") or "0") == t
+    expect(page.locator("#clock")).to_have_text(re.compile(r"t = \d+(\.\d)? 秒"))
+
+
+def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_only, artifacts):
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}")
+    connect(page)
+    expect(page.locator("#lab-watch")).to_contain_text("kubelet 杀死容器")
+    broken = (page.locator("#manifest").input_value()
+              .replace("periodSeconds: 5", 'periodSeconds: "5"'))
+    page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}" + lab_link(broken))
+    connect(page)
+    problem = page.locator("#validation-problems li.problem-error").first
+    expect(problem).to_contain_text('写 5，不要写 "5"', timeout=SIM_TIMEOUT)
+    expect(problem.locator(".problem-kubectl")).to_contain_text("cannot unmarshal")
+    expect(problem.locator(".problem-where")).to_contain_text("22")
+    no_overflow(page)
+    problem.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lab-error-phone-zh-hans.png"))
+    # Picking another example asks before the edit is thrown away.
+    page.locator("#gallery-details summary").click()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator(".gallery a[data-example='probes-http-liveness']").click()
+    assert asked and "修改将会丢失" in asked[0]
+    expect(page).to_have_url(re.compile(rf"example={EXAMPLE}#lab="))

@@ -1,0 +1,230 @@
+"""The lab's narration, guided scenarios and learner-facing validation messages."""
+
+import re
+
+import pytest
+
+from podlab.course.content import course
+from podlab.lab import consumers, narration, scenarios, services
+
+BAD = re.compile(r"\b(None|null|undefined)\b")
+
+
+def example(name: str) -> str:
+    return course().examples[name].text()
+
+
+def start(text: str, lang: str = "en") -> services.LabSession:
+    lab, validation = services.lab_start(manifest_text=text, seed=0, lang=lang)
+    assert lab is not None, validation
+    return lab
+
+
+def told(lab: services.LabSession, lang: str = "en") -> list[dict]:
+    return lab.snapshot(lang=lang)["history"]["narration"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_liveness_example_names_each_failure_and_the_kill_before_the_restart(lang):
+    lab = start(example("probes-exec-liveness"), lang)
+    lab.advance_to(80)
+    entries = told(lab, lang)
+    kinds = [e["kind"] for e in entries]
+    failures = [e for e in entries if e["kind"] == "probe-failure"]
+    assert [(e["t"], e["params"]["count"], e["params"]["threshold"]) for e in failures] == [
+        (35.0, 1, 3), (40.0, 2, 3), (45.0, 3, 3)]
+    assert all(e["field"].endswith("livenessProbe.failureThreshold") for e in failures)
+    kill = next(e for e in entries if e["kind"] == "kill")
+    assert kill["t"] == 45.0 and kill["params"]["grace"] == 30 and kill["rule"] == "liveness.kill"
+    exit_ = next(e for e in entries if e["kind"] == "exit")
+    assert exit_["t"] == 75.0 and exit_["code"] == "sigkill-shell"
+    assert exit_["field"] == "spec.containers[0].args"
+    restart = next(e for e in entries if e["kind"] == "restart")
+    assert restart["params"]["count"] == 1
+    assert kinds.index("kill") < kinds.index("exit") < kinds.index("restart")
+    for e in entries:
+        assert e["text"] and not BAD.search(e["text"] + e.get("cause", "") + e.get("change", ""))
+        assert e["lesson"].startswith(f"/{lang}/lessons/")
+    if lang == "zh-hans":
+        assert "存活探针" in kill["text"] and "30 秒" in kill["text"]
+        assert "2 次" in failures[1]["text"]
+    else:
+        assert "2 of 3" in failures[1]["text"] and "30 s" in kill["text"]
+
+
+def test_frames_carry_only_new_narration():
+    lab = start(example("probes-exec-liveness"))
+    lab.advance_to(10)
+    lab.snapshot(lang="en")
+    lab.advance_to(36)
+    first = lab.frame(lang="en")["narration"]
+    assert [e["kind"] for e in first] == ["probe-failure"]
+    assert lab.frame(lang="en", full=False)["narration"] == []
+
+
+def test_a_deletion_causes_the_phase_change_not_the_restart_policy():
+    lab = start(example("probes-exec-liveness"))
+    lab.advance_to(10)
+    lab.act({"action": "delete", "pod": "liveness-exec"})
+    lab.advance_to(60)
+    entries = told(lab)
+    kill = next(e for e in entries if e["kind"] == "kill")
+    assert kill["code"] == "delete-kill" and kill["field"] == "kubectl delete pod"
+    phase = [e for e in entries if e["kind"] == "phase"][-1]
+    assert phase["code"] == "phase-deleted" and phase["field"] == "kubectl delete pod"
+    assert "restartPolicy" not in phase.get("cause", "")
+
+
+def test_crashloop_back_off_waits_double():
+    lab = start(example("restart-policy-and-backoff-crashloop"))
+    lab.advance_to(200)
+    delays = [e["params"]["delay"] for e in told(lab) if e["kind"] == "backoff"]
+    assert delays[:3] == [10, 20, 40]
+    assert "Restarting in 20 s" in [e["text"] for e in told(lab) if e["kind"] == "backoff"][1]
+
+
+def test_routine_probe_successes_are_not_narrated():
+    lab = start(example("probes-tcp-goproxy"))
+    lab.advance_to(120)
+    assert not [e for e in told(lab) if e["kind"].startswith("probe")]
+
+
+def test_failure_meter_counts_only_the_current_container():
+    lab = start(example("probes-exec-liveness"))
+    lab.advance_to(46)
+    meter = next(p for p in lab.probes() if p["probe"] == "liveness")
+    assert meter["failures"] == 3
+    lab.advance_to(80)
+    meter = next(p for p in lab.probes() if p["probe"] == "liveness")
+    assert meter["failures"] == 0
+
+
+def test_every_kind_has_text_and_breakpoints_are_kinds():
+    assert set(narration.BREAK_KINDS) <= set(narration.KINDS)
+    for code, (text, slug, anchor) in narration.TEXT.items():
+        assert str(text) and slug and anchor, code
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_liveness_scenario_steps_are_checked_against_the_engine(lang):
+    ex = course().examples["probes-exec-liveness"]
+    scenario = scenarios.scenario_for(ex, lang=lang)
+    steps = scenario["steps"]
+    assert [s["t"] for s in steps] == [46, 46, 76]
+    assert [s["check"]["value"] for s in steps] == ["narration", "narration", "restarts"]
+    assert steps[1]["check"]["param"] == "grace"
+    for step in steps:
+        assert "t = " in step["question"] and not BAD.search(step["question"])
+    if lang == "zh-hans":
+        assert "预测" in steps[2]["question"]
+
+
+def test_every_example_gets_a_scenario_in_both_languages():
+    empty = []
+    for ex in course().examples.values():
+        for lang in ("en", "zh-hans"):
+            scenario = scenarios.scenario_for(ex, lang=lang)
+            if scenario is None:  # a Deployment or a Job: no Pod for the lab to run
+                assert "kind: Pod\n" not in ex.text(), ex.id
+                continue
+            if not scenario["steps"]:
+                empty.append(ex.id)
+            for step in scenario["steps"]:
+                assert step["question"] and step["explain"], ex.id
+    # Examples whose Pod never starts on the simulated node have no moment to predict.
+    assert len(set(empty)) <= 5, sorted(set(empty))
+
+
+def test_build_is_pure_and_orders_steps():
+    entries = [
+        {"t": 9.5, "kind": "restart", "code": "restart", "pod": "p", "container": "c",
+         "params": {"policy": "Always", "count": 1}},
+        {"t": 3.0, "kind": "phase", "code": "phase", "pod": "p", "container": "",
+         "params": {"old": "Running", "new": "Failed"}},
+    ]
+    built = scenarios.build(entries, lang="en")
+    assert [s["t"] for s in built["steps"]] == [4, 10]
+    assert built["steps"][0]["choices"] == scenarios.PHASES
+
+
+@pytest.mark.parametrize(("lang", "needle"), [
+    ("en", 'write 5, not "5"'), ("zh-hans", '写 5，不要写 "5"')])
+def test_type_errors_say_how_to_fix_them(lang, needle):
+    text = example("probes-exec-liveness").replace("periodSeconds: 5", 'periodSeconds: "5"')
+    _, validation = services.validate_manifest(manifest_text=text, lang=lang)
+    problem = validation["problems"][0]
+    assert needle in problem["message"]
+    assert "cannot unmarshal" not in problem["message"]
+    assert "cannot unmarshal string" in problem["kubectl"]
+    assert problem["line"] > 1
+
+
+def test_unknown_field_suggests_the_right_name():
+    text = example("probes-exec-liveness").replace("periodSeconds: 5", "periodSecond: 5")
+    _, validation = services.validate_manifest(manifest_text=text, lang="en")
+    assert "Did you mean periodSeconds?" in validation["problems"][0]["message"]
+
+
+def test_hello_limits_carry_the_message_rate():
+    assert services.HELLO["limits"]["messages_per_second"] == consumers.RATE_PER_SECOND
+
+
+def test_a_lab_with_only_routine_probe_checks_ahead_is_settled():
+    lab = start(example("probes-tcp-goproxy"))
+    lab.advance_to(30)
+    assert not lab.settled()  # it changed less than a minute ago
+    for t in range(40, 200, 5):  # the clock asks as it goes (a quiet spell is timed)
+        lab.advance_to(t)
+        lab.settled()
+    assert lab.next_t() is not None  # probe checks are still scheduled
+    assert lab.settled() and lab.settled_known()
+
+
+def test_a_crash_loop_never_settles():
+    lab = start(example("restart-policy-and-backoff-crashloop"))
+    for t in range(100, 1500, 100):
+        lab.advance_to(t)
+        assert not lab.settled(), t
+
+
+def test_a_quiet_spell_before_a_late_exit_is_not_settled():
+    text = example("what-is-a-pod-hello")
+    lab = start(text)
+    for t in range(40, 200, 5):
+        lab.advance_to(t)
+        lab.settled()
+    assert lab.settled()
+    sleeper = start("""apiVersion: v1
+kind: Pod
+metadata:
+  name: late
+spec:
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sh", "-c", "sleep 500"]
+""")
+    for t in range(40, 200, 5):
+        sleeper.advance_to(t)
+        assert not sleeper.settled()  # the shell's sleep ends at t = 500: not routine
+    sleeper.advance_to(520)
+    assert sleeper.settled()  # Succeeded: nothing is scheduled any more
+
+
+def test_every_narration_link_points_at_a_lesson_section():
+    by_slug = {lesson.slug: lesson for lesson in course().lessons}
+    for code, (_text, slug, anchor) in narration.TEXT.items():
+        assert slug in by_slug, code
+        for lang in ("en", "zh-hans"):
+            assert "{#" + anchor + "}" in by_slug[slug].markdown(lang), (code, lang)
+
+
+def test_explanations_never_show_a_missing_value():
+    from podlab.lab.explain import explain_transition
+
+    lab = start(example("probes-exec-liveness"))
+    lab.advance_to(80)
+    for tr in lab.sim.transitions:
+        text = explain_transition(tr.to_dict(), lang="en")["explain"]
+        assert not BAD.search(text), text
