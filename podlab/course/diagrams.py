@@ -72,20 +72,19 @@ class Svg:
 
 def pod_phases() -> Svg:
     s = Svg(760, 300, _("Pod phases"),
-            _("A Pod starts Pending, runs, and ends Succeeded or Failed; Unknown means the "
-              "node stopped reporting."))
+            _("A Pod starts Pending, runs, and ends Succeeded or Failed; the deprecated "
+              "Unknown phase is never set."))
     s.box(20, 110, 130, 56, "Pending", cls="waiting")
     s.box(260, 110, 130, 56, "Running", cls="running")
     s.box(560, 30, 170, 56, "Succeeded", cls="done")
     s.box(560, 190, 170, 56, "Failed", cls="failed")
-    s.box(260, 230, 130, 50, "Unknown", cls="unknown")
     s.arrow(150, 138, 258, 138, _("scheduled, containers started"))
     s.arrow(390, 125, 558, 62, _("all containers exited 0"), dy=-10)
     s.arrow(390, 152, 558, 214, _("a container failed, no restart"), dy=22)
     s.arrow(150, 160, 558, 230, "", cls="dg-arrow dg-faint")
     s.text(300, 206, _("init failed (Never)"), cls="dg-note")
-    s.arrow(325, 166, 325, 228, "", cls="dg-arrow dg-dashed")
-    s.text(440, 268, _("node lost contact"), cls="dg-note")
+    s.text(380, 285, _("Unknown: deprecated, never set; on a lost node the phase stays as it was"),
+           cls="dg-note")
     return s
 
 

@@ -65,9 +65,10 @@ def transcript_html(transcript: transcripts.Transcript, lang: str) -> str:
     """A console transcript computed by the engine, with the command a learner types."""
     output = transcripts.engine_output(transcript, course().examples)
     with translation.override(lang):
+        lab_url = reverse("lab:index") + f"?example={transcript.example}"
         caption = _("Output of the lab for example %(example)s, %(moment)s after it was "
                     "applied.") % {
-            "example": f'<a href="#example-{transcript.example}">'
+            "example": f'<a href="{html.escape(lab_url)}">'
                        f"<code>{html.escape(transcript.example)}.yaml</code></a>",
             "moment": html.escape(transcripts.moment(transcript.at)),
         }
