@@ -216,10 +216,10 @@ def qos_classes() -> Svg:
 
 
 def backoff() -> Svg:
-    delays = [10, 20, 40, 80, 160, 300, 300]
+    delays = [0, 10, 20, 40, 80, 160, 300]
     s = Svg(760, 280, _("Restart back-off"),
-            _("The wait before each restart doubles from 10 s up to 300 s, and resets after "
-              "10 minutes of running."))
+            _("The first restart is immediate; then the wait doubles from 10 s up to 300 s, "
+              "counted from the previous exit, and resets after 10 minutes of running."))
     base = 240
     for i, d in enumerate(delays):
         x = 40 + i * 100
