@@ -8,9 +8,10 @@ A lesson writes, on a line of its own::
 ``EXAMPLE`` is a lesson example id, ``SECONDS`` the simulated moment after the example was
 applied, ``COMMAND`` what a learner would type after ``kubectl`` (``get pod NAME``,
 ``get pods -w``, ``describe pod NAME``, ``logs NAME -c C --previous``, ``get events``, ...).
-The optional part after ``|`` holds ``podsim`` options for what happens meanwhile
-(``--delete-at 10``, ``--lose-node node-1@60``, another example as ``+EXAMPLE@SECONDS``), and
-``show=events`` to print only the Events part of a ``describe``.
+The optional part after `` | `` holds ``podsim`` options for what happens meanwhile
+(``--delete-at 10``, ``--lose-node node-1@60``, another example as ``+EXAMPLE@SECONDS``),
+``show=events`` to print only the Events part of a ``describe``, and ``tail=N`` for the last N
+lines (shown as ``| tail -n N``).
 
 The transcript is what ``podsim`` (``podlab.engine.cli``) prints for that run: the engine's own
 output, whatever the engine currently says. Runs are cached per process.
@@ -56,6 +57,7 @@ class Transcript:
     options: tuple[str, ...] = ()
     extra: tuple[tuple[str, float], ...] = ()
     show: str = ""
+    tail: int = 0
 
     @property
     def key(self) -> str:
@@ -74,6 +76,7 @@ def parse_directive(line: str) -> Transcript | None:
     options: list[str] = []
     extra: list[tuple[str, float]] = []
     show = ""
+    tail = 0
     for word in shlex.split(match["options"] or ""):
         if word.startswith("+"):
             name, _, at = word[1:].partition("@")
@@ -83,6 +86,8 @@ def parse_directive(line: str) -> Transcript | None:
                 raise CourseError(f"{line.strip()}: bad extra example {word!r}") from None
         elif word.startswith("show="):
             show = word.removeprefix("show=")
+        elif word.startswith("tail=") and word.removeprefix("tail=").isdigit():
+            tail = int(word.removeprefix("tail="))
         else:
             options.append(word)
     return Transcript(
@@ -92,6 +97,7 @@ def parse_directive(line: str) -> Transcript | None:
         options=tuple(options),
         extra=tuple(extra),
         show=show,
+        tail=tail,
     )
 
 
@@ -348,6 +354,8 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
         text = _events_part(text)
     elif transcript.show:
         raise CourseError(f"transcript {transcript.key}: unknown show={transcript.show}")
+    if transcript.tail:
+        text = "".join(text.splitlines(keepends=True)[-transcript.tail:])
     if err and view.kind != "describe":
         # kubectl prints refusals ("No resources found", a logs error) on stderr: show them too.
         text += err
@@ -362,7 +370,8 @@ def _run_keyed(argv: tuple[str, ...], texts: tuple[str, ...]) -> tuple[int, str,
 
 
 def shown_command(transcript: Transcript) -> str:
-    return f"kubectl {transcript.command}"
+    tail = f" | tail -n {transcript.tail}" if transcript.tail else ""
+    return f"kubectl {transcript.command}{tail}"
 
 
 def moment(seconds: float) -> str:
