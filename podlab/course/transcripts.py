@@ -209,6 +209,11 @@ def _view(command: str) -> _View:
         watch = False
         words_after = rest[1:]
         for index, word in enumerate(words_after):
+            if word.startswith("custom-columns="):
+                names = [w for i, w in enumerate(words_after)
+                         if i != index and not w.startswith("-")]
+                return _View(argv=("-o", "json"), name=names[0] if names else "",
+                             kind="custom-columns", template=word.split("=", 1)[1])
             if word.startswith("-o=jsonpath=") or word.startswith("jsonpath="):
                 template = word.split("jsonpath=", 1)[1]
                 return _View(argv=("-o", "json"), name=_name_in(words_after, index),
@@ -335,7 +340,22 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
         raise CourseError(f"transcript {transcript.key} ({transcript.command}): {err.strip()}")
     view = _view(transcript.command)
     text = out
-    if view.kind == "jsonpath":
+    if view.kind == "custom-columns":
+        import json
+
+        from podlab.engine.kubectl.tabwriter import table
+
+        pods = sorted((item for item in json.loads(out).get("items", [])
+                       if item.get("kind") == "Pod"
+                       and (not view.name or item["metadata"]["name"] == view.name)),
+                      key=lambda item: item["metadata"]["name"])
+        columns = [spec.split(":", 1) for spec in view.template.split(",")]
+        if not pods or any(len(column) != 2 for column in columns):
+            raise CourseError(f"transcript {transcript.key}: bad custom-columns or no Pods")
+        rows = [[jsonpath(pod, "{" + expr + "}") or "<none>" for _, expr in columns]
+                for pod in pods]
+        text = table(header=[name for name, _ in columns], rows=rows)
+    elif view.kind == "jsonpath":
         import json
 
         items = [item for item in json.loads(out).get("items", [])
