@@ -297,6 +297,21 @@ def _one_pod_logs(text: str, name: str) -> str:
     return "".join(line[m.end():] for m, line in kept)
 
 
+def _describe_section(text: str, name: str, key: str) -> str:
+    """One top-level section of a ``describe`` (``show=conditions``: ``Conditions:`` and its
+    indented lines), between ``...`` marks."""
+    lines = text.splitlines(keepends=True)
+    heading = name.capitalize() + ":"
+    for index, line in enumerate(lines):
+        if line.startswith(heading):
+            end = index + 1
+            while end < len(lines) and lines[end].startswith(" "):
+                end += 1
+            tail = "...\n" if end < len(lines) else ""
+            return "...\n" + "".join(lines[index:end]) + tail
+    raise CourseError(f"transcript {key}: no {heading} section to show")
+
+
 def _events_part(text: str) -> str:
     index = text.find("\nEvents:")
     return "...\n" + text[index + 1 :] if index >= 0 else text
@@ -373,7 +388,7 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
     if transcript.show == "events":
         text = _events_part(text)
     elif transcript.show:
-        raise CourseError(f"transcript {transcript.key}: unknown show={transcript.show}")
+        text = _describe_section(text, transcript.show, transcript.key)
     if transcript.tail:
         text = "".join(text.splitlines(keepends=True)[-transcript.tail:])
     if err and view.kind != "describe":
