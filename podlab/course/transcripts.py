@@ -58,6 +58,8 @@ class Transcript:
     extra: tuple[tuple[str, float], ...] = ()
     show: str = ""
     tail: int = 0
+    static: str = ""  # NODE@SECONDS: the example is a static Pod manifest put on NODE
+    unstatic: str = ""  # NODE@SECONDS: that manifest is removed again
 
     @property
     def key(self) -> str:
@@ -77,6 +79,7 @@ def parse_directive(line: str) -> Transcript | None:
     extra: list[tuple[str, float]] = []
     show = ""
     tail = 0
+    static = unstatic = ""
     for word in shlex.split(match["options"] or ""):
         if word.startswith("+"):
             name, _, at = word[1:].partition("@")
@@ -86,6 +89,10 @@ def parse_directive(line: str) -> Transcript | None:
                 raise CourseError(f"{line.strip()}: bad extra example {word!r}") from None
         elif word.startswith("show="):
             show = word.removeprefix("show=")
+        elif word.startswith("static="):
+            static = word.removeprefix("static=")
+        elif word.startswith("unstatic="):
+            unstatic = word.removeprefix("unstatic=")
         elif word.startswith("tail=") and word.removeprefix("tail=").isdigit():
             tail = int(word.removeprefix("tail="))
         else:
@@ -98,6 +105,8 @@ def parse_directive(line: str) -> Transcript | None:
         extra=tuple(extra),
         show=show,
         tail=tail,
+        static=static,
+        unstatic=unstatic,
     )
 
 
@@ -331,13 +340,24 @@ def podsim_argv(transcript: Transcript, examples: dict[str, Example]) -> tuple[s
     if example is None:
         raise CourseError(f"transcript: unknown example {transcript.example!r}")
     files = [str(Path(example.path))]
+    static: list[str] = []
+    if transcript.static:
+        # A static Pod is not applied through the API: podsim reads it from the node.
+        import yaml
+
+        files = ["-"]
+        static = ["--static-pod", f"{example.path}:{transcript.static}"]
+        if transcript.unstatic:
+            name = (yaml.safe_load(example.text()) or {}).get("metadata", {}).get("name", "")
+            static += ["--remove-static-pod", f"{name}:{transcript.unstatic}"]
     for name, at in transcript.extra:
         other = examples.get(name)
         if other is None:
             raise CourseError(f"transcript: unknown example {name!r}")
         files.append(f"{other.path}@{_number(at)}")
     view = _view(transcript.command)
-    return (*files, "--until", _number(transcript.at), *view.argv, *transcript.options)
+    return (*files, "--until", _number(transcript.at), *view.argv, *static,
+            *transcript.options)
 
 
 def engine_output(transcript: Transcript, examples: dict[str, Example], *,
@@ -348,8 +368,8 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
     """
     argv = podsim_argv(transcript, examples)
     # Key the cache on the manifests' text too: an edited example is a new run.
-    texts = tuple(Path(a.partition("@")[0]).read_text(encoding="utf-8")
-                  for a in argv if a.endswith(".yaml") or ".yaml@" in a)
+    texts = tuple(Path(a.split(".yaml", 1)[0] + ".yaml").read_text(encoding="utf-8")
+                  for a in argv if ".yaml" in a)
     code, out, err = _run_keyed(argv, texts) if cached else _execute(argv)
     if code == 2:
         raise CourseError(f"transcript {transcript.key} ({transcript.command}): {err.strip()}")
@@ -378,8 +398,11 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
         if not items:
             raise CourseError(f"transcript {transcript.key}: no Pod named {view.name!r}")
         text = jsonpath(items[0], view.template)
+    elif view.name and view.kind in ("table", "wide") and not out:
+        # kubectl's own answer when the named Pod does not exist (any more).
+        text, err = "", f'Error from server (NotFound): pods "{view.name}" not found\n'
     elif view.name and view.kind in ("table", "wide", "watch", "services", "endpoints",
-                                   "deployments", "replicasets", "jobs", "nodes"):
+                                     "deployments", "replicasets", "jobs", "nodes"):
         text = _only_rows(text, view.name)
     elif view.name and view.kind == "describe":
         text = _only_section(text, view.name)
