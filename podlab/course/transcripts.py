@@ -237,6 +237,10 @@ def _view(command: str) -> _View:
                     output = "wide"
             elif word == "-owide":
                 output = "wide"
+            elif word == "--sort-by=.lastTimestamp" and output == "events":
+                pass  # the rows are sorted after the run
+            elif word == "--sort-by=.lastTimestamp":
+                raise CourseError(f"kubectl {command}: --sort-by only for events")
             elif word.startswith("-"):
                 raise CourseError(f"kubectl {command}: unsupported flag {word}")
             else:
@@ -246,7 +250,9 @@ def _view(command: str) -> _View:
             if output not in ("table", "wide"):
                 raise CourseError(f"kubectl {command}: -w only for pods")
             argv.append("-w")
-        return _View(argv=tuple(argv), name=name, kind="watch" if watch else output)
+        sort = "--sort-by=.lastTimestamp" in rest
+        return _View(argv=tuple(argv), name=name,
+                     kind="watch" if watch else ("events-sorted" if sort else output))
     if verb == "describe":
         if not rest or rest[0] not in ("pod", "pods", "po"):
             raise CourseError(f"kubectl {command}: only pods can be described")
@@ -319,6 +325,22 @@ def _describe_section(text: str, name: str, key: str) -> str:
             tail = "...\n" if end < len(lines) else ""
             return "...\n" + "".join(lines[index:end]) + tail
     raise CourseError(f"transcript {key}: no {heading} section to show")
+
+
+def _seconds_ago(age: str) -> int:
+    total = 0
+    for amount, unit in re.findall(r"(\d+)([dhms])", age):
+        total += int(amount) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[unit]
+    return total
+
+
+def _sorted_by_last_seen(text: str) -> str:
+    """``kubectl get events --sort-by=.lastTimestamp``: oldest last-seen first."""
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return text
+    rows = sorted(lines[1:], key=lambda row: -_seconds_ago(row.split()[0]))
+    return lines[0] + "".join(rows)
 
 
 def _events_part(text: str) -> str:
@@ -412,6 +434,8 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
         text = _events_part(text)
     elif transcript.show:
         text = _describe_section(text, transcript.show, transcript.key)
+    if view.kind == "events-sorted":
+        text = _sorted_by_last_seen(text)
     if transcript.tail:
         text = "".join(text.splitlines(keepends=True)[-transcript.tail:])
     if err and view.kind != "describe":

@@ -62,6 +62,10 @@ def test_rendered_lessons_have_examples_and_toc(lang):
         for kind, arg in rendered.directives:
             if kind == "example":
                 assert f'data-example="{arg}"' in rendered.html
+            elif kind == "kubectl":
+                assert f'data-transcript="{arg}"' in rendered.html
+            elif kind == "handwritten":
+                assert 'class="handwritten-note"' in rendered.html
             else:
                 assert f'data-diagram="{arg}"' in rendered.html
         assert "PODLABDIRECTIVE" not in rendered.html
