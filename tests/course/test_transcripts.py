@@ -155,3 +155,33 @@ def test_both_languages_show_the_same_transcripts(slug):
     en = [(t.key, t.command, t.options, t.show) for t in directives(lesson.markdown("en"))]
     zh = [(t.key, t.command, t.options, t.show) for t in directives(lesson.markdown("zh-hans"))]
     assert en == zh
+
+
+def test_jsonpath_subset():
+    pod = {"metadata": {"name": "p"}, "status": {"conditions": [
+        {"type": "Ready", "status": "False"}, {"type": "PodScheduled", "status": "True"}]},
+        "spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}}
+    assert transcripts.jsonpath(pod, "'{.metadata.name}{\"\\n\"}'") == "p\n"
+    assert transcripts.jsonpath(
+        pod, '{range .status.conditions[*]}{.type}={.status}{"\\n"}{end}'
+    ) == "Ready=False\nPodScheduled=True\n"
+    assert transcripts.jsonpath(pod, '{.status.conditions[?(@.type=="Ready")].status}') == "False"
+    assert transcripts.jsonpath(pod, "{.spec.containers[0].resources}") == '{"requests":{"cpu":"1"}}'
+    with pytest.raises(CourseError):
+        transcripts.jsonpath(pod, "{.status..phase}")
+
+
+def test_views_beyond_get_pods(tmp_path):
+    examples = _example(tmp_path, POD.format(policy="Always", code=1))
+    run = lambda line: transcripts.engine_output(transcripts.parse_directive(line), examples)  # noqa: E731
+    columns = run("[[kubectl:demo@30 get pods -o custom-columns=NAME:.metadata.name,"
+                  "PHASE:.status.phase]]")
+    assert columns.split() == ["NAME", "PHASE", "demo", "Running"]
+    conditions = run("[[kubectl:demo@30 describe pod demo | show=conditions]]")
+    assert conditions.startswith("...\nConditions:\n") and conditions.endswith("...\n")
+    events = run("[[kubectl:demo@30 get events --sort-by=.lastTimestamp]]").splitlines()[1:]
+    ages = [transcripts._seconds_ago(row.split()[0]) for row in events]
+    assert ages == sorted(ages, reverse=True)
+    gone = run("[[kubectl:demo@30 get pod demo | --delete-at 10]]")
+    assert gone == 'Error from server (NotFound): pods "demo" not found\n'
+    assert run("[[kubectl:demo@30 logs demo --previous | tail=1]]") == "hello\n"
