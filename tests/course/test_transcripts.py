@@ -166,7 +166,8 @@ def test_jsonpath_subset():
         pod, '{range .status.conditions[*]}{.type}={.status}{"\\n"}{end}'
     ) == "Ready=False\nPodScheduled=True\n"
     assert transcripts.jsonpath(pod, '{.status.conditions[?(@.type=="Ready")].status}') == "False"
-    assert transcripts.jsonpath(pod, "{.spec.containers[0].resources}") == '{"requests":{"cpu":"1"}}'
+    resources = transcripts.jsonpath(pod, "{.spec.containers[0].resources}")
+    assert resources == '{"requests":{"cpu":"1"}}'
     with pytest.raises(CourseError):
         transcripts.jsonpath(pod, "{.status..phase}")
 
