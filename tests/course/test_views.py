@@ -118,3 +118,11 @@ def test_lesson_page_links_to_its_quiz(client):
     body = client.get(url("course:lesson", "zh-hans", slug=lesson.slug)).content.decode()
     assert f'href="/zh-hans/quizzes/{lesson.slug}/"' in body
     assert "开始测验" in body
+
+
+def test_sources_name_seed_articles_by_title_not_file(client):
+    for lang in ("en", "zh-hans"):
+        body = client.get(url("course:lesson", lang, slug="restart-policy-and-backoff")).content
+        text = body.decode()
+        assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", text)
+        assert "Pod 解析" in text
