@@ -186,3 +186,18 @@ def test_views_beyond_get_pods(tmp_path):
     gone = run("[[kubectl:demo@30 get pod demo | --delete-at 10]]")
     assert gone == 'Error from server (NotFound): pods "demo" not found\n'
     assert run("[[kubectl:demo@30 logs demo --previous | tail=1]]") == "hello\n"
+
+
+def test_checktranscripts_command_runs_every_transcript():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("checktranscripts", stdout=out)
+    count = int(out.getvalue().split()[0])
+    assert count == 2 * len(ALL_LINES)
+
+
+ALL_LINES = [line for lesson in COURSE.lessons for line in lesson.markdown("en").splitlines()
+             if transcripts.parse_directive(line) is not None]
