@@ -88,6 +88,29 @@ class Course:
         return sum(lesson.minutes for lesson in self.lessons)
 
 
+def _seed_titles(base: Path) -> dict[str, str]:
+    path = base / "seeds.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def _sources(raw: list, titles: dict[str, str], folder: Path) -> list[dict[str, str]]:
+    """Sources as the page shows them: a seed article is named by its title, never its file."""
+    out = []
+    for source in raw:
+        source = dict(source)
+        if "seed" in source:
+            title = titles.get(source["seed"])
+            if not title:
+                raise CourseError(f"{folder.name}: seed {source['seed']!r} has no title in "
+                                  "seeds.yaml")
+            source["seed_title"] = title
+        out.append(source)
+    return out
+
+
 def _load_lesson(folder: Path) -> Lesson:
     match = FOLDER_RE.match(folder.name)
     if not match:
@@ -108,7 +131,7 @@ def _load_lesson(folder: Path) -> Lesson:
         minutes=int(meta.get("minutes", 15)),
         title=dict(meta.get("title") or {}),
         summary=dict(meta.get("summary") or {}),
-        sources=list(meta.get("sources") or []),
+        sources=_sources(list(meta.get("sources") or []), _seed_titles(folder.parent), folder),
         examples=examples,
     )
 

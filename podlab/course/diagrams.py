@@ -72,20 +72,19 @@ class Svg:
 
 def pod_phases() -> Svg:
     s = Svg(760, 300, _("Pod phases"),
-            _("A Pod starts Pending, runs, and ends Succeeded or Failed; Unknown means the "
-              "node stopped reporting."))
+            _("A Pod starts Pending, runs, and ends Succeeded or Failed; the deprecated "
+              "Unknown phase is never set."))
     s.box(20, 110, 130, 56, "Pending", cls="waiting")
     s.box(260, 110, 130, 56, "Running", cls="running")
     s.box(560, 30, 170, 56, "Succeeded", cls="done")
     s.box(560, 190, 170, 56, "Failed", cls="failed")
-    s.box(260, 230, 130, 50, "Unknown", cls="unknown")
     s.arrow(150, 138, 258, 138, _("scheduled, containers started"))
     s.arrow(390, 125, 558, 62, _("all containers exited 0"), dy=-10)
     s.arrow(390, 152, 558, 214, _("a container failed, no restart"), dy=22)
     s.arrow(150, 160, 558, 230, "", cls="dg-arrow dg-faint")
     s.text(300, 206, _("init failed (Never)"), cls="dg-note")
-    s.arrow(325, 166, 325, 228, "", cls="dg-arrow dg-dashed")
-    s.text(440, 268, _("node lost contact"), cls="dg-note")
+    s.text(380, 285, _("Unknown: deprecated, never set; on a lost node the phase stays as it was"),
+           cls="dg-note")
     return s
 
 
@@ -217,10 +216,10 @@ def qos_classes() -> Svg:
 
 
 def backoff() -> Svg:
-    delays = [10, 20, 40, 80, 160, 300, 300]
+    delays = [0, 10, 20, 40, 80, 160, 300]
     s = Svg(760, 280, _("Restart back-off"),
-            _("The wait before each restart doubles from 10 s up to 300 s, and resets after "
-              "10 minutes of running."))
+            _("The first restart is immediate; then the wait doubles from 10 s up to 300 s, "
+              "counted from the previous exit, and resets after 10 minutes of running."))
     base = 240
     for i, d in enumerate(delays):
         x = 40 + i * 100

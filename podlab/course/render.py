@@ -15,7 +15,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import YamlLexer
 
-from . import diagrams
+from . import diagrams, transcripts
 from .content import DIRECTIVE_RE, Example, GlossaryTerm, Lesson, course, glossary
 
 MD_EXTENSIONS = ["extra", "toc", "attr_list", "admonition", "codehilite", "sane_lists"]
@@ -59,6 +59,32 @@ def example_html(example: Example, lang: str) -> str:
         f'<a class="button primary" href="{html.escape(lab_url)}">{open_label}</a></span>'
         f"</figcaption>{code}</figure>"
     )
+
+
+def transcript_html(transcript: transcripts.Transcript, lang: str) -> str:
+    """A console transcript computed by the engine, with the command a learner types."""
+    output = transcripts.engine_output(transcript, course().examples)
+    with translation.override(lang):
+        lab_url = reverse("lab:index") + f"?example={transcript.example}"
+        caption = _("Output of the lab for example %(example)s, %(moment)s after it was "
+                    "applied.") % {
+            "example": f'<a href="{html.escape(lab_url)}">'
+                       f"<code>{html.escape(transcript.example)}.yaml</code></a>",
+            "moment": html.escape(transcripts.moment(transcript.at)),
+        }
+    command = html.escape(transcripts.shown_command(transcript))
+    return (
+        f'<figure class="transcript" data-transcript="{html.escape(transcript.key)}">'
+        f'<pre class="console"><code><span class="prompt">$ </span>{command}\n'
+        f"{html.escape(output)}</code></pre>"
+        f'<figcaption class="transcript-source">{caption}</figcaption></figure>'
+    )
+
+
+def handwritten_html(lang: str) -> str:
+    with translation.override(lang):
+        note = _("Written by hand: the lab does not simulate what this output shows.")
+    return f'<p class="handwritten-note">{html.escape(note)}</p>'
 
 
 def mark_glossary(body: str, terms: list[GlossaryTerm], lang: str) -> str:
@@ -139,7 +165,16 @@ def _render(lesson: Lesson, lang: str) -> RenderedLesson:
         if line.lstrip().startswith("```"):
             in_fence = not in_fence
         match = None if in_fence else DIRECTIVE_RE.match(line.strip())
-        if match:
+        transcript = None if in_fence else transcripts.parse_directive(line)
+        handwritten = not in_fence and transcripts.HANDWRITTEN_RE.match(line.strip())
+        if transcript is not None or handwritten:
+            directives.append(("kubectl" if transcript else "handwritten",
+                               transcript.key if transcript else ""))
+            token = f"PODLABDIRECTIVE{len(directives)}X"
+            replacements[token] = (transcript_html(transcript, lang) if transcript
+                                   else handwritten_html(lang))
+            out_lines.extend(["", token, ""])
+        elif match:
             kind, arg = match["kind"], match["arg"]
             directives.append((kind, arg))
             token = f"PODLABDIRECTIVE{len(directives)}X"

@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from . import reading
 from .content import course
 from .render import render_lesson
 
@@ -14,18 +15,28 @@ def _lang() -> str:
 
 def course_index(request: HttpRequest) -> HttpResponse:
     lang = _lang()
+    read = set(reading.lessons_read(request.session))
     lessons = [
         {
             "lesson": lesson,
             "title": lesson.title_in(lang),
             "summary": lesson.summary_in(lang),
+            "read": lesson.slug in read,
         }
         for lesson in course().lessons
     ]
+    last = course().get(reading.last_lesson(request.session) or "")
     return render(
         request,
         "course/index.html",
-        {"lessons": lessons, "total_minutes": course().total_minutes},
+        {
+            "lessons": lessons,
+            "total_minutes": course().total_minutes,
+            "first": course().lessons[0] if course().lessons else None,
+            "last": last,
+            "last_title": last.title_in(lang) if last else "",
+            "read_count": sum(1 for item in lessons if item["read"]),
+        },
     )
 
 
@@ -36,6 +47,7 @@ def lesson_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except KeyError:
         raise Http404(slug) from None
     prev, nxt = course().neighbours(slug)
+    reading.mark_read(request.session, slug)
     return render(
         request,
         "course/lesson.html",

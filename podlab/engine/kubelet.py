@@ -568,6 +568,10 @@ class PodWorker:
     def probe_result_changed(self, slot: Slot, kind: str, result: str) -> None:
         if kind == STARTUP:
             self.refresh_flags(slot)
+            if slot.sidecar and slot.started and not self.initialized:
+                # The kubelet syncs a Pod when a startup probe result changes; a sidecar that
+                # has started lets the next init container (or the app containers) start.
+                self.request_sync()
             if result == FAILURE and slot.current is not None and slot.current.running:
                 worker = slot.probes[kind]
                 self.request_probe_kill(slot, STARTUP, worker)

@@ -148,7 +148,16 @@ def progress(request: HttpRequest) -> HttpResponse:
     queue = [{"entry": e, "prompt": e.question.prompt.get(lang),
               "lesson": lesson_title(lesson_slug=e.question.lesson_slug, lang=lang)}
              for e in review_queue(learner=learner)]
-    return render(request, "quizzes/progress.html", {"rows": rows, "queue": queue})
+    from podlab.course import reading
+    from podlab.course.content import course
+
+    read = set(reading.lessons_read(request.session))
+    lessons = [{"lesson": lesson, "title": lesson.title_in(lang), "read": lesson.slug in read}
+               for lesson in course().lessons]
+    return render(request, "quizzes/progress.html", {
+        "rows": rows, "queue": queue, "lessons": lessons,
+        "read_count": sum(1 for item in lessons if item["read"]),
+    })
 
 
 def review(request: HttpRequest) -> HttpResponse:

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 
@@ -73,3 +74,50 @@ def test_phone_width_is_readable(browser, server, artifacts):
     assert width <= 392, f"page scrolls sideways on a phone ({width}px)"
     page.screenshot(path=str(artifacts / "lesson-phone-zh-hans.png"))
     context.close()
+
+
+WIDEST_JS = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 2
+               && !e.closest('pre') && getComputedStyle(e).position !== 'fixed')
+  .slice(-3).map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 60))
+  .join(' | ')"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_every_lesson_on_a_phone_starts_with_its_title_and_fits(browser, server, artifacts, lang):
+    """No lesson scrolls sideways at phone width (wide transcripts scroll inside their box), and
+    the title comes before the folded table of contents."""
+    from podlab.course.content import course
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    for lesson in course().lessons:
+        page.goto(f"{server}/{lang}/lessons/{lesson.slug}/")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(WIDEST_JS) if width > 392 else ""
+        assert width <= 392, f"{lesson.slug} ({lang}) scrolls sideways ({width}px): {wide}"
+        title_y = page.locator("article h1").bounding_box()["y"]
+        toc = page.locator(".toc-inline")
+        assert toc.is_visible() and toc.bounding_box()["y"] > title_y, lesson.slug
+        assert not page.locator(".lesson-layout > .toc").is_visible()
+        if lesson.slug == "restart-policy-and-backoff":
+            assert page.locator("figure.transcript").count() >= 8
+            page.screenshot(path=str(artifacts / f"lesson-07-phone-{lang}.png"))
+            page.locator("figure.transcript").first.screenshot(
+                path=str(artifacts / f"transcript-phone-{lang}.png"))
+    context.close()
+
+
+def test_lesson_with_transcripts_on_a_desktop(page, server, artifacts):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server}/en/lessons/restart-policy-and-backoff/")
+    assert page.locator(".lesson-layout > .toc").is_visible()
+    assert not page.locator(".toc-inline").is_visible()
+    transcript = page.locator("figure.transcript", has_text="kubectl get pods -w").first
+    transcript.scroll_into_view_if_needed()
+    assert "CrashLoopBackOff" in transcript.inner_text()
+    page.screenshot(path=str(artifacts / "lesson-07-desktop-en.png"))
+    page.goto(f"{server}/zh-hans/lessons/restart-policy-and-backoff/")
+    page.locator("figure.transcript", has_text="kubectl get pods -w").first \
+        .scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lesson-07-desktop-zh-hans.png"))

@@ -9,7 +9,7 @@ from podlab.course.render import mark_glossary, render_lesson
 TERMS = [
     GlossaryTerm(id="pod", term={"en": "Pod", "zh-hans": "Pod"},
                  definition={"en": "The smallest unit.", "zh-hans": "最小单元。"}),
-    GlossaryTerm(id="liveness-probe", term={"en": "liveness probe", "zh-hans": "存活态探针"},
+    GlossaryTerm(id="liveness-probe", term={"en": "liveness probe", "zh-hans": "存活探针"},
                  definition={"en": "Restarts a stuck container.", "zh-hans": "重启卡住的容器。"}),
 ]
 
@@ -34,8 +34,8 @@ def test_glossary_skips_code_links_and_headings():
 
 
 def test_glossary_chinese_terms():
-    out = mark_glossary("<p>配置存活态探针。</p>", TERMS, "zh-hans")
-    assert "<dfn>存活态探针</dfn>" in out and "重启卡住的容器。" in out
+    out = mark_glossary("<p>配置存活探针。</p>", TERMS, "zh-hans")
+    assert "<dfn>存活探针</dfn>" in out and "重启卡住的容器。" in out
 
 
 @pytest.mark.parametrize("name", sorted(diagrams.DIAGRAMS))
@@ -62,6 +62,10 @@ def test_rendered_lessons_have_examples_and_toc(lang):
         for kind, arg in rendered.directives:
             if kind == "example":
                 assert f'data-example="{arg}"' in rendered.html
+            elif kind == "kubectl":
+                assert f'data-transcript="{arg}"' in rendered.html
+            elif kind == "handwritten":
+                assert 'class="handwritten-note"' in rendered.html
             else:
                 assert f'data-diagram="{arg}"' in rendered.html
         assert "PODLABDIRECTIVE" not in rendered.html

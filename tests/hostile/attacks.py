@@ -38,6 +38,8 @@ spec:
 
 
 BUSY_LOOP = pod("busy", "while true; do :; done")
+#: a loop whose every turn changes a variable: the shell has to run each turn
+COUNTING_LOOP = pod("counter", "i=0; while true; do i=$((i+1)); done")
 LOG_FLOOD = pod("flood", "yes")
 STRING_DOUBLING = pod("doubling", "x=a; while true; do x=$x$x; done")
 FORK_BOMB = pod("bomb", "f(){ f & f & wait; }; f")

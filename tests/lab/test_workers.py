@@ -110,9 +110,9 @@ def test_a_lab_in_the_server_process_stops_at_its_cpu_budget():
     """The classroom runs its room's simulation in the server process: each move of such a
     lab has a CPU budget, and a runaway manifest ends in a clear error."""
     from podlab.lab.services import LabError, lab_start
-    from tests.hostile.attacks import BUSY_LOOP
+    from tests.hostile.attacks import COUNTING_LOOP
 
-    lab, _ = lab_start(manifest_text=BUSY_LOOP, seed=0, lang="en")
+    lab, _ = lab_start(manifest_text=COUNTING_LOOP, seed=0, lang="en")
     lab.cpu_budget = 0.3
     started = time.process_time()
     with pytest.raises(LabError) as caught:
