@@ -3,11 +3,14 @@
 A manifest starts at a line ``apiVersion: ...`` written at the left margin and goes on while
 lines look like YAML (indented, list items, comments, ``key:`` lines, blank lines followed by
 more YAML). The seed directory is ``$PODLAB_SEEDS`` or the first ``shared/seeds`` found
-above the repository (``../shared/seeds`` next to the main checkout).
+above the repository (``../shared/seeds`` next to the main checkout). A checkout without the
+articles runs the copy kept in ``data/seed_manifests.json``; where the articles are, a test
+checks that copy is current (``python -m tests.engine.seed_manifests`` rewrites it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -72,11 +75,33 @@ def extract(text: str, file: str) -> list[SeedManifest]:
     return found
 
 
-def all_manifests() -> list[SeedManifest]:
+STORED = Path(__file__).resolve().parent / "data" / "seed_manifests.json"
+
+
+def stored_manifests() -> list[SeedManifest]:
+    return [SeedManifest(**item) for item in json.loads(STORED.read_text(encoding="utf-8"))]
+
+
+def extracted_manifests() -> list[SeedManifest] | None:
+    """The manifests read from the articles themselves, or None without the articles."""
     root = seeds_dir()
     if root is None:
-        return []
+        return None
     out: list[SeedManifest] = []
     for path in sorted(root.glob("*.txt")):
         out.extend(extract(path.read_text(encoding="utf-8"), path.name))
     return out
+
+
+def all_manifests() -> list[SeedManifest]:
+    found = extracted_manifests()
+    return stored_manifests() if found is None else found
+
+
+if __name__ == "__main__":
+    found = extracted_manifests()
+    if found is None:
+        raise SystemExit("the seed articles are not here (set PODLAB_SEEDS)")
+    STORED.write_text(json.dumps([m.__dict__ for m in found], ensure_ascii=False, indent=1),
+                      encoding="utf-8")
+    print(f"{len(found)} manifests written to {STORED}")
