@@ -39,8 +39,13 @@ async def until(ws, *wanted, timeout=10.0):
             return message
 
 
+def origin_of(url):
+    """The page's own origin (scheme, host and port): the server refuses any other."""
+    return "http://" + url.split("//")[1].split("/")[0]
+
+
 async def started(url, manifest, **options):
-    ws = await websockets.connect(url, origin="http://127.0.0.1", max_size=None,
+    ws = await websockets.connect(url, origin=origin_of(url), max_size=None,
                                   ping_interval=None, **options)
     await until(ws, "lab.hello")
     await ws.send(json.dumps({"type": "lab.apply", "manifest": manifest}))
@@ -51,7 +56,7 @@ async def started(url, manifest, **options):
 
 async def _warm(url):
     """The first lab waits for the server's worker processes to start."""
-    async with websockets.connect(url, origin="http://127.0.0.1") as ws:
+    async with websockets.connect(url, origin=origin_of(url)) as ws:
         await until(ws, "lab.hello")
         await ws.send(json.dumps({"type": "lab.validate", "manifest": a.SLEEPER}))
         assert (await until(ws, "lab.validation", timeout=90))["ok"]
