@@ -135,7 +135,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Lab websockets (docs/protocol.md): how many one client address may hold, and how many one
 # server process serves in all; both are announced in lab.hello.limits.
-LAB_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("PODLAB_LAB_CONNECTIONS_PER_ADDRESS", "16"))
+LAB_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("PODLAB_LAB_CONNECTIONS_PER_ADDRESS", "64"))
 LAB_MAX_CONNECTIONS = int(os.environ.get("PODLAB_LAB_CONNECTIONS", "2000"))
 
 # Classroom joins (podlab/classroom/services.py): seats per room, new seats and wrong codes

@@ -174,7 +174,7 @@ def read_message(
 # --- connection caps and slow readers ------------------------------------------------------
 
 #: lab sockets one client address may hold, and this process in all (settings override)
-MAX_CONNECTIONS_PER_ADDRESS = 16
+MAX_CONNECTIONS_PER_ADDRESS = 64
 MAX_CONNECTIONS = 2000
 #: bytes waiting in the socket's send buffer above which ticks send nothing (the next frame
 #: that goes out is a full one: the latest state wins), and above which the socket is closed

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from .test_lab_browser import connect, lab_link
+from .test_lab_browser import connect, lab_link, start_shared
 
 SIM_TIMEOUT = 30_000
 EXAMPLE = "probes-exec-liveness"
@@ -182,6 +182,7 @@ spec:
 def test_the_clock_stops_by_itself_and_says_so(page: Page, server, local_only):
     page.goto(f"{server}/zh-hans/lab/" + lab_link(ONE_SHOT))
     connect(page)
+    start_shared(page)
     expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
     expect(page.locator("#validation-summary")).to_have_attribute("data-ok", "true",
                                                                  timeout=SIM_TIMEOUT)
@@ -207,6 +208,7 @@ def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_on
               .replace("periodSeconds: 5", 'periodSeconds: "5"'))
     page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}" + lab_link(broken))
     connect(page)
+    start_shared(page)
     problem = page.locator("#validation-problems li.problem-error").first
     expect(problem).to_contain_text('写 5，不要写 "5"', timeout=SIM_TIMEOUT)
     expect(problem.locator(".problem-kubectl")).to_contain_text("cannot unmarshal")
