@@ -15,7 +15,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_engine.py [--pods N] [--replicas 100,1000,10000]``
 (``--replicas ''`` skips the Deployment rows, ``--only-deployments`` the others).
-Uses ``podlab.engine.images``
+Uses ``podlab.engine.runtime.images``
 when it is available, else the test catalogue.
 """
 
@@ -36,7 +36,7 @@ from podlab.engine.simulation import Simulation  # noqa: E402
 
 def catalogue() -> Any:
     try:
-        from podlab.engine.runtime import ModuleCatalogue
+        from podlab.engine.runtime.runtime import ModuleCatalogue
 
         cat = ModuleCatalogue()
         if cat.lookup_image("registry.k8s.io/busybox:1.27.2").info is not None:
@@ -133,7 +133,7 @@ def deployment_hour(
     replicas: int, seconds: float, cat: Any
 ) -> tuple[float, float, int, int, int]:
     """(wall seconds, CPU seconds, probe runs, loop events, ready Pods) of one run."""
-    from podlab.engine.defaults import apply_defaults
+    from podlab.engine.apiserver.defaults import apply_defaults
 
     sim = Simulation(seed=0, catalogue=cat, nodes=cluster_nodes(DEPLOYMENT_NODES))
     start, cpu = time.perf_counter(), time.process_time()

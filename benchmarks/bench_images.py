@@ -16,7 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from podlab.engine import catalogue, images  # noqa: E402
+from podlab.engine import images  # noqa: E402
+from podlab.engine.runtime import catalogue
 
 
 def main() -> int:

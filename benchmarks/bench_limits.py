@@ -42,7 +42,7 @@ def manifest(script: str, limits: str) -> str:
 
 
 def run_case(name: str, seconds: float) -> dict[str, object]:
-    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.apiserver.manifest import parse_manifests
     from podlab.engine.simulation import Simulation
 
     script, limits = CASES[name]

@@ -1,4 +1,4 @@
-"""Generate ``podlab/engine/schema/v1.json`` from the official Kubernetes Python client.
+"""Generate ``podlab/engine/apiserver/schema/v1.json`` from the official Kubernetes Python client.
 
 The engine needs to know every field of the objects it accepts (its JSON name, its type and
 whether the API server requires it) so that validation can report unknown fields, wrong types

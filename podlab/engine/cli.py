@@ -136,7 +136,7 @@ class SimulationLike(Protocol):
 
 SimulationFactory = Callable[[int], SimulationLike]
 #: ``parse(text, filename, seed) -> result`` with ``.objects``, ``.problems`` and
-#: ``.documents`` like ``podlab.engine.manifest.ManifestResult``.
+#: ``.documents`` like ``podlab.engine.apiserver.manifest.ManifestResult``.
 ManifestParser = Callable[[str, str, int], Any]
 
 
@@ -362,7 +362,7 @@ def _default_factory(seed: int) -> SimulationLike:
 
 
 def _default_parse(text: str, filename: str, seed: int) -> Any:
-    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.apiserver.manifest import parse_manifests
 
     return parse_manifests(text, filename=filename, seed=seed)
 
@@ -379,7 +379,7 @@ def report_problems(
     stderr: TextIO,
 ) -> None:
     """``FILE:LINE:COL: message`` for every problem, then kubectl's error line per object."""
-    from podlab.engine.validation import kubectl_error
+    from podlab.engine.apiserver.validation import kubectl_error
 
     for problem in problems:
         where = f"{label}:{problem.line}:{problem.column}"

@@ -24,9 +24,9 @@ import math
 import uuid
 from typing import Any
 
-from podlab.engine.kubelet import Node
-from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
-from podlab.engine.version import timestamp
+from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.version import timestamp
+from podlab.engine.kubelet.kubelet import Node
 
 KUBELET_VERSION = "v1.34.1"
 CONTAINER_RUNTIME = "containerd://2.1.4"

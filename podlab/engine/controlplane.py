@@ -28,7 +28,6 @@ import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine import events as ev
 from podlab.engine.cluster import (
     TAINT_UNREACHABLE,
     ClusterNode,
@@ -37,9 +36,12 @@ from podlab.engine.cluster import (
     detection_time,
     next_monitor_tick,
 )
-from podlab.engine.kubelet import PodWorker
-from podlab.engine.loop import PRIORITY_KUBELET, Timer
-from podlab.engine.scheduler import (
+from podlab.engine.core import events as ev
+from podlab.engine.core.loop import PRIORITY_KUBELET, Timer
+from podlab.engine.core.version import timestamp
+from podlab.engine.kubelet.kubelet import PodWorker
+from podlab.engine.kubelet.status import TERMINAL_PHASES
+from podlab.engine.scheduler.scheduler import (
     GATED_MESSAGE,
     Decision,
     PodInfo,
@@ -48,8 +50,6 @@ from podlab.engine.scheduler import (
     pod_requests,
     tolerates,
 )
-from podlab.engine.status import TERMINAL_PHASES
-from podlab.engine.version import timestamp
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation
@@ -499,7 +499,7 @@ class ControlPlane:
 
     def _volume_message(self, worker: PodWorker, nodes: int) -> str | None:
         try:
-            from podlab.engine.volumes import unschedulable_message
+            from podlab.engine.kubelet.volumes import unschedulable_message
         except ImportError:
             return None
         store = getattr(self.sim, "store", None)

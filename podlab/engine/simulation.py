@@ -14,23 +14,23 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine import events as ev
-from podlab.engine.controllers import ControllerManager
+from podlab.engine.apiserver.objects import ApiObjects, owner_key
+from podlab.engine.controllers.controllers import ControllerManager
+from podlab.engine.controllers.services import ClusterNetwork, ServiceController
 from podlab.engine.controlplane import ControlPlane
-from podlab.engine.kubelet import Node, PodWorker
-from podlab.engine.loop import EventLoop
-from podlab.engine.objects import ApiObjects, owner_key
-from podlab.engine.process import SIGKILL
-from podlab.engine.registry import Registry
-from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
-from podlab.engine.services import ClusterNetwork, ServiceController
-from podlab.engine.status import qos_class
-from podlab.engine.transitions import Transition, cause
-from podlab.engine.version import timestamp
-from podlab.engine.volumes import ObjectStore
+from podlab.engine.core import events as ev
+from podlab.engine.core.loop import EventLoop
+from podlab.engine.core.transitions import Transition, cause
+from podlab.engine.core.version import timestamp
+from podlab.engine.kubelet.kubelet import Node, PodWorker
+from podlab.engine.kubelet.status import qos_class
+from podlab.engine.kubelet.volumes import ObjectStore
+from podlab.engine.runtime.process import SIGKILL
+from podlab.engine.runtime.registry import Registry
+from podlab.engine.runtime.runtime import Catalogue, ModuleCatalogue, Network
 
 if TYPE_CHECKING:
-    from podlab.engine.probes import ProbeWorker
+    from podlab.engine.kubelet.probes import ProbeWorker
 
 NODE_NAME = "node-1"
 HOST_IP = "192.168.49.2"
@@ -488,7 +488,7 @@ class Simulation:
         namespace: str = "default",
     ) -> list[dict[str, Any]]:
         """``kubectl create service``/``apply`` of a Service now; returns refusals."""
-        from podlab.engine.defaults import apply_defaults
+        from podlab.engine.apiserver.defaults import apply_defaults
 
         if ports is None:
             entry: dict[str, Any] = {"port": port}

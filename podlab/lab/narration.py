@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from podlab.engine.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
+from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
 
 from .explain import lesson_link
 

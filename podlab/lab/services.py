@@ -14,13 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from podlab.engine import process
+from podlab.engine.apiserver.manifest import ManifestResult, parse_manifests
+from podlab.engine.core.version import KUBERNETES_VERSION
 from podlab.engine.kubectl.describe import describe_pod
 from podlab.engine.kubectl.get import PodWatch, get_events, get_pods
-from podlab.engine.manifest import ManifestResult, parse_manifests
-from podlab.engine.probes import ProbeWorker
+from podlab.engine.kubelet.probes import ProbeWorker
+from podlab.engine.runtime import process
 from podlab.engine.simulation import Simulation
-from podlab.engine.version import KUBERNETES_VERSION
 
 from .explain import explain_problem, explain_transition
 from .narration import Narrator

@@ -64,8 +64,8 @@ def _run(text: str, filename: str, actions: tuple[Action, ...], at: float, ask: 
 def _simulate(text: str, filename: str, actions: tuple[Action, ...], at: float, ask: str,
               pod_name: str | None, container: str | None) -> PredictOutcome:
     try:
+        from podlab.engine.apiserver.manifest import parse_manifests
         from podlab.engine.kubectl.get import get_pods, summarize_pod
-        from podlab.engine.manifest import parse_manifests
         from podlab.engine.simulation import Simulation
     except ImportError as exc:  # the simulation core is still being finished
         raise EngineUnavailable(str(exc)) from exc

@@ -172,7 +172,7 @@ def test_example_manifest_parses(example):
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_example_manifest_is_valid_for_the_api_server(example):
-    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.apiserver.manifest import parse_manifests
 
     result = parse_manifests(example.text(), filename=example.filename)
     assert result.ok, [p.kubectl_line() for p in result.problems]
@@ -183,7 +183,7 @@ def test_example_manifest_is_valid_for_the_api_server(example):
 def test_example_manifest_simulates(example):
     """Every example runs on the simulated cluster for two minutes; every Pod it makes has been
     considered by the scheduler (bound, unschedulable or gated)."""
-    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.apiserver.manifest import parse_manifests
     from podlab.engine.simulation import Simulation
 
     result = parse_manifests(example.text(), filename=example.filename)

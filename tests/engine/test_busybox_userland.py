@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from podlab.engine import catalogue, images
+from podlab.engine.runtime import catalogue, images
 from tests.engine.test_images import info_for, run
 
 LAYOUT = json.loads((catalogue.DATA.parent / "busybox-layout.json").read_text())

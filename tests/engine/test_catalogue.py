@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import catalogue, images
+from podlab.engine.runtime import catalogue, images
 
 
 @pytest.mark.parametrize(

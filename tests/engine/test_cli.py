@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from podlab.engine import cli
-from podlab.engine.version import timestamp
+from podlab.engine.core.version import timestamp
 
 POD_YAML = """\
 apiVersion: v1

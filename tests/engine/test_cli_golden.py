@@ -20,7 +20,11 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("PODLAB_UPDATE_GOLDEN") == "1"
 
 # The simulation core and the modules it needs (images, shell) land separately.
-for _module in ("podlab.engine.simulation", "podlab.engine.images", "podlab.engine.shell"):
+for _module in (
+    "podlab.engine.simulation",
+    "podlab.engine.runtime.images",
+    "podlab.engine.runtime.shell",
+):
     pytest.importorskip(_module, reason="the simulation core is not complete in this tree yet")
 
 #: case name -> podsim arguments (manifest paths relative to the golden directory)

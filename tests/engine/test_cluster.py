@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.kubectl.describe import describe_pods
 from podlab.engine.kubectl.get import get_nodes, get_pods
-from podlab.engine.manifest import parse_manifests
-from podlab.engine.scheduler import fit_error, pod_requests, tolerates
+from podlab.engine.scheduler.scheduler import fit_error, pod_requests, tolerates
 from podlab.engine.simulation import Simulation
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from podlab.engine.controllers import surge_and_unavailable, template_hash
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
+from podlab.engine.controllers.controllers import surge_and_unavailable, template_hash
 from podlab.engine.simulation import Simulation
 
 DEPLOYMENT = """

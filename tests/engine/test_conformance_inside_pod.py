@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.kubectl.get import summarize_pod
-from podlab.engine.manifest import parse_manifests
-from podlab.engine.resources import PodUsage, effective_requests, memory_eviction_order
+from podlab.engine.kubelet.resources import PodUsage, effective_requests, memory_eviction_order
+from podlab.engine.kubelet.status import qos_class
 from podlab.engine.simulation import Simulation
-from podlab.engine.status import qos_class
 
 ROOT = Path(__file__).resolve().parents[2]
 

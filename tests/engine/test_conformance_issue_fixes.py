@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.simulation import Simulation
 
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"

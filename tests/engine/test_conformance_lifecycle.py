@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine.kubelet import Backoff
+from podlab.engine.kubelet.kubelet import Backoff
 from tests.engine.test_conformance_probes import events_of, make_pod, rules, run
 
 BUSYBOX = "busybox:1.36"
@@ -391,7 +391,7 @@ def test_failing_init_container_with_never_fails_the_pod() -> None:
 
 
 def test_qos_classes() -> None:
-    from podlab.engine.status import qos_class
+    from podlab.engine.kubelet.status import qos_class
 
     guaranteed = {
         "containers": [

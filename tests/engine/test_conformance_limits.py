@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from podlab.engine import cli
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.kubectl.get import summarize_pod
-from podlab.engine.manifest import parse_manifests
-from podlab.engine.runtime import (
+from podlab.engine.runtime.runtime import (
     CONTAINER_LOG_MAX_FILES,
     CONTAINER_LOG_MAX_SIZE,
     POD_PIDS_LIMIT,

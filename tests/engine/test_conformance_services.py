@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from podlab.engine import cli, dns
-from podlab.engine.manifest import parse_manifests
+from podlab.engine import cli
+from podlab.engine.apiserver.manifest import parse_manifests
+from podlab.engine.controllers import dns
 from podlab.engine.simulation import Simulation
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -263,7 +264,7 @@ def test_readiness_loss_removes_the_pod_from_traffic() -> None:
 
 
 def _request(port: int) -> Any:
-    from podlab.engine.process import Request
+    from podlab.engine.runtime.process import Request
 
     return Request("http", port)
 

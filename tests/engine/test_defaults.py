@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from podlab.engine.defaults import apply_defaults, image_pull_policy
+from podlab.engine.apiserver.defaults import apply_defaults, image_pull_policy
 
 EXEC_LIVENESS: dict[str, Any] = {
     "apiVersion": "v1",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine.filesystem import MemoryFileSystem, normalise
-from podlab.engine.process import FileSystemError
+from podlab.engine.runtime.filesystem import MemoryFileSystem, normalise
+from podlab.engine.runtime.process import FileSystemError
 
 
 def fs(**kwargs: object) -> MemoryFileSystem:

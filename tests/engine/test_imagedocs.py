@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from podlab.engine import catalogue, imagedocs, servers
+from podlab.engine.runtime import catalogue, imagedocs, servers
 
 
 def test_docs_images_is_generated_from_the_data() -> None:
     text = imagedocs.DOC.read_text(encoding="utf-8")
-    assert imagedocs.update(text) == text, "run: python -m podlab.engine.imagedocs"
+    assert imagedocs.update(text) == text, "run: python -m podlab.engine.runtime.imagedocs"
 
 
 def test_every_repository_and_server_family_is_listed() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import images
-from podlab.engine.fakeruntime import RunResult, http_get, run_program
-from podlab.engine.process import SIGQUIT, SIGTERM, ImageInfo, Request
+from podlab.engine.runtime import images
+from podlab.engine.runtime.fakeruntime import RunResult, http_get, run_program
+from podlab.engine.runtime.process import SIGQUIT, SIGTERM, ImageInfo, Request
 
 # --- references -----------------------------------------------------------------------
 

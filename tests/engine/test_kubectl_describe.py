@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from podlab.engine.core.version import timestamp
 from podlab.engine.kubectl.describe import describe_pod, describe_pods
 from podlab.engine.kubectl.logs import LogsError, logs, prefixed
-from podlab.engine.version import timestamp
 
 GOLDEN = Path(__file__).parent / "golden"
 

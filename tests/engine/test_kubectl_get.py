@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from podlab.engine.core.version import timestamp
 from podlab.engine.kubectl.duration import human_duration, rfc1123z, since
 from podlab.engine.kubectl.get import (
     PodWatch,
@@ -17,7 +18,6 @@ from podlab.engine.kubectl.get import (
 )
 from podlab.engine.kubectl.jsonfmt import go_json, pod_list
 from podlab.engine.kubectl.tabwriter import align
-from podlab.engine.version import timestamp
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """A small image catalogue for the kubelet tests, and the tests of that catalogue.
 
-It mirrors the contract of ``podlab.engine.images`` (lookup, programs, exec, filesystems)
+It mirrors the contract of ``podlab.engine.runtime.images`` (lookup, programs, exec, filesystems)
 with a handful of images whose behaviour the tests pin down exactly: busybox runs the shell,
 ``agnhost liveness`` serves /healthz (200 for 10 s, then 500), goproxy accepts TCP on 8080,
 nginx serves HTTP on 80 and exits on SIGTERM, ``podlab/stress`` allocates memory.
@@ -13,8 +13,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.process import (
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.process import (
     SIGTERM,
     FileSystem,
     ImageInfo,
@@ -26,7 +26,7 @@ from podlab.engine.process import (
     Sleep,
     WaitForever,
 )
-from podlab.engine.shell import APPLETS, command_program
+from podlab.engine.runtime.shell import APPLETS, command_program
 
 #: busybox installs every applet as a file in /bin (the shell finds commands on PATH).
 BUSYBOX_FILES = {f"/bin/{name}": "" for name in APPLETS if name != "bash"}

@@ -9,7 +9,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
 
 EXEC_LIVENESS = """\
 apiVersion: v1

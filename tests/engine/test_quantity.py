@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from podlab.engine.quantity import (
+from podlab.engine.core.quantity import (
     ERR_FORMAT,
     QuantityError,
     canonical,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from podlab.engine import cli
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.cluster import default_nodes
-from podlab.engine.manifest import parse_manifests
 from podlab.engine.simulation import Simulation
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podlab.engine.defaults import apply_defaults
+from podlab.engine.apiserver.defaults import apply_defaults
 from podlab.engine.simulation import Simulation
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import images
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
+from podlab.engine.runtime import images
 from podlab.engine.simulation import Simulation
 from tests.engine.seed_manifests import (
     SeedManifest,

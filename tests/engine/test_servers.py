@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import servers
-from podlab.engine.fakeruntime import http_get
-from podlab.engine.process import SIGHUP, SIGINT, SIGTERM, Request
+from podlab.engine.runtime import servers
+from podlab.engine.runtime.fakeruntime import http_get
+from podlab.engine.runtime.process import SIGHUP, SIGINT, SIGTERM, Request
 from tests.engine.test_images import run, statuses
 
 
@@ -99,7 +99,7 @@ def test_fluentd_runs_as_its_user_and_stops_gracefully() -> None:
 
 
 def test_every_server_family_is_an_image_family() -> None:
-    from podlab.engine import catalogue
+    from podlab.engine.runtime import catalogue
 
     used = {str(e.get("family")) for e in catalogue.repositories().values()}
     for entry in catalogue.repositories().values():
@@ -109,7 +109,7 @@ def test_every_server_family_is_an_image_family() -> None:
 
 
 def test_pg_isready_answers_from_the_connection() -> None:
-    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.apiserver.manifest import parse_manifests
     from podlab.engine.simulation import Simulation
 
     text = """apiVersion: v1
@@ -145,7 +145,7 @@ def test_httpd_serves_files_logs_access_reloads_on_hup_and_stops_on_term() -> No
 
 
 def test_httpd_facing_a_taken_port() -> None:
-    from podlab.engine.process import Response
+    from podlab.engine.runtime.process import Response
 
     result = run("httpd:2.4", listeners={(80, "tcp"): lambda r, t: Response(200)})
     assert result.exit_code == 1
@@ -170,7 +170,7 @@ def test_pause_version_flag() -> None:
 
 
 def test_nginx_from_the_data_entry() -> None:
-    from podlab.engine.process import SIGQUIT
+    from podlab.engine.runtime.process import SIGQUIT
 
     head = Request("http", 80, "/", method="HEAD")
     result = run("nginx:1.21", until=10,

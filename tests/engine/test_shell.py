@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine.fakeruntime import RunResult, run_program
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.process import Request, Response
-from podlab.engine.shell import (
+from podlab.engine.runtime.fakeruntime import RunResult, run_program
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.process import Request, Response
+from podlab.engine.runtime.shell import (
     APPLETS,
     ShellSyntaxError,
     command_program,

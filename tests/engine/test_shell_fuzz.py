@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podlab.engine.fakeruntime import run_program
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.shell import APPLETS, ShellSyntaxError, parse, run_script
+from podlab.engine.runtime.fakeruntime import run_program
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.shell import APPLETS, ShellSyntaxError, parse, run_script
 
 SHELL_ALPHABET = list("abcxyz019 \t\n;&|(){}<>$`'\"\\=*?#!-+%:/.") + [
     "if ", "then ", "else ", "fi", "while ", "do ", "done", "for ", " in ", "case ", "esac",

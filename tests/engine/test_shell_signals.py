@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine.fakeruntime import RunResult, run_program
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.process import SIGINT, SIGKILL, SIGTERM
-from podlab.engine.shell import APPLETS, command_program, run_script
+from podlab.engine.runtime.fakeruntime import RunResult, run_program
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.process import SIGINT, SIGKILL, SIGTERM
+from podlab.engine.runtime.shell import APPLETS, command_program, run_script
 
 
 def sh(script: str, signals: list[tuple[float, int]], *, until: float = 10_000.0,

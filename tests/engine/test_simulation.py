@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine.events import go_duration
-from podlab.engine.loop import EventLoop
-from podlab.engine.process import SIGTERM
-from podlab.engine.status import pod_phase
+from podlab.engine.core.events import go_duration
+from podlab.engine.core.loop import EventLoop
+from podlab.engine.kubelet.status import pod_phase
+from podlab.engine.runtime.process import SIGTERM
 from tests.engine.test_conformance_probes import make_pod, rules, run
 
 
@@ -106,7 +106,7 @@ def test_transitions_name_their_cause() -> None:
 
 
 def test_probe_report_shows_schedule_counts_and_results() -> None:
-    from podlab.engine.manifest import parse_manifests
+    from podlab.engine.apiserver.manifest import parse_manifests
     from podlab.engine.simulation import Simulation
 
     manifest = """\

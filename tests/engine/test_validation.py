@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine.validation import Problem, kubectl_error, validate
-from podlab.engine.yamlload import load_documents
+from podlab.engine.apiserver.validation import Problem, kubectl_error, validate
+from podlab.engine.apiserver.yamlload import load_documents
 
 
 def check(text: str) -> list[Problem]:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from podlab.engine.version import EPOCH, KUBERNETES_VERSION, timestamp
-from podlab.engine.yamlload import YAMLLoadError, load_documents
+from podlab.engine.apiserver.yamlload import YAMLLoadError, load_documents
+from podlab.engine.core.version import EPOCH, KUBERNETES_VERSION, timestamp
 
 POD = """\
 apiVersion: v1
@@ -71,7 +71,7 @@ def test_huge_input_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> N
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the parser must not run")
 
-    monkeypatch.setattr("podlab.engine.yamlload._BoundedLoader.__init__", never)
+    monkeypatch.setattr("podlab.engine.apiserver.yamlload._BoundedLoader.__init__", never)
     text = "a: " + "x" * (50 * 1024 * 1024)
     started = time.perf_counter()
     with pytest.raises(YAMLLoadError) as caught:

@@ -8,7 +8,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 
 from podlab.asgi import application
-from podlab.engine.probes import HISTORY as PROBE_HISTORY
+from podlab.engine.kubelet.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import consumers, services
 
 from .manifests import PROBED

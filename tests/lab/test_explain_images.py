@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import transitions
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
+from podlab.engine.core import transitions
 from podlab.engine.simulation import Simulation
 from podlab.lab.explain import RULE_TEXT, explain_transition
 

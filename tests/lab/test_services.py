@@ -1,6 +1,6 @@
 """LabSession: what frames carry, so that a page that merges them sees what the engine has."""
 
-from podlab.engine.probes import HISTORY as PROBE_HISTORY
+from podlab.engine.kubelet.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import services
 
 from .manifests import PROBED

@@ -391,7 +391,7 @@ def apply_defaults(
         )
     pod["metadata"] = ordered(meta, _META_ORDER)
     if pod.get("kind") in ("Service", "Deployment", "ReplicaSet", "Job"):
-        from podlab.engine.workloads import workload_defaults
+        from podlab.engine.apiserver.workloads import workload_defaults
 
         return workload_defaults(pod)
     if pod.get("kind") != "Pod" or pod.get("apiVersion") != "v1":

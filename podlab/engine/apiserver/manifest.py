@@ -2,11 +2,11 @@
 
 ``parse_manifests`` is the one entry point the simulation, the lab and ``podsim`` use:
 
-1. the text is loaded with the bounded loader (:mod:`podlab.engine.yamlload`); a syntax or
+1. the text is loaded with the bounded loader (:mod:`podlab.engine.apiserver.yamlload`); a syntax or
    limit error ends loading and is the only problem reported;
 2. empty documents are skipped; a document that is not a mapping is a problem;
-3. each object is validated (:mod:`podlab.engine.validation`), every problem at once;
-4. each valid object is defaulted (:mod:`podlab.engine.defaults`).
+3. each object is validated (:mod:`podlab.engine.apiserver.validation`), every problem at once;
+4. each valid object is defaulted (:mod:`podlab.engine.apiserver.defaults`).
 
 ``ManifestResult.objects`` only ever holds valid objects; when any problem exists the caller
 decides what to do (``podsim`` exits with status 2).
@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from podlab.engine.defaults import apply_defaults
-from podlab.engine.validation import Note, Problem, kubectl_error, validate
-from podlab.engine.yamlload import Document, YAMLLoadError, load_documents
+from podlab.engine.apiserver.defaults import apply_defaults
+from podlab.engine.apiserver.validation import Note, Problem, kubectl_error, validate
+from podlab.engine.apiserver.yamlload import Document, YAMLLoadError, load_documents
 
 
 @dataclass

@@ -13,8 +13,8 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine.defaults import deterministic_uid
-from podlab.engine.version import timestamp
+from podlab.engine.apiserver.defaults import deterministic_uid
+from podlab.engine.core.version import timestamp
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation

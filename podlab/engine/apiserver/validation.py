@@ -25,9 +25,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from podlab.engine import schema
-from podlab.engine.quantity import Quantity, QuantityError, parse_quantity
-from podlab.engine.yamlload import Document
+from podlab.engine.apiserver import schema
+from podlab.engine.apiserver.yamlload import Document
+from podlab.engine.core.quantity import Quantity, QuantityError, parse_quantity
 
 REQUIRED = "FieldValueRequired"
 INVALID = "FieldValueInvalid"
@@ -1130,7 +1130,7 @@ def validate(obj: Any, *, document: Document | None = None, index: int = 0) -> V
     else:
         _metadata(checker, cleaned.get("metadata") or {})
         if kind in ("Service", "Deployment", "ReplicaSet", "Job"):
-            from podlab.engine.workloads import validate_workload
+            from podlab.engine.apiserver.workloads import validate_workload
 
             validate_workload(checker, kind, cleaned)
         elif kind not in STORED_KINDS and kind != "Node":  # Nodes join the cluster

@@ -13,8 +13,8 @@ import copy
 import json
 from typing import Any
 
-from podlab.engine import validation as v
-from podlab.engine.defaults import ordered, pod_spec_defaults
+from podlab.engine.apiserver import validation as v
+from podlab.engine.apiserver.defaults import ordered, pod_spec_defaults
 
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 SESSION_AFFINITIES = ("ClientIP", "None")
@@ -149,7 +149,7 @@ def _selector_matches_template(checker: v._Checker, kind: str, spec: dict[str, A
             f"empty selector is invalid for {kind.lower()}",
         )
         return
-    from podlab.engine.objects import selector_matches
+    from podlab.engine.apiserver.objects import selector_matches
 
     template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
     labels = (template.get("metadata") or {}).get("labels") or {}

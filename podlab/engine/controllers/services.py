@@ -24,11 +24,11 @@ import ipaddress
 import random
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine.dns import ResolverConfig
-from podlab.engine.dns import resolve as dns_resolve
-from podlab.engine.objects import map_selector_matches, object_key, owner_reference
-from podlab.engine.process import FileSystem, FileSystemError, Request, Response
-from podlab.engine.runtime import Network
+from podlab.engine.apiserver.objects import map_selector_matches, object_key, owner_reference
+from podlab.engine.controllers.dns import ResolverConfig
+from podlab.engine.controllers.dns import resolve as dns_resolve
+from podlab.engine.runtime.process import FileSystem, FileSystemError, Request, Response
+from podlab.engine.runtime.runtime import Network
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.version import EPOCH, timestamp
+from podlab.engine.core.version import EPOCH, timestamp
 
 EPOCH_UNIX = int(EPOCH.timestamp())
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from podlab.engine.core.quantity import QuantityError, canonical, parse_quantity
 from podlab.engine.kubectl.duration import parse_time, rfc1123z, since
 from podlab.engine.kubectl.tabwriter import DESCRIBE_MINWIDTH, DESCRIBE_PADDING, align
-from podlab.engine.quantity import QuantityError, canonical, parse_quantity
 
 #: Annotations kubectl leaves out of ``describe``.
 SKIPPED_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configuration"})

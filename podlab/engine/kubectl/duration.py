@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from podlab.engine.version import EPOCH
+from podlab.engine.core.version import EPOCH
 
 _NS = 1_000_000_000
 _MINUTE = 60 * _NS

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from podlab.engine.runtime import expand_var_refs
-from podlab.engine.volumes import ObjectStore
+from podlab.engine.kubelet.volumes import ObjectStore
+from podlab.engine.runtime.runtime import expand_var_refs
 
 
 class ConfigError(Exception):

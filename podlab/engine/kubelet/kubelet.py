@@ -19,10 +19,13 @@ import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine import events as ev
-from podlab.engine import resources as res
-from podlab.engine import status as st
-from podlab.engine.env import (
+from podlab.engine.core import events as ev
+from podlab.engine.core.loop import PRIORITY_KUBELET, EventLoop, Timer
+from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.transitions import Transition, cause
+from podlab.engine.kubelet import resources as res
+from podlab.engine.kubelet import status as st
+from podlab.engine.kubelet.env import (
     ConfigError,
     check_non_root,
     container_env,
@@ -30,9 +33,7 @@ from podlab.engine.env import (
     effective_user,
     read_only_root,
 )
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.loop import PRIORITY_KUBELET, EventLoop, Timer
-from podlab.engine.probes import (
+from podlab.engine.kubelet.probes import (
     FAILURE,
     LIVENESS,
     PROBE_FIELDS,
@@ -42,9 +43,10 @@ from podlab.engine.probes import (
     ProbeWorker,
     http_probe,
 )
-from podlab.engine.process import SIGKILL, SIGTERM, FileSystem, ImageInfo, Request, Response
-from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
-from podlab.engine.runtime import (
+from podlab.engine.kubelet.volumes import ObjectStore, PodVolumes
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.process import SIGKILL, SIGTERM, FileSystem, ImageInfo, Request, Response
+from podlab.engine.runtime.runtime import (
     POD_PIDS_LIMIT,
     Catalogue,
     CgroupFiles,
@@ -54,8 +56,6 @@ from podlab.engine.runtime import (
     PidsCgroup,
     container_id,
 )
-from podlab.engine.transitions import Transition, cause
-from podlab.engine.volumes import ObjectStore, PodVolumes
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation
@@ -874,7 +874,7 @@ class PodWorker:
         info = remote
         if remote is None and lookup.error == "NotFound":
             # gone from the registry, perhaps still in this node's image store
-            from podlab.engine.registry import normalise
+            from podlab.engine.runtime.registry import normalise
 
             info = self.node.image_infos.get(normalise(image) or "")
         present = info is not None and info.reference in self.node.images
@@ -1067,7 +1067,7 @@ class PodWorker:
             return
         self.force_failed = (EVICTED, message)
         self.pod_event(EVICTED, message, ev.WARNING)
-        from podlab.engine.version import timestamp
+        from podlab.engine.core.version import timestamp
 
         self.conditions = [c for c in self.conditions if c["type"] != "DisruptionTarget"] + [
             {
@@ -1237,7 +1237,7 @@ class PodWorker:
             return True, ""
         if "httpGet" in handler:
             get = handler["httpGet"]
-            from podlab.engine.probes import resolve_port
+            from podlab.engine.kubelet.probes import resolve_port
 
             port = resolve_port(get.get("port"), slot.spec) or 80
             host = get.get("host") or self.pod_ip
@@ -1457,7 +1457,7 @@ class PodWorker:
             status["podIP"] = self.pod_ip
             status["podIPs"] = [{"ip": self.pod_ip}]
         if self.start_time is not None:
-            from podlab.engine.version import timestamp
+            from podlab.engine.core.version import timestamp
 
             status["startTime"] = timestamp(self.start_time)
         if self.init_slots:

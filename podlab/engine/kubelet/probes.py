@@ -16,17 +16,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from podlab.engine import events as ev
-from podlab.engine.loop import PRIORITY_KUBELET, Timer
-from podlab.engine.process import Request, Response
-from podlab.engine.runtime import ExecResult
-from podlab.engine.version import KUBERNETES_VERSION
+from podlab.engine.core import events as ev
+from podlab.engine.core.loop import PRIORITY_KUBELET, Timer
+from podlab.engine.core.version import KUBERNETES_VERSION
+from podlab.engine.runtime.process import Request, Response
+from podlab.engine.runtime.runtime import ExecResult
 
 HISTORY = 10  # probe results kept per worker for the lab's meters
 HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 
 if TYPE_CHECKING:
-    from podlab.engine.kubelet import PodWorker, Slot
+    from podlab.engine.kubelet.kubelet import PodWorker, Slot
 
 LIVENESS = "liveness"
 READINESS = "readiness"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
 
 #: ``--eviction-hard`` defaults of the kubelet for memory.
 MEMORY_AVAILABLE_THRESHOLD = 100 * 1024 * 1024

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
-from podlab.engine.version import timestamp
+from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.version import timestamp
 
 PENDING = "Pending"
 RUNNING = "Running"

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.filesystem import MemoryFileSystem, normalise
-from podlab.engine.process import FileSystem, FileSystemError
+from podlab.engine.runtime.filesystem import MemoryFileSystem, normalise
+from podlab.engine.runtime.process import FileSystem, FileSystemError
 
 STORED_KINDS = frozenset({"ConfigMap", "Secret", "PersistentVolumeClaim"})
 #: Sources whose files the kubelet always mounts read-only.

@@ -20,8 +20,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.process import (
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.process import (
     SIGKILL,
     Connect,
     CpuWork,

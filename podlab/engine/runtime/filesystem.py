@@ -15,7 +15,7 @@ import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from podlab.engine.process import FileSystem, FileSystemError
+from podlab.engine.runtime.process import FileSystem, FileSystemError
 
 __all__ = ["MemoryFileSystem", "Mount", "normalise"]
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from podlab.engine import catalogue, servers
-from podlab.engine.filesystem import MemoryFileSystem, normalise
-from podlab.engine.process import (
+from podlab.engine.runtime import catalogue, servers
+from podlab.engine.runtime.filesystem import MemoryFileSystem, normalise
+from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
     SIGNAL_NAMES,
@@ -43,8 +43,8 @@ from podlab.engine.process import (
     Sleep,
     WaitForever,
 )
-from podlab.engine.shell import APPLETS, command_program
-from podlab.engine.shell.applets import EPOCH
+from podlab.engine.runtime.shell import APPLETS, command_program
+from podlab.engine.runtime.shell.applets import EPOCH
 
 __all__ = [
     "ImageLookup",

@@ -25,9 +25,16 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine import catalogue, images
-from podlab.engine.process import SIGINT, SIGTERM, ImageInfo, ProcessContext, Program, Response
-from podlab.engine.runtime import Catalogue, ImageLookupResult, ProgramFactory
+from podlab.engine.runtime import catalogue, images
+from podlab.engine.runtime.process import (
+    SIGINT,
+    SIGTERM,
+    ImageInfo,
+    ProcessContext,
+    Program,
+    Response,
+)
+from podlab.engine.runtime.runtime import Catalogue, ImageLookupResult, ProgramFactory
 
 
 @dataclass(frozen=True, slots=True)

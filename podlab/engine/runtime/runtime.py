@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from podlab.engine.loop import PRIORITY_PROCESS, EventLoop, Timer
-from podlab.engine.process import (
+from podlab.engine.core.loop import PRIORITY_PROCESS, EventLoop, Timer
+from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
     SIGKILL,
@@ -77,10 +77,10 @@ class Catalogue(Protocol):
 
 
 class ModuleCatalogue:
-    """The real catalogue: the functions of ``podlab.engine.images``."""
+    """The real catalogue: the functions of ``podlab.engine.runtime.images``."""
 
     def __init__(self) -> None:
-        from podlab.engine import images
+        from podlab.engine.runtime import images
 
         self._images = images
 

@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from podlab.engine.process import (
+from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
     SIGQUIT,
@@ -32,7 +32,7 @@ from podlab.engine.process import (
     Sleep,
     WaitForever,
 )
-from podlab.engine.shell.applets import EPOCH
+from podlab.engine.runtime.shell.applets import EPOCH
 
 DATA = Path(__file__).with_name("data") / "servers.json"
 _SIGNALS = {"TERM": SIGTERM, "INT": SIGINT, "QUIT": SIGQUIT, "HUP": SIGHUP}

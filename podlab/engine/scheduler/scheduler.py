@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from podlab.engine.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
 
 # Reasons, exactly as the plugins word them.
 REASON_UNSCHEDULABLE = "node(s) were unschedulable"

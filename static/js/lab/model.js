@@ -6,7 +6,7 @@ const MINIMUM_GRACE = 2;
 // How far the page's clock may run ahead of the last frame (the server sends one at least
 // every two seconds while playing).
 const MAX_AHEAD_SECONDS = 2.5;
-// Probe results the server keeps per probe (podlab.engine.probes.HISTORY).
+// Probe results the server keeps per probe (podlab.engine.kubelet.probes.HISTORY).
 const PROBE_HISTORY = 10;
 
 /** Simulated seconds of an RFC 3339 timestamp on the engine's clock. */

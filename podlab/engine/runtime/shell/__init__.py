@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
-from podlab.engine.process import ProcessContext, Program
-from podlab.engine.shell.applets import SHELL_NAMES, sh_main
-from podlab.engine.shell.interp import (
+from podlab.engine.runtime.process import ProcessContext, Program
+from podlab.engine.runtime.shell.applets import SHELL_NAMES, sh_main
+from podlab.engine.runtime.shell.interp import (
     APPLETS,
     BUILTINS,
     ChildContext,
@@ -21,7 +21,7 @@ from podlab.engine.shell.interp import (
     Shell,
     ShellExit,
 )
-from podlab.engine.shell.parser import ShellSyntaxError, parse
+from podlab.engine.runtime.shell.parser import ShellSyntaxError, parse
 
 __all__ = [
     "APPLETS",

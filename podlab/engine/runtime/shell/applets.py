@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from podlab.engine.process import (
+from podlab.engine.runtime.process import (
     SIGKILL,
     SIGNAL_NAMES,
     SIGTERM,
@@ -25,8 +25,8 @@ from podlab.engine.process import (
     Sleep,
     WaitForever,
 )
-from podlab.engine.shell import parser as p
-from podlab.engine.shell.interp import (
+from podlab.engine.runtime.shell import parser as p
+from podlab.engine.runtime.shell.interp import (
     APPLETS,
     BUILTINS,
     IO,

@@ -17,8 +17,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from podlab.engine.filesystem import normalise
-from podlab.engine.process import (
+from podlab.engine.runtime.filesystem import normalise
+from podlab.engine.runtime.process import (
     SIGKILL,
     SIGNAL_NAMES,
     Connect,
@@ -30,8 +30,8 @@ from podlab.engine.process import (
     Sleep,
     WaitForever,
 )
-from podlab.engine.shell import parser as p
-from podlab.engine.shell.arith import ArithError, evaluate
+from podlab.engine.runtime.shell import parser as p
+from podlab.engine.runtime.shell.arith import ArithError, evaluate
 
 __all__ = [
     "IO",

@@ -1,0 +1,2 @@
+"""The default scheduler (``pkg/scheduler``): filters, scores, preemption, ``FailedScheduling``.
+"""
