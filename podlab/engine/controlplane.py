@@ -28,6 +28,7 @@ import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
+from podlab.engine.apiserver.objects import Record
 from podlab.engine.cluster import (
     TAINT_UNREACHABLE,
     ClusterNode,
@@ -128,8 +129,6 @@ class ControlPlane:
     def node_record(self, node: ClusterNode, type: str) -> None:
         """A change of the v1 Node (added, cordoned, NotReady, tainted, Ready again) on the
         timeline, with the object as ``kubectl get node -o json`` would return it then."""
-        from podlab.engine.simulation import Record
-
         obj = node.to_object(self.sim.now)
         obj["metadata"]["resourceVersion"] = str(self.sim._next_version())
         self.sim.records.append(Record(self.sim.now, "Node", type, lambda: obj))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import random
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine.apiserver.objects import ApiObjects, owner_key
+from podlab.engine.apiserver.objects import ApiObjects, Record, owner_key
 from podlab.engine.controllers.controllers import ControllerManager
 from podlab.engine.controllers.services import ClusterNetwork, ServiceController
 from podlab.engine.controlplane import ControlPlane
@@ -41,32 +41,6 @@ UPDATE_FORBIDDEN = (
     "(only additions to existing tolerations),`spec.terminationGracePeriodSeconds` "
     "(allow it to be set to 1 if it was previously negative)"
 )
-
-
-class Record:
-    """One line of the timeline: a Pod change or an event (``object`` is built on demand)."""
-
-    __slots__ = ("_make", "_object", "kind", "t", "type")
-
-    def __init__(self, t: float, kind: str, type: str, make: Callable[[], dict[str, Any]]) -> None:
-        self.t = t
-        self.kind = kind
-        self.type = type
-        self._make: Callable[[], dict[str, Any]] | None = make
-        self._object: dict[str, Any] | None = None
-
-    @property
-    def object(self) -> dict[str, Any]:
-        if self._object is None and self._make is not None:
-            self._object = self._make()
-            self._make = None
-        return self._object if self._object is not None else {}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"t": self.t, "kind": self.kind, "type": self.type, "object": self.object}
-
-    def __repr__(self) -> str:
-        return f"Record(t={self.t!r}, kind={self.kind!r}, type={self.type!r})"
 
 
 def _problem(name: str, path: str, code: str, message: str, **detail: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ code share.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from podlab.engine.apiserver.defaults import deterministic_uid
@@ -18,6 +19,34 @@ from podlab.engine.core.version import timestamp
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation
+
+
+class Record:
+    """One line of the timeline, as a watch delivers it: a change of a stored object (Pod, Node,
+    Service, ...) or an event; ``object`` is built on demand."""
+
+    __slots__ = ("_make", "_object", "kind", "t", "type")
+
+    def __init__(self, t: float, kind: str, type: str, make: Callable[[], dict[str, Any]]) -> None:
+        self.t = t
+        self.kind = kind
+        self.type = type
+        self._make: Callable[[], dict[str, Any]] | None = make
+        self._object: dict[str, Any] | None = None
+
+    @property
+    def object(self) -> dict[str, Any]:
+        if self._object is None and self._make is not None:
+            self._object = self._make()
+            self._make = None
+        return self._object if self._object is not None else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"t": self.t, "kind": self.kind, "type": self.type, "object": self.object}
+
+    def __repr__(self) -> str:
+        return f"Record(t={self.t!r}, kind={self.kind!r}, type={self.type!r})"
+
 
 #: The order ``kubectl get all`` lists kinds in (Pods come first and are not kept here).
 KIND_ORDER = ("Service", "Deployment", "ReplicaSet", "Job", "EndpointSlice", "Endpoints")
@@ -121,8 +150,6 @@ class ApiObjects:
         )
 
     def _record(self, kind: str, type: str, obj: dict[str, Any]) -> None:
-        from podlab.engine.simulation import Record
-
         meta = dict(obj.get("metadata") or {})
         meta["resourceVersion"] = str(self._sim._next_version())
         obj["metadata"] = meta
