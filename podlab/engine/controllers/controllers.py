@@ -32,8 +32,7 @@ from typing import TYPE_CHECKING, Any
 from podlab.engine.apiserver.defaults import apply_defaults
 from podlab.engine.apiserver.objects import controller_uid, object_key, owner_key, owner_reference
 from podlab.engine.controllers.services import pod_is_ready
-from podlab.engine.core.version import timestamp
-from podlab.engine.kubectl.duration import parse_time
+from podlab.engine.core.version import parse_time, timestamp
 
 if TYPE_CHECKING:
     from podlab.engine.simulation import Simulation

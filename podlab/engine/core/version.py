@@ -1,4 +1,4 @@
-"""The Kubernetes release the engine mirrors and the simulated clock's epoch."""
+"""The Kubernetes release the engine mirrors, the simulated clock's epoch and timestamps on it."""
 
 from __future__ import annotations
 
@@ -28,3 +28,19 @@ def _second(second: int) -> str:
     # statuses, events and records stamp the same few seconds over and over
     moment = EPOCH + timedelta(seconds=second)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(*, value: str | None) -> float | None:
+    """Seconds since the engine epoch of an RFC 3339 timestamp; ``None`` for a missing one.
+
+    Fractional seconds (``MicroTime`` such as ``eventTime``) are kept.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - EPOCH).total_seconds()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from podlab.engine.core.version import EPOCH
+from podlab.engine.core.version import parse_time
 
 _NS = 1_000_000_000
 _MINUTE = 60 * _NS
@@ -54,22 +54,6 @@ def human_duration(*, seconds: float) -> str:
         years = hours // 24 // 365
         return f"{years}y" if rest == 0 else f"{years}y{rest}d"
     return f"{hours // 24 // 365}y"
-
-
-def parse_time(*, value: str | None) -> float | None:
-    """Seconds since the engine epoch of an RFC 3339 timestamp; ``None`` for a missing one.
-
-    Fractional seconds (``MicroTime`` such as ``eventTime``) are kept.
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - EPOCH).total_seconds()
 
 
 def since(*, value: str | None, now: float) -> str:
