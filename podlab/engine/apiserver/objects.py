@@ -18,7 +18,7 @@ from podlab.engine.apiserver.defaults import deterministic_uid
 from podlab.engine.core.version import timestamp
 
 if TYPE_CHECKING:
-    from podlab.engine.simulation import Simulation
+    from podlab.engine.apiserver.store import Timeline
 
 
 class Record:
@@ -137,7 +137,7 @@ def owner_key(obj: dict[str, Any]) -> tuple[str, str] | None:
 class ApiObjects:
     """Objects by kind, then by (namespace, name), with the timeline records."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Timeline) -> None:
         self._sim = sim
         self._objects: dict[str, dict[Key, dict[str, Any]]] = {k: {} for k in KIND_ORDER}
         self._uids = 0

@@ -35,7 +35,7 @@ from podlab.engine.controllers.services import pod_is_ready
 from podlab.engine.core.version import parse_time, timestamp
 
 if TYPE_CHECKING:
-    from podlab.engine.simulation import Simulation
+    from podlab.engine.apiserver.store import PodStore
 
 #: Controllers act after the kubelet's status writes and the endpoint controllers.
 PRIORITY_CONTROLLERS = 120
@@ -181,7 +181,7 @@ _Facts = tuple[tuple[str, str], bool, bool, bool, tuple[tuple[str, Any], ...]]
 class ControllerManager:
     """Deployments, ReplicaSets and Jobs of one simulation."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: PodStore) -> None:
         self.sim = sim
         self.store = sim.objects
         self._rng = random.Random(f"controllers/{sim.seed}")  # noqa: S311 - reproducible names

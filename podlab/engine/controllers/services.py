@@ -22,16 +22,27 @@ import dataclasses
 import hashlib
 import ipaddress
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from podlab.engine.apiserver.objects import map_selector_matches, object_key, owner_reference
+from podlab.engine.apiserver.store import PodStore
 from podlab.engine.controllers.dns import ResolverConfig
 from podlab.engine.controllers.dns import resolve as dns_resolve
 from podlab.engine.runtime.process import FileSystem, FileSystemError, Request, Response
 from podlab.engine.runtime.runtime import Network
 
-if TYPE_CHECKING:
-    from podlab.engine.simulation import Simulation
+
+class NodeAddress(Protocol):
+    host_ip: str
+
+
+class ServiceHost(PodStore, Protocol):
+    """The store, plus the network kube-proxy routes in and the node whose address answers
+    at node ports (``simulation.Simulation`` is one)."""
+
+    network: Network
+    node: NodeAddress
+
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 #: The part of the range PodLab allocates from: 10.96.1.0 – 10.96.255.254.
@@ -142,7 +153,7 @@ class ClusterNetwork(Network):
 class ServiceController:
     """Services of the simulation, their endpoints, and the routing of their traffic."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: ServiceHost) -> None:
         self.sim = sim
         self.store = sim.objects
         self._rng = random.Random(f"services/{sim.seed}")  # noqa: S311 - reproducible names

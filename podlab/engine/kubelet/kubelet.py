@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from podlab.engine.core import events as ev
 from podlab.engine.core.loop import PRIORITY_KUBELET, EventLoop, Timer
@@ -57,8 +57,28 @@ from podlab.engine.runtime.runtime import (
     container_id,
 )
 
-if TYPE_CHECKING:
-    from podlab.engine.simulation import Simulation
+
+class PodHost(Protocol):
+    """What a Pod worker needs from the cluster it runs in (``simulation.Simulation`` is one):
+    the clock, its node, network and registry, and the API server it reports status and
+    events to (the kubelet's status manager and event recorder)."""
+
+    seed: int
+    loop: EventLoop
+    node: Node
+    network: Network
+    catalogue: Catalogue
+    transitions: list[Transition]
+    probe_results: int
+
+    def record_event(
+        self, worker: PodWorker, field_path: str, reason: str, message: str, type: str
+    ) -> None: ...
+
+    def pod_status_changed(self, worker: PodWorker, status: dict[str, Any]) -> None: ...
+
+    def remove_pod(self, worker: PodWorker) -> None: ...
+
 
 INITIAL_CRASH_BACKOFF = 10.0
 MAX_CRASH_BACKOFF = 300.0
@@ -334,7 +354,7 @@ def default_pull_policy(image: str) -> str:
 class PodWorker:
     """Everything the kubelet does for one Pod."""
 
-    def __init__(self, sim: Simulation, pod: dict[str, Any], pod_ip: str) -> None:
+    def __init__(self, sim: PodHost, pod: dict[str, Any], pod_ip: str) -> None:
         self.sim = sim
         self.loop: EventLoop = sim.loop
         self.node: Node = sim.node
