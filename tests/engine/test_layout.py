@@ -219,3 +219,27 @@ def test_the_checker_sees_a_wrong_import(tmp_path):
         "assembly",
         "kubectl",
     }
+
+
+def test_every_data_file_ships_in_the_wheel():
+    """``pyproject.toml``'s package-data names every non-Python file under ``podlab/engine``
+    (a wheel built without it lacks the schema and the image catalogue)."""
+    import fnmatch
+    import tomllib
+
+    root = ENGINE.parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    package_data = config["tool"]["setuptools"]["package-data"]
+    missing = []
+    for path in sorted(ENGINE.rglob("*")):
+        if not path.is_file() or path.suffix in {".py", ".pyc"} or "__pycache__" in path.parts:
+            continue
+        shipped = False
+        for package, patterns in package_data.items():
+            base = root.joinpath(*package.split("."))
+            if base in path.parents:
+                relative = path.relative_to(base).as_posix()
+                shipped = shipped or any(fnmatch.fnmatch(relative, p) for p in patterns)
+        if not shipped:
+            missing.append(str(path.relative_to(root)))
+    assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
