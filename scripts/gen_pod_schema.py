@@ -36,7 +36,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OUTPUT = Path(__file__).resolve().parent.parent / "podlab" / "engine" / "schema" / "v1.json"
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "podlab" / "engine" / "apiserver" / "schema" / "v1.json"
 
 # (apiVersion, kind) -> model class name in kubernetes.client
 ROOTS: dict[tuple[str, str], str] = {
