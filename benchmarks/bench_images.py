@@ -16,8 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from podlab.engine import images  # noqa: E402
-from podlab.engine.runtime import catalogue
+from podlab.engine.runtime import catalogue, images  # noqa: E402
 
 
 def main() -> int:
