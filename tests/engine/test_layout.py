@@ -243,3 +243,41 @@ def test_every_data_file_ships_in_the_wheel():
         if not shipped:
             missing.append(str(path.relative_to(root)))
     assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
+
+
+def _layout_script():
+    import importlib.util
+
+    path = ENGINE.parents[1] / "scripts" / "engine_layout_imports.py"
+    spec = importlib.util.spec_from_file_location("engine_layout_imports", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_rewrite_script_maps_old_paths_to_the_layout():
+    old = (
+        "from podlab.engine import events as ev, simulation\n"
+        "from podlab.engine.kubelet import INITIAL_CRASH_BACKOFF, probes\n"
+        "from podlab.engine.probes import HISTORY\n"
+        "from podlab.engine.runtime import Network  # the CRI\n"
+        'patch("podlab.engine.scheduler.Scheduler")\n'
+        "see podlab/engine/data/images.json and podlab/engine/kubelet.py\n"
+    )
+    new = (
+        "from podlab.engine.core import events as ev\n"
+        "from podlab.engine import simulation\n"
+        "from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF\n"
+        "from podlab.engine.kubelet import probes\n"
+        "from podlab.engine.kubelet.probes import HISTORY\n"
+        "from podlab.engine.runtime.runtime import Network  # the CRI\n"
+        'patch("podlab.engine.scheduler.scheduler.Scheduler")\n'
+        "see podlab/engine/runtime/data/images.json and podlab/engine/kubelet/kubelet.py\n"
+    )
+    script = _layout_script()
+    assert script.rewrite(old) == new
+    assert script.rewrite(new) == new
+    # every module the map names is where the map says
+    for name, package in script.MOVED.items():
+        assert f"{PREFIX}.{package}.{name}" in MODULES, name
