@@ -22,7 +22,7 @@ from podlab.engine.probes import ProbeWorker
 from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
-from .explain import explain_problem, explain_transition
+from .problems import explain_problem
 from .narration import Narrator
 from .narration import render_all as render_narration
 from .workers import WorkerError, cpu_budget
@@ -630,11 +630,8 @@ class LabSession:
         return (self.record_cursor != len(self.sim.records)
                 or self.transition_cursor != len(self.sim.transitions))
 
-    def _new_history(self, lang: str) -> dict[str, Any]:
-        transitions = [
-            explain_transition(t.to_dict(), lang=lang)
-            for t in self.sim.transitions[self.transition_cursor:]
-        ]
+    def _new_history(self) -> dict[str, Any]:
+        transitions = [t.to_dict() for t in self.sim.transitions[self.transition_cursor:]]
         events = [r.object for r in self.sim.records[self.record_cursor:] if r.kind == "Event"]
         self.transition_cursor = len(self.sim.transitions)
         self.record_cursor = len(self.sim.records)
@@ -649,7 +646,7 @@ class LabSession:
     def snapshot(self, *, lang: str) -> dict[str, Any]:
         self.transition_cursor = 0
         self.record_cursor = 0
-        history = self._new_history(lang)
+        history = self._new_history()
         history["narration"] = self.narration(lang=lang, everything=True)
         return {
             "t": self.sim.now,
@@ -673,7 +670,7 @@ class LabSession:
         logs (``logs_append``: the new text of each log); ``views=True`` adds every view (the
         AGE columns move on while nothing else happens). The page keeps what a frame leaves out.
         """
-        history = self._new_history(lang)
+        history = self._new_history()
         frame: dict[str, Any] = {
             "t": self.sim.now,
             "next_t": self.next_t(),

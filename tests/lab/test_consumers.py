@@ -141,8 +141,8 @@ async def test_apply_snapshot_step_seek_and_views():
     forward = await receive_type(communicator, "lab.snapshot")
     assert forward["t"] == 30
     assert any(t["rule"] == "container.started" for t in forward["history"]["transitions"])
-    started = next(t for t in forward["history"]["transitions"] if t["rule"] == "container.started")
-    assert started["explain"] and started["lesson"].startswith("/en/lessons/")
+    started = next(e for e in forward["history"]["narration"] if e["code"] == "started")
+    assert started["text"] and started["lesson"].startswith("/en/lessons/")
     del rules
     await communicator.disconnect()
 

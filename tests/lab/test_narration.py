@@ -221,10 +221,51 @@ def test_every_narration_link_points_at_a_lesson_section():
 
 
 def test_explanations_never_show_a_missing_value():
-    from podlab.lab.explain import explain_transition
-
     lab = start(example("probes-exec-liveness"))
     lab.advance_to(80)
-    for tr in lab.sim.transitions:
-        text = explain_transition(tr.to_dict(), lang="en")["explain"]
-        assert not BAD.search(text), text
+    for lang in ("en", "zh-hans"):
+        for entry in lab.snapshot(lang=lang)["history"]["narration"]:
+            for text in (entry["text"], entry.get("cause", "")):
+                assert not BAD.search(text), text
+    for tr in lab.snapshot(lang="en")["history"]["transitions"]:
+        assert "explain" not in tr  # the narration tells it: one wording, not two
+
+
+def test_every_engine_rule_is_told_or_deliberately_silent():
+    """Each rule the engine can record either has its narration or is told by another entry."""
+    import inspect
+
+    from podlab.engine import transitions
+
+    source = inspect.getsource(narration.Narrator)
+    told = set(narration.IMAGE_CODES) | {
+        rule for rule, r in transitions.RULES.items()
+        if f'"{rule}"' in source or r.field == "phase"}  # every phase change is told
+    assert set(transitions.RULES) <= told | narration.SILENT_RULES, sorted(
+        set(transitions.RULES) - told - narration.SILENT_RULES)
+
+
+def test_every_told_transition_of_the_examples_has_its_entry():
+    """Played out, each example's transitions (other than the silent rules) are narrated at
+    their moment, for their Pod and container."""
+    seen = set()
+    for ex in course().examples.values():
+        if "kind: Pod\n" not in ex.text():
+            continue
+        lab = start(ex.text())
+        lab.advance_to(200)
+        entries = lab.snapshot(lang="en")["history"]["narration"]
+        told = {(e["t"], e["pod"], e.get("container", "")) for e in entries}
+        for tr in lab.sim.transitions:
+            if tr.rule in narration.SILENT_RULES or tr.field in ("restartCount", "started"):
+                continue
+            if tr.field == "ready" and tr.rule == "readiness.unready":
+                continue  # said by the exit entry when the container had no readiness probe
+            if tr.field == "ready" and tr.rule == "readiness.ready":
+                continue  # said once per container without a probe
+            if tr.field == "phase" and tr.old == tr.new:
+                continue
+            seen.add(tr.rule)
+            key = (tr.t, tr.pod, tr.container if tr.field == "state" else "")
+            assert key in told, (ex.id, tr.rule, tr.t)
+    assert {"image.pull-denied", "container.started", "restart.backoff"} <= seen
