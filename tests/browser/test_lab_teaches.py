@@ -204,6 +204,9 @@ def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_on
     page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}")
     connect(page)
     expect(page.locator("#lab-watch")).to_contain_text("kubelet 杀死容器")
+    # the comment inside the YAML is in the page's language too
+    first_line = page.locator("#manifest").input_value().splitlines()[0]
+    assert first_line.startswith("# 注意观察：") and "kubelet 杀死容器" in first_line
     broken = (page.locator("#manifest").input_value()
               .replace("periodSeconds: 5", 'periodSeconds: "5"'))
     page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}" + lab_link(broken))
