@@ -60,7 +60,7 @@ def test_every_reason_of_the_validator_has_plain_words(lang):
 CASES = [
     # (broken line, the field, words the Chinese message must hold)
     ("  name: web", "  name: Web_Server", "metadata.name", "小写字母"),
-    ("      periodSeconds: 5", "      periodSeconds: -5", "periodSeconds", "大于 0"),
+    ("      periodSeconds: 5", "      periodSeconds: -5", "periodSeconds", "必须大于"),
     ("    - containerPort: 80", "    - containerPort: 70000", "containerPort", "1 到 65535"),
     ("      periodSeconds: 5", "      periodSeconds: 5\n      successThreshold: 2",
      "successThreshold", "必须为 1"),
