@@ -56,6 +56,9 @@ PROBE_FIELDS = {"liveness": "livenessProbe", "readiness": "readinessProbe",
 TEXT: dict[str, tuple[Any, str, str]] = {
     "scheduled": (_("The scheduler placed the Pod on node %(node)s."),
                   "how-a-pod-is-created", "scheduler"),
+    "gated": (_("The Pod has scheduling gates (%(gates)s): the scheduler does not even look at "
+                "it until every gate is removed. kubectl shows SchedulingGated."),
+              "scheduling", "gates"),
     "unschedulable": (_("The scheduler found no node for the Pod: %(message)s"),
                       "scheduling", "failed-scheduling"),
     "pulling": (_("The kubelet starts pulling the image %(image)s."),
@@ -208,6 +211,7 @@ class Narrator:
     _kills: dict[tuple[str, str], _Kill] = field(default_factory=dict)
     _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
     _ready_said: set[tuple[str, str]] = field(default_factory=set)
+    _gated_said: set[str] = field(default_factory=set)
 
     # --- collecting ------------------------------------------------------------------------
 
@@ -236,10 +240,20 @@ class Narrator:
                     items.append((t, 0, -1000 + j, ("probe-ok", worker)))
             if worker.history:
                 self._seen_probe_t[key] = max(last, worker.history[-1][0])
+        for pod, spec in list(self.specs.items()):
+            gates = [g.get("name", "") for g in spec.get("schedulingGates") or []
+                     if isinstance(g, dict)]
+            if gates and pod not in self._gated_said:
+                # No event tells it (the scheduler does not look at a gated Pod): the spec does.
+                self._gated_said.add(pod)
+                items.append((0.0, -1, 0, ("gated", pod, gates)))
         items.sort(key=lambda item: (item[0], item[1], item[2]))
         new: list[dict[str, Any]] = []
         for t, source, _i, obj in items:
-            if isinstance(obj, tuple):
+            if isinstance(obj, tuple) and obj[0] == "gated":
+                entry = self._entry(t, "schedule", "gated", pod=obj[1],
+                                    cause="spec.schedulingGates", gates=", ".join(obj[2]))
+            elif isinstance(obj, tuple):
                 entry = self._probe_success(t, obj[1])
             elif source == 0:
                 entry = self._event(t, obj.object)
@@ -250,15 +264,25 @@ class Narrator:
         self.entries.extend(new)
         return new
 
+    def _pod_spec(self, pod: str) -> dict[str, Any]:
+        """The Pod's spec as applied, or as its controller made it."""
+        spec = self.specs.get(pod)
+        if spec is None:
+            made = self.sim.pod(pod)
+            spec = (made or {}).get("spec") or {}
+            if made is not None:
+                self.specs[pod] = spec
+        return spec
+
     def _spec(self, pod: str, container: str) -> dict[str, Any]:
-        spec = self.specs.get(pod) or {}
+        spec = self._pod_spec(pod)
         for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
             if c.get("name") == container:
                 return c
         return {}
 
     def _path(self, pod: str, container: str) -> str:
-        spec = self.specs.get(pod) or {}
+        spec = self._pod_spec(pod)
         for kind in ("initContainers", "containers"):
             for i, c in enumerate(spec.get(kind) or []):
                 if c.get("name") == container:
@@ -355,7 +379,7 @@ class Narrator:
             if isinstance(spec.get("terminationGracePeriodSeconds"), int):
                 return (spec["terminationGracePeriodSeconds"],
                         f"{PROBE_FIELDS[probe]}.terminationGracePeriodSeconds")
-        pod_spec = self.specs.get(pod) or {}
+        pod_spec = self._pod_spec(pod)
         grace = pod_spec.get("terminationGracePeriodSeconds")
         if isinstance(grace, int):
             return grace, "terminationGracePeriodSeconds"
@@ -435,7 +459,7 @@ class Narrator:
         kind, _, reason = new.partition(":")
         if tr.rule == "restart.start":
             self._runs = {k: v for k, v in self._runs.items() if k[:2] != (pod, container)}
-            policy = (self.specs.get(pod) or {}).get("restartPolicy", "Always")
+            policy = self._pod_spec(pod).get("restartPolicy", "Always")
             return self._entry(tr.t, "restart", "restart", pod=pod, container=container,
                                cause="spec.restartPolicy", value=policy, policy=policy,
                                count=self._restarts.get((pod, container), 0))

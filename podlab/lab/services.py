@@ -22,9 +22,9 @@ from podlab.engine.probes import ProbeWorker
 from podlab.engine.simulation import Simulation
 from podlab.engine.version import KUBERNETES_VERSION
 
-from .problems import explain_problem
 from .narration import Narrator
 from .narration import render_all as render_narration
+from .problems import explain_problem
 from .workers import WorkerError, cpu_budget
 
 MAX_MANIFEST_BYTES = 64 * 1024
@@ -140,12 +140,16 @@ def validate_manifest(*, manifest_text: str, lang: str) -> tuple[ManifestResult,
     notes = [n for n in result.notes if n.code != "Warning"]
     warnings = [explain_problem(n, lang=lang) for n in result.notes if n.code == "Warning"]
     pods = [o for o in result.objects if o.get("kind") == "Pod"]
-    if result.ok and not pods:
+    runnable = [o for o in result.objects if o.get("kind") in ("Pod", *WORKLOADS)]
+    if result.ok and not runnable:
         problems.append(
             {"line": 1, "column": 1, "path": "", "code": "NoPod",
              "message": _no_pod_message(lang), "summary": "", "kubectl": ""}
         )
-    if len(pods) > MAX_PODS or _count_containers(pods) > MAX_CONTAINERS:
+    # Deployments, ReplicaSets and Jobs count with the Pods they will create.
+    demand = [_workload_demand(o) for o in runnable if o.get("kind") in WORKLOADS]
+    if (len(pods) + sum(p for p, _ in demand) > MAX_PODS
+            or _count_containers(pods) + sum(c for _, c in demand) > MAX_CONTAINERS):
         problems.append(
             {"line": 1, "column": 1, "path": "", "code": "LimitExceeded",
              "message": _too_many_message(lang), "summary": "", "kubectl": ""}
@@ -296,7 +300,7 @@ class LabSession:
         self._probe_marks = {}
         self.narrator = Narrator(sim=self.sim, specs={
             (o.get("metadata") or {}).get("name", ""): o.get("spec") or {}
-            for o in self.objects})
+            for o in self.objects if o.get("kind", "Pod") == "Pod"})
 
     @property
     def t(self) -> float:
@@ -801,9 +805,11 @@ def lab_start(*, manifest_text: str, seed: int, lang: str,
     result, validation = validate_manifest(manifest_text=manifest_text, lang=lang)
     if not validation["ok"]:
         return None, validation
-    pods = [o for o in result.objects if o.get("kind") == "Pod"]
+    # Pods, and the controllers that make them (their Pods are created as the lab plays)
+    objects = [o for o in result.objects if o.get("kind") in ("Pod", *WORKLOADS)]
     until = min(max(1.0, until), MAX_UNTIL)
-    return LabSession(manifest_text=manifest_text, objects=pods, seed=seed, until=until), validation
+    return (LabSession(manifest_text=manifest_text, objects=objects, seed=seed, until=until),
+            validation)
 
 
 def clamp_speed(value: Any) -> float:

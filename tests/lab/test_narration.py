@@ -7,6 +7,7 @@ import pytest
 from podlab.course.content import course
 from podlab.lab import consumers, narration, scenarios, services
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 BAD = re.compile(r"\b(None|null|undefined)\b")
 
 
@@ -120,19 +121,52 @@ def test_liveness_scenario_steps_are_checked_against_the_engine(lang):
 
 
 def test_every_example_gets_a_scenario_in_both_languages():
-    empty = []
     for ex in course().examples.values():
         for lang in ("en", "zh-hans"):
             scenario = scenarios.scenario_for(ex, lang=lang)
-            if scenario is None:  # a Deployment or a Job: no Pod for the lab to run
-                assert "kind: Pod\n" not in ex.text(), ex.id
+            if not re.search(r"^kind: (Pod|Deployment|ReplicaSet|Job)$", ex.text(), re.M):
+                assert scenario is None, ex.id  # a Service to apply while a Pod waits
                 continue
-            if not scenario["steps"]:
-                empty.append(ex.id)
+            assert scenario is not None and scenario["steps"], (ex.id, lang)
             for step in scenario["steps"]:
                 assert step["question"] and step["explain"], ex.id
-    # Examples whose Pod never starts on the simulated node have no moment to predict.
-    assert len(set(empty)) <= 5, sorted(set(empty))
+                assert not BAD.search(step["question"] + step["explain"]), ex.id
+
+
+@pytest.mark.parametrize(("example_id", "checks"), [
+    ("scheduling-gated", [("phase", None)]),
+    ("pods-and-controllers-deployment", [("phase", None), ("pods-in-phase", "Running")]),
+    ("pods-and-controllers-job", [("phase", None), ("pods-in-phase", "Succeeded")]),
+])
+def test_gated_and_controller_examples_have_guided_steps(example_id, checks):
+    ex = course().examples[example_id]
+    steps = scenarios.scenario_for(ex, lang="en")["steps"]
+    assert [(s["check"]["value"], s["check"].get("phase")) for s in steps] == checks
+    # each answer is what the engine shows at the step's moment
+    lab = start(ex.text())
+    for step in steps:
+        lab.advance_to(step["t"])
+        pods = lab.sim.pods()
+        check = step["check"]
+        if check["value"] == "phase":
+            phase = next(p for p in pods if p["metadata"]["name"] == check["pod"])[
+                "status"]["phase"]
+            assert phase in step["explain"] or phase == "Pending", (phase, step)
+        else:
+            count = sum(1 for p in pods if p["status"]["phase"] == check["phase"])
+            assert count == 3 and step["explain"].startswith("3 Pods"), (count, step)
+    zh = scenarios.scenario_for(ex, lang="zh-hans")["steps"]
+    assert all(CJK.search(s["question"]) for s in zh)
+
+
+def test_a_gated_pod_is_narrated_with_its_gates():
+    lab = start(example("scheduling-gated"))
+    lab.advance_to(30)
+    entries = lab.snapshot(lang="en")["history"]["narration"]
+    gated = [e for e in entries if e["code"] == "gated"]
+    assert len(gated) == 1 and "example.com/quota-check" in gated[0]["text"]
+    assert gated[0]["field"] == "spec.schedulingGates"
+    assert lab.sim.pods()[0]["status"]["phase"] == "Pending"
 
 
 def test_build_is_pure_and_orders_steps():

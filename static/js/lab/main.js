@@ -534,6 +534,9 @@ class Scenario {
       return status ? String(status.restartCount || 0) : "0";
     }
     if (check.value === "phase") return model.phase(check.pod);
+    if (check.value === "pods-in-phase") {
+      return String(model.pods.filter((p) => (p.status || {}).phase === check.phase).length);
+    }
     if (check.value === "narration") {
       const entry = model.narration.filter((e) => e.code === check.code && e.pod === check.pod
         && (!check.container || e.container === check.container) && e.t <= step.t + 1e-6).pop();
