@@ -170,6 +170,13 @@ def state(labs: Labs, lab_id: int) -> dict[str, Any]:
 
 
 @_op
+def play(labs: Labs, lab_id: int) -> dict[str, Any]:
+    """``lab.play``: whether the clock can run (``LabSession.play_on``), with the state."""
+    lab = _lab(labs, lab_id)
+    return {**_state(lab), "can_play": lab.play_on()}
+
+
+@_op
 def step(labs: Labs, lab_id: int, *, lang: str) -> str:
     lab = _lab(labs, lab_id)
     lab.step()
@@ -233,6 +240,6 @@ def logs(labs: Labs, lab_id: int, *, container: str, previous: bool, offset: int
 
 OPS: dict[str, Callable[..., Any]] = {
     "drop": drop, "validate": validate, "start": start, "snapshot": snapshot,
-    "frame": frame, "state": state, "step": step, "seek": seek, "act": act, "tick": tick,
-    "logs": logs,
+    "frame": frame, "state": state, "play": play, "step": step, "seek": seek, "act": act,
+    "tick": tick, "logs": logs,
 }

@@ -287,6 +287,7 @@ class LabSession:
     # --- building and moving -----------------------------------------------------------
 
     def _rebuild(self) -> None:
+        self._played_on = -1.0
         self.sim = Simulation(seed=self.seed)
         self.sim.apply(self.objects)
         self.record_cursor = 0
@@ -347,6 +348,8 @@ class LabSession:
         only probe checks that change nothing. Answered once per quiet spell."""
         if self.next_t() is None:
             return True
+        if self.t < self._played_on:
+            return False  # the learner pressed Play on a settled lab: run on (play_on)
         if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
             return False
         last = self._last_change()
@@ -383,6 +386,17 @@ class LabSession:
         cached = self._settled
         return bool(cached and cached[0] == self._last_change() and cached[2]
                     and self.t < cached[1])
+
+    def play_on(self) -> bool:
+        """The learner pressed Play. False when nothing is scheduled at all: no time that
+        passes can change anything. Otherwise True; on a lab found settled the clock then runs
+        on to the end of the look-ahead that found it quiet (then it looks ahead again), so
+        Play plays instead of stopping after one tick."""
+        if self.next_t() is None or self.t >= self.until:
+            return False
+        if self.settled_known() and self._settled is not None:
+            self._played_on = max(self._settled[1], self.t + QUIET_SECONDS)
+        return True
 
     def step(self) -> bool:
         """Advance to the next moment something happens; False when nothing is left."""

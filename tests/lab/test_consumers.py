@@ -647,3 +647,24 @@ async def test_the_clock_stops_by_itself_when_nothing_more_will_happen():
     assert frame["playing"] is False and frame["settled"] is True
     assert frame["t"] < 200  # quiet for a minute, logs for another, then the look-ahead
     await communicator.disconnect()
+
+
+async def test_play_after_the_lab_settled_is_answered_without_playing():
+    """Nothing is scheduled any more: Play answers with a frame that says so (``playing``
+    false, ``settled`` true, ``next_t`` null) instead of flickering one tick."""
+    communicator = await connect()
+    await apply(communicator, """apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  containers: [{name: main, image: busybox:1.36, command: ["sh", "-c", "echo done"]}]
+""")
+    await communicator.send_json_to({"type": "lab.seek", "t": 60})
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to({"type": "lab.play", "speed": 10})
+    answer = await receive_type(communicator, "lab.frame")
+    assert answer["playing"] is False and answer["settled"] is True
+    assert answer["next_t"] is None
+    assert await communicator.receive_nothing(timeout=1)  # no clock running
+    await communicator.disconnect()

@@ -303,3 +303,27 @@ def test_every_told_transition_of_the_examples_has_its_entry():
             key = (tr.t, tr.pod, tr.container if tr.field == "state" else "")
             assert key in told, (ex.id, tr.rule, tr.t)
     assert {"image.pull-denied", "container.started", "restart.backoff"} <= seen
+
+
+def test_play_on_a_settled_lab_runs_on_instead_of_stopping_after_one_tick():
+    lab = start(example("probes-tcp-goproxy"))
+    for t in range(40, 200, 5):
+        lab.advance_to(t)
+        lab.settled()
+    assert lab.settled()
+    assert lab.play_on()  # probe checks are still scheduled: time can pass
+    stopped_at = None
+    for _ in range(200):  # the clock's ticks, 5 simulated seconds each
+        lab.advance_to(lab.t + 5)
+        if lab.settled():
+            stopped_at = lab.t
+            break
+    # it ran on for a whole look-ahead, then the quiet lab stopped by itself again
+    assert stopped_at is not None and stopped_at >= 195 + services.QUIET_SECONDS
+
+
+def test_play_with_nothing_scheduled_is_refused():
+    lab = start(example("phases-and-conditions-one-shot"))
+    lab.advance_to(600)
+    assert lab.next_t() is None and lab.settled()
+    assert not lab.play_on()

@@ -41,6 +41,7 @@ let scrubbing = false;
 let shownT = 0; // the simulated time the clock shows
 let renderQueued = false;
 let renderFull = false;
+let playAsked = false; // the learner pressed Play: say why nothing plays, if nothing can
 
 // --- editor -------------------------------------------------------------------------------
 
@@ -179,6 +180,7 @@ function receive(msg) {
       break;
     case "lab.frame":
       if (!model.active) break;
+      if (msg.playing) playAsked = false;
       model.applyFrame(msg);
       checkBreaks(msg);
       queueRender(false);
@@ -268,6 +270,7 @@ function apply() {
     return;
   }
   const seed = currentSeed();
+  playAsked = false;
   window.clearTimeout(validateTimer);
   if (send({ type: "lab.apply", manifest, seed })) {
     validations.push("start");
@@ -296,6 +299,7 @@ function speedLabel() {
 
 function play() {
   $("paused-at").hidden = true;
+  playAsked = true;
   if (model.active) send({ type: "lab.play", speed: speedValue() });
 }
 
@@ -724,9 +728,9 @@ function updateControls() {
   root.dataset.t = String(model.t);
   const quiet = model.nextT === null || (model.settled && !model.playing);
   setText($("next-event"), !model.active ? ""
-    : quiet ? i18n.t("nothing-next")
+    : quiet ? i18n.t(playAsked && model.nextT === null ? "play-nothing" : "nothing-next")
       : model.t >= model.until ? format(i18n.t("run-ended"), { t: secondsText(model.until) })
-        : model.playing ? format(i18n.t("playing-at"), { speed: speedLabel() })
+        : model.playing ? format(i18n.t(model.settled ? "playing-settled" : "playing-at"), { speed: speedLabel() })
           : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
   $("next-event").dataset.ended = model.active && !model.playing && (quiet || model.t >= model.until) ? "true" : "false";
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
