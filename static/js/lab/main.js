@@ -439,9 +439,9 @@ function pauseAt(t) {
 }
 
 function checkBreaks(msg) {
-  if (!msg.playing || scenario.asking) return;
+  if (scenario.asking) return;
   const kinds = new Set(breakBoxes.filter((b) => b.checked).map((b) => b.dataset.break));
-  const hit = (msg.narration || []).find((entry) => kinds.has(entry.kind));
+  const hit = msg.playing && (msg.narration || []).find((entry) => kinds.has(entry.kind));
   if (hit) {
     pauseAt(hit.t);
     const box = $("paused-at");
@@ -506,7 +506,10 @@ class Scenario {
   onFrame(msg) {
     const step = this.current;
     if (!this.on || model.manifest !== this.manifest) return;
-    if (!step || this.asking || !msg.playing || typeof msg.t !== "number" || msg.t < step.t) return;
+    if (!step || this.asking || typeof msg.t !== "number") return;
+    // A lab with nothing scheduled any more looks the same at the step's moment: go there.
+    const stuck = !msg.playing && msg.next_t === null && msg.t < step.t;
+    if (!stuck && (!msg.playing || msg.t < step.t)) return;
     this.asking = true;
     pauseAt(step.t);
     this.ask(step);
