@@ -13,7 +13,7 @@ const NARROW_LEFT = 92; // phones: names get less room, the run gets more
 const RIGHT = 14;
 const PAD = 8; // room for the first tick's label
 const TOP = 26;
-const LANE = 38;
+const LANE = 40;
 const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 export const ZOOMS = [1, 2, 4, 8, 16, 32];
 /** Which label wins where two would overlap (lower first). */
@@ -166,7 +166,8 @@ export class Timeline {
     const axis = svg("g", { class: "tl-axis" });
     for (let t = 0; t <= span + 1e-9; t += step) {
       axis.append(svg("line", { x1: x(t), x2: x(t), y1: TOP - 4, y2: height - 6, class: "tl-grid" }));
-      axis.append(svg("text", { x: x(t), y: TOP - 9, "text-anchor": t === 0 ? "start" : "middle", class: "tl-tick" },
+      const anchor = t === 0 ? "start" : t + step > span + 1e-9 ? "end" : "middle";
+      axis.append(svg("text", { x: x(t), y: TOP - 9, "text-anchor": anchor, class: "tl-tick" },
         format(this.i18n.t("seconds"), { seconds: t })));
     }
     root.append(axis);
@@ -250,12 +251,13 @@ export class Timeline {
       const gx = x(term.start);
       // The bar shows the grace period used: it ends when the container exited (or now).
       const barEnd = Math.min(end, term.end !== null ? term.end : m.t);
-      g.append(svg("rect", { x: gx, y: mid + 8, width: Math.max(1, x(barEnd) - gx), height: 5, class: "tl-grace" },
+      g.append(svg("rect", { x: gx, y: mid + 8, width: Math.max(1, x(barEnd) - gx), height: 4, class: "tl-grace" },
         svg("title", {}, format(this.i18n.t("grace"), { seconds: seconds(term.grace) }))));
       const labels = (term.preStop ? ["preStop", "SIGTERM"] : ["SIGTERM"]).join(" → ");
       g.append(svg("path", { d: `M${gx},${mid - 11} l-4,-6 h8 z`, class: "tl-signal" },
         svg("title", {}, `${labels} ${seconds(term.start)} s`)));
-      g.append(svg("text", { x: gx + 3, y: y + 7, class: "tl-mark" }, labels));
+      // Signal names share the row under the bar with SIGKILL: the top row is the probes'.
+      g.append(svg("text", { x: gx + 1, y: y + LANE - 2, class: "tl-mark" }, labels));
       if (term.preStopFailed) g.append(svg("text", { x: gx + 3, y: y + LANE - 2, class: "tl-mark bad" }, "FailedPreStopHook"));
       const active = m.t >= term.start && m.t < end && (term.end === null || term.end > m.t);
       if (active) {
