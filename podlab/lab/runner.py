@@ -193,7 +193,17 @@ def seek(labs: Labs, lab_id: int, *, t: float, lang: str) -> str:
 @_op
 def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
     lab = _lab(labs, lab_id)
-    recorded = lab.act(action)
+    try:
+        recorded = lab.act(action)
+    except LabError as exc:
+        if exc.code == "rejected" and action.get("action") == "apply":
+            # The API server's refusal as the learner reads it: each problem in the page's
+            # language, on its line of the manifest (kubectl's text stays in ``kubectl``).
+            _, validation = services.validate_manifest(manifest_text=action["manifest"],
+                                                       lang=lang)
+            if validation["problems"]:
+                exc.detail["problems"] = validation["problems"]
+        raise
     return fit({"type": "lab.frame", **lab.frame(lang=lang), "action": recorded,
                 "actions": list(lab.actions)})
 

@@ -668,3 +668,19 @@ spec:
     assert answer["next_t"] is None
     assert await communicator.receive_nothing(timeout=1)  # no clock running
     await communicator.disconnect()
+
+
+async def test_a_refused_reapply_gives_each_problem_translated_on_its_line():
+    communicator = await connect(lang="zh-hans")
+    await apply(communicator)
+    broken = SLEEPER.replace("name: sleeper", "name: Sleeper_Pod", 1)
+    assert broken != SLEEPER
+    await communicator.send_json_to({"type": "lab.action", "action": "apply",
+                                     "manifest": broken})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected" and "Invalid value" in error["detail"]["kubectl"]
+    problem = error["detail"]["problems"][0]
+    assert problem["path"] == "metadata.name"
+    assert problem["line"] == broken.splitlines().index("  name: Sleeper_Pod") + 1
+    assert "小写字母" in problem["message"] and "must" not in problem["message"]
+    await communicator.disconnect()

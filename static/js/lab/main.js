@@ -235,6 +235,10 @@ function onError(msg) {
     queueRender(true);
   }
   const detail = msg.detail && typeof msg.detail === "object" ? msg.detail : {};
+  if (Array.isArray(detail.problems) && detail.problems.length) {
+    // A refused re-apply: each problem in the page's language, on its line in the editor.
+    showValidation({ ok: false, problems: detail.problems, warnings: [], notes: [], kubectl: detail.kubectl });
+  }
   showError(msg.message || msg.code || "", typeof detail.kubectl === "string" ? detail.kubectl : "");
 }
 
