@@ -513,7 +513,9 @@ class Scenario {
     if (!step || this.asking || typeof msg.t !== "number") return;
     // A lab with nothing scheduled any more looks the same at the step's moment: go there.
     const stuck = !msg.playing && msg.next_t === null && msg.t < step.t;
-    if (!stuck && (!msg.playing || msg.t < step.t)) return;
+    // At fast speeds one tick can pass the step's moment (and the lab may stop right after):
+    // the step is asked whenever the clock is at or past it; pauseAt goes back to it.
+    if (!stuck && msg.t < step.t) return;
     this.asking = true;
     pauseAt(step.t);
     this.ask(step);
