@@ -433,6 +433,10 @@ class Narrator:
             if deleted and tr.new in ("Failed", "Succeeded"):
                 return self._entry(tr.t, "phase", "phase-deleted", pod=pod,
                                    cause="kubectl delete pod", old=tr.old, new=tr.new)
+            if tr.new == "Running":
+                # A container runs: the restart policy (the engine's cause for every phase
+                # change) decides only between Succeeded and Failed, not this one.
+                cause_field, cause_value = "", None
             return self._entry(tr.t, "phase", "phase", pod=pod, cause=cause_field,
                                value=cause_value, old=tr.old, new=tr.new)
         if tr.field == "restartCount":

@@ -327,3 +327,12 @@ def test_play_with_nothing_scheduled_is_refused():
     lab.advance_to(600)
     assert lab.next_t() is None and lab.settled()
     assert not lab.play_on()
+
+
+def test_a_pod_starting_to_run_is_not_caused_by_the_restart_policy():
+    lab = start(example("restart-policy-and-backoff-crashloop"))
+    lab.advance_to(10)
+    entries = told(lab)
+    running = next(e for e in entries if e["code"] == "phase"
+                   and e["params"]["new"] == "Running")
+    assert "field" not in running and "cause" not in running
