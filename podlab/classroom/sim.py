@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from podlab.lab.explain import explain_transition
+from podlab.lab.narration import render_all as render_narration
 from podlab.lab.services import LabError, LabSession, lab_start
 
 from .models import Room
@@ -155,16 +155,18 @@ class RoomSim:
         lab = self.lab
         raw = [t.to_dict() for t in lab.sim.transitions[self._transitions:]]
         events = [r.object for r in lab.sim.records[self._records:] if r.kind == "Event"]
+        # The same narration as the lab's, collected once and worded in each language.
+        lab.narrator.actions = lab.actions
+        told = lab.narrator.collect()
         self.mark()
         common = {"type": "classroom.frame", "seq": state.seq, "t": lab.t,
                   "playing": state.playing, "speed": speed_out(state.speed),
                   "next_t": lab.next_t(), "events": events, "probes": lab.probes(),
-                  "actions": list(lab.actions)}
+                  "actions": list(lab.actions), "transitions": raw}
         if full:
             common["pods"] = lab.sim.pods()
             common["views"] = lab.views()
-        return {lang: {**common,
-                       "transitions": [explain_transition(dict(t), lang=lang) for t in raw]}
+        return {lang: {**common, "narration": render_narration(told, lang=lang)}
                 for lang in LANGS}
 
     def snapshots(self, *, state: RoomState) -> dict[str, dict[str, Any]]:

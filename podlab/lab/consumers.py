@@ -471,8 +471,11 @@ class LabConsumer(AsyncWebsocketConsumer):
         self._need_lab()
         if "speed" in message:
             self.speed = services.clamp_speed(message["speed"])
-        state = await self.call("state")
-        if state["next_t"] is None and state["t"] >= state["until"]:
+        state = await self.call("play")
+        if not state["can_play"]:
+            # Nothing is scheduled (or the run is over): no time that passes changes anything.
+            # The frame says so (``settled``, ``next_t`` null); the page tells the learner.
+            self.playing = False
             await self.send_frame()
             return
         self.playing = True

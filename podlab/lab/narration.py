@@ -8,21 +8,39 @@ field (or which action) caused it, and where the lesson teaches it. Entries are 
 Each entry has a ``kind`` the page can pause on (``docs/protocol.md``, breakpoints):
 ``probe-failure``, ``probe-success``, ``kill``, ``exit``, ``restart``, ``backoff``, ``phase``,
 ``state``, ``ready``, ``image``, ``hook``, ``schedule``, ``evict``.
+
+This is the one place that words what happens in a running lab: the lab and the classroom
+(every student in their own language) show the same entries. ``SILENT_RULES`` lists the
+engine rules that are told by another entry (a test checks every rule is either told or
+listed there).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
 
-from .explain import lesson_link
-
+#: engine rules that get no entry of their own: another entry tells the same moment
+SILENT_RULES = frozenset({
+    "image.pulling",       # the Pulling event
+    "restart.count",       # told by the restart entry ("RESTARTS is now n")
+    "startup.succeeded",   # the container's start says it; a startup probe's success is quiet
+    "startup.reset",       # the exit entry says the container stopped
+    "liveness.kill",       # the Killing event (with the grace period) and the exit entry
+    "startup.kill",
+    "delete.kill",
+    "deadline.kill",       # the deadline phase entry
+    "poststart.kill",      # the FailedPostStartHook event
+    "pod.evicted",         # the Evicted event
+})
 KINDS = ("probe-failure", "probe-success", "kill", "exit", "restart", "backoff", "phase",
          "state", "ready", "image", "hook", "schedule", "evict")
 #: what the page offers as breakpoints (a subset of KINDS, in this order)
@@ -38,6 +56,9 @@ PROBE_FIELDS = {"liveness": "livenessProbe", "readiness": "readinessProbe",
 TEXT: dict[str, tuple[Any, str, str]] = {
     "scheduled": (_("The scheduler placed the Pod on node %(node)s."),
                   "how-a-pod-is-created", "scheduler"),
+    "gated": (_("The Pod has scheduling gates (%(gates)s): the scheduler does not even look at "
+                "it until every gate is removed. kubectl shows SchedulingGated."),
+              "scheduling", "gates"),
     "unschedulable": (_("The scheduler found no node for the Pod: %(message)s"),
                       "scheduling", "failed-scheduling"),
     "pulling": (_("The kubelet starts pulling the image %(image)s."),
@@ -47,6 +68,39 @@ TEXT: dict[str, tuple[Any, str, str]] = {
     "pull-failed": (_("Pulling %(image)s failed: the registry has no such image or tag. The "
                       "container cannot start (ErrImagePull)."),
                     "images-and-pull-policy", "errimagepull"),
+    "pull-denied": (_("Pulling %(image)s failed: pull access denied. No public repository has "
+                      "this name (a private one would need imagePullSecrets). On a real cluster "
+                      "you would push the image first; here, \"Make it available\" in the "
+                      "registry actions pushes a test image under this name that listens on "
+                      "the container's ports."),
+                    "images-and-pull-policy", "errimagepull"),
+    "pull-unreachable": (_("Pulling %(image)s failed: the registry's host name does not "
+                           "resolve, so the node cannot reach it (ErrImagePull)."),
+                         "images-and-pull-policy", "errimagepull"),
+    "never-pull": (_("imagePullPolicy is Never and %(image)s is not on the node, so the kubelet "
+                     "will not pull it (ErrImageNeverPull)."),
+                   "images-and-pull-policy", "errimageneverpull"),
+    "image-invalid": (_("The image reference %(image)s cannot be parsed (InvalidImageName): "
+                        "the container cannot start until the manifest is fixed."),
+                      "images-and-pull-policy", "invalidimagename"),
+    "config-error": (_("The kubelet cannot build the container's configuration (%(reason)s): a "
+                       "ConfigMap, Secret or key it refers to is missing, or runAsNonRoot "
+                       "cannot be met."),
+                     "volumes", "configmap-secret"),
+    "mount-failed": (_("A volume cannot be mounted yet, so the container stays in "
+                       "ContainerCreating; the kubelet retries."),
+                     "volumes", "configmap-secret"),
+    "sidecar-stop": (_("Every regular container has finished, so the kubelet stops the sidecar "
+                       "%(container)s."),
+                     "init-and-sidecar-containers", "sidecar-shutdown"),
+    "manual-kill": (_("The signal %(signal)s, sent with the kill action, stopped the main "
+                      "process."),
+                    "termination", "signals"),
+    "evicted-kill": (_("The container stops because the kubelet evicted the Pod."),
+                     "resources-and-qos", "eviction"),
+    "poststart-error": (_("The container is reported with PostStartHookError: its postStart "
+                          "hook failed."),
+                        "termination", "prestop"),
     "pull-backoff": (_("The kubelet waits before it tries to pull %(image)s again "
                        "(ImagePullBackOff: 10 s, doubling up to 300 s)."),
                      "images-and-pull-policy", "imagepullbackoff"),
@@ -120,6 +174,21 @@ TEXT: dict[str, tuple[Any, str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
+def lesson_link(slug: str, anchor: str, *, lang: str) -> str:
+    """The lesson section that teaches a moment, in ``lang``. URLs are fixed once the URLconf
+    is loaded, and reversing one costs more than the rest of an entry."""
+    with translation.override(lang):
+        return reverse("course:lesson", kwargs={"slug": slug}) + f"#{anchor}"
+
+
+SIGNAL_NAMES = {2: "SIGINT", 9: "SIGKILL", 15: "SIGTERM"}
+#: image rules -> narration code (the transition says which failure it was)
+IMAGE_CODES = {"image.pull-failed": "pull-failed", "image.pull-denied": "pull-denied",
+               "image.pull-unreachable": "pull-unreachable", "image.never-pull": "never-pull",
+               "image.invalid": "image-invalid"}
+
+
 @dataclass
 class _Kill:
     t: float
@@ -142,6 +211,7 @@ class Narrator:
     _kills: dict[tuple[str, str], _Kill] = field(default_factory=dict)
     _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
     _ready_said: set[tuple[str, str]] = field(default_factory=set)
+    _gated_said: set[str] = field(default_factory=set)
 
     # --- collecting ------------------------------------------------------------------------
 
@@ -170,10 +240,20 @@ class Narrator:
                     items.append((t, 0, -1000 + j, ("probe-ok", worker)))
             if worker.history:
                 self._seen_probe_t[key] = max(last, worker.history[-1][0])
+        for pod, spec in list(self.specs.items()):
+            gates = [g.get("name", "") for g in spec.get("schedulingGates") or []
+                     if isinstance(g, dict)]
+            if gates and pod not in self._gated_said:
+                # No event tells it (the scheduler does not look at a gated Pod): the spec does.
+                self._gated_said.add(pod)
+                items.append((0.0, -1, 0, ("gated", pod, gates)))
         items.sort(key=lambda item: (item[0], item[1], item[2]))
         new: list[dict[str, Any]] = []
         for t, source, _i, obj in items:
-            if isinstance(obj, tuple):
+            if isinstance(obj, tuple) and obj[0] == "gated":
+                entry = self._entry(t, "schedule", "gated", pod=obj[1],
+                                    cause="spec.schedulingGates", gates=", ".join(obj[2]))
+            elif isinstance(obj, tuple):
                 entry = self._probe_success(t, obj[1])
             elif source == 0:
                 entry = self._event(t, obj.object)
@@ -184,15 +264,25 @@ class Narrator:
         self.entries.extend(new)
         return new
 
+    def _pod_spec(self, pod: str) -> dict[str, Any]:
+        """The Pod's spec as applied, or as its controller made it."""
+        spec = self.specs.get(pod)
+        if spec is None:
+            made = self.sim.pod(pod)
+            spec = (made or {}).get("spec") or {}
+            if made is not None:
+                self.specs[pod] = spec
+        return spec
+
     def _spec(self, pod: str, container: str) -> dict[str, Any]:
-        spec = self.specs.get(pod) or {}
+        spec = self._pod_spec(pod)
         for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
             if c.get("name") == container:
                 return c
         return {}
 
     def _path(self, pod: str, container: str) -> str:
-        spec = self.specs.get(pod) or {}
+        spec = self._pod_spec(pod)
         for kind in ("initContainers", "containers"):
             for i, c in enumerate(spec.get(kind) or []):
                 if c.get("name") == container:
@@ -231,9 +321,6 @@ class Narrator:
                                cause=base + ".image", value=image, image=image)
         if reason == "Pulled" and "already present" not in message:
             return self._entry(t, "image", "pulled", pod=pod, container=container,
-                               cause=base + ".image", value=image, image=image)
-        if reason == "Failed" and container and "pull" in message.lower():
-            return self._entry(t, "image", "pull-failed", pod=pod, container=container,
                                cause=base + ".image", value=image, image=image)
         if reason == "Unhealthy":
             probe = message.split(" ", 1)[0].lower()
@@ -292,7 +379,7 @@ class Narrator:
             if isinstance(spec.get("terminationGracePeriodSeconds"), int):
                 return (spec["terminationGracePeriodSeconds"],
                         f"{PROBE_FIELDS[probe]}.terminationGracePeriodSeconds")
-        pod_spec = self.specs.get(pod) or {}
+        pod_spec = self._pod_spec(pod)
         grace = pod_spec.get("terminationGracePeriodSeconds")
         if isinstance(grace, int):
             return grace, "terminationGracePeriodSeconds"
@@ -346,6 +433,10 @@ class Narrator:
             if deleted and tr.new in ("Failed", "Succeeded"):
                 return self._entry(tr.t, "phase", "phase-deleted", pod=pod,
                                    cause="kubectl delete pod", old=tr.old, new=tr.new)
+            if tr.new == "Running":
+                # A container runs: the restart policy (the engine's cause for every phase
+                # change) decides only between Succeeded and Failed, not this one.
+                cause_field, cause_value = "", None
             return self._entry(tr.t, "phase", "phase", pod=pod, cause=cause_field,
                                value=cause_value, old=tr.old, new=tr.new)
         if tr.field == "restartCount":
@@ -372,7 +463,7 @@ class Narrator:
         kind, _, reason = new.partition(":")
         if tr.rule == "restart.start":
             self._runs = {k: v for k, v in self._runs.items() if k[:2] != (pod, container)}
-            policy = (self.specs.get(pod) or {}).get("restartPolicy", "Always")
+            policy = self._pod_spec(pod).get("restartPolicy", "Always")
             return self._entry(tr.t, "restart", "restart", pod=pod, container=container,
                                cause="spec.restartPolicy", value=policy, policy=policy,
                                count=self._restarts.get((pod, container), 0))
@@ -404,6 +495,15 @@ class Narrator:
                                        grace=kill.grace)
                 return self._entry(tr.t, "exit", "sigterm-exit", pod=pod, container=container,
                                    after=_seconds(after))
+            if tr.rule == "sidecar.stop":
+                return self._entry(tr.t, "kill", "sidecar-stop", pod=pod, container=container,
+                                   cause=self._path(pod, container) + ".restartPolicy",
+                                   value="Always")
+            if tr.rule == "manual.kill":
+                return self._entry(tr.t, "exit", "manual-kill", pod=pod, container=container,
+                                   signal=SIGNAL_NAMES.get(cause_value, str(cause_value)))
+            if tr.rule == "evicted.kill":
+                return self._entry(tr.t, "exit", "evicted-kill", pod=pod, container=container)
             if tr.rule == "container.completed":
                 return self._entry(tr.t, "exit", "completed", pod=pod, container=container)
             if tr.rule == "container.oom-killed":
@@ -416,6 +516,21 @@ class Narrator:
                 return self._entry(tr.t, "exit", "start-error", pod=pod, container=container,
                                    reason=reason or "StartError")
             return None
+        if tr.rule in IMAGE_CODES:
+            image = str(self._spec(pod, container).get("image", ""))
+            return self._entry(tr.t, "image", IMAGE_CODES[tr.rule], pod=pod, container=container,
+                               cause=self._path(pod, container) + ".image", value=image,
+                               image=image)
+        if tr.rule == "container.config-error":
+            return self._entry(tr.t, "state", "config-error", pod=pod, container=container,
+                               cause=cause_field, value=cause_value,
+                               reason=reason or "CreateContainerConfigError")
+        if tr.rule == "volume.mount-failed":
+            return self._entry(tr.t, "state", "mount-failed", pod=pod, container=container,
+                               cause=cause_field, value=cause_value)
+        if tr.rule == "poststart.error":
+            return self._entry(tr.t, "hook", "poststart-error", pod=pod, container=container,
+                               cause=self._path(pod, container) + ".lifecycle.postStart")
         if kind == "Waiting" and tr.rule == "init.waiting":
             return self._entry(tr.t, "state", "init-waiting", pod=pod, container=container)
         if kind == "Waiting" and tr.rule == "image.pull-backoff":

@@ -170,6 +170,13 @@ def state(labs: Labs, lab_id: int) -> dict[str, Any]:
 
 
 @_op
+def play(labs: Labs, lab_id: int) -> dict[str, Any]:
+    """``lab.play``: whether the clock can run (``LabSession.play_on``), with the state."""
+    lab = _lab(labs, lab_id)
+    return {**_state(lab), "can_play": lab.play_on()}
+
+
+@_op
 def step(labs: Labs, lab_id: int, *, lang: str) -> str:
     lab = _lab(labs, lab_id)
     lab.step()
@@ -186,7 +193,17 @@ def seek(labs: Labs, lab_id: int, *, t: float, lang: str) -> str:
 @_op
 def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
     lab = _lab(labs, lab_id)
-    recorded = lab.act(action)
+    try:
+        recorded = lab.act(action)
+    except LabError as exc:
+        if exc.code == "rejected" and action.get("action") == "apply":
+            # The API server's refusal as the learner reads it: each problem in the page's
+            # language, on its line of the manifest (kubectl's text stays in ``kubectl``).
+            _, validation = services.validate_manifest(manifest_text=action["manifest"],
+                                                       lang=lang)
+            if validation["problems"]:
+                exc.detail["problems"] = validation["problems"]
+        raise
     return fit({"type": "lab.frame", **lab.frame(lang=lang), "action": recorded,
                 "actions": list(lab.actions)})
 
@@ -233,6 +250,6 @@ def logs(labs: Labs, lab_id: int, *, container: str, previous: bool, offset: int
 
 OPS: dict[str, Callable[..., Any]] = {
     "drop": drop, "validate": validate, "start": start, "snapshot": snapshot,
-    "frame": frame, "state": state, "step": step, "seek": seek, "act": act, "tick": tick,
-    "logs": logs,
+    "frame": frame, "state": state, "play": play, "step": step, "seek": seek, "act": act,
+    "tick": tick, "logs": logs,
 }

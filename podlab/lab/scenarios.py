@@ -48,6 +48,14 @@ def _at(t: float) -> int:
     return int(math.floor(t)) + 1
 
 
+def _count_in(phased: list[dict[str, Any]], phase: str) -> int:
+    """How many Pods are in ``phase`` after the phase changes ``phased``."""
+    last: dict[str, str] = {}
+    for e in phased:
+        last[e["pod"]] = e["params"]["new"]
+    return sum(1 for new in last.values() if new == phase)
+
+
 def build(entries: list[dict[str, Any]], *, lang: str, example_id: str = "") -> dict[str, Any]:
     """Steps from narration entries (as data). Pure: easy to test with made-up entries."""
     steps: list[dict[str, Any]] = []
@@ -111,7 +119,7 @@ def build(entries: list[dict[str, Any]], *, lang: str, example_id: str = "") -> 
             # never leaves Pending: an image that cannot be pulled, no node that fits).
             last = entries[-1]
             phases = [e for e in entries if e["kind"] == "phase"]
-            for e in phases[:1] or [{**last, "t": min(last["t"], 29.0), "kind": "phase"}]:
+            for e in phases[:1] or [{**last, "t": max(last["t"], 29.0), "kind": "phase"}]:
                 if e["kind"] == "phase":
                     steps.append({
                         "t": _at(e["t"]), "kind": "choice", "choices": PHASES,
@@ -122,6 +130,22 @@ def build(entries: list[dict[str, Any]], *, lang: str, example_id: str = "") -> 
                         "explain": render(e, lang=lang)["text"],
                     })
                     break
+        # Controllers make several Pods: how many are in the phase the last one reaches?
+        phased = [e for e in entries if e["kind"] == "phase" and (e.get("params") or {}).get("new")]
+        if len({e["pod"] for e in phased}) >= 2 and len(steps) < MAX_STEPS:
+            last = phased[-1]
+            phase = last["params"]["new"]
+            steps.append({
+                "t": _at(last["t"]), "kind": "number",
+                "question": gettext(
+                    "Predict: how many Pods will be in phase %(phase)s at t = %(t)d s?") % {
+                    "phase": phase, "t": _at(last["t"])},
+                "check": {"value": "pods-in-phase", "phase": phase},
+                "explain": gettext("%(count)d Pods are %(phase)s at t = %(t)d s.") % {
+                    "count": _count_in(phased, phase),
+                    "phase": phase, "t": _at(last["t"])},
+            })
+        steps.sort(key=lambda s: s["t"])
         return {"example": example_id, "steps": steps,
                 "intro": gettext("Start the guided steps: the lab plays the example and "
                                  "pauses at each step so you can predict what comes next.")}

@@ -22,9 +22,9 @@ from podlab.engine.kubelet.probes import ProbeWorker
 from podlab.engine.runtime import process
 from podlab.engine.simulation import Simulation
 
-from .explain import explain_problem, explain_transition
 from .narration import Narrator
 from .narration import render_all as render_narration
+from .problems import explain_problem
 from .workers import WorkerError, cpu_budget
 
 MAX_MANIFEST_BYTES = 64 * 1024
@@ -140,12 +140,16 @@ def validate_manifest(*, manifest_text: str, lang: str) -> tuple[ManifestResult,
     notes = [n for n in result.notes if n.code != "Warning"]
     warnings = [explain_problem(n, lang=lang) for n in result.notes if n.code == "Warning"]
     pods = [o for o in result.objects if o.get("kind") == "Pod"]
-    if result.ok and not pods:
+    runnable = [o for o in result.objects if o.get("kind") in ("Pod", *WORKLOADS)]
+    if result.ok and not runnable:
         problems.append(
             {"line": 1, "column": 1, "path": "", "code": "NoPod",
              "message": _no_pod_message(lang), "summary": "", "kubectl": ""}
         )
-    if len(pods) > MAX_PODS or _count_containers(pods) > MAX_CONTAINERS:
+    # Deployments, ReplicaSets and Jobs count with the Pods they will create.
+    demand = [_workload_demand(o) for o in runnable if o.get("kind") in WORKLOADS]
+    if (len(pods) + sum(p for p, _ in demand) > MAX_PODS
+            or _count_containers(pods) + sum(c for _, c in demand) > MAX_CONTAINERS):
         problems.append(
             {"line": 1, "column": 1, "path": "", "code": "LimitExceeded",
              "message": _too_many_message(lang), "summary": "", "kubectl": ""}
@@ -283,6 +287,7 @@ class LabSession:
     # --- building and moving -----------------------------------------------------------
 
     def _rebuild(self) -> None:
+        self._played_on = -1.0
         self.sim = Simulation(seed=self.seed)
         self.sim.apply(self.objects)
         self.record_cursor = 0
@@ -296,7 +301,7 @@ class LabSession:
         self._probe_marks = {}
         self.narrator = Narrator(sim=self.sim, specs={
             (o.get("metadata") or {}).get("name", ""): o.get("spec") or {}
-            for o in self.objects})
+            for o in self.objects if o.get("kind", "Pod") == "Pod"})
 
     @property
     def t(self) -> float:
@@ -343,6 +348,8 @@ class LabSession:
         only probe checks that change nothing. Answered once per quiet spell."""
         if self.next_t() is None:
             return True
+        if self.t < self._played_on:
+            return False  # the learner pressed Play on a settled lab: run on (play_on)
         if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
             return False
         last = self._last_change()
@@ -379,6 +386,17 @@ class LabSession:
         cached = self._settled
         return bool(cached and cached[0] == self._last_change() and cached[2]
                     and self.t < cached[1])
+
+    def play_on(self) -> bool:
+        """The learner pressed Play. False when nothing is scheduled at all: no time that
+        passes can change anything. Otherwise True; on a lab found settled the clock then runs
+        on to the end of the look-ahead that found it quiet (then it looks ahead again), so
+        Play plays instead of stopping after one tick."""
+        if self.next_t() is None or self.t >= self.until:
+            return False
+        if self.settled_known() and self._settled is not None:
+            self._played_on = max(self._settled[1], self.t + QUIET_SECONDS)
+        return True
 
     def step(self) -> bool:
         """Advance to the next moment something happens; False when nothing is left."""
@@ -630,11 +648,8 @@ class LabSession:
         return (self.record_cursor != len(self.sim.records)
                 or self.transition_cursor != len(self.sim.transitions))
 
-    def _new_history(self, lang: str) -> dict[str, Any]:
-        transitions = [
-            explain_transition(t.to_dict(), lang=lang)
-            for t in self.sim.transitions[self.transition_cursor:]
-        ]
+    def _new_history(self) -> dict[str, Any]:
+        transitions = [t.to_dict() for t in self.sim.transitions[self.transition_cursor:]]
         events = [r.object for r in self.sim.records[self.record_cursor:] if r.kind == "Event"]
         self.transition_cursor = len(self.sim.transitions)
         self.record_cursor = len(self.sim.records)
@@ -649,7 +664,7 @@ class LabSession:
     def snapshot(self, *, lang: str) -> dict[str, Any]:
         self.transition_cursor = 0
         self.record_cursor = 0
-        history = self._new_history(lang)
+        history = self._new_history()
         history["narration"] = self.narration(lang=lang, everything=True)
         return {
             "t": self.sim.now,
@@ -673,7 +688,7 @@ class LabSession:
         logs (``logs_append``: the new text of each log); ``views=True`` adds every view (the
         AGE columns move on while nothing else happens). The page keeps what a frame leaves out.
         """
-        history = self._new_history(lang)
+        history = self._new_history()
         frame: dict[str, Any] = {
             "t": self.sim.now,
             "next_t": self.next_t(),
@@ -804,9 +819,11 @@ def lab_start(*, manifest_text: str, seed: int, lang: str,
     result, validation = validate_manifest(manifest_text=manifest_text, lang=lang)
     if not validation["ok"]:
         return None, validation
-    pods = [o for o in result.objects if o.get("kind") == "Pod"]
+    # Pods, and the controllers that make them (their Pods are created as the lab plays)
+    objects = [o for o in result.objects if o.get("kind") in ("Pod", *WORKLOADS)]
     until = min(max(1.0, until), MAX_UNTIL)
-    return LabSession(manifest_text=manifest_text, objects=pods, seed=seed, until=until), validation
+    return (LabSession(manifest_text=manifest_text, objects=objects, seed=seed, until=until),
+            validation)
 
 
 def clamp_speed(value: Any) -> float:

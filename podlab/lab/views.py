@@ -33,6 +33,20 @@ def watch_hint(example, lang: str) -> tuple[str, str]:
     return (translated, lang) if translated else (example.watch_hint(), "en")
 
 
+#: the first line's prefix in each language (the engine ignores comments)
+WATCH_PREFIX = {"en": "# Watch:", "zh-hans": "# 注意观察："}
+
+
+def manifest_text(example, lang: str) -> str:
+    """The example as the editor shows it: its "# Watch:" comment in the page's language."""
+    text = example.text()
+    hint, hint_lang = watch_hint(example, lang)
+    first, sep, rest = text.partition("\n")
+    if hint_lang == "en" or not first.startswith("# Watch:"):
+        return text
+    return f"{WATCH_PREFIX.get(hint_lang, '# Watch:')} {hint}{sep}{rest}"
+
+
 def lab_index(request: HttpRequest) -> HttpResponse:
     lang = get_language() or "en"
     examples = course().examples
@@ -43,7 +57,7 @@ def lab_index(request: HttpRequest) -> HttpResponse:
     autostart = not example_id and FIRST_EXAMPLE in examples
     if autostart:
         example = examples[FIRST_EXAMPLE]
-    manifest = example.text() if example else ""
+    manifest = manifest_text(example, lang) if example else ""
     groups = []
     for lesson in course().lessons:
         items = []

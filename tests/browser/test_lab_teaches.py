@@ -197,6 +197,122 @@ def test_the_clock_stops_by_itself_and_says_so(page: Page, server, local_only):
     page.wait_for_timeout(1000)
     assert float(lab.get_attribute("data-t") or "0") == t
     expect(page.locator("#clock")).to_have_text(re.compile(r"t = \d+(\.\d)? 秒"))
+    # Play now: nothing is scheduled any more, so the page says why nothing plays.
+    page.locator("#btn-play").click()
+    expect(page.locator("#next-event")).to_contain_text("播放没有可显示的内容")
+    page.wait_for_timeout(800)
+    assert float(lab.get_attribute("data-t") or "0") == t
+    expect(lab).to_have_attribute("data-playing", "false")
+
+
+def test_play_after_settling_plays_on(page: Page, server, local_only):
+    """A settled lab whose probes still run: Play plays on (not one tick) and says that
+    nothing more is expected."""
+    page.goto(f"{server}/en/lab/?example=probes-tcp-goproxy")
+    connect(page)
+    page.locator("#speed").select_option("60")
+    page.locator("#btn-apply").click()
+    lab = page.locator("#lab")
+    expect(lab).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    expect(lab).to_have_attribute("data-playing", "false", timeout=60_000)
+    expect(page.locator("#next-event")).to_contain_text("Nothing else will happen")
+    settled_at = float(lab.get_attribute("data-t") or "0")
+    page.locator("#btn-play").click()
+    expect(lab).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
+    expect(page.locator("#next-event")).to_contain_text("Nothing more is expected")
+    page.wait_for_timeout(2500)
+    assert lab.get_attribute("data-playing") == "true"
+    assert float(lab.get_attribute("data-t") or "0") > settled_at + 60
+
+
+TEXT_OVERLAPS = """() => {
+  const boxes = [...document.querySelectorAll('#timeline .timeline-svg text')]
+    .map((n) => ({ n, b: n.getBoundingClientRect() }))
+    .filter(({ b }) => b.width > 0 && b.height > 0);
+  const out = [];
+  for (let i = 0; i < boxes.length; i += 1) for (let j = i + 1; j < boxes.length; j += 1) {
+    const a = boxes[i].b; const b = boxes[j].b;
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5
+        && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) {
+      out.push([boxes[i].n.textContent, boxes[j].n.textContent]);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_timeline_zooms_and_its_labels_never_overlap(page: Page, server, local_only, artifacts,
+                                                    lang, screen):
+    """A long run (the liveness example to t = 1200: many kills and restarts): no two labels
+    of the timeline overlap, whole or zoomed, and zooming keeps "now" in view."""
+    page.set_viewport_size(VIEWPORTS[screen])
+    page.goto(f"{server}/{lang}/lab/?example={EXAMPLE}")
+    connect(page)
+    page.locator("#btn-apply").click()
+    lab = page.locator("#lab")
+    expect(lab).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    page.locator("#btn-pause").click()
+    expect(lab).to_have_attribute("data-playing", "false", timeout=SIM_TIMEOUT)
+    for t in (300, 1200):
+        page.evaluate("""(t) => { const s = document.getElementById('scrubber');
+          s.value = String(t); s.dispatchEvent(new Event('change')); }""", t)
+        expect(lab).to_have_attribute("data-t", str(t), timeout=SIM_TIMEOUT)
+        page.wait_for_timeout(300)
+        assert page.evaluate(TEXT_OVERLAPS) == [], t
+    timeline = page.locator("#timeline")
+    timeline.scroll_into_view_if_needed()
+    marks = page.locator("#timeline .tl-signal")
+    assert marks.count() >= 10  # a kill every ~70 s: their labels had to make room
+    svg = page.locator("#timeline .timeline-svg")
+    whole = float(svg.get_attribute("width") or "0")
+    scroller_width = page.evaluate(
+        "() => document.querySelector('#timeline .tl-scroll').clientWidth")
+    assert whole <= scroller_width + 1  # the whole run fits
+    page.screenshot(path=str(artifacts / f"lab-timeline-whole-{screen}-{lang}.png"))
+    for level in (2, 4, 8):
+        page.locator("#timeline .tl-zoom-in").click()
+        expect(page.locator("#timeline .tl-zoom-level")).to_have_text(f"×{level}")
+        assert page.evaluate(TEXT_OVERLAPS) == [], level
+    zoomed = float(svg.get_attribute("width") or "0")
+    assert zoomed > whole * 6
+    # "now" is in view in the scrolled run
+    in_view = page.evaluate("""() => { const s = document.querySelector('#timeline .tl-scroll');
+      const now = document.querySelector('#timeline .tl-now').getBoundingClientRect();
+      const box = s.getBoundingClientRect();
+      return now.left >= box.left - 2 && now.right <= box.right + 2; }""")
+    assert in_view
+    # more labels fit when zoomed in
+    assert page.locator("#timeline text.tl-mark").count() > 1
+    no_overflow(page)
+    page.screenshot(path=str(artifacts / f"lab-timeline-zoomed-{screen}-{lang}.png"))
+    page.locator("#timeline .tl-zoom-fit").click()
+    expect(page.locator("#timeline .tl-zoom-level")).to_have_text("×1")
+    assert float(svg.get_attribute("width") or "0") == whole
+
+
+@pytest.mark.parametrize("example", ["scheduling-gated", "pods-and-controllers-deployment",
+                                     "pods-and-controllers-job"])
+def test_gated_and_controller_examples_have_guided_steps(page: Page, server, local_only,
+                                                         example):
+    page.goto(f"{server}/zh-hans/lab/?example={example}")
+    connect(page)
+    steps = page.locator("#scenario-steps li")
+    assert steps.count() >= 1
+    expect(steps.first).to_contain_text("预测")
+    page.locator("#speed").select_option("60")
+    page.locator("#scenario-start").click()
+    expect(page.locator("#scenario-ask")).to_be_visible(timeout=SIM_TIMEOUT)
+    choice = page.locator("#scenario-choice")
+    if choice.is_visible():
+        answer = "Pending" if example == "scheduling-gated" else (
+            "Running" if "deployment" in example else "Succeeded")
+        choice.select_option(answer)
+    else:
+        page.locator("#scenario-answer").fill("3")
+    page.locator("#scenario-form button[type=submit]").click()
+    expect(page.locator("#scenario-verdict")).to_have_attribute("data-right", "true")
 
 
 def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_only, artifacts):
@@ -204,6 +320,9 @@ def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_on
     page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}")
     connect(page)
     expect(page.locator("#lab-watch")).to_contain_text("kubelet 杀死容器")
+    # the comment inside the YAML is in the page's language too
+    first_line = page.locator("#manifest").input_value().splitlines()[0]
+    assert first_line.startswith("# 注意观察：") and "kubelet 杀死容器" in first_line
     broken = (page.locator("#manifest").input_value()
               .replace("periodSeconds: 5", 'periodSeconds: "5"'))
     page.goto(f"{server}/zh-hans/lab/?example={EXAMPLE}" + lab_link(broken))

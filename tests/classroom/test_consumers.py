@@ -192,7 +192,11 @@ async def test_every_student_follows_in_their_language(room):
             frame = await receive_type(student, "classroom.frame")
             assert frame["seq"] == mine["seq"] and frame["t"] == mine["t"]
             assert frame["views"]["get"] == mine["views"]["get"]
-            explained[lang] += [t["explain"] for t in frame["transitions"]]
+            assert frame["transitions"] == mine["transitions"]
+            # the lab's narration, worded in each student's language
+            assert [e["code"] for e in frame["narration"]] == [
+                e["code"] for e in mine["narration"]]
+            explained[lang] += [e["text"] for e in frame["narration"]]
     assert explained["en"] and not any(CJK.search(text) for text in explained["en"])
     assert explained["zh-hans"] and all(CJK.search(text) for text in explained["zh-hans"])
     for communicator in (en, zh, teacher):

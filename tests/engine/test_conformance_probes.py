@@ -334,3 +334,42 @@ def test_readiness_continues_while_liveness_stops_during_termination() -> None:
     sim.delete_pod("terminating")
     sim.run_until(60)
     assert not any("failed liveness probe" in e["message"] for e in sim.events())
+
+
+def _condition(sim: Simulation, name: str, kind: str) -> dict[str, Any]:
+    pod = next(p for p in sim.pods() if p["metadata"]["name"] == name)
+    return next(c for c in pod["status"]["conditions"] if c["type"] == kind)
+
+
+def test_ready_keeps_its_transition_time_across_a_liveness_restart() -> None:
+    """A liveness kill and the restart happen in one pod sync (kuberuntime's
+    computePodActions lists the container both to kill and to start), so the status
+    manager never sees Ready become False: updateLastTransitionTime
+    (pkg/kubelet/status/status_manager.go) keeps the old lastTransitionTime while the status
+    stays the same. ``kubectl get pods -w`` goes from 1/1 Running 0 to 1/1 Running 1."""
+    sim = run([EXEC_LIVENESS], 30)
+    before = _condition(sim, "liveness-exec", "Ready")
+    sim.run_until(100)
+    pod = sim.pods()[0]
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 1
+    after = _condition(sim, "liveness-exec", "Ready")
+    assert after["status"] == "True"
+    assert after["lastTransitionTime"] == before["lastTransitionTime"]
+
+
+def test_ready_transition_time_moves_when_a_crashed_container_runs_again() -> None:
+    """A container that exits by itself is seen Terminated (Ready False) before the back-off
+    lets it start again; Ready's lastTransitionTime is then the moment it ran again."""
+    crasher = make_pod("crasher", [{"name": "app", "image": "busybox:1.36",
+                                    "command": ["sh", "-c", "sleep 2; exit 1"]}])
+    sim = run([crasher], 8)
+    down = _condition(sim, "crasher", "Ready")
+    assert down["status"] == "False"
+    for until in range(9, 60):
+        sim.run_until(until)
+        if _condition(sim, "crasher", "Ready")["status"] == "True":
+            break
+    up = _condition(sim, "crasher", "Ready")
+    again = rules(sim, "restart.start")[-1]
+    assert up["status"] == "True" and again > 8
+    assert up["lastTransitionTime"].endswith(f":{int(again):02d}Z"), (up, again)

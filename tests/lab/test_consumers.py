@@ -141,8 +141,8 @@ async def test_apply_snapshot_step_seek_and_views():
     forward = await receive_type(communicator, "lab.snapshot")
     assert forward["t"] == 30
     assert any(t["rule"] == "container.started" for t in forward["history"]["transitions"])
-    started = next(t for t in forward["history"]["transitions"] if t["rule"] == "container.started")
-    assert started["explain"] and started["lesson"].startswith("/en/lessons/")
+    started = next(e for e in forward["history"]["narration"] if e["code"] == "started")
+    assert started["text"] and started["lesson"].startswith("/en/lessons/")
     del rules
     await communicator.disconnect()
 
@@ -646,4 +646,41 @@ async def test_the_clock_stops_by_itself_when_nothing_more_will_happen():
             break
     assert frame["playing"] is False and frame["settled"] is True
     assert frame["t"] < 200  # quiet for a minute, logs for another, then the look-ahead
+    await communicator.disconnect()
+
+
+async def test_play_after_the_lab_settled_is_answered_without_playing():
+    """Nothing is scheduled any more: Play answers with a frame that says so (``playing``
+    false, ``settled`` true, ``next_t`` null) instead of flickering one tick."""
+    communicator = await connect()
+    await apply(communicator, """apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  containers: [{name: main, image: busybox:1.36, command: ["sh", "-c", "echo done"]}]
+""")
+    await communicator.send_json_to({"type": "lab.seek", "t": 60})
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to({"type": "lab.play", "speed": 10})
+    answer = await receive_type(communicator, "lab.frame")
+    assert answer["playing"] is False and answer["settled"] is True
+    assert answer["next_t"] is None
+    assert await communicator.receive_nothing(timeout=1)  # no clock running
+    await communicator.disconnect()
+
+
+async def test_a_refused_reapply_gives_each_problem_translated_on_its_line():
+    communicator = await connect(lang="zh-hans")
+    await apply(communicator)
+    broken = SLEEPER.replace("name: sleeper", "name: Sleeper_Pod", 1)
+    assert broken != SLEEPER
+    await communicator.send_json_to({"type": "lab.action", "action": "apply",
+                                     "manifest": broken})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected" and "Invalid value" in error["detail"]["kubectl"]
+    problem = error["detail"]["problems"][0]
+    assert problem["path"] == "metadata.name"
+    assert problem["line"] == broken.splitlines().index("  name: Sleeper_Pod") + 1
+    assert "小写字母" in problem["message"] and "must" not in problem["message"]
     await communicator.disconnect()

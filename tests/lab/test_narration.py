@@ -7,6 +7,7 @@ import pytest
 from podlab.course.content import course
 from podlab.lab import consumers, narration, scenarios, services
 
+CJK = re.compile(r"[\u4e00-\u9fff]")
 BAD = re.compile(r"\b(None|null|undefined)\b")
 
 
@@ -120,19 +121,52 @@ def test_liveness_scenario_steps_are_checked_against_the_engine(lang):
 
 
 def test_every_example_gets_a_scenario_in_both_languages():
-    empty = []
     for ex in course().examples.values():
         for lang in ("en", "zh-hans"):
             scenario = scenarios.scenario_for(ex, lang=lang)
-            if scenario is None:  # a Deployment or a Job: no Pod for the lab to run
-                assert "kind: Pod\n" not in ex.text(), ex.id
+            if not re.search(r"^kind: (Pod|Deployment|ReplicaSet|Job)$", ex.text(), re.M):
+                assert scenario is None, ex.id  # a Service to apply while a Pod waits
                 continue
-            if not scenario["steps"]:
-                empty.append(ex.id)
+            assert scenario is not None and scenario["steps"], (ex.id, lang)
             for step in scenario["steps"]:
                 assert step["question"] and step["explain"], ex.id
-    # Examples whose Pod never starts on the simulated node have no moment to predict.
-    assert len(set(empty)) <= 5, sorted(set(empty))
+                assert not BAD.search(step["question"] + step["explain"]), ex.id
+
+
+@pytest.mark.parametrize(("example_id", "checks"), [
+    ("scheduling-gated", [("phase", None)]),
+    ("pods-and-controllers-deployment", [("phase", None), ("pods-in-phase", "Running")]),
+    ("pods-and-controllers-job", [("phase", None), ("pods-in-phase", "Succeeded")]),
+])
+def test_gated_and_controller_examples_have_guided_steps(example_id, checks):
+    ex = course().examples[example_id]
+    steps = scenarios.scenario_for(ex, lang="en")["steps"]
+    assert [(s["check"]["value"], s["check"].get("phase")) for s in steps] == checks
+    # each answer is what the engine shows at the step's moment
+    lab = start(ex.text())
+    for step in steps:
+        lab.advance_to(step["t"])
+        pods = lab.sim.pods()
+        check = step["check"]
+        if check["value"] == "phase":
+            phase = next(p for p in pods if p["metadata"]["name"] == check["pod"])[
+                "status"]["phase"]
+            assert phase in step["explain"] or phase == "Pending", (phase, step)
+        else:
+            count = sum(1 for p in pods if p["status"]["phase"] == check["phase"])
+            assert count == 3 and step["explain"].startswith("3 Pods"), (count, step)
+    zh = scenarios.scenario_for(ex, lang="zh-hans")["steps"]
+    assert all(CJK.search(s["question"]) for s in zh)
+
+
+def test_a_gated_pod_is_narrated_with_its_gates():
+    lab = start(example("scheduling-gated"))
+    lab.advance_to(30)
+    entries = lab.snapshot(lang="en")["history"]["narration"]
+    gated = [e for e in entries if e["code"] == "gated"]
+    assert len(gated) == 1 and "example.com/quota-check" in gated[0]["text"]
+    assert gated[0]["field"] == "spec.schedulingGates"
+    assert lab.sim.pods()[0]["status"]["phase"] == "Pending"
 
 
 def test_build_is_pure_and_orders_steps():
@@ -221,10 +255,84 @@ def test_every_narration_link_points_at_a_lesson_section():
 
 
 def test_explanations_never_show_a_missing_value():
-    from podlab.lab.explain import explain_transition
-
     lab = start(example("probes-exec-liveness"))
     lab.advance_to(80)
-    for tr in lab.sim.transitions:
-        text = explain_transition(tr.to_dict(), lang="en")["explain"]
-        assert not BAD.search(text), text
+    for lang in ("en", "zh-hans"):
+        for entry in lab.snapshot(lang=lang)["history"]["narration"]:
+            for text in (entry["text"], entry.get("cause", "")):
+                assert not BAD.search(text), text
+    for tr in lab.snapshot(lang="en")["history"]["transitions"]:
+        assert "explain" not in tr  # the narration tells it: one wording, not two
+
+
+def test_every_engine_rule_is_told_or_deliberately_silent():
+    """Each rule the engine can record either has its narration or is told by another entry."""
+    import inspect
+
+    from podlab.engine import transitions
+
+    source = inspect.getsource(narration.Narrator)
+    told = set(narration.IMAGE_CODES) | {
+        rule for rule, r in transitions.RULES.items()
+        if f'"{rule}"' in source or r.field == "phase"}  # every phase change is told
+    assert set(transitions.RULES) <= told | narration.SILENT_RULES, sorted(
+        set(transitions.RULES) - told - narration.SILENT_RULES)
+
+
+def test_every_told_transition_of_the_examples_has_its_entry():
+    """Played out, each example's transitions (other than the silent rules) are narrated at
+    their moment, for their Pod and container."""
+    seen = set()
+    for ex in course().examples.values():
+        if "kind: Pod\n" not in ex.text():
+            continue
+        lab = start(ex.text())
+        lab.advance_to(200)
+        entries = lab.snapshot(lang="en")["history"]["narration"]
+        told = {(e["t"], e["pod"], e.get("container", "")) for e in entries}
+        for tr in lab.sim.transitions:
+            if tr.rule in narration.SILENT_RULES or tr.field in ("restartCount", "started"):
+                continue
+            if tr.field == "ready" and tr.rule == "readiness.unready":
+                continue  # said by the exit entry when the container had no readiness probe
+            if tr.field == "ready" and tr.rule == "readiness.ready":
+                continue  # said once per container without a probe
+            if tr.field == "phase" and tr.old == tr.new:
+                continue
+            seen.add(tr.rule)
+            key = (tr.t, tr.pod, tr.container if tr.field == "state" else "")
+            assert key in told, (ex.id, tr.rule, tr.t)
+    assert {"image.pull-denied", "container.started", "restart.backoff"} <= seen
+
+
+def test_play_on_a_settled_lab_runs_on_instead_of_stopping_after_one_tick():
+    lab = start(example("probes-tcp-goproxy"))
+    for t in range(40, 200, 5):
+        lab.advance_to(t)
+        lab.settled()
+    assert lab.settled()
+    assert lab.play_on()  # probe checks are still scheduled: time can pass
+    stopped_at = None
+    for _ in range(200):  # the clock's ticks, 5 simulated seconds each
+        lab.advance_to(lab.t + 5)
+        if lab.settled():
+            stopped_at = lab.t
+            break
+    # it ran on for a whole look-ahead, then the quiet lab stopped by itself again
+    assert stopped_at is not None and stopped_at >= 195 + services.QUIET_SECONDS
+
+
+def test_play_with_nothing_scheduled_is_refused():
+    lab = start(example("phases-and-conditions-one-shot"))
+    lab.advance_to(600)
+    assert lab.next_t() is None and lab.settled()
+    assert not lab.play_on()
+
+
+def test_a_pod_starting_to_run_is_not_caused_by_the_restart_policy():
+    lab = start(example("restart-policy-and-backoff-crashloop"))
+    lab.advance_to(10)
+    entries = told(lab)
+    running = next(e for e in entries if e["code"] == "phase"
+                   and e["params"]["new"] == "Running")
+    assert "field" not in running and "cause" not in running

@@ -346,6 +346,9 @@ def pod_conditions(
             when = scheduled_at
             stamp = timestamp(when)
         elif before is not None and before["status"] == cond["status"]:
+            # updateLastTransitionTime (pkg/kubelet/status/status_manager.go): the time moves
+            # only when the status does. A liveness kill and its restart happen in one pod
+            # sync, so Ready never turns False and keeps the time of the first start.
             stamp = before["lastTransitionTime"]
         else:
             stamp = timestamp(now)

@@ -41,6 +41,7 @@ let scrubbing = false;
 let shownT = 0; // the simulated time the clock shows
 let renderQueued = false;
 let renderFull = false;
+let playAsked = false; // the learner pressed Play: say why nothing plays, if nothing can
 
 // --- editor -------------------------------------------------------------------------------
 
@@ -179,6 +180,7 @@ function receive(msg) {
       break;
     case "lab.frame":
       if (!model.active) break;
+      if (msg.playing) playAsked = false;
       model.applyFrame(msg);
       checkBreaks(msg);
       queueRender(false);
@@ -233,6 +235,10 @@ function onError(msg) {
     queueRender(true);
   }
   const detail = msg.detail && typeof msg.detail === "object" ? msg.detail : {};
+  if (Array.isArray(detail.problems) && detail.problems.length) {
+    // A refused re-apply: each problem in the page's language, on its line in the editor.
+    showValidation({ ok: false, problems: detail.problems, warnings: [], notes: [], kubectl: detail.kubectl });
+  }
   showError(msg.message || msg.code || "", typeof detail.kubectl === "string" ? detail.kubectl : "");
 }
 
@@ -268,6 +274,7 @@ function apply() {
     return;
   }
   const seed = currentSeed();
+  playAsked = false;
   window.clearTimeout(validateTimer);
   if (send({ type: "lab.apply", manifest, seed })) {
     validations.push("start");
@@ -296,6 +303,7 @@ function speedLabel() {
 
 function play() {
   $("paused-at").hidden = true;
+  playAsked = true;
   if (model.active) send({ type: "lab.play", speed: speedValue() });
 }
 
@@ -435,9 +443,9 @@ function pauseAt(t) {
 }
 
 function checkBreaks(msg) {
-  if (!msg.playing || scenario.asking) return;
+  if (scenario.asking) return;
   const kinds = new Set(breakBoxes.filter((b) => b.checked).map((b) => b.dataset.break));
-  const hit = (msg.narration || []).find((entry) => kinds.has(entry.kind));
+  const hit = msg.playing && (msg.narration || []).find((entry) => kinds.has(entry.kind));
   if (hit) {
     pauseAt(hit.t);
     const box = $("paused-at");
@@ -502,7 +510,12 @@ class Scenario {
   onFrame(msg) {
     const step = this.current;
     if (!this.on || model.manifest !== this.manifest) return;
-    if (!step || this.asking || !msg.playing || typeof msg.t !== "number" || msg.t < step.t) return;
+    if (!step || this.asking || typeof msg.t !== "number") return;
+    // A lab with nothing scheduled any more looks the same at the step's moment: go there.
+    const stuck = !msg.playing && msg.next_t === null && msg.t < step.t;
+    // At fast speeds one tick can pass the step's moment (and the lab may stop right after):
+    // the step is asked whenever the clock is at or past it; pauseAt goes back to it.
+    if (!stuck && msg.t < step.t) return;
     this.asking = true;
     pauseAt(step.t);
     this.ask(step);
@@ -534,6 +547,9 @@ class Scenario {
       return status ? String(status.restartCount || 0) : "0";
     }
     if (check.value === "phase") return model.phase(check.pod);
+    if (check.value === "pods-in-phase") {
+      return String(model.pods.filter((p) => (p.status || {}).phase === check.phase).length);
+    }
     if (check.value === "narration") {
       const entry = model.narration.filter((e) => e.code === check.code && e.pod === check.pod
         && (!check.container || e.container === check.container) && e.t <= step.t + 1e-6).pop();
@@ -721,9 +737,9 @@ function updateControls() {
   root.dataset.t = String(model.t);
   const quiet = model.nextT === null || (model.settled && !model.playing);
   setText($("next-event"), !model.active ? ""
-    : quiet ? i18n.t("nothing-next")
+    : quiet ? i18n.t(playAsked && model.nextT === null ? "play-nothing" : "nothing-next")
       : model.t >= model.until ? format(i18n.t("run-ended"), { t: secondsText(model.until) })
-        : model.playing ? format(i18n.t("playing-at"), { speed: speedLabel() })
+        : model.playing ? format(i18n.t(model.settled ? "playing-settled" : "playing-at"), { speed: speedLabel() })
           : format(i18n.t("next-at"), { t: secondsText(model.nextT) }));
   $("next-event").dataset.ended = model.active && !model.playing && (quiet || model.t >= model.until) ? "true" : "false";
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);

@@ -302,22 +302,19 @@ export class Panes {
   }
 
   renderExplanations(full) {
-    // The lab sends narration (every moment that matters); the classroom sends transitions.
-    const narrated = Array.isArray(this.model.narration) && this.model.narration.length > 0;
-    const list = narrated ? this.model.narration : this.model.transitions;
+    // The lab and the classroom both send narration (podlab/lab/narration.py): every moment
+    // that matters, in the page's language.
+    const list = Array.isArray(this.model.narration) ? this.model.narration : [];
     const box = this.explanations;
     const atEnd = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
-    if (full || list.length < this.explained || narrated !== this.narrated) {
+    if (full || list.length < this.explained) {
       replaceChildren(box);
       this.explained = 0;
     }
-    this.narrated = narrated;
     const items = [];
-    for (let i = this.explained; i < list.length; i += 1) {
-      items.push(narrated ? this.narrationItem(list[i]) : this.transitionItem(list[i]));
-    }
+    for (let i = this.explained; i < list.length; i += 1) items.push(this.narrationItem(list[i]));
     box.append(...items);
-    if (items.length && !full && narrated) this.announce(list.slice(this.explained));
+    if (items.length && !full) this.announce(list.slice(this.explained));
     this.explained = list.length;
     // The newest entry stays in view unless the learner scrolled back to read.
     if (items.length && (atEnd || full)) box.scrollTop = box.scrollHeight;
@@ -326,16 +323,6 @@ export class Panes {
   lessonLink(href) {
     return typeof href === "string" && href.startsWith("/") && !href.startsWith("//")
       ? el("a", { href, class: "lesson-link" }, this.i18n.t("lesson-link")) : null;
-  }
-
-  transitionItem(tr) {
-    const who = tr.container ? `${tr.pod}/${tr.container}` : tr.pod;
-    const link = this.lessonLink(tr.lesson);
-    return el("li", { "data-rule": tr.rule || "" },
-      el("span", { class: "ex-time" }, `t = ${seconds(tr.t)} s`), " ",
-      el("code", { class: "ex-who" }, who), " ",
-      el("span", { class: "ex-change" }, `${tr.field}: ${tr.old ?? "—"} → ${tr.new ?? "—"}`),
-      el("span", { class: "ex-text" }, tr.explain || ""), link ? " " : "", link);
   }
 
   narrationItem(entry) {

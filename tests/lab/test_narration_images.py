@@ -7,7 +7,8 @@ import pytest
 from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.core import transitions
 from podlab.engine.simulation import Simulation
-from podlab.lab.explain import RULE_TEXT, explain_transition
+from podlab.lab import narration
+from podlab.lab.services import lab_start
 
 
 def _rules_for(image: str) -> list[str]:
@@ -39,18 +40,27 @@ def test_each_pull_failure_has_its_rule(image: str, rule: str) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_denied_pull_narration_offers_the_registry_action(lang: str) -> None:
-    out = explain_transition({"rule": "image.pull-denied", "field": "state",
-                              "cause": {"field": "spec.containers[0].image",
-                                        "value": "my-app:latest"}}, lang=lang)
+    lab, _ = lab_start(manifest_text="""apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: "my-app:latest", ports: [{containerPort: 8080}]}]
+""", seed=0, lang=lang)
+    lab.advance_to(5)
+    out = next(e for e in lab.snapshot(lang=lang)["history"]["narration"]
+               if e["code"] == "pull-denied")
     if lang == "en":
-        assert "pull access denied" in out["explain"].lower()
-        assert '"Make it available"' in out["explain"]
+        assert "pull access denied" in out["text"].lower()
+        assert '"Make it available"' in out["text"]
     else:
-        assert "设为可拉取" in out["explain"] and "镜像仓库" in out["explain"]
+        assert "设为可拉取" in out["text"] and "镜像仓库" in out["text"]
+    assert "my-app:latest" in out["text"]
+    assert out["field"] == "spec.containers[0].image"
     assert out["lesson"].endswith("#errimagepull")
 
 
-def test_every_image_rule_is_explained() -> None:
-    assert set(transitions.RULES) <= set(RULE_TEXT) | {
-        r for r in transitions.RULES if not r.startswith("image.")
-    }
+def test_every_image_rule_is_narrated() -> None:
+    image_rules = {r for r in transitions.RULES if r.startswith("image.")}
+    assert image_rules <= set(narration.IMAGE_CODES) | narration.SILENT_RULES | {
+        "image.pull-backoff"}
+    assert set(narration.IMAGE_CODES.values()) <= set(narration.TEXT)
