@@ -120,6 +120,18 @@ async def joined(*, consumer: Any, channel: str, room_pk: int, role: str,
         _renewer = loop.create_task(_renew_forever())
 
 
+def rename(*, old: str, new: str) -> int:
+    return Connection.objects.filter(channel=old).update(channel=new)
+
+
+async def renamed(*, old: str, new: str) -> None:
+    """A socket that connected while the channel layer was down got its real channel name."""
+    consumer = _local.pop(old, None)
+    if consumer is not None:
+        _local[new] = consumer
+    await database_sync_to_async(rename)(old=old, new=new)
+
+
 async def left(*, channel: str) -> None:
     _local.pop(channel, None)
     await database_sync_to_async(unregister)(channel=channel)

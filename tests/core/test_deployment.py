@@ -79,10 +79,6 @@ async def test_two_prefixes_on_one_redis_do_not_see_each_other():
 
 # --- channel layer failures ------------------------------------------------------------------
 
-class TolerantEcho(LayerTolerantMixin):
-    pass
-
-
 async def test_layer_call_is_bounded_on_a_silent_and_a_closed_redis():
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
@@ -149,6 +145,70 @@ async def test_a_tolerant_consumer_starts_without_its_layer_in_bounded_time():
             assert time.monotonic() - started < 3
             await communicator.disconnect()
         finally:
+            channel_layers.backends.clear()
+
+
+class FlakyLayer:
+    """An in-memory layer whose ``new_channel`` fails while ``down`` (Redis refusing)."""
+
+    down = True
+
+    def __new__(cls, **config):
+        from channels.layers import InMemoryChannelLayer
+
+        class Layer(InMemoryChannelLayer):
+            async def new_channel(self, prefix="specific."):
+                if FlakyLayer.down:
+                    raise ConnectionRefusedError(111, "Connect call failed")
+                return await super().new_channel(prefix)
+
+        return Layer(**config)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_tolerant_consumer_gets_its_channel_when_the_layer_returns():
+    from channels.generic.websocket import AsyncJsonWebsocketConsumer
+    from channels.layers import channel_layers, get_channel_layer
+
+    class Probe(LayerTolerantMixin, AsyncJsonWebsocketConsumer):
+        async def connect(self):
+            await self.accept()
+            await self.send_json({"pending": self.channel_pending, "name": self.channel_name})
+
+        async def receive_json(self, content):
+            ok = await self.acquire_channel(timeout=1)
+            if ok:
+                await self.channel_layer.group_add("g", self.channel_name)
+            await self.send_json({"ok": ok, "name": self.channel_name})
+
+        async def channel_acquired(self, provisional):
+            await self.send_json({"was": provisional})
+
+        async def hello(self, event):
+            await self.send_json({"hello": event["n"]})
+
+    layers = {"default": {"BACKEND": "tests.core.test_deployment.FlakyLayer"}}
+    with override_settings(CHANNEL_LAYERS=layers):
+        channel_layers.backends.clear()
+        FlakyLayer.down = True
+        try:
+            communicator = WebsocketCommunicator(Probe.as_asgi(), "/")
+            assert (await communicator.connect(timeout=5))[0]
+            first = await communicator.receive_json_from()
+            assert first["pending"] and first["name"].startswith("provisional.")
+            await communicator.send_json_to({})
+            assert await communicator.receive_json_from() == {"ok": False, "name": first["name"]}
+            FlakyLayer.down = False
+            await communicator.send_json_to({})
+            assert await communicator.receive_json_from() == {"was": first["name"]}
+            now = await communicator.receive_json_from()
+            assert now["ok"] and now["name"] != first["name"]
+            # The dispatch loop receives on the new name: a group message reaches the socket.
+            await get_channel_layer().group_send("g", {"type": "hello", "n": 7})
+            assert await communicator.receive_json_from() == {"hello": 7}
+            await communicator.disconnect()
+        finally:
+            FlakyLayer.down = True
             channel_layers.backends.clear()
 
 
