@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from podlab.asgi import application
 from podlab.core.layer import LayerTolerantMixin, LayerUnavailable, layer_call
@@ -347,6 +348,7 @@ def test_throttle_reply_is_translated(client, fresh_cache):
 
 
 @pytest.mark.django_db
+@override_settings(SIGN_IN_THROTTLE_STORE="cache")
 def test_sign_in_keeps_working_when_the_cache_is_down(client, django_user_model):
     from django.core.cache.backends.redis import RedisCache
 
@@ -368,6 +370,57 @@ def test_sign_in_keeps_working_when_the_cache_is_down(client, django_user_model)
     assert took < 5
 
 
+def test_the_throttle_counts_where_every_process_sees_them():
+    assert settings_value("s.SIGN_IN_THROTTLE_STORE") == "database"
+    assert settings_value("s.SIGN_IN_THROTTLE_STORE", REDIS_URL="redis://r:6379/0") == "cache"
+    assert settings_value("s.SIGN_IN_THROTTLE_STORE", REDIS_URL="redis://r:6379/0",
+                          SIGN_IN_THROTTLE_STORE="database") == "database"
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SIGN_IN_THROTTLE_STORE="database")
+def test_without_redis_the_throttle_counts_in_the_database(client, django_user_model,
+                                                           fresh_cache):
+    """Counts written by another thread (its own database connection, as another process
+    would have) throttle here, and no per-process memory holds them."""
+    import threading
+
+    from django.db import connection
+
+    from podlab.core import throttle
+    from podlab.core.models import SignInFailure
+
+    def fail_elsewhere() -> None:
+        try:
+            for _ in range(throttle.LIMITS["pair"]):
+                throttle.count_failure(None, {"username": "ada"})
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=fail_elsewhere)
+    worker.start()
+    worker.join()
+    cache.clear()
+    assert SignInFailure.objects.get(key=throttle._keys("ada", "unknown")["pair"]).count == 5
+    assert throttle.throttled("ada", "unknown")
+    assert not throttle.throttled("ada", "10.0.0.9")
+    # Through the sign-in page: five failures from this address, then a 429.
+    django_user_model.objects.create_user("ada", password="right-password-123")
+    for _ in range(5):
+        assert client.post("/en/accounts/login/",
+                           {"username": "ada", "password": "wrong"}).status_code == 200
+    refused = client.post("/en/accounts/login/",
+                          {"username": "ada", "password": "right-password-123"})
+    assert refused.status_code == 429
+    # A count expires with its window; an expired row is replaced, not added to.
+    SignInFailure.objects.update(expires_at=timezone.now())
+    assert not throttle.throttled("ada", "127.0.0.1")
+    throttle.count_failure(None, {"username": "bo"})
+    assert SignInFailure.objects.filter(expires_at__lte=timezone.now()).count() == 0
+    assert SignInFailure.objects.get(key=throttle._keys("bo", "unknown")["user"]).count == 1
+
+
+@override_settings(SIGN_IN_THROTTLE_STORE="cache")
 def test_with_redis_the_throttle_counts_in_redis_across_processes():
     assert settings_value("s.CACHES['default']['BACKEND']", REDIS_URL="redis://r:6379/0") == \
         "django.core.cache.backends.redis.RedisCache"
