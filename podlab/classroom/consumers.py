@@ -16,11 +16,11 @@ import time
 from contextlib import suppress
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
+from podlab.core.db import database_sync_to_async
 from podlab.core.layer import LayerTolerantMixin
 from podlab.lab import services as lab_services
 from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message

@@ -20,9 +20,10 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
+
+from podlab.core.db import database_sync_to_async
 
 from .models import Connection
 
