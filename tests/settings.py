@@ -15,3 +15,10 @@ WHITENOISE_USE_FINDERS = True
 # throttle another. The Redis cache of podlab.settings is tested on its own
 # (tests/core/test_deployment.py) and used by the production run of .ci/run.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The test database of SQLite is in memory with a shared cache, where two threads writing at
+# once fail with "database table is locked" instead of waiting (a file database waits). The
+# websockets' database calls therefore share one thread here; the pool itself is tested with
+# more threads (tests/classroom/test_room_counts.py) and on PostgreSQL.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASE_THREADS = 1

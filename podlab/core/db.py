@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 from channels.auth import AuthMiddleware, get_user
@@ -24,22 +24,42 @@ from channels.db import DatabaseSyncToAsync
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
 
-_executor: ThreadPoolExecutor | None = None
+_pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
 
-def executor() -> ThreadPoolExecutor:
-    global _executor
+def pool() -> ThreadPoolExecutor:
+    """The process's pool, made on first use with ``settings.DATABASE_THREADS`` threads."""
+    global _pool
     with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=settings.DATABASE_THREADS,
-                                           thread_name_prefix="podlab-db")
-        return _executor
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=settings.DATABASE_THREADS,
+                                       thread_name_prefix="podlab-db")
+        return _pool
+
+
+def reset_pool() -> None:
+    """Forget the pool (its running calls finish); the next call makes one anew."""
+    global _pool
+    with _lock:
+        old, _pool = _pool, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+class _CurrentPool(Executor):
+    """What the wrappers hold: they are made at import, the pool on first use."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return pool().submit(fn, *args, **kwargs)
+
+
+_current = _CurrentPool()
 
 
 class _Pooled(DatabaseSyncToAsync):
     def __init__(self, func: Callable[..., Any]) -> None:
-        super().__init__(func, thread_sensitive=False, executor=executor())
+        super().__init__(func, thread_sensitive=False, executor=_current)  # type: ignore[arg-type]
 
 
 def database_sync_to_async(func: Callable[..., Any]) -> Any:

@@ -188,7 +188,18 @@ async def test_a_predict_question_locks_the_clock_until_revealed(room):
     await teacher.disconnect()
 
 
-async def test_a_socket_whose_query_hangs_does_not_hold_up_the_others(room, monkeypatch):
+@pytest.fixture
+def db_threads(settings):
+    from podlab.core import db as pooled
+
+    settings.DATABASE_THREADS = 4  # the test database may run with one (tests/settings.py)
+    pooled.reset_pool()
+    yield
+    pooled.reset_pool()
+
+
+async def test_a_socket_whose_query_hangs_does_not_hold_up_the_others(room, monkeypatch,
+                                                                      db_threads):
     """One student's database call hangs (a locked row, a database that stopped answering):
     other students still connect and get their hello, and the held one finishes once its
     query does. With every websocket query on one shared thread, nobody else could."""
