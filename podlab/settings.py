@@ -135,7 +135,10 @@ DATABASE_THREADS = int(os.environ.get("DATABASE_THREADS") or os.environ.get(
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;",
+         # seconds a statement waits for another connection's write lock (SQLite's busy
+         # timeout), the same bound as PostgreSQL's connect timeout
+         "timeout": DATABASE_CONNECT_TIMEOUT}
     )
 
 # Lab websockets (docs/protocol.md): how many one client address may hold, and how many one
