@@ -7,9 +7,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "podlab.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from podlab.core.db import auth_middleware_stack  # noqa: E402
 from podlab.core.gctune import tune_for_server  # noqa: E402
 from podlab.core.health import HealthChecks  # noqa: E402
 from podlab.core.origin import SameOriginValidator  # noqa: E402
@@ -20,7 +20,8 @@ from podlab.routing import websocket_urlpatterns  # noqa: E402
 # The lab needs neither the session nor the user: its sockets skip the session lookup, so a
 # database that is down or slow cannot hold their handshake. Every other socket knows its user.
 lab_sockets = URLRouter(lab_routes)
-user_sockets = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+# Their database calls run on a bounded pool of threads, not on one (podlab/core/db.py).
+user_sockets = auth_middleware_stack(URLRouter(websocket_urlpatterns))
 
 
 async def websockets(scope, receive, send):

@@ -6,6 +6,7 @@ ALLOWED_HOSTS  comma separated (default: localhost names)
 DATABASE_URL   default sqlite:///<repo>/db.sqlite3; postgres://... supported
 REDIS_URL      when set, the channel layer is channels_redis on that server
 PODLAB_CHANNEL_PREFIX  the channel layer's name prefix on Redis (default: from DATABASE_URL)
+SIGN_IN_THROTTLE_STORE  cache (default with REDIS_URL) or database (default without)
 """
 
 from __future__ import annotations
@@ -127,10 +128,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.envi
         # A caller waits at most this long for a connection, then gets an error (a 503 page).
         "timeout": DATABASE_CONNECT_TIMEOUT,
     }
+#: threads that run the websockets' database calls (podlab/core/db.py): one query that waits
+#: holds one of them, not the whole process
+DATABASE_THREADS = int(os.environ.get("DATABASE_THREADS") or os.environ.get(
+    "DATABASE_POOL_SIZE") or "16") or 16
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update(
-        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+        {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;",
+         # seconds a statement waits for another connection's write lock (SQLite's busy
+         # timeout), the same bound as PostgreSQL's connect timeout
+         "timeout": DATABASE_CONNECT_TIMEOUT}
     )
 
 # Lab websockets (docs/protocol.md): how many one client address may hold, and how many one
@@ -180,6 +188,12 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+#: Where failed sign-ins are counted (podlab/core/throttle.py): ``cache`` (Redis, with
+#: REDIS_URL) or ``database``; both are shared by every process of a deployment.
+SIGN_IN_THROTTLE_STORE = os.environ.get("SIGN_IN_THROTTLE_STORE") or (
+    "cache" if REDIS_URL else "database")
+if SIGN_IN_THROTTLE_STORE not in {"cache", "database"}:
+    raise ImproperlyConfigured("SIGN_IN_THROTTLE_STORE must be 'cache' or 'database'")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

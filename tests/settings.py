@@ -15,3 +15,23 @@ WHITENOISE_USE_FINDERS = True
 # throttle another. The Redis cache of podlab.settings is tested on its own
 # (tests/core/test_deployment.py) and used by the production run of .ci/run.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# SQLite's usual test database is in memory with a shared cache, where two threads writing at
+# once fail at once with "database table is locked". The websockets' database calls run on a
+# pool of threads (podlab/core/db.py), so the tests use a file instead, where a writer waits
+# for the other's lock as it does in production (WAL, busy timeout).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import atexit
+    import contextlib
+    import tempfile
+
+    _shm = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(_shm, f"podlab-test-{os.getpid()}.sqlite3")}
+
+    def _remove_test_database_files(name: str = DATABASES["default"]["TEST"]["NAME"]) -> None:  # noqa: F405
+        for suffix in ("", "-wal", "-shm"):  # the test runner removes only the first
+            with contextlib.suppress(OSError):
+                os.remove(name + suffix)
+
+    atexit.register(_remove_test_database_files)

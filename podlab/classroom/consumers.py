@@ -16,11 +16,12 @@ import time
 from contextlib import suppress
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
+from podlab.core.db import database_sync_to_async
+from podlab.core.layer import LayerTolerantMixin
 from podlab.lab import services as lab_services
 from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
 from podlab.lab.services import LabError
@@ -104,8 +105,13 @@ def _room_by_code(code: str) -> Room | None:
     return Room.objects.filter(code=code).first() if is_valid_code(code=code) else None
 
 
-class _Base(AsyncWebsocketConsumer):
-    """JSON framing, size and rate limits, errors; subclasses list their handlers."""
+class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
+    """JSON framing, size and rate limits, errors; subclasses list their handlers.
+
+    A socket that connects while the channel layer is down is accepted all the same (see
+    ``LayerTolerantMixin``): it is told the room is unavailable, and the recovery loop gets
+    its channel name and joins its groups once the layer answers again.
+    """
 
     rate_per_second = 20.0
     rate_burst = 40.0
@@ -117,7 +123,8 @@ class _Base(AsyncWebsocketConsumer):
         self.tasks: list[asyncio.Task[None]] = []
         self.room_pk: int | None = None
         self.wanted_groups: set[str] = set()
-        self.layer_down = False
+        self.accepted = False
+        self.recovering = False  # layer_down itself may already be set by the handshake
 
     # --- the channel layer, bounded -------------------------------------------------------
 
@@ -139,10 +146,15 @@ class _Base(AsyncWebsocketConsumer):
         return True
 
     async def layer_send(self, group: str, message: dict[str, Any]) -> bool:
+        if self.layer_down:  # known down: the recovery loop probes it and resyncs everyone
+            return False
         return await self._bounded(self.channel_layer.group_send(group, message))
 
     async def layer_add(self, group: str) -> bool:
         self.wanted_groups.add(group)
+        if self.layer_down:  # joined by the recovery loop
+            await self.layer_lost()
+            return False
         return await self._bounded(self.channel_layer.group_add(group, self.channel_name))
 
     async def layer_discard(self, group: str) -> None:
@@ -152,25 +164,41 @@ class _Base(AsyncWebsocketConsumer):
 
     async def layer_lost(self) -> None:
         """Tell this socket's user, then rejoin the groups every few seconds until it works."""
-        if self.layer_down:
+        if self.recovering:
             return
-        self.layer_down = True
+        self.layer_down = self.recovering = True
+        if self.accepted:  # else accept() tells
+            await self._tell_degraded()
+        self.spawn(self._recover())
+
+    async def _tell_degraded(self) -> None:
         with suppress(Exception):
             await self.send_json({"type": "classroom.service", "state": "degraded",
                                   "message": room_error_text("layer_down", self.lang)})
-        self.spawn(self._recover())
+
+    async def accept(self, subprotocol: str | None = None,
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+        if self.layer_down:
+            await self._tell_degraded()
+
+    async def channel_acquired(self, provisional: str) -> None:
+        await presence.renamed(old=provisional, new=self.channel_name)
 
     async def _recover(self) -> None:
         while True:
             await asyncio.sleep(RECOVER_SECONDS)
             # A publish proves the layer answers (a subscription may only be recorded locally).
             ok = await presence.layer_answers(layer_timeout())
+            # A socket that connected during the outage has no channel name yet.
+            ok = ok and await self.acquire_channel(timeout=layer_timeout())
             for group in sorted(self.wanted_groups):
                 ok = ok and await self._bounded(
                     self.channel_layer.group_add(group, self.channel_name), report=False)
             if not ok or not await self._round_trip():
                 continue
-            self.layer_down = False
+            self.layer_down = self.recovering = False
             await self.send_json({"type": "classroom.service", "state": "ok",
                                   "message": room_error_text("layer_back", self.lang)})
             await self.resync()

@@ -20,9 +20,10 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
+
+from podlab.core.db import database_sync_to_async
 
 from .models import Connection
 
@@ -118,6 +119,18 @@ async def joined(*, consumer: Any, channel: str, room_pk: int, role: str,
     loop = asyncio.get_running_loop()
     if _renewer is None or _renewer.done() or _renewer.get_loop() is not loop:
         _renewer = loop.create_task(_renew_forever())
+
+
+def rename(*, old: str, new: str) -> int:
+    return Connection.objects.filter(channel=old).update(channel=new)
+
+
+async def renamed(*, old: str, new: str) -> None:
+    """A socket that connected while the channel layer was down got its real channel name."""
+    consumer = _local.pop(old, None)
+    if consumer is not None:
+        _local[new] = consumer
+    await database_sync_to_async(rename)(old=old, new=new)
 
 
 async def left(*, channel: str) -> None:

@@ -10,8 +10,8 @@ timeout. Consumers call the layer through :func:`layer_call`, which waits at mos
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
@@ -47,30 +47,63 @@ async def layer_call[T](awaitable: Awaitable[T], *, timeout: float | None = None
 
 
 class LayerTolerantMixin:
-    """For an ``AsyncConsumer`` that uses the layer but must not fail its handshake without
-    it: if the layer cannot give a channel name in time the consumer runs without a layer
-    (``self.channel_layer`` is None, ``self.layer_down`` is True) and can say so to its user.
+    """For an ``AsyncConsumer`` that uses the layer but must not fail its handshake without it.
+
+    Channels asks the layer for a channel name before the consumer sees its first message;
+    with Redis down, ``RedisPubSubChannelLayer.new_channel()`` raises at once (or hangs on a
+    silent server), and the socket fails with HTTP 500. Here, if the layer cannot give a name
+    in time, the consumer starts anyway: ``self.layer_down`` and ``self.channel_pending`` are
+    True and ``self.channel_name`` is a provisional name the layer has never seen (unique, so
+    it can still key per-socket records). The consumer tells its user, and later calls
+    :meth:`acquire_channel`, which asks the layer again and, once it answers, starts
+    receiving on the new name; :meth:`channel_acquired` is then told the provisional name.
     """
 
     layer_down = False
+    channel_pending = False
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         self.scope = scope
         self.base_send = send
         self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self._channel_ready = asyncio.Event()
         sources = [receive]
         if self.channel_layer is not None:
             try:
                 self.channel_name = await layer_call(self.channel_layer.new_channel())
             except LayerUnavailable as exc:
                 logger.warning("channel layer unavailable at connect: %s", exc)
-                self.channel_layer = None
-                self.layer_down = True
+                self.channel_name = f"provisional.{uuid.uuid4().hex}"
+                self.layer_down = self.channel_pending = True
             else:
-                self.channel_receive = functools.partial(
-                    self.channel_layer.receive, self.channel_name)
-                sources.append(self.channel_receive)
+                self._channel_ready.set()
+            # Waits until there is a real channel name, then receives on it: the dispatch
+            # loop below calls it again after each message.
+            self.channel_receive = self._receive_from_layer
+            sources.append(self.channel_receive)
         try:
             await await_many_dispatch(sources, self.dispatch)
         except StopConsumer:
             pass
+
+    async def _receive_from_layer(self) -> Any:
+        await self._channel_ready.wait()
+        return await self.channel_layer.receive(self.channel_name)
+
+    async def acquire_channel(self, *, timeout: float | None = None) -> bool:
+        """Get a real channel name if the handshake could not; True once there is one."""
+        if not self.channel_pending:
+            return True
+        try:
+            name = await layer_call(self.channel_layer.new_channel(), timeout=timeout)
+        except LayerUnavailable as exc:
+            logger.info("channel layer still unavailable: %s", exc)
+            return False
+        provisional, self.channel_name = self.channel_name, name
+        self.channel_pending = False
+        self._channel_ready.set()
+        await self.channel_acquired(provisional)
+        return True
+
+    async def channel_acquired(self, provisional: str) -> None:
+        """Hook: the socket now has a real channel name instead of ``provisional``."""

@@ -22,6 +22,11 @@ from .grading import Grade, InvalidAnswer, grade, normalise_answer
 from .models import REVIEW_INTERVALS, Attempt, Learner, QuestionStat, ReviewItem
 
 SESSION_KEY = "quizzes.learner"
+#: Attempts kept per learner and question: the newest ones. Progress reads only the latest,
+#: and the review queue keeps its own rows, so older attempts add nothing a learner sees;
+#: without a bound, one quiz pass (or one account) posting fresh submission ids in a loop
+#: could store any number of rows. The question's running totals still count every answer.
+ATTEMPTS_KEPT = 5
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,11 @@ def carry_over(*, anonymous: Learner, user: AbstractBaseUser) -> Learner:
             anonymous.save(update_fields=["user"])
             return anonymous
         taken = set(existing.attempts.values_list("submission_id", flat=True))
-        anonymous.attempts.exclude(submission_id__in=taken).update(learner=existing)
+        moved = anonymous.attempts.exclude(submission_id__in=taken)
+        questions = set(moved.values_list("lesson_slug", "question_id"))
+        moved.update(learner=existing)
+        for lesson_slug, question_id in sorted(questions):
+            _prune(learner=existing, lesson_slug=lesson_slug, question_id=question_id)
         theirs = {(r.lesson_slug, r.question_id): r for r in existing.reviews.all()}
         for item in anonymous.reviews.all():
             other = theirs.get((item.lesson_slug, item.question_id))
@@ -198,11 +207,21 @@ def submit_answer(*, learner: Learner, question: Question, answer: Any,
                 question_id=question.id, question_type=question.type, answer=normalised,
                 correct=result.correct, was_review=was_review, created_at=moment,
             )
+            _prune(learner=learner, lesson_slug=question.lesson_slug, question_id=question.id)
             _count(question=question, correct=result.correct)
     except IntegrityError:
         previous = Attempt.objects.get(learner=learner, submission_id=submission_id)
         return _replay_checked(previous, question)
     return SubmitResult(attempt=attempt, grade=result, duplicate=False)
+
+
+def _prune(*, learner: Learner, lesson_slug: str, question_id: str) -> int:
+    """Keep only the newest ``ATTEMPTS_KEPT`` attempts of one question; the number deleted."""
+    rows = Attempt.objects.filter(learner=learner, lesson_slug=lesson_slug,
+                                  question_id=question_id)
+    keep = list(rows.order_by("-created_at", "-pk").values_list("pk", flat=True)[:ATTEMPTS_KEPT])
+    deleted, _ = rows.exclude(pk__in=keep).delete()
+    return deleted
 
 
 def _count(*, question: Question, correct: bool) -> None:

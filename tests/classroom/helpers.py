@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -12,6 +11,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from podlab.asgi import application
 from podlab.classroom import services
 from podlab.classroom.models import Room, Seat
+from podlab.core.db import database_sync_to_async
 
 SLEEPER = """\
 apiVersion: v1

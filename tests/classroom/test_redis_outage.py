@@ -15,8 +15,9 @@ import pytest
 from channels.layers import channel_layers
 
 from podlab.classroom import consumers, presence
+from podlab.classroom.models import Connection
 
-from .helpers import SLEEPER, receive_type
+from .helpers import SLEEPER, db, make_seat, open_socket, receive_type, seat_session
 from .test_consumers import apply, student_socket, teacher_socket
 
 pytestmark = [
@@ -118,3 +119,60 @@ async def test_the_room_goes_on_without_redis_and_catches_up(room, redis_layer):
     assert got["t"] == after["t"]
     await ann.disconnect()
     await teacher.disconnect()
+
+
+async def connect_during_outage(path: str, key: str, lang: str) -> tuple:
+    ws = await open_socket(path, key, lang=lang)
+    connected, _ = await ws.connect(timeout=10)
+    assert connected  # not a failed handshake (HTTP 500) as with Channels' own __call__
+    got = await receive_types(ws, {"classroom.service", "classroom.hello",
+                                   "classroom.snapshot"})
+    return ws, got
+
+
+async def test_sockets_that_connect_while_redis_is_down_are_told_and_recover(
+        room, redis_layer):
+    """All three classroom sockets are accepted while Redis is already down, say so in their
+    language, and get their channel once Redis is back: the live path then reaches them."""
+    redis_layer.kill()
+    seat = await db(make_seat)(room, "ann", "zh-hans")
+    key = await db(seat_session)(seat)
+    started = time.monotonic()
+    teacher, t_got = await connect_during_outage(f"/ws/classroom/{room.code}/teach/",
+                                                 room.teacher_key, "en")
+    ann, a_got = await connect_during_outage(f"/ws/classroom/{room.code}/", key, "zh-hans")
+    screen, p_got = await connect_during_outage(f"/ws/classroom/{room.code}/project/",
+                                                room.teacher_key, "en")
+    assert time.monotonic() - started < 8  # bounded, whatever the OS's TCP timeouts
+    for got, role in ((t_got, "instructor"), (a_got, "student"), (p_got, "projector")):
+        assert got["classroom.hello"]["role"] == role
+        assert got["classroom.service"]["state"] == "degraded"
+    assert t_got["classroom.service"]["message"] == consumers.room_error_text("layer_down", "en")
+    assert a_got["classroom.service"]["message"] == consumers.room_error_text(
+        "layer_down", "zh-hans")
+    assert a_got["classroom.service"]["message"] != t_got["classroom.service"]["message"]
+    # Presence works from the database meanwhile: three connections, keyed by provisional names.
+    rows = await db(lambda: sorted(Connection.objects.values_list("role", "channel")))()
+    assert [r for r, _ in rows] == ["instructor", "projector", "student"]
+    assert all(c.startswith("provisional.") for _, c in rows)
+    # The instructor works on without Redis; nothing is lost.
+    mine = await apply(teacher, SLEEPER)
+    redis_layer.start()
+    for ws in (teacher, ann, screen):
+        back = await receive_types(ws, {"classroom.service", "classroom.snapshot"}, timeout=20)
+        assert back["classroom.service"]["state"] == "ok"
+        # Caught up from the database: the Pod applied during the outage is there.
+        assert back["classroom.snapshot"]["seq"] >= mine["seq"]
+        assert back["classroom.snapshot"]["manifest"] == mine["manifest"]
+    rows = await db(lambda: list(Connection.objects.values_list("channel", flat=True)))()
+    assert len(rows) == 3 and not any(c.startswith("provisional.") for c in rows)
+    # The live path reaches the sockets that connected during the outage.
+    await teacher.send_json_to({"type": "classroom.step"})
+    after = await receive_type(teacher, "classroom.frame", timeout=10)
+    for ws in (ann, screen):
+        got = await receive_type(ws, "classroom.frame", timeout=10,
+                                 where=lambda m: m["seq"] == after["seq"])
+        assert got["t"] == after["t"]
+    for ws in (screen, ann, teacher):
+        await ws.disconnect()
+    assert await db(lambda: Connection.objects.count())() == 0

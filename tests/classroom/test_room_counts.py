@@ -186,3 +186,53 @@ async def test_a_predict_question_locks_the_clock_until_revealed(room):
     await teacher.send_json_to({"type": "classroom.seek", "t": target + 5})
     assert (await receive_type(teacher, "classroom.snapshot"))["t"] == pytest.approx(target + 5)
     await teacher.disconnect()
+
+
+@pytest.fixture
+def db_threads(settings):
+    from podlab.core import db as pooled
+
+    settings.DATABASE_THREADS = 4  # the test database may run with one (tests/settings.py)
+    pooled.reset_pool()
+    yield
+    pooled.reset_pool()
+
+
+async def test_a_socket_whose_query_hangs_does_not_hold_up_the_others(room, monkeypatch,
+                                                                      db_threads):
+    """One student's database call hangs (a locked row, a database that stopped answering):
+    other students still connect and get their hello, and the held one finishes once its
+    query does. With every websocket query on one shared thread, nobody else could."""
+    import threading
+
+    from podlab.classroom import consumers
+
+    release = threading.Event()
+    held = threading.Event()
+    real = consumers.seat_in_session
+
+    def seat_in_session(*, session, room):
+        seat = real(session=session, room=room)
+        if seat is not None and seat.name == "held":
+            held.set()
+            release.wait(timeout=60)  # the hung query
+        return seat
+
+    monkeypatch.setattr(consumers, "seat_in_session", seat_in_session)
+    seat = await db(make_seat)(room, "held")
+    key = await db(seat_session)(seat)
+    slow = await open_socket(f"/ws/classroom/{room.code}/", key)
+    pending = asyncio.ensure_future(slow.connect(timeout=60))
+    while not held.is_set():
+        await asyncio.sleep(0.02)
+    try:
+        others = [await student_socket(room, f"s{n}") for n in range(3)]
+        teacher = await teacher_socket(room)
+        assert not pending.done() and not release.is_set()  # still held meanwhile
+    finally:
+        release.set()
+    connected, _ = await pending
+    assert connected
+    assert (await receive_type(slow, "classroom.hello"))["name"] == "held"
+    for ws in [slow, teacher, *others]:
+        await ws.disconnect()

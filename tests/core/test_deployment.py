@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from podlab.asgi import application
 from podlab.core.layer import LayerTolerantMixin, LayerUnavailable, layer_call
@@ -78,10 +79,6 @@ async def test_two_prefixes_on_one_redis_do_not_see_each_other():
 
 
 # --- channel layer failures ------------------------------------------------------------------
-
-class TolerantEcho(LayerTolerantMixin):
-    pass
-
 
 async def test_layer_call_is_bounded_on_a_silent_and_a_closed_redis():
     from channels_redis.pubsub import RedisPubSubChannelLayer
@@ -149,6 +146,70 @@ async def test_a_tolerant_consumer_starts_without_its_layer_in_bounded_time():
             assert time.monotonic() - started < 3
             await communicator.disconnect()
         finally:
+            channel_layers.backends.clear()
+
+
+class FlakyLayer:
+    """An in-memory layer whose ``new_channel`` fails while ``down`` (Redis refusing)."""
+
+    down = True
+
+    def __new__(cls, **config):
+        from channels.layers import InMemoryChannelLayer
+
+        class Layer(InMemoryChannelLayer):
+            async def new_channel(self, prefix="specific."):
+                if FlakyLayer.down:
+                    raise ConnectionRefusedError(111, "Connect call failed")
+                return await super().new_channel(prefix)
+
+        return Layer(**config)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_tolerant_consumer_gets_its_channel_when_the_layer_returns():
+    from channels.generic.websocket import AsyncJsonWebsocketConsumer
+    from channels.layers import channel_layers, get_channel_layer
+
+    class Probe(LayerTolerantMixin, AsyncJsonWebsocketConsumer):
+        async def connect(self):
+            await self.accept()
+            await self.send_json({"pending": self.channel_pending, "name": self.channel_name})
+
+        async def receive_json(self, content):
+            ok = await self.acquire_channel(timeout=1)
+            if ok:
+                await self.channel_layer.group_add("g", self.channel_name)
+            await self.send_json({"ok": ok, "name": self.channel_name})
+
+        async def channel_acquired(self, provisional):
+            await self.send_json({"was": provisional})
+
+        async def hello(self, event):
+            await self.send_json({"hello": event["n"]})
+
+    layers = {"default": {"BACKEND": "tests.core.test_deployment.FlakyLayer"}}
+    with override_settings(CHANNEL_LAYERS=layers):
+        channel_layers.backends.clear()
+        FlakyLayer.down = True
+        try:
+            communicator = WebsocketCommunicator(Probe.as_asgi(), "/")
+            assert (await communicator.connect(timeout=5))[0]
+            first = await communicator.receive_json_from()
+            assert first["pending"] and first["name"].startswith("provisional.")
+            await communicator.send_json_to({})
+            assert await communicator.receive_json_from() == {"ok": False, "name": first["name"]}
+            FlakyLayer.down = False
+            await communicator.send_json_to({})
+            assert await communicator.receive_json_from() == {"was": first["name"]}
+            now = await communicator.receive_json_from()
+            assert now["ok"] and now["name"] != first["name"]
+            # The dispatch loop receives on the new name: a group message reaches the socket.
+            await get_channel_layer().group_send("g", {"type": "hello", "n": 7})
+            assert await communicator.receive_json_from() == {"hello": 7}
+            await communicator.disconnect()
+        finally:
+            FlakyLayer.down = True
             channel_layers.backends.clear()
 
 
@@ -287,6 +348,7 @@ def test_throttle_reply_is_translated(client, fresh_cache):
 
 
 @pytest.mark.django_db
+@override_settings(SIGN_IN_THROTTLE_STORE="cache")
 def test_sign_in_keeps_working_when_the_cache_is_down(client, django_user_model):
     from django.core.cache.backends.redis import RedisCache
 
@@ -308,6 +370,57 @@ def test_sign_in_keeps_working_when_the_cache_is_down(client, django_user_model)
     assert took < 5
 
 
+def test_the_throttle_counts_where_every_process_sees_them():
+    assert settings_value("s.SIGN_IN_THROTTLE_STORE") == "database"
+    assert settings_value("s.SIGN_IN_THROTTLE_STORE", REDIS_URL="redis://r:6379/0") == "cache"
+    assert settings_value("s.SIGN_IN_THROTTLE_STORE", REDIS_URL="redis://r:6379/0",
+                          SIGN_IN_THROTTLE_STORE="database") == "database"
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(SIGN_IN_THROTTLE_STORE="database")
+def test_without_redis_the_throttle_counts_in_the_database(client, django_user_model,
+                                                           fresh_cache):
+    """Counts written by another thread (its own database connection, as another process
+    would have) throttle here, and no per-process memory holds them."""
+    import threading
+
+    from django.db import connection
+
+    from podlab.core import throttle
+    from podlab.core.models import SignInFailure
+
+    def fail_elsewhere() -> None:
+        try:
+            for _ in range(throttle.LIMITS["pair"]):
+                throttle.count_failure(None, {"username": "ada"})
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=fail_elsewhere)
+    worker.start()
+    worker.join()
+    cache.clear()
+    assert SignInFailure.objects.get(key=throttle._keys("ada", "unknown")["pair"]).count == 5
+    assert throttle.throttled("ada", "unknown")
+    assert not throttle.throttled("ada", "10.0.0.9")
+    # Through the sign-in page: five failures from this address, then a 429.
+    django_user_model.objects.create_user("ada", password="right-password-123")
+    for _ in range(5):
+        assert client.post("/en/accounts/login/",
+                           {"username": "ada", "password": "wrong"}).status_code == 200
+    refused = client.post("/en/accounts/login/",
+                          {"username": "ada", "password": "right-password-123"})
+    assert refused.status_code == 429
+    # A count expires with its window; an expired row is replaced, not added to.
+    SignInFailure.objects.update(expires_at=timezone.now())
+    assert not throttle.throttled("ada", "127.0.0.1")
+    throttle.count_failure(None, {"username": "bo"})
+    assert SignInFailure.objects.filter(expires_at__lte=timezone.now()).count() == 0
+    assert SignInFailure.objects.get(key=throttle._keys("bo", "unknown")["user"]).count == 1
+
+
+@override_settings(SIGN_IN_THROTTLE_STORE="cache")
 def test_with_redis_the_throttle_counts_in_redis_across_processes():
     assert settings_value("s.CACHES['default']['BACKEND']", REDIS_URL="redis://r:6379/0") == \
         "django.core.cache.backends.redis.RedisCache"

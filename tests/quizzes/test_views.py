@@ -185,3 +185,29 @@ def test_one_pass_makes_one_learner_however_often_it_posts(client):
     page = client.get(url("quizzes:lesson", "en", q.lesson_slug))
     assert "podlab_quiz" not in page.cookies
     assert "answered right last time" in page.content.decode()
+
+
+def test_one_pass_cannot_multiply_attempt_rows(client):
+    """A client replaying its pass with fresh submission ids stores at most ATTEMPTS_KEPT rows
+    per question; the latest answer still decides the progress shown."""
+    from podlab.quizzes.models import QuestionStat
+    from podlab.quizzes.services import ATTEMPTS_KEPT
+
+    q = first_single()
+    right, wrong = tokens(q)
+    open_quiz(client, q)
+    target = url("quizzes:answer", "en", q.lesson_slug, q.id)
+    posts = ATTEMPTS_KEPT * 6
+    for n in range(posts):
+        choice = right if n == posts - 1 else wrong
+        response = client.post(target, {"submission_id": str(uuid.uuid4()), "choice": choice},
+                               HTTP_ACCEPT="application/json")
+        assert response.json()["saved"] is True
+    assert Learner.objects.count() == 1
+    assert Attempt.objects.count() == ATTEMPTS_KEPT
+    kept = list(Attempt.objects.order_by("created_at", "pk").values_list("correct", flat=True))
+    assert kept == [False] * (ATTEMPTS_KEPT - 1) + [True]  # the newest ones
+    stat = QuestionStat.objects.get(lesson_slug=q.lesson_slug, question_id=q.id)
+    assert stat.attempts == posts  # the totals still count every answer
+    page = client.get(url("quizzes:lesson", "en", q.lesson_slug))
+    assert "answered right last time" in page.content.decode()
