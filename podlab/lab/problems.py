@@ -15,7 +15,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from podlab.engine import quantity, validation
+from podlab.engine.apiserver import validation
+from podlab.engine.core import quantity
 
 PROBLEM_TEXT: dict[str, Promise] = {
     "FieldValueRequired": _("a required field is missing"),

@@ -269,7 +269,7 @@ def test_every_engine_rule_is_told_or_deliberately_silent():
     """Each rule the engine can record either has its narration or is told by another entry."""
     import inspect
 
-    from podlab.engine import transitions
+    from podlab.engine.core import transitions
 
     source = inspect.getsource(narration.Narrator)
     told = set(narration.IMAGE_CODES) | {

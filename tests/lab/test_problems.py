@@ -10,7 +10,8 @@ import re
 import pytest
 from django.utils import translation
 
-from podlab.engine import quantity, validation
+from podlab.engine.apiserver import validation
+from podlab.engine.core import quantity
 from podlab.lab.problems import detail_text
 from podlab.lab.services import validate_manifest
 

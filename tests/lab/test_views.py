@@ -7,7 +7,7 @@ import html
 import pytest
 
 from podlab.course.content import course
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.lab.views import manifest_text, watch_hint
 
 
