@@ -2,13 +2,17 @@
 
     .venv/bin/python benchmarks/bench_classroom.py [--students 2000] [--steps 30]
         [--redis redis://127.0.0.1:6379/12] [--database postgres://...] [--timeout 900]
+        [--profile DIR]
 
 The instructor and the projector are on process A; students alternate between A and B. For
 every step the instructor sends, the time until each student socket receives the frame with
 that step's sequence number is one sample (instructor action -> student frame). Then a live predict
 question is pushed and every student answers; the instructor's tally must count each answer
 once, none lost; the projector must show the same count. Needs Redis on 127.0.0.1:6379 (the
-chosen database is flushed) and PostgreSQL. The whole run stops after ``--timeout`` seconds.
+run's channels and cache keys carry a prefix of their own, so nothing is flushed) and
+PostgreSQL. The whole run stops after ``--timeout`` seconds. With ``--profile DIR`` (and
+py-spy on PATH) both server processes are sampled during the steps; the collapsed stacks
+are written to DIR.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ class Student:
 
 async def run(args: argparse.Namespace, tmp: Path) -> None:
     redis_url = args.redis
-    redis.Redis.from_url(redis_url).flushdb()
+    redis.Redis.from_url(redis_url).ping()
     env = server_env(tmp, redis_url)
     # Every student joins from 127.0.0.1: lift the per-room and per-address seat limits, and
     # keep this run's channels apart from anything else on the same Redis.
@@ -135,6 +139,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         await t.send(json.dumps({"type": "classroom.apply", "manifest": CRASHER}))
         await receive_type(t, "classroom.snapshot")
         await asyncio.sleep(2)
+        samplers = start_profilers(args.profile, {"a": proc_a, "b": proc_b})
         samples: list[float] = []
         missing = 0
         for _ in range(args.steps):
@@ -153,6 +158,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
                 else:
                     samples.append(got - sent)
             await asyncio.sleep(0.2)
+        stop_profilers(samplers)
         print(f"projector received {len(screen.frames)} frames")
         print(f"instructor step -> student frame, {len(samples)} samples "
               f"({args.steps} steps x {len(students)} students), {missing} not received:")
@@ -197,6 +203,33 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
             proc.wait(timeout=20)
 
 
+def start_profilers(folder: str | None, procs: dict) -> list:
+    """py-spy on each server process while the steps run (collapsed stacks, one file each)."""
+    if not folder:
+        return []
+    import shutil
+    import subprocess
+
+    spy = shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy on PATH")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([spy, "record", "--nonblocking", "--rate", "200", "--format", "raw",
+                              "-o", str(Path(folder) / f"daphne-{name}.txt"),
+                              "-p", str(proc.pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name, proc in procs.items()]
+
+
+def stop_profilers(samplers: list) -> None:
+    import signal
+
+    for sampler in samplers:
+        sampler.send_signal(signal.SIGINT)
+    for sampler in samplers:
+        sampler.wait(timeout=60)
+
+
 def fresh_database(url: str) -> None:
     """Drop and create the benchmark's PostgreSQL database (SQLite cannot take 2,000 writers)."""
     import os
@@ -219,6 +252,8 @@ def main() -> None:
     parser.add_argument("--connect-batch", type=int, default=100,
                         help="student sockets opened at once (a busy machine needs fewer: "
                              "Daphne drops a handshake the application has not answered in 5 s)")
+    parser.add_argument("--profile", default=None,
+                        help="a folder for py-spy profiles of both servers during the steps")
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/podlab_bench",
                         help="a PostgreSQL URL; the database is dropped and created")
     args = parser.parse_args()

@@ -26,7 +26,7 @@ from podlab.lab import services as lab_services
 from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
 from podlab.lab.services import LabError
 
-from . import presence
+from . import plans, presence
 from . import questions as q
 from .models import Connection, Room, RoomQuestion, Seat
 from .services import is_valid_code, seat_in_session
@@ -54,7 +54,8 @@ INSTRUCTOR_ONLY = (
     "classroom.apply", "classroom.validate", "classroom.play", "classroom.pause",
     "classroom.step", "classroom.seek", "classroom.speed", "classroom.action",
     "classroom.push", "classroom.predict", "classroom.lock", "classroom.revote",
-    "classroom.reveal", "classroom.end", "classroom.leaderboard",
+    "classroom.reveal", "classroom.end", "classroom.leaderboard", "classroom.plan",
+    "classroom.next",
 )
 # Refusals of the room, with their translated text; lab codes keep the lab's text.
 CLOSE_FORBIDDEN = 4403
@@ -283,9 +284,35 @@ class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
         await self.close(code=CLOSE_ROOM_CLOSED)
 
 
+async def _dispatch_direct(consumer: Any, message: dict[str, Any]) -> bool:
+    """Run a handler of ``consumer.direct`` without channels' per-message database hop.
+
+    ``AsyncConsumer.dispatch`` runs ``close_old_connections`` in the one shared sync thread
+    before every handler. A frame for the 1,000 students of a process thus queued 1,000
+    thread hops behind each other (and behind every real query): most of the 2,000-student
+    p99 (``benchmarks/bench_classroom_fanout.py`` measures both ways). The handlers listed in
+    ``direct`` do not touch the database, or do it through ``database_sync_to_async``, which
+    closes old connections itself.
+    """
+    if message["type"] not in consumer.direct:
+        return False
+    handler = getattr(consumer, message["type"].replace(".", "_"), None)
+    if handler is None:
+        return False
+    await handler(message)
+    return True
+
+
 # --- the instructor -------------------------------------------------------------------------
 
 class InstructorConsumer(_Base):
+    # Every answer of 2,000 students wakes the refresher through room.dirty.
+    direct = frozenset({"room.dirty", "room.driver", "room.echo"})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if not await _dispatch_direct(self, message):
+            await super().dispatch(message)
+
     async def connect(self) -> None:
         self.setup_base()
         self.sim: RoomSim | None = None
@@ -315,6 +342,7 @@ class InstructorConsumer(_Base):
                               "kubernetes": lab_services.HELLO["kubernetes"]})
         await self._send_own_snapshot()
         await self._send_question()
+        await self._send_plan()
         await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
                               role=Connection.INSTRUCTOR)
         await self._presence()
@@ -707,6 +735,64 @@ class InstructorConsumer(_Base):
                                                 {"type": "room.leaderboard", "message": message})
         await self.send_json(message)
 
+    # --- the lesson plan ------------------------------------------------------------------
+
+    async def _send_plan(self) -> None:
+        assert self.room_pk is not None  # noqa: S101
+        message = await database_sync_to_async(plans.plan_message)(
+            room_pk=self.room_pk, user=self.scope.get("user"), lang=self.lang)
+        await self.send_json(message)
+
+    async def _plan_changed(self) -> None:
+        """Every console of the room (any process) and the big screen learn where it is."""
+        assert self.room_pk is not None  # noqa: S101
+        progress = await database_sync_to_async(plans.progress_message)(room_pk=self.room_pk)
+        await self.layer_send(teach_group(self.room_pk), {"type": "room.plan"})
+        await self.layer_send(projector_group(self.room_pk),
+                              {"type": "room.progress", "message": progress})
+
+    async def room_plan(self, event: dict[str, Any]) -> None:
+        await self._send_plan()
+
+    async def _plan_error(self, exc: plans.PlanError) -> None:
+        detail = {"field": exc.field} if exc.field else {}
+        await self.send_json({"type": "classroom.error", "code": exc.code,
+                              "message": plans.plan_error_text(code=exc.code, lang=self.lang),
+                              **({"detail": detail} if detail else {})})
+
+    async def on_plan(self, message: dict[str, Any]) -> None:
+        """Follow one of the instructor's lesson plans (``plan``: its id, or null for none)."""
+        try:
+            await database_sync_to_async(plans.choose_plan)(
+                room_pk=self.room_pk, plan_pk=message.get("plan"), user=self.scope.get("user"))
+        except plans.PlanError as exc:
+            await self._plan_error(exc)
+            return
+        await self._plan_changed()
+
+    async def on_next(self, message: dict[str, Any]) -> None:
+        """Run the plan's next step, or the one at ``step`` (0-based) to jump or repeat."""
+        assert self.room_pk is not None  # noqa: S101
+        try:
+            index, step = await database_sync_to_async(plans.step_to_run)(
+                room_pk=self.room_pk, index=message.get("step"))
+        except plans.PlanError as exc:
+            await self._plan_error(exc)
+            return
+        if step["kind"] == plans.QUESTION:
+            await self.on_push({"lesson": step["lesson"], "question": step["question"],
+                                "countdown": step["countdown"]})
+        elif step["kind"] == plans.PREDICT:
+            await self.on_predict({"seconds": step["seconds"], "countdown": step["countdown"]})
+        else:
+            from podlab.course.content import course
+
+            text = course().examples[step["example"]].text()
+            await self.on_apply({"manifest": text, "seed": step["seed"]})
+        # Only a step that ran counts (a predict step without a simulation raises above).
+        await database_sync_to_async(plans.mark_run)(room_pk=self.room_pk, index=index)
+        await self._plan_changed()
+
     # --- the live tally and the roster ----------------------------------------------------
 
     async def room_dirty(self, event: dict[str, Any]) -> None:
@@ -767,6 +853,8 @@ class InstructorConsumer(_Base):
         "classroom.reveal": on_reveal,
         "classroom.end": on_end,
         "classroom.leaderboard": on_leaderboard,
+        "classroom.plan": on_plan,
+        "classroom.next": on_next,
     }
 
 
@@ -775,6 +863,13 @@ class InstructorConsumer(_Base):
 class StudentConsumer(_Base):
     rate_per_second = 5.0
     rate_burst = 10.0
+    # The instructor's broadcasts, only forwarded (see ``_dispatch_direct``).
+    direct = frozenset({"room.sim", "room.question", "room.presence", "room.leaderboard",
+                        "room.tally", "room.count", "room.progress", "room.echo"})
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if not await _dispatch_direct(self, message):
+            await super().dispatch(message)
 
     async def connect(self) -> None:
         self.setup_base()
@@ -960,6 +1055,7 @@ class ProjectorConsumer(StudentConsumer):
             await self.send_json(info["tally"])
         if info["leaderboard"] is not None:
             await self.send_json(info["leaderboard"])
+        await self.send_json(info["progress"])
 
     def _own_room(self, code: str) -> Room | None:
         from .services import room_for_instructor
@@ -986,6 +1082,7 @@ class ProjectorConsumer(StudentConsumer):
             "count": {"type": "classroom.count", "online": roster["online"],
                       "seats": len(roster["seats"]), "languages": roster["languages"]},
             "tally": tally, "leaderboard": board,
+            "progress": plans.progress_message(room_pk=room_pk),
         }
 
     async def disconnect(self, code: int) -> None:
@@ -1003,7 +1100,7 @@ class ProjectorConsumer(StudentConsumer):
         assert self.room_pk is not None  # noqa: S101
         info = await database_sync_to_async(self._projector_initial)(self.room_pk)
         await self._send_snapshot()
-        for key in ("question", "count", "tally", "leaderboard"):
+        for key in ("question", "count", "tally", "leaderboard", "progress"):
             if info[key] is not None:
                 await self.send_json(info[key])
 
@@ -1011,6 +1108,9 @@ class ProjectorConsumer(StudentConsumer):
         await self.send_json(event["message"])
 
     async def room_count(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])
+
+    async def room_progress(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
 
     handlers = {"classroom.sync": StudentConsumer.on_sync}

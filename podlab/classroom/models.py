@@ -38,6 +38,10 @@ class Room(models.Model):
     # past), so cached simulations of an older epoch are not moved forward by mistake.
     epoch = models.PositiveIntegerField(_("epoch"), default=0)
     show_leaderboard = models.BooleanField(_("leaderboard shown"), default=False)
+    # The lesson plan the console follows, and how many of its steps have been run.
+    plan = models.ForeignKey("LessonPlan", on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="rooms", verbose_name=_("lesson plan"))
+    plan_position = models.PositiveIntegerField(_("steps run"), default=0)
 
     class Meta:
         verbose_name = _("room")
@@ -51,6 +55,28 @@ class Room(models.Model):
     def group_base(self) -> str:
         """ASCII prefix of this room's channel-layer group names."""
         return f"classroom-{self.pk}"
+
+
+class LessonPlan(models.Model):
+    """An instructor's prepared sequence of steps for a lesson, reusable in any of their rooms.
+
+    ``steps`` is a list of dicts checked by ``plans.clean_step``: a bank question, a live
+    predict question, or a scenario (an example manifest applied to the room).
+    """
+
+    instructor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                   related_name="lesson_plans", verbose_name=_("instructor"))
+    title = models.CharField(_("title"), max_length=120)
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("lesson plan")
+        verbose_name_plural = _("lesson plans")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Seat(models.Model):

@@ -13,8 +13,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from podlab.course.content import course
 
-from . import exports, questions, services
+from . import exports, plans, questions, services
 from .broadcast import announce_closed
+from .models import LessonPlan
 from .qr import qr_svg
 
 
@@ -44,6 +45,15 @@ def _join_url(request: HttpRequest, code: str) -> str:
     return request.build_absolute_uri(f"/join/?code={code}")
 
 
+def _bank(lang: str) -> list[tuple[str, str, list[questions.BankEntry]]]:
+    """The lesson banks' live questions, grouped under their lesson's title."""
+    lessons = {lesson.slug: lesson.title_in(lang) for lesson in course().lessons}
+    grouped: dict[str, list[questions.BankEntry]] = {}
+    for entry in questions.bank_entries(lang=lang):
+        grouped.setdefault(entry.lesson_slug, []).append(entry)
+    return [(slug, lessons.get(slug, slug), items) for slug, items in grouped.items()]
+
+
 def console(request: HttpRequest, code: str) -> HttpResponse:
     refused = _instructor_or_none(request)
     if refused is not None:
@@ -51,24 +61,91 @@ def console(request: HttpRequest, code: str) -> HttpResponse:
     room = services.room_for_instructor(code=code, user=request.user)
     if room is None:
         raise Http404
-    lang = get_language()
-    entries = questions.bank_entries(lang=lang)
-    lessons = {lesson.slug: lesson.title_in(lang) for lesson in course().lessons}
-    grouped: dict[str, list[questions.BankEntry]] = {}
-    for entry in entries:
-        grouped.setdefault(entry.lesson_slug, []).append(entry)
     join_url = _join_url(request, room.code)
     return render(request, "classroom/console.html", {
         "room": room,
         "join_url": join_url,
         # segno writes the SVG from the URL alone; nothing user-written goes into it.
         "qr": mark_safe(qr_svg(text=join_url)),  # noqa: S308
-        "bank": [(slug, lessons.get(slug, slug), items) for slug, items in grouped.items()],
+        "bank": _bank(get_language()),
         "examples": list(course().examples.values()),
         "examples_json": {ex.id: ex.text() for ex in course().examples.values()},
         "horizons": questions.PREDICT_HORIZONS,
         "countdowns": questions.COUNTDOWNS,
     })
+
+
+@require_http_methods(["GET", "POST"])
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The instructor's lesson plans; a POST starts a new one."""
+    refused = _instructor_or_none(request)
+    if refused is not None:
+        return refused
+    error = None
+    if request.method == "POST":
+        try:
+            plan = plans.create_plan(instructor=request.user, title=request.POST.get("title"))
+        except plans.PlanError as exc:
+            error = plans.plan_error_text(code=exc.code, lang=get_language())
+        else:
+            return redirect("classroom:plan", pk=plan.pk)
+    return render(request, "classroom/plans.html",
+                  {"plans": plans.plans_of(instructor=request.user), "error": error},
+                  status=400 if error else 200)
+
+
+PLAN_OPS = {"add-question": plans.QUESTION, "add-predict": plans.PREDICT,
+            "add-scenario": plans.SCENARIO}
+
+
+def _edit_plan(plan: LessonPlan, data: dict[str, str]) -> None:
+    op = data.get("op", "")
+    if op == "add-question":
+        lesson, _, question = data.get("bank", "").partition("/")
+        data = {**data, "lesson": lesson, "question": question}
+    if op in PLAN_OPS:
+        plans.add_step(plan=plan, raw={**data, "kind": PLAN_OPS[op]})
+    elif op == "rename":
+        plans.rename_plan(plan=plan, title=data.get("title"))
+    elif op == "remove":
+        plans.remove_step(plan=plan, index=data.get("step"))
+    elif op in ("up", "down"):
+        plans.move_step(plan=plan, index=data.get("step"), delta=-1 if op == "up" else 1)
+    else:
+        raise plans.PlanError("bad_kind", field="op")
+
+
+@require_http_methods(["GET", "POST"])
+def plan_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """One lesson plan: its steps in order, and forms to add, move and remove them."""
+    refused = _instructor_or_none(request)
+    if refused is not None:
+        return refused
+    plan = plans.plan_for_instructor(pk=pk, user=request.user)
+    if plan is None:
+        raise Http404
+    lang = get_language()
+    error = None
+    if request.method == "POST":
+        if request.POST.get("op") == "delete":
+            plan.delete()
+            return redirect("classroom:plans")
+        try:
+            _edit_plan(plan, request.POST.dict())
+        except plans.PlanError as exc:
+            error = {"op": request.POST.get("op", ""), "field": exc.field,
+                     "text": plans.plan_error_text(code=exc.code, lang=lang)}
+        else:
+            return redirect("classroom:plan", pk=plan.pk)
+    return render(request, "classroom/plan.html", {
+        "plan": plan,
+        "steps": [plans.describe_step(step=s, lang=lang) for s in plan.steps],
+        "bank": _bank(lang),
+        "examples": list(course().examples.values()),
+        "horizons": questions.PREDICT_HORIZONS,
+        "countdowns": questions.COUNTDOWNS,
+        "error": error,
+    }, status=400 if error else 200)
 
 
 def _own_room(request: HttpRequest, code: str) -> tuple[HttpResponse | None, object]:

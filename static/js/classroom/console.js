@@ -86,6 +86,33 @@ function renderQuestion() {
   $("btn-reveal").disabled = q.state === "revealed";
 }
 
+// The lesson plan: choose one of the instructor's plans, run its steps in order (or any one).
+function renderPlan(msg) {
+  const select = $("plan-select");
+  const none = select.options[0];
+  replaceChildren(select, [none, ...msg.plans.map((p) => el("option", { value: String(p.id) }, p.title))]);
+  select.value = msg.plan ? String(msg.plan.id) : "";
+  $("plan-body").hidden = !msg.plan;
+  root.dataset.planPosition = String(msg.position);
+  if (!msg.plan) return;
+  const steps = msg.plan.steps;
+  const done = Math.min(msg.position, steps.length);
+  setText($("plan-summary"), format(i18n.t("plan-progress"), { position: done, total: steps.length }));
+  const next = steps[msg.position];
+  setText($("plan-next"), next ? format(i18n.t("plan-next"), { step: `${next.kind_text}: ${next.label}` }) : i18n.t("plan-done"));
+  $("btn-next").disabled = !next;
+  replaceChildren($("plan-steps"), steps.map((step, i) => {
+    const state = i < msg.position ? "done" : (i === msg.position ? "next" : "later");
+    const run = el("button", { type: "button", class: "button plan-run", "data-step": String(i),
+      "aria-label": format(i18n.t("plan-run-step"), { n: i + 1 }) }, i18n.t("plan-run"));
+    return el("li", { class: "plan-step", "data-state": state, "data-kind": step.kind }, [
+      el("div", { class: "plan-step-text" }, [el("span", { class: "plan-kind" }, step.kind_text), ` ${step.label}`,
+        el("span", { class: "plan-detail" }, step.detail)]),
+      run,
+    ]);
+  }));
+}
+
 function onMessage(msg) {
   switch (msg.type) {
     case "classroom.snapshot":
@@ -119,6 +146,9 @@ function onMessage(msg) {
       replaceChildren($("roster"), msg.seats.map((s) =>
         el("li", { "data-online": s.online ? "true" : "false" }, `${s.name} (${s.lang})`)));
       renderQuestion();
+      break;
+    case "classroom.plan":
+      renderPlan(msg);
       break;
     case "classroom.leaderboard":
       $("leaderboard-toggle").checked = msg.shown;
@@ -224,4 +254,11 @@ $("btn-reveal").addEventListener("click", () => send("classroom.reveal"));
 $("btn-end").addEventListener("click", () => send("classroom.end"));
 $("leaderboard-toggle").addEventListener("change", () => send("classroom.leaderboard",
   { show: $("leaderboard-toggle").checked }));
+$("plan-select").addEventListener("change", () => send("classroom.plan",
+  { plan: $("plan-select").value ? Number($("plan-select").value) : null }));
+$("btn-next").addEventListener("click", () => send("classroom.next"));
+$("plan-steps").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-step]");
+  if (button) send("classroom.next", { step: Number(button.dataset.step) });
+});
 socket.connect();

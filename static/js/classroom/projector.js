@@ -77,6 +77,14 @@ function onMessage(msg) {
       tally = msg;
       renderQuestion();
       break;
+    case "classroom.progress": {
+      // The lesson plan's title and step: no names, nothing about answers.
+      const node = $("plan-progress");
+      node.hidden = !msg.title;
+      node.dataset.position = String(msg.position);
+      if (msg.title) setText(node, `${msg.title} · ${format(i18n.t("plan-progress"), { position: msg.position, total: msg.total })}`);
+      break;
+    }
     case "classroom.count":
       count = msg;
       renderCount();
