@@ -301,3 +301,106 @@ def test_projector_countdown_and_clock_lock(browser, classroom_server, artifacts
     students["en"].screenshot(path=str(artifacts / "classroom-student-order-en.png"),
                               full_page=True)
     assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
+
+
+def test_a_lesson_plan_drives_the_room(browser, classroom_server, artifacts):
+    """An instructor prepares a plan (scenario, question, predict), then runs it in a room:
+    students and the big screen follow each step, in both languages."""
+    base = classroom_server
+    errors: list[str] = []
+    context, teacher = _teacher(browser, base, errors)
+    teacher.click("#plans-link")
+    teacher.fill("#plan-title", "Probes, week 4")
+    teacher.click("#plan-create")
+    expect(teacher.locator("h1")).to_have_text("Probes, week 4")
+    expect(teacher.locator("#plan-empty")).to_be_visible()
+    teacher.select_option("#add-scenario select[name=example]", "what-is-a-pod-hello")
+    teacher.click("#add-scenario button[type=submit]")
+    teacher.select_option("#add-question-select", "probes/which-probe")
+    teacher.select_option("#add-question select[name=countdown]", "60")
+    teacher.click("#add-question button[type=submit]")
+    teacher.select_option("#add-predict select[name=seconds]", "10")
+    teacher.click("#add-predict button[type=submit]")
+    steps = teacher.locator("#plan-steps li")
+    expect(steps).to_have_count(3)
+    expect(steps.nth(1)).to_contain_text("Which probe")
+    expect(steps.nth(1)).to_contain_text("60 s to vote")
+    # Reordered with the arrows: the predict question moves up and back down.
+    steps.nth(2).locator("button[value=up]").click()
+    expect(teacher.locator("#plan-steps li").nth(1)).to_have_attribute("data-kind", "predict")
+    teacher.locator("#plan-steps li").nth(1).locator("button[value=down]").click()
+    expect(teacher.locator("#plan-steps li").nth(2)).to_have_attribute("data-kind", "predict")
+    teacher.screenshot(path=str(artifacts / "classroom-plan-desktop-en.png"), full_page=True)
+    plan_url = teacher.url
+    phone = browser.new_context(viewport=PHONE, is_mobile=True,
+                                storage_state=context.storage_state()).new_page()
+    _watch_errors(phone, errors)
+    phone.goto(plan_url.replace("/en/", "/zh-hans/"))
+    expect(phone.locator("#plan-steps li").nth(1)).to_contain_text(CJK)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    phone.screenshot(path=str(artifacts / "classroom-plan-phone-zh.png"), full_page=True)
+
+    teacher.goto(base + "/en/classroom/")
+    teacher.click("#open-room")
+    code = teacher.locator("#room-code").inner_text()
+    screens = {}
+    for lang in ("en", "zh-hans"):
+        screen = context.new_page()
+        _watch_errors(screen, errors)
+        screen.goto(f"{base}/{lang}/classroom/{code}/projector/")
+        expect(screen.locator("#classroom")).to_have_attribute("data-connection", "open")
+        screens[lang] = screen
+    students = {}
+    for lang, name in (("en", "Ann"), ("zh-hans", "Bo")):
+        page = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+        _watch_errors(page, errors)
+        page.goto(f"{base}/{lang}/join/?code={code}")
+        page.fill("#join-name", name)
+        page.click("#join-submit")
+        expect(page.locator("#me-state")).to_have_attribute("data-state", "online")
+        students[lang] = page
+
+    expect(teacher.locator("#plan-body")).to_be_hidden()
+    teacher.select_option("#plan-select", label="Probes, week 4")
+    expect(teacher.locator("#plan-body")).to_be_visible()
+    expect(teacher.locator("#plan-next")).to_contain_text("what-is-a-pod-hello")
+    for screen in screens.values():
+        expect(screen.locator("#plan-progress")).to_be_visible()
+    expect(screens["zh-hans"].locator("#plan-progress")).to_contain_text("第 0 步，共 3 步")
+
+    # Step 1: the scenario, in every view.
+    teacher.click("#btn-next")
+    expect(teacher.locator("#classroom")).to_have_attribute("data-plan-position", "1")
+    for page in (*students.values(), *screens.values()):
+        expect(page.locator("#kubectl-text")).to_contain_text("hello")
+    expect(teacher.locator("#plan-next")).to_contain_text("Which probe")
+    # Step 2: the question with the plan's voting time; the big screen shows no answer.
+    teacher.click("#btn-next")
+    expect(students["zh-hans"].locator("#question-prompt")).to_contain_text("探针")
+    expect(students["en"].locator("#question-prompt")).to_contain_text("Which probe")
+    expect(students["en"].locator("#countdown")).to_be_visible()
+    for screen in screens.values():
+        expect(screen.locator("#histogram li")).to_have_count(3)
+        expect(screen.locator("#histogram li.is-correct")).to_have_count(0)
+        expect(screen.locator("#plan-progress")).to_have_attribute("data-position", "2")
+    expect(screens["en"].locator("#plan-progress")).to_contain_text("Step 2 of 3")
+    teacher.locator("#plan-details summary").click()
+    expect(teacher.locator("#plan-steps li[data-state=done]")).to_have_count(2)
+    expect(teacher.locator("#plan-steps li[data-state=next]")).to_have_count(1)
+    teacher.screenshot(path=str(artifacts / "classroom-plan-console-en.png"), full_page=True)
+    screens["en"].screenshot(path=str(artifacts / "classroom-plan-projector-en.png"))
+    screens["zh-hans"].screenshot(path=str(artifacts / "classroom-plan-projector-zh.png"))
+    students["zh-hans"].screenshot(path=str(artifacts / "classroom-plan-student-zh.png"),
+                                   full_page=True)
+    # Step 3: a predict question on the scenario's Pod; then the plan is done.
+    teacher.click("#btn-next")
+    expect(students["en"].locator("#question-prompt")).to_contain_text("STATUS")
+    expect(teacher.locator("#plan-next")).to_have_text("Every step has been run.")
+    expect(teacher.locator("#btn-next")).to_be_disabled()
+    # Any step can be run again from the list.
+    teacher.locator("#plan-steps li").nth(1).locator("button.plan-run").click()
+    expect(students["en"].locator("#question-prompt")).to_contain_text("Which probe")
+    expect(teacher.locator("#classroom")).to_have_attribute("data-plan-position", "2")
+    students["en"].screenshot(path=str(artifacts / "classroom-plan-student-en.png"),
+                              full_page=True)
+    assert not [e for e in errors if "Content Security Policy" in e or "Uncaught" in e], errors
