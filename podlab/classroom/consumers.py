@@ -322,6 +322,7 @@ class InstructorConsumer(_Base):
         self.dirty = asyncio.Event()
         self.last_tally: dict[str, Any] | None = None
         self.last_roster: dict[str, Any] | None = None
+        self.roster_mark: tuple[Any, ...] | None = None
         self.views_at = 0.0
         self.lock_at: float | None = None  # see questions.clock_limit
         self.closer: asyncio.Task[None] | None = None
@@ -808,31 +809,37 @@ class InstructorConsumer(_Base):
         assert self.room_pk is not None  # noqa: S101
         room_pk = self.room_pk
 
-        def build() -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        def build(known: tuple[Any, ...] | None) -> tuple[dict[str, Any] | None,
+                                                           tuple[Any, ...],
+                                                           dict[str, Any] | None]:
             question = q.current_question(room_pk=room_pk)
             counted = None
             if question is not None:
                 counted = {"type": "classroom.tally", **q.tally(question=question),
                            "seats": Seat.objects.filter(room_id=room_pk).count()}
-            return counted, q.roster(room_pk=room_pk)
+            mark = q.roster_mark(room_pk=room_pk)
+            # The whole roster (one row per seat) only when a seat or a socket changed.
+            return counted, mark, (q.roster(room_pk=room_pk) if mark != known else None)
 
         while True:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.dirty.wait(), timeout=2.0)
             self.dirty.clear()
-            tally, roster = await database_sync_to_async(build)()
+            known = self.roster_mark if self.last_roster is not None else None
+            tally, self.roster_mark, roster = await database_sync_to_async(build)(known)
             if tally is not None and tally != self.last_tally:
                 await self.send_json(tally)
                 await self.layer_send(projector_group(room_pk), {"type": "room.tally",
                                                "message": public_tally(tally)})
             self.last_tally = tally
-            if roster != self.last_roster:
+            if roster is not None and roster != self.last_roster:
                 await self.send_json(roster)
                 await self.layer_send(projector_group(room_pk),
                     {"type": "room.count", "message": {
                         "type": "classroom.count", "online": roster["online"],
                         "seats": len(roster["seats"]), "languages": roster["languages"]}})
-            self.last_roster = roster
+            if roster is not None:
+                self.last_roster = roster
             await asyncio.sleep(REFRESH_EVERY_SECONDS)
 
     # The students' broadcasts reach the teacher's group only through room.dirty.

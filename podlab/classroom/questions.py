@@ -29,7 +29,7 @@ from podlab.quizzes.grading import InvalidAnswer, grade, normalise_answer
 from podlab.quizzes.predict import NOT_FOUND, EngineUnavailable, engine_outcome
 
 from . import presence
-from .models import Answer, Room, RoomQuestion, Seat
+from .models import Answer, Connection, Room, RoomQuestion, Seat
 from .sim import build_lab
 
 LIVE_TYPES = ("single", "multiple", "predict", "order", "short")
@@ -443,6 +443,17 @@ def leaderboard(*, room_pk: int, limit: int = 10) -> list[dict[str, Any]]:
     rows = sorted(((n, names.get(seat_id, "")) for seat_id, n in scores.items()),
                   key=lambda r: (-r[0], r[1]))
     return [{"name": name, "score": n} for n, name in rows[:limit]]
+
+
+def roster_mark(*, room_pk: int) -> tuple[Any, ...]:
+    """Changes whenever ``roster`` would: seats joined, and the room's live student sockets
+    (a new socket has a new, higher id; a closed or expired one lowers the count). Two small
+    aggregate queries, so a room of 2,000 seats is not listed every two seconds for nothing."""
+    seats = Seat.objects.filter(room_id=room_pk).order_by().aggregate(
+        n=Count("pk"), last=Max("joined_at"))
+    sockets = (presence.live(room_pk=room_pk).filter(role=Connection.STUDENT).order_by()
+               .aggregate(n=Count("pk"), top=Max("pk")))
+    return seats["n"], seats["last"], sockets["n"], sockets["top"]
 
 
 def roster(*, room_pk: int) -> dict[str, Any]:

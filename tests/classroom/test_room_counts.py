@@ -236,3 +236,38 @@ async def test_a_socket_whose_query_hangs_does_not_hold_up_the_others(room, monk
     assert (await receive_type(slow, "classroom.hello"))["name"] == "held"
     for ws in [slow, teacher, *others]:
         await ws.disconnect()
+
+
+async def test_the_roster_mark_changes_exactly_when_the_roster_does(room):
+    """The console rebuilds the full roster only when this mark moves."""
+    def step(action):
+        before = q.roster_mark(room_pk=room.pk), q.roster(room_pk=room.pk)
+        action()
+        after = q.roster_mark(room_pk=room.pk), q.roster(room_pk=room.pk)
+        return before[0] != after[0], before[1] != after[1]
+
+    def run():
+        ann = make_seat(room, "ann", "en")
+        now = timezone.now()
+        results = {
+            "nothing": step(lambda: None),
+            "seat": step(lambda: make_seat(room, "bo", "zh-hans")),
+            "tab": step(lambda: presence.register(channel="c1", room_pk=room.pk,
+                                                  role=Connection.STUDENT, seat_pk=ann.pk)),
+            "second tab": step(lambda: presence.register(
+                channel="c2", room_pk=room.pk, role=Connection.STUDENT, seat_pk=ann.pk)),
+            "renewed": step(lambda: presence.renew(process=presence.PROCESS)),
+            "one tab closes": step(lambda: presence.unregister(channel="c1")),
+            "expired": step(lambda: Connection.objects.filter(channel="c2").update(
+                expires_at=now - timedelta(seconds=1))),
+        }
+        return results
+
+    results = await db(run)()
+    assert results["nothing"] == (False, False)
+    assert results["seat"] == (True, True)
+    assert results["tab"] == (True, True)
+    assert results["renewed"] == (False, False)
+    assert results["expired"] == (True, True)
+    # A second tab or one tab of two closing leaves the roster as it was; the mark may move.
+    assert results["second tab"][1] is False and results["one tab closes"][1] is False
