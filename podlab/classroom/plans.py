@@ -194,8 +194,10 @@ def describe_step(*, step: dict[str, Any], lang: str) -> dict[str, str]:
                     "label": gettext("What will kubectl get pods show for the first Pod in "
                                      "{seconds} s?").format(seconds=step["seconds"]),
                     "detail": _voting(step["countdown"])}
+        from podlab.lab.views import watch_hint  # each example's "# Watch:" line, translated
+
         example = course().examples.get(step.get("example", ""))
-        hint = example.watch_hint() if example is not None else ""
+        hint = watch_hint(example, lang)[0] if example is not None else ""
         return {"kind": kind, "kind_text": gettext("Scenario"), "label": step.get("example", ""),
                 "detail": " · ".join(v for v in (hint, gettext("seed {seed}").format(
                     seed=step.get("seed", 0))) if v)}

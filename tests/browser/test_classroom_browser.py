@@ -371,8 +371,12 @@ def test_a_lesson_plan_drives_the_room(browser, classroom_server, artifacts):
     # Step 1: the scenario, in every view.
     teacher.click("#btn-next")
     expect(teacher.locator("#classroom")).to_have_attribute("data-plan-position", "1")
-    for page in (*students.values(), *screens.values()):
-        expect(page.locator("#kubectl-text")).to_contain_text("hello")
+    # The console's editor shows what the room now runs.
+    expect(teacher.locator("#editor-mount .cm-content")).to_contain_text("name: hello-pod")
+    for _ in range(3):
+        teacher.click("#btn-step")
+    for page in (teacher, *students.values(), *screens.values()):
+        expect(page.locator("#kubectl-text")).to_contain_text("hello-pod")
     expect(teacher.locator("#plan-next")).to_contain_text("Which probe")
     # Step 2: the question with the plan's voting time; the big screen shows no answer.
     teacher.click("#btn-next")

@@ -90,6 +90,9 @@ def test_steps_are_described_in_both_languages():
         assert CJK.search(zh["kind_text"]) and CJK.search(zh["detail"] + zh["label"])
     assert "Which probe" in plans.describe_step(step=QUESTION, lang="en")["label"]
     assert "30 s" in plans.describe_step(step=QUESTION, lang="en")["detail"]
+    # The scenario's "what to watch" line is the example's, translated.
+    assert "STATUS" in plans.describe_step(step=SCENARIO, lang="en")["detail"]
+    assert "moves from" not in plans.describe_step(step=SCENARIO, lang="zh-hans")["detail"]
 
 
 @pytest.mark.django_db

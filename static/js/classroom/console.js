@@ -86,6 +86,19 @@ function renderQuestion() {
   $("btn-reveal").disabled = q.state === "revealed";
 }
 
+// What the room runs (applied here, by a plan's scenario, or by another console) fills the
+// editor, unless the instructor is in the middle of editing something else.
+let appliedManifest = "";
+function showAppliedManifest(manifest) {
+  if (!manifest || manifest === appliedManifest) return;
+  const current = editor.getText();
+  if (!current.trim() || current === appliedManifest) {
+    editor.setText(manifest);
+    textarea.value = manifest;
+  }
+  appliedManifest = manifest;
+}
+
 // The lesson plan: choose one of the instructor's plans, run its steps in order (or any one).
 function renderPlan(msg) {
   const select = $("plan-select");
@@ -117,6 +130,7 @@ function onMessage(msg) {
   switch (msg.type) {
     case "classroom.snapshot":
     case "classroom.frame":
+      if (msg.type === "classroom.snapshot") showAppliedManifest(msg.manifest);
       if (view.apply(msg)) {
         root.dataset.seq = String(msg.seq);
         renderSim();
