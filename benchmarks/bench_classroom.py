@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
+import websockets  # noqa: E402
 
 from tests.browser.conftest import start_daphne  # noqa: E402
 from tests.classroom.live import Browser, connect, make_instructor, receive_type, server_env  # noqa: E402
@@ -116,9 +117,26 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
         started = time.perf_counter()
         students: list[Student] = []
         batch = args.connect_batch
+        retried = 0
+
+        async def student_socket(browser: Browser, base: str, lang: str):
+            # Like the student page, a socket whose handshake was dropped (Daphne gives the
+            # application 5 s on a loaded machine) tries again.
+            nonlocal retried
+            for attempt in range(5):
+                try:
+                    return await connect(base, f"/ws/classroom/{code}/",
+                                         browser.cookie_header(), lang)
+                except (OSError, websockets.exceptions.InvalidMessage):
+                    if attempt == 4:
+                        raise
+                    retried += 1
+                    await asyncio.sleep(1 + attempt)
+            raise AssertionError("unreachable")
+
         for chunk in range(0, len(joined), batch):
             sockets = await asyncio.gather(*(
-                connect(base, f"/ws/classroom/{code}/", browser.cookie_header(), lang)
+                student_socket(browser, base, lang)
                 for browser, base, lang in joined[chunk:chunk + batch]))
             students.extend(Student(ws) for ws in sockets)
         listeners = [asyncio.create_task(s.listen()) for s in students]
@@ -134,7 +152,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
 
         listeners.append(asyncio.create_task(watch_screen()))
         await asyncio.gather(*(s.question_seen.wait() for s in students))
-        print(f"connected {len(students)} sockets in {time.perf_counter() - started:.1f} s")
+        print(f"connected {len(students)} sockets in {time.perf_counter() - started:.1f} s "
+              f"({retried} handshakes retried)")
 
         await t.send(json.dumps({"type": "classroom.apply", "manifest": CRASHER}))
         await receive_type(t, "classroom.snapshot")
