@@ -9,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from podlab.engine.process import SIGINT, SIGTERM
+from podlab.engine import images
+from podlab.engine.process import SIGINT, SIGQUIT, SIGTERM
 from podlab.engine.simulation import Simulation
 
 
@@ -222,3 +223,26 @@ def test_podlab_app_follows_its_environment() -> None:
     assert not sim.has_pod("stubborn")
     assert any(e["reason"] == "Killing" for e in sim.events()
                if e["involvedObject"]["name"] == "stubborn")
+
+
+def test_php_fpm_stops_gracefully_with_its_images_stopsignal() -> None:
+    # php:*-fpm images declare STOPSIGNAL SIGQUIT: php-fpm finishes its requests
+    # ("Finishing ...") where SIGTERM would terminate it at once ("Terminating ...")
+    sim = run(pod("fpm", "php:8.2-fpm", terminationGracePeriodSeconds=30),
+              pod("killed", "php:8.2-fpm"), pod("cli", "php:8.2-cli", command=["sleep", "1h"]),
+              until=30)
+    assert container(sim, "fpm")["ready"] is True
+    sim.kill_container("killed", "c", signal=SIGTERM)
+    sim.run_until(31)
+    assert "NOTICE: Terminating ...\n" in sim.logs("killed", previous=True)
+    sim.delete_pod("fpm")
+    sim.run_until(sim.now + 0.05)
+    logs = sim.logs("fpm")
+    assert "NOTICE: Finishing ...\n" in logs
+    assert "Terminating" not in logs
+    sim.run_until(sim.now + 1)
+    assert not sim.has_pod("fpm")
+    info = images.lookup_image("php:8.2-fpm-alpine").info
+    assert info is not None and info.stop_signal == SIGQUIT
+    cli = images.lookup_image("php:8.2-cli").info
+    assert cli is not None and cli.stop_signal == SIGTERM

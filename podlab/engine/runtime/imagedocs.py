@@ -250,6 +250,13 @@ def render() -> str:
                      if v.get("family")]
         does = "; ".join(f"{f}: {_server(f)}" if len(families) > 1 else _server(f)
                          for f in dict.fromkeys(families))
+        stops = [f"`-{name}`" for name, spec in (scheme.get("variants") or {}).items()
+                 if spec.get("stop_signal")]
+        if entry.get("stop_signal") or stops:
+            signal = entry.get("stop_signal") or next(
+                spec["stop_signal"] for spec in scheme["variants"].values()
+                if spec.get("stop_signal"))
+            does += f"; STOPSIGNAL {signal}" + (f" ({', '.join(stops)})" if stops else "")
         rows.append(f"| `{repository}` | {', '.join(dict.fromkeys(families))} | "
                     f"{entry.get('base', '')} | {_rule(scheme)} | {does} |")
     aliases = ", ".join(f"`{a}` → `{b}`" for a, b in catalogue.data()["domains"].items())

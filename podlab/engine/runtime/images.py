@@ -27,6 +27,7 @@ from typing import Any
 from podlab.engine import catalogue, servers
 from podlab.engine.filesystem import MemoryFileSystem, normalise
 from podlab.engine.process import (
+    SIGNAL_NAMES,
     ImageInfo,
     ProcessContext,
     Program,
@@ -316,7 +317,11 @@ def _info(reference: str, res: catalogue.Resolved) -> ImageInfo:
         workdir=res.workdir,
         user=res.user,
         files=dict(_cached_files(res)),
+        stop_signal=_STOP_SIGNALS[res.stop_signal],
     )
+
+
+_STOP_SIGNALS = {"SIG" + name: number for number, name in SIGNAL_NAMES.items()}
 
 
 def _served(ref: ImageReference) -> str:
