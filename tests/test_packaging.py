@@ -62,7 +62,8 @@ def test_the_installed_wheel_holds_every_data_file(installed: Path) -> None:
     found = subprocess.run([str(installed), "-c", script], check=True, capture_output=True,
                            text=True, cwd=installed.parent).stdout
     expected = data_files(ROOT / "podlab")
-    assert {"podlab/engine/data/images.json", "podlab/engine/data/servers.json"} <= expected
+    assert {"podlab/engine/runtime/data/images.json",
+            "podlab/engine/runtime/data/servers.json"} <= expected
     missing = expected - set(json.loads(found))
     assert not missing, f"not in the wheel: {sorted(missing)}"
 
@@ -70,7 +71,8 @@ def test_the_installed_wheel_holds_every_data_file(installed: Path) -> None:
 def test_the_installed_catalogue_reads_its_data(installed: Path) -> None:
     # the stdlib-only readers work from the installed package, not from the source tree
     script = (
-        "from podlab.engine import catalogue, schema\n"
+        "from podlab.engine.apiserver import schema\n"
+        "from podlab.engine.runtime import catalogue\n"
         "print(len(catalogue.repositories()), len(schema.type_names()))\n"
     )
     out = subprocess.run([str(installed), "-c", script], capture_output=True, text=True,

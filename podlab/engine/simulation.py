@@ -14,22 +14,21 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from podlab.engine.apiserver.namespaces import AdmissionError, Namespaces
 from podlab.engine.apiserver.objects import ApiObjects, Record, owner_key
 from podlab.engine.controllers.controllers import ControllerManager
 from podlab.engine.controllers.services import ClusterNetwork, ServiceController
 from podlab.engine.controlplane import ControlPlane
-from podlab.engine.kubelet import Node, PodWorker
-from podlab.engine.loop import EventLoop
-from podlab.engine.namespaces import AdmissionError, Namespaces
-from podlab.engine.objects import ApiObjects, owner_key
-from podlab.engine.process import SIGKILL
-from podlab.engine.registry import Registry
-from podlab.engine.runtime import Catalogue, ModuleCatalogue, Network
-from podlab.engine.services import ClusterNetwork, ServiceController
-from podlab.engine.status import qos_class
-from podlab.engine.transitions import Transition, cause
-from podlab.engine.version import timestamp
-from podlab.engine.volumes import ObjectStore
+from podlab.engine.core import events as ev
+from podlab.engine.core.loop import EventLoop
+from podlab.engine.core.transitions import Transition, cause
+from podlab.engine.core.version import timestamp
+from podlab.engine.kubelet.kubelet import Node, PodWorker
+from podlab.engine.kubelet.status import qos_class
+from podlab.engine.kubelet.volumes import ObjectStore
+from podlab.engine.runtime.process import SIGKILL
+from podlab.engine.runtime.registry import Registry
+from podlab.engine.runtime.runtime import Catalogue, ModuleCatalogue, Network
 
 if TYPE_CHECKING:
     from podlab.engine.kubelet.probes import ProbeWorker

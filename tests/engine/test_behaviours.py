@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import behaviours
-from podlab.engine.behaviours import ParamError, holds, number, parse_params
+from podlab.engine.runtime import behaviours
+from podlab.engine.runtime.behaviours import ParamError, holds, number, parse_params
 
 ENTRY = {
     "params": {
@@ -82,7 +82,7 @@ def test_conditions() -> None:
 
 
 def test_every_server_entry_uses_only_known_keys() -> None:
-    from podlab.engine import servers
+    from podlab.engine.runtime import servers
 
     known = {
         "executables", "entry", "files", "text_files", "tools", "version_flags", "exits",

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from podlab.engine import images
-from podlab.engine.process import SIGINT, SIGQUIT, SIGTERM
+from podlab.engine.runtime import images
+from podlab.engine.runtime.process import SIGINT, SIGQUIT, SIGTERM
 from podlab.engine.simulation import Simulation
 
 

@@ -4,7 +4,7 @@ controller's deletion of a namespace's content, with Kubernetes 1.34's texts."""
 
 from __future__ import annotations
 
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.simulation import Simulation
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from podlab.engine import images
-from podlab.engine.fakeruntime import run_program
+from podlab.engine.runtime import images
+from podlab.engine.runtime.fakeruntime import run_program
 
 
 def sh(script: str) -> tuple[str, int | None]:

@@ -29,12 +29,11 @@ import math
 import random
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine.defaults import apply_defaults
-from podlab.engine.kubectl.duration import parse_time
-from podlab.engine.namespaces import AdmissionError
-from podlab.engine.objects import controller_uid, object_key, owner_key, owner_reference
-from podlab.engine.services import pod_is_ready
-from podlab.engine.version import timestamp
+from podlab.engine.apiserver.defaults import apply_defaults
+from podlab.engine.apiserver.namespaces import AdmissionError
+from podlab.engine.apiserver.objects import controller_uid, object_key, owner_key, owner_reference
+from podlab.engine.controllers.services import pod_is_ready
+from podlab.engine.core.version import parse_time, timestamp
 
 if TYPE_CHECKING:
     from podlab.engine.apiserver.store import PodStore

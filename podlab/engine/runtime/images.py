@@ -24,9 +24,9 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine import catalogue, servers
-from podlab.engine.filesystem import MemoryFileSystem, normalise
-from podlab.engine.process import (
+from podlab.engine.runtime import catalogue, servers
+from podlab.engine.runtime.filesystem import MemoryFileSystem, normalise
+from podlab.engine.runtime.process import (
     SIGNAL_NAMES,
     ImageInfo,
     ProcessContext,
@@ -35,7 +35,7 @@ from podlab.engine.process import (
     Sleep,
     WaitForever,
 )
-from podlab.engine.shell import APPLETS, command_program
+from podlab.engine.runtime.shell import APPLETS, command_program
 
 __all__ = [
     "ImageLookup",

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from podlab.engine import behaviours
-from podlab.engine.process import (
+from podlab.engine.runtime import behaviours
+from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
     SIGQUIT,

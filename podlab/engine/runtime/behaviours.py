@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Generator
 from typing import Any
 
-from podlab.engine.process import CpuWork, ProcessContext, Signalled, Sleep, WaitForever
+from podlab.engine.runtime.process import CpuWork, ProcessContext, Signalled, Sleep, WaitForever
 
 MiB = 1024 * 1024
 Lines = list[list[Any]]

@@ -20,10 +20,8 @@ status reason as ``code``, the API server's message, and kubectl's line.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from podlab.engine.simulation import Simulation
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 #: the namespaces a new cluster has (kubeadm), in ``kubectl get namespaces`` order
 INITIAL = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -36,6 +34,37 @@ _RESOURCES = {"Pod": "pods", "Service": "services", "Deployment": "deployments",
               "ReplicaSet": "replicasets", "Job": "jobs", "ConfigMap": "configmaps",
               "Secret": "secrets", "PersistentVolumeClaim": "persistentvolumeclaims",
               "ServiceAccount": "serviceaccounts"}
+
+
+class _Store(Protocol):
+    def remove_namespace(self, namespace: str) -> None: ...
+
+
+class _Controllers(Protocol):
+    def request_sync(self, at: float | None = None) -> None: ...
+
+
+class Cluster(Protocol):
+    """What the namespace controller and admission use of the cluster that builds them."""
+
+    store: _Store
+    controllers: _Controllers
+
+    @property
+    def now(self) -> float: ...
+
+    def _new_uid(self) -> str: ...
+
+    def pods(self) -> list[dict[str, Any]]: ...
+
+    def pod_views(self) -> Iterable[dict[str, Any]]: ...
+
+    def list_objects(self, kind: str) -> list[dict[str, Any]]: ...
+
+    def delete_object(self, target: str, *, namespace: str = "default") -> bool: ...
+
+    def delete_pod(self, name: str, *, namespace: str = "default",
+                   grace_period: float | None = None) -> bool: ...
 
 
 class AdmissionError(Exception):
@@ -64,7 +93,7 @@ def not_found(namespace: str, *, filename: str = "lab.yaml") -> dict[str, Any]:
 class Namespaces:
     """The cluster's Namespaces and ServiceAccounts, and the admission checks that use them."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: Cluster) -> None:
         self._sim = sim
         self._namespaces: dict[str, dict[str, Any]] = {}
         self._accounts: dict[tuple[str, str], dict[str, Any]] = {}
@@ -259,7 +288,7 @@ class Namespaces:
 
 
 def _timestamp(seconds: float) -> str:
-    from podlab.engine.version import timestamp
+    from podlab.engine.core.version import timestamp
 
     return timestamp(seconds)
 
