@@ -50,6 +50,8 @@ ROOTS: dict[tuple[str, str], str] = {
     ("v1", "ConfigMap"): "V1ConfigMap",
     ("v1", "Secret"): "V1Secret",
     ("v1", "PersistentVolumeClaim"): "V1PersistentVolumeClaim",
+    ("v1", "Namespace"): "V1Namespace",
+    ("v1", "ServiceAccount"): "V1ServiceAccount",
 }
 
 # Fields whose model type is "str" / "dict(str, str)" but whose API type is resource.Quantity.

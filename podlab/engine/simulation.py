@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from podlab.engine.apiserver.namespaces import AdmissionError, Namespaces
 from podlab.engine.apiserver.objects import ApiObjects, Record, owner_key
 from podlab.engine.controllers.controllers import ControllerManager
 from podlab.engine.controllers.services import ClusterNetwork, ServiceController
@@ -97,6 +98,8 @@ class Simulation:
         self.objects = ApiObjects(self)
         self.services = ServiceController(self)
         self.controllers = ControllerManager(self)
+        #: Namespaces, ServiceAccounts and the admission checks that use them
+        self.namespaces = Namespaces(self)
 
     # --- clock ---------------------------------------------------------------------------
 
@@ -209,6 +212,7 @@ class Simulation:
                 probe.stop()
         self._pod_record(worker, "DELETED")
         self.control.pod_gone(worker)
+        self.namespaces.pod_gone(worker.namespace)
 
     def _new_uid(self) -> str:
         return str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
@@ -218,6 +222,13 @@ class Simulation:
         problems: list[dict[str, Any]] = []
         stored = False
         for obj in objects:
+            if obj.get("kind") in ("Namespace", "ServiceAccount"):
+                problems.extend(self.namespaces.apply(obj))
+                continue
+            refused = self.namespaces.admit(obj, creating=self._creates(obj))
+            if refused is not None:
+                problems.append(refused)
+                continue
             if self.store.accepts(obj):
                 self.store.put(copy.deepcopy(obj))
                 stored = True
@@ -245,12 +256,29 @@ class Simulation:
 
     def create_pod(self, pod: dict[str, Any]) -> None:
         """Create a Pod the caller built and hands over (a controller's, already defaulted):
-        what ``apply`` does for a new name, without copying it again."""
+        what ``apply`` does for a new name, without copying it again. Raises
+        ``AdmissionError`` when admission refuses it (a missing ServiceAccount)."""
         meta = pod.get("metadata") or {}
         key = (meta.get("namespace") or "default", meta.get("name", ""))
         if key in self._workers:
             raise ValueError(f'pods "{key[1]}" already exists')
+        refused = self.namespaces.admit_pod(pod)
+        if refused is not None:
+            raise AdmissionError(refused)
         self._create(pod)
+
+    def _creates(self, obj: dict[str, Any]) -> bool:
+        """True when applying ``obj`` creates it (admission checks creations only)."""
+        kind = obj.get("kind", "Pod")
+        meta = obj.get("metadata") or {}
+        namespace, name = meta.get("namespace") or "default", meta.get("name", "")
+        if kind == "Pod":
+            return (namespace, name) not in self._workers
+        if self.store.accepts(obj):
+            return self.store.get(str(kind), namespace, name) is None
+        if kind in ("Service", "Deployment", "ReplicaSet", "Job"):
+            return self.objects.get(str(kind), namespace, name) is None
+        return True
 
     def _retry_unscheduled(self) -> None:
         """A new claim moves the Pods waiting for it back to the scheduling queue."""
@@ -495,6 +523,8 @@ class Simulation:
         the object goes and what it owns is deleted in the background."""
         if target.partition("/")[0].lower() in ("service", "services", "svc"):
             return self.services.delete(target.partition("/")[2], namespace)
+        if target.partition("/")[0].lower() in ("namespace", "namespaces", "ns"):
+            return self.namespaces.delete(target.partition("/")[2]) is None
         kind, name = self._workload(target)
         return self.controllers.delete(kind, name, namespace)
 
@@ -512,7 +542,10 @@ class Simulation:
         return kinds[resource.lower()], name
 
     def list_objects(self, kind: str) -> list[dict[str, Any]]:
-        """Services, EndpointSlices, Endpoints, Deployments, ReplicaSets or Jobs, by name."""
+        """Services, EndpointSlices, Endpoints, Deployments, ReplicaSets, Jobs, Namespaces or
+        ServiceAccounts, by name."""
+        if kind in ("Namespace", "ServiceAccount"):
+            return self.namespaces.list(kind)
         return self.objects.list(kind)
 
     # --- the registry (registry.py) ------------------------------------------------------

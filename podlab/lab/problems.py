@@ -239,3 +239,31 @@ def explain_problem(problem: Any, *, lang: str) -> dict[str, Any]:
         "summary": summary,
         "kubectl": message,
     }
+
+
+def explain_admission(problem: dict[str, Any], *, lang: str) -> dict[str, Any]:
+    """An admission refusal of ``Simulation.apply`` (a missing namespace or ServiceAccount,
+    a namespace being deleted) in the page's language, with kubectl's line as the detail."""
+    detail = problem.get("detail") or {}
+    values = {"namespace": detail.get("namespace", ""),
+              "account": detail.get("serviceAccount", "")}
+    with translation.override(lang):
+        if detail.get("serviceAccount"):
+            text = gettext(
+                "The ServiceAccount %(account)s does not exist in namespace %(namespace)s: "
+                "add a ServiceAccount object before the Pod, or remove serviceAccountName."
+            ) % values
+        elif problem.get("code") == "NotFound":
+            text = gettext(
+                "The namespace %(namespace)s does not exist: add a Namespace object before "
+                "the Pod (kind: Namespace), or leave metadata.namespace out."
+            ) % values
+        else:
+            text = gettext(
+                "The namespace %(namespace)s is being deleted: nothing new can be created "
+                "in it until it is gone."
+            ) % values
+        summary = str(_("the API server's admission refused this"))
+    return {"line": 0, "column": 0, "path": str(problem.get("path", "")),
+            "code": str(problem.get("code", "")), "message": text, "summary": summary,
+            "kubectl": str(problem.get("kubectl", ""))}

@@ -24,7 +24,7 @@ from podlab.engine.simulation import Simulation
 
 from .narration import Narrator
 from .narration import render_all as render_narration
-from .problems import explain_problem
+from .problems import explain_admission, explain_problem
 from .workers import WorkerError, cpu_budget
 
 MAX_MANIFEST_BYTES = 64 * 1024
@@ -67,6 +67,9 @@ class LabError(Exception):
 
 
 WORKLOADS = ("Deployment", "ReplicaSet", "Job")
+#: what a lab's starting manifest creates: Pods, their controllers, and the Namespaces and
+#: ServiceAccounts the API server's admission wants to exist before them
+LAB_KINDS = ("Pod", *WORKLOADS, "Namespace", "ServiceAccount")
 
 
 def _pod_spec_containers(spec: dict[str, Any]) -> int:
@@ -271,6 +274,7 @@ class LabSession:
     cpu_budget: float | None = field(default=None, init=False)
     narrator: Narrator = field(init=False)
     _settled: tuple[float, float, bool] | None = field(default=None, init=False)
+    refused: list[dict[str, Any]] = field(default_factory=list, init=False)
     _quiet_logs: tuple[float, dict[str, Any], float] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -289,7 +293,8 @@ class LabSession:
     def _rebuild(self) -> None:
         self._played_on = -1.0
         self.sim = Simulation(seed=self.seed)
-        self.sim.apply(self.objects)
+        #: what admission refused of the manifest (a namespace or ServiceAccount missing)
+        self.refused = self.sim.apply(self.objects)
         self.record_cursor = 0
         self.transition_cursor = 0
         self._watch = PodWatch()
@@ -819,11 +824,17 @@ def lab_start(*, manifest_text: str, seed: int, lang: str,
     result, validation = validate_manifest(manifest_text=manifest_text, lang=lang)
     if not validation["ok"]:
         return None, validation
-    # Pods, and the controllers that make them (their Pods are created as the lab plays)
-    objects = [o for o in result.objects if o.get("kind") in ("Pod", *WORKLOADS)]
+    # Pods, the controllers that make them (their Pods are created as the lab plays), and
+    # the Namespaces and ServiceAccounts they may need (kept in manifest order)
+    kept = [o for o in result.objects if o.get("kind") in LAB_KINDS]
     until = min(max(1.0, until), MAX_UNTIL)
-    return (LabSession(manifest_text=manifest_text, objects=objects, seed=seed, until=until),
-            validation)
+    session = LabSession(manifest_text=manifest_text, objects=kept, seed=seed, until=until)
+    if session.refused:
+        validation["ok"] = False
+        validation["problems"] = [explain_admission(p, lang=lang) for p in session.refused]
+        validation["kubectl"] = session.refused[0].get("kubectl", "")
+        return None, validation
+    return session, validation
 
 
 def clamp_speed(value: Any) -> float:

@@ -600,11 +600,13 @@ def _labels(checker: _Checker, path: PathTuple, labels: Mapping[str, Any], *, va
                 checker.invalid((*path, MapKey(key)), value, message)
 
 
-def _metadata(checker: _Checker, meta: Mapping[str, Any]) -> None:
+def _metadata(checker: _Checker, meta: Mapping[str, Any], *, label_name: bool = False) -> None:
     path: PathTuple = ("metadata",)
     name = meta.get("name")
     if not name and not meta.get("generateName"):
         checker.required((*path, "name"), "name or generateName is required")
+    elif isinstance(name, str) and name and label_name:  # a Namespace's name is a label
+        _dns_label(checker, (*path, "name"), name)
     elif isinstance(name, str) and name:
         _dns_subdomain(checker, (*path, "name"), name)
     namespace = meta.get("namespace")
@@ -1128,12 +1130,12 @@ def validate(obj: Any, *, document: Document | None = None, index: int = 0) -> V
             checker.required(("spec", "containers"))
         _simulation_notes(checker, cleaned, (), "")
     else:
-        _metadata(checker, cleaned.get("metadata") or {})
+        _metadata(checker, cleaned.get("metadata") or {}, label_name=kind == "Namespace")
         if kind in ("Service", "Deployment", "ReplicaSet", "Job"):
             from podlab.engine.apiserver.workloads import validate_workload
 
             validate_workload(checker, kind, cleaned)
-        elif kind not in STORED_KINDS and kind != "Node":  # Nodes join the cluster
+        elif kind not in STORED_KINDS and kind not in ("Node", "Namespace", "ServiceAccount"):
             checker.note(
                 ("kind",), NOT_SIMULATED, f"{kind} objects are accepted but not simulated"
             )

@@ -30,6 +30,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from podlab.engine.apiserver.defaults import apply_defaults
+from podlab.engine.apiserver.namespaces import AdmissionError
 from podlab.engine.apiserver.objects import controller_uid, object_key, owner_key, owner_reference
 from podlab.engine.controllers.services import pod_is_ready
 from podlab.engine.core.version import parse_time, timestamp
@@ -188,6 +189,8 @@ class ControllerManager:
         self._pending = False
         self._timers: set[float] = set()
         self._job_backoff: dict[str, tuple[int, float]] = {}  # job uid -> (failures, last)
+        #: owner uid -> (refused Pod creations in a row, when the last was refused)
+        self._create_failures: dict[str, tuple[int, float]] = {}
         #: Pods changed since the tallies were brought up to date, by (namespace, name)
         self._stale: dict[tuple[str, str], None] = {}
         self._facts: dict[tuple[str, str], _Facts] = {}
@@ -441,7 +444,21 @@ class ControllerManager:
             "metadata": pod_meta,
             "spec": template.get("spec") or {},
         }
-        self.sim.create_pod(apply_defaults(pod, uid=pod_meta["uid"]))
+        owner_uid = str(meta.get("uid"))
+        failures, failed_at = self._create_failures.get(owner_uid, (0, -1.0))
+        if failed_at == self.sim.now:
+            return  # the sync stops at its first refused Pod
+        try:
+            self.sim.create_pod(apply_defaults(pod, uid=pod_meta["uid"]))
+        except AdmissionError as refused:
+            # the controller's FailedCreate and a rate-limited retry (5 ms doubling, 1000 s)
+            self._create_failures[owner_uid] = (failures + 1, self.sim.now)
+            self.store.event(owner, reason="FailedCreate", type="Warning",
+                             message=f"Error creating: {refused.problem['message']}",
+                             component=component)
+            self.request_sync(at=self.sim.now + min(0.005 * 2 ** failures, 1000.0))
+            return
+        self._create_failures.pop(owner_uid, None)
         self.store.event(
             owner, reason="SuccessfulCreate", message=f"Created pod: {name}", component=component
         )

@@ -1357,7 +1357,9 @@ class PodWorker:
         grace = max(grace, MINIMUM_GRACE)
         if inst.exited:
             return
-        inst.signal(SIGTERM)
+        # the runtime stops a container with its image's STOPSIGNAL (php-fpm: SIGQUIT)
+        info = slot.image_info
+        inst.signal(info.stop_signal if info is not None else SIGTERM)
         if not inst.exited:
             stopped = yield wait_any(self.loop, waiter, grace)
             if not stopped and not inst.exited:

@@ -73,6 +73,11 @@ class ObjectStore:
     def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         return self._objects.get((kind, namespace, name))
 
+    def remove_namespace(self, namespace: str) -> None:
+        """The namespace controller deletes a deleted namespace's objects."""
+        for key in [k for k in self._objects if k[1] == namespace]:
+            del self._objects[key]
+
     def config_map(self, namespace: str, name: str) -> dict[str, str] | None:
         """The ConfigMap's keys (``data`` and decoded ``binaryData``), None if it is missing."""
         obj = self.get("ConfigMap", namespace, name)

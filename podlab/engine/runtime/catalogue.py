@@ -54,6 +54,7 @@ class Resolved:
     workdir: str
     user: int
     busybox: str  # the busybox version of the image's userland ("" when it has none)
+    stop_signal: str = "SIGTERM"  # the image config's StopSignal (Dockerfile STOPSIGNAL)
 
 
 @functools.cache
@@ -234,6 +235,7 @@ def _build(
         workdir=str(pick("workdir", "/")),
         user=int(pick("user", 0)),
         busybox=busybox,
+        stop_signal=str(pick("stop_signal", "SIGTERM")),
     )
 
 

@@ -4,6 +4,7 @@ between the ``catalogue`` markers (a test checks it is current)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,6 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "images.md"
 _BEHAVIOUR = {
     "busybox": "busybox `sh` and applets; CMD `sh` exits 0 at once without a script",
     "alpine": "busybox `sh` (CMD `/bin/sh`), applets at busybox's install paths",
-    "agnhost": "subcommand from `args` (default `pause`), see below",
-    "liveness": "`/healthz` 200 for 10 s, then 500",
-    "goproxy": "HTTP proxy on 8080",
-    "etcd": "client and metrics ports from its flags; SIGTERM exits 0",
-    "stress": "`stress --vm/--cpu/--timeout`",
-    "vish-stress": "`-mem-total … -cpus N`",
-    "podlab-app": "the teaching image, see below",
 }
 
 
@@ -66,18 +60,92 @@ def _rule(scheme: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _value(expr: Any, entry: dict[str, Any]) -> str:
+    """A number, or where a parameter comes from (``PORT`` or ``--http-port``, its default)."""
+    if not isinstance(expr, str) or not expr.startswith("$"):
+        return str(expr)
+    names = re.findall(r"\$(\w+)", expr)
+    shown = []
+    for name in names:
+        spec = (entry.get("params") or {}).get(name, {})
+        flags = spec.get("flag")
+        source = spec.get("env") or (
+            "--" + (flags if isinstance(flags, str) else flags[0]) if flags else name)
+        default = _default(spec)
+        shown.append(f"`{source}`" + (f" (default {default})" if default not in (None, "")
+                                      else ""))
+    if len(names) == 1 and expr.strip() == "$" + names[0]:
+        return shown[0]
+    nice = {name: text.split(" (")[0] for name, text in zip(names, shown, strict=True)}
+    return re.sub(r"\$(\w+)", lambda m: nice[m.group(1)], expr)
+
+
+def _default(spec: dict[str, Any]) -> Any:
+    if "default_text" in spec:
+        return spec["default_text"]
+    value = spec.get("default")
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    return value
+
+
+def _when(when: dict[str, Any], entry: dict[str, Any]) -> str:
+    words = {"uptime_at_least": "from uptime {}", "uptime_over": "after uptime {} s",
+             "uptime_below": "before uptime {}", "state": "while {}", "not_state": "unless {}",
+             "path_prefix": "for `{}…`", "service_not_in": "for another service",
+             "at_least": "if {} ≥ {}", "param": "if {}"}
+    out = []
+    for key, expr in when.items():
+        args = expr if key == "at_least" else [expr]
+        out.append(words[key].format(*(_value(a, entry) for a in args)))
+    return " and ".join(out)
+
+
+def _answer(found: Any, entry: dict[str, Any]) -> str:
+    if isinstance(found, list):
+        return str(found[0])
+    text = str(found.get("status", 200))
+    for case in found.get("cases") or []:
+        text += f" ({case.get('status', case.get('grpc'))} {_when(case['when'], entry)})"
+    if found.get("set"):
+        text += " (sets " + ", ".join(f"{k}={v}" for k, v in found["set"].items()) + ")"
+    return text
+
+
+def _ports(entry: dict[str, Any]) -> str:
+    shown = []
+    for item in entry.get("listen") or []:
+        if isinstance(item, list):
+            shown.append(f"{item[0]}/{item[1]}")
+        elif "ports" in item:
+            shown.append(f"{_value(item['ports'], entry)}/{item.get('proto', 'tcp')}")
+        else:
+            extra = " gRPC only" if item.get("only") == "grpc" else ""
+            shown.append(f"{_value(item['port'], entry)}/{item.get('proto', 'tcp')}{extra}")
+    return ", ".join(shown)
+
+
 def _server(family: str) -> str:
     entry = servers.spec(family)
     if entry is None:
         return _BEHAVIOUR.get(family, "")
+    return _describe(entry)
+
+
+def _describe(entry: dict[str, Any]) -> str:
     if entry.get("exits"):
         return "logs and exits {} at once (no terminal)".format(entry["exits"].get("exit", 0))
+    if entry.get("subcommands"):
+        return "subcommands (see below): " + ", ".join(
+            f"`{name}`" for name in entry["subcommands"])
     bits = []
-    ports = ", ".join(f"{p}/{proto}" for p, proto in entry.get("listen") or [])
+    ports = _ports(entry)
     if ports:
         bits.append(f"listens on {ports}")
     if entry.get("start_seconds"):
-        bits.append(f"ready after {entry['start_seconds']} s")
+        bits.append(f"ready after {_value(entry['start_seconds'], entry)} s")
     need = entry.get("requires_env")
     if need:
         bits.append("needs one of " + ", ".join(f"`{n}`" for n in need["any"])
@@ -94,9 +162,30 @@ def _server(family: str) -> str:
         bits.append(f"`{entry['port_flag']}` moves the port")
     if entry.get("http"):
         bits.append("HTTP " + ", ".join(
-            f"`{p}` {s}" for p, (s, _b) in entry["http"].items()))
+            f"`{'any other path' if p == '*' else p}` {_answer(a, entry)}"
+            for p, a in entry["http"].items()))
     for path, (status, _body) in (entry.get("not_ready") or {}).items():
         bits.append(f"`{path}` {status} until ready")
+    grpc = entry.get("grpc")
+    if grpc:
+        bits.append(f"gRPC health {_answer(grpc, entry)}")
+    memory = entry.get("memory") or {}
+    if memory.get("ramp"):
+        bits.append(f"memory rises to {_value(memory['ramp']['base'], entry)} + "
+                    f"{_value(memory['ramp']['amount'], entry)} bytes")
+    if memory.get("growth_per_second"):
+        bits.append(f"memory grows {_value(memory['growth_per_second'], entry)} bytes/s")
+    if entry.get("cpu"):
+        bits.append(f"burns {_value(entry['cpu'], entry)} CPUs")
+    if entry.get("log_lines"):
+        lines = entry["log_lines"]
+        bits.append(f"logs {_value(lines['count'], entry)} lines over "
+                    f"{_value(lines['over'], entry)} s, then exits {lines.get('exit', 0)}")
+    if entry.get("tick"):
+        bits.append(f"a log line every {_value(entry['tick']['seconds'], entry)} s")
+    for end in entry.get("ends") or []:
+        bits.append(f"exits {_value(end.get('exit', 0), entry)} after "
+                    f"{_value(end['after'], entry)} s")
     reload = entry.get("reload")
     if reload:
         bits.append("SIG" + "/SIG".join(reload["signals"]) + ": reload, keeps running")
@@ -105,11 +194,51 @@ def _server(family: str) -> str:
         bits.append(f"{retries['attempts']} bind attempts {retries['interval']} s apart")
     for stop in [entry.get("stop"), entry.get("also_stop"), *(entry.get("stops") or [])]:
         if stop:
+            ignored = (f" (ignored if {_value(stop['ignore_if'], entry)})"
+                       if stop.get("ignore_if") else "")
             bits.append("SIG" + "/SIG".join(stop["signals"])
-                        + f": exit {stop.get('exit', 0)} after {stop.get('seconds', 0)} s")
+                        + f": exit {_value(stop.get('exit', 0), entry)} after "
+                        f"{_value(stop.get('seconds', 0), entry)} s{ignored}")
     if entry.get("go_signals"):
         bits.append("no signal handling (Go): exit 2 as PID 1")
     return "; ".join(bits)
+
+
+def _parameters(entry: dict[str, Any]) -> list[str]:
+    rows = []
+    for name, spec in (entry.get("params") or {}).items():
+        flags = spec.get("flag")
+        flags = [flags] if isinstance(flags, str) else list(flags or [])
+        sources = [f"`{'-' if len(f) == 1 else '--'}{f}`" for f in flags]
+        if spec.get("env"):
+            sources.append(f"`{spec['env']}`")
+        if "positional" in spec:
+            sources.append(f"argument {int(spec['positional']) + 1}")
+        default = _default(spec)
+        rows.append(f"| {name} | {', '.join(sources)} | {spec.get('type', 'string')} | "
+                    f"{'unset' if default is None else default} |")
+    if not rows:
+        return []
+    return ["| parameter | from | type | default |", "| --- | --- | --- | --- |", *rows]
+
+
+def _programs() -> list[str]:
+    out = ["### Programs with parameters and subcommands", ""]
+    for family, entry in servers.families().items():
+        if entry.get("subcommands"):
+            out.append(f"**{family}** subcommands:")
+            out.append("")
+            for name, sub in entry["subcommands"].items():
+                merged = {**{k: v for k, v in entry.items() if k != "subcommands"}, **sub}
+                out.append(f"* `{name}`: {_describe(merged) or 'no server'}")
+            out.append("")
+            for name, sub in entry["subcommands"].items():
+                table = _parameters(sub)
+                if table:
+                    out += [f"`{family} {name}`:", "", *table, ""]
+        elif entry.get("params"):
+            out += [f"**{family}**:", "", *_parameters(entry), ""]
+    return out
 
 
 def render() -> str:
@@ -121,10 +250,18 @@ def render() -> str:
                      if v.get("family")]
         does = "; ".join(f"{f}: {_server(f)}" if len(families) > 1 else _server(f)
                          for f in dict.fromkeys(families))
+        stops = [f"`-{name}`" for name, spec in (scheme.get("variants") or {}).items()
+                 if spec.get("stop_signal")]
+        if entry.get("stop_signal") or stops:
+            signal = entry.get("stop_signal") or next(
+                spec["stop_signal"] for spec in scheme["variants"].values()
+                if spec.get("stop_signal"))
+            does += f"; STOPSIGNAL {signal}" + (f" ({', '.join(stops)})" if stops else "")
         rows.append(f"| `{repository}` | {', '.join(dict.fromkeys(families))} | "
                     f"{entry.get('base', '')} | {_rule(scheme)} | {does} |")
     aliases = ", ".join(f"`{a}` → `{b}`" for a, b in catalogue.data()["domains"].items())
-    return "\n".join([START, "", *rows, "", f"Registry host aliases: {aliases}.", "", END])
+    return "\n".join([START, "", *rows, "", f"Registry host aliases: {aliases}.", "",
+                      *_programs(), END])
 
 
 def update(text: str) -> str:

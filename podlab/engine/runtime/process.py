@@ -191,6 +191,7 @@ class ImageInfo:
     files: dict[str, str] = field(default_factory=dict)  # files present in the image
     group: int | None = None  # primary gid (None: the user's, 0 for users not in /etc/passwd)
     groups: tuple[int, ...] = ()  # supplementary gids the container runtime adds
+    stop_signal: int = SIGTERM  # the image's STOPSIGNAL: what the runtime stops it with
 
 
 __all__ = [

@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from podlab.engine.runtime import behaviours
 from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
     SIGQUIT,
     SIGTERM,
     Connect,
+    Handler,
     ProcessContext,
     Program,
     Request,
@@ -43,22 +47,42 @@ MiB = 1024 * 1024
 def families() -> dict[str, dict[str, Any]]:
     with DATA.open(encoding="utf-8") as fh:
         loaded: dict[str, dict[str, Any]] = json.load(fh)["families"]
+    for name, entry in list(loaded.items()):
+        if "extends" in entry:  # ["agnhost", "liveness"]: that program's subcommand
+            parent, sub = entry["extends"]
+            base = loaded[parent]
+            common = {k: v for k, v in base.items()
+                      if k not in ("subcommands", "no_subcommand", "unknown_subcommand",
+                                   "executables", "entry", "files", "version_flags")}
+            own = {k: v for k, v in entry.items() if k != "extends"}
+            loaded[name] = {**common, **base["subcommands"][sub], **own}
     return loaded
+
+
+@functools.lru_cache(maxsize=1024)
+def _split_path(path: str) -> tuple[str, dict[str, list[str]]]:
+    # cached (probes ask for the same paths over and over): callers must not change the dict
+    parts = urlsplit(path)
+    return unquote(parts.path) or "/", parse_qs(parts.query, keep_blank_values=True)
 
 
 def spec(family: str) -> dict[str, Any] | None:
     return families().get(family)
 
 
-def files(family: str) -> dict[str, str]:
-    """The programs a family's image holds (paths → a binary marker)."""
+def files(family: str, version: str = "") -> dict[str, str]:
+    """The programs a family's image holds (paths → a binary marker) and its other files
+    (``text_files``: path → text, ``{version}`` filled in)."""
     entry = spec(family) or {}
     paths: list[str] = []
     for table in ("executables", "entry"):
         paths.extend((entry.get(table) or {}).values())
     paths.extend(entry.get("files") or [])
     paths.extend(str(t["path"]) for t in (entry.get("tools") or {}).values() if t.get("path"))
-    return dict.fromkeys(paths, "\x7fELF (simulated binary)\n")
+    found = dict.fromkeys(paths, "\x7fELF (simulated binary)\n")
+    for path, text in (entry.get("text_files") or {}).items():
+        found[path] = str(text).replace("{version}", version)
+    return found
 
 
 def strip_wrappers(family: str, argv: list[str]) -> list[str]:
@@ -150,10 +174,13 @@ def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> 
     moment = EPOCH + timedelta(seconds=ctx.now)
     values = {
         "version": version,
+        "version_mm": ".".join(version.split(".")[:2]),
         "pod_ip": ctx.pod_ip,
         "hostname": ctx.hostname,
+        "pid": "1" if ctx.is_pid1 else "7",
         "epoch": str(int(moment.timestamp())),
         "ms": f"{moment.microsecond // 1000:03d}",
+        "us": f"{moment.microsecond:06d}",
         **{k: str(v) for k, v in extra.items()},
     }
     out: list[str] = []
@@ -172,6 +199,12 @@ def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> 
             name = template[i + 1 : end]
             if name.startswith("t:"):
                 out.append(moment.strftime(name[2:]))
+            elif name.startswith("rand:"):  # {rand:GET,POST}: one of them, seeded
+                choices = name[5:].split(",")
+                out.append(choices[ctx.rng.randrange(len(choices))])
+            elif name.startswith("randint:"):  # {randint:200:600}: low <= n < high
+                low, high = name[8:].split(":")
+                out.append(str(ctx.rng.randrange(int(low), int(high))))
             else:
                 out.append(values.get(name, ""))
             i = end + 1
@@ -216,13 +249,60 @@ def _clf(now: float) -> str:
     return (EPOCH + timedelta(seconds=int(now))).strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
+def _select(entry: dict[str, Any], args: list[str]
+            ) -> tuple[dict[str, Any], list[str], dict[str, Any] | None, str]:
+    """A program with ``subcommands`` (agnhost): the chosen subcommand's entry (on top of
+    the program's common keys) and its arguments, or the refusal to log."""
+    subs: dict[str, dict[str, Any]] | None = entry.get("subcommands")
+    if not subs:
+        return entry, args, None, ""
+    common = {k: v for k, v in entry.items()
+              if k not in ("subcommands", "no_subcommand", "unknown_subcommand")}
+    if not args or args[0].startswith("-") and args[0] in (entry.get("version_flags") or {}):
+        return entry, args, entry.get("no_subcommand") or {"log": [], "exit": 0}, ""
+    sub = subs.get(args[0])
+    if sub is None:
+        return entry, args, entry.get("unknown_subcommand") or {"log": [], "exit": 1}, args[0]
+    return {**common, **sub}, args[1:], None, args[0]
+
+
+def _listeners(entry: dict[str, Any], params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entry's listeners: ``[port, proto]`` pairs or objects with ``port`` (a number or
+    expression), ``ports`` (a list parameter), ``proto``, ``only`` (``grpc``: refuses HTTP),
+    ``answer`` (a fixed body for any request, UDP echo servers) and ``if``."""
+    out: list[dict[str, Any]] = []
+    for item in entry.get("listen") or []:
+        if isinstance(item, list):
+            item = {"port": item[0], "proto": item[1]}
+        if "if" in item and not behaviours.truthy(item["if"], params):
+            continue
+        if "ports" in item:
+            ports = params.get(str(item["ports"]).lstrip("$")) or []
+        else:
+            ports = [behaviours.number(item["port"], params)]
+        for port in ports:
+            if port is not None:
+                out.append({**item, "port": int(port), "proto": str(item.get("proto", "tcp"))})
+    return out
+
+
 def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version: str) -> Program:
-    args = argv[1:]
+    started = ctx.now
+    entry, args, refusal, sub = _select(entry, argv[1:])
     for flag, lines in (entry.get("version_flags") or {}).items():
         if flag in args:
             _log(ctx, lines, version)
             return 0
-    ctx.set_memory(int(float(entry.get("memory_mib", 8)) * MiB))
+    if refusal is not None:
+        _log(ctx, refusal.get("log") or [], version, sub=sub)
+        return int(refusal.get("exit", 0))
+    try:
+        params = behaviours.parse_params(entry, args, ctx.env)
+    except behaviours.ParamError as refused:
+        _log(ctx, refused.lines, version, **refused.values)
+        return refused.exit_code
+    values = behaviours.template_values(params, argv)
+    ctx.set_memory(behaviours.start_memory(entry, params))
     exits = entry.get("exits")
     if exits is not None:
         _log(ctx, exits.get("log") or [], version)
@@ -236,11 +316,24 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         _log(ctx, flags.get("log") or [], version)
         return int(flags.get("exit", 1))
 
-    ports = [(int(p), str(proto)) for p, proto in entry.get("listen") or []]
+    listeners = _listeners(entry, params)
     chosen = _flag_value(args, entry["port_flag"]) if entry.get("port_flag") else None
-    if chosen is not None and chosen.isdigit() and ports:
-        ports[0] = (int(chosen), ports[0][1])
-    port = ports[0][0] if ports else 0
+    if chosen is not None and chosen.isdigit() and listeners:
+        listeners[0] = {**listeners[0], "port": int(chosen)}
+    port = listeners[0]["port"] if listeners else 0
+    values.setdefault("port", str(port))
+
+    def log(lines: list[list[Any]], **extra: object) -> None:
+        # a third element holds options: {"if": "$x"} logs only when x is set,
+        # {"repeat": "$n"} logs the line n times
+        plain: list[list[Any]] = []
+        for line in lines:
+            options = line[2] if len(line) > 2 else {}
+            if "if" in options and not behaviours.truthy(options["if"], params):
+                continue
+            times = behaviours.number(options.get("repeat", 1), params) or 0
+            plain += [list(line[:2])] * int(times)
+        _log(ctx, plain, version, **{**values, **extra})
 
     stops: dict[int, dict[str, Any]] = {}
     listed: list[tuple[str, dict[str, Any]]] = [
@@ -256,12 +349,13 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         for sig in (SIGTERM, SIGINT, SIGHUP, SIGQUIT):
             ctx.handle_signal(sig, True)
 
-    state = {"ready": False}
-    answers: dict[str, list[Any]] = entry.get("http") or {}
-    before: dict[str, list[Any]] = entry.get("not_ready") or {}
+    state: dict[str, bool] = {"ready": False, **(entry.get("state") or {})}
+    answers: dict[str, Any] = entry.get("http") or {}
+    before: dict[str, Any] = entry.get("not_ready") or {}
     served: dict[str, Any] | None = entry.get("http_files")
     access: list[str] | None = entry.get("access_log")
     on_http: dict[str, Any] | None = entry.get("on_http")
+    grpc: dict[str, Any] = entry.get("grpc") or {}
 
     def from_files(request: Request) -> Response:
         assert served is not None  # noqa: S101 - only called with http_files
@@ -280,67 +374,117 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         except Exception:  # noqa: BLE001 - any file system error is a 404
             return Response(404, _text(str(served.get("not_found", "")), ctx, version), headers)
 
-    def handler(request: Request, now: float) -> Response:
-        if request.kind == "tcp":
-            return Response(status=0)
-        if request.kind == "grpc":
-            return Response(status=0, grpc_status="UNIMPLEMENTED")
-        if on_http is not None:
-            _log(ctx, on_http.get("log") or [], version)
-            return Response(status=0, refused=True)
-        if served is not None:
-            response = from_files(request)
-        elif answers:
-            path = request.path.split("?", 1)[0]
-            table = answers if state["ready"] else {**answers, **before}
-            status, body = table.get(path, [404, "404 page not found\n"])
-            response = Response(int(status), _text(str(body), ctx, version))
+    def answer(request: Request, now: float) -> Response:
+        path, query = _split_path(request.path)
+        table = answers if state["ready"] else {**answers, **before}
+        found = table.get(path, table.get("*", [404, "404 page not found\n"]))
+        uptime = now - started
+        if isinstance(found, list):
+            chosen: dict[str, Any] = {"status": found[0], "body": found[1]}
         else:
-            return Response(status=0, refused=True)  # not an HTTP server
-        head = request.method == "HEAD"
-        if access is not None:
-            stream, template = access
-            agent = next((v for k, v in request.headers if k.lower() == "user-agent"), "") or "-"
-            line = _text(template, ctx, version, client=_client(request), clf=_clf(now),
-                         method=request.method, path=request.path, status=response.status,
-                         size=0 if head else len(response.body.encode()), agent=agent)
-            (ctx.stderr if stream == "stderr" else ctx.stdout)(line + "\n")
-        if head:
-            return Response(response.status, "", response.headers)
-        return response
+            chosen = next((case for case in found.get("cases") or []
+                           if behaviours.holds(case.get("when"), params=params, uptime=uptime,
+                                               state=state, path=request.path)), found)
+        for key, flag in (chosen.get("set") or {}).items():
+            state[key] = bool(flag)
+        extra: dict[str, object] = {
+            **values, "uptime_go": behaviours.go_duration(uptime), "client": _client(request),
+            "path": request.path,
+            **{f"q:{k}": v[0] for k, v in query.items()},
+        }
+        for name in re.findall(r"\{hq:([\w-]+)\}", json.dumps(chosen)):
+            wanted = query.get(name, [""])[0].lower()
+            extra[f"hq:{name}"] = next(
+                (v for k, v in request.headers if k.lower() == wanted), "")
+        headers = tuple((k, _text(str(v), ctx, version, **extra))
+                        for k, v in chosen.get("headers") or [])
+        return Response(int(chosen.get("status", 200)),
+                        _text(str(chosen.get("body", "")), ctx, version, **extra), headers)
 
+    def grpc_answer(request: Request, now: float) -> Response:
+        chosen = next((case for case in grpc.get("cases") or []
+                       if behaviours.holds(case.get("when"), params=params,
+                                           uptime=now - started, state=state,
+                                           service=request.service)), grpc)
+        return Response(status=0, grpc_status=str(chosen.get("status", "UNIMPLEMENTED")))
+
+    def handler_for(listener: dict[str, Any]) -> Handler:
+        fixed = listener.get("answer")
+        only = listener.get("only")
+
+        def handler(request: Request, now: float) -> Response:
+            if fixed is not None:
+                return Response(0, _text(str(fixed), ctx, version, **values))
+            if request.kind == "tcp":
+                return Response(status=0)
+            if request.kind == "grpc":
+                if only == "http":
+                    return Response(status=0, grpc_status="UNIMPLEMENTED")
+                return grpc_answer(request, now)
+            if only == "grpc":
+                return Response(status=0, refused=True)
+            if on_http is not None:
+                _log(ctx, on_http.get("log") or [], version)
+                return Response(status=0, refused=True)
+            if served is not None:
+                response = from_files(request)
+            elif answers:
+                response = answer(request, now)
+            else:
+                return Response(status=0, refused=True)  # not an HTTP server
+            head = request.method == "HEAD"
+            if access is not None:
+                stream, template = access
+                agent = next((v for k, v in request.headers if k.lower() == "user-agent"),
+                             "") or "-"
+                line = _text(template, ctx, version, client=_client(request), clf=_clf(now),
+                             method=request.method, path=request.path,
+                             status=response.status,
+                             size=0 if head else len(response.body.encode()), agent=agent)
+                (ctx.stderr if stream == "stderr" else ctx.stdout)(line + "\n")
+            if head:
+                return Response(response.status, "", response.headers)
+            return response
+
+        return handler
+
+    handlers = [handler_for(listener) for listener in listeners]
     bound: list[tuple[int, str]] = []
 
     def bind() -> bool:
-        for p, proto in ports:
+        for listener, handler in zip(listeners, handlers, strict=True):
+            p, proto = listener["port"], listener["proto"]
             if not ctx.listen(p, proto, handler):
                 lines = entry.get("bind_error") or [
                     ["stderr", f"listen {proto} 0.0.0.0:{p}: bind: address already in use"]]
-                _log(ctx, lines, version, port=p)
+                log(lines, port=p)
                 return False
             bound.append((p, proto))
+            log(listener.get("log") or [], port=p)
         return True
 
     def bind_with_retries() -> Program:
         """nginx binds before it forks: ``attempts`` tries ``interval`` apart. -1: bound,
         0: gave up, else the signal that came while waiting."""
         retries = entry["bind_retries"]
+        first = listeners[0]
         for _attempt in range(int(retries["attempts"])):
-            if ctx.listen(ports[0][0], ports[0][1], handler):
-                bound.append(ports[0])
+            if ctx.listen(first["port"], first["proto"], handlers[0]):
+                bound.append((first["port"], first["proto"]))
                 return -1
-            _log(ctx, retries.get("log") or [], version, port=port)
+            log(retries.get("log") or [], port=port)
             came = yield from _wait(ctx, float(retries["interval"]))
             if came is not None:
                 return int(came)
-        _log(ctx, retries.get("final") or [], version, port=port)
+        log(retries.get("final") or [], port=port)
         return 0
 
     try:
-        _log(ctx, entry.get("start_log") or [], version, port=port)
+        log(entry.get("start_log") or [], port=port)
         if entry.get("listen_at_start") and not bind():
             return 1
-        signal = yield from _wait(ctx, float(entry.get("start_seconds", 0)))
+        delay = behaviours.number(entry.get("start_seconds", 0), params) or 0.0
+        signal = yield from _wait(ctx, delay)
         if signal is None:
             outcome = -1
             if entry.get("bind_retries"):
@@ -351,27 +495,39 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                 return 1
             if outcome == -1:
                 state["ready"] = True
-                _log(ctx, entry.get("ready_log") or [], version, port=port)
+                log(entry.get("ready_log") or [], port=port)
             else:
                 signal = outcome
-        tick = entry.get("tick")
         while True:
-            while signal is None:
-                signal = yield from _wait(ctx, float(tick["seconds"]) if tick else None)
-                if signal is None and tick:
-                    _log(ctx, tick.get("log") or [], version)
+            if signal is None:
+                what, code = yield from behaviours.live(ctx, entry, params, started=started,
+                                                        log=log)
+                if what == "exit":
+                    return code
+                signal = code
             stop = stops.get(signal)
             if stop is None:
                 return 2  # a Go program's runtime handler as PID 1 (go_signals)
             name = _SIGNAL_TEXT.get(signal, str(signal))
-            _log(ctx, stop.get("log") or [], version, sig=name, port=port, signum=signal)
+            if stop.get("ignore_if") and behaviours.truthy(stop["ignore_if"], params):
+                log(stop.get("ignored_log") or [], sig=name, port=port, signum=signal)
+                signal = None
+                continue
+            log(stop.get("log") or [], sig=name, port=port, signum=signal)
             if stop["reload"]:
                 signal = None
                 continue
-            yield Sleep(float(stop.get("seconds", 0)))
-            _log(ctx, stop.get("after_log") or entry.get("after_stop_log") or [], version,
-                 sig=name, port=port, signum=signal)
-            return int(stop.get("exit", 0))
+            if stop.get("state"):
+                state[str(stop["state"])] = True
+            seconds = behaviours.number(stop.get("seconds", 0), params) or 0.0
+            until = ctx.now + seconds
+            while ctx.now < until - 1e-9:  # later signals do not hurry the shutdown
+                yield from _wait(ctx, until - ctx.now)
+            log(stop.get("after_log") or entry.get("after_stop_log") or [], sig=name,
+                port=port, signum=signal)
+            if not ctx.is_pid1 and stop.get("exit_if_not_pid1") == "signal":
+                return 128 + signal
+            return int(behaviours.number(stop.get("exit", 0), params) or 0)
     finally:
         for p, proto in bound:
             ctx.unlisten(p, proto)

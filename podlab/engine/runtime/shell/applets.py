@@ -1453,14 +1453,18 @@ def a_env(sh: Shell, io: IO, argv: list[str]) -> Gen:
             io.out("".join(v + "\n" for v in found))
             return 0 if len(found) == len(args) else 1
     extra: dict[str, str] = {}
-    if args and args[0] in ("-i", "-") and not any("=" not in a for a in args[1:]):
-        env = {}  # ``env -i A=1``: only what is given (running a command this way is not
-        args = args[1:]  # modelled: the command would get the full environment)
+    clear = bool(args) and args[0] in ("-i", "-")
+    if clear:  # ``env -i [A=1] [CMD]``: an empty environment plus what is given
+        env = {}
+        args = args[1:]
     while args and "=" in args[0] and not args[0].startswith("="):
         key, _, value = args.pop(0).partition("=")
         extra[key] = value
     if args:
-        status = yield from sh.exec_command(args, io, extra)
+        if sh.find_command(args[0]) is None:  # env execs: no builtins, no functions
+            io.err(f"env: can't execute '{args[0]}': No such file or directory\n")
+            return 127
+        status = yield from sh.exec_command(args, io, extra, clear_env=clear)
         return int(status)
     env.update(extra)
     io.out("".join(f"{k}={v}\n" for k, v in env.items()))
@@ -1545,6 +1549,15 @@ def a_sh(sh: Shell, io: IO, argv: list[str]) -> Gen:
     """A nested shell: ``sh -c '...'`` or ``sh script`` in a child process."""
     sub = sh.clone()
     sub.functions = {}
+    # a new process: its variables are the environment it was given (what was exported,
+    # or only the assignments after ``env -i``), not the parent shell's other variables
+    env = sh.env()
+    sub.vars = {**env, "PWD": sh.vars.get("PWD", sh.cwd), "IFS": " \t\n",
+                "PPID": str(sh.proc.pid)}
+    sub.exported = set(env)
+    if "PATH" not in env:  # ash's default search path when it inherits none
+        sub.vars["PATH"] = "/sbin:/usr/sbin:/bin:/usr/bin"
+    sub.errexit = False
     return (yield from sh_main(sub, io, argv))
 
 

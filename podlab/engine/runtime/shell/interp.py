@@ -1112,8 +1112,16 @@ class Shell:
         return status
 
     def exec_command(
-        self, argv: list[str], io: IO, assigns: dict[str, str], *, replace: bool = False
+        self, argv: list[str], io: IO, assigns: dict[str, str], *, replace: bool = False,
+        clear_env: bool = False,
     ) -> Gen:
+        if clear_env:  # ``env -i``: the command's environment is the assignments alone
+            saved = self.exported
+            self.exported = set()
+            try:
+                return (yield from self.exec_command(argv, io, assigns, replace=replace))
+            finally:
+                self.exported = saved
         name = argv[0]
         if name in self.functions:
             return (yield from self.call_function(name, argv, io))
