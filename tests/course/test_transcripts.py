@@ -201,3 +201,21 @@ def test_checktranscripts_command_runs_every_transcript():
 
 ALL_LINES = [line for lesson in COURSE.lessons for line in lesson.markdown("en").splitlines()
              if transcripts.parse_directive(line) is not None]
+
+
+def test_nginx_php_fpm_case_is_run_by_the_engine():
+    """Lesson 4's nginx + PHP-FPM case is an example the engine runs, not a listing."""
+    lesson = COURSE.get("multi-container-patterns")
+    found = {t.command: t for t in directives(lesson.markdown("en"))
+             if t.example == "multi-container-patterns-nginx-php-fpm"}
+    assert set(found) >= {"get pods -w", "logs shop -c copy-code", "logs shop -c php-fpm"}
+    watch = transcripts.engine_output(found["get pods -w"], COURSE.examples, cached=False)
+    statuses = [row.split()[2] for row in watch.splitlines()[1:]]
+    assert statuses[-1] == "Running" and watch.splitlines()[-1].split()[1] == "2/2"
+    assert statuses.index("Init:0/1") < statuses.index("PodInitializing")
+    copied = transcripts.engine_output(found["logs shop -c copy-code"], COURSE.examples)
+    assert copied.split() == ["index.php"]
+    fpm = transcripts.engine_output(found["logs shop -c php-fpm"], COURSE.examples)
+    assert "ready to handle connections" in fpm
+    for lang in LANGS:
+        assert "registry.example.com/shop/app" not in lesson.markdown(lang)
