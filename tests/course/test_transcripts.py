@@ -219,3 +219,15 @@ def test_nginx_php_fpm_case_is_run_by_the_engine():
     assert "ready to handle connections" in fpm
     for lang in LANGS:
         assert "registry.example.com/shop/app" not in lesson.markdown(lang)
+
+
+def test_port_conflict_claims_of_lesson_2():
+    """Lesson 2: the second nginx's bind() fails with glibc's words, it retries, exits 1."""
+    run = lambda line: transcripts.engine_output(  # noqa: E731
+        transcripts.parse_directive(line), COURSE.examples, cached=False)
+    logs = run("[[kubectl:pod-networking-port-conflict@10 logs port-conflict -c web-b]]")
+    assert "bind() to 0.0.0.0:80 failed (98: Address already in use)" in logs
+    assert "try again to bind() after 500ms" in logs
+    described = run("[[kubectl:pod-networking-port-conflict@70 describe pod port-conflict]]")
+    web_b = described.split("  web-b:", 1)[1]
+    assert re.search(r"Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+1\n", web_b)

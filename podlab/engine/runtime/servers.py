@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from podlab.engine.libc import is_musl
 from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
@@ -154,6 +155,13 @@ def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> 
         "hostname": ctx.hostname,
         "epoch": str(int(moment.timestamp())),
         "ms": f"{moment.microsecond // 1000:03d}",
+        # strerror(EADDRINUSE) as the image's C library words it: glibc "Address already in
+        # use", musl (Alpine) "Address in use" (musl src/errno/__strerror.h; glibc
+        # sysdeps/gnu/errlist). httpd prints it as "(98)<strerror>: AH00072: ..." (server/log.c
+        # puts "(%d)" and apr_strerror before the message of server/listen.c make_sock).
+        "eaddrinuse": (
+            "Address in use" if is_musl(getattr(ctx, "fs", None)) else "Address already in use"
+        ),
         **{k: str(v) for k, v in extra.items()},
     }
     out: list[str] = []
