@@ -1,0 +1,115 @@
+"""Claims the lessons make in prose, checked against the engine (the transcripts are checked
+by test_transcripts.py; these are the statements around them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+
+from podlab.course.content import load_course
+from podlab.engine.manifest import parse_manifests
+from podlab.engine.simulation import Simulation
+
+COURSE = load_course(Path(settings.LESSONS_DIR))
+EPOCH = datetime.fromisoformat("2025-01-01T00:00:00+00:00")
+
+
+def _seconds(stamp: str) -> float:
+    return (datetime.fromisoformat(stamp.replace("Z", "+00:00")) - EPOCH).total_seconds()
+
+
+def _run(example: str, until: float) -> Simulation:
+    objects = parse_manifests(COURSE.examples[example].text()).objects
+    sim = Simulation(seed=0)
+    sim.apply(objects)
+    sim.run_until(until)
+    return sim
+
+
+def _restart_waits(sim: Simulation) -> list[tuple[float, float]]:
+    """(finishedAt of an instance, startedAt of the next) for the Pod's only container."""
+    pairs: dict[float, float] = {}
+    for record in sim.records:
+        if record.kind != "Pod":
+            continue
+        (status,) = record.object.get("status", {}).get("containerStatuses") or [{}]
+        running = (status.get("state") or {}).get("running")
+        last = (status.get("lastState") or {}).get("terminated")
+        if running and last:
+            pairs[_seconds(last["finishedAt"])] = _seconds(running["startedAt"])
+    return sorted(pairs.items())
+
+
+def test_lesson_7_back_off_windows():
+    """Lesson 7 (both languages): first restart immediate, then 10, 20, 40, 80, 160, 300 s,
+    measured from finishedAt, the restart coming at the next Pod sync (a few seconds later)."""
+    for lang, words in (("en", "10 s, then 20 s, 40 s, 80 s, 160 s"),
+                        ("zh-hans", "10 秒")):
+        assert words in COURSE.get("restart-policy-and-backoff").markdown(lang)
+    sim = _run("restart-policy-and-backoff-crashloop", 1400)
+    waits = [start - finished for finished, start in _restart_waits(sim)]
+    windows = [0, 10, 20, 40, 80, 160, 300, 300]
+    assert len(waits) >= len(windows)
+    for wait, window in zip(waits, windows, strict=False):
+        # the next sync comes up to a jittered worker back-off (10-15 s) later
+        assert window <= wait < window + 16, (waits, windows)
+
+
+def test_lesson_7_a_long_run_resets_the_back_off():
+    """Lesson 7: more than ten minutes between crashes, and every restart is immediate."""
+    sim = _run("restart-policy-and-backoff-long-runner", 1500)
+    waits = [start - finished for finished, start in _restart_waits(sim)]
+    assert len(waits) >= 2 and all(wait <= 1 for wait in waits), waits  # stamps are whole s
+
+
+TERMINATING = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  containers:
+  - name: nginx
+    image: nginx:1.27
+    readinessProbe:
+      httpGet: {path: /, port: 80}
+      periodSeconds: 2
+    livenessProbe:
+      httpGet: {path: /, port: 80}
+      periodSeconds: 2
+    lifecycle:
+      preStop:
+        sleep: {seconds: 20}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+"""
+
+
+def test_lessons_8_and_11_readiness_during_termination():
+    """Lesson 11: after the deletion timestamp, the endpoint is ready=false, terminating=true,
+    serving from readiness; liveness stops, readiness goes on and Ready follows it (1/1
+    Terminating)."""
+    for phrase in ("`ready=false` and `terminating=true`", "`1/1 Terminating`"):
+        assert phrase in COURSE.get("termination").markdown("en")
+    sim = Simulation(seed=0)
+    sim.apply(parse_manifests(TERMINATING).objects)
+    sim.run_until(20)
+    assert sim.delete_pod("web")
+    sim.run_until(30)
+    pod = sim.pod("web")
+    ready = next(c for c in pod["status"]["conditions"] if c["type"] == "Ready")
+    assert pod["metadata"]["deletionTimestamp"] and ready["status"] == "True"
+    (endpoint,) = [e for s in sim.objects.items("EndpointSlice") for e in s.get("endpoints") or []]
+    assert endpoint["conditions"] == {"ready": False, "serving": True, "terminating": True}
+    probes = {r["probe"]: r for r in sim.probe_report()}
+    assert max(x["t"] for x in probes["readiness"]["results"]) > 21
+    assert max(x["t"] for x in probes["liveness"]["results"]) <= 21
