@@ -3,6 +3,7 @@ by test_transcripts.py; these are the statements around them)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -113,3 +114,21 @@ def test_lessons_8_and_11_readiness_during_termination():
     probes = {r["probe"]: r for r in sim.probe_report()}
     assert max(x["t"] for x in probes["readiness"]["results"]) > 21
     assert max(x["t"] for x in probes["liveness"]["results"]) <= 21
+
+
+def test_lesson_11_terminated_state_block():
+    """Lesson 11 prints the shell-form container's final state as YAML; it is the engine's."""
+    import yaml
+
+    for lang in ("en", "zh-hans"):
+        text = COURSE.get("termination").markdown(lang)
+        block = re.search(r"```yaml\n(state:\n  terminated:\n.*?)```", text, re.S)
+        assert block, lang
+        shown = yaml.safe_load(block.group(1))["state"]["terminated"]
+        sim = _run("termination-shell-form", 52)
+        assert sim.delete_pod("termination-shell-form")
+        sim.run_until(90)
+        states = [r.object["status"]["containerStatuses"][0]["state"] for r in sim.records
+                  if r.kind == "Pod" and r.object.get("status", {}).get("containerStatuses")]
+        final = next(s["terminated"] for s in reversed(states) if "terminated" in s)
+        assert {k: final[k] for k in shown} == shown, (lang, final)
