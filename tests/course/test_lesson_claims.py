@@ -132,3 +132,28 @@ def test_lesson_11_terminated_state_block():
                   if r.kind == "Pod" and r.object.get("status", {}).get("containerStatuses")]
         final = next(s["terminated"] for s in reversed(states) if "terminated" in s)
         assert {k: final[k] for k in shown} == shown, (lang, final)
+
+
+def _subset(shown, actual) -> bool:
+    """Every key and list item ``shown`` has is in ``actual`` with the same value."""
+    if isinstance(shown, dict):
+        return isinstance(actual, dict) and all(
+            k in actual and _subset(v, actual[k]) for k, v in shown.items())
+    if isinstance(shown, list):
+        return isinstance(actual, list) and len(shown) == len(actual) and all(
+            _subset(s, a) for s, a in zip(shown, actual, strict=True))
+    return str(shown) == str(actual)
+
+
+def test_lesson_1_status_block_is_the_engines():
+    """Lesson 1 shows the hello Pod's status, trimmed; every value shown is the engine's."""
+    import yaml
+
+    sim = _run("what-is-a-pod-hello", 9)
+    status = sim.pod("hello-pod")["status"]
+    for lang in ("en", "zh-hans"):
+        text = COURSE.get("what-is-a-pod").markdown(lang)
+        block = re.search(r"```yaml\n(status:\n.*?)```", text, re.S)
+        assert block, lang
+        shown = yaml.safe_load(block.group(1))["status"]
+        assert _subset(shown, status), (lang, shown, status)
