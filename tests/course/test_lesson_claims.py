@@ -157,3 +157,24 @@ def test_lesson_1_status_block_is_the_engines():
         assert block, lang
         shown = yaml.safe_load(block.group(1))["status"]
         assert _subset(shown, status), (lang, shown, status)
+
+
+def test_lesson_12_node_bookkeeping_fits_the_lab_node():
+    """The hand-written describe node output uses node-1's allocatable CPU and memory, with
+    kubectl's truncated percentages."""
+    from podlab.engine.cluster import default_nodes
+    from podlab.engine.quantity import cpu_millicores, memory_bytes
+
+    node = next(n for n in default_nodes() if n["metadata"]["name"] == "node-1")
+    allocatable = node["status"]["allocatable"]
+    total = {"cpu": cpu_millicores(allocatable["cpu"]),
+             "memory": memory_bytes(allocatable["memory"])}
+    for lang in ("en", "zh-hans"):
+        text = COURSE.get("resources-and-qos").markdown(lang)
+        assert "$ kubectl describe node node-1" in text
+        for resource, parse in (("cpu", cpu_millicores), ("memory", memory_bytes)):
+            row = re.search(rf"^  {resource} +(\S+) \((\d+)%\) +(\S+) \((\d+)%\)$", text, re.M)
+            assert row, (lang, resource)
+            for amount, percent in ((row[1], row[2]), (row[3], row[4])):
+                assert int(parse(amount) / total[resource] * 100) == int(percent), (
+                    lang, resource, amount, percent)
