@@ -178,3 +178,20 @@ def test_lesson_12_node_bookkeeping_fits_the_lab_node():
             for amount, percent in ((row[1], row[2]), (row[3], row[4])):
                 assert int(parse(amount) / total[resource] * 100) == int(percent), (
                     lang, resource, amount, percent)
+
+
+def test_lesson_15_mirror_pod_metadata_is_the_engines():
+    """Lesson 15 prints the mirror Pod's metadata (annotations, Node owner) as the lab makes it."""
+    import yaml
+
+    objects = parse_manifests(COURSE.examples["static-pods-web"].text()).objects
+    sim = Simulation(seed=0)
+    sim.add_static_pod(objects[0], "node-1")
+    sim.run_until(20)
+    metadata = sim.pod("static-web-node-1")["metadata"]
+    for lang in ("en", "zh-hans"):
+        text = COURSE.get("static-pods").markdown(lang)
+        block = re.search(r"```yaml\n(metadata:\n  name: static-web-node-1\n.*?)```", text, re.S)
+        assert block, lang
+        shown = yaml.safe_load(block.group(1))["metadata"]
+        assert _subset(shown, metadata), (lang, shown, metadata)
