@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from podlab.engine import nginx_entrypoint
 from podlab.engine.libc import is_musl
 from podlab.engine.runtime.process import (
     SIGHUP,
@@ -345,7 +346,8 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         return 0
 
     try:
-        _log(ctx, entry.get("start_log") or [], version, port=port)
+        start_log = entry.get("start_log") or []
+        _log(ctx, nginx_entrypoint.adjust(start_log, getattr(ctx, "fs", None)), version, port=port)
         if entry.get("listen_at_start") and not bind():
             return 1
         signal = yield from _wait(ctx, float(entry.get("start_seconds", 0)))
