@@ -195,3 +195,18 @@ def test_lesson_15_mirror_pod_metadata_is_the_engines():
         assert block, lang
         shown = yaml.safe_load(block.group(1))["metadata"]
         assert _subset(shown, metadata), (lang, shown, metadata)
+
+
+def test_lesson_16_pod_metadata_is_the_engines():
+    """Lesson 16 prints a Deployment Pod's name, labels and ownerReference as the lab makes them."""
+    import yaml
+
+    sim = _run("pods-and-controllers-deployment", 20)
+    for lang in ("en", "zh-hans"):
+        text = COURSE.get("pods-and-controllers").markdown(lang)
+        block = re.search(r"```yaml\n(metadata:\n  name: web-.*?)```", text, re.S)
+        assert block, lang
+        shown = yaml.safe_load(block.group(1))["metadata"]
+        pod = sim.pod(shown["name"])
+        assert pod is not None, shown["name"]
+        assert _subset(shown, pod["metadata"]), (lang, shown, pod["metadata"])
