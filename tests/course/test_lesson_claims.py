@@ -210,3 +210,21 @@ def test_lesson_16_pod_metadata_is_the_engines():
         pod = sim.pod(shown["name"])
         assert pod is not None, shown["name"]
         assert _subset(shown, pod["metadata"]), (lang, shown, pod["metadata"])
+
+
+def test_lesson_10_stored_object_is_the_engines():
+    """Lesson 10 shows what defaulting and admission add to the creation-demo Pod; each field
+    shown is what the lab's API server stores."""
+    import yaml
+
+    sim = _run("creation-demo", 0)
+    first = next(r.object for r in sim.records if r.kind == "Pod")
+    for lang in ("en", "zh-hans"):
+        text = COURSE.get("how-a-pod-is-created").markdown(lang)
+        block = re.search(r"```yaml\n(spec:\n  containers:\n  - name: web\n.*?)```", text, re.S)
+        assert block, lang
+        shown = yaml.safe_load(block.group(1))
+        (container,) = shown["spec"].pop("containers")  # an excerpt of the one container
+        assert _subset(container, first["spec"]["containers"][0]), (lang, first["spec"])
+        assert _subset(shown["spec"], first["spec"]), (lang, first["spec"])
+        assert _subset(shown["status"], first["status"]), (lang, first["status"])
