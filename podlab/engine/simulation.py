@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from podlab.engine import finalizers
+from podlab.engine.apiserver import finalizers
 from podlab.engine.apiserver.objects import ApiObjects, Record, owner_key
 from podlab.engine.controllers.controllers import ControllerManager
 from podlab.engine.controllers.services import ClusterNetwork, ServiceController

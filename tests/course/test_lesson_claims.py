@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 from podlab.course.content import load_course
-from podlab.engine.manifest import parse_manifests
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.simulation import Simulation
 
 COURSE = load_course(Path(settings.LESSONS_DIR))
@@ -163,7 +163,7 @@ def test_lesson_12_node_bookkeeping_fits_the_lab_node():
     """The hand-written describe node output uses node-1's allocatable CPU and memory, with
     kubectl's truncated percentages."""
     from podlab.engine.cluster import default_nodes
-    from podlab.engine.quantity import cpu_millicores, memory_bytes
+    from podlab.engine.core.quantity import cpu_millicores, memory_bytes
 
     node = next(n for n in default_nodes() if n["metadata"]["name"] == "node-1")
     allocatable = node["status"]["allocatable"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from podlab.engine import finalizers
+from podlab.engine.apiserver import finalizers
+from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.kubectl.get import get_pods
-from podlab.engine.manifest import parse_manifests
 from podlab.engine.simulation import Simulation
 
 POD = """apiVersion: v1

@@ -1,4 +1,4 @@
-from podlab.engine import libc
+from podlab.engine.runtime import libc
 from podlab.engine.runtime.images import new_filesystem
 from tests.engine.test_images import info_for
 

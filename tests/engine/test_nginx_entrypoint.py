@@ -3,9 +3,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from podlab.engine import cli, nginx_entrypoint
-from podlab.engine.filesystem import MemoryFileSystem
-from podlab.engine.process import FileSystemError
+from podlab.engine import cli
+from podlab.engine.runtime import nginx_entrypoint
+from podlab.engine.runtime.filesystem import MemoryFileSystem
+from podlab.engine.runtime.process import FileSystemError
 
 CONF = nginx_entrypoint.CONF
 

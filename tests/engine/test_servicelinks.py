@@ -4,7 +4,7 @@ import io
 from pathlib import Path
 
 from podlab.engine import cli
-from podlab.engine.servicelinks import service_env, variables_of
+from podlab.engine.kubelet.servicelinks import service_env, variables_of
 
 
 def svc(name: str, ip: str | None, *ports: dict, namespace: str = "default") -> dict:

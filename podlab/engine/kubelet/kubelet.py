@@ -43,6 +43,7 @@ from podlab.engine.kubelet.probes import (
     ProbeWorker,
     http_probe,
 )
+from podlab.engine.kubelet.servicelinks import service_env
 from podlab.engine.kubelet.volumes import ObjectStore, PodVolumes
 from podlab.engine.runtime.filesystem import MemoryFileSystem
 from podlab.engine.runtime.process import SIGKILL, SIGTERM, FileSystem, ImageInfo, Request, Response
@@ -56,7 +57,6 @@ from podlab.engine.runtime.runtime import (
     PidsCgroup,
     container_id,
 )
-from podlab.engine.servicelinks import service_env
 
 
 class PodHost(Protocol):

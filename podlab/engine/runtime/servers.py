@@ -18,8 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from podlab.engine import nginx_entrypoint
-from podlab.engine.libc import is_musl
+from podlab.engine.runtime import nginx_entrypoint
+from podlab.engine.runtime.libc import is_musl
 from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from podlab.engine.dns import KUBERNETES_SERVICE_IP
+#: The API server's Service IP (the first of 10.96.0.0/12; controllers/dns.py answers it too).
+KUBERNETES_SERVICE_IP = "10.96.0.1"
 
 #: The API server's Service as every cluster has it (ports[0] is named https, 443/TCP).
 KUBERNETES_SERVICE: dict[str, Any] = {
