@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from podlab.engine.apiserver import finalizers
 from podlab.engine.apiserver.namespaces import AdmissionError, Namespaces
 from podlab.engine.apiserver.objects import ApiObjects, Record, owner_key
 from podlab.engine.controllers.controllers import ControllerManager
@@ -194,6 +195,18 @@ class Simulation:
 
     def remove_pod(self, worker: PodWorker) -> None:
         if worker.removed:
+            return
+        if finalizers.pending(worker.pod):
+            # The final DELETE only updates the object while finalizers hold it (finalizers.py).
+            if not getattr(worker, "held_by_finalizers", False):
+                worker.held_by_finalizers = True  # type: ignore[attr-defined]
+                worker.pod["metadata"] = finalizers.held_metadata(
+                    worker.pod["metadata"], timestamp(self.loop.now))
+                for slot in worker.slots:
+                    for probe in slot.probes.values():
+                        probe.stop()
+                self._pod_record(worker, "MODIFIED")
+                self.control.pod_gone(worker)
             return
         worker.removed = True
         key = (worker.namespace, worker.name)
@@ -399,14 +412,29 @@ class Simulation:
                     + ([] if tolerations_ok else ["spec.tolerations"]),
                 )
             )
+        new_meta = obj.get("metadata") or {}
+        added = finalizers.added_while_deleting(worker.pod, new_meta)
+        if added:
+            problems.append(_problem(
+                name, "metadata.finalizers", "FieldValueForbidden",
+                f"Forbidden: {finalizers.NEW_FINALIZERS}, found new finalizers "
+                f"{finalizers.go_quoted(added)}", finalizers=added,
+            ))
         if problems:
             return problems
         meta = dict(worker.pod["metadata"])
-        new_meta = obj.get("metadata") or {}
-        for field in ("labels", "annotations"):
+        for field in ("labels", "annotations", "finalizers"):
             if field in new_meta:
                 meta[field] = copy.deepcopy(new_meta[field])
+                if field == "finalizers" and not meta[field]:
+                    del meta[field]
+        released = getattr(worker, "held_by_finalizers", False) and not finalizers.pending(
+            {"metadata": meta})
         worker.pod["metadata"] = meta
+        if released:
+            # shouldDeleteDuringUpdate: no finalizers left and a grace period of 0.
+            self.remove_pod(worker)
+            return []
         self.controllers.pod_touched(worker.namespace, worker.name)
         if new_spec != old_spec or meta != worker.pod["metadata"]:
             worker.pod["spec"] = new_spec

@@ -201,3 +201,33 @@ def test_checktranscripts_command_runs_every_transcript():
 
 ALL_LINES = [line for lesson in COURSE.lessons for line in lesson.markdown("en").splitlines()
              if transcripts.parse_directive(line) is not None]
+
+
+def test_nginx_php_fpm_case_is_run_by_the_engine():
+    """Lesson 4's nginx + PHP-FPM case is an example the engine runs, not a listing."""
+    lesson = COURSE.get("multi-container-patterns")
+    found = {t.command: t for t in directives(lesson.markdown("en"))
+             if t.example == "multi-container-patterns-nginx-php-fpm"}
+    assert set(found) >= {"get pods -w", "logs shop -c copy-code", "logs shop -c php-fpm"}
+    watch = transcripts.engine_output(found["get pods -w"], COURSE.examples, cached=False)
+    statuses = [row.split()[2] for row in watch.splitlines()[1:]]
+    assert statuses[-1] == "Running" and watch.splitlines()[-1].split()[1] == "2/2"
+    assert statuses.index("Init:0/1") < statuses.index("PodInitializing")
+    copied = transcripts.engine_output(found["logs shop -c copy-code"], COURSE.examples)
+    assert copied.split() == ["index.php"]
+    fpm = transcripts.engine_output(found["logs shop -c php-fpm"], COURSE.examples)
+    assert "ready to handle connections" in fpm
+    for lang in LANGS:
+        assert "registry.example.com/shop/app" not in lesson.markdown(lang)
+
+
+def test_port_conflict_claims_of_lesson_2():
+    """Lesson 2: the second nginx's bind() fails with glibc's words, it retries, exits 1."""
+    run = lambda line: transcripts.engine_output(  # noqa: E731
+        transcripts.parse_directive(line), COURSE.examples, cached=False)
+    logs = run("[[kubectl:pod-networking-port-conflict@10 logs port-conflict -c web-b]]")
+    assert "bind() to 0.0.0.0:80 failed (98: Address already in use)" in logs
+    assert "try again to bind() after 500ms" in logs
+    described = run("[[kubectl:pod-networking-port-conflict@70 describe pod port-conflict]]")
+    web_b = described.split("  web-b:", 1)[1]
+    assert re.search(r"Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+1\n", web_b)

@@ -144,14 +144,19 @@ def test_httpd_serves_files_logs_access_reloads_on_hup_and_stops_on_term() -> No
     assert result.exit_code == 0 and result.finished_at == 3.05
 
 
-def test_httpd_facing_a_taken_port() -> None:
+@pytest.mark.parametrize("image,words", [("httpd:2.4", "Address already in use"),
+                                         ("httpd:2.4-alpine", "Address in use")])
+def test_httpd_facing_a_taken_port(image: str, words: str) -> None:
+    """httpd's own lines (server/listen.c AH00072, "(errno)strerror: " from server/log.c);
+    strerror is glibc's on the Debian image and musl's on the Alpine one."""
     from podlab.engine.runtime.process import Response
 
-    result = run("httpd:2.4", listeners={(80, "tcp"): lambda r, t: Response(200)})
+    result = run(image, listeners={(80, "tcp"): lambda r, t: Response(200)})
     assert result.exit_code == 1
-    assert result.stderr.endswith("(98)Address in use: AH00072: make_sock: could not bind to "
-                                  "address 0.0.0.0:80\nno listening sockets available, shutting "
-                                  "down\nAH00015: Unable to open logs\n")
+    assert result.stderr.endswith(
+        f"(98){words}: AH00072: make_sock: could not bind to address [::]:80\n"
+        f"(98){words}: AH00072: make_sock: could not bind to address 0.0.0.0:80\n"
+        "no listening sockets available, shutting down\nAH00015: Unable to open logs\n")
 
 
 def test_redis_port_flag_and_sigint() -> None:
@@ -185,3 +190,18 @@ def test_nginx_from_the_data_entry() -> None:
     assert result.exit_code == 0 and result.finished_at == 3.1
     version = run("nginx:1.21", command=["nginx", "-v"])
     assert (version.exit_code, version.stderr) == (0, "nginx version: nginx/1.21.6\n")
+
+
+@pytest.mark.parametrize("image,words", [("nginx:1.27", "Address already in use"),
+                                         ("nginx:1.27-alpine", "Address in use"),
+                                         ("redis:7.4", "Address already in use"),
+                                         ("redis:7.4-alpine", "Address in use")])
+def test_bind_failures_use_the_images_c_library_words(image: str, words: str) -> None:
+    from podlab.engine.runtime.process import Response
+
+    port = 6379 if image.startswith("redis") else 80
+    result = run(image, until=5, listeners={(port, "tcp"): lambda r, t: Response(200)})
+    text = result.stdout + result.stderr
+    assert f"{words}" in text
+    if words == "Address in use":
+        assert "Address already in use" not in text

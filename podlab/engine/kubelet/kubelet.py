@@ -43,6 +43,7 @@ from podlab.engine.kubelet.probes import (
     ProbeWorker,
     http_probe,
 )
+from podlab.engine.kubelet.servicelinks import service_env
 from podlab.engine.kubelet.volumes import ObjectStore, PodVolumes
 from podlab.engine.runtime.filesystem import MemoryFileSystem
 from podlab.engine.runtime.process import SIGKILL, SIGTERM, FileSystem, ImageInfo, Request, Response
@@ -965,8 +966,12 @@ class PodWorker:
         base: dict[str, str] = dict(info.env)
         base.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         base["HOSTNAME"] = self.name
-        base["KUBERNETES_SERVICE_HOST"] = "10.96.0.1"
-        base["KUBERNETES_SERVICE_PORT"] = "443"
+        # Service links (servicelinks.py): the Services that exist as this container is created.
+        objects = getattr(self.sim, "objects", None)
+        services = objects.items("Service") if objects is not None else []
+        links = self.spec.get("enableServiceLinks")
+        base.update(service_env(services, namespace=self.namespace,
+                                enable_links=links is None or bool(links)))
         return container_env(
             slot.spec,
             base=base,

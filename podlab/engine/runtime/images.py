@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from podlab.engine.runtime import catalogue, servers
+from podlab.engine.runtime import catalogue, nginx_entrypoint, servers
 from podlab.engine.runtime.filesystem import MemoryFileSystem, normalise
 from podlab.engine.runtime.process import (
     SIGNAL_NAMES,
@@ -290,11 +290,7 @@ def _image_files(res: catalogue.Resolved) -> dict[str, str]:
         files["/usr/share/nginx/html/50x.html"] = "<html><body><h1>An error occurred.</h1>"\
             "</body></html>\n"
         files["/etc/nginx/nginx.conf"] = "user  nginx;\nworker_processes  auto;\n"
-        files["/etc/nginx/conf.d/default.conf"] = (
-            "server {\n    listen       80;\n    server_name  localhost;\n"
-            "    location / {\n        root   /usr/share/nginx/html;\n"
-            "        index  index.html index.htm;\n    }\n}\n"
-        )
+        files["/etc/nginx/conf.d/default.conf"] = nginx_entrypoint.PACKAGED_DEFAULT_CONF
     elif family == "httpd":
         files["/usr/local/apache2/htdocs/index.html"] = "<html><body><h1>It works!</h1></body>"\
             "</html>\n"

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from podlab.engine.runtime import behaviours
+from podlab.engine.runtime import behaviours, nginx_entrypoint
+from podlab.engine.runtime.libc import is_musl
 from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
@@ -181,6 +182,13 @@ def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> 
         "epoch": str(int(moment.timestamp())),
         "ms": f"{moment.microsecond // 1000:03d}",
         "us": f"{moment.microsecond:06d}",
+        # strerror(EADDRINUSE) as the image's C library words it: glibc "Address already in
+        # use", musl (Alpine) "Address in use" (musl src/errno/__strerror.h; glibc
+        # sysdeps/gnu/errlist). httpd prints it as "(98)<strerror>: AH00072: ..." (server/log.c
+        # puts "(%d)" and apr_strerror before the message of server/listen.c make_sock).
+        "eaddrinuse": (
+            "Address in use" if is_musl(getattr(ctx, "fs", None)) else "Address already in use"
+        ),
         **{k: str(v) for k, v in extra.items()},
     }
     out: list[str] = []
@@ -480,7 +488,8 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         return 0
 
     try:
-        log(entry.get("start_log") or [], port=port)
+        log(nginx_entrypoint.adjust(entry.get("start_log") or [], getattr(ctx, "fs", None)),
+            port=port)
         if entry.get("listen_at_start") and not bind():
             return 1
         delay = behaviours.number(entry.get("start_seconds", 0), params) or 0.0
