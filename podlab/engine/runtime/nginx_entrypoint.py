@@ -43,9 +43,10 @@ def script_lines(fs: Any) -> list[str]:
     return [*lines, f"{SCRIPT}: info: Enabled listen on IPv6 in {CONF}"]
 
 
-def adjust(start_log: list[list[str]], fs: Any) -> list[list[str]]:
+def adjust(start_log: list[list[Any]], fs: Any) -> list[list[Any]]:
     """``start_log`` with the IPv6 script's lines as this file system makes them."""
-    index = [i for i, (_, text) in enumerate(start_log) if text.startswith(SCRIPT + ":")]
+    # a line is [stream, text] or [stream, text, options]
+    index = [i for i, line in enumerate(start_log) if str(line[1]).startswith(SCRIPT + ":")]
     if not index or fs is None:
         return start_log
     stream = start_log[index[0]][0]
