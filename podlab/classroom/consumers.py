@@ -334,6 +334,10 @@ class InstructorConsumer(_Base):
         self.room_pk = room.pk
         await self.layer_add(teach_group(room.pk))
         await self.accept()
+        # Counted as present before anything is sent: once a console has its hello, an older
+        # console closing can never make the room look abandoned.
+        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
+                              role=Connection.INSTRUCTOR)
         await self.layer_send(teach_group(room.pk),
                               {"type": "room.driver", "channel": self.channel_name})
         await self._load()
@@ -344,8 +348,6 @@ class InstructorConsumer(_Base):
         await self._send_own_snapshot()
         await self._send_question()
         await self._send_plan()
-        await presence.joined(consumer=self, channel=self.channel_name, room_pk=room.pk,
-                              role=Connection.INSTRUCTOR)
         await self._presence()
         self.spawn(self._heartbeat())
         self.spawn(self._refresher())
