@@ -197,6 +197,7 @@ class Process:
         is_pid1: bool,
         output: Callable[[str, str], None],
         on_exit: Callable[[int], None],
+        output_later: Callable[[str, int, Callable[[], str]], None] | None = None,
     ) -> None:
         self._loop = loop
         self.instance = instance
@@ -208,6 +209,7 @@ class Process:
         self.rng = loop.rng
         self.is_pid1 = is_pid1
         self._output = output
+        self._output_later = output_later
         self._on_exit = on_exit
         self._started_at = loop.now
         self._handlers: set[int] = set()
@@ -235,6 +237,14 @@ class Process:
 
     def stderr(self, text: str) -> None:
         self._output("stderr", text)
+
+    def output_later(self, stream: str, size: int, make: Callable[[], str]) -> None:
+        """Output of ``size`` characters whose text ``make()`` gives: made only when the
+        container log is read (access-log lines), or now where output goes elsewhere."""
+        if self._output_later is not None:
+            self._output_later(stream, size, make)
+        else:
+            self._output(stream, make())
 
     def listen(self, port: int, protocol: str, handler: Handler) -> bool:
         listeners = self.instance.listeners
@@ -412,6 +422,7 @@ class Process:
         # whole server once a thousand labs are running.
         self._on_exit = _exited
         self._output = _discard
+        self._output_later = None
         on_exit(code)
 
 
@@ -451,6 +462,9 @@ class ChildContext:
 
     def stderr(self, text: str) -> None:
         self._parent.stderr(text)
+
+    def output_later(self, stream: str, size: int, make: Callable[[], str]) -> None:
+        self._parent.output_later(stream, size, make)
 
     def listen(self, port: int, protocol: str, handler: Handler) -> bool:
         return self._parent.listen(port, protocol, handler)
@@ -494,11 +508,33 @@ class ChildContext:
         return self._parent.resolve(name)
 
 
-@dataclass(slots=True)
 class LogEntry:
-    t: float
-    stream: str
-    text: str
+    """One write to a container's log; ``text`` may be made on first reading (``make``)."""
+
+    __slots__ = ("_make", "_text", "stream", "t")
+
+    def __init__(self, t: float, stream: str, text: str = "",
+                 make: Callable[[], str] | None = None) -> None:
+        self.t = t
+        self.stream = stream
+        self._text = text
+        self._make = make
+
+    @property
+    def text(self) -> str:
+        if self._make is not None:
+            self._text, self._make = self._make(), None
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"LogEntry(t={self.t!r}, stream={self.stream!r}, text={self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogEntry):
+            return NotImplemented
+        return (self.t, self.stream, self.text) == (other.t, other.stream, other.text)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -606,9 +642,16 @@ class ContainerInstance:
         return self.node_memory
 
     def write_log(self, stream: str, text: str) -> None:
-        if not text:
-            return
-        now = self.loop.now
+        if text:
+            self._append_log(LogEntry(self.loop.now, stream, text), len(text))
+
+    def write_log_later(self, stream: str, size: int, make: Callable[[], str]) -> None:
+        """A log write of ``size`` characters made when the log is read (``LogEntry``)."""
+        if size:
+            self._append_log(LogEntry(self.loop.now, stream, "", make), size)
+
+    def _append_log(self, entry: LogEntry, size: int) -> None:
+        now = entry.t
         # The kubelet's container log manager looks every containerLogMonitorInterval and
         # rotates a file that has grown past containerLogMaxSize (upstream
         # pkg/kubelet/logs/container_log_manager.go).
@@ -616,8 +659,8 @@ class ContainerInstance:
             self._log_checked = now - (now % CONTAINER_LOG_MONITOR_INTERVAL)
             if self.log_bytes > CONTAINER_LOG_MAX_SIZE:
                 self.rotate_log()
-        self.log.append(LogEntry(now, stream, text))
-        self.log_bytes += len(text)
+        self.log.append(entry)
+        self.log_bytes += size
 
     def rotate_log(self) -> None:
         """``0.log`` becomes ``0.log.<timestamp>``; a new ``0.log`` starts; the oldest
@@ -651,6 +694,7 @@ class ContainerInstance:
             is_pid1=True,
             output=self.write_log,
             on_exit=self._main_exited,
+            output_later=self.write_log_later,
         )
         self.process.start()
 

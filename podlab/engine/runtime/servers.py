@@ -15,9 +15,9 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from podlab.engine.runtime import behaviours, nginx_entrypoint
@@ -171,55 +171,135 @@ def _resolve(ctx: ProcessContext, host: str) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
-def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> str:
-    moment = EPOCH + timedelta(seconds=ctx.now)
-    values = {
-        "version": version,
-        "version_mm": ".".join(version.split(".")[:2]),
-        "pod_ip": ctx.pod_ip,
-        "hostname": ctx.hostname,
-        "pid": "1" if ctx.is_pid1 else "7",
-        "epoch": str(int(moment.timestamp())),
-        "ms": f"{moment.microsecond // 1000:03d}",
-        "us": f"{moment.microsecond:06d}",
+# --- templates: compiled once, rendered per line ---------------------------------------------
+#
+# A template is text with ``{name}`` fields (``{{`` and ``}}`` are literal braces): ``{t:FMT}``
+# the simulated time through strftime, ``{rand:A,B}`` one of the choices and
+# ``{randint:LOW:HIGH}`` a number LOW <= n < HIGH (both drawn from the process's seeded
+# random source, in the order they appear), any other name a value (the ``extra`` values a
+# caller passes, else the process's own: ``version``, ``version_mm``, ``pod_ip``,
+# ``hostname``, ``pid``, ``epoch``, ``ms``, ``us``, ``eaddrinuse``; unknown names are empty).
+# Requests render templates all the time (probes every few seconds), so each template is
+# parsed once into its parts and only the values it names are worked out.
+
+_LITERAL, _TIME, _RAND, _RANDINT, _VALUE = range(5)
+Part = tuple[int, Any]
+
+
+class _Time(NamedTuple):
+    """A time field not formatted yet: ``strftime(format)`` of ``seconds`` after EPOCH."""
+
+    format: str
+    seconds: float
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(template: str) -> tuple[Part, ...]:
+    parts: list[Part] = []
+    literal: list[str] = []
+    i, n = 0, len(template)
+    while i < n:
+        if template.startswith("{{", i):
+            literal.append("{")
+            i += 2
+            continue
+        if template.startswith("}}", i):
+            literal.append("}")
+            i += 2
+            continue
+        if template[i] == "{":
+            end = template.index("}", i)  # an unclosed field is an error, as it always was
+            name = template[i + 1 : end]
+            if literal:
+                parts.append((_LITERAL, "".join(literal)))
+                literal = []
+            if name.startswith("t:"):
+                parts.append((_TIME, name[2:]))
+            elif name.startswith("rand:"):  # {rand:GET,POST}: one of them, seeded
+                parts.append((_RAND, tuple(name[5:].split(","))))
+            elif name.startswith("randint:"):  # {randint:200:600}: low <= n < high
+                low, high = name[8:].split(":")
+                parts.append((_RANDINT, (int(low), int(high))))
+            else:
+                parts.append((_VALUE, name))
+            i = end + 1
+            continue
+        literal.append(template[i])
+        i += 1
+    if literal:
+        parts.append((_LITERAL, "".join(literal)))
+    return tuple(parts)
+
+
+def _moment(now: float) -> datetime:
+    return EPOCH + timedelta(seconds=now)
+
+
+def _own_value(name: str, ctx: ProcessContext, version: str, now: float) -> str:
+    """The value of ``{name}`` a process gives itself (without ``extra``)."""
+    if name == "version":
+        return version
+    if name == "version_mm":
+        return ".".join(version.split(".")[:2])
+    if name == "pod_ip":
+        return ctx.pod_ip
+    if name == "hostname":
+        return ctx.hostname
+    if name == "pid":
+        return "1" if ctx.is_pid1 else "7"
+    if name == "epoch":
+        return str(int(_moment(now).timestamp()))
+    if name == "ms":
+        return f"{_moment(now).microsecond // 1000:03d}"
+    if name == "us":
+        return f"{_moment(now).microsecond:06d}"
+    if name == "eaddrinuse":
         # strerror(EADDRINUSE) as the image's C library words it: glibc "Address already in
         # use", musl (Alpine) "Address in use" (musl src/errno/__strerror.h; glibc
         # sysdeps/gnu/errlist). httpd prints it as "(98)<strerror>: AH00072: ..." (server/log.c
         # puts "(%d)" and apr_strerror before the message of server/listen.c make_sock).
-        "eaddrinuse": (
-            "Address in use" if is_musl(getattr(ctx, "fs", None)) else "Address already in use"
-        ),
-        **{k: str(v) for k, v in extra.items()},
-    }
-    out: list[str] = []
-    i = 0
-    while i < len(template):
-        if template.startswith("{{", i):
-            out.append("{")
-            i += 2
-            continue
-        if template.startswith("}}", i):
-            out.append("}")
-            i += 2
-            continue
-        if template[i] == "{":
-            end = template.index("}", i)
-            name = template[i + 1 : end]
-            if name.startswith("t:"):
-                out.append(moment.strftime(name[2:]))
-            elif name.startswith("rand:"):  # {rand:GET,POST}: one of them, seeded
-                choices = name[5:].split(",")
-                out.append(choices[ctx.rng.randrange(len(choices))])
-            elif name.startswith("randint:"):  # {randint:200:600}: low <= n < high
-                low, high = name[8:].split(":")
-                out.append(str(ctx.rng.randrange(int(low), int(high))))
+        return "Address in use" if is_musl(getattr(ctx, "fs", None)) else "Address already in use"
+    return ""
+
+
+def _resolve_parts(parts: tuple[Part, ...], ctx: ProcessContext, version: str,
+                   extra: dict[str, object], now: float) -> list[Any]:
+    """Each part as a string, except times, left as :class:`_Time` for
+    :func:`_join` to fill in (an ``extra`` value may be one too: ``clf``). Random
+    fields draw now, in order, whenever the text is made."""
+    out: list[Any] = []
+    for kind, arg in parts:
+        if kind == _LITERAL:
+            out.append(arg)
+        elif kind == _VALUE:
+            if arg in extra:
+                value = extra[arg]
+                out.append(value if type(value) is _Time else str(value))
             else:
-                out.append(values.get(name, ""))
-            i = end + 1
-            continue
-        out.append(template[i])
-        i += 1
-    return "".join(out)
+                out.append(_own_value(arg, ctx, version, now))
+        elif kind == _TIME:
+            out.append(_Time(arg, now))
+        elif kind == _RAND:
+            out.append(arg[ctx.rng.randrange(len(arg))])
+        else:
+            out.append(str(ctx.rng.randrange(arg[0], arg[1])))
+    return out
+
+
+def _join(pieces: list[Any]) -> str:
+    if any(type(piece) is _Time for piece in pieces):
+        pieces = [_moment(p.seconds).strftime(p.format) if type(p) is _Time else p
+                  for p in pieces]
+    return "".join(pieces)
+
+
+def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> str:
+    parts = _compile(template)
+    if len(parts) == 1 and parts[0][0] == _LITERAL:
+        return parts[0][1]
+    if not parts:
+        return ""
+    return _join(_resolve_parts(parts, ctx, version, extra, ctx.now))
 
 
 def _log(ctx: ProcessContext, lines: list[list[str]], version: str, **extra: object) -> None:
@@ -253,8 +333,37 @@ def _client(request: Request) -> str:
     return "127.0.0.1" if host in ("localhost", "127.0.0.1") else "10.244.0.1"
 
 
-def _clf(now: float) -> str:
-    return (EPOCH + timedelta(seconds=int(now))).strftime("%d/%b/%Y:%H:%M:%S +0000")
+#: the Common Log Format's time, ``01/Jan/2025:00:00:05 +0000``: always 26 characters
+_CLF_FORMAT = "%d/%b/%Y:%H:%M:%S +0000"
+_CLF_LENGTH = 26
+
+
+def _clf(now: float) -> _Time:
+    """The ``{clf}`` value of an access-log line at ``now`` (whole seconds), for
+    :func:`_join` to format when the line is read."""
+    return _Time(_CLF_FORMAT, int(now))
+
+
+def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
+                extra: dict[str, object]) -> None:
+    """Write one access-log line. Its values (and random fields) are settled now; the text
+    is made only when something reads the log (most lines of a long-lived server never
+    are), where the context can take it later (``output_later``)."""
+    pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
+    pieces.append("\n")
+    later = getattr(ctx, "output_later", None)
+    if later is None:
+        (ctx.stderr if stream == "stderr" else ctx.stdout)(_join(pieces))
+        return
+    size = 0
+    for i, piece in enumerate(pieces):
+        if type(piece) is _Time:
+            if piece.format is _CLF_FORMAT:
+                size += _CLF_LENGTH
+                continue
+            piece = pieces[i] = _moment(piece.seconds).strftime(piece.format)
+        size += len(piece)
+    later(stream, size, functools.partial(_join, pieces))
 
 
 def _select(entry: dict[str, Any], args: list[str]
@@ -445,11 +554,10 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                 stream, template = access
                 agent = next((v for k, v in request.headers if k.lower() == "user-agent"),
                              "") or "-"
-                line = _text(template, ctx, version, client=_client(request), clf=_clf(now),
-                             method=request.method, path=request.path,
-                             status=response.status,
-                             size=0 if head else len(response.body.encode()), agent=agent)
-                (ctx.stderr if stream == "stderr" else ctx.stdout)(line + "\n")
+                _access_log(ctx, stream, template, version, {
+                    "client": _client(request), "clf": _clf(now), "method": request.method,
+                    "path": request.path, "status": response.status,
+                    "size": 0 if head else len(response.body.encode()), "agent": agent})
             if head:
                 return Response(response.status, "", response.headers)
             return response
