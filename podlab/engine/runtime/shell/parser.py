@@ -8,6 +8,7 @@ interpreter can expand them later with the right field splitting.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -88,57 +89,57 @@ class Word:
 # --- nodes ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Redir:
     fd: int
     op: str  # ">", ">>", "<", ">&", "<&", "<>", "<<"
     target: Word
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Simple:
     assigns: list[tuple[str, Word]]
     words: list[Word]
     redirs: list[Redir]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Pipeline:
     commands: list[Node]
     negate: bool = False
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class AndOr:
     first: Node
     rest: list[tuple[str, Node]]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ListNode:
     items: list[tuple[Node, bool]]  # (command, run in background)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Group:
     body: Node
     redirs: list[Redir] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Subshell:
     body: Node
     redirs: list[Redir] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class If:
     clauses: list[tuple[Node, Node]]
     else_body: Node | None
     redirs: list[Redir] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Loop:
     cond: Node
     body: Node
@@ -146,7 +147,7 @@ class Loop:
     redirs: list[Redir] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class For:
     var: str
     words: list[Word] | None
@@ -154,14 +155,14 @@ class For:
     redirs: list[Redir] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Case:
     word: Word
     items: list[tuple[list[Word], Node | None]]
     redirs: list[Redir] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FuncDef:
     name: str
     body: Node
@@ -909,8 +910,28 @@ def _parse(source: str, depth: int) -> Node:
     return _Parser(toks, depth).program()
 
 
+#: scripts up to this long are parsed once and their trees shared (:func:`parse`)
+CACHED_SOURCE = 8192
+
+
 def parse(source: str) -> Node:
-    """Parse a whole script (``sh -c`` string or script file)."""
+    """Parse a whole script (``sh -c`` string or script file).
+
+    The same text gives the same tree, shared: an exec probe runs its ``sh -c`` every period
+    and a restarting container its command every start, so short scripts are parsed once.
+    Trees are never changed after parsing (the nodes are frozen; the interpreter only reads
+    them)."""
+    if len(source) <= CACHED_SOURCE:
+        return _parse_cached(source)
+    return _parse_whole(source)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(source: str) -> Node:
+    return _parse_whole(source)
+
+
+def _parse_whole(source: str) -> Node:
     if len(source) > MAX_SOURCE:
         raise ShellSyntaxError("syntax error: script too long")
     try:
