@@ -20,7 +20,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple, Protocol
 
 SIGHUP = 1
 SIGINT = 2
@@ -47,6 +48,31 @@ class Signalled(Exception):  # noqa: N818 - it is an event, not an error
     def __init__(self, signal: int) -> None:
         super().__init__(signal)
         self.signal = signal
+
+
+# --- output made when it is read --------------------------------------------------------
+
+#: t = 0 of the simulated clock
+CLOCK_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+class TimeText(NamedTuple):
+    """A time not formatted yet: ``strftime(format)`` of ``seconds`` after CLOCK_EPOCH."""
+
+    format: str
+    seconds: float
+
+
+def join_pieces(pieces: tuple[str | TimeText, ...]) -> str:
+    """The text of output kept as pieces (a context's ``output_later``): strings, and times
+    formatted now. A tuple of strings holds no references the garbage collector follows."""
+    if any(type(piece) is TimeText for piece in pieces):
+        return "".join(
+            (CLOCK_EPOCH + timedelta(seconds=piece.seconds)).strftime(piece.format)
+            if type(piece) is TimeText else piece
+            for piece in pieces
+        )
+    return "".join(pieces)  # type: ignore[arg-type]
 
 
 # --- syscalls -------------------------------------------------------------------------

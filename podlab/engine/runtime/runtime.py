@@ -35,10 +35,14 @@ from podlab.engine.runtime.process import (
     Response,
     Signalled,
     Sleep,
+    TimeText,
     WaitForever,
+    join_pieces,
 )
 
 ProgramFactory = Callable[[Any], Program]
+#: output kept as pieces until read (``join_pieces``)
+Pieces = tuple[str | TimeText, ...]
 
 #: Bytes and lines of the log kept for FallbackToLogsOnError (KRC: 80 lines, 2048 bytes).
 FALLBACK_LOG_LINES = 80
@@ -197,7 +201,7 @@ class Process:
         is_pid1: bool,
         output: Callable[[str, str], None],
         on_exit: Callable[[int], None],
-        output_later: Callable[[str, int, Callable[[], str]], None] | None = None,
+        output_later: Callable[[str, int, Pieces], None] | None = None,
     ) -> None:
         self._loop = loop
         self.instance = instance
@@ -238,13 +242,13 @@ class Process:
     def stderr(self, text: str) -> None:
         self._output("stderr", text)
 
-    def output_later(self, stream: str, size: int, make: Callable[[], str]) -> None:
-        """Output of ``size`` characters whose text ``make()`` gives: made only when the
-        container log is read (access-log lines), or now where output goes elsewhere."""
+    def output_later(self, stream: str, size: int, pieces: Pieces) -> None:
+        """Output of ``size`` characters kept as pieces (``join_pieces``): joined only when
+        the container log is read (access-log lines), or now where output goes elsewhere."""
         if self._output_later is not None:
-            self._output_later(stream, size, make)
+            self._output_later(stream, size, pieces)
         else:
-            self._output(stream, make())
+            self._output(stream, join_pieces(pieces))
 
     def listen(self, port: int, protocol: str, handler: Handler) -> bool:
         listeners = self.instance.listeners
@@ -463,8 +467,8 @@ class ChildContext:
     def stderr(self, text: str) -> None:
         self._parent.stderr(text)
 
-    def output_later(self, stream: str, size: int, make: Callable[[], str]) -> None:
-        self._parent.output_later(stream, size, make)
+    def output_later(self, stream: str, size: int, pieces: Pieces) -> None:
+        self._parent.output_later(stream, size, pieces)
 
     def listen(self, port: int, protocol: str, handler: Handler) -> bool:
         return self._parent.listen(port, protocol, handler)
@@ -509,21 +513,22 @@ class ChildContext:
 
 
 class LogEntry:
-    """One write to a container's log; ``text`` may be made on first reading (``make``)."""
+    """One write to a container's log; its ``text`` may be kept as pieces until it is
+    first read (``join_pieces``)."""
 
-    __slots__ = ("_make", "_text", "stream", "t")
+    __slots__ = ("_pieces", "_text", "stream", "t")
 
     def __init__(self, t: float, stream: str, text: str = "",
-                 make: Callable[[], str] | None = None) -> None:
+                 pieces: Pieces | None = None) -> None:
         self.t = t
         self.stream = stream
         self._text = text
-        self._make = make
+        self._pieces = pieces
 
     @property
     def text(self) -> str:
-        if self._make is not None:
-            self._text, self._make = self._make(), None
+        if self._pieces is not None:
+            self._text, self._pieces = join_pieces(self._pieces), None
         return self._text
 
     def __repr__(self) -> str:
@@ -645,10 +650,10 @@ class ContainerInstance:
         if text:
             self._append_log(LogEntry(self.loop.now, stream, text), len(text))
 
-    def write_log_later(self, stream: str, size: int, make: Callable[[], str]) -> None:
-        """A log write of ``size`` characters made when the log is read (``LogEntry``)."""
+    def write_log_later(self, stream: str, size: int, pieces: Pieces) -> None:
+        """A log write of ``size`` characters, joined when the log is read (``LogEntry``)."""
         if size:
-            self._append_log(LogEntry(self.loop.now, stream, "", make), size)
+            self._append_log(LogEntry(self.loop.now, stream, "", pieces), size)
 
     def _append_log(self, entry: LogEntry, size: int) -> None:
         now = entry.t

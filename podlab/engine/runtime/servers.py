@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from podlab.engine.runtime import behaviours, nginx_entrypoint
@@ -35,7 +35,9 @@ from podlab.engine.runtime.process import (
     Response,
     Signalled,
     Sleep,
+    TimeText,
     WaitForever,
+    join_pieces,
 )
 from podlab.engine.runtime.shell.applets import EPOCH
 
@@ -186,13 +188,6 @@ _LITERAL, _TIME, _RAND, _RANDINT, _VALUE = range(5)
 Part = tuple[int, Any]
 
 
-class _Time(NamedTuple):
-    """A time field not formatted yet: ``strftime(format)`` of ``seconds`` after EPOCH."""
-
-    format: str
-    seconds: float
-
-
 @functools.lru_cache(maxsize=4096)
 def _compile(template: str) -> tuple[Part, ...]:
     parts: list[Part] = []
@@ -264,8 +259,8 @@ def _own_value(name: str, ctx: ProcessContext, version: str, now: float) -> str:
 
 def _resolve_parts(parts: tuple[Part, ...], ctx: ProcessContext, version: str,
                    extra: dict[str, object], now: float) -> list[Any]:
-    """Each part as a string, except times, left as :class:`_Time` for
-    :func:`_join` to fill in (an ``extra`` value may be one too: ``clf``). Random
+    """Each part as a string, except times, left as :class:`TimeText` for
+    :func:`join_pieces` to fill in (an ``extra`` value may be one too: ``clf``). Random
     fields draw now, in order, whenever the text is made."""
     out: list[Any] = []
     for kind, arg in parts:
@@ -274,11 +269,11 @@ def _resolve_parts(parts: tuple[Part, ...], ctx: ProcessContext, version: str,
         elif kind == _VALUE:
             if arg in extra:
                 value = extra[arg]
-                out.append(value if type(value) is _Time else str(value))
+                out.append(value if type(value) is TimeText else str(value))
             else:
                 out.append(_own_value(arg, ctx, version, now))
         elif kind == _TIME:
-            out.append(_Time(arg, now))
+            out.append(TimeText(arg, now))
         elif kind == _RAND:
             out.append(arg[ctx.rng.randrange(len(arg))])
         else:
@@ -286,11 +281,16 @@ def _resolve_parts(parts: tuple[Part, ...], ctx: ProcessContext, version: str,
     return out
 
 
-def _join(pieces: list[Any]) -> str:
-    if any(type(piece) is _Time for piece in pieces):
-        pieces = [_moment(p.seconds).strftime(p.format) if type(p) is _Time else p
-                  for p in pieces]
-    return "".join(pieces)
+#: values that change while a process runs (the others are the process's own constants)
+_MOVING_VALUES = frozenset({"epoch", "ms", "us"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _fixed(template: str) -> bool:
+    """True when ``template`` without ``extra`` values renders the same every time for one
+    process: no times, no random fields, no clock values."""
+    return all(kind == _LITERAL or (kind == _VALUE and arg not in _MOVING_VALUES)
+               for kind, arg in _compile(template))
 
 
 def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> str:
@@ -299,7 +299,7 @@ def _text(template: str, ctx: ProcessContext, version: str, **extra: object) -> 
         return parts[0][1]
     if not parts:
         return ""
-    return _join(_resolve_parts(parts, ctx, version, extra, ctx.now))
+    return join_pieces(tuple(_resolve_parts(parts, ctx, version, extra, ctx.now)))
 
 
 def _log(ctx: ProcessContext, lines: list[list[str]], version: str, **extra: object) -> None:
@@ -338,10 +338,10 @@ _CLF_FORMAT = "%d/%b/%Y:%H:%M:%S +0000"
 _CLF_LENGTH = 26
 
 
-def _clf(now: float) -> _Time:
+def _clf(now: float) -> TimeText:
     """The ``{clf}`` value of an access-log line at ``now`` (whole seconds), for
-    :func:`_join` to format when the line is read."""
-    return _Time(_CLF_FORMAT, int(now))
+    :func:`join_pieces` to format when the line is read."""
+    return TimeText(_CLF_FORMAT, int(now))
 
 
 def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
@@ -353,17 +353,17 @@ def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
     pieces.append("\n")
     later = getattr(ctx, "output_later", None)
     if later is None:
-        (ctx.stderr if stream == "stderr" else ctx.stdout)(_join(pieces))
+        (ctx.stderr if stream == "stderr" else ctx.stdout)(join_pieces(tuple(pieces)))
         return
     size = 0
     for i, piece in enumerate(pieces):
-        if type(piece) is _Time:
+        if type(piece) is TimeText:
             if piece.format is _CLF_FORMAT:
                 size += _CLF_LENGTH
                 continue
             piece = pieces[i] = _moment(piece.seconds).strftime(piece.format)
         size += len(piece)
-    later(stream, size, functools.partial(_join, pieces))
+    later(stream, size, tuple(pieces))
 
 
 def _select(entry: dict[str, Any], args: list[str]
@@ -474,16 +474,22 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     on_http: dict[str, Any] | None = entry.get("on_http")
     grpc: dict[str, Any] = entry.get("grpc") or {}
 
+    fixed_headers: list[tuple[tuple[str, str], ...]] = []
+
     def from_files(request: Request) -> Response:
         assert served is not None  # noqa: S101 - only called with http_files
         root = str(served["root"])
         path = request.path.split("?", 1)[0] or "/"
         target = root + (path if path.startswith("/") else "/" + path)
-        headers: tuple[tuple[str, str], ...] = (
-            ("Server", _text(str(served.get("server", "")), ctx, version)),
-        )
-        if served.get("content_type"):
-            headers += (("Content-Type", str(served["content_type"])),)
+        if fixed_headers:
+            headers = fixed_headers[0]
+        else:
+            server = str(served.get("server", ""))
+            headers = (("Server", _text(server, ctx, version)),)
+            if served.get("content_type"):
+                headers += (("Content-Type", str(served["content_type"])),)
+            if _fixed(server):  # the same for every request of this process
+                fixed_headers.append(headers)
         try:
             if ctx.fs.is_dir(target):
                 target = target.rstrip("/") + "/" + str(served.get("index", "index.html"))
