@@ -422,7 +422,8 @@ class Simulation:
             ))
         if problems:
             return problems
-        meta = dict(worker.pod["metadata"])
+        old_meta = worker.pod["metadata"]
+        meta = dict(old_meta)
         for field in ("labels", "annotations", "finalizers"):
             if field in new_meta:
                 meta[field] = copy.deepcopy(new_meta[field])
@@ -436,7 +437,11 @@ class Simulation:
             self.remove_pod(worker)
             return []
         self.controllers.pod_touched(worker.namespace, worker.name)
-        if new_spec != old_spec or meta != worker.pod["metadata"]:
+        # An update that changes only labels, annotations or finalizers is still a change
+        # of the object: a new resourceVersion and a MODIFIED event, which the endpoints
+        # and workload controllers watch (a Pod relabelled out of a Service's selector
+        # leaves its endpoints).
+        if new_spec != old_spec or meta != old_meta:
             worker.pod["spec"] = new_spec
             self._pod_record(worker, "MODIFIED")
             if new_spec != old_spec:

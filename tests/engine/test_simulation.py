@@ -136,3 +136,35 @@ spec:
     assert [r["ok"] for r in report["results"]][-3:] == [True, False, False]
     assert "can't open '/tmp/healthy'" in report["results"][-1]["message"]
     assert report["next_t"] == 45.0
+
+
+def test_a_labels_only_update_is_a_modification_the_endpoints_follow() -> None:
+    import copy
+
+    from podlab.engine.apiserver.defaults import apply_defaults
+    from podlab.engine.simulation import Simulation
+
+    sim = Simulation(seed=0)
+    pod = apply_defaults({"apiVersion": "v1", "kind": "Pod",
+                          "metadata": {"name": "p", "labels": {"app": "a"}},
+                          "spec": {"containers": [{"name": "c", "image": "nginx:1.27",
+                                                   "ports": [{"containerPort": 80}]}]}})
+    sim.create_service("s", selector={"app": "a"}, port=80, target_port=80)
+    assert sim.apply([pod]) == []
+    sim.run_until(30)
+    assert [view.pod for view in sim.services.endpoints_of("s")] == ["p"]
+    version = sim.pod_view("p")["metadata"]["resourceVersion"]
+    relabelled = copy.deepcopy(pod)
+    relabelled["metadata"]["labels"] = {"app": "b"}
+    assert sim.apply([relabelled]) == []
+    meta = sim.pod_view("p")["metadata"]
+    assert meta["labels"] == {"app": "b"} and int(meta["resourceVersion"]) > int(version)
+    assert sim.records[-1].kind == "Pod" and sim.records[-1].type == "MODIFIED"
+    sim.run_until(31)
+    assert sim.services.endpoints_of("s") == []  # out of the selector, out of the Service
+    assert sim.apply([pod]) == []
+    sim.run_until(32)
+    assert [view.pod for view in sim.services.endpoints_of("s")] == ["p"]
+    records = len(sim.records)
+    assert sim.apply([pod]) == []  # the same labels again: no change, no record
+    assert len(sim.records) == records
