@@ -128,3 +128,40 @@ def test_tallies_agree_with_counting_pod_by_pod() -> None:
                 assert manager._tally_counts(rs, tally) == manager._rs_counts(rs, active)
                 checks += 1
     assert checks >= 36
+
+
+def test_endpoints_re_read_only_the_pods_that_changed() -> None:
+    sim = started(20)
+    sim.create_service("web", selector={"app": "web"}, port=80, target_port=80)
+    sim.run_for(5)
+    assert len(sim.services.endpoints_of("web")) == 20
+    reads, records = sim.services.pods_read, pod_records(sim)
+    gone = next(iter(sim.pod_views()))["metadata"]["name"]
+    sim.delete_pod(gone)
+    sim.run_for(60)
+    names = [view.pod for view in sim.services.endpoints_of("web")]
+    assert gone not in names and len(names) == 20  # the replacement took its place
+    # one read per changed Pod at most, not every Pod per change
+    assert 0 < sim.services.pods_read - reads <= pod_records(sim) - records
+
+
+def test_pods_of_other_owners_do_not_sync_the_jobs() -> None:
+    sim = started(10)
+    job = apply_defaults({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
+            {"name": "c", "image": "registry.k8s.io/busybox:1.27.2",
+             "command": ["sh", "-c", "sleep 5"]}]}}},
+    })
+    assert sim.apply([job]) == []
+    sim.run_for(60)
+    assert sim.objects.get("Job", "default", "once")["status"].get("succeeded") == 1
+    syncs = sim.controllers.job_syncs
+    for pod in [p["metadata"]["name"] for p in sim.pod_views()
+                if p["metadata"]["name"].startswith("web-")][:5]:
+        sim.delete_pod(pod)
+    sim.run_for(120)
+    assert ready_pods(sim) == 10  # the Deployment replaced them
+    # the web Pods' changes (deletion, replacement, start, readiness) woke only the
+    # Deployment and its ReplicaSet
+    assert sim.controllers.job_syncs == syncs

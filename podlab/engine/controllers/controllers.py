@@ -187,6 +187,8 @@ class ControllerManager:
         self.store = sim.objects
         self._rng = random.Random(f"controllers/{sim.seed}")  # noqa: S311 - reproducible names
         self._pending = False
+        #: the Jobs need a sync: anything but a change of a Pod no Job controls asks for one
+        self._jobs_due = True
         self._timers: set[float] = set()
         self._job_backoff: dict[str, tuple[int, float]] = {}  # job uid -> (failures, last)
         #: owner uid -> (refused Pod creations in a row, when the last was refused)
@@ -201,6 +203,8 @@ class ControllerManager:
         #: were listed one by one (tests check that steady state does neither per Pod)
         self.pods_read = 0
         self.pod_scans = 0
+        #: how many times the Jobs were synced (Pods of other owners do not count)
+        self.job_syncs = 0
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -211,7 +215,9 @@ class ControllerManager:
         meta = pod.get("metadata") or {}
         self._stale[(meta.get("namespace") or "default", meta.get("name") or "")] = None
         if self.has_objects():
-            self.request_sync()
+            # the Job controller's Pod handlers enqueue only the Pod's controlling Job
+            # (upstream pkg/controller/job: resolveControllerRef in addPod/updatePod)
+            self.request_sync(jobs=_controlled_by_job(pod))
 
     def pod_touched(self, namespace: str, name: str) -> None:
         """A Pod changed without a record of its own (labels of an update): re-read it at
@@ -260,7 +266,9 @@ class ControllerManager:
         if not tally.active:
             del self._tallies[owner]
 
-    def request_sync(self, at: float | None = None) -> None:
+    def request_sync(self, at: float | None = None, *, jobs: bool = True) -> None:
+        if jobs:
+            self._jobs_due = True
         loop = self.sim.loop
         if at is not None and at > loop.now:
             if at in self._timers:
@@ -396,8 +404,15 @@ class ControllerManager:
                 changed |= self._sync_deployment(deployment)
             for rs in list(self.store.items("ReplicaSet")):
                 changed |= self._sync_replicaset(rs)
-            for job in list(self.store.items("Job")):
-                changed |= self._sync_job(job)
+            if self._jobs_due:
+                self._jobs_due = False
+                self.job_syncs += 1
+                jobs_changed = False
+                for job in list(self.store.items("Job")):
+                    jobs_changed |= self._sync_job(job)
+                if jobs_changed:
+                    self._jobs_due = True  # another pass, as every controller gets
+                    changed = True
             if not changed:
                 break
 
@@ -1082,6 +1097,15 @@ class ControllerManager:
         return latest
 
 
+def _controlled_by_job(pod: dict[str, Any]) -> bool:
+    """True when the Pod's controller (its owner reference with ``controller: true``) is a
+    Job."""
+    for ref in (pod.get("metadata") or {}).get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("kind") == "Job"
+    return False
+
+
 __all__ = [
     "HASH_LABEL",
     "ControllerManager",
@@ -1091,3 +1115,4 @@ __all__ = [
     "surge_and_unavailable",
     "template_hash",
 ]
+

@@ -160,6 +160,15 @@ class ServiceController:
         self._proxy_rng = random.Random(f"kube-proxy/{sim.seed}")  # noqa: S311
         self._dirty = False
         self._endpoints: dict[tuple[str, str], list[EndpointView]] = {}
+        #: each Service's endpoints by Pod (namespace, name), kept up to date Pod by Pod
+        self._members: dict[tuple[str, str], dict[tuple[str, str], EndpointView]] = {}
+        #: Pods changed since the last sync (re-read then), and whether every Service must
+        #: be worked out again from every Pod (a Service was created or changed)
+        self._stale_pods: dict[tuple[str, str], None] = {}
+        self._full = True
+        #: how many Pods the endpoints were worked out from (tests check a Pod change
+        #: re-reads that Pod, not every Pod)
+        self.pods_read = 0
         self._by_ip: dict[str, tuple[str, str]] = {}
         self._node_ports: dict[tuple[int, str], tuple[str, str]] = {}
         network = sim.network
@@ -209,6 +218,7 @@ class ServiceController:
             self._create(obj, spec)
         else:
             self._update(current, obj, spec)
+        self._full = True
         self.request_sync()
         return []
 
@@ -327,6 +337,7 @@ class ServiceController:
             if owner == (namespace, name):
                 del self._node_ports[port]
         self._endpoints.pop((namespace, name), None)
+        self._members.pop((namespace, name), None)
         for slice_ in self.store.items("EndpointSlice"):
             labels = (slice_.get("metadata") or {}).get("labels") or {}
             if object_key(slice_)[0] == namespace and labels.get(
@@ -339,14 +350,18 @@ class ServiceController:
     # --- endpoints -------------------------------------------------------------------------
 
     def pod_changed(self, _type: str, pod: dict[str, Any]) -> None:
-        """A Pod changed (the simulation's watch): remember its namespace, resync soon."""
+        """A Pod changed (the simulation's watch): remember its namespace, and re-read it
+        at the next sync for the Services of its namespace (the endpoints controller's
+        per-Pod work queue, upstream pkg/controller/endpointslice)."""
+        meta = pod.get("metadata") or {}
+        namespace = meta.get("namespace") or "default"
         ip = _pod_ip(pod)
         if ip:
-            meta = pod.get("metadata") or {}
             network = self.sim.network
             if isinstance(network, ClusterNetwork):
-                network.namespaces[ip] = meta.get("namespace") or "default"
+                network.namespaces[ip] = namespace
         if self.store.items("Service"):
+            self._stale_pods[(namespace, meta.get("name") or "")] = None
             self.request_sync()
 
     def request_sync(self) -> None:
@@ -355,26 +370,62 @@ class ServiceController:
             self.sim.loop.call_later(0, self.sync, PRIORITY_ENDPOINTS)
 
     def sync(self) -> None:
-        """Recompute every Service's endpoints and write the objects that changed."""
+        """Bring the endpoints up to date and write the objects that changed: every Service
+        from every Pod after a Service changed, else only the Pods that changed, for the
+        Services of their namespace."""
         self._dirty = False
-        pods = list(self.sim.pod_views())
+        services = []
         for svc in self.store.items("Service"):
             spec = svc.get("spec") or {}
-            selector = spec.get("selector")
-            if not selector or (spec.get("type") == "ExternalName"):
+            if spec.get("selector") and spec.get("type") != "ExternalName":
+                services.append(svc)
+        changed: set[tuple[str, str]] = set()
+        if self._full:
+            self._full = False
+            self._stale_pods = {}
+            pods = list(self.sim.pod_views())
+            self.pods_read += len(pods)
+            self._members = {}
+            for svc in services:
+                key = object_key(svc)
+                members: dict[tuple[str, str], EndpointView] = {}
+                for pod in pods:
+                    view = self._endpoint(svc, pod)
+                    if view is not None:
+                        members[(view.namespace, view.pod)] = view
+                self._members[key] = members
+                changed.add(key)
+        elif self._stale_pods:
+            stale, self._stale_pods = self._stale_pods, {}
+            by_namespace: dict[str, list[dict[str, Any]]] = {}
+            for svc in services:
+                by_namespace.setdefault(object_key(svc)[0], []).append(svc)
+            for pod_key in stale:
+                selecting = by_namespace.get(pod_key[0])
+                if not selecting:
+                    continue
+                pod = self.sim.pod_view(pod_key[1], pod_key[0])
+                self.pods_read += 1
+                for svc in selecting:
+                    key = object_key(svc)
+                    members = self._members.setdefault(key, {})
+                    view = self._endpoint(svc, pod) if pod is not None else None
+                    if view is None:
+                        if members.pop(pod_key, None) is not None:
+                            changed.add(key)
+                    elif members.get(pod_key) != view:
+                        members[pod_key] = view
+                        changed.add(key)
+        for svc in services:
+            namespace, name = key = object_key(svc)
+            if key not in changed and self.store.get("Endpoints", namespace, name):
                 continue
-            namespace, name = object_key(svc)
-            views = [
-                view
-                for pod in pods
-                if (view := self._endpoint(svc, pod)) is not None
-            ]
-            views.sort(key=lambda v: (v.pod, v.ip))
-            if self._endpoints.get((namespace, name)) == views and self.store.get(
+            views = sorted(self._members.get(key, {}).values(), key=lambda v: (v.pod, v.ip))
+            if self._endpoints.get(key) == views and self.store.get(
                 "Endpoints", namespace, name
             ):
                 continue
-            self._endpoints[(namespace, name)] = views
+            self._endpoints[key] = views
             self._write_slice(svc, views)
             self._write_endpoints(svc, views)
 
