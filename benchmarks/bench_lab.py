@@ -10,6 +10,9 @@
    the lag is given over every frame and over the frames received once all N labs are playing
    (the target's case). ``--herd`` instead applies them all and then presses play in every
    lab at the same moment, the worst case: starting a Pod costs far more than running it.
+   The simulations run in the server's worker processes (podlab/lab/workers.py): "server" is
+   the Daphne process (relaying frames), "workers" its worker processes; ``--worker-cost``
+   also prints the workers' CPU per lab.
 
 Run: ``.venv/bin/python benchmarks/bench_lab.py [--labs 100,500,1000] [--seconds 15]``.
 """
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import websockets
 
@@ -112,6 +116,50 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started: the lab worker pool (podlab/lab/workers.py) runs every
+    simulation in them, so the server's own CPU is only the relaying."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def workers_cpu(pid: int) -> float:
+    """CPU seconds of the server's workers so far (a worker replaced meanwhile is not
+    counted: its labs ended with it)."""
+    total = 0.0
+    for child in worker_pids(pid):
+        try:
+            total += cpu_seconds(child)
+        except OSError:
+            continue
+    return total
+
+
+def workers_rss_mib(pid: int) -> float:
+    total = 0.0
+    for child in worker_pids(pid):
+        try:
+            total += rss_mib(child)
+        except OSError:
+            continue
+    return total
+
+
+def origin_of(url: str) -> str:
+    """The Origin a page of the server would send (scheme, host and port: core/origin.py)."""
+    parts = urlsplit(url)
+    return f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -130,7 +178,7 @@ async def until_type(ws: websockets.ClientConnection, wanted: str) -> dict:
 
 async def apply_latency(url: str, rounds: int) -> list[float]:
     samples = []
-    async with websockets.connect(url, origin="http://127.0.0.1", max_size=None) as ws:
+    async with websockets.connect(url, origin=origin_of(url), max_size=None) as ws:
         await until_type(ws, "lab.hello")
         for _ in range(rounds):
             started = time.perf_counter()
@@ -148,7 +196,7 @@ async def one_lab(url: str, seconds: float, lags: list[tuple[float, float]],
 
     With ``go`` (the herd), wait until every lab has applied and play together; without it,
     play as soon as the manifest is applied, as a learner would."""
-    async with websockets.connect(url, origin="http://127.0.0.1", max_size=None,
+    async with websockets.connect(url, origin=origin_of(url), max_size=None,
                                   open_timeout=60, ping_interval=None) as ws:
         await until_type(ws, "lab.hello")
         await ws.send(json.dumps({"type": "lab.apply", "manifest": MANIFESTS[counts["manifest"]]}))
@@ -191,6 +239,7 @@ async def load(url: str, labs: int, seconds: float, pid: int, manifest: str, *,
     counts: dict = {"ready": 0, "playing": 0, "total": labs, "frames": 0, "manifest": manifest,
                     "all_playing_at": None, "stop_at": float("inf")}
     cpu_start, client_start, wall_start = cpu_seconds(pid), time.process_time(), time.perf_counter()
+    workers_start = workers_cpu(pid)
     tasks = []
     for i in range(labs):
         tasks.append(asyncio.create_task(one_lab(url, seconds, lags, ready, go, counts)))
@@ -206,17 +255,23 @@ async def load(url: str, labs: int, seconds: float, pid: int, manifest: str, *,
     if go is not None:
         cpu_start, client_start, wall_start = (
             cpu_seconds(pid), time.process_time(), time.perf_counter())
+        workers_start = workers_cpu(pid)
         go.set()
     peak = memory_idle
-    steady_cpu: list[tuple[float, float, float]] = []  # (wall, server, client) once settled
+    # (wall, server, client, workers) once settled
+    steady_cpu: list[tuple[float, float, float, float]] = []
+    workers_peak = workers_rss_mib(pid)
     while not all(t.done() for t in tasks):
         await asyncio.sleep(0.5)
         peak = max(peak, rss_mib(pid))
+        workers_peak = max(workers_peak, workers_rss_mib(pid))
         settled_at = (counts["all_playing_at"] or float("inf")) + SETTLE_SECONDS
         if time.perf_counter() >= settled_at and not all(t.done() for t in tasks):
-            steady_cpu.append((time.perf_counter(), cpu_seconds(pid), time.process_time()))
+            steady_cpu.append((time.perf_counter(), cpu_seconds(pid), time.process_time(),
+                               workers_cpu(pid)))
     wall = time.perf_counter() - wall_start
     server_cpu = (cpu_seconds(pid) - cpu_start) / wall
+    worker_cpu = (workers_cpu(pid) - workers_start) / wall
     client_cpu = (time.process_time() - client_start) / wall
     for task in tasks:
         task.result()
@@ -229,11 +284,13 @@ async def load(url: str, labs: int, seconds: float, pid: int, manifest: str, *,
             "steady_frames": len(steady), "steady_p50": percentile(steady, 0.50),
             "steady_p99": percentile(steady, 0.99),
             "rss_applied": memory_idle, "rss_peak": peak,
-            "server_cpu": server_cpu, "client_cpu": client_cpu,
-            "steady_server_cpu": _rate(steady_cpu, 1), "steady_client_cpu": _rate(steady_cpu, 2)}
+            "server_cpu": server_cpu, "client_cpu": client_cpu, "workers_cpu": worker_cpu,
+            "workers_rss_peak": workers_peak,
+            "steady_server_cpu": _rate(steady_cpu, 1), "steady_client_cpu": _rate(steady_cpu, 2),
+            "steady_workers_cpu": _rate(steady_cpu, 3)}
 
 
-def _rate(samples: list[tuple[float, float, float]], column: int) -> float:
+def _rate(samples: list[tuple[float, float, float, float]], column: int) -> float:
     """CPU seconds per second between the first and last sample of ``column``."""
     if len(samples) < 2 or samples[-1][0] <= samples[0][0]:
         return float("nan")
@@ -250,6 +307,10 @@ def main() -> None:
                         help="labs opened per second (default 50: 1,000 labs in 20 s)")
     parser.add_argument("--herd", action="store_true",
                         help="apply every lab first, then press play in all of them at once")
+    parser.add_argument("--worker-cost", action="store_true",
+                        help="also print the simulations' cost in the worker processes: CPU "
+                        "ms per lab per second of play at 10x, and the labs one core of "
+                        "workers holds at that cost")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="podlab-bench-lab-")
     print(f"server log: {tmp}/daphne-*.log")
@@ -274,11 +335,21 @@ def main() -> None:
                       f"max {result['max']:.0f} ms; with all {n} playing: "
                       f"{result['steady_frames']} frames, lag p50 {result['steady_p50']:.0f} ms, "
                       f"p99 {result['steady_p99']:.0f} ms, CPU server "
-                      f"{result['steady_server_cpu']:.0%} client {result['steady_client_cpu']:.0%};"
+                      f"{result['steady_server_cpu']:.0%} workers "
+                      f"{result['steady_workers_cpu']:.0%} client "
+                      f"{result['steady_client_cpu']:.0%};"
                       f" server RSS "
                       f"{result['rss_applied']:.0f} MiB "
-                      f"applied, {result['rss_peak']:.0f} MiB peak; CPU over the whole run: server "
-                      f"{result['server_cpu']:.0%}, client {result['client_cpu']:.0%} of a core")
+                      f"applied, {result['rss_peak']:.0f} MiB peak (workers "
+                      f"{result['workers_rss_peak']:.0f} MiB peak); CPU over the whole run: "
+                      f"server {result['server_cpu']:.0%}, workers {result['workers_cpu']:.0%}, "
+                      f"client {result['client_cpu']:.0%} of a core")
+                if args.worker_cost:
+                    steady = result["steady_workers_cpu"]
+                    per_lab = steady / n * 1000 if steady == steady else float("nan")
+                    print(f"      workers with all {n} playing: {per_lab:.2f} CPU ms per lab per "
+                          f"second at 10x; one core holds {1000 / per_lab:.0f} such labs"
+                          if per_lab > 0 else "      workers: no steady-state samples")
         finally:
             proc.terminate()
             try:
