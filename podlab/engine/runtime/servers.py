@@ -329,8 +329,27 @@ _SIGNAL_TEXT = {SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGHUP
 
 
 def _client(request: Request) -> str:
-    host = request.host.split(":")[0]
+    return _client_of(request.host)
+
+
+@functools.lru_cache(maxsize=1024)
+def _client_of(host_header: str) -> str:
+    host = host_header.split(":")[0]
     return "127.0.0.1" if host in ("localhost", "127.0.0.1") else "10.244.0.1"
+
+
+@functools.lru_cache(maxsize=1024)
+def _user_agent(headers: tuple[tuple[str, str], ...]) -> str:
+    """The User-Agent of a request's headers, ``-`` without one (access logs). Cached: a
+    probe sends the same headers every period."""
+    return next((v for k, v in headers if k.lower() == "user-agent"), "") or "-"
+
+
+@functools.lru_cache(maxsize=256)
+def _utf8_size(body: str) -> int:
+    """Bytes of ``body`` in UTF-8 (an answer's size in the access log). Cached: a server
+    sends the same few bodies over and over."""
+    return len(body.encode())
 
 
 #: the Common Log Format's time, ``01/Jan/2025:00:00:05 +0000``: always 26 characters
@@ -558,12 +577,14 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             head = request.method == "HEAD"
             if access is not None:
                 stream, template = access
-                agent = next((v for k, v in request.headers if k.lower() == "user-agent"),
-                             "") or "-"
+                try:
+                    agent = _user_agent(request.headers)
+                except TypeError:  # headers that cannot be a cache key (lists)
+                    agent = _user_agent.__wrapped__(request.headers)
                 _access_log(ctx, stream, template, version, {
                     "client": _client(request), "clf": _clf(now), "method": request.method,
                     "path": request.path, "status": response.status,
-                    "size": 0 if head else len(response.body.encode()), "agent": agent})
+                    "size": 0 if head else _utf8_size(response.body), "agent": agent})
             if head:
                 return Response(response.status, "", response.headers)
             return response
