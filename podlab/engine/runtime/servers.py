@@ -360,7 +360,18 @@ _CLF_LENGTH = 26
 def _clf(now: float) -> TimeText:
     """The ``{clf}`` value of an access-log line at ``now`` (whole seconds), for
     :func:`join_pieces` to format when the line is read."""
-    return TimeText(_CLF_FORMAT, int(now))
+    return _clf_at(int(now))
+
+
+@functools.lru_cache(maxsize=64)
+def _clf_at(second: int) -> TimeText:
+    # one object for all the lines of a second (a log keeps its lines' pieces)
+    return TimeText(_CLF_FORMAT, second)
+
+
+#: ``str`` of an answer's status or size, one object per distinct value (a log keeps its
+#: lines' pieces: a thousand "200"s need not be a thousand strings)
+_decimal = functools.lru_cache(maxsize=4096)(str)
 
 
 def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
@@ -583,8 +594,8 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                     agent = _user_agent.__wrapped__(request.headers)
                 _access_log(ctx, stream, template, version, {
                     "client": _client(request), "clf": _clf(now), "method": request.method,
-                    "path": request.path, "status": response.status,
-                    "size": 0 if head else _utf8_size(response.body), "agent": agent})
+                    "path": request.path, "status": _decimal(response.status),
+                    "size": _decimal(0 if head else _utf8_size(response.body)), "agent": agent})
             if head:
                 return Response(response.status, "", response.headers)
             return response
