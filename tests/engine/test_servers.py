@@ -205,3 +205,59 @@ def test_bind_failures_use_the_images_c_library_words(image: str, words: str) ->
     assert f"{words}" in text
     if words == "Address in use":
         assert "Address already in use" not in text
+
+
+class _Ctx:
+    """The parts of a process context templates read."""
+
+    def __init__(self, now: float, seed: int = 7) -> None:
+        import random
+
+        self.now = now
+        self.pod_ip = "10.244.1.5"
+        self.hostname = "web-0"
+        self.is_pid1 = True
+        self.fs = None
+        self.rng = random.Random(seed)
+
+
+def test_templates_are_rendered_field_by_field() -> None:
+    import random
+
+    ctx = _Ctx(65.25)
+    text = servers._text(
+        "{{literal}} {version}/{version_mm} pid {pid} on {hostname} ({pod_ip}) {missing}"
+        "{t:%H:%M:%S} {epoch}.{ms} {us} {rand:GET,POST,PUT} {randint:200:600} {x}}",
+        ctx, "1.27.3", x=5)
+    draws = random.Random(7)
+    method = ["GET", "POST", "PUT"][draws.randrange(3)]
+    number = draws.randrange(200, 600)
+    assert text == (f"{{literal}} 1.27.3/1.27 pid 1 on web-0 (10.244.1.5) 00:01:05 "
+                    f"1735689665.250 250000 {method} {number} 5}}")
+    assert servers._text("{hostname}", ctx, "2", hostname="extra wins") == "extra wins"
+    with pytest.raises(ValueError):
+        servers._text("{unclosed", ctx, "1")
+
+
+def test_access_log_lines_are_joined_when_the_log_is_read() -> None:
+    from podlab.engine.apiserver.defaults import apply_defaults
+    from podlab.engine.simulation import Simulation
+
+    sim = Simulation(seed=0)
+    sim.apply([apply_defaults({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27",
+                                 "readinessProbe": {"httpGet": {"path": "/", "port": 80},
+                                                    "periodSeconds": 5}}]}})])
+    sim.run_until(60)
+    worker = sim._workers[("default", "web")]
+    inst = worker.slots[0].current
+    waiting = [entry for entry in inst.log if entry._pieces is not None]
+    assert len(waiting) >= 10  # one per probe run, none made yet
+    assert inst.log_bytes == sum(len(entry.text) for entry in inst.log)  # sizes were exact
+    assert all(entry._pieces is None for entry in inst.log)  # made once, then kept
+    line, second = waiting[-1].text, int(waiting[-1].t)
+    assert second < 60
+    assert line == (f'10.244.0.1 - - [01/Jan/2025:00:00:{second:02d} +0000] "GET / HTTP/1.1" '
+                    '200 615 "-" "kube-probe/1.34" "-"\n')
+    assert sim.logs("web", "nginx").endswith(line)
