@@ -470,3 +470,21 @@ def test_no_string_past_the_materialised_bound_is_ever_built() -> None:
     result = sh("x=x; while true; do x=$x$x; done; echo never", until=100)
     assert (result.exit_code, result.stdout) == (137, "")
     assert result.finished_at is not None and result.finished_at < 1
+
+
+def test_a_script_text_is_parsed_once_into_a_frozen_tree() -> None:
+    import dataclasses
+
+    from podlab.engine.runtime.shell import parser
+
+    text = "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"
+    tree = parser.parse(text)
+    assert parser.parse(text) is tree  # shared, not parsed again
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tree.items = []  # type: ignore[misc, union-attr]
+    with pytest.raises(parser.ShellSyntaxError):
+        parser.parse("if true; then")  # errors are raised every time, not kept
+    with pytest.raises(parser.ShellSyntaxError):
+        parser.parse("if true; then")
+    long = "echo " + "x" * parser.CACHED_SOURCE
+    assert parser.parse(long) is not parser.parse(long)  # long scripts are not kept
