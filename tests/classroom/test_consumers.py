@@ -449,6 +449,8 @@ async def test_a_reconnecting_student_gets_seat_answers_and_score_back(room):
                        where=lambda m: m["question"]["state"] == "revealed")
     await student.disconnect()
     assert student.seat.pk not in await db(presence.online_seats)(room_pk=room.pk)
+    # The console sees the seat go offline before it comes back.
+    await receive_type(teacher, "classroom.roster", where=lambda m: m["online"] == 0)
     again = await open_socket(f"/ws/classroom/{room.code}/", student.key)
     assert (await again.connect())[0]
     hello = await receive_type(again, "classroom.hello")
