@@ -676,7 +676,8 @@ def _balanced(cpu: int, cpu_alloc: int, memory: int, memory_alloc: int) -> int:
 
 
 def fit_error(total: int, verdicts: dict[str, NodeVerdict], post: str, *, prefix: str = "") -> str:
-    """``FitError.Error()``: ``0/N nodes are available: <histogram>.`` + `` <post>.`` (the post message keeps its own final period)"""
+    """``FitError.Error()``: ``0/N nodes are available: <histogram>.`` + `` <post>.`` (the
+    post message keeps its own final period)."""
     counts: dict[str, int] = {}
     for verdict in verdicts.values():
         for reason in verdict.reasons:
