@@ -39,6 +39,8 @@ HEARTBEAT_SECONDS = 10.0
 REDIS_TIMEOUT = 0.5
 RETRY_SECONDS = 5.0
 
+# The script reads the alive keys by name (not through KEYS): one Redis server, as the
+# deployment's channel layer uses, not Redis Cluster.
 # KEYS[1]: the address's hash. ARGV: this process, the cap, the alive-key prefix, the time to
 # live, this process's own count for the address. Sums the other live processes' counts (and
 # drops those of processes whose alive key expired); under the cap, records this process's
