@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from .test_lab_browser import SIM_TIMEOUT, assert_local, connect, lab_link, start_shared
 
-# 100,000 numbered lines (what the lab lets seq print): 588,895 characters, more than a frame carries (logs_truncated).
+# 100,000 numbered lines (as many as the lab lets seq print): 588,895 characters, more
+# than a frame carries (logs_truncated).
 CHATTY = """\
 apiVersion: v1
 kind: Pod
