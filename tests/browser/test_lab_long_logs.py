@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from .test_lab_browser import SIM_TIMEOUT, assert_local, connect, lab_link, start_shared
 
-# 100,000 numbered lines (as many as the lab lets seq print): 588,895 characters, more
+# 100,000 numbered lines: 588,895 characters, more
 # than a frame carries (logs_truncated).
 CHATTY = """\
 apiVersion: v1
@@ -23,7 +23,7 @@ spec:
   containers:
   - name: main
     image: busybox:1.36
-    command: ["sh", "-c", "seq 1 120000; sleep 3600"]
+    command: ["sh", "-c", "seq 1 100000; sleep 3600"]
 """
 LINES = 100_000
 TOTAL = "588,895"
@@ -165,3 +165,34 @@ def test_views_left_out_of_a_large_message_are_said_to_be_from_earlier(page, ser
             page.locator("#scrubber").fill("41")
             expect(page.locator("#lab")).to_have_attribute("data-t", "41", timeout=SIM_TIMEOUT)
             expect(omitted).to_be_hidden()
+
+
+TICKING = CHATTY.replace("seq 1 100000; sleep 3600",
+                         "seq 1 100000; i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; "
+                         "done").replace("name: chatty", "name: ticking")
+
+
+def test_earlier_lines_stay_while_the_log_grows(page, server, local_only):
+    page.goto(f"{server}/en/lab/{lab_link(TICKING, t=20)}")
+    connect(page)
+    start_shared(page)
+    expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    page.locator(".kubectl-tabs [data-view='logs']").click()
+    pane = page.locator("#kubectl-text")
+    expect(page.locator("#kubectl-truncated")).to_be_visible()
+    first = int((pane.text_content() or "").split("\n")[0])
+    page.locator("#kubectl-earlier").click()
+    expect(pane).not_to_have_text(re.compile(rf"^{first}\n"), timeout=SIM_TIMEOUT)
+    paged = int((pane.text_content() or "").split("\n")[0])
+    assert paged < first
+    last_tick = re.findall(r"tick (\d+)", pane.text_content() or "")[-1]
+    # Playing appends what the container writes; the earlier lines stay above it.
+    page.locator("#speed").select_option("10")
+    page.locator("#btn-play").click()
+    expect(pane).not_to_have_text(re.compile(rf"tick {last_tick}\n$"), timeout=SIM_TIMEOUT)
+    page.locator("#btn-pause").click()
+    text = pane.text_content() or ""
+    assert int(text.split("\n")[0]) == paged
+    ticks = [int(n) for n in re.findall(r"tick (\d+)", text)]
+    assert ticks == list(range(1, ticks[-1] + 1)) and ticks[-1] > int(last_tick)
+    assert_local(local_only, server)
