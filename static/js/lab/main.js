@@ -30,7 +30,10 @@ const secondsText = (t) => format(i18n.t("seconds"), { seconds: seconds(t) });
 
 const model = new LabModel();
 // The server refreshes the AGE columns of the kubectl view the page shows.
-const panes = new Panes(root, i18n, model, { onView: (view) => socket.send({ type: "lab.view", view }) });
+const panes = new Panes(root, i18n, model, {
+  onView: (view) => socket.send({ type: "lab.view", view }),
+  onLogs: (ask) => askLogs(ask),
+});
 const timeline = new Timeline($("timeline"), i18n, model, (t) => seek(t));
 let limits = { actions: ["delete", "apply", "kill"] };
 let validations = []; // what each awaited lab.validation answers: "validate" | "start"
@@ -185,7 +188,12 @@ function receive(msg) {
       checkBreaks(msg);
       queueRender(false);
       break;
+    case "lab.logs":
+      model.prependLogs(msg);
+      panes.logsAnswered();
+      break;
     case "lab.error":
+      if (panes.logsPending) panes.logsAnswered();
       onError(msg);
       break;
     default:
@@ -261,6 +269,18 @@ function send(message) {
 }
 
 // --- commands -----------------------------------------------------------------------------
+
+// Earlier lines of a long log come a page at a time (lab.logs); a page starts at most this
+// far before the text the page holds.
+const LOG_PAGE_CHARS = 64 * 1024;
+
+function askLogs({ container, previous, before }) {
+  const page = Math.min(LOG_PAGE_CHARS, Number(limits.log_page_chars) || LOG_PAGE_CHARS);
+  const offset = Math.max(0, before - page);
+  if (!model.active || !send({ type: "lab.logs", container, previous, offset, limit: before - offset })) {
+    window.setTimeout(() => panes.logsAnswered(), 0);
+  }
+}
 
 function currentSeed() {
   const value = Number.parseInt($("seed").value, 10);

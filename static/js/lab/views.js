@@ -83,11 +83,16 @@ function phaseDiagram(phase, terminating, lastEdge) {
 
 export class Panes {
   /** onView(view): called when the learner picks another kubectl view (the lab tells the
-   * server, which then keeps that view's AGE columns current). */
-  constructor(root, i18n, model, { onView = null } = {}) {
+   * server, which then keeps that view's AGE columns current).
+   * onLogs({container, previous, before}): the learner asks for the lines before `before` (the
+   * offset of the first character the page holds) of a log the server sent as its tail; the
+   * lab answers with model.prependLogs. Without it (the classroom) there is no such button. */
+  constructor(root, i18n, model, { onView = null, onLogs = null } = {}) {
     this.i18n = i18n;
     this.model = model;
     this.onView = onView;
+    this.onLogs = onLogs;
+    this.logsPending = null; // the log whose earlier lines were asked for, until they come
     this.podPhases = root.querySelector("#pod-phases");
     this.containerStates = root.querySelector("#container-states");
     this.statesEmpty = root.querySelector("#states-empty");
@@ -107,7 +112,13 @@ export class Panes {
       command: root.querySelector("#kubectl-command"),
       text: root.querySelector("#kubectl-text"),
       panel: root.querySelector("#kubectl-output"),
+      omitted: root.querySelector("#kubectl-omitted"),
+      truncated: root.querySelector("#kubectl-truncated"),
+      truncatedText: root.querySelector("#kubectl-truncated-text"),
+      earlier: root.querySelector("#kubectl-earlier"),
     };
+    // The scroll position to keep, from the bottom, while earlier lines are put above.
+    this.logsAnchor = null;
     this.setupKubectlTabs();
   }
 
@@ -249,6 +260,67 @@ export class Panes {
     });
     k.target.addEventListener("change", () => this.renderKubectl());
     k.previous.addEventListener("change", () => this.renderKubectl());
+    if (k.earlier) k.earlier.addEventListener("click", () => this.askEarlier());
+  }
+
+  logId() {
+    const k = this.kubectl;
+    return `${k.previous.checked ? "logs_previous" : "logs"}:${k.target.value || ""}`;
+  }
+
+  askEarlier() {
+    const k = this.kubectl;
+    const id = this.logId();
+    const before = this.model.logStart[id] || 0;
+    if (!this.onLogs || before <= 0 || this.logsPending) return;
+    this.logsPending = id;
+    this.logsAnchor = { id, fromBottom: k.text.scrollHeight - k.text.scrollTop };
+    this.onLogs({ container: k.target.value || "", previous: k.previous.checked, before });
+    this.renderKubectl();
+  }
+
+  /** The earlier lines came (or the request failed: `ok` false). */
+  logsAnswered() {
+    this.logsPending = null;
+    this.renderKubectl();
+  }
+
+  number(value) {
+    return Number(value).toLocaleString(document.documentElement.lang || undefined);
+  }
+
+  renderNotices(view, logText) {
+    const k = this.kubectl;
+    const m = this.model;
+    if (k.omitted) {
+      k.omitted.hidden = !m.viewsOmitted;
+      if (m.viewsOmitted) {
+        // "t = 20 s" stays on one line.
+        setText(k.omitted, m.viewsT === null ? this.i18n.t("views-omitted-none")
+          : format(this.i18n.t("views-omitted"), { t: format(this.i18n.t("seconds"), { seconds: seconds(m.viewsT) }) })
+            .replace(/t = (\S+) (\S+)/, "t\u00a0=\u00a0$1\u00a0$2"));
+      }
+    }
+    if (!k.truncated) return;
+    let notice = "";
+    let earlier = false;
+    if (view === "logs") {
+      const id = this.logId();
+      const start = m.logStart[id] || 0;
+      if (start > 0) {
+        notice = this.logsPending === id ? this.i18n.t("log-loading")
+          : format(this.i18n.t("log-truncated"), { shown: this.number(logText.length), total: this.number(start + logText.length) });
+        earlier = Boolean(this.onLogs);
+      }
+    } else if (view === "watch" && Number.isInteger(m.watchTruncated) && Array.isArray((m.views || {}).watch)) {
+      notice = format(this.i18n.t("watch-truncated"), { shown: this.number(m.views.watch.length), total: this.number(m.watchTruncated) });
+    }
+    k.truncated.hidden = !notice;
+    setText(k.truncatedText, notice);
+    if (k.earlier) {
+      k.earlier.hidden = !earlier;
+      k.earlier.disabled = Boolean(this.logsPending);
+    }
   }
 
   syncTargets(options) {
@@ -268,6 +340,7 @@ export class Panes {
     const view = k.view;
     let command = "";
     let text = "";
+    let logText = "";
     const needsTarget = view === "describe" || view === "logs";
     k.targetLabel.hidden = !needsTarget;
     k.previousLabel.hidden = view !== "logs";
@@ -285,6 +358,12 @@ export class Panes {
       const previous = k.previous.checked;
       command = `kubectl logs ${pod || ""} -c ${container || ""}${previous ? " --previous" : ""}`;
       text = ((previous ? views.logs_previous : views.logs) || {})[key] ?? "";
+      logText = text;
+      // A tail may begin inside a line: show it from the first whole line.
+      if ((this.model.logStart[this.logId()] || 0) > 0) {
+        const newline = text.indexOf("\n");
+        if (newline >= 0 && newline < text.length - 1) text = text.slice(newline + 1);
+      }
     } else if (view === "watch") {
       command = "kubectl get pods -w";
       text = Array.isArray(views.watch)
@@ -299,6 +378,13 @@ export class Panes {
     }
     setText(k.command, command);
     setText(k.text, text);
+    this.renderNotices(view, logText);
+    const anchor = this.logsAnchor;
+    if (anchor && view === "logs" && anchor.id === this.logId() && !this.logsPending) {
+      // The earlier lines went above what the learner was reading: keep it in place.
+      this.logsAnchor = null;
+      k.text.scrollTop = Math.max(0, k.text.scrollHeight - anchor.fromBottom);
+    }
   }
 
   renderExplanations(full) {
