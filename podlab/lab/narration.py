@@ -18,15 +18,17 @@ listed there).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
+from podlab.engine.scheduler import scheduler as sched
 
 #: engine rules that get no entry of their own: another entry tells the same moment
 SILENT_RULES = frozenset({
@@ -59,7 +61,9 @@ TEXT: dict[str, tuple[Any, str, str]] = {
     "gated": (_("The Pod has scheduling gates (%(gates)s): the scheduler does not even look at "
                 "it until every gate is removed. kubectl shows SchedulingGated."),
               "scheduling", "gates"),
-    "unschedulable": (_("The scheduler found no node for the Pod: %(message)s"),
+    # said by fit_text() when the scheduler's message could be read (render_all)
+    "unschedulable": (_("The scheduler found no node for the Pod; it tries again when the "
+                        "cluster changes."),
                       "scheduling", "failed-scheduling"),
     "pulling": (_("The kubelet starts pulling the image %(image)s."),
                 "images-and-pull-policy", "pull-policy"),
@@ -163,8 +167,21 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                       "phases-and-conditions", "computing-phase"),
     "deadline": (_("activeDeadlineSeconds has passed: the Pod fails (DeadlineExceeded)."),
                  "phases-and-conditions", "computing-phase"),
-    "evicted": (_("The kubelet evicted the Pod: %(message)s"),
+    "evicted": (_("The kubelet evicted the Pod (reason Evicted)."),
                 "resources-and-qos", "eviction"),
+    "evicted-memory": (_("The kubelet evicted the Pod: the node was low on memory "
+                         "(%(available)s available, below the eviction threshold of "
+                         "%(threshold)s). Its container %(container)s was using %(usage)s with "
+                         "a memory request of %(request)s: Pods that use more than they "
+                         "request are evicted first."),
+                       "resources-and-qos", "eviction"),
+    "evicted-storage": (_("The kubelet evicted the Pod: the container %(container)s wrote "
+                          "more than its ephemeral-storage limit (%(limit)s) in its "
+                          "writable layer and logs."),
+                        "resources-and-qos", "eviction"),
+    "evicted-emptydir": (_("The kubelet evicted the Pod: the emptyDir volume %(volume)s holds "
+                           "more than its sizeLimit (%(limit)s)."),
+                         "resources-and-qos", "eviction"),
     "poststart-failed": (_("The postStart hook failed, so the kubelet kills the container."),
                          "termination", "prestop"),
     "prestop-failed": (_("The preStop hook failed; termination goes on."),
@@ -187,6 +204,184 @@ SIGNAL_NAMES = {2: "SIGINT", 9: "SIGKILL", 15: "SIGTERM"}
 IMAGE_CODES = {"image.pull-failed": "pull-failed", "image.pull-denied": "pull-denied",
                "image.pull-unreachable": "pull-unreachable", "image.never-pull": "never-pull",
                "image.invalid": "image-invalid"}
+
+
+# --- the scheduler's and the eviction manager's messages, as data ----------------------------
+#
+# kube-scheduler's FailedScheduling message is ``FitError.Error()`` (pkg/scheduler/framework/
+# types.go): "0/N nodes are available: " + the histogram of the filter plugins' reasons
+# ("<count> <reason>", sorted, joined with ", ") + "." + the PostFilter (preemption) result.
+# The eviction manager's message (pkg/kubelet/eviction/helpers.go) names the resource, the
+# threshold and the container that used most. Both are kubectl's English; kubectl panes show
+# them as they are. The narration reads them back into data so that it can say them in the
+# page's language, and never quotes them.
+
+#: a scheduler reason -> (what it means, the manifest field a learner changes)
+FIT_REASONS: dict[str, tuple[Any, str]] = {
+    sched.REASON_UNSCHEDULABLE: (_("the node is cordoned (spec.unschedulable)"), ""),
+    sched.REASON_AFFINITY: (_("its labels do not match the Pod's nodeSelector or node "
+                              "affinity"), "spec.nodeSelector"),
+    sched.REASON_PORTS: (_("a hostPort the Pod asks for is already taken there"),
+                         "spec.containers[].ports[].hostPort"),
+    sched.REASON_TOO_MANY_PODS: (_("it already runs as many Pods as it may"), ""),
+    sched.REASON_POD_AFFINITY: (_("no Pod there matches the Pod's podAffinity rules"),
+                                "spec.affinity.podAffinity"),
+    sched.REASON_POD_ANTI_AFFINITY: (_("a Pod there matches the Pod's podAntiAffinity rules"),
+                                     "spec.affinity.podAntiAffinity"),
+    sched.REASON_EXISTING_ANTI_AFFINITY: (_("a Pod there keeps this Pod away with its own "
+                                            "podAntiAffinity rules"), ""),
+    sched.PREEMPTION_NOT_HELPFUL: (_("evicting Pods there would not remove the reason"), ""),
+    sched.NO_VICTIMS: (_("it runs no Pod of lower priority to evict"), ""),
+}
+_TAINT = re.compile(r"node\(s\) had untolerated taint \{(?P<taint>.*)\}")
+_INSUFFICIENT = re.compile(r"Insufficient (?P<resource>\S+)")
+_CLAIM = re.compile(r'persistentvolumeclaim "(?P<claim>[^"]*)" not found')
+_FIT = re.compile(r"0/(?P<total>\d+) nodes are available:(?P<rest>.*)", re.S)
+_CJK_SENTENCE_GAP = re.compile(r"(?<=[。！？]) +")
+_HISTOGRAM_ITEM = re.compile(r"(?P<count>\d+) (?P<reason>.+)")
+#: PostFilter results that are sentences, not a histogram
+FIT_POST = {
+    sched.NOT_ELIGIBLE_NEVER.removesuffix("."): "never",
+    sched.NOT_ELIGIBLE_TERMINATING.removesuffix("."): "terminating",
+}
+
+
+def _histogram(text: str) -> list[list[Any]]:
+    items: list[list[Any]] = []
+    text = text.strip().removesuffix(".")
+    for part in text.split(", ") if text else []:
+        match = _HISTOGRAM_ITEM.fullmatch(part)
+        if match:
+            items.append([int(match["count"]), match["reason"]])
+        else:
+            items.append([0, part])  # a reason without a count (VolumeBinding's claim)
+    return items
+
+
+def parse_fit_error(message: str) -> dict[str, Any] | None:
+    """``FitError.Error()`` as data: ``{"nodes": N, "reasons": [[count, reason]...],
+    "preemption": [[count, reason]...], "post": "never" | "terminating" | ""}``; None for a
+    message of another shape."""
+    main, _sep, post = message.partition(" preemption: ")
+    match = _FIT.fullmatch(main.strip())
+    if match is None:
+        return None
+    rest = match["rest"].strip()
+    out: dict[str, Any] = {"nodes": int(match["total"]), "reasons": [], "preemption": [],
+                           "post": ""}
+    for text, code in FIT_POST.items():
+        if rest.endswith(" " + text + ".") or rest == text + ".":
+            out["post"] = code
+            rest = rest[: -len(text) - 1].strip()
+    out["reasons"] = _histogram(rest)
+    if post:
+        again = _FIT.fullmatch(post.strip())
+        if again is None:
+            return None
+        out["preemption"] = _histogram(again["rest"])
+    return out
+
+
+def fit_reason_text(reason: str) -> str:
+    """One scheduler reason in the active language."""
+    known = FIT_REASONS.get(reason)
+    if known is not None:
+        return str(known[0])
+    match = _TAINT.fullmatch(reason)
+    if match:
+        key, _colon, value = match["taint"].partition(": ")
+        return gettext("it has the taint %(taint)s, which the Pod does not tolerate") % {
+            "taint": f"{key}={value}" if value else key}
+    match = _INSUFFICIENT.fullmatch(reason)
+    if match:
+        return gettext("not enough %(resource)s is left there for the Pod's requests") % {
+            "resource": match["resource"]}
+    match = _CLAIM.fullmatch(reason)
+    if match:
+        return gettext("the PersistentVolumeClaim %(claim)s does not exist") % {
+            "claim": match["claim"]}
+    return gettext("a reason the lab cannot put in words (kubectl describe pod shows it)")
+
+
+def fit_reason_field(reason: str) -> str:
+    """The manifest field a learner would change for this reason ("" when none)."""
+    known = FIT_REASONS.get(reason)
+    if known is not None:
+        return known[1]
+    if _TAINT.fullmatch(reason):
+        return "spec.tolerations"
+    if _INSUFFICIENT.fullmatch(reason):
+        return "spec.containers[].resources.requests"
+    if _CLAIM.fullmatch(reason):
+        return "spec.volumes[].persistentVolumeClaim.claimName"
+    return ""
+
+
+def _histogram_text(items: list[list[Any]]) -> str:
+    parts = []
+    for count, reason in items:
+        said = fit_reason_text(reason)
+        parts.append(said if not count else ngettext(
+            "%(count)d node: %(reason)s", "%(count)d nodes: %(reason)s", count) % {
+            "count": count, "reason": said})
+    return pgettext("between the parts of a list of reasons", "; ").join(parts)
+
+
+def fit_text(fit: dict[str, Any]) -> str:
+    """The whole FitError in the active language (what the narration says)."""
+    reasons = fit.get("reasons") or []
+    if reasons:
+        text = gettext("The scheduler found no node for the Pod (0 of %(nodes)d fit): "
+                       "%(reasons)s.") % {"nodes": fit.get("nodes", 0),
+                                          "reasons": _histogram_text(reasons)}
+    else:
+        text = gettext("The scheduler found no node for the Pod: the cluster has no node "
+                       "that it may use.")
+    preemption = fit.get("preemption") or []
+    if preemption and all(reason == sched.PREEMPTION_NOT_HELPFUL for _c, reason in preemption):
+        text += " " + gettext("Preemption would not help: evicting Pods of lower priority "
+                              "does not remove these reasons.")
+    elif preemption:
+        text += " " + gettext("Preemption would not help either: %(reasons)s.") % {
+            "reasons": _histogram_text(preemption)}
+    if fit.get("post") == "never":
+        text += " " + gettext("The Pod may not preempt others (preemptionPolicy: Never).")
+    elif fit.get("post") == "terminating":
+        text += " " + gettext("A Pod it preempted is still terminating on the node it was "
+                              "nominated for: it waits for that node.")
+    text += " " + gettext("The scheduler tries again when the cluster changes.")
+    return _CJK_SENTENCE_GAP.sub("", text)  # Chinese sentences follow one another unspaced
+
+
+_EVICT_MEMORY = re.compile(
+    r"The node was low on resource: memory\. Threshold quantity: (?P<threshold>\S+), "
+    r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
+    r"request is (?P<request>\S+), has larger consumption of memory\.\s*")
+_EVICT_STORAGE = re.compile(
+    r'Container (?P<container>\S+) exceeded its local ephemeral storage limit '
+    r'"(?P<limit>[^"]*)"\.\s*')
+_EVICT_EMPTY_DIR = re.compile(
+    r'Usage of EmptyDir volume "(?P<volume>[^"]*)" exceeds the limit "(?P<limit>[^"]*)"\.\s*')
+#: eviction message pattern -> narration code
+EVICT_CODES = ((_EVICT_MEMORY, "evicted-memory"), (_EVICT_STORAGE, "evicted-storage"),
+               (_EVICT_EMPTY_DIR, "evicted-emptydir"))
+
+
+def _mebibytes(text: str) -> str:
+    """The eviction message's whole KiB as MiB, easier to compare with a 100Mi threshold."""
+    match = re.fullmatch(r"(-?\d+)Ki", text)
+    if match is None or abs(int(match[1])) < 10 * 1024:
+        return text
+    return f"{round(int(match[1]) / 1024)}Mi"
+
+
+def parse_eviction(message: str) -> tuple[str, dict[str, str]]:
+    """The eviction manager's message as (narration code, its values)."""
+    for pattern, code in EVICT_CODES:
+        match = pattern.fullmatch(message)
+        if match:
+            return code, match.groupdict()
+    return "evicted", {}
 
 
 @dataclass
@@ -315,7 +510,7 @@ class Narrator:
             node = message.rsplit(" to ", 1)[-1] if " to " in message else ""
             return self._entry(t, "schedule", "scheduled", pod=pod, node=node)
         if reason == "FailedScheduling":
-            return self._entry(t, "schedule", "unschedulable", pod=pod, message=message)
+            return self._unschedulable(t, pod, message)
         if reason == "Pulling":
             return self._entry(t, "image", "pulling", pod=pod, container=container,
                                cause=base + ".image", value=image, image=image)
@@ -336,8 +531,57 @@ class Narrator:
             return self._entry(t, "hook", "prestop-failed", pod=pod, container=container,
                                cause=base + ".lifecycle.preStop")
         if reason == "Evicted":
-            return self._entry(t, "evict", "evicted", pod=pod, message=message)
+            return self._evicted(t, pod, message)
         return None
+
+    def _unschedulable(self, t: float, pod: str, message: str) -> dict[str, Any]:
+        fit = parse_fit_error(message)
+        if fit is None:
+            return self._entry(t, "schedule", "unschedulable", pod=pod)
+        spec = self._pod_spec(pod)
+        cause, value = "", None
+        # the field behind the reason that rules out the most nodes
+        for _count, reason in sorted(fit["reasons"], key=lambda item: -item[0]):
+            cause = fit_reason_field(reason)
+            if cause == "spec.nodeSelector" and not spec.get("nodeSelector"):
+                cause = "spec.affinity.nodeAffinity"
+            insufficient = _INSUFFICIENT.fullmatch(reason)
+            if insufficient:
+                cause, value = self._request(pod, insufficient["resource"])
+            if cause:
+                break
+        return self._entry(t, "schedule", "unschedulable", pod=pod, cause=cause, value=value,
+                           fit=fit)
+
+    def _request(self, pod: str, resource: str) -> tuple[str, Any]:
+        """The first container's request of ``resource`` (path, value)."""
+        for kind in ("initContainers", "containers"):
+            for i, c in enumerate(self._pod_spec(pod).get(kind) or []):
+                requests = ((c.get("resources") or {}).get("requests") or {})
+                if resource in requests:
+                    return f"spec.{kind}[{i}].resources.requests.{resource}", requests[resource]
+        return "spec.containers[].resources.requests", None
+
+    def _evicted(self, t: float, pod: str, message: str) -> dict[str, Any]:
+        code, values = parse_eviction(message)
+        container = values.pop("container", "")
+        base = self._path(pod, container) if container else "spec"
+        cause, value = "", None
+        if code == "evicted-memory":
+            requests = (self._spec(pod, container).get("resources") or {}).get("requests") or {}
+            cause, value = f"{base}.resources.requests.memory", requests.get("memory")
+            for key in ("available", "usage"):
+                values[key] = _mebibytes(values[key])
+        elif code == "evicted-storage":
+            cause, value = f"{base}.resources.limits.ephemeral-storage", values["limit"]
+        elif code == "evicted-emptydir":
+            volumes = self._pod_spec(pod).get("volumes") or []
+            index = next((i for i, v in enumerate(volumes)
+                          if isinstance(v, dict) and v.get("name") == values["volume"]), None)
+            if index is not None:
+                cause, value = f"spec.volumes[{index}].emptyDir.sizeLimit", values["limit"]
+        return self._entry(t, "evict", code, pod=pod, container=container, cause=cause,
+                           value=value, **values)
 
     def _probe_spec(self, pod: str, container: str, probe: str) -> dict[str, Any]:
         return self._spec(pod, container).get(PROBE_FIELDS[probe]) or {}
@@ -572,7 +816,10 @@ def render_all(entries: list[dict[str, Any]], *, lang: str) -> list[dict[str, An
             if "probe" in params:
                 params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
             out = {k: v for k, v in entry.items() if v != ""}
-            out["text"] = str(text) % params
+            if entry["code"] == "unschedulable" and params.get("fit"):
+                out["text"] = fit_text(params["fit"])
+            else:
+                out["text"] = str(text) % params
             if entry.get("field"):
                 value = entry.get("value")
                 out["cause"] = (gettext("Caused by %(field)s: %(value)s") % {
