@@ -91,6 +91,24 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                        "ConfigMap, Secret or key it refers to is missing, or runAsNonRoot "
                        "cannot be met."),
                      "volumes", "configmap-secret"),
+    "config-missing": (_("The kubelet cannot start the container (CreateContainerConfigError): "
+                         "the %(object_kind)s %(name)s that it takes environment variables from "
+                         "does not exist. Create it (the kubelet retries), or mark the "
+                         "reference optional: true."),
+                       "volumes", "env-sources"),
+    "config-key": (_("The kubelet cannot start the container (CreateContainerConfigError): "
+                     "the %(object_kind)s %(name)s has no key %(key)s. Add the key (the kubelet "
+                     "retries), or mark the reference optional: true."),
+                   "volumes", "env-sources"),
+    "config-root-image": (_("The kubelet refuses to start the container "
+                            "(CreateContainerConfigError): runAsNonRoot is true, no runAsUser is "
+                            "set and the image runs as root. Set runAsUser to a UID other than "
+                            "0, or use an image that runs as another user."),
+                          "security-context", "run-as-non-root"),
+    "config-root-uid": (_("The kubelet refuses to start the container "
+                          "(CreateContainerConfigError): runAsNonRoot is true but runAsUser is 0, "
+                          "which is root. Pick another UID."),
+                        "security-context", "run-as-non-root"),
     "mount-failed": (_("A volume cannot be mounted yet, so the container stays in "
                        "ContainerCreating; the kubelet retries."),
                      "volumes", "configmap-secret"),
@@ -353,6 +371,9 @@ def fit_text(fit: dict[str, Any]) -> str:
     return _CJK_SENTENCE_GAP.sub("", text)  # Chinese sentences follow one another unspaced
 
 
+_CONFIG_MISSING = re.compile(r'(?P<kind>configmap|secret) "(?P<name>[^"]*)" not found')
+_CONFIG_KEY = re.compile(r"couldn't find key (?P<key>\S+) in (?P<kind>ConfigMap|Secret) "
+                         r"(?P<namespace>[^/\s]+)/(?P<name>\S+)")
 _EVICT_MEMORY = re.compile(
     r"The node was low on resource: memory\. Threshold quantity: (?P<threshold>\S+), "
     r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
@@ -766,9 +787,8 @@ class Narrator:
                                cause=self._path(pod, container) + ".image", value=image,
                                image=image)
         if tr.rule == "container.config-error":
-            return self._entry(tr.t, "state", "config-error", pod=pod, container=container,
-                               cause=cause_field, value=cause_value,
-                               reason=reason or "CreateContainerConfigError")
+            return self._config_error(tr.t, pod, container, str(cause_value or ""),
+                                      reason or "CreateContainerConfigError")
         if tr.rule == "volume.mount-failed":
             return self._entry(tr.t, "state", "mount-failed", pod=pod, container=container,
                                cause=cause_field, value=cause_value)
@@ -783,6 +803,49 @@ class Narrator:
                                cause=self._path(pod, container) + ".image", value=image,
                                image=image)
         return None
+
+    def _config_error(self, t: float, pod: str, container: str, message: str,
+                      reason: str) -> dict[str, Any]:
+        """The kubelet's error (kubectl's English) read back: which reference is missing, or
+        which non-root rule the container breaks, with the field to change."""
+        base = self._path(pod, container)
+        match = _CONFIG_MISSING.fullmatch(message)
+        if match:
+            kind = "ConfigMap" if match["kind"] == "configmap" else "Secret"
+            return self._entry(t, "state", "config-missing", pod=pod, container=container,
+                               cause=self._env_ref(pod, container, kind, match["name"]),
+                               object_kind=kind, name=match["name"])
+        match = _CONFIG_KEY.fullmatch(message)
+        if match:
+            return self._entry(t, "state", "config-key", pod=pod, container=container,
+                               cause=self._env_ref(pod, container, match["kind"], match["name"]),
+                               object_kind=match["kind"], name=match["name"],
+                               key=match["key"])
+        for needle, code, key, value in (
+                ("image will run as root", "config-root-image", "runAsNonRoot", True),
+                ("runAsUser breaks non-root policy", "config-root-uid", "runAsUser", 0)):
+            if needle in message:
+                own = (self._spec(pod, container).get("securityContext") or {})
+                where = f"{base}.securityContext" if key in own else "spec.securityContext"
+                return self._entry(t, "state", code, pod=pod, container=container,
+                                   cause=f"{where}.{key}", value=value)
+        return self._entry(t, "state", "config-error", pod=pod, container=container,
+                           cause=f"{base}.env", reason=reason)
+
+    def _env_ref(self, pod: str, container: str, kind: str, name: str) -> str:
+        """The env or envFrom entry of the container that names ``kind`` ``name``."""
+        base = self._path(pod, container)
+        spec = self._spec(pod, container)
+        field_name = {"ConfigMap": ("configMapRef", "configMapKeyRef"),
+                      "Secret": ("secretRef", "secretKeyRef")}[kind]
+        for i, source in enumerate(spec.get("envFrom") or []):
+            if ((source or {}).get(field_name[0]) or {}).get("name") == name:
+                return f"{base}.envFrom[{i}].{field_name[0]}"
+        for i, item in enumerate(spec.get("env") or []):
+            ref = ((item or {}).get("valueFrom") or {}).get(field_name[1]) or {}
+            if ref.get("name") == name:
+                return f"{base}.env[{i}].valueFrom.{field_name[1]}"
+        return f"{base}.env"
 
     def _shell(self, pod: str, container: str) -> str:
         spec = self._spec(pod, container)

@@ -197,6 +197,15 @@ def test_the_clock_stops_by_itself_and_says_so(page: Page, server, local_only):
     page.wait_for_timeout(1000)
     assert float(lab.get_attribute("data-t") or "0") == t
     expect(page.locator("#clock")).to_have_text(re.compile(r"t = \d+(\.\d)? 秒"))
+    # the run has ended: the timeline's axis ends with it (the smallest round span past t)
+    span = float(page.locator("#timeline .timeline-svg").get_attribute("data-span") or "0")
+    assert span == 30, (span, t)
+    spans = page.evaluate("""async () => {
+      const src = document.querySelector('script[src*="js/lab/main.js"]').src;
+      const { niceSpan } = await import(src.replace('main.js', 'timeline.js'));
+      return [niceSpan(28, true), niceSpan(28, false), niceSpan(1200, true),
+              niceSpan(1200, false), niceSpan(1000, true)]; }""")
+    assert spans == [30, 60, 1200, 1500, 1050], spans
     # Play now: nothing is scheduled any more, so the page says why nothing plays.
     page.locator("#btn-play").click()
     expect(page.locator("#next-event")).to_contain_text("播放没有可显示的内容")
@@ -270,6 +279,8 @@ def test_timeline_zooms_and_its_labels_never_overlap(page: Page, server, local_o
     scroller_width = page.evaluate(
         "() => document.querySelector('#timeline .tl-scroll').clientWidth")
     assert whole <= scroller_width + 1  # the whole run fits
+    # the axis leaves a little room ahead of "now", not half the width (1200 s of 1800 s)
+    assert float(svg.get_attribute("data-span") or "0") <= 1.25 * 1200
     page.screenshot(path=str(artifacts / f"lab-timeline-whole-{screen}-{lang}.png"))
     for level in (2, 4, 8):
         page.locator("#timeline .tl-zoom-in").click()

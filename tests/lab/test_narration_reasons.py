@@ -199,3 +199,60 @@ def test_eviction_messages_of_the_engine_read_back():
     assert narration.parse_eviction(resources.empty_dir_message("v", "1Ki")) == (
         "evicted-emptydir", {"volume": "v", "limit": "1Ki"})
     assert narration.parse_eviction("a message of another shape") == ("evicted", {})
+
+
+def test_a_root_image_under_run_as_non_root_names_the_rule_not_env():
+    lab = start(course().examples["security-context-nonroot-root-image"].text(), "zh-hans")
+    lab.advance_to(30)
+    entry = next(e for e in told(lab, "zh-hans") if e["code"].startswith("config-"))
+    assert entry["code"] == "config-root-image"
+    assert entry["field"].endswith("securityContext.runAsNonRoot") and entry["value"] is True
+    assert "runAsUser" in entry["text"] and CJK.search(entry["text"])
+    assert "image will run as root" not in entry["text"] + entry.get("cause", "")
+
+
+@pytest.mark.parametrize(("env", "code", "field", "words"), [
+    ("    envFrom: [{configMapRef: {name: settings}}]", "config-missing",
+     "spec.containers[0].envFrom[0].configMapRef", "ConfigMap settings"),
+    ("    env: [{name: A, valueFrom: {secretKeyRef: {name: creds, key: token}}}]",
+     "config-missing", "spec.containers[0].env[0].valueFrom.secretKeyRef", "Secret creds"),
+])
+def test_a_missing_env_source_is_named(env, code, field, words):
+    lab = start(f"""apiVersion: v1
+kind: Pod
+metadata: {{name: env}}
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sleep, "3600"]
+{env}
+""", "zh-hans")
+    lab.advance_to(10)
+    entry = next(e for e in told(lab, "zh-hans") if e["code"].startswith("config-"))
+    assert (entry["code"], entry["field"]) == (code, field)
+    assert words in entry["text"] and "不存在" in entry["text"], entry["text"]
+    assert "not found" not in entry["text"] + entry.get("cause", "")
+
+
+def test_a_missing_key_is_named():
+    lab = start("""apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {mode: fast}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: env}
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    env: [{name: LEVEL, valueFrom: {configMapKeyRef: {name: settings, key: level}}}]
+""")
+    lab.advance_to(10)
+    entry = next(e for e in told(lab, "en") if e["code"].startswith("config-"))
+    assert entry["code"] == "config-key"
+    assert "the ConfigMap settings has no key level" in entry["text"]
+    assert entry["field"] == "spec.containers[0].env[0].valueFrom.configMapKeyRef"
