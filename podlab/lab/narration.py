@@ -24,7 +24,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
@@ -109,6 +109,14 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                           "(CreateContainerConfigError): runAsNonRoot is true but runAsUser is 0, "
                           "which is root. Pick another UID."),
                         "security-context", "run-as-non-root"),
+    "mount-missing": (_("The kubelet cannot mount the volume %(volume)s: the %(object_kind)s "
+                        "%(name)s does not exist. The container waits in ContainerCreating, "
+                        "and the kubelet tries again with a growing delay (FailedMount)."),
+                      "volumes", "configmap-secret"),
+    "mount-hostpath": (_("The kubelet cannot mount the volume %(volume)s: %(path)s on the node "
+                         "is not a %(what)s, which its hostPath type requires. The container "
+                         "waits in ContainerCreating (FailedMount)."),
+                       "volumes", "hostpath"),
     "mount-failed": (_("A volume cannot be mounted yet, so the container stays in "
                        "ContainerCreating; the kubelet retries."),
                      "volumes", "configmap-secret"),
@@ -374,6 +382,17 @@ def fit_text(fit: dict[str, Any]) -> str:
 _CONFIG_MISSING = re.compile(r'(?P<kind>configmap|secret) "(?P<name>[^"]*)" not found')
 _CONFIG_KEY = re.compile(r"couldn't find key (?P<key>\S+) in (?P<kind>ConfigMap|Secret) "
                          r"(?P<namespace>[^/\s]+)/(?P<name>\S+)")
+_MOUNT = re.compile(r'MountVolume\.SetUp failed for volume "(?P<volume>[^"]*)" : (?P<error>.*)',
+                    re.S)
+_MOUNT_MISSING = re.compile(
+    r'(?P<kind>configmap|secret|persistentvolumeclaim) "(?P<name>[^"]*)" not found')
+_MOUNT_HOSTPATH = re.compile(
+    r"hostPath type check failed: (?P<path>.*) is not a (?P<what>directory|file)")
+#: the volume plugin's word -> (the kind, the field under spec.volumes[i] naming it)
+MOUNT_SOURCES = {"configmap": ("ConfigMap", "configMap.name"),
+                 "secret": ("Secret", "secret.secretName"),
+                 "persistentvolumeclaim": ("PersistentVolumeClaim",
+                                           "persistentVolumeClaim.claimName")}
 _EVICT_MEMORY = re.compile(
     r"The node was low on resource: memory\. Threshold quantity: (?P<threshold>\S+), "
     r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
@@ -428,6 +447,8 @@ class Narrator:
     _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
     _ready_said: set[tuple[str, str]] = field(default_factory=set)
     _gated_said: set[str] = field(default_factory=set)
+    _mounts_said: set[tuple[str, str]] = field(default_factory=set)
+    _fits_said: dict[str, str] = field(default_factory=dict)
 
     # --- collecting ------------------------------------------------------------------------
 
@@ -553,10 +574,43 @@ class Narrator:
                                cause=base + ".lifecycle.preStop")
         if reason == "Evicted":
             return self._evicted(t, pod, message)
+        if reason == "FailedMount":
+            return self._failed_mount(t, pod, message)
         return None
+
+    def _failed_mount(self, t: float, pod: str, message: str) -> dict[str, Any] | None:
+        """The first FailedMount of each volume (the kubelet repeats it at each retry)."""
+        match = _MOUNT.fullmatch(message)
+        volume = match["volume"] if match else ""
+        if (pod, volume) in self._mounts_said:
+            return None
+        self._mounts_said.add((pod, volume))
+        volumes = self._pod_spec(pod).get("volumes") or []
+        index = next((i for i, v in enumerate(volumes)
+                      if isinstance(v, dict) and v.get("name") == volume), None)
+        base = f"spec.volumes[{index}]" if index is not None else "spec.volumes"
+        error = match["error"] if match else ""
+        missing = _MOUNT_MISSING.fullmatch(error)
+        if missing:
+            kind = MOUNT_SOURCES[missing["kind"]]
+            return self._entry(t, "state", "mount-missing", pod=pod,
+                               cause=f"{base}.{kind[1]}", value=missing["name"], volume=volume,
+                               object_kind=kind[0], name=missing["name"])
+        hostpath = _MOUNT_HOSTPATH.fullmatch(error)
+        if hostpath:
+            what = gettext_noop("directory") if hostpath["what"] == "directory" \
+                else gettext_noop("file")
+            return self._entry(t, "state", "mount-hostpath", pod=pod, cause=f"{base}.hostPath",
+                               volume=volume, path=hostpath["path"], what=what)
+        return self._entry(t, "state", "mount-failed", pod=pod, cause=base)
 
     def _unschedulable(self, t: float, pod: str, message: str) -> dict[str, Any]:
         fit = parse_fit_error(message)
+        # The scheduler tries again every few minutes with the same verdict: say it once, and
+        # again only when the reasons change.
+        if self._fits_said.get(pod, "") == message:
+            return None
+        self._fits_said[pod] = message
         if fit is None:
             return self._entry(t, "schedule", "unschedulable", pod=pod)
         spec = self._pod_spec(pod)
@@ -878,6 +932,8 @@ def render_all(entries: list[dict[str, Any]], *, lang: str) -> list[dict[str, An
                       **(entry.get("params") or {})}
             if "probe" in params:
                 params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
+            if "what" in params:
+                params["what"] = gettext(params["what"])
             out = {k: v for k, v in entry.items() if v != ""}
             if entry["code"] == "unschedulable" and params.get("fit"):
                 out["text"] = fit_text(params["fit"])

@@ -256,3 +256,44 @@ spec:
     assert entry["code"] == "config-key"
     assert "the ConfigMap settings has no key level" in entry["text"]
     assert entry["field"] == "spec.containers[0].env[0].valueFrom.configMapKeyRef"
+
+
+def test_the_scheduler_s_retries_are_told_once():
+    lab = start(course().examples["scheduling-unmatched-selector"].text())
+    lab.advance_to(700)  # the scheduler tried again at least twice
+    retries = [e for e in lab.sim.events() if e["reason"] == "FailedScheduling"]
+    assert sum(e.get("count", 1) for e in retries) >= 2
+    assert len([e for e in told(lab, "en") if e["code"] == "unschedulable"]) == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_a_volume_that_cannot_be_mounted_is_told_once(lang):
+    lab = start(course().examples["volumes-missing-configmap"].text(), lang)
+    lab.advance_to(300)
+    mounts = [e for e in lab.sim.events() if e["reason"] == "FailedMount"]
+    assert sum(e.get("count", 1) for e in mounts) >= 2  # the kubelet retries
+    entries = [e for e in told(lab, lang) if e["code"].startswith("mount-")]
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["code"] == "mount-missing"
+    assert (entry["field"], entry["value"]) == ("spec.volumes[0].configMap.name", "app-config")
+    assert "ConfigMap app-config" in entry["text"] and "ContainerCreating" in entry["text"]
+    assert "MountVolume" not in entry["text"] and "not found" not in entry["text"]
+    if lang == "zh-hans":
+        assert "不存在" in entry["text"]
+
+
+def test_a_host_path_of_the_wrong_type_is_told():
+    lab = start("""apiVersion: v1
+kind: Pod
+metadata: {name: host}
+spec:
+  containers:
+  - {name: c, image: "busybox:1.36", command: [sleep, "3600"],
+     volumeMounts: [{name: logs, mountPath: /logs}]}
+  volumes: [{name: logs, hostPath: {path: /etc/hostname, type: Directory}}]
+""", "zh-hans")
+    lab.advance_to(10)
+    entry = next(e for e in told(lab, "zh-hans") if e["code"].startswith("mount-"))
+    assert entry["code"] == "mount-hostpath" and entry["field"] == "spec.volumes[0].hostPath"
+    assert "/etc/hostname" in entry["text"] and "不是目录" in entry["text"], entry["text"]
