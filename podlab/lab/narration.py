@@ -27,6 +27,8 @@ from django.utils import translation
 from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from podlab.engine.apiserver.defaults import DEFAULT_TOLERATION_SECONDS
+from podlab.engine.cluster import NODE_MONITOR_GRACE_PERIOD, TAINT_UNREACHABLE
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
 from podlab.engine.scheduler import scheduler as sched
 
@@ -117,6 +119,19 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                          "is not a %(what)s, which its hostPath type requires. The container "
                          "waits in ContainerCreating (FailedMount)."),
                        "volumes", "hostpath"),
+    "node-not-ready": (_("The node %(node)s stopped reporting: after %(grace)d s without news "
+                         "the node controller marks it Unknown and taints it unreachable, and "
+                         "the Pod's Ready condition turns False. Its containers may still run "
+                         "there, but nothing they do reaches the API server."),
+                       "troubleshooting", "node-lost"),
+    "taint-evict": (_("The node is still unreachable after the %(seconds)d s the Pod tolerates "
+                      "(tolerationSeconds): the taint manager deletes the Pod. No controller "
+                      "owns it, so nothing creates it again."),
+                    "scheduling", "no-execute"),
+    "taint-evict-owned": (_("The node is still unreachable after the %(seconds)d s the Pod "
+                            "tolerates (tolerationSeconds): the taint manager deletes the Pod, "
+                            "and its controller creates a replacement on a node that works."),
+                          "scheduling", "no-execute"),
     "mount-failed": (_("A volume cannot be mounted yet, so the container stays in "
                        "ContainerCreating; the kubelet retries."),
                      "volumes", "configmap-secret"),
@@ -576,7 +591,32 @@ class Narrator:
             return self._evicted(t, pod, message)
         if reason == "FailedMount":
             return self._failed_mount(t, pod, message)
+        if reason == "NodeNotReady":
+            made = self.sim.pod(pod) or {}
+            return self._entry(t, "evict", "node-not-ready", pod=pod,
+                               node=str((made.get("spec") or {}).get("nodeName", "")),
+                               grace=int(NODE_MONITOR_GRACE_PERIOD))
+        if reason == "TaintManagerEviction":
+            return self._taint_eviction(t, pod)
         return None
+
+    def _taint_eviction(self, t: float, pod: str) -> dict[str, Any]:
+        """The taint manager deleted the Pod: say after how long, from its toleration."""
+        made = self.sim.pod(pod) or {}
+        tolerations = (made.get("spec") or {}).get("tolerations") or []
+        # (a Pod already gone had the admission's default toleration, or it would not have
+        # been evicted on a timer)
+        seconds, cause = DEFAULT_TOLERATION_SECONDS, "spec.tolerations"
+        for i, toleration in enumerate(tolerations):
+            if (isinstance(toleration, dict) and toleration.get("key") == TAINT_UNREACHABLE
+                    and toleration.get("effect") in ("NoExecute", None)
+                    and isinstance(toleration.get("tolerationSeconds"), int)):
+                seconds = toleration["tolerationSeconds"]
+                cause = f"spec.tolerations[{i}].tolerationSeconds"
+                break
+        owned = bool((made.get("metadata") or {}).get("ownerReferences"))
+        return self._entry(t, "evict", "taint-evict-owned" if owned else "taint-evict",
+                           pod=pod, cause=cause, value=seconds, seconds=seconds)
 
     def _failed_mount(self, t: float, pod: str, message: str) -> dict[str, Any] | None:
         """The first FailedMount of each volume (the kubelet repeats it at each retry)."""

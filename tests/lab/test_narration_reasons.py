@@ -297,3 +297,31 @@ spec:
     entry = next(e for e in told(lab, "zh-hans") if e["code"].startswith("mount-"))
     assert entry["code"] == "mount-hostpath" and entry["field"] == "spec.volumes[0].hostPath"
     assert "/etc/hostname" in entry["text"] and "不是目录" in entry["text"], entry["text"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_a_lost_node_and_the_taint_eviction_are_told(lang):
+    lab = start(course().examples["what-is-a-pod-hello"].text(), lang)
+    lab.advance_to(10)
+    lab.act({"action": "node", "node": "node-1", "reachable": False})
+    lab.advance_to(420)
+    entries = [e for e in told(lab, lang) if e["kind"] == "evict"]
+    assert [e["code"] for e in entries] == ["node-not-ready", "taint-evict"]
+    lost, evicted = entries
+    assert lost["params"]["node"] == "node-1" and 55 <= lost["t"] <= 75
+    assert evicted["t"] == pytest.approx(lost["t"] + 300)
+    assert evicted["field"].endswith("tolerationSeconds") and evicted["value"] == 300
+    if lang == "zh-hans":
+        assert "node-1" in lost["text"] and "300 秒" in evicted["text"], evicted["text"]
+    else:
+        assert "nothing creates it again" in evicted["text"]
+
+
+def test_a_controller_s_pod_evicted_from_a_lost_node_is_replaced():
+    lab = start(course().examples["pods-and-controllers-deployment"].text())
+    lab.advance_to(20)
+    node = next(p["spec"]["nodeName"] for p in lab.sim.pods())
+    lab.act({"action": "node", "node": node, "reachable": False})
+    lab.advance_to(450)
+    codes = {e["code"] for e in told(lab, "en") if e["kind"] == "evict"}
+    assert codes == {"node-not-ready", "taint-evict-owned"}, codes
