@@ -138,6 +138,10 @@ TEXT: dict[str, tuple[Any, str, str]] = {
     "sidecar-stop": (_("Every regular container has finished, so the kubelet stops the sidecar "
                        "%(container)s."),
                      "init-and-sidecar-containers", "sidecar-shutdown"),
+    "sidecar-kill": (_("Every regular container has finished, so the kubelet stops the sidecar "
+                       "%(container)s: SIGTERM now, SIGKILL after %(grace)d s "
+                       "(%(grace_field)s)."),
+                     "init-and-sidecar-containers", "sidecar-shutdown"),
     "manual-kill": (_("The signal %(signal)s, sent with the kill action, stopped the main "
                       "process."),
                     "termination", "signals"),
@@ -760,6 +764,12 @@ class Narrator:
                                grace_field=grace_field)
         deleted = any(a.get("action") == "delete" and a.get("pod") == pod
                       and a.get("t", 0) <= t + 1e-6 for a in self.actions)
+        if not deleted and self._sidecar(pod, container):
+            self._kills[(pod, container)] = _Kill(t, grace, "sidecar.stop")
+            return self._entry(t, "kill", "sidecar-kill", pod=pod, container=container,
+                               rule="sidecar.stop", cause=self._path(pod, container)
+                               + ".restartPolicy", value="Always", grace=grace,
+                               grace_field=grace_field)
         self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "")
         if deleted:
             return self._entry(t, "kill", "delete-kill", pod=pod, container=container,
@@ -839,7 +849,7 @@ class Narrator:
                                cause=cause_field, value=cause_value)
         if kind == "Terminated":
             kill = self._kills.pop((pod, container), None)
-            if kill is not None and tr.rule.endswith(".kill"):
+            if kill is not None and (tr.rule.endswith(".kill") or tr.rule == "sidecar.stop"):
                 after = round(tr.t - kill.t, 1)
                 if after >= kill.grace - 1e-6 and kill.grace > 0:
                     shell = self._shell(pod, container)
@@ -940,6 +950,11 @@ class Narrator:
             if ref.get("name") == name:
                 return f"{base}.env[{i}].valueFrom.{field_name[1]}"
         return f"{base}.env"
+
+    def _sidecar(self, pod: str, container: str) -> bool:
+        """An init container with restartPolicy: Always (a sidecar)."""
+        return any(c.get("name") == container and c.get("restartPolicy") == "Always"
+                   for c in self._pod_spec(pod).get("initContainers") or [])
 
     def _shell(self, pod: str, container: str) -> str:
         spec = self._spec(pod, container)

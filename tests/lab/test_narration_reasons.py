@@ -325,3 +325,18 @@ def test_a_controller_s_pod_evicted_from_a_lost_node_is_replaced():
     lab.advance_to(450)
     codes = {e["code"] for e in told(lab, "en") if e["kind"] == "evict"}
     assert codes == {"node-not-ready", "taint-evict-owned"}, codes
+
+
+def test_a_sidecar_stop_is_told_when_it_starts_and_how_it_ended():
+    """The Killing event of a sidecar is its stop (not an unexplained kill), and its exit says
+    whether SIGTERM or SIGKILL ended it."""
+    lab = start(course().examples["init-and-sidecar-containers-batch"].text())
+    lab.advance_to(120)
+    entries = [e for e in told(lab, "en") if e.get("container") == "log-shipper"]
+    codes = [e["code"] for e in entries]
+    assert "other-kill" not in codes
+    kill = next(e for e in entries if e["code"] == "sidecar-kill")
+    end = next(e for e in entries if e["kind"] == "exit")
+    assert kill["t"] < end["t"] and kill["field"].endswith(".restartPolicy")
+    assert end["code"] in ("sigkill-shell", "sigkill", "sigterm-exit")
+    assert f"SIGKILL after {kill['params']['grace']} s" in kill["text"]
