@@ -132,6 +132,11 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                             "tolerates (tolerationSeconds): the taint manager deletes the Pod, "
                             "and its controller creates a replacement on a node that works."),
                           "scheduling", "no-execute"),
+    "pull-secret-missing": (_("The Secret %(secrets)s named in imagePullSecrets does not exist, "
+                              "so the kubelet pulls without credentials "
+                              "(FailedToRetrieveImagePullSecret): a private registry will "
+                              "refuse the pull."),
+                            "images-and-pull-policy", "image-pull-secrets"),
     "mount-failed": (_("A volume cannot be mounted yet, so the container stays in "
                        "ContainerCreating; the kubelet retries."),
                      "volumes", "configmap-secret"),
@@ -466,7 +471,7 @@ class Narrator:
     _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
     _ready_said: set[tuple[str, str]] = field(default_factory=set)
     _gated_said: set[str] = field(default_factory=set)
-    _mounts_said: set[tuple[str, str]] = field(default_factory=set)
+    _mounts_said: set[tuple[str, str]] = field(default_factory=set)  # and pull-secret warnings
     _fits_said: dict[str, str] = field(default_factory=dict)
 
     # --- collecting ------------------------------------------------------------------------
@@ -600,6 +605,14 @@ class Narrator:
             return self._entry(t, "evict", "node-not-ready", pod=pod,
                                node=str((made.get("spec") or {}).get("nodeName", "")),
                                grace=int(NODE_MONITOR_GRACE_PERIOD))
+        if reason == "FailedToRetrieveImagePullSecret":
+            if ("pull-secret", pod) in self._mounts_said:
+                return None  # the kubelet warns at every pull
+            self._mounts_said.add(("pull-secret", pod))
+            names = re.search(r"\(([^)]*)\)", message)
+            return self._entry(t, "image", "pull-secret-missing", pod=pod, container=container,
+                               cause="spec.imagePullSecrets",
+                               secrets=names[1] if names else "")
         if reason == "TaintManagerEviction":
             return self._taint_eviction(t, pod)
         return None

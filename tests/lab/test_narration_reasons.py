@@ -340,3 +340,13 @@ def test_a_sidecar_stop_is_told_when_it_starts_and_how_it_ended():
     assert kill["t"] < end["t"] and kill["field"].endswith(".restartPolicy")
     assert end["code"] in ("sigkill-shell", "sigkill", "sigterm-exit")
     assert f"SIGKILL after {kill['params']['grace']} s" in kill["text"]
+
+
+def test_a_missing_image_pull_secret_is_told_once():
+    lab = start(course().examples["images-pull-secret"].text(), "zh-hans")
+    lab.advance_to(120)
+    warned = [e for e in lab.sim.events() if e["reason"] == "FailedToRetrieveImagePullSecret"]
+    assert warned
+    entries = [e for e in told(lab, "zh-hans") if e["code"] == "pull-secret-missing"]
+    assert len(entries) == 1 and entries[0]["field"] == "spec.imagePullSecrets"
+    assert "regcred" in entries[0]["text"] and "不存在" in entries[0]["text"]
