@@ -67,9 +67,6 @@ class LabError(Exception):
 
 
 WORKLOADS = ("Deployment", "ReplicaSet", "Job")
-#: what a lab's starting manifest creates: Pods, their controllers, and the Namespaces and
-#: ServiceAccounts the API server's admission wants to exist before them
-LAB_KINDS = ("Pod", *WORKLOADS, "Namespace", "ServiceAccount")
 
 
 def _pod_spec_containers(spec: dict[str, Any]) -> int:
@@ -824,9 +821,10 @@ def lab_start(*, manifest_text: str, seed: int, lang: str,
     result, validation = validate_manifest(manifest_text=manifest_text, lang=lang)
     if not validation["ok"]:
         return None, validation
-    # Pods, the controllers that make them (their Pods are created as the lab plays), and
-    # the Namespaces and ServiceAccounts they may need (kept in manifest order)
-    kept = [o for o in result.objects if o.get("kind") in LAB_KINDS]
+    # Everything the manifest holds, in its order, as kubectl apply -f creates it (and as a
+    # re-apply does): Pods, their controllers (their Pods are created as the lab plays), and
+    # the Namespaces, ServiceAccounts, ConfigMaps, Secrets, claims and Services they use.
+    kept = list(result.objects)
     until = min(max(1.0, until), MAX_UNTIL)
     session = LabSession(manifest_text=manifest_text, objects=kept, seed=seed, until=until)
     if session.refused:

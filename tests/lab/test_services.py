@@ -144,3 +144,41 @@ def test_a_running_lab_makes_no_reference_cycles():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_a_starting_manifest_creates_everything_it_holds():
+    """As kubectl apply -f does (and as a re-apply does): the lesson examples whose Pods read
+    a ConfigMap and a Secret, or whose Service must exist before the Pod, work in the lab."""
+    from podlab.course.content import course
+
+    examples = course().examples
+    env = start(examples["volumes-env-sources"].text())
+    env.advance_to(20)
+    assert env.sim.pods()[0]["status"]["phase"] == "Succeeded"
+    assert "level=debug greeting=hello" in env.sim.logs("env-demo")
+    links = start(examples["pod-networking-service-env"].text())
+    links.advance_to(20)
+    assert "CACHE_SERVICE_PORT=6379" in links.sim.logs("env-links")
+    php = start(examples["multi-container-patterns-nginx-php-fpm"].text())
+    php.advance_to(30)
+    statuses = php.sim.pods()[0]["status"]["containerStatuses"]
+    assert all(s["ready"] for s in statuses), statuses
+
+
+def test_no_lesson_example_waits_on_an_object_its_manifest_holds():
+    import re
+
+    from podlab.course.content import course
+
+    for example in course().examples.values():
+        text = example.text()
+        lab, _validation = services.lab_start(manifest_text=text, seed=0, lang="en")
+        if lab is None:
+            continue  # a manifest with no Pod (a Service to apply while a Pod waits)
+        held = set(re.findall(
+            r"^kind: (?:ConfigMap|Secret|PersistentVolumeClaim)\nmetadata:\n(?:  .*\n)*?"
+            r"  name: (\S+)", text, re.M))
+        lab.advance_to(60)
+        for event in lab.sim.events():
+            for name in held:
+                assert f'"{name}" not found' not in event["message"], (example.id, event)

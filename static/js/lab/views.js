@@ -26,6 +26,12 @@ function defs() {
       svg("path", { d: "M0,0 L10,5 L0,10 z", class: "sd-head" })));
 }
 
+/** A CamelCase name that may break before each capital (PodReadyToStartContainers). */
+function breakable(text) {
+  const parts = String(text || "").split(/(?=[A-Z][a-z])/);
+  return parts.flatMap((part, i) => (i ? [el("wbr", {}), part] : [part]));
+}
+
 function truncate(text, n) {
   const s = String(text || "");
   return s.length > n ? s.slice(0, n - 1) + "…" : s;
@@ -196,7 +202,7 @@ export class Panes {
         el("p", { class: "probe-results" }, el("span", {}, this.i18n.t("probe-last") + ": "),
           results.length ? results.map((r) => el("span", {
             class: r.ok ? "probe-dot ok" : "probe-dot bad",
-            title: `t = ${seconds(r.t)} s${r.message ? " · " + r.message : ""}`,
+            title: `${this.at(r.t)}${r.message ? " · " + r.message : ""}`,
           }, el("span", { class: "visually-hidden" }, `${seconds(r.t)} s ${this.i18n.t(r.ok ? "probe-ok" : "probe-failed")}; `)))
             : this.i18n.t("probe-none")),
         typeof p.next_t === "number"
@@ -206,6 +212,11 @@ export class Panes {
     replaceChildren(this.probesBox, cards);
   }
 
+  /** "t = 12 s" in the page's language. */
+  at(t) {
+    return `t = ${format(this.i18n.t("seconds"), { seconds: seconds(t) })}`;
+  }
+
   renderConditions() {
     const pods = this.model.pods;
     if (!pods.length) {
@@ -213,19 +224,48 @@ export class Panes {
       return;
     }
     replaceChildren(this.conditions, pods.map((pod) => {
-      const rows = ((pod.status && pod.status.conditions) || []).map((c) => {
+      const conditions = (pod.status && pod.status.conditions) || [];
+      // No reason anywhere (all True): the column would only take a phone's room.
+      const reasons = conditions.some((c) => c.reason);
+      const rows = conditions.map((c) => {
         const t = simSeconds(c.lastTransitionTime);
+        const stamp = c.lastTransitionTime || "";
         return el("tr", { "data-condition": c.type, class: c.status === "True" ? "cond-true" : "cond-false" },
-          el("td", {}, el("code", {}, c.type)),
+          el("td", {}, el("code", {}, breakable(c.type))),
           el("td", {}, c.status),
-          el("td", {}, c.reason || ""),
-          el("td", {}, c.lastTransitionTime || "", t !== null ? el("span", { class: "meta" }, ` (t = ${seconds(t)} s)`) : ""));
+          reasons ? el("td", {}, breakable(c.reason || "")) : null,
+          el("td", {}, t !== null ? el("span", { class: "cond-t" }, this.at(t)) : null,
+            stamp ? el("time", { class: "cond-stamp", datetime: stamp },
+              stamp.split("T").flatMap((part, i) => (i ? [el("wbr", {}), "T" + part] : [part]))) : null));
       });
-      return el("table", { class: "conditions-table" },
-        el("caption", {}, pod.metadata.name),
-        el("thead", {}, el("tr", {}, ["col-type", "col-status", "col-reason", "col-last"].map((k) => el("th", { scope: "col" }, this.i18n.t(k))))),
-        el("tbody", {}, rows));
+      const columns = ["col-type", "col-status", reasons ? "col-reason" : null, "col-last"].filter(Boolean);
+      return el("div", { class: "conditions-pod" },
+        el("div", { class: "conditions-scroll" },
+          el("table", { class: "conditions-table" },
+            el("caption", {}, pod.metadata.name),
+            el("thead", {}, el("tr", {}, columns.map((k) => el("th", { scope: "col" }, this.i18n.t(k))))),
+            el("tbody", {}, rows))),
+        this.readyKeptNote(pod, conditions));
     }));
+  }
+
+  /** After a restart in which Ready never left True, say why its lastTransitionTime is older
+   * than the restart (the kubelet moves it only when the status changes). */
+  readyKeptNote(pod, conditions) {
+    const ready = conditions.find((c) => c.type === "Ready");
+    const since = ready ? simSeconds(ready.lastTransitionTime) : null;
+    if (!ready || ready.status !== "True" || since === null) return null;
+    const statuses = (pod.status && pod.status.containerStatuses) || [];
+    let restartedAt = null;
+    for (const cs of statuses) {
+      const started = cs.restartCount > 0 && cs.state && cs.state.running
+        ? simSeconds(cs.state.running.startedAt) : null;
+      if (started !== null && (restartedAt === null || started > restartedAt)) restartedAt = started;
+    }
+    // Timestamps are whole seconds: a restart in the same second as the change says nothing.
+    if (restartedAt === null || restartedAt < since + 1) return null;
+    return el("p", { class: "cond-note", "data-note": "ready-kept" },
+      format(this.i18n.t("ready-kept"), { restart: this.at(restartedAt), since: this.at(since) }));
   }
 
   setupKubectlTabs() {
@@ -416,7 +456,7 @@ export class Panes {
     const link = this.lessonLink(entry.lesson);
     return el("li", { "data-kind": entry.kind || "", "data-code": entry.code || "", "data-rule": entry.rule || "",
       "data-t": String(entry.t) },
-    el("span", { class: "ex-time" }, `t = ${seconds(entry.t)} s`), " ",
+    el("span", { class: "ex-time" }, this.at(entry.t)), " ",
     who ? el("code", { class: "ex-who" }, who) : null, " ",
     entry.change ? el("span", { class: "ex-change" }, entry.change) : null,
     el("span", { class: "ex-text" }, entry.text || ""),
@@ -428,7 +468,7 @@ export class Panes {
   announce(entries) {
     const live = document.getElementById("narration-live");
     if (!live) return;
-    this.queue = [...(this.queue || []), ...entries.map((e) => `t = ${seconds(e.t)} s. ${e.text || ""}`)].slice(-6);
+    this.queue = [...(this.queue || []), ...entries.map((e) => `${this.at(e.t)}. ${e.text || ""}`)].slice(-6);
     if (this.speaking) return;
     const next = () => {
       const text = this.queue.shift();
