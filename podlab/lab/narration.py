@@ -372,8 +372,19 @@ class Narrator:
         if probe is None:
             deletes = [a for a in self.actions if a.get("action") == "delete"
                        and a.get("pod") == pod]
-            if deletes and isinstance(deletes[-1].get("grace_period"), int):
-                return max(deletes[-1]["grace_period"], 0), "--grace-period"
+            # the first delete sets the period; a later one can only shorten it
+            if deletes:
+                first = deletes[0].get("grace_period")
+                own = self._pod_spec(pod).get("terminationGracePeriodSeconds")
+                period = first if isinstance(first, int) else (
+                    own if isinstance(own, int) else DEFAULT_GRACE)
+                flag = isinstance(first, int)
+                for action in deletes[1:]:
+                    grace = action.get("grace_period")
+                    if isinstance(grace, int) and grace < period:
+                        period, flag = grace, True
+                if flag:
+                    return max(period, 0), "--grace-period"
         else:
             spec = self._probe_spec(pod, container, probe)
             if isinstance(spec.get("terminationGracePeriodSeconds"), int):
