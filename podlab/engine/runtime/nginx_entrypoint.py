@@ -137,7 +137,7 @@ def envsubst_lines(fs: Any, env: Mapping[str, str]) -> list[str]:
             if not fs.is_dir(subdir):
                 fs.mkdir(subdir, parents=True)
             fs.write(output, _substitute(fs.read(template), env))
-        except Exception:  # noqa: BLE001 - the script goes on with the next template
+        except Exception:  # noqa: BLE001, S112 - the script goes on with the next template
             continue
     return lines
 
