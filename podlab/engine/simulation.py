@@ -27,7 +27,7 @@ from podlab.engine.core.version import parse_time, timestamp
 from podlab.engine.kubelet.kubelet import Node, PodWorker
 from podlab.engine.kubelet.status import qos_class
 from podlab.engine.kubelet.volumes import ObjectStore
-from podlab.engine.runtime.process import SIGKILL
+from podlab.engine.runtime.process import SIGKILL, SIGTERM
 from podlab.engine.runtime.registry import Registry
 from podlab.engine.runtime.runtime import Catalogue, ModuleCatalogue, Network
 
@@ -524,6 +524,18 @@ class Simulation:
             worker.shorten_grace(float(period))
         else:
             self.control.shorten_pending_delete(worker, float(period))
+
+    def stop_signal(self, name: str, container: str, namespace: str | None = None) -> int:
+        """The signal the runtime stops ``container`` with: its image's STOPSIGNAL (nginx
+        since 1.19.5 and php-fpm: SIGQUIT), SIGTERM while the image is not known. Without a
+        namespace, the first Pod of that name (the lab names Pods by name alone)."""
+        workers = [w for key, w in [*self._workers.items(), *self._gone.items()]
+                   if key[1] == name and (namespace is None or key[0] == namespace)]
+        for worker in workers[:1]:
+            for slot in worker.slots:
+                if slot.name == container and slot.image_info is not None:
+                    return int(slot.image_info.stop_signal)
+        return SIGTERM
 
     def kill_container(
         self, name: str, container: str, *, signal: int = SIGKILL, namespace: str = "default"

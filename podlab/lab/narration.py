@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
+from podlab.engine.runtime.process import SIGNAL_NAMES as PROCESS_SIGNALS
 
 #: engine rules that get no entry of their own: another entry tells the same moment
 SILENT_RULES = frozenset({
@@ -130,6 +131,24 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                 "termination", "signals"),
     "sigterm-exit": (_("The process exited %(after)s s after SIGTERM, within the grace period."),
                      "termination", "signals"),
+    # the same moments for an image whose STOPSIGNAL is not SIGTERM (nginx, php-fpm: SIGQUIT)
+    "probe-kill-signal": (_("The %(probe)s failed %(threshold)d times in a row, so the kubelet "
+                            "kills the container: it sends %(signal)s (the image's STOPSIGNAL) "
+                            "and gives it %(grace)d s (%(grace_field)s) before SIGKILL."),
+                          "probes", "restart-on-failure"),
+    "delete-kill-signal": (_("The Pod is being deleted (kubectl delete pod): the kubelet sends "
+                             "%(signal)s (the image's STOPSIGNAL) and gives the container "
+                             "%(grace)d s (%(grace_field)s) before SIGKILL."),
+                           "termination", "sequence"),
+    "other-kill-signal": (_("The kubelet stops the container: %(signal)s (the image's "
+                            "STOPSIGNAL) now, SIGKILL after %(grace)d s."),
+                          "termination", "sequence"),
+    "sigkill-signal": (_("The process did not exit on %(signal)s, so after %(grace)d s the "
+                         "kubelet sent SIGKILL (exit code 137)."),
+                       "termination", "signals"),
+    "stop-exit": (_("The process exited %(after)s s after %(signal)s, within the grace "
+                    "period."),
+                  "termination", "signals"),
     "started": (_("The container %(container)s is running."),
                 "restart-policy-and-backoff", "container-states"),
     "completed": (_("The main process exited with code 0 (Completed)."),
@@ -194,6 +213,7 @@ class _Kill:
     t: float
     grace: int
     rule: str
+    signal: str = "SIGTERM"  # the image's STOPSIGNAL, what the runtime sent first
 
 
 @dataclass
@@ -401,23 +421,30 @@ class Narrator:
         probe = next((p for p in PROBE_FIELDS if f"failed {p} probe" in lowered), None)
         grace, grace_field = self._grace(pod, container, probe)
         base = self._path(pod, container)
+        number = self.sim.stop_signal(pod, container)
+        signal = "SIG" + PROCESS_SIGNALS.get(number, str(number))
+        # SIGTERM keeps the plain wording; another STOPSIGNAL is named (``-signal`` codes)
+        suffix = "" if signal == "SIGTERM" else "-signal"
+        extra = {} if not suffix else {"signal": signal}
         if probe is not None:
             spec = self._probe_spec(pod, container, probe)
             threshold = int(spec.get("failureThreshold", 3) or 3)
-            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill")
-            return self._entry(t, "kill", "probe-kill", pod=pod, container=container,
+            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill", signal)
+            return self._entry(t, "kill", "probe-kill" + suffix, pod=pod, container=container,
                                rule=f"{probe}.kill",
                                cause=f"{base}.{PROBE_FIELDS[probe]}.failureThreshold",
                                value=threshold, probe=probe, threshold=threshold, grace=grace,
-                               grace_field=grace_field)
+                               grace_field=grace_field, **extra)
         deleted = any(a.get("action") == "delete" and a.get("pod") == pod
                       and a.get("t", 0) <= t + 1e-6 for a in self.actions)
-        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "")
+        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "",
+                                              signal)
         if deleted:
-            return self._entry(t, "kill", "delete-kill", pod=pod, container=container,
-                               rule="delete.kill",
-                               cause="kubectl delete pod", grace=grace, grace_field=grace_field)
-        return self._entry(t, "kill", "other-kill", pod=pod, container=container, grace=grace)
+            return self._entry(t, "kill", "delete-kill" + suffix, pod=pod, container=container,
+                               rule="delete.kill", cause="kubectl delete pod", grace=grace,
+                               grace_field=grace_field, **extra)
+        return self._entry(t, "kill", "other-kill" + suffix, pod=pod, container=container,
+                           grace=grace, **extra)
 
     # --- transitions -----------------------------------------------------------------------
 
@@ -493,6 +520,13 @@ class Narrator:
             kill = self._kills.pop((pod, container), None)
             if kill is not None and tr.rule.endswith(".kill"):
                 after = round(tr.t - kill.t, 1)
+                if kill.signal != "SIGTERM":
+                    if after >= kill.grace - 1e-6 and kill.grace > 0:
+                        return self._entry(tr.t, "exit", "sigkill-signal", pod=pod,
+                                           container=container, grace=kill.grace,
+                                           signal=kill.signal)
+                    return self._entry(tr.t, "exit", "stop-exit", pod=pod, container=container,
+                                       after=_seconds(after), signal=kill.signal)
                 if after >= kill.grace - 1e-6 and kill.grace > 0:
                     shell = self._shell(pod, container)
                     if shell:
