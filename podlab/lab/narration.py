@@ -140,6 +140,11 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                              "%(signal)s (the image's STOPSIGNAL) and gives the container "
                              "%(grace)d s (%(grace_field)s) before SIGKILL."),
                            "termination", "sequence"),
+    "namespace-kill": (_("The namespace %(namespace)s is being deleted (kubectl delete "
+                         "namespace): the namespace controller deletes its Pods, so the "
+                         "kubelet sends %(signal)s and gives the container %(grace)d s "
+                         "(%(grace_field)s) before SIGKILL."),
+                       "termination", "sequence"),
     "other-kill-signal": (_("The kubelet stops the container: %(signal)s (the image's "
                             "STOPSIGNAL) now, SIGKILL after %(grace)d s."),
                           "termination", "sequence"),
@@ -348,7 +353,8 @@ class Narrator:
                 return None
             return self._probe_failure(t, pod, container, probe)
         if reason == "Killing":
-            return self._killing(t, pod, container, message)
+            return self._killing(t, pod, container, message,
+                                 namespace=str(involved.get("namespace") or "default"))
         if reason == "FailedPostStartHook":
             return self._entry(t, "hook", "poststart-failed", pod=pod, container=container,
                                cause=base + ".lifecycle.postStart")
@@ -416,7 +422,8 @@ class Narrator:
             return grace, "terminationGracePeriodSeconds"
         return DEFAULT_GRACE, "terminationGracePeriodSeconds"
 
-    def _killing(self, t: float, pod: str, container: str, message: str) -> dict[str, Any]:
+    def _killing(self, t: float, pod: str, container: str, message: str, *,
+                 namespace: str = "default") -> dict[str, Any]:
         lowered = message.lower()
         probe = next((p for p in PROBE_FIELDS if f"failed {p} probe" in lowered), None)
         grace, grace_field = self._grace(pod, container, probe)
@@ -439,6 +446,14 @@ class Narrator:
                       and a.get("t", 0) <= t + 1e-6 for a in self.actions)
         self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "",
                                               signal)
+        if not deleted and any(a.get("action") == "delete" and a.get("namespace") == namespace
+                               and "pod" not in a and a.get("t", 0) <= t + 1e-6
+                               for a in self.actions):
+            # the namespace controller deletes the Pods of a deleted namespace
+            return self._entry(t, "kill", "namespace-kill", pod=pod, container=container,
+                               rule="delete.kill", cause="kubectl delete namespace",
+                               namespace=namespace, signal=signal, grace=grace,
+                               grace_field=grace_field)
         if deleted:
             return self._entry(t, "kill", "delete-kill" + suffix, pod=pod, container=container,
                                rule="delete.kill", cause="kubectl delete pod", grace=grace,

@@ -390,3 +390,20 @@ def test_a_second_shorter_delete_narrates_the_shorter_grace():
     assert [k["params"]["grace"] for k in kills][-1] == 3
     exit_ = next(e for e in told(lab) if e["kind"] == "exit")
     assert exit_["code"] == "sigkill" and exit_["params"]["grace"] == 3 and exit_["t"] == 15.0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_a_namespace_deletion_is_named_as_the_cause_of_the_kill(lang):
+    text = ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n"
+            + NGINX.format(tag="1.14.2").replace("name: web\nspec:",
+                                                  "name: web\n  namespace: shop\nspec:"))
+    lab = start(text, lang)
+    lab.advance_to(10)
+    lab.act({"action": "delete", "namespace": "shop"})
+    lab.advance_to(30)
+    kill = next(e for e in told(lab, lang) if e["kind"] == "kill")
+    assert kill["code"] == "namespace-kill" and kill["field"] == "kubectl delete namespace"
+    assert kill["params"] == {"namespace": "shop", "signal": "SIGTERM", "grace": 10,
+                              "grace_field": "terminationGracePeriodSeconds"}
+    assert "shop" in kill["text"] and "10" in kill["text"]
+    assert (CJK.search(kill["text"]) is not None) == (lang == "zh-hans")
