@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from podlab.engine.apiserver.defaults import DEFAULT_TOLERATION_SECONDS
 from podlab.engine.cluster import NODE_MONITOR_GRACE_PERIOD, TAINT_UNREACHABLE
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
+from podlab.engine.runtime.process import SIGNAL_NAMES as PROCESS_SIGNALS
 from podlab.engine.scheduler import scheduler as sched
 
 #: engine rules that get no entry of their own: another entry tells the same moment
@@ -184,6 +185,29 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                 "termination", "signals"),
     "sigterm-exit": (_("The process exited %(after)s s after SIGTERM, within the grace period."),
                      "termination", "signals"),
+    # the same moments for an image whose STOPSIGNAL is not SIGTERM (nginx, php-fpm: SIGQUIT)
+    "probe-kill-signal": (_("The %(probe)s failed %(threshold)d times in a row, so the kubelet "
+                            "kills the container: it sends %(signal)s (the image's STOPSIGNAL) "
+                            "and gives it %(grace)d s (%(grace_field)s) before SIGKILL."),
+                          "probes", "restart-on-failure"),
+    "delete-kill-signal": (_("The Pod is being deleted (kubectl delete pod): the kubelet sends "
+                             "%(signal)s (the image's STOPSIGNAL) and gives the container "
+                             "%(grace)d s (%(grace_field)s) before SIGKILL."),
+                           "termination", "sequence"),
+    "namespace-kill": (_("The namespace %(namespace)s is being deleted (kubectl delete "
+                         "namespace): the namespace controller deletes its Pods, so the "
+                         "kubelet sends %(signal)s and gives the container %(grace)d s "
+                         "(%(grace_field)s) before SIGKILL."),
+                       "termination", "sequence"),
+    "other-kill-signal": (_("The kubelet stops the container: %(signal)s (the image's "
+                            "STOPSIGNAL) now, SIGKILL after %(grace)d s."),
+                          "termination", "sequence"),
+    "sigkill-signal": (_("The process did not exit on %(signal)s, so after %(grace)d s the "
+                         "kubelet sent SIGKILL (exit code 137)."),
+                       "termination", "signals"),
+    "stop-exit": (_("The process exited %(after)s s after %(signal)s, within the grace "
+                    "period."),
+                  "termination", "signals"),
     "started": (_("The container %(container)s is running."),
                 "restart-policy-and-backoff", "container-states"),
     "completed": (_("The main process exited with code 0 (Completed)."),
@@ -453,6 +477,7 @@ class _Kill:
     t: float
     grace: int
     rule: str
+    signal: str = "SIGTERM"  # the image's STOPSIGNAL, what the runtime sent first
 
 
 @dataclass
@@ -589,7 +614,8 @@ class Narrator:
                 return None
             return self._probe_failure(t, pod, container, probe)
         if reason == "Killing":
-            return self._killing(t, pod, container, message)
+            return self._killing(t, pod, container, message,
+                                 namespace=str(involved.get("namespace") or "default"))
         if reason == "FailedPostStartHook":
             return self._entry(t, "hook", "poststart-failed", pod=pod, container=container,
                                cause=base + ".lifecycle.postStart")
@@ -748,8 +774,19 @@ class Narrator:
         if probe is None:
             deletes = [a for a in self.actions if a.get("action") == "delete"
                        and a.get("pod") == pod]
-            if deletes and isinstance(deletes[-1].get("grace_period"), int):
-                return max(deletes[-1]["grace_period"], 0), "--grace-period"
+            # the first delete sets the period; a later one can only shorten it
+            if deletes:
+                first = deletes[0].get("grace_period")
+                own = self._pod_spec(pod).get("terminationGracePeriodSeconds")
+                period = first if isinstance(first, int) else (
+                    own if isinstance(own, int) else DEFAULT_GRACE)
+                flag = isinstance(first, int)
+                for action in deletes[1:]:
+                    grace = action.get("grace_period")
+                    if isinstance(grace, int) and grace < period:
+                        period, flag = grace, True
+                if flag:
+                    return max(period, 0), "--grace-period"
         else:
             spec = self._probe_spec(pod, container, probe)
             if isinstance(spec.get("terminationGracePeriodSeconds"), int):
@@ -761,34 +798,50 @@ class Narrator:
             return grace, "terminationGracePeriodSeconds"
         return DEFAULT_GRACE, "terminationGracePeriodSeconds"
 
-    def _killing(self, t: float, pod: str, container: str, message: str) -> dict[str, Any]:
+    def _killing(self, t: float, pod: str, container: str, message: str, *,
+                 namespace: str = "default") -> dict[str, Any]:
         lowered = message.lower()
         probe = next((p for p in PROBE_FIELDS if f"failed {p} probe" in lowered), None)
         grace, grace_field = self._grace(pod, container, probe)
         base = self._path(pod, container)
+        number = self.sim.stop_signal(pod, container)
+        signal = "SIG" + PROCESS_SIGNALS.get(number, str(number))
+        # SIGTERM keeps the plain wording; another STOPSIGNAL is named (``-signal`` codes)
+        suffix = "" if signal == "SIGTERM" else "-signal"
+        extra = {} if not suffix else {"signal": signal}
         if probe is not None:
             spec = self._probe_spec(pod, container, probe)
             threshold = int(spec.get("failureThreshold", 3) or 3)
-            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill")
-            return self._entry(t, "kill", "probe-kill", pod=pod, container=container,
+            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill", signal)
+            return self._entry(t, "kill", "probe-kill" + suffix, pod=pod, container=container,
                                rule=f"{probe}.kill",
                                cause=f"{base}.{PROBE_FIELDS[probe]}.failureThreshold",
                                value=threshold, probe=probe, threshold=threshold, grace=grace,
-                               grace_field=grace_field)
+                               grace_field=grace_field, **extra)
         deleted = any(a.get("action") == "delete" and a.get("pod") == pod
                       and a.get("t", 0) <= t + 1e-6 for a in self.actions)
         if not deleted and self._sidecar(pod, container):
-            self._kills[(pod, container)] = _Kill(t, grace, "sidecar.stop")
+            self._kills[(pod, container)] = _Kill(t, grace, "sidecar.stop", signal)
             return self._entry(t, "kill", "sidecar-kill", pod=pod, container=container,
                                rule="sidecar.stop", cause=self._path(pod, container)
                                + ".restartPolicy", value="Always", grace=grace,
                                grace_field=grace_field)
-        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "")
+        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "",
+                                              signal)
+        if not deleted and any(a.get("action") == "delete" and a.get("namespace") == namespace
+                               and "pod" not in a and a.get("t", 0) <= t + 1e-6
+                               for a in self.actions):
+            # the namespace controller deletes the Pods of a deleted namespace
+            return self._entry(t, "kill", "namespace-kill", pod=pod, container=container,
+                               rule="delete.kill", cause="kubectl delete namespace",
+                               namespace=namespace, signal=signal, grace=grace,
+                               grace_field=grace_field)
         if deleted:
-            return self._entry(t, "kill", "delete-kill", pod=pod, container=container,
-                               rule="delete.kill",
-                               cause="kubectl delete pod", grace=grace, grace_field=grace_field)
-        return self._entry(t, "kill", "other-kill", pod=pod, container=container, grace=grace)
+            return self._entry(t, "kill", "delete-kill" + suffix, pod=pod, container=container,
+                               rule="delete.kill", cause="kubectl delete pod", grace=grace,
+                               grace_field=grace_field, **extra)
+        return self._entry(t, "kill", "other-kill" + suffix, pod=pod, container=container,
+                           grace=grace, **extra)
 
     # --- transitions -----------------------------------------------------------------------
 
@@ -864,6 +917,13 @@ class Narrator:
             kill = self._kills.pop((pod, container), None)
             if kill is not None and (tr.rule.endswith(".kill") or tr.rule == "sidecar.stop"):
                 after = round(tr.t - kill.t, 1)
+                if kill.signal != "SIGTERM":
+                    if after >= kill.grace - 1e-6 and kill.grace > 0:
+                        return self._entry(tr.t, "exit", "sigkill-signal", pod=pod,
+                                           container=container, grace=kill.grace,
+                                           signal=kill.signal)
+                    return self._entry(tr.t, "exit", "stop-exit", pod=pod, container=container,
+                                       after=_seconds(after), signal=kill.signal)
                 if after >= kill.grace - 1e-6 and kill.grace > 0:
                     shell = self._shell(pod, container)
                     if shell:

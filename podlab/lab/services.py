@@ -427,7 +427,13 @@ class LabSession:
 
     def _perform(self, action: dict[str, Any]) -> None:
         kind = action["action"]
-        if kind == "delete":
+        if kind == "delete" and "namespace" in action:
+            # the NamespaceLifecycle refusals (immortal namespace, unknown one) as kubectl
+            # prints them; an accepted delete leaves the namespace controller to empty it
+            refused = self.sim.namespaces.delete(action["namespace"])
+            if refused is not None:
+                raise LabError("rejected", "delete", kubectl=refused["kubectl"])
+        elif kind == "delete":
             ok = self.sim.delete_pod(action["pod"], grace_period=action.get("grace_period"))
             if not ok:
                 raise LabError("rejected", "delete", kubectl=(
@@ -743,6 +749,9 @@ def clean_action(action: Any) -> dict[str, Any]:
     if kind not in ACTIONS:
         raise LabError("bad_field", "action", field="action", allowed=list(ACTIONS))
     out: dict[str, Any] = {"action": kind}
+    if kind == "delete" and "pod" not in action and "namespace" in action:
+        out["namespace"] = _name(action, "namespace", _DNS1123, 63)
+        return out
     if kind in ("delete", "kill"):
         pod = action.get("pod")
         if not isinstance(pod, str) or not pod or len(pod) > 253:

@@ -417,6 +417,10 @@ $("btn-service").addEventListener("click", () => {
   if (ns) action.namespace = ns;
   act(action);
 });
+$("btn-namespace-delete").addEventListener("click", () => {
+  const namespace = need($("namespace-name"));
+  if (namespace) act({ action: "delete", namespace });
+});
 
 // Keyboard shortcuts outside text fields: Space play/pause, → step, ← back 5 s.
 document.addEventListener("keydown", (event) => {
@@ -765,7 +769,8 @@ function updateControls() {
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
   let unsupported = false;
   for (const [id, action] of [["act-delete", "delete"], ["act-kill", "kill"], ["act-apply", "apply"],
-    ["act-image", "image"], ["act-node", "node"], ["act-service", "service"]]) {
+    ["act-image", "image"], ["act-node", "node"], ["act-service", "service"],
+    ["act-namespace", "delete"]]) {
     const fieldset = $(id);
     fieldset.disabled = !active || !supported.has(action);
     fieldset.classList.toggle("unsupported", !supported.has(action));

@@ -374,8 +374,17 @@ export class LabModel {
     const spec = this.specs.get(podName) || {};
     const pod = this.pod(podName);
     if (rule === "delete.kill" || rule === undefined) {
-      const action = this.actions.filter((a) => a.action === "delete" && a.pod === podName && a.t <= t + 1e-6).pop();
-      if (action && Number.isInteger(action.grace_period)) return Math.max(action.grace_period, MINIMUM_GRACE);
+      // the first delete sets the period; a later one only shortens it (the API server keeps
+      // a pending deletion's longer or unspecified period)
+      const deletes = this.actions.filter((a) => a.action === "delete" && a.pod === podName && a.t <= t + 1e-6);
+      if (deletes.length && deletes.some((a) => Number.isInteger(a.grace_period))) {
+        const own = Number.isInteger(spec.terminationGracePeriodSeconds) ? spec.terminationGracePeriodSeconds : 30;
+        let period = Number.isInteger(deletes[0].grace_period) ? deletes[0].grace_period : own;
+        for (const a of deletes.slice(1)) {
+          if (Number.isInteger(a.grace_period) && a.grace_period < period) period = a.grace_period;
+        }
+        return Math.max(period, MINIMUM_GRACE);
+      }
       const meta = pod && pod.metadata;
       if (meta && Number.isInteger(meta.deletionGracePeriodSeconds)) return Math.max(meta.deletionGracePeriodSeconds, MINIMUM_GRACE);
     }
@@ -421,9 +430,15 @@ export class LabModel {
       const grace = this.graceAt(podName, name, kill.t, rule);
       const end = exit ? exit.t : null;
       const sigkill = exit !== null && exit.t >= kill.t + grace - 1e-6;
-      if (exit) exit.killed = sigkill ? "SIGKILL" : "SIGTERM";
+      // the runtime's first signal is the image's STOPSIGNAL (the narration names it when it
+      // is not SIGTERM: nginx and php-fpm stop on SIGQUIT)
+      const told = this.narration.find((e) => e.kind === "kill" && e.pod === podName && e.container === name
+        && Math.abs(e.t - kill.t) < 1e-6 && e.params && e.params.signal);
+      const signal = told ? told.params.signal : "SIGTERM";
+      if (exit) exit.killed = sigkill ? "SIGKILL" : signal;
       terminations.push({
         start: kill.t,
+        signal,
         grace,
         end,
         preStop: hasPreStop,

@@ -258,7 +258,8 @@ export class Timeline {
       const barEnd = Math.min(end, term.end !== null ? term.end : m.t);
       g.append(svg("rect", { x: gx, y: mid + 8, width: Math.max(1, x(barEnd) - gx), height: 4, class: "tl-grace" },
         svg("title", {}, format(this.i18n.t("grace"), { seconds: seconds(term.grace) }))));
-      const labels = (term.preStop ? ["preStop", "SIGTERM"] : ["SIGTERM"]).join(" → ");
+      const stop = term.signal || "SIGTERM";
+      const labels = (term.preStop ? ["preStop", stop] : [stop]).join(" → ");
       g.append(svg("path", { d: `M${gx},${mid - 11} l-4,-6 h8 z`, class: "tl-signal" },
         svg("title", {}, `${labels} ${seconds(term.start)} s`)));
       // Signal names share the row under the bar with SIGKILL: the top row is the probes'.
