@@ -315,8 +315,8 @@ _CJK_SENTENCE_GAP = re.compile(r"(?<=[。！？]) +")
 _HISTOGRAM_ITEM = re.compile(r"(?P<count>\d+) (?P<reason>.+)")
 #: PostFilter results that are sentences, not a histogram
 FIT_POST = {
-    sched.NOT_ELIGIBLE_NEVER.removesuffix("."): "never",
-    sched.NOT_ELIGIBLE_TERMINATING.removesuffix("."): "terminating",
+    sched.NOT_ELIGIBLE_NEVER.removeprefix("preemption: "): "never",
+    sched.NOT_ELIGIBLE_TERMINATING.removeprefix("preemption: "): "terminating",
 }
 
 
@@ -343,13 +343,15 @@ def parse_fit_error(message: str) -> dict[str, Any] | None:
     rest = match["rest"].strip()
     out: dict[str, Any] = {"nodes": int(match["total"]), "reasons": [], "preemption": [],
                            "post": ""}
-    for text, code in FIT_POST.items():
-        if rest.endswith(" " + text + ".") or rest == text + ".":
-            out["post"] = code
-            rest = rest[: -len(text) - 1].strip()
     out["reasons"] = _histogram(rest)
     if post:
-        again = _FIT.fullmatch(post.strip())
+        # FitError.Error() puts a period after the PostFilter message: a sentence then ends
+        # in one, a preemption histogram (itself a FitError) in two ("... incoming pod..").
+        post = post.strip().removesuffix(".")
+        if post in FIT_POST:
+            out["post"] = FIT_POST[post]
+            return out
+        again = _FIT.fullmatch(post)
         if again is None:
             return None
         out["preemption"] = _histogram(again["rest"])
