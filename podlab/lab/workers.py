@@ -112,11 +112,11 @@ def _disarm() -> None:
 
 @contextmanager
 def cpu_budget(seconds: float | None) -> Iterator[None]:
-    """A CPU budget for simulation code that runs in the server process itself (the
-    classroom's room simulation): past ``seconds`` of CPU the code is interrupted and
-    :class:`WorkerError` ``budget_exceeded`` raised; the caller must drop what it was
-    changing. Only on the main thread (where signals arrive) and when no budget is already
-    running (a worker's own); elsewhere it does nothing."""
+    """A CPU budget for simulation code that runs outside a worker (a script, a benchmark;
+    the server runs none: labs and classroom rooms are in the pool): past ``seconds`` of CPU
+    the code is interrupted and :class:`WorkerError` ``budget_exceeded`` raised; the caller
+    must drop what it was changing. Only on the main thread (where signals arrive) and when
+    no budget is already running (a worker's own); elsewhere it does nothing."""
     if (seconds is None or _armed
             or threading.current_thread() is not threading.main_thread()):
         yield

@@ -18,17 +18,8 @@ from podlab.classroom.models import Room
 from podlab.lab import workers
 from tests.hostile import attacks as a
 
-from .helpers import (
-    SLEEPER,
-    db,
-    make_room,
-    make_seat,
-    make_teacher,
-    open_socket,
-    receive_type,
-    seat_session,
-    user_session,
-)
+from . import helpers as h
+from .helpers import SLEEPER, db, open_socket, receive_type
 from .test_consumers import apply, teacher_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,9 +44,9 @@ def _fresh(own_pool):
 
 async def other_room():
     def build():
-        teacher = make_teacher("other")
-        built = make_room(teacher)
-        built.teacher_key = user_session(teacher)
+        teacher = h.make_teacher("other")
+        built = h.make_room(teacher)
+        built.teacher_key = h.user_session(teacher)
         return built
 
     return await db(build)()
@@ -148,8 +139,8 @@ async def test_a_runaway_room_is_stopped_in_its_worker_and_its_console_told(room
 
 
 async def student_connects(room, name):
-    seat = await db(make_seat)(room, name)
-    student = await open_socket(f"/ws/classroom/{room.code}/", await db(seat_session)(seat))
+    seat = await db(h.make_seat)(room, name)
+    student = await open_socket(f"/ws/classroom/{room.code}/", await db(h.seat_session)(seat))
     assert (await student.connect())[0]
     await receive_type(student, "classroom.hello")
     return student
