@@ -621,7 +621,15 @@ class InstructorConsumer(_Base):
         manifest = message.get("manifest")
         if not isinstance(manifest, str):
             raise LabError("bad_field", "manifest", field="manifest")
-        validation = await self.call("room.validate", manifest=manifest, lang=self.lang)
+        assert self.room_pk is not None  # noqa: S101 - set in connect
+        try:
+            # Not in the console's own worker request: a validation over its budget would
+            # take the room down with it.
+            validation = await room_call(room_pk=self.room_pk, op="room.validate",
+                                         manifest=manifest, lang=self.lang)
+        except workers.WorkerError as exc:
+            await self.send_error(exc.code, **exc.detail)
+            return
         await self.send_json({**validation, "type": "classroom.validation"})
 
     async def on_apply(self, message: dict[str, Any]) -> None:
