@@ -6,7 +6,9 @@ drives the room: apply, moves, ticks, frames for every language) or a process's 
 room that snapshots for students are built from (``room.snapshot``). Each operation takes
 the worker's labs, the handle's id and plain keyword arguments (a ``RoomState`` is a plain
 dataclass) and returns plain data: the room's clock (``room``: t, until, next_t, actions),
-and messages already encoded as JSON text, one per language.
+and messages already encoded as JSON text, one per language, each under the transport's
+frame limit as the lab's are (``podlab.lab.runner.fit``: long logs become tails, then the
+watch lines and history are cut, at last the views left out).
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from podlab.lab import services as lab_services
-from podlab.lab.runner import operation
+from podlab.lab.runner import fit, operation
 from podlab.lab.services import LabSession
 from podlab.lab.workers import WorkerError
 
 from . import questions
-from .sim import LANGS, RoomSim, RoomState, build_lab, dumps, snapshot_message
+from .sim import LANGS, RoomSim, RoomState, build_lab, snapshot_message
 
 
 @dataclass
@@ -47,7 +49,7 @@ def _clock(lab: LabSession) -> dict[str, Any]:
 
 
 def _texts(messages: dict[str, dict[str, Any]]) -> dict[str, str]:
-    return {lang: dumps(messages[lang]) for lang in LANGS}
+    return {lang: fit(messages[lang]) for lang in LANGS}
 
 
 @operation
@@ -161,7 +163,7 @@ def tick(labs: dict[int, Any], lab_id: int, *, state: RoomState, elapsed: float,
 def own_snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> str:
     """The console's own ``classroom.snapshot`` (a resync); later frames start after it."""
     sim = _sim(labs, lab_id)
-    text = dumps(snapshot_message(state=state, lab=sim.lab, lang=lang))
+    text = fit(snapshot_message(state=state, lab=sim.lab, lang=lang))
     sim.mark()
     return text
 
@@ -180,7 +182,7 @@ def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) 
         labs[lab_id] = copy
     copy.lab.actions = [dict(a) for a in state.actions]
     copy.lab.advance_to(state.t)
-    return dumps(snapshot_message(state=state, lab=copy.lab, lang=lang))
+    return fit(snapshot_message(state=state, lab=copy.lab, lang=lang))
 
 
 @operation

@@ -122,3 +122,24 @@ def test_a_predict_for_a_pod_the_room_does_not_have_is_refused():
         runner.predict({}, 1, manifest=SLEEPER, seed=0, actions=[], t=0.0, pod="nope",
                        seconds=10.0)
     assert caught.value.code == "no_pod"
+
+
+def test_every_message_fits_in_a_frame():
+    """Daphne refuses frames over 1 MiB: a room minutes into a flood of logs is sent with
+    the logs' tails, as a lab is."""
+    from podlab.lab.runner import MAX_FRAME_BYTES
+    from tests.hostile.attacks import LOG_FLOOD
+
+    labs: dict = {}
+    state = state_of(LOG_FLOOD, t=300.0)
+    copy = runner.snapshot(labs, 1, state=state, lang="zh-hans")
+    runner.apply(labs, 2, manifest=LOG_FLOOD, seed=0, lang="en")
+    runner.seek(labs, 2, t=300)
+    texts = [copy, *runner.publish(labs, 2, state=state, snapshot=True)["texts"].values(),
+             runner.own_snapshot(labs, 2, state=state, lang="en")]
+    runner.advance(labs, 2, t=330)
+    texts += runner.publish(labs, 2, state=state, snapshot=False)["texts"].values()
+    for text in texts:
+        assert len(text.encode()) <= MAX_FRAME_BYTES
+    assert all("logs_truncated" in json.loads(text) for text in texts)
+    assert json.loads(copy)["t"] == 300
