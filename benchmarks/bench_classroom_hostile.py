@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_hostile import children, rss  # noqa: E402
+from bench_hostile import Probe, recv_json, report  # noqa: E402
 
 from tests.browser.conftest import start_daphne  # noqa: E402
 from tests.classroom.live import Browser, connect, make_instructor, server_env  # noqa: E402
@@ -43,10 +42,6 @@ ATTACKS: dict[str, tuple[str, dict]] = {
 }
 #: how long a playing attack is watched for its error
 PLAY_SECONDS = 15.0
-
-
-async def recv_json(ws, timeout: float = 60.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
 async def until(ws, *types: str, timeout: float = 60.0, where=None) -> dict:
@@ -86,50 +81,28 @@ async def run_attack(base: str, codes: tuple[str, str], cookie: str, pid: int, n
     try:
         await apply(quiet, a.SLEEPER)
         await apply(hostile, manifest)
-        trips: list[float] = []
-        peaks = {"daphne": 0.0, "worker": 0.0}
-        done = asyncio.Event()
-
-        async def measure() -> None:
-            while not done.is_set():
-                started = time.perf_counter()
-                await quiet.send(json.dumps({"type": "classroom.sync"}))
-                await until(quiet, "classroom.snapshot", timeout=30)
-                trips.append((time.perf_counter() - started) * 1000)
-                peaks["daphne"] = max(peaks["daphne"], rss(pid))
-                peaks["worker"] = max([peaks["worker"], *(rss(c) for c in children(pid))])
-                await asyncio.sleep(0.1)
-
-        task = asyncio.create_task(measure())
+        probe = Probe(quiet, pid, {"type": "classroom.sync"}, "classroom.snapshot")
+        probe.start()
         await asyncio.sleep(0.3)
         started = time.perf_counter()
         await hostile.send(json.dumps(move))
         answer = await answer_of(hostile, move)
         seconds = time.perf_counter() - started
         await asyncio.sleep(0.5)
-        done.set()
-        await task
+        figures = await probe.stop()
     finally:
         await quiet.close()
         await hostile.close()
-    ordered = sorted(trips)
-    return {"name": name, "answer": answer, "seconds": seconds,
-            "p50": statistics.median(ordered), "p99": ordered[min(len(ordered) - 1,
-                                                                  int(len(ordered) * 0.99))],
-            "trips": len(ordered), "daphne_mb": peaks["daphne"], "worker_mb": peaks["worker"]}
+    return {"name": name, "answer": answer, "seconds": seconds, **figures}
 
 
 async def main_async(base: str, codes: tuple[str, str], cookie: str, pid: int,
                      only: str | None) -> None:
-    print(f"{'attack':30} {'answer':>16} {'in s':>6} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'trips':>5} {'daphne MB':>9} {'worker MB':>9}")
+    report()
     for name, (manifest, move) in ATTACKS.items():
         if only and only not in name:
             continue
-        r = await run_attack(base, codes, cookie, pid, name, manifest, move)
-        print(f"{r['name']:30} {r['answer']:>16} {r['seconds']:6.2f} {r['p50']:7.1f} "
-              f"{r['p99']:7.1f} {r['trips']:5d} {r['daphne_mb']:9.0f} {r['worker_mb']:9.0f}",
-              flush=True)
+        report(await run_attack(base, codes, cookie, pid, name, manifest, move))
 
 
 def main() -> None:
