@@ -359,6 +359,7 @@ class InstructorConsumer(_Base):
         self.views_at = 0.0
         self.lock_at: float | None = None  # see questions.clock_limit
         self.closer: asyncio.Task[None] | None = None
+        self.takeovers = 0  # other consoles that took the room over (room.driver)
         code = self.scope["url_route"]["kwargs"]["code"]
         room = await self._own_room(code)
         if room is None:
@@ -417,8 +418,6 @@ class InstructorConsumer(_Base):
             await presence.left(channel=self.channel_name)
             await self._presence()
 
-    # --- state ----------------------------------------------------------------------------
-
     # --- the room's simulation, in a worker ----------------------------------------------
 
     async def call(self, op: str, *, budget: float = workers.MESSAGE_BUDGET_SECONDS,
@@ -476,7 +475,10 @@ class InstructorConsumer(_Base):
         self.state = state
         self.sim = None
         if state.active:
-            self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
+            try:
+                self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
+            except workers.WorkerLost:  # its worker died meanwhile: once more, in a live one
+                self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
 
     async def _ensure_current(self) -> RoomState:
         """Another connection of this instructor may have driven the room meanwhile."""
@@ -595,12 +597,15 @@ class InstructorConsumer(_Base):
                         break
                     now = time.monotonic()
                     elapsed, last = now - last, now
+                    takeovers = self.takeovers
                     answer = await self.call(
                         "room.tick", budget=workers.TICK_BUDGET_SECONDS,
                         state=replace(state, seq=state.seq + 1), elapsed=elapsed,
                         limit=self.lock_at,
                         due_views=now - self.views_at >= VIEWS_EVERY_SECONDS)
                     self.sim = answer["room"]
+                    if self.takeovers != takeovers:
+                        break
                     state.playing = state.playing and answer["playing"]
                     if answer["texts"] is not None:
                         await self._commit(answer, snapshot=False)
@@ -917,8 +922,10 @@ class InstructorConsumer(_Base):
         self.dirty.set()
 
     async def room_driver(self, event: dict[str, Any]) -> None:
-        """Another connection of this room's instructor took over: stop our clock."""
+        """Another connection of this room's instructor took over: stop our clock (a tick
+        under way is not sent: the room is the other console's now)."""
         if event.get("channel") != self.channel_name:
+            self.takeovers += 1
             await self._stop_clock()
 
     async def _refresher(self) -> None:
