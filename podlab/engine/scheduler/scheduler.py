@@ -676,7 +676,8 @@ def _balanced(cpu: int, cpu_alloc: int, memory: int, memory_alloc: int) -> int:
 
 
 def fit_error(total: int, verdicts: dict[str, NodeVerdict], post: str, *, prefix: str = "") -> str:
-    """``FitError.Error()``: ``0/N nodes are available: <histogram>.`` + `` <post>.``"""
+    """``FitError.Error()``: ``0/N nodes are available: <histogram>.`` + `` <post>.`` (the
+    post message keeps its own final period)."""
     counts: dict[str, int] = {}
     for verdict in verdicts.values():
         for reason in verdict.reasons:
@@ -686,7 +687,9 @@ def fit_error(total: int, verdicts: dict[str, NodeVerdict], post: str, *, prefix
     if histogram:
         message += " " + ", ".join(histogram) + "."
     if post:
-        message += " " + post.removesuffix(".") + "."
+        # ``SeparatorFormat`` (" %v.") again: the preemption message is itself a FitError that
+        # ends in ".", so the event ends in "..", as on a real cluster.
+        message += " " + post + "."
     return message
 
 
