@@ -266,8 +266,8 @@ class LabSession:
     _probes_sent: int = field(default=-1, init=False)
     _probe_marks: dict[tuple[str, str, str], tuple[Any, ...]] = field(
         default_factory=dict, init=False)
-    #: CPU seconds one move (advance, seek, step, action) may take when the lab runs in the
-    #: server process itself (the classroom); None in a worker, which has budgets of its own
+    #: CPU seconds one move (advance, seek, step, action) may take when the lab runs outside
+    #: a worker (see workers.cpu_budget); None in a worker, which has budgets of its own
     cpu_budget: float | None = field(default=None, init=False)
     narrator: Narrator = field(init=False)
     _settled: tuple[float, float, bool] | None = field(default=None, init=False)

@@ -108,8 +108,8 @@ async def test_a_worker_stuck_in_one_c_call_is_killed(test_pool):
 
 
 def test_a_lab_in_the_server_process_stops_at_its_cpu_budget():
-    """The classroom runs its room's simulation in the server process: each move of such a
-    lab has a CPU budget, and a runaway manifest ends in a clear error."""
+    """A lab run outside a worker (a script, a benchmark) can have a CPU budget per move:
+    a runaway manifest ends in a clear error."""
     from podlab.lab.services import LabError, lab_start
     from tests.hostile.attacks import COUNTING_LOOP
 
