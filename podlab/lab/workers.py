@@ -342,6 +342,7 @@ class WorkerPool:
         logger.warning("lab worker %d ended (exit code %s); %d labs lost", slot.index,
                        old.exitcode if old is not None else None, len(labs))
         with_suppressed(conn.close)
+        self.replaced += 1  # counted before anyone hears of it
         for request_id, p in pending.items():
             reason = (("out_of_memory", {"mib": self.memory_mb, "killed": True})
                       if request_id == culprit else ("worker_lost", {}))
@@ -349,7 +350,6 @@ class WorkerPool:
         for on_lost in labs.values():
             if on_lost is not None:
                 with_suppressed(on_lost)
-        self.replaced += 1
         if old is not None and old.is_alive():
             old.kill()
         if old is not None:
