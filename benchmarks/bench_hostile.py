@@ -69,32 +69,61 @@ async def recv_json(ws, timeout: float = 60.0) -> dict:
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
+def origin_of(url: str) -> str:
+    """The page's origin for a websocket URL of the server (the origin check wants its port)."""
+    return url.split("/ws/", 1)[0].replace("ws://", "http://", 1)
+
+
+class Probe:
+    """A second socket timing its round trips (``request`` -> a ``reply``) every 0.1 s, and
+    the peak memory of Daphne (``pid``) and of its largest worker, until stopped."""
+
+    def __init__(self, ws, pid: int, request: dict, reply: str) -> None:
+        self.ws, self.pid, self.request, self.reply = ws, pid, request, reply
+        self.trips: list[float] = []
+        self.peaks = {"daphne": 0.0, "worker": 0.0}
+        self.done = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while not self.done.is_set():
+            started = time.perf_counter()
+            await self.ws.send(json.dumps(self.request))
+            while (await recv_json(self.ws, 30))["type"] != self.reply:
+                pass
+            self.trips.append((time.perf_counter() - started) * 1000)
+            self.peaks["daphne"] = max(self.peaks["daphne"], rss(self.pid))
+            self.peaks["worker"] = max([self.peaks["worker"],
+                                        *(rss(c) for c in children(self.pid))])
+            await asyncio.sleep(0.1)
+
+    async def stop(self) -> dict:
+        """The figures: round trip p50 and p99 (ms), how many, peak memory (MB)."""
+        self.done.set()
+        assert self.task is not None
+        await self.task
+        ordered = sorted(self.trips)
+        return {"p50": statistics.median(ordered),
+                "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+                "trips": len(ordered), "daphne_mb": self.peaks["daphne"],
+                "worker_mb": self.peaks["worker"]}
+
+
 async def run_attack(url: str, pid: int, name: str, messages: list) -> dict:
-    async with websockets.connect(url, origin="http://127.0.0.1", max_size=None,
+    async with websockets.connect(url, origin=origin_of(url), max_size=None,
                                   ping_interval=None) as victim, \
-            websockets.connect(url, origin="http://127.0.0.1", max_size=None,
+            websockets.connect(url, origin=origin_of(url), max_size=None,
                                ping_interval=None) as attacker:
         for ws in (victim, attacker):
             assert (await recv_json(ws))["type"] == "lab.hello"
         await victim.send(json.dumps({"type": "lab.apply", "manifest": a.SLEEPER}))
         while (await recv_json(victim))["type"] != "lab.snapshot":
             pass
-        trips: list[float] = []
-        peaks = {"daphne": 0.0, "worker": 0.0}
-        done = asyncio.Event()
-
-        async def measure() -> None:
-            while not done.is_set():
-                started = time.perf_counter()
-                await victim.send(json.dumps({"type": "lab.sync"}))
-                while (await recv_json(victim, 30))["type"] != "lab.snapshot":
-                    pass
-                trips.append((time.perf_counter() - started) * 1000)
-                peaks["daphne"] = max(peaks["daphne"], rss(pid))
-                peaks["worker"] = max([peaks["worker"], *(rss(c) for c in children(pid))])
-                await asyncio.sleep(0.1)
-
-        task = asyncio.create_task(measure())
+        probe = Probe(victim, pid, {"type": "lab.sync"}, "lab.snapshot")
+        probe.start()
         await asyncio.sleep(0.3)
         started = time.perf_counter()
         answers = []
@@ -113,29 +142,32 @@ async def run_attack(url: str, pid: int, name: str, messages: list) -> dict:
             answers.append(type(exc).__name__)
         seconds = time.perf_counter() - started
         await asyncio.sleep(0.5)
-        done.set()
-        await task
-    ordered = sorted(trips)
+        figures = await probe.stop()
     return {"name": name, "answer": answers[-1] if answers else "-", "seconds": seconds,
-            "p50": statistics.median(ordered), "p99": ordered[min(len(ordered) - 1,
-                                                                  int(len(ordered) * 0.99))],
-            "trips": len(ordered), "daphne_mb": peaks["daphne"], "worker_mb": peaks["worker"]}
+            **figures}
+
+
+def report(r: dict | None = None) -> None:
+    """Print the table's header (no ``r``) or one attack's row."""
+    if r is None:
+        print(f"{'attack':30} {'answer':>16} {'in s':>6} {'p50 ms':>7} {'p99 ms':>7} "
+              f"{'trips':>5} {'daphne MB':>9} {'worker MB':>9}")
+        return
+    print(f"{r['name']:30} {r['answer']:>16} {r['seconds']:6.2f} {r['p50']:7.1f} "
+          f"{r['p99']:7.1f} {r['trips']:5d} {r['daphne_mb']:9.0f} {r['worker_mb']:9.0f}",
+          flush=True)
 
 
 async def main_async(url: str, pid: int, only: str | None) -> None:
-    print(f"{'attack':30} {'answer':>16} {'in s':>6} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'trips':>5} {'daphne MB':>9} {'worker MB':>9}")
+    report()
     for name, messages in ATTACKS.items():
         if only and only not in name:
             continue
-        r = await run_attack(url, pid, name, messages)
-        print(f"{r['name']:30} {r['answer']:>16} {r['seconds']:6.2f} {r['p50']:7.1f} "
-              f"{r['p99']:7.1f} {r['trips']:5d} {r['daphne_mb']:9.0f} {r['worker_mb']:9.0f}",
-              flush=True)
+        report(await run_attack(url, pid, name, messages))
 
 
 async def warm(url: str) -> None:
-    async with websockets.connect(url, origin="http://127.0.0.1") as ws:
+    async with websockets.connect(url, origin=origin_of(url)) as ws:
         await recv_json(ws)
         await ws.send(json.dumps({"type": "lab.validate", "manifest": a.SLEEPER}))
         await recv_json(ws, 120)

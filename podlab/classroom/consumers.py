@@ -5,6 +5,11 @@ database before broadcasting it: one message per language group per tick, pre-se
 with the room's sequence number. A student connection forwards those messages as they are,
 drops what it already has, and answers a gap with a fresh snapshot rebuilt from the database,
 so a slow or reconnecting student never needs the messages it missed.
+
+The simulation itself runs in the lab's worker processes (``podlab.classroom.runner``): the
+console holds a handle to its room there, and every build, move, tick and frame is a request
+under a CPU budget. A runaway room is dropped and its console told why; the event loop only
+relays.
 """
 
 from __future__ import annotations
@@ -14,23 +19,33 @@ import logging
 import math
 import time
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
+from podlab.core import conncaps
 from podlab.core.db import database_sync_to_async
 from podlab.core.layer import LayerTolerantMixin
 from podlab.lab import services as lab_services
-from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
+from podlab.lab import workers
+from podlab.lab.consumers import (
+    CLOSE_TOO_MANY,
+    TokenBucket,
+    client_address,
+    error_text,
+    pick_language,
+    read_message,
+)
 from podlab.lab.services import LabError
 
 from . import plans, presence
 from . import questions as q
 from .models import Connection, Room, RoomQuestion, Seat
 from .services import is_valid_code, seat_in_session
-from .sim import LANGS, RoomSim, RoomState, build_lab, dumps, load_state, save_state
+from .sim import LANGS, RoomState, dumps, load_state, room_call, save_state
 from .sim import snapshot_text as build_snapshot_text
 
 logger = logging.getLogger(__name__)
@@ -77,8 +92,28 @@ def room_error_text(code: str, lang: str) -> str:
             "layer_back": gettext("The link between the servers is back."),
             "clock_locked": gettext("The clock is locked at the predict question's target "
                                     "time until you reveal its answer."),
+            "budget_exceeded": gettext(
+                "The room's simulation does more work per simulated second than the server "
+                "allows, so it was stopped. Apply a changed manifest to start again."),
+            "out_of_memory": gettext(
+                "The room's simulation needed more memory than the server gives it, so it was "
+                "stopped. Apply a changed manifest to start again."),
+            "worker_lost": gettext(
+                "The process that ran the room's simulation stopped; the room was rebuilt from "
+                "its last saved moment."),
+            "too_many_connections": gettext(
+                "Too many classroom connections from your address: close another tab first."),
         }
     return texts.get(code) or error_text(code, lang)
+
+
+def hello_limits() -> dict[str, Any]:
+    """``classroom.hello``'s limits: the lab's, and the budgets the room's simulation runs
+    under in its worker."""
+    return {**lab_services.HELLO["limits"],
+            "message_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS,
+            "tick_cpu_seconds": workers.TICK_BUDGET_SECONDS,
+            "lab_memory_mib": workers.WORKER_MEMORY_MB}
 
 
 def group_name(room_pk: int, lang: str) -> str:
@@ -269,15 +304,20 @@ class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
         try:
             await handler(self, message)
         except LabError as exc:
-            if exc.code == "budget_exceeded":
-                await self._drop_sim()
             await self.send_error(exc.code, **exc.detail)
+        except workers.WorkerError as exc:
+            await self.sim_failed(exc)
         except q.QuestionError as exc:
             await self.send_error(exc.code, **exc.detail)
         except Exception:
             logger.exception("classroom message %s failed", message["type"])
             await self.send_error("internal")
             await self.close(code=CLOSE_INTERNAL)
+
+    async def sim_failed(self, exc: workers.WorkerError) -> None:
+        """A worker refused a request (``rejected``, ``no_simulation``...) or lost the
+        room's simulation (``budget_exceeded``, ``out_of_memory``...): say so."""
+        await self.send_error(exc.code, **exc.detail)
 
     async def room_closed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "classroom.closed"})
@@ -315,7 +355,10 @@ class InstructorConsumer(_Base):
 
     async def connect(self) -> None:
         self.setup_base()
-        self.sim: RoomSim | None = None
+        # The room's simulation lives in a worker (``handle``); ``sim`` is what the console
+        # keeps of it to decide its moves (t, until, next_t, actions), None when there is none.
+        self.handle: workers.LabHandle | None = None
+        self.sim: dict[str, Any] | None = None
         self.state: RoomState | None = None
         self.clock: asyncio.Task[None] | None = None
         self.publish_lock = asyncio.Lock()
@@ -326,6 +369,7 @@ class InstructorConsumer(_Base):
         self.views_at = 0.0
         self.lock_at: float | None = None  # see questions.clock_limit
         self.closer: asyncio.Task[None] | None = None
+        self.takeovers = 0  # other consoles that took the room over (room.driver)
         code = self.scope["url_route"]["kwargs"]["code"]
         room = await self._own_room(code)
         if room is None:
@@ -340,12 +384,19 @@ class InstructorConsumer(_Base):
                               role=Connection.INSTRUCTOR)
         await self.layer_send(teach_group(room.pk),
                               {"type": "room.driver", "channel": self.channel_name})
-        await self._load()
+        failed = None
+        try:
+            await self._load()
+        except workers.WorkerError as exc:  # the saved room cannot be rebuilt within budget
+            failed = exc
         await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL,
                               "role": "instructor", "code": room.code,
-                              "limits": lab_services.HELLO["limits"],
+                              "limits": hello_limits(),
                               "kubernetes": lab_services.HELLO["kubernetes"]})
-        await self._send_own_snapshot()
+        if failed is None:
+            await self._send_own_snapshot()
+        else:
+            await self.sim_failed(failed)
         await self._send_question()
         await self._send_plan()
         await self._presence()
@@ -369,10 +420,61 @@ class InstructorConsumer(_Base):
         if self.closer is not None:
             self.closer.cancel()
         await self.cancel_tasks()
+        handle, self.handle = getattr(self, "handle", None), None
+        if handle is not None:
+            handle.close()
         if self.room_pk is not None:
             await self.layer_discard(teach_group(self.room_pk))
             await presence.left(channel=self.channel_name)
             await self._presence()
+
+    # --- the room's simulation, in a worker ----------------------------------------------
+
+    async def call(self, op: str, *, budget: float = workers.MESSAGE_BUDGET_SECONDS,
+                   **kwargs: Any) -> Any:
+        """Run ``op`` on this console's room in its worker (see podlab.classroom.runner)."""
+        if self.handle is None or not self.handle.alive:
+            loop = asyncio.get_running_loop()
+            opened: list[workers.LabHandle] = []
+
+            def lost() -> None:
+                loop.call_soon_threadsafe(self._worker_lost, opened[0])
+
+            opened.append(workers.pool().open(on_lost=lost))
+            self.handle = opened[0]
+        return await self.handle.call(op, budget=budget, **kwargs)
+
+    def _worker_lost(self, handle: workers.LabHandle) -> None:
+        """The worker that held the room died with another lab's runaway request: the room
+        is rebuilt from the database in a live worker, and goes on if it was playing."""
+        if handle is not self.handle or self.sim is None:
+            return
+        self.sim = None
+        self.spawn(self._rebuild())
+
+    async def _rebuild(self) -> None:
+        playing = self.state is not None and self.state.playing
+        await self._stop_clock()
+        await self.send_error("worker_lost")
+        try:
+            await self._load()
+        except workers.WorkerError as exc:
+            await self.sim_failed(exc)
+            return
+        if self.state is not None and self.sim is not None and playing:
+            self.state.playing = True
+            self._start_clock()
+            await self._publish(snapshot=True)
+
+    async def sim_failed(self, exc: workers.WorkerError) -> None:
+        if isinstance(exc, workers.WorkerLost):
+            # Another lab's runaway took the worker (this room's own would say so).
+            if self.handle is not None:
+                self._worker_lost(self.handle)
+            return
+        if exc.code in workers.DROPPED:
+            await self._drop_sim()
+        await self.send_error(exc.code, **exc.detail)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -383,10 +485,10 @@ class InstructorConsumer(_Base):
         self.state = state
         self.sim = None
         if state.active:
-            lab = await database_sync_to_async(build_lab)(
-                manifest=state.manifest, seed=state.seed, actions=state.actions, t=state.t,
-                lang=self.lang)
-            self.sim = RoomSim(lab)
+            try:
+                self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
+            except workers.WorkerLost:  # its worker died meanwhile: once more, in a live one
+                self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
 
     async def _ensure_current(self) -> RoomState:
         """Another connection of this instructor may have driven the room meanwhile."""
@@ -399,15 +501,19 @@ class InstructorConsumer(_Base):
         return self.state
 
     async def _drop_sim(self) -> None:
-        """A move outgrew its CPU budget and left the simulation half-done: stop and forget
-        it (the saved moment is intact; applying again starts afresh)."""
-        if self.state is not None:
-            self.state.playing = False
+        """A move outgrew its CPU budget (or memory) and its worker dropped the simulation:
+        stop, and keep the room stopped (the saved moment is intact; applying again starts
+        afresh, and a reconnecting console does not start the runaway again)."""
         self.clock = None if self.clock is asyncio.current_task() else self.clock
         await self._stop_clock()
         self.sim = None
+        if self.state is not None:
+            try:
+                await database_sync_to_async(save_state)(state=self.state)
+            except Exception:  # noqa: BLE001 - the database is down: the room stays stopped here
+                logger.warning("could not save a stopped room", exc_info=True)
 
-    def _need_sim(self) -> RoomSim:
+    def _need_sim(self) -> dict[str, Any]:
         if self.sim is None:
             raise LabError("no_simulation", "no simulation")
         return self.sim
@@ -415,30 +521,38 @@ class InstructorConsumer(_Base):
     async def _publish(self, *, snapshot: bool, full: bool = True) -> None:
         """Save the moment, then send it: one message per language group, and to ourselves."""
         async with self.publish_lock:
-            state, sim = self.state, self.sim
-            assert state is not None and sim is not None  # noqa: S101
-            state.seq += 1
-            state.t = sim.lab.t
-            state.actions = [dict(a) for a in sim.lab.actions]
-            messages = (sim.snapshots(state=state) if snapshot
-                        else sim.frames(state=state, full=full))
-            await database_sync_to_async(save_state)(state=state)
-            texts = {lang: dumps(messages[lang]) for lang in LANGS}
-            for lang in LANGS:
-                await self.layer_send(group_name(state.room_pk, lang),
-                    {"type": "room.sim", "seq": state.seq, "snapshot": snapshot,
-                     "text": texts[lang]})
-            await self.send(text_data=texts.get(self.lang) or texts["en"])
-            self.views_at = time.monotonic()
+            state = self.state
+            assert state is not None and self.sim is not None  # noqa: S101
+            answer = await self.call("room.publish", state=replace(state, seq=state.seq + 1),
+                                     snapshot=snapshot, full=full)
+            await self._commit(answer, snapshot=snapshot)
+
+    async def _commit(self, answer: dict[str, Any], *, snapshot: bool) -> None:
+        """Save and broadcast the messages a worker built for the next ``seq`` (the caller
+        holds ``publish_lock``)."""
+        state = self.state
+        assert state is not None  # noqa: S101
+        self.sim = answer["room"]
+        state.seq += 1
+        state.t = self.sim["t"]
+        state.actions = self.sim["actions"]
+        await database_sync_to_async(save_state)(state=state)
+        texts = answer["texts"]
+        for lang in LANGS:
+            await self.layer_send(group_name(state.room_pk, lang),
+                {"type": "room.sim", "seq": state.seq, "snapshot": snapshot,
+                 "text": texts[lang]})
+        await self.send(text_data=texts.get(self.lang) or texts["en"])
+        self.views_at = time.monotonic()
 
     async def _send_own_snapshot(self) -> None:
         assert self.state is not None  # noqa: S101
         if self.sim is None:
-            await self.send(text_data=await database_sync_to_async(build_snapshot_text)(
-                state=self.state, lang=self.lang))
+            await self.send(text_data=await build_snapshot_text(state=self.state,
+                                                                lang=self.lang))
             return
-        message = self.sim.snapshots(state=self.state)[self.lang]
-        await self.send_json(message)
+        await self.send(text_data=await self.call("room.own_snapshot", state=replace(self.state),
+                                                  lang=self.lang))
 
     async def _presence(self) -> None:
         """Tell students whether any console of the instructor is connected (any process)."""
@@ -474,40 +588,43 @@ class InstructorConsumer(_Base):
             self.state.playing = False
         task, self.clock = self.clock, None
         if task is not None and task is not asyncio.current_task():
-            task.cancel()
+            # Between ticks, never inside one: a tick's frames go out whole.
+            async with self.publish_lock:
+                task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
 
     async def _run_clock(self) -> None:
-        """Advance with real time at the room's speed; at most one broadcast per tick."""
+        """Advance with real time at the room's speed; at most one broadcast per tick. The
+        worker advances the room and builds the frames; this paces, saves and relays."""
         last = time.monotonic()
         try:
             while self.state is not None and self.state.playing and self.sim is not None:
                 await asyncio.sleep(TICK_SECONDS)
-                lab = self.sim.lab
-                now = time.monotonic()
-                elapsed, last = now - last, now
-                limit = self.lock_at if self.lock_at is not None else math.inf
-                if math.isinf(self.state.speed):
-                    upcoming = lab.next_t()
-                    if upcoming is not None and upcoming > limit:
-                        lab.advance_to(limit)
-                        more = False
-                    else:
-                        more = lab.step()
-                else:
-                    lab.advance_to(min(lab.t + elapsed * self.state.speed, limit))
-                    more = lab.t < lab.until
-                if not more or lab.t >= lab.until or lab.t >= limit:
-                    self.state.playing = False
-                changed = self.sim.changed()
-                if changed or not self.state.playing or now - self.views_at >= VIEWS_EVERY_SECONDS:
-                    await self._publish(snapshot=False, full=changed or not self.state.playing)
+                async with self.publish_lock:
+                    state = self.state
+                    if state is None or not state.playing or self.sim is None:
+                        break
+                    now = time.monotonic()
+                    elapsed, last = now - last, now
+                    takeovers = self.takeovers
+                    answer = await self.call(
+                        "room.tick", budget=workers.TICK_BUDGET_SECONDS,
+                        state=replace(state, seq=state.seq + 1), elapsed=elapsed,
+                        limit=self.lock_at,
+                        due_views=now - self.views_at >= VIEWS_EVERY_SECONDS)
+                    self.sim = answer["room"]
+                    if self.takeovers != takeovers:
+                        break
+                    state.playing = state.playing and answer["playing"]
+                    if answer["texts"] is not None:
+                        await self._commit(answer, snapshot=False)
         except asyncio.CancelledError:
             raise
-        except LabError as exc:  # the room's simulation outgrew its CPU budget
-            await self._drop_sim()
-            await self.send_error(exc.code, **exc.detail)
+        except workers.WorkerError as exc:  # the room outgrew its budget, or lost its worker
+            if self.clock is asyncio.current_task():
+                self.clock = None
+            await self.sim_failed(exc)
         except Exception:
             logger.exception("classroom clock failed")
             await self.send_error("internal")
@@ -519,7 +636,15 @@ class InstructorConsumer(_Base):
         manifest = message.get("manifest")
         if not isinstance(manifest, str):
             raise LabError("bad_field", "manifest", field="manifest")
-        _, validation = lab_services.validate_manifest(manifest_text=manifest, lang=self.lang)
+        assert self.room_pk is not None  # noqa: S101 - set in connect
+        try:
+            # Not in the console's own worker request: a validation over its budget would
+            # take the room down with it.
+            validation = await room_call(room_pk=self.room_pk, op="room.validate",
+                                         manifest=manifest, lang=self.lang)
+        except workers.WorkerError as exc:
+            await self.send_error(exc.code, **exc.detail)
+            return
         await self.send_json({**validation, "type": "classroom.validation"})
 
     async def on_apply(self, message: dict[str, Any]) -> None:
@@ -531,14 +656,13 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "seed", field="seed")
         state = await self._ensure_current()
         await self._stop_clock()
-        lab, validation = lab_services.lab_start(manifest_text=manifest, seed=seed,
-                                                 lang=self.lang)
-        await self.send_json({**validation, "type": "classroom.validation"})
-        if lab is None:
+        answer = await self.call("room.apply", manifest=manifest, seed=seed, lang=self.lang)
+        await self.send_json({**answer["validation"], "type": "classroom.validation"})
+        if answer["room"] is None:
             return
         state.manifest, state.seed, state.actions = manifest, seed, []
         state.epoch += 1
-        self.sim = RoomSim(lab)
+        self.sim = answer["room"]
         await self._publish(snapshot=True)
 
     async def on_play(self, message: dict[str, Any]) -> None:
@@ -546,10 +670,10 @@ class InstructorConsumer(_Base):
         sim = self._need_sim()
         if "speed" in message:
             state.speed = lab_services.clamp_speed(message["speed"])
-        if sim.lab.next_t() is None and sim.lab.t >= sim.lab.until:
+        if sim["next_t"] is None and sim["t"] >= sim["until"]:
             await self._publish(snapshot=False)
             return
-        self._check_lock(sim.lab.t)
+        self._check_lock(sim["t"])
         state.playing = True
         self._start_clock()
         await self._publish(snapshot=False)
@@ -564,12 +688,13 @@ class InstructorConsumer(_Base):
         await self._ensure_current()
         sim = self._need_sim()
         await self._stop_clock()
-        upcoming = sim.lab.next_t()
+        upcoming = sim["next_t"]
         if self.lock_at is not None and upcoming is not None and upcoming > self.lock_at:
-            self._check_lock(sim.lab.t)
-            sim.lab.advance_to(self.lock_at)  # up to the target time, not past it
+            self._check_lock(sim["t"])
+            # up to the target time, not past it
+            self.sim = await self.call("room.advance", t=self.lock_at)
         else:
-            sim.lab.step()
+            self.sim = await self.call("room.step")
         await self._publish(snapshot=False)
 
     async def on_seek(self, message: dict[str, Any]) -> None:
@@ -580,9 +705,9 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "t", field="t")
         if self.lock_at is not None and float(t) > self.lock_at:
             self._check_lock(float(t))
-        if float(t) < sim.lab.t:
+        if float(t) < sim["t"]:
             state.epoch += 1
-        sim.lab.seek(float(t))
+        self.sim = await self.call("room.seek", t=float(t))
         await self._publish(snapshot=True)
 
     def _check_lock(self, t: float) -> None:
@@ -597,18 +722,14 @@ class InstructorConsumer(_Base):
 
     async def on_action(self, message: dict[str, Any]) -> None:
         state = await self._ensure_current()
-        sim = self._need_sim()
-        lab = sim.lab
-        rewritten = any(a["t"] > lab.t for a in lab.actions)
-        if rewritten:
-            # Acting after a seek backwards starts a new history from this moment.
-            kept = [a for a in lab.actions if a["t"] <= lab.t]
-            lab = build_lab(manifest=state.manifest, seed=state.seed, actions=kept, t=lab.t,
-                            lang=self.lang)
-            self.sim = sim = RoomSim(lab)
+        self._need_sim()
+        # Acting after a seek backwards starts a new history from this moment (rewritten).
+        answer = await self.call("room.act", action=message, state=replace(state),
+                                 lang=self.lang)
+        self.sim = answer["room"]
+        if answer["rewritten"]:
             state.epoch += 1
-        lab.act(message)
-        await self._publish(snapshot=rewritten)
+        await self._publish(snapshot=answer["rewritten"])
 
     async def on_sync(self, message: dict[str, Any]) -> None:
         await self._send_own_snapshot()
@@ -680,16 +801,25 @@ class InstructorConsumer(_Base):
         await self._ensure_current()
         if self.sim is not None and self.state is not None:
             # The room row must hold this very moment: the copy starts from it.
-            self.state.t = self.sim.lab.t
-            self.state.actions = [dict(a) for a in self.sim.lab.actions]
+            self.state.t = self.sim["t"]
+            self.state.actions = self.sim["actions"]
             await database_sync_to_async(save_state)(state=self.state)
         pod = message.get("pod")
         if pod is not None and not isinstance(pod, str):
             raise LabError("bad_field", "pod", field="pod")
         seconds = message.get("seconds", 30)
+        countdown = message.get("countdown", 0)
         room = await database_sync_to_async(Room.objects.get)(pk=self.room_pk)
-        await database_sync_to_async(q.push_live_predict)(
-            room=room, pod=pod, seconds=seconds, countdown=message.get("countdown", 0))
+        request = q.live_predict_request(room=room, pod=pod, seconds=seconds,
+                                         countdown=countdown)
+        try:
+            # A copy of the room runs forward in a worker; the console's own room is not
+            # touched, whatever the copy costs.
+            data = await room_call(room_pk=room.pk, op="room.predict", **request)
+        except workers.WorkerError as exc:
+            raise q.QuestionError(exc.code, **exc.detail) from None
+        await database_sync_to_async(q.push_live_predict)(room=room, data=data,
+                                                          countdown=countdown)
         await self._send_question()
 
     async def on_lock(self, message: dict[str, Any]) -> None:
@@ -802,8 +932,10 @@ class InstructorConsumer(_Base):
         self.dirty.set()
 
     async def room_driver(self, event: dict[str, Any]) -> None:
-        """Another connection of this room's instructor took over: stop our clock."""
+        """Another connection of this room's instructor took over: stop our clock (a tick
+        under way is not sent: the room is the other console's now)."""
         if event.get("channel") != self.channel_name:
+            self.takeovers += 1
             await self._stop_clock()
 
     async def _refresher(self) -> None:
@@ -869,6 +1001,10 @@ class InstructorConsumer(_Base):
 
 # --- students -----------------------------------------------------------------------------
 
+#: student sockets per client address (a classroom behind one NAT), across processes with Redis
+STUDENT_CAP = conncaps.AddressCap("student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 600)
+
+
 class StudentConsumer(_Base):
     rate_per_second = 5.0
     rate_burst = 10.0
@@ -884,6 +1020,12 @@ class StudentConsumer(_Base):
         self.setup_base()
         self.seq = -1
         self.seat: Seat | None = None
+        self.ticket = await STUDENT_CAP.admit(client_address(self.scope))
+        if self.ticket is None:
+            await self.accept()
+            await self.send_error("too_many_connections", limit=STUDENT_CAP.limit())
+            await self.close(code=CLOSE_TOO_MANY)
+            return
         code = self.scope["url_route"]["kwargs"]["code"]
         room = await _room_by_code(code)
         session = self.scope.get("session")
@@ -912,7 +1054,8 @@ class StudentConsumer(_Base):
         self.score: int = info["score"]
         await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL, "role": "student",
                               "code": room.code, "name": seat.name, "score": self.score,
-                              "instructor": info["instructor"]})
+                              "instructor": info["instructor"],
+                              "limits": {"connections_per_address": STUDENT_CAP.limit()}})
         await self._send_snapshot()
         await self._forward_question(info["question"])
         if info["leaderboard"] is not None:
@@ -940,6 +1083,8 @@ class StudentConsumer(_Base):
 
     async def disconnect(self, code: int) -> None:
         await self.cancel_tasks()
+        ticket, self.ticket = getattr(self, "ticket", None), None
+        await STUDENT_CAP.release(ticket)
         if self.seat is None or self.room_pk is None:
             return
         await self.layer_discard(group_name(self.room_pk, self.lang))
@@ -961,14 +1106,15 @@ class StudentConsumer(_Base):
 
     async def _send_snapshot(self) -> None:
         assert self.room_pk is not None  # noqa: S101
-        room_pk, lang = self.room_pk, self.lang
-
-        def build() -> tuple[int, str]:
-            state = load_state(room_pk=room_pk)
-            return state.seq, build_snapshot_text(state=state, lang=lang)
-
-        seq, text = await database_sync_to_async(build)()
-        self.seq = seq
+        state = await database_sync_to_async(load_state)(room_pk=self.room_pk)
+        # Frames after this moment are forwarded whatever happens: a snapshot that cannot
+        # be built is not asked for again with every frame.
+        self.seq = state.seq
+        try:
+            text = await build_snapshot_text(state=state, lang=self.lang)
+        except workers.WorkerError as exc:
+            await self.send_error(exc.code, **exc.detail)
+            return
         await self.send(text_data=text)
 
     # --- from the instructor, through the groups ------------------------------------------

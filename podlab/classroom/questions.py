@@ -195,15 +195,23 @@ def predict_status(*, manifest: str, seed: int, actions: list[dict[str, Any]], t
             "answer": answer, "table": table}
 
 
-def push_live_predict(*, room: Room, pod: str | None, seconds: float, countdown: Any = 0,
-                      now: datetime | None = None) -> RoomQuestion:
-    voting = clean_countdown(countdown)
+def live_predict_request(*, room: Room, pod: str | None, seconds: Any,
+                         countdown: Any = 0) -> dict[str, Any]:
+    """Check a live predict question for the room's saved moment: the keyword arguments of
+    ``predict_status`` (which runs the simulation, so the console has it done in a worker)."""
+    clean_countdown(countdown)
     if not room.manifest:
         raise QuestionError("no_simulation")
     if seconds not in PREDICT_HORIZONS:
         raise QuestionError("bad_field", field="seconds", allowed=list(PREDICT_HORIZONS))
-    data = predict_status(manifest=room.manifest, seed=room.seed, actions=list(room.actions),
-                          t=room.t, pod=pod, seconds=float(seconds))
+    return {"manifest": room.manifest, "seed": room.seed, "actions": list(room.actions),
+            "t": room.t, "pod": pod, "seconds": float(seconds)}
+
+
+def push_live_predict(*, room: Room, data: dict[str, Any], countdown: Any = 0,
+                      now: datetime | None = None) -> RoomQuestion:
+    """Open a live predict question with ``data``, what ``predict_status`` answered."""
+    voting = clean_countdown(countdown)
     return _create(room, source=RoomQuestion.LIVE_PREDICT, qtype="predict", data=data,
                    countdown=voting, closes_at=_closes(voting, now))
 

@@ -4,23 +4,29 @@ The instructor's connection drives a ``RoomSim``; every change is saved to the `
 (``save_state``) before it is broadcast, so any process can rebuild the same moment with
 ``snapshot_text``: the engine is deterministic, so (manifest, seed, actions, t) is the
 moment. Student connections share one cached simulation per room and process.
+
+Simulations never run on the server's event loop: a ``RoomSim`` (the instructor's) and each
+process's copy for snapshots live in the lab's worker processes (``podlab.lab.workers``,
+operations in ``podlab.classroom.runner``), with the lab's memory cap and CPU budgets. The
+event loop only keeps what the database says, relays frames and caches snapshot texts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from podlab.lab import workers
 from podlab.lab.narration import render_all as render_narration
 from podlab.lab.services import LabError, LabSession, lab_start
 
 from .models import Room
 
 LANGS = ("en", "zh-hans")
-CPU_BUDGET_SECONDS = 1.0
 
 
 def dumps(message: dict[str, Any]) -> str:
@@ -77,25 +83,11 @@ def build_lab(*, manifest: str, seed: int, actions: list[dict[str, Any]], t: flo
     if lab is None:
         raise LabError("rejected", "manifest", problems=validation["problems"])
     lab.actions = [dict(a) for a in actions]
-    # The room's simulation runs in the server process: each move has a CPU budget, so a
-    # runaway manifest is stopped ("budget_exceeded") instead of freezing every socket.
-    lab.cpu_budget = CPU_BUDGET_SECONDS
     lab.seek(t)
     return lab
 
 
 # --- every process: snapshots for late joiners and resyncs --------------------------------
-
-@dataclass
-class _Cached:
-    epoch: int
-    lab: LabSession
-    texts: OrderedDict[tuple[int, str], str] = field(default_factory=OrderedDict)
-
-
-_CACHE: dict[int, _Cached] = {}
-_CACHE_ROOMS = 64
-
 
 def snapshot_message(*, state: RoomState, lab: LabSession, lang: str) -> dict[str, Any]:
     return {"type": "classroom.snapshot", "seq": state.seq, "playing": state.playing,
@@ -103,33 +95,87 @@ def snapshot_message(*, state: RoomState, lab: LabSession, lang: str) -> dict[st
             **lab.snapshot(lang=lang)}
 
 
-def snapshot_text(*, state: RoomState, lang: str) -> str:
-    """The room's moment as a ``classroom.snapshot`` in ``lang``, cached per process."""
-    if not state.active:
-        return dumps({"type": "classroom.snapshot", "seq": state.seq, "empty": True,
-                      "playing": False, "speed": speed_out(state.speed)})
-    cached = _CACHE.get(state.room_pk)
-    if (cached is None or cached.epoch != state.epoch or cached.lab.t > state.t
-            or len(cached.lab.actions) > len(state.actions)):
-        cached = _Cached(epoch=state.epoch, lab=build_lab(
-            manifest=state.manifest, seed=state.seed, actions=state.actions, t=state.t))
-        _CACHE[state.room_pk] = cached
-        while len(_CACHE) > _CACHE_ROOMS:
-            _CACHE.pop(next(iter(_CACHE)))
-    key = (state.seq, lang)
-    text = cached.texts.get(key)
-    if text is None:
-        cached.lab.actions = [dict(a) for a in state.actions]
-        cached.lab.advance_to(state.t)
-        text = dumps(snapshot_message(state=state, lab=cached.lab, lang=lang))
-        cached.texts[key] = text
-        while len(cached.texts) > 8:
-            cached.texts.popitem(last=False)
+#: rooms whose snapshot builder (a lab in a worker) this process keeps, and texts it keeps
+_ROOMS = 64
+_TEXTS_KEPT = 256
+_handles: OrderedDict[int, workers.LabHandle] = OrderedDict()
+_texts: OrderedDict[tuple[int, int, int, str], str] = OrderedDict()
+_building: dict[tuple[int, int, int, str], asyncio.Future[str]] = {}
+#: a room whose rebuild outgrew its budget, by epoch: not tried again until the room changes
+#: history (the same moment or a later one of the same history costs as much or more)
+_failed: dict[int, tuple[int, workers.WorkerError]] = {}
+
+
+def _room_handle(room_pk: int) -> workers.LabHandle:
+    handle = _handles.get(room_pk)
+    if handle is None or not handle.alive:
+        handle = _handles[room_pk] = workers.pool().open()
+    _handles.move_to_end(room_pk)
+    while len(_handles) > _ROOMS:
+        _handles.popitem(last=False)[1].close()
+    return handle
+
+
+async def room_call(*, room_pk: int, op: str, **kwargs: Any) -> Any:
+    """Run ``op`` in the worker that holds this process's copy of the room (the one
+    snapshots are built from); a copy lost with its worker is rebuilt once in another."""
+    try:
+        return await _room_handle(room_pk).call(op, **kwargs)
+    except workers.WorkerLost:
+        return await _room_handle(room_pk).call(op, **kwargs)
+
+
+async def _build(state: RoomState, lang: str, key: tuple[int, int, int, str]) -> str:
+    try:
+        text: str = await room_call(room_pk=state.room_pk, op="room.snapshot", state=state,
+                                    lang=lang)
+    except workers.WorkerError as exc:
+        if exc.code in workers.RUNAWAY:
+            _failed[state.room_pk] = (state.epoch, exc)
+        raise
+    _texts[key] = text
+    while len(_texts) > _TEXTS_KEPT:
+        _texts.popitem(last=False)
     return text
 
 
+async def snapshot_text(*, state: RoomState, lang: str) -> str:
+    """The room's moment as a ``classroom.snapshot`` in ``lang``, built in a worker (under
+    the message budget) and kept per process; sockets asking for the same moment at once
+    share one build. Raises :class:`WorkerError` when the build fails."""
+    if not state.active:
+        return dumps({"type": "classroom.snapshot", "seq": state.seq, "empty": True,
+                      "playing": False, "speed": speed_out(state.speed)})
+    key = (state.room_pk, state.epoch, state.seq, lang)
+    text = _texts.get(key)
+    if text is not None:
+        return text
+    failed = _failed.get(state.room_pk)
+    if failed is not None and failed[0] == state.epoch:
+        raise workers.WorkerError(failed[1].code, failed[1].detail)
+    loop = asyncio.get_running_loop()
+    building = _building.get(key)
+    if building is None or building.get_loop() is not loop:
+        building = _building[key] = asyncio.ensure_future(_build(state, lang, key))
+        building.add_done_callback(lambda done: _built(key, done))
+    return await asyncio.shield(building)
+
+
+def _built(key: tuple[int, int, int, str], done: asyncio.Future[str]) -> None:
+    if _building.get(key) is done:
+        del _building[key]
+    if not done.cancelled():
+        done.exception()  # retrieved: every socket that waited has its own copy
+
+
 def forget(*, room_pk: int) -> None:
-    _CACHE.pop(room_pk, None)
+    """Drop this process's copy of the room (the next snapshot is rebuilt from the log)."""
+    handle = _handles.pop(room_pk, None)
+    if handle is not None:
+        handle.close()
+    _failed.pop(room_pk, None)
+    for key in [k for k in _texts if k[0] == room_pk]:
+        del _texts[key]
 
 
 # --- the driver: the instructor's connection ----------------------------------------------
@@ -139,7 +185,6 @@ class RoomSim:
 
     def __init__(self, lab: LabSession) -> None:
         self.lab = lab
-        lab.cpu_budget = CPU_BUDGET_SECONDS
         self.mark()
 
     def mark(self) -> None:

@@ -100,7 +100,7 @@ def fit(message: dict[str, Any]) -> str:
     raise WorkerError("frame_too_large", {"limit": MAX_FRAME_BYTES})
 
 
-def _op(fn: Callable[..., Any]) -> Callable[..., Any]:
+def operation(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Lab refusals become worker errors with the same code and detail."""
 
     @wraps(fn)
@@ -124,18 +124,18 @@ def _state(lab: LabSession) -> dict[str, Any]:
     return {"t": lab.t, "until": lab.until, "next_t": lab.next_t()}
 
 
-@_op
+@operation
 def drop(labs: Labs, lab_id: int) -> None:
     labs.pop(lab_id, None)
 
 
-@_op
+@operation
 def validate(labs: Labs, lab_id: int, *, manifest: str, lang: str) -> str:
     _, validation = services.validate_manifest(manifest_text=manifest, lang=lang)
     return fit(validation)
 
 
-@_op
+@operation
 def start(labs: Labs, lab_id: int, *, manifest: str, seed: int, lang: str,
           actions: list[dict[str, Any]] | None = None, t: float = 0.0) -> dict[str, Any]:
     """``lab.apply`` / ``lab.restore``: the validation and, if valid, the snapshot."""
@@ -152,45 +152,45 @@ def start(labs: Labs, lab_id: int, *, manifest: str, seed: int, lang: str,
             "snapshot": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
 
 
-@_op
+@operation
 def snapshot(labs: Labs, lab_id: int, *, lang: str) -> str:
     return fit({"type": "lab.snapshot", **_lab(labs, lab_id).snapshot(lang=lang)})
 
 
-@_op
+@operation
 def frame(labs: Labs, lab_id: int, *, lang: str, full: bool = True, views: bool = False,
           aged: str | None = None) -> str:
     lab = _lab(labs, lab_id)
     return fit({"type": "lab.frame", **lab.frame(lang=lang, full=full, views=views, aged=aged)})
 
 
-@_op
+@operation
 def state(labs: Labs, lab_id: int) -> dict[str, Any]:
     return _state(_lab(labs, lab_id))
 
 
-@_op
+@operation
 def play(labs: Labs, lab_id: int) -> dict[str, Any]:
     """``lab.play``: whether the clock can run (``LabSession.play_on``), with the state."""
     lab = _lab(labs, lab_id)
     return {**_state(lab), "can_play": lab.play_on()}
 
 
-@_op
+@operation
 def step(labs: Labs, lab_id: int, *, lang: str) -> str:
     lab = _lab(labs, lab_id)
     lab.step()
     return fit({"type": "lab.frame", **lab.frame(lang=lang)})
 
 
-@_op
+@operation
 def seek(labs: Labs, lab_id: int, *, t: float, lang: str) -> str:
     lab = _lab(labs, lab_id)
     lab.seek(t)
     return fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})
 
 
-@_op
+@operation
 def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
     lab = _lab(labs, lab_id)
     try:
@@ -208,7 +208,7 @@ def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
                 "actions": list(lab.actions)})
 
 
-@_op
+@operation
 def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, view: str,
          due_views: bool, due_heartbeat: bool, due_probes: bool) -> dict[str, Any]:
     """One tick of the clock: advance, then the frame to send, if any (``kind``: ``full``,
@@ -232,7 +232,7 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
             "body": fit({"type": "lab.frame", **body}) if body is not None else None}
 
 
-@_op
+@operation
 def logs(labs: Labs, lab_id: int, *, container: str, previous: bool, offset: int,
          limit: int) -> str:
     """``lab.logs``: a page of one container's log (``offset`` from the start; negative:

@@ -58,6 +58,11 @@ WALL_LIMIT_SECONDS = 120.0
 START_SECONDS = 60.0
 
 
+#: codes of a request after which its worker dropped the lab (its state may be half-changed)
+RUNAWAY = frozenset({"budget_exceeded", "out_of_memory"})
+DROPPED = RUNAWAY | {"internal", "worker_lost"}
+
+
 class WorkerError(Exception):
     """A request the worker could not do: ``code`` is a protocol error code."""
 
@@ -107,11 +112,11 @@ def _disarm() -> None:
 
 @contextmanager
 def cpu_budget(seconds: float | None) -> Iterator[None]:
-    """A CPU budget for simulation code that runs in the server process itself (the
-    classroom's room simulation): past ``seconds`` of CPU the code is interrupted and
-    :class:`WorkerError` ``budget_exceeded`` raised; the caller must drop what it was
-    changing. Only on the main thread (where signals arrive) and when no budget is already
-    running (a worker's own); elsewhere it does nothing."""
+    """A CPU budget for simulation code that runs outside a worker (a script, a benchmark;
+    the server runs none: labs and classroom rooms are in the pool): past ``seconds`` of CPU
+    the code is interrupted and :class:`WorkerError` ``budget_exceeded`` raised; the caller
+    must drop what it was changing. Only on the main thread (where signals arrive) and when
+    no budget is already running (a worker's own); elsewhere it does nothing."""
     if (seconds is None or _armed
             or threading.current_thread() is not threading.main_thread()):
         yield
@@ -127,7 +132,29 @@ def cpu_budget(seconds: float | None) -> Iterator[None]:
         signal.signal(signal.SIGPROF, previous)
 
 
-def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str,
+def worker_ops(ops_module: str | None = None) -> dict[str, Callable[..., Any]]:
+    """The operations a worker runs: those of ``ops_module`` (its ``OPS``) if given, else
+    those of every installed app whose config names a module in ``worker_ops`` (the lab's
+    and the classroom's), which must not share a name."""
+    import importlib
+
+    if ops_module:
+        return dict(importlib.import_module(ops_module).OPS)
+    from django.apps import apps
+
+    ops: dict[str, Callable[..., Any]] = {}
+    for config in apps.get_app_configs():
+        name = getattr(config, "worker_ops", None)
+        if not name:
+            continue
+        for key, fn in importlib.import_module(name).OPS.items():
+            if key in ops:
+                raise ValueError(f"worker operation {key!r} is defined twice ({name})")
+            ops[key] = fn
+    return ops
+
+
+def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str | None,
            running: Any = None) -> None:
     """A worker's main loop: (id, op, lab, budget, kwargs) in, (id, ok, payload) out.
     ``running`` (shared memory) shows the server the request under way and the worker's CPU
@@ -135,12 +162,10 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str,
     running = running if running is not None else [0.0, 0.0]
     if settings:
         os.environ["DJANGO_SETTINGS_MODULE"] = settings
-    import importlib
-
     import django
 
     django.setup()
-    ops: dict[str, Callable[..., Any]] = importlib.import_module(ops_module).OPS
+    ops = worker_ops(ops_module)
     # Simulations yield the CPU to the server's event loop, which only relays frames: a busy
     # machine slows labs down before it slows every socket down.
     os.nice(WORKER_NICE)
@@ -222,7 +247,7 @@ class WorkerPool:
     """Worker processes started on first use and replaced when they die."""
 
     def __init__(self, *, size: int = WORKERS, memory_mb: int = WORKER_MEMORY_MB,
-                 ops_module: str = "podlab.lab.runner",
+                 ops_module: str | None = None,
                  wall_grace: float = WALL_GRACE_SECONDS) -> None:
         self.size = max(1, size)
         self.wall_grace = wall_grace
@@ -317,6 +342,7 @@ class WorkerPool:
         logger.warning("lab worker %d ended (exit code %s); %d labs lost", slot.index,
                        old.exitcode if old is not None else None, len(labs))
         with_suppressed(conn.close)
+        self.replaced += 1  # counted before anyone hears of it
         for request_id, p in pending.items():
             reason = (("out_of_memory", {"mib": self.memory_mb, "killed": True})
                       if request_id == culprit else ("worker_lost", {}))
@@ -324,7 +350,6 @@ class WorkerPool:
         for on_lost in labs.values():
             if on_lost is not None:
                 with_suppressed(on_lost)
-        self.replaced += 1
         if old is not None and old.is_alive():
             old.kill()
         if old is not None:

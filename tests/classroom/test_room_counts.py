@@ -271,3 +271,4 @@ async def test_the_roster_mark_changes_exactly_when_the_roster_does(room):
     assert results["expired"] == (True, True)
     # A second tab or one tab of two closing leaves the roster as it was; the mark may move.
     assert results["second tab"][1] is False and results["one tab closes"][1] is False
+

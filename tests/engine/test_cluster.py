@@ -94,7 +94,7 @@ def test_64_cpu_lesson_example_stays_pending() -> None:
     assert "Pending" in summary
     assert messages(sim, "creation-unschedulable", "FailedScheduling") == [
         f"0/3 nodes are available: {CP_TAINT}, 2 Insufficient cpu. preemption: 0/3 nodes are "
-        "available: 3 Preemption is not helpful for scheduling."
+        "available: 3 Preemption is not helpful for scheduling.."
     ]
     cond = condition(sim, "creation-unschedulable", "PodScheduled")
     assert (cond["status"], cond["reason"]) == ("False", "Unschedulable")
@@ -107,7 +107,7 @@ def test_insufficient_memory_message_and_retry_after_delete() -> None:
     assert messages(sim, "c", "FailedScheduling") == [
         f"0/3 nodes are available: {CP_TAINT}, 2 Insufficient memory. preemption: 0/3 nodes "
         "are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims "
-        "found for incoming pod."
+        "found for incoming pod.."
     ]
     sim.run_until(20)
     assert node_of(sim, "c") is None
@@ -132,7 +132,7 @@ def test_node_selector_and_affinity() -> None:
         "0/3 nodes are available: 1 node(s) had untolerated taint "
         "{node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node "
         "affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful "
-        "for scheduling."
+        "for scheduling.."
     ]
     zone_b = {
         "nodeAffinity": {
@@ -214,7 +214,7 @@ def test_pod_anti_affinity_spreads_and_blocks() -> None:
     assert messages(sim, "w3", "FailedScheduling") == [
         f"0/3 nodes are available: {CP_TAINT}, 2 node(s) didn't match pod anti-affinity rules. "
         "preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
-        "2 No preemption victims found for incoming pod."
+        "2 No preemption victims found for incoming pod.."
     ]
 
 
@@ -336,7 +336,7 @@ def test_cordon_blocks_and_uncordon_releases() -> None:
     sim.apply([pod("a")])
     assert messages(sim, "a", "FailedScheduling") == [
         f"0/3 nodes are available: {CP_TAINT}, 2 node(s) were unschedulable. preemption: 0/3 "
-        "nodes are available: 3 Preemption is not helpful for scheduling."
+        "nodes are available: 3 Preemption is not helpful for scheduling.."
     ]
     sim.uncordon("node-2")
     sim.run_until(5)
@@ -411,3 +411,15 @@ def test_scheduling_is_deterministic(seed: int) -> None:
         return [(p["metadata"]["name"], p["spec"].get("nodeName")) for p in sim.pods()]
 
     assert run() == run()
+
+
+def test_a_pod_that_may_not_preempt_says_so_after_the_histogram() -> None:
+    """DefaultPreemption's PostFilter prefixes "preemption: "; FitError.Error() adds one
+    period (the histogram's own FitError would end in two)."""
+    sim = Simulation()
+    sim.apply([pod("meek", resources={"cpu": "64"}, preemptionPolicy="Never")])
+    assert messages(sim, "meek", "FailedScheduling") == [
+        "0/3 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. "
+        "preemption: not eligible due to preemptionPolicy=Never."
+    ]

@@ -413,7 +413,7 @@ def test_missing_claim_leaves_the_pod_unscheduled_until_it_exists() -> None:
     n = len(sim.nodes())
     message = (
         f'0/{n} nodes are available: persistentvolumeclaim "data" not found. preemption: 0/{n} '
-        f"nodes are available: {n} Preemption is not helpful for scheduling."
+        f"nodes are available: {n} Preemption is not helpful for scheduling.."
     )
     assert events(sim, "FailedScheduling") == [message]
     scheduled = status(sim, "needs-claim")["conditions"][0]

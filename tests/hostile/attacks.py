@@ -7,9 +7,12 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from podlab.lab import workers
 from podlab.lab.workers import pool
 
 #: what the suite holds the server to while an attack runs
@@ -102,13 +105,29 @@ def p99(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
 
 
+@contextmanager
+def own_pool(size: int = 2) -> Iterator[workers.WorkerPool]:
+    """A pool of ``size`` workers of its own instead of the process's, so a second lab and
+    an attacker can hold one each (the suite's shared pool has labs of other tests in it)."""
+    own = workers.WorkerPool(size=size)
+    assert own.start(wait=90)
+    shared, workers._pool = workers._pool, own
+    try:
+        yield own
+    finally:
+        workers._pool = shared
+        own.close()
+
+
 @dataclass
 class Yardstick:
-    """A second lab measuring its own round trips (``lab.sync`` -> ``lab.snapshot``) every
-    0.1 s, and the server's memory, until stopped."""
+    """A second lab measuring its own round trips (``lab.sync`` -> ``lab.snapshot``, or
+    another ``request`` and ``reply``) every 0.1 s, and the server's memory, until stopped."""
 
     send: Any  # async (dict) -> None
     receive: Any  # async () -> dict
+    request: dict[str, Any] = field(default_factory=lambda: {"type": "lab.sync"})
+    reply: str = "lab.snapshot"
     trips: list[float] = field(default_factory=list)
     rss_peak: float = 0.0
     worker_peak: float = 0.0
@@ -121,8 +140,8 @@ class Yardstick:
     async def _run(self) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
-            await self.send({"type": "lab.sync"})
-            while (await self.receive())["type"] != "lab.snapshot":
+            await self.send(self.request)
+            while (await self.receive())["type"] != self.reply:
                 pass
             self.trips.append(time.monotonic() - started)
             self.rss_peak = max(self.rss_peak, rss_mb())

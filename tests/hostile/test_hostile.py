@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from podlab.asgi import application
-from podlab.lab import consumers, runner, workers
+from podlab.lab import consumers, runner
 
 from . import attacks as a
 
@@ -30,12 +30,8 @@ def _own_pool():
     """A pool of two workers of its own, so the second lab and the attacker hold one each
     (the suite's shared pool has labs of other tests in it). Labs that share a worker with a
     runaway wait for its budget: that is the cost the budget bounds, not what this measures."""
-    own = workers.WorkerPool(size=2)
-    assert own.start(wait=90)
-    shared, workers._pool = workers._pool, own
-    yield own
-    workers._pool = shared
-    own.close()
+    with a.own_pool() as own:
+        yield own
 
 
 @pytest.fixture(autouse=True)

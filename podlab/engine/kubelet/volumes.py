@@ -129,7 +129,7 @@ def unschedulable_message(pod: dict[str, Any], store: ObjectStore, nodes: int = 
             return (
                 f'0/{nodes} nodes are available: persistentvolumeclaim "{name}" not found. '
                 f"preemption: 0/{nodes} nodes are available: {nodes} Preemption is not "
-                "helpful for scheduling."
+                "helpful for scheduling.."
             )
     return None
 

@@ -1,0 +1,199 @@
+"""What a worker process does for a classroom room (:mod:`podlab.lab.workers` runs these,
+beside the lab's own operations in :mod:`podlab.lab.runner`).
+
+A handle holds one of two things in its worker: the instructor console's ``RoomSim`` (it
+drives the room: apply, moves, ticks, frames for every language) or a process's copy of the
+room that snapshots for students are built from (``room.snapshot``). Each operation takes
+the worker's labs, the handle's id and plain keyword arguments (a ``RoomState`` is a plain
+dataclass) and returns plain data: the room's clock (``room``: t, until, next_t, actions),
+and messages already encoded as JSON text, one per language, each under the transport's
+frame limit as the lab's are (``podlab.lab.runner.fit``: long logs become tails, then the
+watch lines and history are cut, at last the views left out).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from podlab.lab import services as lab_services
+from podlab.lab.runner import fit, operation
+from podlab.lab.services import LabSession
+from podlab.lab.workers import WorkerError
+
+from . import questions
+from .sim import LANGS, RoomSim, RoomState, build_lab, snapshot_message
+
+
+@dataclass
+class _Copy:
+    """A process's copy of a room, moved forward as the room goes and rebuilt when its
+    history changes."""
+
+    epoch: int
+    lab: LabSession
+
+
+def _sim(labs: dict[int, Any], lab_id: int) -> RoomSim:
+    sim = labs.get(lab_id)
+    if not isinstance(sim, RoomSim):
+        raise WorkerError("no_simulation")
+    return sim
+
+
+def _clock(lab: LabSession) -> dict[str, Any]:
+    """What the console keeps of the room's simulation to decide its moves."""
+    return {"t": lab.t, "until": lab.until, "next_t": lab.next_t(),
+            "actions": [dict(a) for a in lab.actions]}
+
+
+def _texts(messages: dict[str, dict[str, Any]]) -> dict[str, str]:
+    return {lang: fit(messages[lang]) for lang in LANGS}
+
+
+@operation
+def validate(labs: dict[int, Any], lab_id: int, *, manifest: str, lang: str) -> dict[str, Any]:
+    _, validation = lab_services.validate_manifest(manifest_text=manifest, lang=lang)
+    return validation
+
+
+@operation
+def apply(labs: dict[int, Any], lab_id: int, *, manifest: str, seed: int,
+          lang: str) -> dict[str, Any]:
+    """``classroom.apply``: the validation and, if valid, the new room (the old one stays
+    when the manifest is refused)."""
+    lab, validation = lab_services.lab_start(manifest_text=manifest, seed=seed, lang=lang)
+    if lab is None:
+        return {"validation": validation, "room": None}
+    labs[lab_id] = RoomSim(lab)
+    return {"validation": validation, "room": _clock(lab)}
+
+
+@operation
+def load(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> dict[str, Any]:
+    """The room rebuilt from what the database holds (a console connecting or taking over)."""
+    labs.pop(lab_id, None)
+    lab = build_lab(manifest=state.manifest, seed=state.seed, actions=state.actions,
+                    t=state.t, lang=lang)
+    labs[lab_id] = RoomSim(lab)
+    return _clock(lab)
+
+
+@operation
+def step(labs: dict[int, Any], lab_id: int) -> dict[str, Any]:
+    lab = _sim(labs, lab_id).lab
+    lab.step()
+    return _clock(lab)
+
+
+@operation
+def advance(labs: dict[int, Any], lab_id: int, *, t: float) -> dict[str, Any]:
+    lab = _sim(labs, lab_id).lab
+    lab.advance_to(t)
+    return _clock(lab)
+
+
+@operation
+def seek(labs: dict[int, Any], lab_id: int, *, t: float) -> dict[str, Any]:
+    lab = _sim(labs, lab_id).lab
+    lab.seek(t)
+    return _clock(lab)
+
+
+@operation
+def act(labs: dict[int, Any], lab_id: int, *, action: dict[str, Any], state: RoomState,
+        lang: str) -> dict[str, Any]:
+    """``classroom.action``; acting after a seek backwards starts a new history from this
+    moment (``rewritten``). A refused action leaves the room as it was."""
+    sim = _sim(labs, lab_id)
+    lab = sim.lab
+    rewritten = any(a["t"] > lab.t for a in lab.actions)
+    if rewritten:
+        kept = [a for a in lab.actions if a["t"] <= lab.t]
+        sim = RoomSim(build_lab(manifest=state.manifest, seed=state.seed, actions=kept,
+                                t=lab.t, lang=lang))
+    sim.lab.act(action)
+    labs[lab_id] = sim
+    return {"room": _clock(sim.lab), "rewritten": rewritten}
+
+
+@operation
+def publish(labs: dict[int, Any], lab_id: int, *, state: RoomState, snapshot: bool,
+            full: bool = True) -> dict[str, Any]:
+    """The room's messages for every language at ``state.seq``: snapshots, or frames of
+    what happened since the last ones (``full=False``: without pods and views)."""
+    sim = _sim(labs, lab_id)
+    state.t = sim.lab.t
+    state.actions = [dict(a) for a in sim.lab.actions]
+    messages = sim.snapshots(state=state) if snapshot else sim.frames(state=state, full=full)
+    return {"room": _clock(sim.lab), "texts": _texts(messages)}
+
+
+@operation
+def tick(labs: dict[int, Any], lab_id: int, *, state: RoomState, elapsed: float,
+         limit: float | None, due_views: bool) -> dict[str, Any]:
+    """One tick of the room's clock at ``state.speed`` (up to ``limit``, a predict
+    question's target time), then its frames (``texts``) when there is something to show:
+    a change, the clock stopping, or views due for their AGE columns."""
+    sim = _sim(labs, lab_id)
+    lab = sim.lab
+    stop = math.inf if limit is None else limit
+    if math.isinf(state.speed):
+        upcoming = lab.next_t()
+        if upcoming is not None and upcoming > stop:
+            lab.advance_to(stop)
+            more = False
+        else:
+            more = lab.step()
+    else:
+        lab.advance_to(min(lab.t + elapsed * state.speed, stop))
+        more = lab.t < lab.until
+    playing = state.playing and more and lab.t < lab.until and lab.t < stop
+    changed = sim.changed()
+    texts = None
+    if changed or not playing or due_views:
+        state.playing = playing
+        texts = publish(labs, lab_id, state=state, snapshot=False,
+                        full=changed or not playing)["texts"]
+    return {"room": _clock(lab), "playing": playing, "texts": texts}
+
+
+@operation
+def own_snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> str:
+    """The console's own ``classroom.snapshot`` (a resync); later frames start after it."""
+    sim = _sim(labs, lab_id)
+    text = fit(snapshot_message(state=state, lab=sim.lab, lang=lang))
+    sim.mark()
+    return text
+
+
+@operation
+def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> str:
+    """A student's (or a late console's) ``classroom.snapshot`` of the moment the database
+    holds, from this handle's copy of the room: moved forward when the room went on,
+    rebuilt from the log when its history changed."""
+    copy = labs.get(lab_id)
+    if (not isinstance(copy, _Copy) or copy.epoch != state.epoch or copy.lab.t > state.t
+            or len(copy.lab.actions) > len(state.actions)):
+        labs.pop(lab_id, None)
+        copy = _Copy(epoch=state.epoch, lab=build_lab(
+            manifest=state.manifest, seed=state.seed, actions=state.actions, t=state.t))
+        labs[lab_id] = copy
+    copy.lab.actions = [dict(a) for a in state.actions]
+    copy.lab.advance_to(state.t)
+    return fit(snapshot_message(state=state, lab=copy.lab, lang=lang))
+
+
+@operation
+def predict(labs: dict[int, Any], lab_id: int, **request: Any) -> dict[str, Any]:
+    """A live predict question's answer and choices (``questions.predict_status``)."""
+    try:
+        return questions.predict_status(**request)
+    except questions.QuestionError as exc:
+        raise WorkerError(exc.code, exc.detail) from None
+
+
+OPS = {f"room.{fn.__name__}": fn for fn in (
+    validate, apply, load, step, advance, seek, act, publish, tick, own_snapshot, snapshot,
+    predict)}
