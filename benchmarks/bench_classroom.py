@@ -88,6 +88,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> None:
     # keep this run's channels apart from anything else on the same Redis.
     extra = {"REDIS_URL": redis_url, "PODLAB_CLASSROOM_SEATS": str(args.students + 10),
              "PODLAB_CLASSROOM_SEATS_PER_ADDRESS": str(args.students + 10),
+             "PODLAB_CLASSROOM_CONNECTIONS_PER_ADDRESS": str(args.students + 10),
              "PODLAB_CHANNEL_PREFIX": f"bench-classroom-{tmp.name}"}
     (proc_a, base_a) = start_daphne(tmp, extra_env=extra)
     (proc_b, base_b) = start_daphne(tmp, extra_env=extra)

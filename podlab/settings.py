@@ -153,11 +153,11 @@ CLASSROOM_SEATS_PER_ROOM = int(os.environ.get("PODLAB_CLASSROOM_SEATS", "400"))
 CLASSROOM_NEW_SEATS_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_SEATS_PER_ADDRESS", "200"))
 CLASSROOM_WRONG_CODES_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_BAD_CODES_PER_ADDRESS",
                                                        "60"))
-# Student sockets one client address may hold at once, counted like the lab's: a full room
-# (400 seats) behind one NAT address, with room for second tabs and reconnects. Announced in
+# Student sockets one client address may hold at once, counted like the lab's: a lecture
+# hall (2,000 seats) behind one NAT address, with room for second tabs and reconnects. Announced in
 # the student's classroom.hello.limits.
 CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS = int(os.environ.get(
-    "PODLAB_CLASSROOM_CONNECTIONS_PER_ADDRESS", "600"))
+    "PODLAB_CLASSROOM_CONNECTIONS_PER_ADDRESS", "2500"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Redis database numbers do not separate pub/sub: every deployment on one Redis server sees

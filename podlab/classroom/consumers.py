@@ -1002,7 +1002,7 @@ class InstructorConsumer(_Base):
 # --- students -----------------------------------------------------------------------------
 
 #: student sockets per client address (a classroom behind one NAT), across processes with Redis
-STUDENT_CAP = conncaps.AddressCap("student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 600)
+STUDENT_CAP = conncaps.AddressCap("student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 2500)
 
 
 class StudentConsumer(_Base):

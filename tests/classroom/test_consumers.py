@@ -473,7 +473,7 @@ def fresh_student_cap(monkeypatch, settings):
 
     settings.REDIS_URL = ""
     monkeypatch.setattr(consumers, "STUDENT_CAP", conncaps.AddressCap(
-        "student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 600))
+        "student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 2500))
 
 
 async def test_student_sockets_per_address_are_capped_and_announced(room, settings,
