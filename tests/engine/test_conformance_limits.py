@@ -235,3 +235,24 @@ def test_files_in_a_memory_backed_emptydir_count_against_the_memory_limit() -> N
     # on disk (no medium) the same writes are no memory of the container
     sim = start(text.replace("{medium: Memory}", "{}").replace("32Mi", "8Mi"), 5)
     assert "running" in container_status(sim, "shm")["state"]
+
+
+def test_files_copied_into_a_memory_backed_emptydir_are_the_writers_memory() -> None:
+    # cp, tee, sed -i and wget write tmpfs pages as a redirection does: two copies of 20 MB
+    # into /cache pass the 32Mi limit and the kernel OOM-kills the container
+    script = 'printf "%20000000s" x > /tmp/a; cp /tmp/a /cache/1; echo one; cp /tmp/a /cache/2; echo two; sleep 3600'
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shm\nspec:\n  restartPolicy: Never\n"
+        "  containers:\n"
+        f'  - {{name: c, image: "busybox:1.36", command: [sh, -c, {json.dumps(script)}], '
+        "resources: {limits: {memory: 32Mi}}, volumeMounts: [{name: cache, mountPath: /cache}]}\n"
+        "  volumes:\n  - {name: cache, emptyDir: {medium: Memory}}\n"
+    )
+    sim = start(text, 30)
+    terminated = container_status(sim, "shm")["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+    assert sim.logs("shm") == "one\n"
+    # the same copies onto a disk-backed emptyDir are no memory of the container
+    sim = start(text.replace("{medium: Memory}", "{}"), 30)
+    assert "running" in container_status(sim, "shm")["state"]
+    assert sim.logs("shm") == "one\ntwo\n"

@@ -59,9 +59,10 @@ PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
 #: PodLab never builds a string this big: a program that would hold more is treated as
 #: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
 MAX_MATERIALISED = 128 * 1024 * 1024
-#: ... nor keeps more than this in the files of a container's writable layer (or another
-#: tree on disk): further writes fail as on a full disk.
-MAX_DISK_TREE = 32 * 1024 * 1024
+#: ... nor keeps more than this of the content of the files of one tree (a container's
+#: writable layer, an emptyDir): bytes written past it are counted (file sizes, memory of a
+#: tmpfs, the eviction manager's disk usage) but not kept.
+MAX_KEPT_TREE = 32 * 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -148,19 +149,9 @@ class FileSink(Sink):
 
     def write(self, text: str) -> None:
         if text:
-            proc = self.shell.proc
-            proc.effects += 1
-            backing = getattr(self.shell.fs, "backing", None)
-            tree = backing(self.path) if backing is not None else None
-            if tree is not None:
-                used = tree.file_bytes() + len(text)
-                if tree.memory_backed:
-                    # tmpfs pages are the writer's memory: past memory.max, the OOM killer
-                    proc.hold(used, force=True)
-                elif used > MAX_DISK_TREE:
-                    return  # PodLab's bound on a tree it keeps in memory: ENOSPC
+            self.shell.proc.effects += 1
             try:
-                self.shell.fs.write(self.path, text, append=True)
+                self.shell.write_file(self.path, text, append=True)
             except FileSystemError:
                 return
 
@@ -371,14 +362,17 @@ class Process:
                 self._reap(1)
 
     def hold(self, size: int, *, force: bool = False) -> None:
-        """The shell is about to build a string of ``size`` bytes: past the container's
-        memory (its limit, else the node's) the kernel's OOM killer ends it first, so no
-        such string is ever built."""
+        """The shell is about to build a string of ``size`` bytes (``force``: tmpfs pages
+        of ``size`` bytes, counted not built): past the container's memory (its limit, else
+        the node's) the kernel's OOM killer ends it first, so no such string is ever built."""
         if size < HOLD_THRESHOLD and not force:
             return
         allowance = self._allowance() if self._allowance is not None else None
         need = PROCESS_MEMORY + self.held + size
-        if need > (MAX_MATERIALISED if allowance is None else min(allowance, MAX_MATERIALISED)):
+        bound = MAX_MATERIALISED if not force else None
+        if allowance is not None:
+            bound = allowance if bound is None else min(allowance, bound)
+        if bound is not None and need > bound:
             set_memory = getattr(self.ctx, "set_memory", None)
             if set_memory is not None:
                 set_memory(need)
@@ -777,6 +771,31 @@ class Shell:
 
     def path(self, name: str) -> str:
         return normalise(name, self.cwd)
+
+    def write_file(self, path: str, data: str, *, append: bool = False, extra: int = 0) -> None:
+        """A program writes ``data`` (and ``extra`` bytes it does not keep) to a file: into a
+        tmpfs the pages are the writer's memory (past ``memory.max``, the OOM killer); a
+        tree keeps at most ``MAX_KEPT_TREE`` of content and counts the rest."""
+        backing = getattr(self.fs, "backing_path", None)
+        tree, inner = backing(path) if backing is not None else (None, path)
+        if tree is None:
+            self.fs.write(path, data, append=append)
+            return
+        size = len(data) + extra
+        old = 0
+        if not append and tree.exists(inner) and not tree.is_dir(inner):
+            old = tree.size(inner)
+        if tree.memory_backed and size:
+            self.proc.hold(tree.file_bytes() - old + size, force=True)
+        replaced = 0 if append or not old else len(tree.read(inner))
+        if tree.kept_bytes() - replaced + len(data) > MAX_KEPT_TREE:
+            if not (append and tree.count_append(inner, size)):
+                self.fs.write(path, "", append=append)
+                tree.count_append(inner, size)
+            return
+        self.fs.write(path, data, append=append)
+        if extra:
+            tree.count_append(inner, extra)
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: self.vars[k] for k in sorted(self.exported) if k in self.vars}
