@@ -104,6 +104,26 @@ def test_an_hour_of_busy_loop_is_a_few_thousand_events_not_millions_of_steps() -
     assert sim.loop.dispatched < 5000
 
 
+def test_a_counting_loop_counts_at_the_interpreters_rate_and_runs_an_hour_in_bulk() -> None:
+    # one iteration of `while true; do i=$((i+1)); done` is three commands (the loop's turn,
+    # `true`, the assignment): 1000 commands per CPU-second make 333 iterations per second.
+    # The trap reads $i when the TERM of the background job arrives, at most one CPU slice
+    # (a second) after it was sent.
+    script = "(sleep 60; kill -TERM 1) & i=0; trap 'echo $i; exit 0' TERM; while true; do i=$((i+1)); done"
+    sim = start(pod("count", script, restart="Never"), 70)
+    counted = int(sim.logs("count"))
+    assert 60 * 333 <= counted <= 63 * 333
+    assert container_status(sim, "count")["state"]["terminated"]["exitCode"] == 0
+    # under a CPU limit of 100m, a tenth as many
+    sim = start(pod("count", script, limits="cpu: 100m", restart="Never"), 70)
+    assert 6 * 333 <= int(sim.logs("count")) <= 6.4 * 333
+    # an hour: the loop runs on (no PodLab step limit ends it), a second of CPU per look
+    sim = start(pod("count", "i=0; while true; do i=$((i+1)); done"), 3600)
+    assert row(sim, "count") == ("1/1", "Running", "0")
+    assert 3599 <= instance(sim, "count").cpu_usage <= 3601
+    assert sim.loop.dispatched < 5000
+
+
 # --- logs ----------------------------------------------------------------------------
 
 
