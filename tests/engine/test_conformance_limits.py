@@ -21,6 +21,7 @@ from podlab.engine.runtime.runtime import (
     POD_PIDS_LIMIT,
     ContainerInstance,
 )
+from podlab.engine.runtime.shell.interp import MAX_KEPT_TREE
 from podlab.engine.simulation import Simulation
 
 
@@ -276,3 +277,24 @@ def test_files_copied_into_a_memory_backed_emptydir_are_the_writers_memory() -> 
     sim = start(text.replace("{medium: Memory}", "{}"), 30)
     assert "running" in container_status(sim, "shm")["state"]
     assert sim.logs("shm") == "one\ntwo\n"
+
+
+def test_a_tmpfs_fills_up_to_the_real_memory_limit_above_what_podlab_keeps() -> None:
+    # tmpfs pages are counted by size: a 256Mi limit is reached after 256 MiB of `yes` (about
+    # 64 CPU-seconds), though PodLab keeps 32 MiB of the file and never builds a 128 MiB string
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shm\nspec:\n  restartPolicy: Never\n"
+        "  containers:\n"
+        '  - {name: c, image: "busybox:1.36", command: [sh, -c, "yes > /cache/y"], '
+        "resources: {limits: {memory: 256Mi}}, volumeMounts: [{name: cache, mountPath: /cache}]}\n"
+        "  volumes:\n  - {name: cache, emptyDir: {medium: Memory}}\n"
+    )
+    sim = start(text, 120)
+    terminated = container_status(sim, "shm")["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+    inst = instance(sim, "shm")
+    assert inst.finished_at is not None and 60 <= inst.finished_at <= 70
+    worker = sim._find("shm", "default")  # noqa: SLF001 - the runtime's own view
+    (volume, used), = worker.volumes.empty_dir_usage()
+    assert 250 * 1024 * 1024 <= used <= 256 * 1024 * 1024
+    assert volume.fs.kept_bytes() <= MAX_KEPT_TREE
