@@ -81,6 +81,10 @@ def test_a_container_writing_past_its_limit_evicts_the_pod_with_the_pods_total_m
     message = "Pod ephemeral local storage usage exceeds the total limit of containers 100Mi. "
     assert (st["phase"], st["reason"], st["message"]) == ("Failed", "Evicted", message)
     assert evicted_events(sim) == [("Warning", "kubelet", message)]
+    # kubectl describe's events, as on a real node: the eviction, then the kill
+    reasons = [(e["reason"], e["message"]) for e in sim.events()]
+    evicted = reasons.index(("Evicted", message))
+    assert reasons[evicted + 1] == ("Killing", "Stopping container c")
     target = {c["type"]: c for c in st["conditions"]}["DisruptionTarget"]
     assert (target["reason"], target["message"]) == ("TerminationByKubelet", message)
     evicted_at = next(t.t for t in sim.transitions if t.rule == "evicted.kill")
@@ -135,6 +139,19 @@ def test_an_emptydir_past_its_size_limit_evicts_even_past_the_kept_content() -> 
     sim = start(text, 60)
     st = status(sim, "scratch")
     assert (st["reason"], st["message"]) == ("Evicted", 'Usage of EmptyDir volume "cache" exceeds the limit "64Mi". ')
+
+
+def test_writes_through_a_subpath_are_counted_on_the_volume() -> None:
+    text = manifest(
+        "sub",
+        container("c", "yes > /data/y", mounts="{name: cache, mountPath: /data, subPath: part}"),
+        "  - {name: cache, emptyDir: {sizeLimit: 64Mi}}\n",
+    )
+    sim = start(text, 60)
+    assert status(sim, "sub")["message"] == 'Usage of EmptyDir volume "cache" exceeds the limit "64Mi". '
+    worker = sim._find("sub", "default")  # noqa: SLF001 - the runtime's own view
+    ((volume, used),) = worker.volumes.empty_dir_usage()
+    assert used > 64 * 1024 * 1024 and volume.fs.kept_bytes() <= MAX_KEPT_TREE
 
 
 def test_an_emptydir_counts_toward_the_pods_total() -> None:

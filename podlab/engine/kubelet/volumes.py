@@ -152,6 +152,11 @@ class SubdirFileSystem:
     def write(self, path: str, data: str, *, append: bool = False) -> None:
         self._fs.write(self._full(path), data, append=append)
 
+    def backing_path(self, path: str) -> tuple[Any, str]:
+        """The memory tree behind this view and the path inside it (shell.Shell.write_file)."""
+        through = getattr(self._fs, "backing_path", None)
+        return through(self._full(path)) if through is not None else (None, path)
+
     def exists(self, path: str) -> bool:
         return self._fs.exists(self._full(path))
 

@@ -373,6 +373,9 @@ class MemoryFileSystem:
         target, inner = (found[0].fs, found[1]) if found else (self, path)
         if isinstance(target, MemoryFileSystem):
             return target, inner
+        through = getattr(target, "backing_path", None)  # a subPath view of a volume
+        if through is not None:
+            return through(inner)
         return None, inner
 
     def snapshot(self) -> dict[str, str]:
