@@ -196,6 +196,21 @@ def test_without_a_limit_a_growing_variable_still_ends_oom_killed_not_in_real_gi
     assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
 
 
+def test_a_growing_variable_is_oom_killed_at_the_real_limit_above_what_podlab_builds() -> None:
+    # doubling x: the kernel kills the shell when x plus the string twice its size passes
+    # memory.max. Under 300Mi the last length printed is 128 MiB (x=128Mi + 256 MiB > 300Mi),
+    # under 1Gi 512 MiB, though PodLab builds no string over MAX_MATERIALISED
+    script = "x=x; while true; do x=$x$x; echo ${#x}; done"
+    for limit, last in (("300Mi", 128 * 1024 * 1024), ("1Gi", 512 * 1024 * 1024), ("64Mi", 32 * 1024 * 1024)):
+        sim = start(pod("grow", script, limits=f"memory: {limit}", restart="Never"), 10)
+        terminated = container_status(sim, "grow")["state"]["terminated"]
+        assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+        assert int(sim.logs("grow").split()[-1]) == last
+    # unset gives the memory back: the same loop that unsets a copy each turn runs on
+    sim = start(pod("copy", "x=$(printf %01000000d 0); while true; do y=$x$x; unset y; sleep 1; done", limits="memory: 16Mi"), 30)
+    assert row(sim, "copy") == ("1/1", "Running", "0")
+
+
 def test_memory_current_counts_what_the_shell_holds() -> None:
     script = "x=$(printf %0100000d 0); y=$x$x$x$x$x$x$x$x$x$x; cat /sys/fs/cgroup/memory.current; sleep 100000"
     sim = start(pod("hold", script, limits="memory: 64Mi"), 10)

@@ -465,6 +465,18 @@ def test_curl() -> None:
     assert sh("curl -s nowhere.example/").exit_code == 6
 
 
+def test_a_string_past_the_materialised_bound_is_hollow() -> None:
+    small = interp._joined(["ab", "cd"], 4)  # noqa: SLF001 - the helper itself
+    assert (small, type(small)) == ("abcd", str)
+    half = "x" * (interp.MAX_MATERIALISED // 2 + 1)
+    big = interp._joined([half, half], 2 * len(half))  # noqa: SLF001
+    assert type(big) is interp.Hollow and len(big) == interp.HOLLOW_KEPT
+    assert interp.size_of(big) == 2 * len(half)
+    # a hollow piece keeps the result hollow, whatever its size
+    again = interp._joined([big, "y"], interp.size_of(big) + 1)  # noqa: SLF001
+    assert interp.size_of(again) == 2 * len(half) + 1 and len(again) == interp.HOLLOW_KEPT
+
+
 def test_no_string_past_the_materialised_bound_is_ever_built() -> None:
     # even with nothing to say how much memory there is, the shell is killed (137)
     # before it builds a string over MAX_MATERIALISED

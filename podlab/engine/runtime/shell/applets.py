@@ -396,6 +396,8 @@ def b_unset(sh: Shell, io: IO, argv: list[str]) -> int:
         if functions:
             sh.functions.pop(arg, None)
         else:
+            if arg in sh.vars:
+                sh.proc.account(sh.vars[arg], "")  # its memory is free again
             sh.vars.pop(arg, None)
             sh.exported.discard(arg)
     return 0

@@ -57,13 +57,15 @@ SPIN_CPU = 0.1  # CPU a loop that changes nothing burns per turn: one CFS period
 SPIN_MAX_CPU = 1.0  # ... and at most this much before it looks again
 HOLD_THRESHOLD = 64 * 1024  # strings from this size on count as memory the shell holds
 PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
-#: PodLab never builds a string this big: a program that would hold more is treated as
-#: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
-MAX_MATERIALISED = 128 * 1024 * 1024
+#: PodLab never builds a string bigger than this: past it a string is hollow (``Hollow``:
+#: its size counted against the container's memory, a part of its text kept).
+MAX_MATERIALISED = 32 * 1024 * 1024
 #: ... nor keeps more than this of the content of the files of one tree (a container's
 #: writable layer, an emptyDir): bytes written past it are counted (file sizes, memory of a
 #: tmpfs, the eviction manager's disk usage) but not kept.
 MAX_KEPT_TREE = 32 * 1024 * 1024
+#: ... past it a string is hollow: it keeps this many characters and counts its size
+HOLLOW_KEPT = 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -76,6 +78,40 @@ ERRNO_TEXT = {
     "EACCES": "Permission denied",
     "EBUSY": "Resource busy",
 }
+
+
+class Hollow(str):
+    """A string bigger than PodLab builds (``MAX_MATERIALISED``): its first ``HOLLOW_KEPT``
+    characters, and ``size``, the length the program's string has. The memory accounting,
+    ``${#x}`` and concatenation use the size; everything else sees the kept characters."""
+
+    size: int
+
+
+def hollow(text: str, size: int) -> Hollow:
+    made = Hollow(text[:HOLLOW_KEPT])
+    made.size = size
+    return made
+
+
+def size_of(text: str) -> int:
+    """The length of a string as the program has it (a hollow one's full size)."""
+    return text.size if type(text) is Hollow else len(text)
+
+
+def _joined(pieces: list[str], size: int) -> str:
+    """Concatenate; past ``MAX_MATERIALISED`` (or with a hollow piece) only the first
+    ``HOLLOW_KEPT`` characters are built."""
+    if size <= MAX_MATERIALISED and not any(type(x) is Hollow for x in pieces):
+        return "".join(pieces)
+    kept: list[str] = []
+    room = HOLLOW_KEPT
+    for piece in pieces:
+        if room <= 0:
+            break
+        kept.append(piece[:room])
+        room -= len(kept[-1])
+    return hollow("".join(kept), size)
 
 
 def errno_text(exc: FileSystemError) -> str:
@@ -370,9 +406,9 @@ class Process:
             return
         allowance = self._allowance() if self._allowance is not None else None
         need = PROCESS_MEMORY + self.held + size
-        bound = MAX_MATERIALISED if not force else None
-        if allowance is not None:
-            bound = allowance if bound is None else min(allowance, bound)
+        # strings past MAX_MATERIALISED are hollow (counted, not built): the bound is the
+        # container's memory; a shell without one (outside a container) stops there
+        bound = allowance if allowance is not None else (None if force else MAX_MATERIALISED)
         if bound is not None and need > bound:
             set_memory = getattr(self.ctx, "set_memory", None)
             if set_memory is not None:
@@ -384,8 +420,10 @@ class Process:
 
     def account(self, old: str | None, new: str) -> None:
         """A variable changed from ``old`` to ``new``: big values count as held memory."""
-        delta = (len(new) if len(new) >= HOLD_THRESHOLD else 0) - (
-            len(old) if old is not None and len(old) >= HOLD_THRESHOLD else 0
+        new_size = size_of(new)
+        old_size = size_of(old) if old is not None else 0
+        delta = (new_size if new_size >= HOLD_THRESHOLD else 0) - (
+            old_size if old_size >= HOLD_THRESHOLD else 0
         )
         if delta:
             self.held = max(0, self.held + delta)
@@ -1157,7 +1195,7 @@ class Shell:
             io = io2
         if not argv:
             for name, value in assigns:
-                if len(value) >= HOLD_THRESHOLD or name in self.vars:
+                if size_of(value) >= HOLD_THRESHOLD or name in self.vars:
                     self.proc.account(self.vars.get(name), value)
                 self.vars[name] = value
             status = self._cmdsub_status or 0
@@ -1363,7 +1401,7 @@ class Shell:
         if op == "":
             return value or ""
         if op == "len":
-            return str(len(value or ""))
+            return str(size_of(value or ""))
         unset = value is None
         empty = unset or value == ""
         if op in (":-", "-"):
@@ -1439,10 +1477,10 @@ class Shell:
         size = 0
         for part in word.parts:
             text = yield from self.expand_part(part)
-            size += len(text)
+            size += size_of(text)
             out.append(text)
         self.proc.hold(size)
-        return "".join(out)
+        return _joined(out, size)
 
     def expand_pattern(self, word: p.Word | None) -> Gen:
         """Expand a pattern: quoted characters match literally."""
@@ -1508,8 +1546,12 @@ class Shell:
         finish()
         result: list[str] = []
         for f in fields:
-            self.proc.hold(sum(len(t) for t, _ in f))
-            text = "".join(t for t, _ in f)
+            size = sum(size_of(t) for t, _ in f)
+            self.proc.hold(size)
+            text = _joined([t for t, _ in f], size)
+            if type(text) is Hollow:
+                result.append(text)
+                continue
             globbable = any(not q and any(c in t for c in "*?[") for t, q in f)
             if globbable:
                 pattern = "".join(t if not q else _escape_glob(t) for t, q in f)
