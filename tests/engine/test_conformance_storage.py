@@ -217,6 +217,7 @@ def test_a_tree_counts_bytes_past_what_it_keeps() -> None:
     assert (copy.kept_bytes(), copy.file_bytes()) == (0, 0)
     assert fs.layer_bytes({"/tmp/a": "y"}) == 0
     assert fs.layer_bytes({}) == 1
+    assert fs.layer_bytes({}, ("/tmp/",)) == 0
 
 
 def test_ls_shows_the_size_written_not_the_part_kept() -> None:

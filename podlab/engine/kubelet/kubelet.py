@@ -330,6 +330,17 @@ class Node:
         victim.evict(res.disk_pressure_message(threshold, available, containers), storage=True)
 
 
+#: Files the kubelet bind-mounts into a container (the engine writes them into its tree):
+#: not the container's writable layer.
+KUBELET_MOUNTED_FILES = (
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/dev/termination-log",
+    "/var/run/secrets/",
+)
+
+
 class Slot:
     """One container definition of the Pod and the instances the runtime ran for it."""
 
@@ -1098,7 +1109,7 @@ class PodWorker:
         used = inst.log_bytes + sum(size for _, size in inst.rotated_logs)
         layer_bytes = getattr(inst.fs, "layer_bytes", None)
         if callable(layer_bytes):
-            used += layer_bytes(inst.image.files)
+            used += layer_bytes(inst.image.files, KUBELET_MOUNTED_FILES)
         return used
 
     def storage_usage(self) -> int:

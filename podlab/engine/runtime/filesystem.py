@@ -336,16 +336,17 @@ class MemoryFileSystem:
         """Characters of content the tree keeps (mounts excluded)."""
         return self._kept
 
-    def layer_bytes(self, base: Mapping[str, str]) -> int:
+    def layer_bytes(self, base: Mapping[str, str], skip: tuple[str, ...] = ()) -> int:
         """Bytes of the files that differ from ``base`` (the image's files) plus the bytes
-        counted past the kept content: a writable layer's disk usage. ``/etc`` is left out:
-        the kubelet's own files there (hosts, resolv.conf) are counted apart."""
+        counted past the kept content: a writable layer's disk usage. Paths starting with
+        one of ``skip`` (what the kubelet bind-mounts: hosts, resolv.conf, the service
+        account token) are not the layer's."""
         total = 0
         for path, data in self._files.items():
-            if base.get(path) is data or path.startswith("/etc/") or base.get(path) == data:
+            if base.get(path) is data or path.startswith(skip) or base.get(path) == data:
                 continue
             total += len(data) if data.isascii() else len(data.encode())
-        return total + sum(n for p, n in self._uncounted.items() if not p.startswith("/etc/"))
+        return total + sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
 
     def uncounted(self, path: str) -> int:
         """Bytes of the file at ``path`` (of this tree) written but not kept."""
