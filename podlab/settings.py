@@ -141,8 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
          "timeout": DATABASE_CONNECT_TIMEOUT}
     )
 
-# Lab websockets (docs/protocol.md): how many one client address may hold, and how many one
-# server process serves in all; both are announced in lab.hello.limits.
+# Lab websockets (docs/protocol.md): how many one client address may hold (counted across the
+# deployment's processes in Redis with REDIS_URL, else per process: podlab/core/conncaps.py),
+# and how many one server process serves in all; both are announced in lab.hello.limits.
 LAB_MAX_CONNECTIONS_PER_ADDRESS = int(os.environ.get("PODLAB_LAB_CONNECTIONS_PER_ADDRESS", "64"))
 LAB_MAX_CONNECTIONS = int(os.environ.get("PODLAB_LAB_CONNECTIONS", "2000"))
 
@@ -152,6 +153,11 @@ CLASSROOM_SEATS_PER_ROOM = int(os.environ.get("PODLAB_CLASSROOM_SEATS", "400"))
 CLASSROOM_NEW_SEATS_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_SEATS_PER_ADDRESS", "200"))
 CLASSROOM_WRONG_CODES_PER_ADDRESS = int(os.environ.get("PODLAB_CLASSROOM_BAD_CODES_PER_ADDRESS",
                                                        "60"))
+# Student sockets one client address may hold at once, counted like the lab's: a full room
+# (400 seats) behind one NAT address, with room for second tabs and reconnects. Announced in
+# the student's classroom.hello.limits.
+CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS = int(os.environ.get(
+    "PODLAB_CLASSROOM_CONNECTIONS_PER_ADDRESS", "600"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Redis database numbers do not separate pub/sub: every deployment on one Redis server sees

@@ -20,10 +20,18 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
+from podlab.core import conncaps
 from podlab.core.db import database_sync_to_async
 from podlab.core.layer import LayerTolerantMixin
 from podlab.lab import services as lab_services
-from podlab.lab.consumers import TokenBucket, error_text, pick_language, read_message
+from podlab.lab.consumers import (
+    CLOSE_TOO_MANY,
+    TokenBucket,
+    client_address,
+    error_text,
+    pick_language,
+    read_message,
+)
 from podlab.lab.services import LabError
 
 from . import plans, presence
@@ -77,6 +85,8 @@ def room_error_text(code: str, lang: str) -> str:
             "layer_back": gettext("The link between the servers is back."),
             "clock_locked": gettext("The clock is locked at the predict question's target "
                                     "time until you reveal its answer."),
+            "too_many_connections": gettext(
+                "Too many classroom connections from your address: close another tab first."),
         }
     return texts.get(code) or error_text(code, lang)
 
@@ -869,6 +879,10 @@ class InstructorConsumer(_Base):
 
 # --- students -----------------------------------------------------------------------------
 
+#: student sockets per client address (a classroom behind one NAT), across processes with Redis
+STUDENT_CAP = conncaps.AddressCap("student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 600)
+
+
 class StudentConsumer(_Base):
     rate_per_second = 5.0
     rate_burst = 10.0
@@ -884,6 +898,12 @@ class StudentConsumer(_Base):
         self.setup_base()
         self.seq = -1
         self.seat: Seat | None = None
+        self.ticket = await STUDENT_CAP.admit(client_address(self.scope))
+        if self.ticket is None:
+            await self.accept()
+            await self.send_error("too_many_connections", limit=STUDENT_CAP.limit())
+            await self.close(code=CLOSE_TOO_MANY)
+            return
         code = self.scope["url_route"]["kwargs"]["code"]
         room = await _room_by_code(code)
         session = self.scope.get("session")
@@ -912,7 +932,8 @@ class StudentConsumer(_Base):
         self.score: int = info["score"]
         await self.send_json({"type": "classroom.hello", "protocol": PROTOCOL, "role": "student",
                               "code": room.code, "name": seat.name, "score": self.score,
-                              "instructor": info["instructor"]})
+                              "instructor": info["instructor"],
+                              "limits": {"connections_per_address": STUDENT_CAP.limit()}})
         await self._send_snapshot()
         await self._forward_question(info["question"])
         if info["leaderboard"] is not None:
@@ -940,6 +961,8 @@ class StudentConsumer(_Base):
 
     async def disconnect(self, code: int) -> None:
         await self.cancel_tasks()
+        ticket, self.ticket = getattr(self, "ticket", None), None
+        await STUDENT_CAP.release(ticket)
         if self.seat is None or self.room_pk is None:
             return
         await self.layer_discard(group_name(self.room_pk, self.lang))

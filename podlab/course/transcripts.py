@@ -44,6 +44,9 @@ GET_OUTPUTS = {
     "jobs": "jobs", "job": "jobs",
     "all": "all",
     "nodes": "nodes", "node": "nodes", "no": "nodes",
+    "namespaces": "namespaces", "namespace": "namespaces", "ns": "namespaces",
+    "serviceaccounts": "serviceaccounts", "serviceaccount": "serviceaccounts",
+    "sa": "serviceaccounts",
 }
 
 
@@ -424,7 +427,8 @@ def engine_output(transcript: Transcript, examples: dict[str, Example], *,
         # kubectl's own answer when the named Pod does not exist (any more).
         text, err = "", f'Error from server (NotFound): pods "{view.name}" not found\n'
     elif view.name and view.kind in ("table", "wide", "watch", "services", "endpoints",
-                                     "deployments", "replicasets", "jobs", "nodes"):
+                                     "deployments", "replicasets", "jobs", "nodes",
+                                     "namespaces", "serviceaccounts"):
         text = _only_rows(text, view.name)
     elif view.name and view.kind == "describe":
         text = _only_section(text, view.name)

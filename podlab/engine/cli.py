@@ -22,8 +22,10 @@ from podlab.engine.kubectl.get import (
     get_endpoints,
     get_events,
     get_jobs,
+    get_namespaces,
     get_pods,
     get_replicasets,
+    get_serviceaccounts,
     get_services,
     pod_cells,
 )
@@ -39,6 +41,7 @@ DEFAULT_UNTIL = 300.0
 OUTPUTS = (
     "table", "wide", "describe", "events", "logs", "json", "jsonl",
     "services", "endpoints", "deployments", "replicasets", "jobs", "all", "nodes",
+    "namespaces", "serviceaccounts",
 )
 #: Kinds besides Pods that ``-o json`` lists, in ``kubectl get all`` order.
 JSON_KINDS = ("Service", "Deployment", "ReplicaSet", "Job")
@@ -70,6 +73,10 @@ outputs (-o):
   jobs      kubectl get jobs (NAME STATUS COMPLETIONS DURATION AGE)
   all       kubectl get all: pods, services, deployments, replicasets, jobs
   nodes     kubectl get nodes at the end (NAME STATUS ROLES AGE VERSION)
+  namespaces   kubectl get namespaces (NAME STATUS AGE; Terminating while one is
+            being deleted)
+  serviceaccounts  kubectl get serviceaccounts in the default namespace (NAME
+            SECRETS AGE)
   jsonl     one JSON object per line, in time order:
               {"t": SECONDS, "kind": "Pod", "type": "ADDED"|"MODIFIED"|"DELETED",
                "object": <v1 Pod>}
@@ -551,6 +558,15 @@ def run(
         text = get_replicasets(replicasets=objects("ReplicaSet"), now=now)
     elif output == "jobs":
         text = get_jobs(jobs=objects("Job"), now=now)
+    elif output == "namespaces":
+        text = get_namespaces(namespaces=objects("Namespace"), now=now)
+        if not text:  # cluster-scoped: kubectl names no namespace
+            stderr.write("No resources found\n")
+            return EXIT_OK
+    elif output == "serviceaccounts":
+        text = get_serviceaccounts(accounts=[
+            a for a in objects("ServiceAccount")
+            if (a.get("metadata") or {}).get("namespace", "default") == "default"], now=now)
     elif output == "all":
         text = get_all(pods=pods, objects=objects, now=now)
     elif output == "describe":

@@ -665,6 +665,13 @@ class ControlPlane:
             return "held"
         return "kubelet"
 
+    def shorten_pending_delete(self, worker: Any, grace: float) -> None:
+        """A second DELETE with a shorter grace period while the node cannot be reached: the
+        kubelet gets the shorter one when the node comes back."""
+        key = (worker.namespace, worker.name)
+        if key in self.pending_delete:
+            self.pending_delete[key] = min(self.pending_delete[key], grace)
+
     def recreate_mirror(self, worker: PodWorker) -> None:
         """The API deleted a mirror Pod; the kubelet creates it again right away."""
         self.sim._pod_record(worker, "DELETED")

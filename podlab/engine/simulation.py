@@ -23,11 +23,11 @@ from podlab.engine.controlplane import ControlPlane
 from podlab.engine.core import events as ev
 from podlab.engine.core.loop import EventLoop
 from podlab.engine.core.transitions import Transition, cause
-from podlab.engine.core.version import timestamp
+from podlab.engine.core.version import parse_time, timestamp
 from podlab.engine.kubelet.kubelet import Node, PodWorker
 from podlab.engine.kubelet.status import qos_class
 from podlab.engine.kubelet.volumes import ObjectStore
-from podlab.engine.runtime.process import SIGKILL
+from podlab.engine.runtime.process import SIGKILL, SIGTERM
 from podlab.engine.runtime.registry import Registry
 from podlab.engine.runtime.runtime import Catalogue, ModuleCatalogue, Network
 
@@ -460,10 +460,17 @@ class Simulation:
     def delete_pod(
         self, name: str, *, namespace: str = "default", grace_period: float | None = None
     ) -> bool:
-        """``kubectl delete pod``; ``grace_period=None`` uses the Pod's own grace period."""
+        """``kubectl delete pod``; ``grace_period=None`` uses the Pod's own grace period.
+
+        False when there is no such Pod. A Pod already being deleted is accepted again (the
+        API server answers with the object, kubectl prints ``pod "X" deleted``); only a
+        shorter grace period changes anything (see ``_delete_again``)."""
         worker = self._workers.get((namespace, name))
-        if worker is None or worker.deleting:
+        if worker is None:
             return False
+        if (worker.pod.get("metadata") or {}).get("deletionTimestamp") or worker.deleting:
+            self._delete_again(worker, grace_period)
+            return True
         if grace_period is None:
             grace = worker.spec.get("terminationGracePeriodSeconds")
             grace = 30 if grace is None else grace
@@ -486,6 +493,49 @@ class Simulation:
         if grace == 0:
             self.remove_pod(worker)
         return True
+
+    def _delete_again(self, worker: PodWorker, grace_period: float | None) -> None:
+        """A DELETE of a Pod that already has its deletionTimestamp (apiserver
+        ``rest.BeforeDelete``): with no grace period, or one not shorter than
+        ``deletionGracePeriodSeconds``, nothing changes; a shorter one moves the deadline to
+        the first request's time plus the new period and sets the new period; 0 removes the
+        Pod at once. The kubelet's pod worker sees the shorter period and runs ``killPod``
+        again with it (``podWorkers.UpdatePod``: a terminating Pod's grace may only shrink)."""
+        meta = dict(worker.pod.get("metadata") or {})
+        current = meta.get("deletionGracePeriodSeconds")
+        if current is None or int(current) == 0:
+            self.remove_pod(worker)  # a deletion left half done: finish it now
+            return
+        if grace_period is None or max(0, int(grace_period)) >= int(current):
+            return
+        period = max(0, int(grace_period))
+        requested = parse_time(value=meta.get("deletionTimestamp"))
+        first = (requested if requested is not None else self.loop.now + int(current)) - int(
+            current)
+        meta["deletionTimestamp"] = timestamp(first + period)
+        meta["deletionGracePeriodSeconds"] = period
+        worker.pod["metadata"] = meta
+        self._pod_record(worker, "MODIFIED")
+        if period == 0:
+            if worker.deleting:
+                worker.shorten_grace(0.0)
+            self.remove_pod(worker)
+        elif worker.deleting:
+            worker.shorten_grace(float(period))
+        else:
+            self.control.shorten_pending_delete(worker, float(period))
+
+    def stop_signal(self, name: str, container: str, namespace: str | None = None) -> int:
+        """The signal the runtime stops ``container`` with: its image's STOPSIGNAL (nginx
+        since 1.19.5 and php-fpm: SIGQUIT), SIGTERM while the image is not known. Without a
+        namespace, the first Pod of that name (the lab names Pods by name alone)."""
+        workers = [w for key, w in [*self._workers.items(), *self._gone.items()]
+                   if key[1] == name and (namespace is None or key[0] == namespace)]
+        for worker in workers[:1]:
+            for slot in worker.slots:
+                if slot.name == container and slot.image_info is not None:
+                    return int(slot.image_info.stop_signal)
+        return SIGTERM
 
     def kill_container(
         self, name: str, container: str, *, signal: int = SIGKILL, namespace: str = "default"

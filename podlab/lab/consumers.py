@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext
 
+from podlab.core import conncaps
 from podlab.core.layer import NO_CHANNEL_LAYER
 
 from . import runner, services, workers
@@ -188,7 +189,11 @@ CLOSE_TOO_MANY = 4429
 CLOSE_SERVER_FULL = 4503
 CLOSE_SLOW_READER = 4408
 
-_connections: dict[str, int] = {}
+#: lab sockets per client address, counted across the deployment's processes with REDIS_URL
+ADDRESS_CAP = conncaps.AddressCap("lab", "LAB_MAX_CONNECTIONS_PER_ADDRESS",
+                                  MAX_CONNECTIONS_PER_ADDRESS)
+#: lab sockets of this process
+_open = 0
 
 
 def connection_caps() -> tuple[int, int]:
@@ -272,17 +277,24 @@ class LabConsumer(AsyncWebsocketConsumer):
         self._sent_at = self._views_at = time.monotonic()
         self.address = client_address(self.scope)
         self.counted = False
+        self.ticket: conncaps.Ticket | None = None
         await self.accept()
         per_address, total = connection_caps()
-        if _connections.get(self.address, 0) >= per_address:
-            await self._refuse("too_many_connections", CLOSE_TOO_MANY, limit=per_address)
-            return
-        if sum(_connections.values()) >= total:
+        if _open >= total:
             await self._refuse("server_full", CLOSE_SERVER_FULL, limit=total)
             return
-        _connections[self.address] = _connections.get(self.address, 0) + 1
+        self.ticket = await ADDRESS_CAP.admit(self.address)
+        if self.ticket is None:
+            await self._refuse("too_many_connections", CLOSE_TOO_MANY, limit=per_address)
+            return
+        self._count(1)
         self.counted = True
         await self.send_json(hello())
+
+    @staticmethod
+    def _count(change: int) -> None:
+        global _open  # noqa: PLW0603 - one count per process
+        _open += change
 
     async def _refuse(self, code: str, close_code: int, **detail: Any) -> None:
         await self.send_error(code, **detail)
@@ -295,11 +307,9 @@ class LabConsumer(AsyncWebsocketConsumer):
             self.handle = None
         if self.counted:
             self.counted = False
-            left = _connections.get(self.address, 1) - 1
-            if left > 0:
-                _connections[self.address] = left
-            else:
-                _connections.pop(self.address, None)
+            self._count(-1)
+        ticket, self.ticket = self.ticket, None
+        await ADDRESS_CAP.release(ticket)
 
     # --- the worker ----------------------------------------------------------------------
 

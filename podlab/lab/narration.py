@@ -18,15 +18,20 @@ listed there).
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from podlab.engine.apiserver.defaults import DEFAULT_TOLERATION_SECONDS
+from podlab.engine.cluster import NODE_MONITOR_GRACE_PERIOD, TAINT_UNREACHABLE
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
+from podlab.engine.runtime.process import SIGNAL_NAMES as PROCESS_SIGNALS
+from podlab.engine.scheduler import scheduler as sched
 
 #: engine rules that get no entry of their own: another entry tells the same moment
 SILENT_RULES = frozenset({
@@ -59,7 +64,9 @@ TEXT: dict[str, tuple[Any, str, str]] = {
     "gated": (_("The Pod has scheduling gates (%(gates)s): the scheduler does not even look at "
                 "it until every gate is removed. kubectl shows SchedulingGated."),
               "scheduling", "gates"),
-    "unschedulable": (_("The scheduler found no node for the Pod: %(message)s"),
+    # said by fit_text() when the scheduler's message could be read (render_all)
+    "unschedulable": (_("The scheduler found no node for the Pod; it tries again when the "
+                        "cluster changes."),
                       "scheduling", "failed-scheduling"),
     "pulling": (_("The kubelet starts pulling the image %(image)s."),
                 "images-and-pull-policy", "pull-policy"),
@@ -87,11 +94,59 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                        "ConfigMap, Secret or key it refers to is missing, or runAsNonRoot "
                        "cannot be met."),
                      "volumes", "configmap-secret"),
+    "config-missing": (_("The kubelet cannot start the container (CreateContainerConfigError): "
+                         "the %(object_kind)s %(name)s that it takes environment variables from "
+                         "does not exist. Create it (the kubelet retries), or mark the "
+                         "reference optional: true."),
+                       "volumes", "env-sources"),
+    "config-key": (_("The kubelet cannot start the container (CreateContainerConfigError): "
+                     "the %(object_kind)s %(name)s has no key %(key)s. Add the key (the kubelet "
+                     "retries), or mark the reference optional: true."),
+                   "volumes", "env-sources"),
+    "config-root-image": (_("The kubelet refuses to start the container "
+                            "(CreateContainerConfigError): runAsNonRoot is true, no runAsUser is "
+                            "set and the image runs as root. Set runAsUser to a UID other than "
+                            "0, or use an image that runs as another user."),
+                          "security-context", "run-as-non-root"),
+    "config-root-uid": (_("The kubelet refuses to start the container "
+                          "(CreateContainerConfigError): runAsNonRoot is true but runAsUser is 0, "
+                          "which is root. Pick another UID."),
+                        "security-context", "run-as-non-root"),
+    "mount-missing": (_("The kubelet cannot mount the volume %(volume)s: the %(object_kind)s "
+                        "%(name)s does not exist. The container waits in ContainerCreating, "
+                        "and the kubelet tries again with a growing delay (FailedMount)."),
+                      "volumes", "configmap-secret"),
+    "mount-hostpath": (_("The kubelet cannot mount the volume %(volume)s: %(path)s on the node "
+                         "is not a %(what)s, which its hostPath type requires. The container "
+                         "waits in ContainerCreating (FailedMount)."),
+                       "volumes", "hostpath"),
+    "node-not-ready": (_("The node %(node)s stopped reporting: after %(grace)d s without news "
+                         "the node controller marks it Unknown and taints it unreachable, and "
+                         "the Pod's Ready condition turns False. Its containers may still run "
+                         "there, but nothing they do reaches the API server."),
+                       "troubleshooting", "node-lost"),
+    "taint-evict": (_("The node is still unreachable after the %(seconds)d s the Pod tolerates "
+                      "(tolerationSeconds): the taint manager deletes the Pod. No controller "
+                      "owns it, so nothing creates it again."),
+                    "scheduling", "no-execute"),
+    "taint-evict-owned": (_("The node is still unreachable after the %(seconds)d s the Pod "
+                            "tolerates (tolerationSeconds): the taint manager deletes the Pod, "
+                            "and its controller creates a replacement on a node that works."),
+                          "scheduling", "no-execute"),
+    "pull-secret-missing": (_("The Secret %(secrets)s named in imagePullSecrets does not exist, "
+                              "so the kubelet pulls without credentials "
+                              "(FailedToRetrieveImagePullSecret): a private registry will "
+                              "refuse the pull."),
+                            "images-and-pull-policy", "image-pull-secrets"),
     "mount-failed": (_("A volume cannot be mounted yet, so the container stays in "
                        "ContainerCreating; the kubelet retries."),
                      "volumes", "configmap-secret"),
     "sidecar-stop": (_("Every regular container has finished, so the kubelet stops the sidecar "
                        "%(container)s."),
+                     "init-and-sidecar-containers", "sidecar-shutdown"),
+    "sidecar-kill": (_("Every regular container has finished, so the kubelet stops the sidecar "
+                       "%(container)s: SIGTERM now, SIGKILL after %(grace)d s "
+                       "(%(grace_field)s)."),
                      "init-and-sidecar-containers", "sidecar-shutdown"),
     "manual-kill": (_("The signal %(signal)s, sent with the kill action, stopped the main "
                       "process."),
@@ -130,6 +185,29 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                 "termination", "signals"),
     "sigterm-exit": (_("The process exited %(after)s s after SIGTERM, within the grace period."),
                      "termination", "signals"),
+    # the same moments for an image whose STOPSIGNAL is not SIGTERM (nginx, php-fpm: SIGQUIT)
+    "probe-kill-signal": (_("The %(probe)s failed %(threshold)d times in a row, so the kubelet "
+                            "kills the container: it sends %(signal)s (the image's STOPSIGNAL) "
+                            "and gives it %(grace)d s (%(grace_field)s) before SIGKILL."),
+                          "probes", "restart-on-failure"),
+    "delete-kill-signal": (_("The Pod is being deleted (kubectl delete pod): the kubelet sends "
+                             "%(signal)s (the image's STOPSIGNAL) and gives the container "
+                             "%(grace)d s (%(grace_field)s) before SIGKILL."),
+                           "termination", "sequence"),
+    "namespace-kill": (_("The namespace %(namespace)s is being deleted (kubectl delete "
+                         "namespace): the namespace controller deletes its Pods, so the "
+                         "kubelet sends %(signal)s and gives the container %(grace)d s "
+                         "(%(grace_field)s) before SIGKILL."),
+                       "termination", "sequence"),
+    "other-kill-signal": (_("The kubelet stops the container: %(signal)s (the image's "
+                            "STOPSIGNAL) now, SIGKILL after %(grace)d s."),
+                          "termination", "sequence"),
+    "sigkill-signal": (_("The process did not exit on %(signal)s, so after %(grace)d s the "
+                         "kubelet sent SIGKILL (exit code 137)."),
+                       "termination", "signals"),
+    "stop-exit": (_("The process exited %(after)s s after %(signal)s, within the grace "
+                    "period."),
+                  "termination", "signals"),
     "started": (_("The container %(container)s is running."),
                 "restart-policy-and-backoff", "container-states"),
     "completed": (_("The main process exited with code 0 (Completed)."),
@@ -163,8 +241,21 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                       "phases-and-conditions", "computing-phase"),
     "deadline": (_("activeDeadlineSeconds has passed: the Pod fails (DeadlineExceeded)."),
                  "phases-and-conditions", "computing-phase"),
-    "evicted": (_("The kubelet evicted the Pod: %(message)s"),
+    "evicted": (_("The kubelet evicted the Pod (reason Evicted)."),
                 "resources-and-qos", "eviction"),
+    "evicted-memory": (_("The kubelet evicted the Pod: the node was low on memory "
+                         "(%(available)s available, below the eviction threshold of "
+                         "%(threshold)s). Its container %(container)s was using %(usage)s with "
+                         "a memory request of %(request)s: Pods that use more than they "
+                         "request are evicted first."),
+                       "resources-and-qos", "eviction"),
+    "evicted-storage": (_("The kubelet evicted the Pod: the container %(container)s wrote "
+                          "more than its ephemeral-storage limit (%(limit)s) in its "
+                          "writable layer and logs."),
+                        "resources-and-qos", "eviction"),
+    "evicted-emptydir": (_("The kubelet evicted the Pod: the emptyDir volume %(volume)s holds "
+                           "more than its sizeLimit (%(limit)s)."),
+                         "resources-and-qos", "eviction"),
     "poststart-failed": (_("The postStart hook failed, so the kubelet kills the container."),
                          "termination", "prestop"),
     "prestop-failed": (_("The preStop hook failed; termination goes on."),
@@ -189,11 +280,206 @@ IMAGE_CODES = {"image.pull-failed": "pull-failed", "image.pull-denied": "pull-de
                "image.invalid": "image-invalid"}
 
 
+# --- the scheduler's and the eviction manager's messages, as data ----------------------------
+#
+# kube-scheduler's FailedScheduling message is ``FitError.Error()`` (pkg/scheduler/framework/
+# types.go): "0/N nodes are available: " + the histogram of the filter plugins' reasons
+# ("<count> <reason>", sorted, joined with ", ") + "." + the PostFilter (preemption) result.
+# The eviction manager's message (pkg/kubelet/eviction/helpers.go) names the resource, the
+# threshold and the container that used most. Both are kubectl's English; kubectl panes show
+# them as they are. The narration reads them back into data so that it can say them in the
+# page's language, and never quotes them.
+
+#: a scheduler reason -> (what it means, the manifest field a learner changes)
+FIT_REASONS: dict[str, tuple[Any, str]] = {
+    sched.REASON_UNSCHEDULABLE: (_("the node is cordoned (spec.unschedulable)"), ""),
+    sched.REASON_AFFINITY: (_("its labels do not match the Pod's nodeSelector or node "
+                              "affinity"), "spec.nodeSelector"),
+    sched.REASON_PORTS: (_("a hostPort the Pod asks for is already taken there"),
+                         "spec.containers[].ports[].hostPort"),
+    sched.REASON_TOO_MANY_PODS: (_("it already runs as many Pods as it may"), ""),
+    sched.REASON_POD_AFFINITY: (_("no Pod there matches the Pod's podAffinity rules"),
+                                "spec.affinity.podAffinity"),
+    sched.REASON_POD_ANTI_AFFINITY: (_("a Pod there matches the Pod's podAntiAffinity rules"),
+                                     "spec.affinity.podAntiAffinity"),
+    sched.REASON_EXISTING_ANTI_AFFINITY: (_("a Pod there keeps this Pod away with its own "
+                                            "podAntiAffinity rules"), ""),
+    sched.PREEMPTION_NOT_HELPFUL: (_("evicting Pods there would not remove the reason"), ""),
+    sched.NO_VICTIMS: (_("it runs no Pod of lower priority to evict"), ""),
+}
+_TAINT = re.compile(r"node\(s\) had untolerated taint \{(?P<taint>.*)\}")
+_INSUFFICIENT = re.compile(r"Insufficient (?P<resource>\S+)")
+_CLAIM = re.compile(r'persistentvolumeclaim "(?P<claim>[^"]*)" not found')
+_FIT = re.compile(r"0/(?P<total>\d+) nodes are available:(?P<rest>.*)", re.S)
+_CJK_SENTENCE_GAP = re.compile(r"(?<=[。！？]) +")
+_HISTOGRAM_ITEM = re.compile(r"(?P<count>\d+) (?P<reason>.+)")
+#: PostFilter results that are sentences, not a histogram
+FIT_POST = {
+    sched.NOT_ELIGIBLE_NEVER.removeprefix("preemption: "): "never",
+    sched.NOT_ELIGIBLE_TERMINATING.removeprefix("preemption: "): "terminating",
+}
+
+
+def _histogram(text: str) -> list[list[Any]]:
+    items: list[list[Any]] = []
+    text = text.strip().removesuffix(".")
+    for part in text.split(", ") if text else []:
+        match = _HISTOGRAM_ITEM.fullmatch(part)
+        if match:
+            items.append([int(match["count"]), match["reason"]])
+        else:
+            items.append([0, part])  # a reason without a count (VolumeBinding's claim)
+    return items
+
+
+def parse_fit_error(message: str) -> dict[str, Any] | None:
+    """``FitError.Error()`` as data: ``{"nodes": N, "reasons": [[count, reason]...],
+    "preemption": [[count, reason]...], "post": "never" | "terminating" | ""}``; None for a
+    message of another shape."""
+    main, _sep, post = message.partition(" preemption: ")
+    match = _FIT.fullmatch(main.strip())
+    if match is None:
+        return None
+    rest = match["rest"].strip()
+    out: dict[str, Any] = {"nodes": int(match["total"]), "reasons": [], "preemption": [],
+                           "post": ""}
+    out["reasons"] = _histogram(rest)
+    if post:
+        # FitError.Error() puts a period after the PostFilter message: a sentence then ends
+        # in one, a preemption histogram (itself a FitError) in two ("... incoming pod..").
+        post = post.strip().removesuffix(".")
+        if post in FIT_POST:
+            out["post"] = FIT_POST[post]
+            return out
+        again = _FIT.fullmatch(post)
+        if again is None:
+            return None
+        out["preemption"] = _histogram(again["rest"])
+    return out
+
+
+def fit_reason_text(reason: str) -> str:
+    """One scheduler reason in the active language."""
+    known = FIT_REASONS.get(reason)
+    if known is not None:
+        return str(known[0])
+    match = _TAINT.fullmatch(reason)
+    if match:
+        key, _colon, value = match["taint"].partition(": ")
+        return gettext("it has the taint %(taint)s, which the Pod does not tolerate") % {
+            "taint": f"{key}={value}" if value else key}
+    match = _INSUFFICIENT.fullmatch(reason)
+    if match:
+        return gettext("not enough %(resource)s is left there for the Pod's requests") % {
+            "resource": match["resource"]}
+    match = _CLAIM.fullmatch(reason)
+    if match:
+        return gettext("the PersistentVolumeClaim %(claim)s does not exist") % {
+            "claim": match["claim"]}
+    return gettext("a reason the lab cannot put in words (kubectl describe pod shows it)")
+
+
+def fit_reason_field(reason: str) -> str:
+    """The manifest field a learner would change for this reason ("" when none)."""
+    known = FIT_REASONS.get(reason)
+    if known is not None:
+        return known[1]
+    if _TAINT.fullmatch(reason):
+        return "spec.tolerations"
+    if _INSUFFICIENT.fullmatch(reason):
+        return "spec.containers[].resources.requests"
+    if _CLAIM.fullmatch(reason):
+        return "spec.volumes[].persistentVolumeClaim.claimName"
+    return ""
+
+
+def _histogram_text(items: list[list[Any]]) -> str:
+    parts = []
+    for count, reason in items:
+        said = fit_reason_text(reason)
+        parts.append(said if not count else ngettext(
+            "%(count)d node: %(reason)s", "%(count)d nodes: %(reason)s", count) % {
+            "count": count, "reason": said})
+    return pgettext("between the parts of a list of reasons", "; ").join(parts)
+
+
+def fit_text(fit: dict[str, Any]) -> str:
+    """The whole FitError in the active language (what the narration says)."""
+    reasons = fit.get("reasons") or []
+    if reasons:
+        text = gettext("The scheduler found no node for the Pod (0 of %(nodes)d fit): "
+                       "%(reasons)s.") % {"nodes": fit.get("nodes", 0),
+                                          "reasons": _histogram_text(reasons)}
+    else:
+        text = gettext("The scheduler found no node for the Pod: the cluster has no node "
+                       "that it may use.")
+    preemption = fit.get("preemption") or []
+    if preemption and all(reason == sched.PREEMPTION_NOT_HELPFUL for _c, reason in preemption):
+        text += " " + gettext("Preemption would not help: evicting Pods of lower priority "
+                              "does not remove these reasons.")
+    elif preemption:
+        text += " " + gettext("Preemption would not help either: %(reasons)s.") % {
+            "reasons": _histogram_text(preemption)}
+    if fit.get("post") == "never":
+        text += " " + gettext("The Pod may not preempt others (preemptionPolicy: Never).")
+    elif fit.get("post") == "terminating":
+        text += " " + gettext("A Pod it preempted is still terminating on the node it was "
+                              "nominated for: it waits for that node.")
+    text += " " + gettext("The scheduler tries again when the cluster changes.")
+    return _CJK_SENTENCE_GAP.sub("", text)  # Chinese sentences follow one another unspaced
+
+
+_CONFIG_MISSING = re.compile(r'(?P<kind>configmap|secret) "(?P<name>[^"]*)" not found')
+_CONFIG_KEY = re.compile(r"couldn't find key (?P<key>\S+) in (?P<kind>ConfigMap|Secret) "
+                         r"(?P<namespace>[^/\s]+)/(?P<name>\S+)")
+_MOUNT = re.compile(r'MountVolume\.SetUp failed for volume "(?P<volume>[^"]*)" : (?P<error>.*)',
+                    re.S)
+_MOUNT_MISSING = re.compile(
+    r'(?P<kind>configmap|secret|persistentvolumeclaim) "(?P<name>[^"]*)" not found')
+_MOUNT_HOSTPATH = re.compile(
+    r"hostPath type check failed: (?P<path>.*) is not a (?P<what>directory|file)")
+#: the volume plugin's word -> (the kind, the field under spec.volumes[i] naming it)
+MOUNT_SOURCES = {"configmap": ("ConfigMap", "configMap.name"),
+                 "secret": ("Secret", "secret.secretName"),
+                 "persistentvolumeclaim": ("PersistentVolumeClaim",
+                                           "persistentVolumeClaim.claimName")}
+_EVICT_MEMORY = re.compile(
+    r"The node was low on resource: memory\. Threshold quantity: (?P<threshold>\S+), "
+    r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
+    r"request is (?P<request>\S+), has larger consumption of memory\.\s*")
+_EVICT_STORAGE = re.compile(
+    r'Container (?P<container>\S+) exceeded its local ephemeral storage limit '
+    r'"(?P<limit>[^"]*)"\.\s*')
+_EVICT_EMPTY_DIR = re.compile(
+    r'Usage of EmptyDir volume "(?P<volume>[^"]*)" exceeds the limit "(?P<limit>[^"]*)"\.\s*')
+#: eviction message pattern -> narration code
+EVICT_CODES = ((_EVICT_MEMORY, "evicted-memory"), (_EVICT_STORAGE, "evicted-storage"),
+               (_EVICT_EMPTY_DIR, "evicted-emptydir"))
+
+
+def _mebibytes(text: str) -> str:
+    """The eviction message's whole KiB as MiB, easier to compare with a 100Mi threshold."""
+    match = re.fullmatch(r"(-?\d+)Ki", text)
+    if match is None or abs(int(match[1])) < 10 * 1024:
+        return text
+    return f"{round(int(match[1]) / 1024)}Mi"
+
+
+def parse_eviction(message: str) -> tuple[str, dict[str, str]]:
+    """The eviction manager's message as (narration code, its values)."""
+    for pattern, code in EVICT_CODES:
+        match = pattern.fullmatch(message)
+        if match:
+            return code, match.groupdict()
+    return "evicted", {}
+
+
 @dataclass
 class _Kill:
     t: float
     grace: int
     rule: str
+    signal: str = "SIGTERM"  # the image's STOPSIGNAL, what the runtime sent first
 
 
 @dataclass
@@ -212,6 +498,8 @@ class Narrator:
     _restarts: dict[tuple[str, str], int] = field(default_factory=dict)
     _ready_said: set[tuple[str, str]] = field(default_factory=set)
     _gated_said: set[str] = field(default_factory=set)
+    _mounts_said: set[tuple[str, str]] = field(default_factory=set)  # and pull-secret warnings
+    _fits_said: dict[str, str] = field(default_factory=dict)
 
     # --- collecting ------------------------------------------------------------------------
 
@@ -315,7 +603,7 @@ class Narrator:
             node = message.rsplit(" to ", 1)[-1] if " to " in message else ""
             return self._entry(t, "schedule", "scheduled", pod=pod, node=node)
         if reason == "FailedScheduling":
-            return self._entry(t, "schedule", "unschedulable", pod=pod, message=message)
+            return self._unschedulable(t, pod, message)
         if reason == "Pulling":
             return self._entry(t, "image", "pulling", pod=pod, container=container,
                                cause=base + ".image", value=image, image=image)
@@ -328,7 +616,8 @@ class Narrator:
                 return None
             return self._probe_failure(t, pod, container, probe)
         if reason == "Killing":
-            return self._killing(t, pod, container, message)
+            return self._killing(t, pod, container, message,
+                                 namespace=str(involved.get("namespace") or "default"))
         if reason == "FailedPostStartHook":
             return self._entry(t, "hook", "poststart-failed", pod=pod, container=container,
                                cause=base + ".lifecycle.postStart")
@@ -336,8 +625,123 @@ class Narrator:
             return self._entry(t, "hook", "prestop-failed", pod=pod, container=container,
                                cause=base + ".lifecycle.preStop")
         if reason == "Evicted":
-            return self._entry(t, "evict", "evicted", pod=pod, message=message)
+            return self._evicted(t, pod, message)
+        if reason == "FailedMount":
+            return self._failed_mount(t, pod, message)
+        if reason == "NodeNotReady":
+            made = self.sim.pod(pod) or {}
+            return self._entry(t, "evict", "node-not-ready", pod=pod,
+                               node=str((made.get("spec") or {}).get("nodeName", "")),
+                               grace=int(NODE_MONITOR_GRACE_PERIOD))
+        if reason == "FailedToRetrieveImagePullSecret":
+            if ("pull-secret", pod) in self._mounts_said:
+                return None  # the kubelet warns at every pull
+            self._mounts_said.add(("pull-secret", pod))
+            names = re.search(r"\(([^)]*)\)", message)
+            return self._entry(t, "image", "pull-secret-missing", pod=pod, container=container,
+                               cause="spec.imagePullSecrets",
+                               secrets=names[1] if names else "")
+        if reason == "TaintManagerEviction":
+            return self._taint_eviction(t, pod)
         return None
+
+    def _taint_eviction(self, t: float, pod: str) -> dict[str, Any]:
+        """The taint manager deleted the Pod: say after how long, from its toleration."""
+        made = self.sim.pod(pod) or {}
+        tolerations = (made.get("spec") or {}).get("tolerations") or []
+        # (a Pod already gone had the admission's default toleration, or it would not have
+        # been evicted on a timer)
+        seconds, cause = DEFAULT_TOLERATION_SECONDS, "spec.tolerations"
+        for i, toleration in enumerate(tolerations):
+            if (isinstance(toleration, dict) and toleration.get("key") == TAINT_UNREACHABLE
+                    and toleration.get("effect") in ("NoExecute", None)
+                    and isinstance(toleration.get("tolerationSeconds"), int)):
+                seconds = toleration["tolerationSeconds"]
+                cause = f"spec.tolerations[{i}].tolerationSeconds"
+                break
+        owned = bool((made.get("metadata") or {}).get("ownerReferences"))
+        return self._entry(t, "evict", "taint-evict-owned" if owned else "taint-evict",
+                           pod=pod, cause=cause, value=seconds, seconds=seconds)
+
+    def _failed_mount(self, t: float, pod: str, message: str) -> dict[str, Any] | None:
+        """The first FailedMount of each volume (the kubelet repeats it at each retry)."""
+        match = _MOUNT.fullmatch(message)
+        volume = match["volume"] if match else ""
+        if (pod, volume) in self._mounts_said:
+            return None
+        self._mounts_said.add((pod, volume))
+        volumes = self._pod_spec(pod).get("volumes") or []
+        index = next((i for i, v in enumerate(volumes)
+                      if isinstance(v, dict) and v.get("name") == volume), None)
+        base = f"spec.volumes[{index}]" if index is not None else "spec.volumes"
+        error = match["error"] if match else ""
+        missing = _MOUNT_MISSING.fullmatch(error)
+        if missing:
+            kind = MOUNT_SOURCES[missing["kind"]]
+            return self._entry(t, "state", "mount-missing", pod=pod,
+                               cause=f"{base}.{kind[1]}", value=missing["name"], volume=volume,
+                               object_kind=kind[0], name=missing["name"])
+        hostpath = _MOUNT_HOSTPATH.fullmatch(error)
+        if hostpath:
+            what = gettext_noop("directory") if hostpath["what"] == "directory" \
+                else gettext_noop("file")
+            return self._entry(t, "state", "mount-hostpath", pod=pod, cause=f"{base}.hostPath",
+                               volume=volume, path=hostpath["path"], what=what)
+        return self._entry(t, "state", "mount-failed", pod=pod, cause=base)
+
+    def _unschedulable(self, t: float, pod: str, message: str) -> dict[str, Any]:
+        fit = parse_fit_error(message)
+        # The scheduler tries again every few minutes with the same verdict: say it once, and
+        # again only when the reasons change.
+        if self._fits_said.get(pod, "") == message:
+            return None
+        self._fits_said[pod] = message
+        if fit is None:
+            return self._entry(t, "schedule", "unschedulable", pod=pod)
+        spec = self._pod_spec(pod)
+        cause, value = "", None
+        # the field behind the reason that rules out the most nodes
+        for _count, reason in sorted(fit["reasons"], key=lambda item: -item[0]):
+            cause = fit_reason_field(reason)
+            if cause == "spec.nodeSelector" and not spec.get("nodeSelector"):
+                cause = "spec.affinity.nodeAffinity"
+            insufficient = _INSUFFICIENT.fullmatch(reason)
+            if insufficient:
+                cause, value = self._request(pod, insufficient["resource"])
+            if cause:
+                break
+        return self._entry(t, "schedule", "unschedulable", pod=pod, cause=cause, value=value,
+                           fit=fit)
+
+    def _request(self, pod: str, resource: str) -> tuple[str, Any]:
+        """The first container's request of ``resource`` (path, value)."""
+        for kind in ("initContainers", "containers"):
+            for i, c in enumerate(self._pod_spec(pod).get(kind) or []):
+                requests = ((c.get("resources") or {}).get("requests") or {})
+                if resource in requests:
+                    return f"spec.{kind}[{i}].resources.requests.{resource}", requests[resource]
+        return "spec.containers[].resources.requests", None
+
+    def _evicted(self, t: float, pod: str, message: str) -> dict[str, Any]:
+        code, values = parse_eviction(message)
+        container = values.pop("container", "")
+        base = self._path(pod, container) if container else "spec"
+        cause, value = "", None
+        if code == "evicted-memory":
+            requests = (self._spec(pod, container).get("resources") or {}).get("requests") or {}
+            cause, value = f"{base}.resources.requests.memory", requests.get("memory")
+            for key in ("available", "usage"):
+                values[key] = _mebibytes(values[key])
+        elif code == "evicted-storage":
+            cause, value = f"{base}.resources.limits.ephemeral-storage", values["limit"]
+        elif code == "evicted-emptydir":
+            volumes = self._pod_spec(pod).get("volumes") or []
+            index = next((i for i, v in enumerate(volumes)
+                          if isinstance(v, dict) and v.get("name") == values["volume"]), None)
+            if index is not None:
+                cause, value = f"spec.volumes[{index}].emptyDir.sizeLimit", values["limit"]
+        return self._entry(t, "evict", code, pod=pod, container=container, cause=cause,
+                           value=value, **values)
 
     def _probe_spec(self, pod: str, container: str, probe: str) -> dict[str, Any]:
         return self._spec(pod, container).get(PROBE_FIELDS[probe]) or {}
@@ -372,8 +776,19 @@ class Narrator:
         if probe is None:
             deletes = [a for a in self.actions if a.get("action") == "delete"
                        and a.get("pod") == pod]
-            if deletes and isinstance(deletes[-1].get("grace_period"), int):
-                return max(deletes[-1]["grace_period"], 0), "--grace-period"
+            # the first delete sets the period; a later one can only shorten it
+            if deletes:
+                first = deletes[0].get("grace_period")
+                own = self._pod_spec(pod).get("terminationGracePeriodSeconds")
+                period = first if isinstance(first, int) else (
+                    own if isinstance(own, int) else DEFAULT_GRACE)
+                flag = isinstance(first, int)
+                for action in deletes[1:]:
+                    grace = action.get("grace_period")
+                    if isinstance(grace, int) and grace < period:
+                        period, flag = grace, True
+                if flag:
+                    return max(period, 0), "--grace-period"
         else:
             spec = self._probe_spec(pod, container, probe)
             if isinstance(spec.get("terminationGracePeriodSeconds"), int):
@@ -385,28 +800,50 @@ class Narrator:
             return grace, "terminationGracePeriodSeconds"
         return DEFAULT_GRACE, "terminationGracePeriodSeconds"
 
-    def _killing(self, t: float, pod: str, container: str, message: str) -> dict[str, Any]:
+    def _killing(self, t: float, pod: str, container: str, message: str, *,
+                 namespace: str = "default") -> dict[str, Any]:
         lowered = message.lower()
         probe = next((p for p in PROBE_FIELDS if f"failed {p} probe" in lowered), None)
         grace, grace_field = self._grace(pod, container, probe)
         base = self._path(pod, container)
+        number = self.sim.stop_signal(pod, container)
+        signal = "SIG" + PROCESS_SIGNALS.get(number, str(number))
+        # SIGTERM keeps the plain wording; another STOPSIGNAL is named (``-signal`` codes)
+        suffix = "" if signal == "SIGTERM" else "-signal"
+        extra = {} if not suffix else {"signal": signal}
         if probe is not None:
             spec = self._probe_spec(pod, container, probe)
             threshold = int(spec.get("failureThreshold", 3) or 3)
-            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill")
-            return self._entry(t, "kill", "probe-kill", pod=pod, container=container,
+            self._kills[(pod, container)] = _Kill(t, grace, f"{probe}.kill", signal)
+            return self._entry(t, "kill", "probe-kill" + suffix, pod=pod, container=container,
                                rule=f"{probe}.kill",
                                cause=f"{base}.{PROBE_FIELDS[probe]}.failureThreshold",
                                value=threshold, probe=probe, threshold=threshold, grace=grace,
-                               grace_field=grace_field)
+                               grace_field=grace_field, **extra)
         deleted = any(a.get("action") == "delete" and a.get("pod") == pod
                       and a.get("t", 0) <= t + 1e-6 for a in self.actions)
-        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "")
+        if not deleted and self._sidecar(pod, container):
+            self._kills[(pod, container)] = _Kill(t, grace, "sidecar.stop", signal)
+            return self._entry(t, "kill", "sidecar-kill", pod=pod, container=container,
+                               rule="sidecar.stop", cause=self._path(pod, container)
+                               + ".restartPolicy", value="Always", grace=grace,
+                               grace_field=grace_field)
+        self._kills[(pod, container)] = _Kill(t, grace, "delete.kill" if deleted else "",
+                                              signal)
+        if not deleted and any(a.get("action") == "delete" and a.get("namespace") == namespace
+                               and "pod" not in a and a.get("t", 0) <= t + 1e-6
+                               for a in self.actions):
+            # the namespace controller deletes the Pods of a deleted namespace
+            return self._entry(t, "kill", "namespace-kill", pod=pod, container=container,
+                               rule="delete.kill", cause="kubectl delete namespace",
+                               namespace=namespace, signal=signal, grace=grace,
+                               grace_field=grace_field)
         if deleted:
-            return self._entry(t, "kill", "delete-kill", pod=pod, container=container,
-                               rule="delete.kill",
-                               cause="kubectl delete pod", grace=grace, grace_field=grace_field)
-        return self._entry(t, "kill", "other-kill", pod=pod, container=container, grace=grace)
+            return self._entry(t, "kill", "delete-kill" + suffix, pod=pod, container=container,
+                               rule="delete.kill", cause="kubectl delete pod", grace=grace,
+                               grace_field=grace_field, **extra)
+        return self._entry(t, "kill", "other-kill" + suffix, pod=pod, container=container,
+                           grace=grace, **extra)
 
     # --- transitions -----------------------------------------------------------------------
 
@@ -480,8 +917,15 @@ class Narrator:
                                cause=cause_field, value=cause_value)
         if kind == "Terminated":
             kill = self._kills.pop((pod, container), None)
-            if kill is not None and tr.rule.endswith(".kill"):
+            if kill is not None and (tr.rule.endswith(".kill") or tr.rule == "sidecar.stop"):
                 after = round(tr.t - kill.t, 1)
+                if kill.signal != "SIGTERM":
+                    if after >= kill.grace - 1e-6 and kill.grace > 0:
+                        return self._entry(tr.t, "exit", "sigkill-signal", pod=pod,
+                                           container=container, grace=kill.grace,
+                                           signal=kill.signal)
+                    return self._entry(tr.t, "exit", "stop-exit", pod=pod, container=container,
+                                       after=_seconds(after), signal=kill.signal)
                 if after >= kill.grace - 1e-6 and kill.grace > 0:
                     shell = self._shell(pod, container)
                     if shell:
@@ -522,9 +966,8 @@ class Narrator:
                                cause=self._path(pod, container) + ".image", value=image,
                                image=image)
         if tr.rule == "container.config-error":
-            return self._entry(tr.t, "state", "config-error", pod=pod, container=container,
-                               cause=cause_field, value=cause_value,
-                               reason=reason or "CreateContainerConfigError")
+            return self._config_error(tr.t, pod, container, str(cause_value or ""),
+                                      reason or "CreateContainerConfigError")
         if tr.rule == "volume.mount-failed":
             return self._entry(tr.t, "state", "mount-failed", pod=pod, container=container,
                                cause=cause_field, value=cause_value)
@@ -539,6 +982,54 @@ class Narrator:
                                cause=self._path(pod, container) + ".image", value=image,
                                image=image)
         return None
+
+    def _config_error(self, t: float, pod: str, container: str, message: str,
+                      reason: str) -> dict[str, Any]:
+        """The kubelet's error (kubectl's English) read back: which reference is missing, or
+        which non-root rule the container breaks, with the field to change."""
+        base = self._path(pod, container)
+        match = _CONFIG_MISSING.fullmatch(message)
+        if match:
+            kind = "ConfigMap" if match["kind"] == "configmap" else "Secret"
+            return self._entry(t, "state", "config-missing", pod=pod, container=container,
+                               cause=self._env_ref(pod, container, kind, match["name"]),
+                               object_kind=kind, name=match["name"])
+        match = _CONFIG_KEY.fullmatch(message)
+        if match:
+            return self._entry(t, "state", "config-key", pod=pod, container=container,
+                               cause=self._env_ref(pod, container, match["kind"], match["name"]),
+                               object_kind=match["kind"], name=match["name"],
+                               key=match["key"])
+        for needle, code, key, value in (
+                ("image will run as root", "config-root-image", "runAsNonRoot", True),
+                ("runAsUser breaks non-root policy", "config-root-uid", "runAsUser", 0)):
+            if needle in message:
+                own = (self._spec(pod, container).get("securityContext") or {})
+                where = f"{base}.securityContext" if key in own else "spec.securityContext"
+                return self._entry(t, "state", code, pod=pod, container=container,
+                                   cause=f"{where}.{key}", value=value)
+        return self._entry(t, "state", "config-error", pod=pod, container=container,
+                           cause=f"{base}.env", reason=reason)
+
+    def _env_ref(self, pod: str, container: str, kind: str, name: str) -> str:
+        """The env or envFrom entry of the container that names ``kind`` ``name``."""
+        base = self._path(pod, container)
+        spec = self._spec(pod, container)
+        field_name = {"ConfigMap": ("configMapRef", "configMapKeyRef"),
+                      "Secret": ("secretRef", "secretKeyRef")}[kind]
+        for i, source in enumerate(spec.get("envFrom") or []):
+            if ((source or {}).get(field_name[0]) or {}).get("name") == name:
+                return f"{base}.envFrom[{i}].{field_name[0]}"
+        for i, item in enumerate(spec.get("env") or []):
+            ref = ((item or {}).get("valueFrom") or {}).get(field_name[1]) or {}
+            if ref.get("name") == name:
+                return f"{base}.env[{i}].valueFrom.{field_name[1]}"
+        return f"{base}.env"
+
+    def _sidecar(self, pod: str, container: str) -> bool:
+        """An init container with restartPolicy: Always (a sidecar)."""
+        return any(c.get("name") == container and c.get("restartPolicy") == "Always"
+                   for c in self._pod_spec(pod).get("initContainers") or [])
 
     def _shell(self, pod: str, container: str) -> str:
         spec = self._spec(pod, container)
@@ -571,8 +1062,13 @@ def render_all(entries: list[dict[str, Any]], *, lang: str) -> list[dict[str, An
                       **(entry.get("params") or {})}
             if "probe" in params:
                 params["probe"] = str(PROBE_NAMES.get(params["probe"], params["probe"]))
+            if "what" in params:
+                params["what"] = gettext(params["what"])
             out = {k: v for k, v in entry.items() if v != ""}
-            out["text"] = str(text) % params
+            if entry["code"] == "unschedulable" and params.get("fit"):
+                out["text"] = fit_text(params["fit"])
+            else:
+                out["text"] = str(text) % params
             if entry.get("field"):
                 value = entry.get("value")
                 out["cause"] = (gettext("Caused by %(field)s: %(value)s") % {

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from podlab.engine.apiserver import validation
@@ -149,6 +149,10 @@ TYPE_WORDS: dict[str, Promise] = {
     "object": _("a mapping (indented key: value lines)"),
     "array": _("a list (lines starting with -)"),
     "null": _("empty"),
+    "map": _("a mapping (indented key: value lines)"),
+    "Quantity": _("a quantity (a number with an optional unit, like 100m or 128Mi)"),
+    "IntOrString": _("a whole number or text (like 80 or http, 1 or 25%)"),
+    "Time": _("a time (like 2025-01-01T00:00:00Z)"),
 }
 
 
@@ -183,9 +187,19 @@ def learner_text(code: str, path: str, detail: dict[str, Any], *, line: int) -> 
     if code == "FieldValueRequired" and not detail.get("detail"):
         return gettext("%(name)s is required here: add it.") % {"name": name or path}
     if code == "FieldValueNotSupported" and detail.get("supported"):
+        listed = pgettext("between the items of a list", ", ").join(
+            str(v) for v in detail["supported"])
+        if "kind" in detail:
+            return gettext("The lab knows no kind %(kind)s in apiVersion %(version)s: use "
+                           "one of %(supported)s.") % {
+                "kind": detail["kind"], "version": detail.get("apiVersion", ""),
+                "supported": listed}
         return gettext('%(name)s cannot be "%(value)s": use one of %(supported)s.') % {
-            "name": name, "value": detail.get("value", ""),
-            "supported": ", ".join(str(v) for v in detail["supported"])}
+            "name": name, "value": detail.get("value", ""), "supported": listed}
+    if code == "FieldValueNotFound" and path.endswith(".name") and ".volumeMounts[" in path:
+        # the validator's one not-found check: a mount names a volume the Pod does not have
+        return gettext("No volume is named %(value)s in spec.volumes: add it there, or mount "
+                       "one of the Pod's volumes.") % {"value": detail.get("value", "")}
     reason = detail.get("detail")
     said = detail_text(reason) if isinstance(reason, str) and reason else None
     if code == "FieldValueInvalid" and "value" in detail:

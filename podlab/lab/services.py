@@ -67,9 +67,6 @@ class LabError(Exception):
 
 
 WORKLOADS = ("Deployment", "ReplicaSet", "Job")
-#: what a lab's starting manifest creates: Pods, their controllers, and the Namespaces and
-#: ServiceAccounts the API server's admission wants to exist before them
-LAB_KINDS = ("Pod", *WORKLOADS, "Namespace", "ServiceAccount")
 
 
 def _pod_spec_containers(spec: dict[str, Any]) -> int:
@@ -430,7 +427,13 @@ class LabSession:
 
     def _perform(self, action: dict[str, Any]) -> None:
         kind = action["action"]
-        if kind == "delete":
+        if kind == "delete" and "namespace" in action:
+            # the NamespaceLifecycle refusals (immortal namespace, unknown one) as kubectl
+            # prints them; an accepted delete leaves the namespace controller to empty it
+            refused = self.sim.namespaces.delete(action["namespace"])
+            if refused is not None:
+                raise LabError("rejected", "delete", kubectl=refused["kubectl"])
+        elif kind == "delete":
             ok = self.sim.delete_pod(action["pod"], grace_period=action.get("grace_period"))
             if not ok:
                 raise LabError("rejected", "delete", kubectl=(
@@ -746,6 +749,9 @@ def clean_action(action: Any) -> dict[str, Any]:
     if kind not in ACTIONS:
         raise LabError("bad_field", "action", field="action", allowed=list(ACTIONS))
     out: dict[str, Any] = {"action": kind}
+    if kind == "delete" and "pod" not in action and "namespace" in action:
+        out["namespace"] = _name(action, "namespace", _DNS1123, 63)
+        return out
     if kind in ("delete", "kill"):
         pod = action.get("pod")
         if not isinstance(pod, str) or not pod or len(pod) > 253:
@@ -824,9 +830,10 @@ def lab_start(*, manifest_text: str, seed: int, lang: str,
     result, validation = validate_manifest(manifest_text=manifest_text, lang=lang)
     if not validation["ok"]:
         return None, validation
-    # Pods, the controllers that make them (their Pods are created as the lab plays), and
-    # the Namespaces and ServiceAccounts they may need (kept in manifest order)
-    kept = [o for o in result.objects if o.get("kind") in LAB_KINDS]
+    # Everything the manifest holds, in its order, as kubectl apply -f creates it (and as a
+    # re-apply does): Pods, their controllers (their Pods are created as the lab plays), and
+    # the Namespaces, ServiceAccounts, ConfigMaps, Secrets, claims and Services they use.
+    kept = list(result.objects)
     until = min(max(1.0, until), MAX_UNTIL)
     session = LabSession(manifest_text=manifest_text, objects=kept, seed=seed, until=until)
     if session.refused:

@@ -434,3 +434,46 @@ def test_quiet_lab_clock_runs_and_the_shown_view_is_current(page, server, local_
         pytest.fail(f"describe kept the ages of an old frame at {clock.text_content()} "
                     f"{page.locator('#next-event').text_content()}:\n{describe}")
     page.locator("#btn-pause").click()
+
+
+SHOP = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: web
+    image: nginx:1.21
+"""
+
+
+def test_a_namespace_is_deleted_from_the_page(page, server, local_only, artifacts):
+    """kubectl delete namespace: refused for default with kubectl's line; for shop, its Pod
+    stops (nginx's STOPSIGNAL, SIGQUIT, on the timeline) and goes."""
+    page.goto(f"{server}/en/lab/{lab_link(SHOP, t=10)}")
+    connect(page)
+    start_shared(page)
+    expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)
+    if page.locator("#lab").get_attribute("data-playing") == "true":
+        page.locator("#btn-pause").click()
+    expect(page.locator("#act-namespace")).to_be_enabled()
+    page.locator("#namespace-name").fill("default")
+    page.locator("#btn-namespace-delete").click()
+    expect(page.locator("#lab-error")).to_contain_text(
+        'namespaces "default" is forbidden: this namespace may not be deleted',
+        timeout=SIM_TIMEOUT)
+    page.locator("#namespace-name").fill("shop")
+    page.locator("#btn-namespace-delete").click()
+    lane = page.locator(".tl-lane[data-lane='web/web']")
+    expect(lane.locator("text.tl-mark", has_text="SIGQUIT").first).to_be_attached(
+        timeout=SIM_TIMEOUT)
+    run_until(page, page.locator("#explanations"), text=re.compile(r"SIGQUIT"))
+    page.screenshot(path=str(artifacts / "lab-namespace-delete-en.png"), full_page=True)
+    assert_local(local_only, server)

@@ -197,6 +197,15 @@ def test_the_clock_stops_by_itself_and_says_so(page: Page, server, local_only):
     page.wait_for_timeout(1000)
     assert float(lab.get_attribute("data-t") or "0") == t
     expect(page.locator("#clock")).to_have_text(re.compile(r"t = \d+(\.\d)? 秒"))
+    # the run has ended: the timeline's axis ends with it (the smallest round span past t)
+    span = float(page.locator("#timeline .timeline-svg").get_attribute("data-span") or "0")
+    assert span == 30, (span, t)
+    spans = page.evaluate("""async () => {
+      const src = document.querySelector('script[src*="js/lab/main.js"]').src;
+      const { niceSpan } = await import(src.replace('main.js', 'timeline.js'));
+      return [niceSpan(28, true), niceSpan(28, false), niceSpan(1200, true),
+              niceSpan(1200, false), niceSpan(1000, true)]; }""")
+    assert spans == [30, 60, 1200, 1500, 1050], spans
     # Play now: nothing is scheduled any more, so the page says why nothing plays.
     page.locator("#btn-play").click()
     expect(page.locator("#next-event")).to_contain_text("播放没有可显示的内容")
@@ -270,6 +279,8 @@ def test_timeline_zooms_and_its_labels_never_overlap(page: Page, server, local_o
     scroller_width = page.evaluate(
         "() => document.querySelector('#timeline .tl-scroll').clientWidth")
     assert whole <= scroller_width + 1  # the whole run fits
+    # the axis leaves a little room ahead of "now", not half the width (1200 s of 1800 s)
+    assert float(svg.get_attribute("data-span") or "0") <= 1.25 * 1200
     page.screenshot(path=str(artifacts / f"lab-timeline-whole-{screen}-{lang}.png"))
     for level in (2, 4, 8):
         page.locator("#timeline .tl-zoom-in").click()
@@ -342,3 +353,57 @@ def test_watch_line_and_errors_in_the_page_language(page: Page, server, local_on
     page.locator(".gallery a[data-example='probes-http-liveness']").click()
     assert asked and "修改将会丢失" in asked[0]
     expect(page).to_have_url(re.compile(rf"example={EXAMPLE}#lab="))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_conditions_after_a_liveness_restart(page: Page, server, local_only, artifacts, lang,
+                                             screen):
+    """Ready keeps its lastTransitionTime through a liveness restart (the kubelet's rule): the
+    table says when in simulated time, the page says why it is older than the restart, and
+    the condition names fit a phone instead of running down one letter a line."""
+    page.set_viewport_size(VIEWPORTS[screen])
+    page.goto(f"{server}/{lang}/lab/?example={EXAMPLE}")
+    connect(page)
+    manifest = page.locator("#manifest").input_value()
+    page.goto(f"{server}/{lang}/lab/?example={EXAMPLE}" + lab_link(manifest, t=80))
+    connect(page)
+    start_shared(page)
+    lab = page.locator("#lab")
+    expect(lab).to_have_attribute("data-t", "80", timeout=SIM_TIMEOUT)
+    ready = page.locator("#conditions tr[data-condition='Ready']")
+    expect(ready.locator(".cond-t")).to_have_text(
+        "t = 0 秒" if lang == "zh-hans" else "t = 0 s")
+    expect(ready.locator("time.cond-stamp")).to_have_text("2025-01-01T00:00:00Z")
+    note = page.locator("#conditions .cond-note[data-note='ready-kept']")
+    expect(note).to_contain_text("t = 75 秒" if lang == "zh-hans" else "t = 75 s")
+    expect(note).to_contain_text("lastTransitionTime")
+    # narration times are in the page's language too
+    expect(page.locator("#explanations .ex-time").first).to_have_text(
+        re.compile(r"t = [\d.]+ 秒" if lang == "zh-hans" else r"t = [\d.]+ s"))
+    lines = page.evaluate("""() => [...document.querySelectorAll(
+        '#conditions tr[data-condition] td:first-child code')].map(
+          (code) => code.getClientRects().length)""")
+    assert max(lines) <= 3, lines  # a word a line at worst, never a letter a line
+    no_overflow(page)
+    no_bad_words(page)
+    page.evaluate("""() => document.getElementById('conditions-heading')
+        .scrollIntoView({ block: 'center' })""")
+    page.screenshot(path=str(artifacts / f"lab-conditions-restart-{screen}-{lang}.png"))
+
+
+def test_unschedulable_pod_is_narrated_in_chinese(page: Page, server, local_only, artifacts):
+    """The scheduler's English message stays in kubectl's output; the narration says it in
+    Chinese."""
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{server}/zh-hans/lab/?example=scheduling-unmatched-selector")
+    connect(page)
+    page.locator("#btn-apply").click()
+    entry = page.locator("#explanations li[data-code='unschedulable']")
+    expect(entry).to_have_count(1, timeout=SIM_TIMEOUT)
+    text = entry.locator(".ex-text").inner_text()
+    assert "2 个节点" in text and "污点" in text, text
+    assert not re.search(r"nodes are available|node\(s\)|Preemption", text), text
+    expect(entry.locator(".ex-cause")).to_contain_text("spec.nodeSelector")
+    entry.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "lab-unschedulable-phone-zh-hans.png"))

@@ -462,3 +462,48 @@ async def test_a_reconnecting_student_gets_seat_answers_and_score_back(room):
     assert roster["seats"] == [{"name": "ann", "online": True, "lang": "en"}]
     await again.disconnect()
     await teacher.disconnect()
+
+
+# --- the per-address cap on student sockets -------------------------------------------------
+
+@pytest.fixture
+def fresh_student_cap(monkeypatch, settings):
+    """A count of its own: sockets other tests left open must not fill the cap."""
+    from podlab.core import conncaps
+
+    settings.REDIS_URL = ""
+    monkeypatch.setattr(consumers, "STUDENT_CAP", conncaps.AddressCap(
+        "student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 600))
+
+
+async def test_student_sockets_per_address_are_capped_and_announced(room, settings,
+                                                                    fresh_student_cap):
+    settings.CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS = 2
+    first = await student_socket(room, "Ada")
+    second = await student_socket(room, "Grace", lang="zh-hans")
+    seat = await db(make_seat)(room, "Linus")
+    refused = await open_socket(f"/ws/classroom/{room.code}/", await db(seat_session)(seat))
+    assert (await refused.connect())[0]
+    error = await refused.receive_json_from()
+    assert error["type"] == "classroom.error" and error["code"] == "too_many_connections"
+    assert error["detail"] == {"limit": 2} and "classroom" in error["message"]
+    assert (await refused.receive_output())["code"] == 4429
+    await first.disconnect()
+    again = await open_socket(f"/ws/classroom/{room.code}/", await db(seat_session)(seat))
+    assert (await again.connect())[0]
+    hello = await receive_type(again, "classroom.hello")
+    assert hello["limits"] == {"connections_per_address": 2}
+    await again.disconnect()
+    await second.disconnect()
+
+
+async def test_the_student_cap_does_not_count_the_instructor_or_projector(room, settings,
+                                                                         fresh_student_cap):
+    settings.CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS = 1
+    student = await student_socket(room, "Ada")
+    teacher = await teacher_socket(room)
+    projector = await open_socket(f"/ws/classroom/{room.code}/project/", room.teacher_key)
+    assert (await projector.connect())[0]
+    assert (await receive_type(projector, "classroom.hello"))["role"] == "projector"
+    for ws in (projector, teacher, student):
+        await ws.disconnect()

@@ -231,3 +231,14 @@ def test_port_conflict_claims_of_lesson_2():
     described = run("[[kubectl:pod-networking-port-conflict@70 describe pod port-conflict]]")
     web_b = described.split("  web-b:", 1)[1]
     assert re.search(r"Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+1\n", web_b)
+
+
+def test_namespaces_and_serviceaccounts_transcripts(tmp_path):
+    examples = _example(tmp_path, POD.format(policy="Always", code=0))
+    run = lambda line: transcripts.engine_output(transcripts.parse_directive(line), examples)  # noqa: E731
+    assert run("[[kubectl:demo@30 get ns]]").splitlines() == [
+        "NAME              STATUS   AGE", "default           Active   30s",
+        "kube-node-lease   Active   30s", "kube-public       Active   30s",
+        "kube-system       Active   30s"]
+    assert run("[[kubectl:demo@30 get sa default]]").splitlines() == [
+        "NAME      SECRETS   AGE", "default   0         30s"]

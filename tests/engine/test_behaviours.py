@@ -91,7 +91,7 @@ def test_every_server_entry_uses_only_known_keys() -> None:
         "port_flag", "http", "not_ready", "http_files", "access_log", "on_http", "grpc", "state",
         "memory", "memory_mib", "cpu", "tick", "log_lines", "ends", "stop", "also_stop",
         "stops", "reload", "after_stop_log", "go_signals", "subcommands", "no_subcommand",
-        "unknown_subcommand",
+        "unknown_subcommand", "error_log_level_from",
     }
     for name, entry in servers.families().items():
         entries = [entry, *(entry.get("subcommands") or {}).values()]

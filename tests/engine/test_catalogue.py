@@ -136,3 +136,24 @@ def test_every_repository_has_example_tags_that_resolve() -> None:
         assert tags, repository
         for tag in tags:
             assert catalogue.resolve(repository, tag) is not None, (repository, tag)
+
+
+def test_eras_change_the_config_with_the_release_inside() -> None:
+    old = catalogue.resolve("docker.io/library/nginx", "1.14.2")
+    assert old is not None and old.entrypoint == () and old.stop_signal == "SIGTERM"
+    new = catalogue.resolve("docker.io/library/nginx", "1.25.1-alpine")
+    assert new is not None and new.entrypoint == ("/docker-entrypoint.sh",)
+    assert "/docker-entrypoint.d/15-local-resolvers.envsh" in dict(new.files)
+    before = catalogue.resolve("docker.io/library/nginx", "1.25.0")
+    assert before is not None
+    assert "/docker-entrypoint.d/15-local-resolvers.envsh" not in dict(before.files)
+    assert "/docker-entrypoint.d/30-tune-worker-processes.sh" in dict(before.files)
+    # the image's files follow: no entrypoint script in an old image, the era's nginx.conf
+    files = images.lookup_image("nginx:1.14.2").info.files
+    assert "/docker-entrypoint.sh" not in files and "/usr/sbin/nginx" in files
+    assert "error_log  /var/log/nginx/error.log warn;" in files["/etc/nginx/nginx.conf"]
+    latest = images.lookup_image("nginx:latest").info.files
+    assert "/docker-entrypoint.sh" in latest
+    assert "error_log  /var/log/nginx/error.log notice;" in latest["/etc/nginx/nginx.conf"]
+    # a repository without eras is unchanged
+    assert catalogue.resolve("docker.io/library/httpd", "2.4").files == ()

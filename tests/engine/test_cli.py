@@ -294,3 +294,27 @@ def test_logs_refused_by_the_simulation(pod_file: Path, monkeypatch: pytest.Monk
     assert (code, out) == (1, "")
     assert err == ('Error from server (BadRequest): container "app" in pod "web" is waiting to '
                    "start: ContainerCreating\n")
+
+
+def test_namespaces_and_serviceaccounts_outputs(tmp_path: Path) -> None:
+    path = tmp_path / "ns.yaml"
+    path.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\n"
+                    "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: builder\n",
+                    encoding="utf-8")
+    runs = {}
+    for output in ("namespaces", "serviceaccounts"):
+        out, err = io.StringIO(), io.StringIO()
+        assert cli.main([str(path), "--until", "90", "-o", output], out, err,
+                        stdin=io.StringIO("")) == 0, err.getvalue()
+        runs[output] = out.getvalue()
+    assert runs["namespaces"] == (
+        "NAME              STATUS   AGE\n"
+        "default           Active   90s\n"
+        "kube-node-lease   Active   90s\n"
+        "kube-public       Active   90s\n"
+        "kube-system       Active   90s\n"
+        "team-a            Active   90s\n")
+    assert runs["serviceaccounts"] == (
+        "NAME      SECRETS   AGE\n"
+        "builder   0         90s\n"
+        "default   0         90s\n")

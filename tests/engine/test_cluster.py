@@ -411,3 +411,15 @@ def test_scheduling_is_deterministic(seed: int) -> None:
         return [(p["metadata"]["name"], p["spec"].get("nodeName")) for p in sim.pods()]
 
     assert run() == run()
+
+
+def test_a_pod_that_may_not_preempt_says_so_after_the_histogram() -> None:
+    """DefaultPreemption's PostFilter prefixes "preemption: "; FitError.Error() adds one
+    period (the histogram's own FitError would end in two)."""
+    sim = Simulation()
+    sim.apply([pod("meek", resources={"cpu": "64"}, preemptionPolicy="Never")])
+    assert messages(sim, "meek", "FailedScheduling") == [
+        "0/3 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. "
+        "preemption: not eligible due to preemptionPolicy=Never."
+    ]

@@ -11,8 +11,10 @@ from podlab.engine.kubectl.duration import human_duration, rfc1123z, since
 from podlab.engine.kubectl.get import (
     PodWatch,
     get_events,
+    get_namespaces,
     get_nodes,
     get_pods,
+    get_serviceaccounts,
     get_services,
     summarize_pod,
 )
@@ -366,3 +368,34 @@ def test_go_json_escapes_and_sorts() -> None:
         '            "b": "\\u003ca\\u0026b\\u003e"\n        }\n    ],\n    "kind": "List",\n'
         '    "metadata": {\n        "resourceVersion": ""\n    }\n}'
     )
+
+
+def test_get_namespaces_prints_name_phase_and_age() -> None:
+    # kubectl's printNamespace: NAME, STATUS (status.phase), AGE; sorted by name
+    namespaces = [
+        {"metadata": {"name": "team-a", "creationTimestamp": timestamp(100)},
+         "status": {"phase": "Terminating"}},
+        {"metadata": {"name": "default", "creationTimestamp": timestamp(0)},
+         "status": {"phase": "Active"}},
+    ]
+    assert get_namespaces(namespaces=namespaces, now=3600) == (
+        "NAME      STATUS        AGE\n"
+        "default   Active        60m\n"
+        "team-a    Terminating   58m\n")
+    assert get_namespaces(namespaces=[], now=0) == ""
+
+
+def test_get_serviceaccounts_counts_the_listed_secrets() -> None:
+    # kubectl's printServiceAccount: NAME, SECRETS (len(secrets)), AGE
+    accounts = [
+        {"metadata": {"name": "default", "namespace": "default",
+                      "creationTimestamp": timestamp(0)}},
+        {"metadata": {"name": "builder", "namespace": "default",
+                      "creationTimestamp": timestamp(50)},
+         "secrets": [{"name": "builder-token"}, {"name": "registry"}]},
+    ]
+    assert get_serviceaccounts(accounts=accounts, now=90) == (
+        "NAME      SECRETS   AGE\n"
+        "builder   2         40s\n"
+        "default   0         90s\n")
+    assert get_serviceaccounts(accounts=[], now=0) == ""

@@ -136,3 +136,84 @@ spec:
     assert [r["ok"] for r in report["results"]][-3:] == [True, False, False]
     assert "can't open '/tmp/healthy'" in report["results"][-1]["message"]
     assert report["next_t"] == 45.0
+
+
+SLEEPER = """apiVersion: v1
+kind: Pod
+metadata:
+  name: sleeper
+spec:
+  terminationGracePeriodSeconds: 30
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+"""
+
+
+def _sleeper():
+    from podlab.engine.apiserver.manifest import parse_manifests
+    from podlab.engine.simulation import Simulation
+
+    sim = Simulation()
+    assert sim.apply(parse_manifests(SLEEPER).objects) == []
+    sim.run_until(10)
+    return sim
+
+
+def _killings(sim) -> list[int]:
+    return [e.get("count", 1) for e in sim.events() if e["reason"] == "Killing"]
+
+
+def test_deleting_a_pod_being_deleted_is_accepted_and_changes_nothing() -> None:
+    # apiserver rest.BeforeDelete: a pending graceful deletion answers with the object
+    # (kubectl prints `pod "sleeper" deleted` again); no or a longer period changes nothing
+    from podlab.engine.core.version import timestamp
+
+    sim = _sleeper()
+    assert sim.delete_pod("sleeper")
+    sim.run_until(15)
+    before = dict(sim.pod("sleeper")["metadata"])
+    assert before["deletionTimestamp"] == timestamp(40)
+    assert before["deletionGracePeriodSeconds"] == 30
+    assert sim.delete_pod("sleeper")
+    assert sim.delete_pod("sleeper", grace_period=60)
+    assert sim.delete_pod("sleeper", grace_period=30)
+    meta = sim.pod("sleeper")["metadata"]
+    assert (meta["deletionTimestamp"], meta["deletionGracePeriodSeconds"]) == (
+        timestamp(40), 30)
+    sim.run_until(39)
+    assert sim.has_pod("sleeper")  # sleep as PID 1 ignores SIGTERM: SIGKILL at the deadline
+    assert _killings(sim) == [1]
+    sim.run_until(45)
+    assert not sim.has_pod("sleeper")
+    assert not sim.delete_pod("sleeper")  # gone: NotFound
+
+
+def test_a_shorter_grace_period_moves_the_deadline_and_kills_again() -> None:
+    # the new deadline counts from the first delete; the kubelet runs killPod again with the
+    # new period (a second Killing event) and SIGKILLs when it runs out
+    from podlab.engine.core.version import timestamp
+
+    sim = _sleeper()
+    assert sim.delete_pod("sleeper")
+    sim.run_until(15)
+    assert sim.delete_pod("sleeper", grace_period=8)
+    meta = sim.pod("sleeper")["metadata"]
+    assert (meta["deletionTimestamp"], meta["deletionGracePeriodSeconds"]) == (
+        timestamp(18), 8)
+    sim.run_until(22)
+    assert sim.has_pod("sleeper")
+    assert _killings(sim) == [2]
+    sim.run_until(24)
+    assert not sim.has_pod("sleeper")
+    terminated = [t for t in sim.transitions if t.pod == "sleeper" and t.field == "phase"]
+    assert terminated and terminated[-1].new == "Failed"
+
+
+def test_a_forced_second_delete_removes_the_pod_at_once() -> None:
+    sim = _sleeper()
+    assert sim.delete_pod("sleeper")
+    sim.run_until(12)
+    assert sim.delete_pod("sleeper", grace_period=0)
+    assert not sim.has_pod("sleeper")

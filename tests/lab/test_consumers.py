@@ -684,3 +684,87 @@ async def test_a_refused_reapply_gives_each_problem_translated_on_its_line():
     assert problem["line"] == broken.splitlines().index("  name: Sleeper_Pod") + 1
     assert "小写字母" in problem["message"] and "must" not in problem["message"]
     await communicator.disconnect()
+
+
+# --- connection caps across processes (podlab/core/conncaps.py) ---------------------------
+
+def _redis_up() -> bool:
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return False
+    return True
+
+
+@pytest.fixture
+def fresh_cap(monkeypatch):
+    """A count of its own: sockets other tests left open must not fill the cap."""
+    from podlab.core import conncaps
+
+    monkeypatch.setattr(consumers, "ADDRESS_CAP", conncaps.AddressCap(
+        "lab", "LAB_MAX_CONNECTIONS_PER_ADDRESS", 64))
+
+
+@pytest.fixture
+def shared_caps(settings, fresh_cap):
+    """The lab's per-address cap counted in Redis, under a key prefix of this test's own."""
+    import uuid
+
+    import redis
+
+    if not _redis_up():
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    settings.PODLAB_CHANNEL_PREFIX = f"test-labcaps-{uuid.uuid4().hex[:10]}."
+    settings.LAB_MAX_CONNECTIONS_PER_ADDRESS = 2
+    yield
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(settings.PODLAB_CHANNEL_PREFIX + "*"):
+        client.delete(key)
+
+
+async def test_lab_sockets_of_another_process_count_against_the_address(shared_caps):
+    from podlab.core import conncaps
+
+    # Another Daphne process of the deployment holds one lab socket of this address (the
+    # test communicator's, which has none: "").
+    elsewhere = conncaps.AddressCap("lab", "LAB_MAX_CONNECTIONS_PER_ADDRESS", 64,
+                                    process="another-process")
+    held = await elsewhere.admit("")
+    assert held is not None
+    mine = await connect()
+    assert (await mine.receive_nothing(timeout=0.1))
+    refused = WebsocketCommunicator(application, "/ws/lab/",
+                                    headers=[(b"origin", b"http://localhost")])
+    assert (await refused.connect())[0]
+    message = await refused.receive_json_from()
+    assert message["code"] == "too_many_connections" and message["detail"] == {"limit": 2}
+    assert (await refused.receive_output())["code"] == consumers.CLOSE_TOO_MANY
+    await elsewhere.release(held)
+    again = await connect()  # the other process let its socket go
+    await again.disconnect()
+    await mine.disconnect()
+    if elsewhere._heartbeat is not None:
+        elsewhere._heartbeat.cancel()
+
+
+async def test_lab_sockets_are_accepted_while_redis_is_down(settings, fresh_cap):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    settings.LAB_MAX_CONNECTIONS_PER_ADDRESS = 2
+    first, second = await connect(), await connect()  # counted by this process alone
+    refused = WebsocketCommunicator(application, "/ws/lab/",
+                                    headers=[(b"origin", b"http://localhost")])
+    assert (await refused.connect())[0]
+    assert (await refused.receive_json_from())["code"] == "too_many_connections"
+    await first.disconnect()
+    await second.disconnect()
+    third = await connect()
+    await apply(third)  # the lab itself needs no Redis
+    await third.disconnect()

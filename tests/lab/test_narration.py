@@ -336,3 +336,74 @@ def test_a_pod_starting_to_run_is_not_caused_by_the_restart_policy():
     running = next(e for e in entries if e["code"] == "phase"
                    and e["params"]["new"] == "Running")
     assert "field" not in running and "cause" not in running
+
+
+NGINX = """apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  terminationGracePeriodSeconds: 10
+  containers:
+  - name: web
+    image: nginx:{tag}
+"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_an_image_stopped_with_sigquit_is_narrated_with_its_stopsignal(lang):
+    # nginx's image says STOPSIGNAL SIGQUIT since 1.19.5: the runtime sends that, not SIGTERM
+    lab = start(NGINX.format(tag="1.21"), lang)
+    lab.advance_to(10)
+    lab.act({"action": "delete", "pod": "web"})
+    lab.advance_to(20)
+    entries = told(lab, lang)
+    kill = next(e for e in entries if e["kind"] == "kill")
+    assert kill["code"] == "delete-kill-signal" and kill["params"]["signal"] == "SIGQUIT"
+    assert "SIGQUIT" in kill["text"] and "SIGTERM" not in kill["text"]
+    exit_ = next(e for e in entries if e["kind"] == "exit")
+    assert exit_["code"] == "stop-exit" and "SIGQUIT" in exit_["text"]
+    assert ("STOPSIGNAL" in kill["text"]) and (CJK.search(kill["text"]) is not None) == (
+        lang == "zh-hans")
+
+
+def test_an_older_nginx_is_still_stopped_with_sigterm():
+    lab = start(NGINX.format(tag="1.14.2"))
+    lab.advance_to(10)
+    lab.act({"action": "delete", "pod": "web"})
+    lab.advance_to(20)
+    kill = next(e for e in told(lab) if e["kind"] == "kill")
+    assert kill["code"] == "delete-kill" and "SIGTERM" in kill["text"]
+
+
+def test_a_second_shorter_delete_narrates_the_shorter_grace():
+    lab = start(NGINX.format(tag="1.14.2").replace("image: nginx:1.14.2",
+                                                    "image: busybox:1.36\n    command: "
+                                                    "[\"sleep\", \"3600\"]"))
+    lab.advance_to(10)
+    lab.act({"action": "delete", "pod": "web"})
+    lab.act({"action": "delete", "pod": "web", "grace_period": 60})  # longer: ignored
+    lab.advance_to(12)
+    lab.act({"action": "delete", "pod": "web", "grace_period": 3})
+    lab.advance_to(30)
+    kills = [e for e in told(lab) if e["kind"] == "kill"]
+    assert [k["params"]["grace"] for k in kills][-1] == 3
+    exit_ = next(e for e in told(lab) if e["kind"] == "exit")
+    assert exit_["code"] == "sigkill" and exit_["params"]["grace"] == 3 and exit_["t"] == 15.0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_a_namespace_deletion_is_named_as_the_cause_of_the_kill(lang):
+    text = ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n---\n"
+            + NGINX.format(tag="1.14.2").replace("name: web\nspec:",
+                                                  "name: web\n  namespace: shop\nspec:"))
+    lab = start(text, lang)
+    lab.advance_to(10)
+    lab.act({"action": "delete", "namespace": "shop"})
+    lab.advance_to(30)
+    kill = next(e for e in told(lab, lang) if e["kind"] == "kill")
+    assert kill["code"] == "namespace-kill" and kill["field"] == "kubectl delete namespace"
+    assert kill["params"] == {"namespace": "shop", "signal": "SIGTERM", "grace": 10,
+                              "grace_field": "terminationGracePeriodSeconds"}
+    assert "shop" in kill["text"] and "10" in kill["text"]
+    assert (CJK.search(kill["text"]) is not None) == (lang == "zh-hans")

@@ -98,3 +98,25 @@ def test_chinese_messages_have_no_english_reason_and_keep_kubectl_text(old, new,
     assert problem["kubectl"] and problem["kubectl"] != problem["message"]
     _result, en = validate_manifest(manifest_text=text, lang="en")
     assert next(p for p in en["problems"] if field in p["path"])["message"]
+
+
+@pytest.mark.parametrize(("old", "new", "words"), [
+    # an unknown kind names the kind written, not an empty value
+    ("kind: Pod", "kind: Pods", "kind Pods"),
+    # a list of allowed values is a Chinese list
+    ("    image: nginx:1.27", "    image: nginx:1.27\n    imagePullPolicy: Sometimes",
+     "Always、IfNotPresent、Never"),
+    # a schema type of its own (Quantity) in plain words
+    ("    image: nginx:1.27", "    image: nginx:1.27\n    resources: {requests: {cpu: [1]}}",
+     "数量（一个数字"),
+    # a mount of a volume the Pod does not have
+    ("    image: nginx:1.27",
+     "    image: nginx:1.27\n    volumeMounts: [{name: nope, mountPath: /x}]",
+     "spec.volumes 中没有名为 nope 的卷"),
+])
+def test_more_problems_are_said_in_chinese(old, new, words):
+    assert old in POD
+    _result, out = validate_manifest(manifest_text=POD.replace(old, new), lang="zh-hans")
+    message = out["problems"][0]["message"]
+    assert words in message, message
+    assert not re.search(r"\b(?:Quantity|Not found|cannot)\b|\"\"", message), message

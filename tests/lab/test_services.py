@@ -1,5 +1,7 @@
 """LabSession: what frames carry, so that a page that merges them sees what the engine has."""
 
+import pytest
+
 from podlab.engine.kubelet.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import services
 
@@ -144,3 +146,104 @@ def test_a_running_lab_makes_no_reference_cycles():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_a_starting_manifest_creates_everything_it_holds():
+    """As kubectl apply -f does (and as a re-apply does): the lesson examples whose Pods read
+    a ConfigMap and a Secret, or whose Service must exist before the Pod, work in the lab."""
+    from podlab.course.content import course
+
+    examples = course().examples
+    env = start(examples["volumes-env-sources"].text())
+    env.advance_to(20)
+    assert env.sim.pods()[0]["status"]["phase"] == "Succeeded"
+    assert "level=debug greeting=hello" in env.sim.logs("env-demo")
+    links = start(examples["pod-networking-service-env"].text())
+    links.advance_to(20)
+    assert "CACHE_SERVICE_PORT=6379" in links.sim.logs("env-links")
+    php = start(examples["multi-container-patterns-nginx-php-fpm"].text())
+    php.advance_to(30)
+    statuses = php.sim.pods()[0]["status"]["containerStatuses"]
+    assert all(s["ready"] for s in statuses), statuses
+
+
+def test_no_lesson_example_waits_on_an_object_its_manifest_holds():
+    import re
+
+    from podlab.course.content import course
+
+    for example in course().examples.values():
+        text = example.text()
+        lab, _validation = services.lab_start(manifest_text=text, seed=0, lang="en")
+        if lab is None:
+            continue  # a manifest with no Pod (a Service to apply while a Pod waits)
+        held = set(re.findall(
+            r"^kind: (?:ConfigMap|Secret|PersistentVolumeClaim)\nmetadata:\n(?:  .*\n)*?"
+            r"  name: (\S+)", text, re.M))
+        lab.advance_to(60)
+        for event in lab.sim.events():
+            for name in held:
+                assert f'"{name}" not found' not in event["message"], (example.id, event)
+
+
+def test_deleting_a_terminating_pod_again_is_recorded_not_refused():
+    # kubectl prints `pod "probed" deleted` again: the API accepts a second delete
+    lab = start()
+    lab.advance_to(20)
+    lab.act({"action": "delete", "pod": "probed"})
+    again = lab.act({"action": "delete", "pod": "probed", "grace_period": 2})
+    assert again == {"action": "delete", "pod": "probed", "grace_period": 2, "t": 20.0}
+    assert lab.pods()[0]["metadata"]["deletionGracePeriodSeconds"] == 2
+    assert len(lab.actions) == 2
+    lab.advance_to(30)
+    assert lab.pods() == []
+    with pytest.raises(services.LabError) as refused:
+        lab.act({"action": "delete", "pod": "probed"})
+    assert refused.value.detail["kubectl"] == (
+        'Error from server (NotFound): pods "probed" not found')
+
+
+NAMESPACED = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: web
+    image: nginx:1.27
+"""
+
+
+def test_deleting_a_namespace_from_the_lab():
+    lab = start(NAMESPACED)
+    lab.advance_to(10)
+    recorded = lab.act({"action": "delete", "namespace": "shop"})
+    assert recorded == {"action": "delete", "namespace": "shop", "t": 10.0}
+    phases = {n["metadata"]["name"]: n["status"]["phase"]
+              for n in lab.sim.list_objects("Namespace")}
+    assert phases["shop"] == "Terminating"
+    assert lab.sim.pod("web", "shop")["metadata"]["deletionTimestamp"]
+    lab.advance_to(20)
+    assert lab.sim.pod("web", "shop") is None
+    assert "shop" not in {n["metadata"]["name"] for n in lab.sim.list_objects("Namespace")}
+    for name, kubectl in [
+        ("default", 'Error from server (Forbidden): namespaces "default" is forbidden: '
+                    "this namespace may not be deleted"),
+        ("kube-public", 'Error from server (Forbidden): namespaces "kube-public" is '
+                        "forbidden: this namespace may not be deleted"),
+        ("shop", 'Error from server (NotFound): namespaces "shop" not found'),
+    ]:
+        with pytest.raises(services.LabError) as refused:
+            lab.act({"action": "delete", "namespace": name})
+        assert refused.value.code == "rejected"
+        assert refused.value.detail["kubectl"] == kubectl
+    with pytest.raises(services.LabError) as bad:
+        services.clean_action({"action": "delete", "namespace": "Not_A_Label"})
+    assert bad.value.detail["field"] == "namespace"

@@ -5,7 +5,8 @@ Every printer takes plain v1 dicts (what ``kubectl get -o json`` returns) and th
 
 * ``duration``: ``HumanDuration`` (AGE, LAST SEEN, ``(5m ago)``) and timestamp parsing.
 * ``tabwriter``: the column alignment of Go's ``text/tabwriter`` as kubectl configures it.
-* ``get``: ``get pods`` (+ ``-o wide``, ``-w``), ``get events``, ``get nodes``, ``get services``.
+* ``get``: ``get pods`` (+ ``-o wide``, ``-w``), ``get events``, ``get nodes``, ``get services``,
+  ``get namespaces``, ``get serviceaccounts`` and the workload tables.
 * ``describe``: ``describe pod``.
 * ``logs``: ``logs`` / ``logs --previous`` and kubectl's errors.
 * ``jsonfmt``: ``-o json`` byte for byte as kubectl's JSON printer writes it.

@@ -1,4 +1,5 @@
-"""``kubectl get`` tables: pods (+ ``-o wide`` and ``-w``), events, nodes, services.
+"""``kubectl get`` tables: pods (+ ``-o wide`` and ``-w``), events, nodes, services,
+namespaces, serviceaccounts.
 
 The Pod row is kubectl 1.34's ``printPod``: STATUS starts from the phase (or ``status.reason``),
 init containers are walked in order (``Init:N/M``, ``Init:<reason>``, ``Init:Signal:N``,
@@ -25,6 +26,8 @@ DEPLOYMENT_COLUMNS = ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
 REPLICASET_COLUMNS = ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
 JOB_COLUMNS = ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
 ENDPOINTS_COLUMNS = ["NAME", "ENDPOINTS", "AGE"]
+NAMESPACE_COLUMNS = ["NAME", "STATUS", "AGE"]
+SERVICEACCOUNT_COLUMNS = ["NAME", "SECRETS", "AGE"]
 
 NODE_UNREACHABLE_REASON = "NodeLost"
 
@@ -488,7 +491,44 @@ def get_endpoints(*, endpoints: list[dict[str, Any]], now: float) -> str:
     return table(header=ENDPOINTS_COLUMNS, rows=rows)
 
 
+def get_namespaces(*, namespaces: list[dict[str, Any]], now: float) -> str:
+    """``kubectl get namespaces``: NAME, STATUS (``status.phase``: Active or Terminating)
+    and AGE, as kubectl's ``printNamespace`` fills them; by name."""
+    if not namespaces:
+        return ""
+    rows = [
+        [
+            (obj.get("metadata") or {}).get("name") or "",
+            (obj.get("status") or {}).get("phase") or "",
+            since(value=(obj.get("metadata") or {}).get("creationTimestamp"), now=now),
+        ]
+        for obj in sorted(namespaces, key=_list_key)
+    ]
+    return table(header=NAMESPACE_COLUMNS, rows=rows)
+
+
+def get_serviceaccounts(*, accounts: list[dict[str, Any]], now: float) -> str:
+    """``kubectl get serviceaccounts``: NAME, SECRETS (how many ``secrets`` the account
+    lists: 0 since token Secrets are no longer made for it) and AGE (``printServiceAccount``);
+    by name."""
+    if not accounts:
+        return ""
+    rows = [
+        [
+            (obj.get("metadata") or {}).get("name") or "",
+            str(len(obj.get("secrets") or [])),
+            since(value=(obj.get("metadata") or {}).get("creationTimestamp"), now=now),
+        ]
+        for obj in sorted(accounts, key=_list_key)
+    ]
+    return table(header=SERVICEACCOUNT_COLUMNS, rows=rows)
+
+
 __all__ = [
+    "NAMESPACE_COLUMNS",
+    "SERVICEACCOUNT_COLUMNS",
+    "get_namespaces",
+    "get_serviceaccounts",
     "DEPLOYMENT_COLUMNS",
     "ENDPOINTS_COLUMNS",
     "EVENT_COLUMNS",

@@ -443,6 +443,7 @@ class PodWorker:
         self.retry_timer: Timer | None = None
         self.deadline_timer: Timer | None = None
         self.terminate_task: Task | None = None
+        self._kill_tasks: list[Task] = []  # the running killPod's container kills
         self.dirty_timer: Timer | None = None
         self.conditions: list[dict[str, Any]] = []
         self.last_status: dict[str, Any] | None = None
@@ -585,6 +586,21 @@ class PodWorker:
                 worker = slot.probes.get(kind)
                 if worker is not None:
                     worker.trigger()
+        why = cause("metadata.deletionGracePeriodSeconds", int(grace))
+        self.start_termination("delete.kill", why, grace)
+
+    def shorten_grace(self, grace: float) -> None:
+        """A shorter ``deletionGracePeriodSeconds`` reached the kubelet while the Pod is being
+        killed (``podWorkers.UpdatePod``): the running ``killPod`` is cancelled and runs again
+        with the new period, so each running container gets its Killing event, preStop hook
+        and stop signal again and SIGKILL when the shorter period runs out."""
+        task = self.terminate_task
+        if task is None or task.finished.done or self.finished:
+            return
+        task.cancel()
+        for kill in self._kill_tasks:
+            kill.cancel()
+        self.terminate_task = None
         why = cause("metadata.deletionGracePeriodSeconds", int(grace))
         self.start_termination("delete.kill", why, grace)
 
@@ -1444,6 +1460,7 @@ class PodWorker:
         tasks = self._kill_in_order(
             sidecars, regular, lambda slot: ev.stopping_message(slot.name), use, rule, why
         )
+        self._kill_tasks = tasks
         for task in tasks:
             if not task.finished.done:
                 yield task.finished

@@ -19,6 +19,13 @@ workdir, user, base distribution) and its **tag scheme**:
   (``stable-alpine``).
 * ``explicit``: for repositories without such a scheme, the list of tags and their version.
 
+An entry's ``eras`` change its config with the version inside: each era names the releases it
+covers (``from``/``to``, inclusive, or ``versions``) and the fields that differ for them
+(``entrypoint``, ``stop_signal``, ``files``: extra image files, path → text, ``absent``: paths
+the image does not hold). The first era that covers a version applies; a variant's own fields
+still win. nginx uses them for its entrypoint scripts and its STOPSIGNAL, which changed
+between releases.
+
 ``resolve(repository, tag)`` gives the :class:`Resolved` image or None when upstream has no
 such tag. The rule is documented in ``docs/images.md``.
 """
@@ -55,6 +62,8 @@ class Resolved:
     user: int
     busybox: str  # the busybox version of the image's userland ("" when it has none)
     stop_signal: str = "SIGTERM"  # the image config's StopSignal (Dockerfile STOPSIGNAL)
+    files: tuple[tuple[str, str], ...] = ()  # files only this release's image holds
+    absent: tuple[str, ...] = ()  # paths this release's image does not hold
 
 
 @functools.cache
@@ -206,8 +215,10 @@ def _build(
     variant: str,
     spec: dict[str, Any],
 ) -> Resolved:
+    era = _era(entry, version)
+
     def pick(name: str, default: Any) -> Any:
-        return spec.get(name, entry.get(name, default))
+        return spec.get(name, era.get(name, entry.get(name, default)))
 
     base = str(pick("base", "debian"))
     env: dict[str, str] = dict(entry.get("env") or {})
@@ -236,7 +247,28 @@ def _build(
         user=int(pick("user", 0)),
         busybox=busybox,
         stop_signal=str(pick("stop_signal", "SIGTERM")),
+        files=tuple(sorted((era.get("files") or {}).items())),
+        absent=tuple(era.get("absent") or ()),
     )
+
+
+def _era(entry: dict[str, Any], version: str) -> dict[str, Any]:
+    """The first of the entry's ``eras`` that covers ``version`` (empty when none does)."""
+    if not _NUMERIC.match(version):
+        return {}
+    key = _key(version)
+    for era in entry.get("eras") or []:
+        if "versions" in era:
+            if version in era["versions"]:
+                return dict(era)
+            continue
+        low, high = era.get("from"), era.get("to")
+        if low is not None and key < _key(low):
+            continue
+        if high is not None and key > _key(high):
+            continue
+        return dict(era)
+    return {}
 
 
 def example_tags(repository: str, limit: int = 8) -> list[str]:

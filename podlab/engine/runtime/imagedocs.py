@@ -241,6 +241,34 @@ def _programs() -> list[str]:
     return out
 
 
+def _era(era: dict[str, Any]) -> str:
+    """One of an entry's ``eras`` in a few words: the releases, then what differs."""
+    if "versions" in era:
+        span = ", ".join(era["versions"])
+    elif era.get("from") and era.get("to"):
+        span = f"{era['from']} – {era['to']}"
+    elif era.get("to"):
+        span = f"up to {era['to']}"
+    elif era.get("from"):
+        span = f"from {era['from']}"
+    else:
+        span = "later releases"
+    parts = []
+    if "entrypoint" in era:
+        parts.append("entrypoint " + (" ".join(era["entrypoint"]) or "none"))
+    if era.get("stop_signal"):
+        parts.append(f"STOPSIGNAL {era['stop_signal']}")
+    scripts = [path.rsplit("/", 1)[1] for path in era.get("files") or {}
+               if path.startswith("/docker-entrypoint.d/")]
+    if "entrypoint" not in era:
+        parts.append("scripts " + (", ".join(f"`{s}`" for s in scripts) or "none"))
+    for path, text in (era.get("files") or {}).items():
+        level = re.search(r"error_log\s+\S+\s+(\w+);", text)
+        if level:
+            parts.append(f"`{path.rsplit('/', 1)[1]}` error_log {level.group(1)}")
+    return f"{span}: {', '.join(parts)}"
+
+
 def render() -> str:
     rows = ["| repository | family | base | tag rule | does |", "| --- | --- | --- | --- | --- |"]
     for repository, entry in catalogue.repositories().items():
@@ -257,6 +285,8 @@ def render() -> str:
                 spec["stop_signal"] for spec in scheme["variants"].values()
                 if spec.get("stop_signal"))
             does += f"; STOPSIGNAL {signal}" + (f" ({', '.join(stops)})" if stops else "")
+        if entry.get("eras"):
+            does += "; by release: " + "; ".join(_era(era) for era in entry["eras"])
         rows.append(f"| `{repository}` | {', '.join(dict.fromkeys(families))} | "
                     f"{entry.get('base', '')} | {_rule(scheme)} | {does} |")
     aliases = ", ".join(f"`{a}` → `{b}`" for a, b in catalogue.data()["domains"].items())

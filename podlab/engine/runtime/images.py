@@ -297,6 +297,9 @@ def _image_files(res: catalogue.Resolved) -> dict[str, str]:
     elif family == "redis":
         files["/data/.keep"] = ""
     files.update(servers.files(family, version))
+    files.update(dict(res.files))  # what this release's image adds (catalogue ``eras``)
+    for path in res.absent:
+        files.pop(path, None)
     return files
 
 

@@ -341,6 +341,9 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                 continue
             times = behaviours.number(options.get("repeat", 1), params) or 0
             plain += [list(line[:2])] * int(times)
+        if entry.get("error_log_level_from"):  # nginx: lines below error_log's level drop
+            plain = nginx_entrypoint.filter_level(plain, getattr(ctx, "fs", None),
+                                                  str(entry["error_log_level_from"]))
         _log(ctx, plain, version, **{**values, **extra})
 
     stops: dict[int, dict[str, Any]] = {}
@@ -488,8 +491,7 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         return 0
 
     try:
-        log(nginx_entrypoint.adjust(entry.get("start_log") or [], getattr(ctx, "fs", None)),
-            port=port)
+        log(nginx_entrypoint.adjust(entry.get("start_log") or [], ctx), port=port)
         if entry.get("listen_at_start") and not bind():
             return 1
         delay = behaviours.number(entry.get("start_seconds", 0), params) or 0.0

@@ -35,8 +35,10 @@ REASON_POD_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules"
 REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules"
 PREEMPTION_NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
-NOT_ELIGIBLE_NEVER = "not eligible due to preemptionPolicy=Never."
-NOT_ELIGIBLE_TERMINATING = "not eligible due to a terminating pod on the nominated node."
+#: DefaultPreemption's PostFilter messages when the Pod may not preempt, as events show them:
+#: "preemption: " before, and FitError's period after (a single one, unlike the histogram's).
+NOT_ELIGIBLE_NEVER = "preemption: not eligible due to preemptionPolicy=Never"
+NOT_ELIGIBLE_TERMINATING = "preemption: not eligible due to a terminating pod on the nominated node"
 GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 DEFAULT_MILLI_CPU = 100  # non-zero request assumed for scoring when none is set
@@ -676,7 +678,8 @@ def _balanced(cpu: int, cpu_alloc: int, memory: int, memory_alloc: int) -> int:
 
 
 def fit_error(total: int, verdicts: dict[str, NodeVerdict], post: str, *, prefix: str = "") -> str:
-    """``FitError.Error()``: ``0/N nodes are available: <histogram>.`` + `` <post>.`` (the post message keeps its own final period)"""
+    """``FitError.Error()``: ``0/N nodes are available: <histogram>.`` + `` <post>.`` (the
+    post message keeps its own final period)."""
     counts: dict[str, int] = {}
     for verdict in verdicts.values():
         for reason in verdict.reasons:

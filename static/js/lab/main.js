@@ -30,7 +30,10 @@ const secondsText = (t) => format(i18n.t("seconds"), { seconds: seconds(t) });
 
 const model = new LabModel();
 // The server refreshes the AGE columns of the kubectl view the page shows.
-const panes = new Panes(root, i18n, model, { onView: (view) => socket.send({ type: "lab.view", view }) });
+const panes = new Panes(root, i18n, model, {
+  onView: (view) => socket.send({ type: "lab.view", view }),
+  onLogs: (ask) => askLogs(ask),
+});
 const timeline = new Timeline($("timeline"), i18n, model, (t) => seek(t));
 let limits = { actions: ["delete", "apply", "kill"] };
 let validations = []; // what each awaited lab.validation answers: "validate" | "start"
@@ -185,7 +188,12 @@ function receive(msg) {
       checkBreaks(msg);
       queueRender(false);
       break;
+    case "lab.logs":
+      model.prependLogs(msg);
+      panes.logsAnswered();
+      break;
     case "lab.error":
+      if (panes.logsPending) panes.logsAnswered();
       onError(msg);
       break;
     default:
@@ -261,6 +269,18 @@ function send(message) {
 }
 
 // --- commands -----------------------------------------------------------------------------
+
+// Earlier lines of a long log come a page at a time (lab.logs); a page starts at most this
+// far before the text the page holds.
+const LOG_PAGE_CHARS = 64 * 1024;
+
+function askLogs({ container, previous, before }) {
+  const page = Math.min(LOG_PAGE_CHARS, Number(limits.log_page_chars) || LOG_PAGE_CHARS);
+  const offset = Math.max(0, before - page);
+  if (!model.active || !send({ type: "lab.logs", container, previous, offset, limit: before - offset })) {
+    window.setTimeout(() => panes.logsAnswered(), 0);
+  }
+}
 
 function currentSeed() {
   const value = Number.parseInt($("seed").value, 10);
@@ -396,6 +416,10 @@ $("btn-service").addEventListener("click", () => {
   const ns = $("service-namespace").value.trim();
   if (ns) action.namespace = ns;
   act(action);
+});
+$("btn-namespace-delete").addEventListener("click", () => {
+  const namespace = need($("namespace-name"));
+  if (namespace) act({ action: "delete", namespace });
 });
 
 // Keyboard shortcuts outside text fields: Space play/pause, → step, ← back 5 s.
@@ -745,7 +769,8 @@ function updateControls() {
   const supported = new Set(Array.isArray(limits.actions) ? limits.actions : []);
   let unsupported = false;
   for (const [id, action] of [["act-delete", "delete"], ["act-kill", "kill"], ["act-apply", "apply"],
-    ["act-image", "image"], ["act-node", "node"], ["act-service", "service"]]) {
+    ["act-image", "image"], ["act-node", "node"], ["act-service", "service"],
+    ["act-namespace", "delete"]]) {
     const fieldset = $(id);
     fieldset.disabled = !active || !supported.has(action);
     fieldset.classList.toggle("unsupported", !supported.has(action));

@@ -8,6 +8,9 @@ const MINIMUM_GRACE = 2;
 const MAX_AHEAD_SECONDS = 2.5;
 // Probe results the server keeps per probe (podlab.engine.kubelet.probes.HISTORY).
 const PROBE_HISTORY = 10;
+const LOG_PARTS = ["logs", "logs_previous"];
+// The most of one log the page keeps (older text is dropped; "Show earlier lines" pages back).
+const HELD_LOG_CHARS = 1024 * 1024;
 
 /** Simulated seconds of an RFC 3339 timestamp on the engine's clock. */
 export function simSeconds(timestamp) {
@@ -67,6 +70,13 @@ export class LabModel {
     this.settled = false;
     this.pods = [];
     this.views = {};
+    // Long logs come as tails (logs_truncated): where each held log starts in the whole log,
+    // by "logs:pod/c" or "logs_previous:pod/c" (0: the page holds it from its first line).
+    this.logStart = {};
+    // A message too large to send left the views out (views_omitted): they are from viewsT.
+    this.viewsOmitted = false;
+    this.viewsT = null;
+    this.watchTruncated = null; // how many watch lines there were, when only the last came
     this.probes = [];
     this.transitions = [];
     this.events = [];
@@ -124,9 +134,81 @@ export class LabModel {
     if (Array.isArray(msg.pods)) this.pods = msg.pods;
     // A frame may carry only some views (the logs, when only they changed).
     if (msg.views && typeof msg.views === "object") {
-      this.views = mergeViews ? { ...this.views, ...msg.views } : msg.views;
+      // A snapshot's views replace all the page holds; without views (left out of a message
+      // too large to send) the logs held, and where they start, stay.
+      if (!mergeViews) this.logStart = {};
+      const old = mergeViews ? this.views : {};
+      this.views = mergeViews ? { ...this.views, ...msg.views } : { ...msg.views };
+      const truncated = msg.logs_truncated && typeof msg.logs_truncated === "object" ? msg.logs_truncated : {};
+      for (const part of LOG_PARTS) {
+        if (msg.views[part] && typeof msg.views[part] === "object") {
+          this.views[part] = this.mergeLogs(part, old[part] || {}, msg.views[part], truncated);
+        }
+      }
+    }
+    // A full message (it has the Pods) with views shows this moment; one that had to leave
+    // them out keeps the last ones, from an earlier moment.
+    if (msg.views_omitted) {
+      this.viewsOmitted = true;
+    } else if (msg.views && typeof msg.views === "object" && Array.isArray(msg.pods)) {
+      this.viewsOmitted = false;
+      this.viewsT = this.t;
+      this.watchTruncated = Number.isInteger(msg.watch_truncated) ? msg.watch_truncated : null;
+    } else if (!mergeViews) {
+      this.viewsOmitted = false;
+      this.viewsT = null;
+      this.watchTruncated = null;
     }
     this.rememberPods(this.pods);
+  }
+
+  /** One part of the views (logs or logs_previous) from a message. A log cut to its tail
+   * (listed in `truncated` with its whole length) that continues the text the page holds
+   * keeps that text, earlier pages included, up to HELD_LOG_CHARS. */
+  mergeLogs(part, oldLogs, newLogs, truncated) {
+    const merged = {};
+    for (const [key, raw] of Object.entries(newLogs)) {
+      const text = String(raw ?? "");
+      const id = `${part}:${key}`;
+      const total = Number(truncated[id]);
+      let start = Number.isFinite(total) && total > text.length ? total - text.length : 0;
+      let held = text;
+      const prev = oldLogs[key];
+      const prevStart = this.logStart[id] || 0;
+      if (start > 0 && typeof prev === "string" && prevStart <= start && prevStart + prev.length >= start) {
+        const cut = start - prevStart;
+        if (text.startsWith(prev.slice(cut))) {
+          held = prev.slice(0, cut) + text;
+          start = prevStart;
+        }
+      }
+      if (held.length > HELD_LOG_CHARS) {
+        const drop = held.length - HELD_LOG_CHARS;
+        held = held.slice(drop);
+        start += drop;
+      }
+      merged[key] = held;
+      if (start > 0) this.logStart[id] = start;
+      else delete this.logStart[id];
+    }
+    return merged;
+  }
+
+  /** A page of a log (lab.logs) just before the text the page holds: prepend it. False if
+   * it no longer joins (the log moved on meanwhile). */
+  prependLogs(msg) {
+    const part = msg.previous ? "logs_previous" : "logs";
+    const key = String(msg.container || "");
+    const id = `${part}:${key}`;
+    const logs = this.views[part] || {};
+    const start = this.logStart[id] || 0;
+    const text = String(msg.text ?? "");
+    const offset = Number(msg.offset);
+    if (!(key in logs) || !Number.isInteger(offset) || offset > start || offset + text.length < start) return false;
+    this.views = { ...this.views, [part]: { ...logs, [key]: text.slice(0, start - offset) + logs[key] } };
+    if (offset > 0) this.logStart[id] = offset;
+    else delete this.logStart[id];
+    return true;
   }
 
   applySnapshot(msg) {
@@ -151,6 +233,7 @@ export class LabModel {
     this.mergeProbes(msg.probes);
     this.mergeProbes(msg.probes_delta, true);
     if (msg.logs_append && typeof msg.logs_append === "object") {
+      // Appended text continues the text held: where it starts does not move.
       const logs = { ...(this.views.logs || {}) };
       for (const [key, text] of Object.entries(msg.logs_append)) logs[key] = (logs[key] || "") + String(text);
       this.views = { ...this.views, logs };
@@ -291,8 +374,17 @@ export class LabModel {
     const spec = this.specs.get(podName) || {};
     const pod = this.pod(podName);
     if (rule === "delete.kill" || rule === undefined) {
-      const action = this.actions.filter((a) => a.action === "delete" && a.pod === podName && a.t <= t + 1e-6).pop();
-      if (action && Number.isInteger(action.grace_period)) return Math.max(action.grace_period, MINIMUM_GRACE);
+      // the first delete sets the period; a later one only shortens it (the API server keeps
+      // a pending deletion's longer or unspecified period)
+      const deletes = this.actions.filter((a) => a.action === "delete" && a.pod === podName && a.t <= t + 1e-6);
+      if (deletes.length && deletes.some((a) => Number.isInteger(a.grace_period))) {
+        const own = Number.isInteger(spec.terminationGracePeriodSeconds) ? spec.terminationGracePeriodSeconds : 30;
+        let period = Number.isInteger(deletes[0].grace_period) ? deletes[0].grace_period : own;
+        for (const a of deletes.slice(1)) {
+          if (Number.isInteger(a.grace_period) && a.grace_period < period) period = a.grace_period;
+        }
+        return Math.max(period, MINIMUM_GRACE);
+      }
       const meta = pod && pod.metadata;
       if (meta && Number.isInteger(meta.deletionGracePeriodSeconds)) return Math.max(meta.deletionGracePeriodSeconds, MINIMUM_GRACE);
     }
@@ -338,9 +430,15 @@ export class LabModel {
       const grace = this.graceAt(podName, name, kill.t, rule);
       const end = exit ? exit.t : null;
       const sigkill = exit !== null && exit.t >= kill.t + grace - 1e-6;
-      if (exit) exit.killed = sigkill ? "SIGKILL" : "SIGTERM";
+      // the runtime's first signal is the image's STOPSIGNAL (the narration names it when it
+      // is not SIGTERM: nginx and php-fpm stop on SIGQUIT)
+      const told = this.narration.find((e) => e.kind === "kill" && e.pod === podName && e.container === name
+        && Math.abs(e.t - kill.t) < 1e-6 && e.params && e.params.signal);
+      const signal = told ? told.params.signal : "SIGTERM";
+      if (exit) exit.killed = sigkill ? "SIGKILL" : signal;
       terminations.push({
         start: kill.t,
+        signal,
         grace,
         end,
         preStop: hasPreStop,

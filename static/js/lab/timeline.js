@@ -19,9 +19,14 @@ export const ZOOMS = [1, 2, 4, 8, 16, 32];
 /** Which label wins where two would overlap (lower first). */
 const PRIORITY = [["tl-tick", 0], ["tl-countdown", 1], ["tl-mark", 2], ["tl-note", 3], ["tl-in", 4]];
 
-function niceSpan(t) {
-  const want = Math.max(30, t * 1.15);
-  for (const s of [30, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800, 2400, 3600]) {
+const SPANS = [30, 60, 90, 120, 150, 180, 240, 300, 360, 450, 600, 750, 900, 1050, 1200,
+  1500, 1800, 2100, 2400, 3000, 3600];
+
+/** The time the axis covers: a little room ahead of "now" while the run goes on, none once it
+ * has ended (the run then fills the width). */
+export function niceSpan(t, ended = false) {
+  const want = Math.max(30, ended ? t : t * 1.12);
+  for (const s of SPANS) {
     if (s >= want) return s;
   }
   return Math.ceil(want / 600) * 600;
@@ -145,7 +150,7 @@ export class Timeline {
       return;
     }
     if (this.empty.isConnected || !this.body.isConnected) replaceChildren(this.container, this.tools, this.body);
-    const span = niceSpan(Math.max(m.t, 0));
+    const span = niceSpan(Math.max(m.t, 0), m.settled && !m.playing);
     const view = width - LEFT - RIGHT; // what the run gets at zoom 1
     const plot = Math.round(view * this.zoom);
     const x = (t) => PAD + (Math.min(Math.max(t, 0), span) / span) * (plot - PAD);
@@ -253,7 +258,8 @@ export class Timeline {
       const barEnd = Math.min(end, term.end !== null ? term.end : m.t);
       g.append(svg("rect", { x: gx, y: mid + 8, width: Math.max(1, x(barEnd) - gx), height: 4, class: "tl-grace" },
         svg("title", {}, format(this.i18n.t("grace"), { seconds: seconds(term.grace) }))));
-      const labels = (term.preStop ? ["preStop", "SIGTERM"] : ["SIGTERM"]).join(" → ");
+      const stop = term.signal || "SIGTERM";
+      const labels = (term.preStop ? ["preStop", stop] : [stop]).join(" → ");
       g.append(svg("path", { d: `M${gx},${mid - 11} l-4,-6 h8 z`, class: "tl-signal" },
         svg("title", {}, `${labels} ${seconds(term.start)} s`)));
       // Signal names share the row under the bar with SIGKILL: the top row is the probes'.

@@ -26,6 +26,12 @@ function defs() {
       svg("path", { d: "M0,0 L10,5 L0,10 z", class: "sd-head" })));
 }
 
+/** A CamelCase name that may break before each capital (PodReadyToStartContainers). */
+function breakable(text) {
+  const parts = String(text || "").split(/(?=[A-Z][a-z])/);
+  return parts.flatMap((part, i) => (i ? [el("wbr", {}), part] : [part]));
+}
+
 function truncate(text, n) {
   const s = String(text || "");
   return s.length > n ? s.slice(0, n - 1) + "…" : s;
@@ -83,11 +89,16 @@ function phaseDiagram(phase, terminating, lastEdge) {
 
 export class Panes {
   /** onView(view): called when the learner picks another kubectl view (the lab tells the
-   * server, which then keeps that view's AGE columns current). */
-  constructor(root, i18n, model, { onView = null } = {}) {
+   * server, which then keeps that view's AGE columns current).
+   * onLogs({container, previous, before}): the learner asks for the lines before `before` (the
+   * offset of the first character the page holds) of a log the server sent as its tail; the
+   * lab answers with model.prependLogs. Without it (the classroom) there is no such button. */
+  constructor(root, i18n, model, { onView = null, onLogs = null } = {}) {
     this.i18n = i18n;
     this.model = model;
     this.onView = onView;
+    this.onLogs = onLogs;
+    this.logsPending = null; // the log whose earlier lines were asked for, until they come
     this.podPhases = root.querySelector("#pod-phases");
     this.containerStates = root.querySelector("#container-states");
     this.statesEmpty = root.querySelector("#states-empty");
@@ -107,7 +118,13 @@ export class Panes {
       command: root.querySelector("#kubectl-command"),
       text: root.querySelector("#kubectl-text"),
       panel: root.querySelector("#kubectl-output"),
+      omitted: root.querySelector("#kubectl-omitted"),
+      truncated: root.querySelector("#kubectl-truncated"),
+      truncatedText: root.querySelector("#kubectl-truncated-text"),
+      earlier: root.querySelector("#kubectl-earlier"),
     };
+    // The scroll position to keep, from the bottom, while earlier lines are put above.
+    this.logsAnchor = null;
     this.setupKubectlTabs();
   }
 
@@ -185,7 +202,7 @@ export class Panes {
         el("p", { class: "probe-results" }, el("span", {}, this.i18n.t("probe-last") + ": "),
           results.length ? results.map((r) => el("span", {
             class: r.ok ? "probe-dot ok" : "probe-dot bad",
-            title: `t = ${seconds(r.t)} s${r.message ? " · " + r.message : ""}`,
+            title: `${this.at(r.t)}${r.message ? " · " + r.message : ""}`,
           }, el("span", { class: "visually-hidden" }, `${seconds(r.t)} s ${this.i18n.t(r.ok ? "probe-ok" : "probe-failed")}; `)))
             : this.i18n.t("probe-none")),
         typeof p.next_t === "number"
@@ -195,6 +212,11 @@ export class Panes {
     replaceChildren(this.probesBox, cards);
   }
 
+  /** "t = 12 s" in the page's language. */
+  at(t) {
+    return `t = ${format(this.i18n.t("seconds"), { seconds: seconds(t) })}`;
+  }
+
   renderConditions() {
     const pods = this.model.pods;
     if (!pods.length) {
@@ -202,19 +224,48 @@ export class Panes {
       return;
     }
     replaceChildren(this.conditions, pods.map((pod) => {
-      const rows = ((pod.status && pod.status.conditions) || []).map((c) => {
+      const conditions = (pod.status && pod.status.conditions) || [];
+      // No reason anywhere (all True): the column would only take a phone's room.
+      const reasons = conditions.some((c) => c.reason);
+      const rows = conditions.map((c) => {
         const t = simSeconds(c.lastTransitionTime);
+        const stamp = c.lastTransitionTime || "";
         return el("tr", { "data-condition": c.type, class: c.status === "True" ? "cond-true" : "cond-false" },
-          el("td", {}, el("code", {}, c.type)),
+          el("td", {}, el("code", {}, breakable(c.type))),
           el("td", {}, c.status),
-          el("td", {}, c.reason || ""),
-          el("td", {}, c.lastTransitionTime || "", t !== null ? el("span", { class: "meta" }, ` (t = ${seconds(t)} s)`) : ""));
+          reasons ? el("td", {}, breakable(c.reason || "")) : null,
+          el("td", {}, t !== null ? el("span", { class: "cond-t" }, this.at(t)) : null,
+            stamp ? el("time", { class: "cond-stamp", datetime: stamp },
+              stamp.split("T").flatMap((part, i) => (i ? [el("wbr", {}), "T" + part] : [part]))) : null));
       });
-      return el("table", { class: "conditions-table" },
-        el("caption", {}, pod.metadata.name),
-        el("thead", {}, el("tr", {}, ["col-type", "col-status", "col-reason", "col-last"].map((k) => el("th", { scope: "col" }, this.i18n.t(k))))),
-        el("tbody", {}, rows));
+      const columns = ["col-type", "col-status", reasons ? "col-reason" : null, "col-last"].filter(Boolean);
+      return el("div", { class: "conditions-pod" },
+        el("div", { class: "conditions-scroll" },
+          el("table", { class: "conditions-table" },
+            el("caption", {}, pod.metadata.name),
+            el("thead", {}, el("tr", {}, columns.map((k) => el("th", { scope: "col" }, this.i18n.t(k))))),
+            el("tbody", {}, rows))),
+        this.readyKeptNote(pod, conditions));
     }));
+  }
+
+  /** After a restart in which Ready never left True, say why its lastTransitionTime is older
+   * than the restart (the kubelet moves it only when the status changes). */
+  readyKeptNote(pod, conditions) {
+    const ready = conditions.find((c) => c.type === "Ready");
+    const since = ready ? simSeconds(ready.lastTransitionTime) : null;
+    if (!ready || ready.status !== "True" || since === null) return null;
+    const statuses = (pod.status && pod.status.containerStatuses) || [];
+    let restartedAt = null;
+    for (const cs of statuses) {
+      const started = cs.restartCount > 0 && cs.state && cs.state.running
+        ? simSeconds(cs.state.running.startedAt) : null;
+      if (started !== null && (restartedAt === null || started > restartedAt)) restartedAt = started;
+    }
+    // Timestamps are whole seconds: a restart in the same second as the change says nothing.
+    if (restartedAt === null || restartedAt < since + 1) return null;
+    return el("p", { class: "cond-note", "data-note": "ready-kept" },
+      format(this.i18n.t("ready-kept"), { restart: this.at(restartedAt), since: this.at(since) }));
   }
 
   setupKubectlTabs() {
@@ -249,6 +300,67 @@ export class Panes {
     });
     k.target.addEventListener("change", () => this.renderKubectl());
     k.previous.addEventListener("change", () => this.renderKubectl());
+    if (k.earlier) k.earlier.addEventListener("click", () => this.askEarlier());
+  }
+
+  logId() {
+    const k = this.kubectl;
+    return `${k.previous.checked ? "logs_previous" : "logs"}:${k.target.value || ""}`;
+  }
+
+  askEarlier() {
+    const k = this.kubectl;
+    const id = this.logId();
+    const before = this.model.logStart[id] || 0;
+    if (!this.onLogs || before <= 0 || this.logsPending) return;
+    this.logsPending = id;
+    this.logsAnchor = { id, fromBottom: k.text.scrollHeight - k.text.scrollTop };
+    this.onLogs({ container: k.target.value || "", previous: k.previous.checked, before });
+    this.renderKubectl();
+  }
+
+  /** The earlier lines came (or the request failed: `ok` false). */
+  logsAnswered() {
+    this.logsPending = null;
+    this.renderKubectl();
+  }
+
+  number(value) {
+    return Number(value).toLocaleString(document.documentElement.lang || undefined);
+  }
+
+  renderNotices(view, logText) {
+    const k = this.kubectl;
+    const m = this.model;
+    if (k.omitted) {
+      k.omitted.hidden = !m.viewsOmitted;
+      if (m.viewsOmitted) {
+        // "t = 20 s" stays on one line.
+        setText(k.omitted, m.viewsT === null ? this.i18n.t("views-omitted-none")
+          : format(this.i18n.t("views-omitted"), { t: format(this.i18n.t("seconds"), { seconds: seconds(m.viewsT) }) })
+            .replace(/t = (\S+) (\S+)/, "t\u00a0=\u00a0$1\u00a0$2"));
+      }
+    }
+    if (!k.truncated) return;
+    let notice = "";
+    let earlier = false;
+    if (view === "logs") {
+      const id = this.logId();
+      const start = m.logStart[id] || 0;
+      if (start > 0) {
+        notice = this.logsPending === id ? this.i18n.t("log-loading")
+          : format(this.i18n.t("log-truncated"), { shown: this.number(logText.length), total: this.number(start + logText.length) });
+        earlier = Boolean(this.onLogs);
+      }
+    } else if (view === "watch" && Number.isInteger(m.watchTruncated) && Array.isArray((m.views || {}).watch)) {
+      notice = format(this.i18n.t("watch-truncated"), { shown: this.number(m.views.watch.length), total: this.number(m.watchTruncated) });
+    }
+    k.truncated.hidden = !notice;
+    setText(k.truncatedText, notice);
+    if (k.earlier) {
+      k.earlier.hidden = !earlier;
+      k.earlier.disabled = Boolean(this.logsPending);
+    }
   }
 
   syncTargets(options) {
@@ -268,6 +380,7 @@ export class Panes {
     const view = k.view;
     let command = "";
     let text = "";
+    let logText = "";
     const needsTarget = view === "describe" || view === "logs";
     k.targetLabel.hidden = !needsTarget;
     k.previousLabel.hidden = view !== "logs";
@@ -285,6 +398,12 @@ export class Panes {
       const previous = k.previous.checked;
       command = `kubectl logs ${pod || ""} -c ${container || ""}${previous ? " --previous" : ""}`;
       text = ((previous ? views.logs_previous : views.logs) || {})[key] ?? "";
+      logText = text;
+      // A tail may begin inside a line: show it from the first whole line.
+      if ((this.model.logStart[this.logId()] || 0) > 0) {
+        const newline = text.indexOf("\n");
+        if (newline >= 0 && newline < text.length - 1) text = text.slice(newline + 1);
+      }
     } else if (view === "watch") {
       command = "kubectl get pods -w";
       text = Array.isArray(views.watch)
@@ -299,6 +418,13 @@ export class Panes {
     }
     setText(k.command, command);
     setText(k.text, text);
+    this.renderNotices(view, logText);
+    const anchor = this.logsAnchor;
+    if (anchor && view === "logs" && anchor.id === this.logId() && !this.logsPending) {
+      // The earlier lines went above what the learner was reading: keep it in place.
+      this.logsAnchor = null;
+      k.text.scrollTop = Math.max(0, k.text.scrollHeight - anchor.fromBottom);
+    }
   }
 
   renderExplanations(full) {
@@ -330,7 +456,7 @@ export class Panes {
     const link = this.lessonLink(entry.lesson);
     return el("li", { "data-kind": entry.kind || "", "data-code": entry.code || "", "data-rule": entry.rule || "",
       "data-t": String(entry.t) },
-    el("span", { class: "ex-time" }, `t = ${seconds(entry.t)} s`), " ",
+    el("span", { class: "ex-time" }, this.at(entry.t)), " ",
     who ? el("code", { class: "ex-who" }, who) : null, " ",
     entry.change ? el("span", { class: "ex-change" }, entry.change) : null,
     el("span", { class: "ex-text" }, entry.text || ""),
@@ -342,7 +468,7 @@ export class Panes {
   announce(entries) {
     const live = document.getElementById("narration-live");
     if (!live) return;
-    this.queue = [...(this.queue || []), ...entries.map((e) => `t = ${seconds(e.t)} s. ${e.text || ""}`)].slice(-6);
+    this.queue = [...(this.queue || []), ...entries.map((e) => `${this.at(e.t)}. ${e.text || ""}`)].slice(-6);
     if (this.speaking) return;
     const next = () => {
       const text = this.queue.shift();
