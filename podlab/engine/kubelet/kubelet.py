@@ -281,26 +281,29 @@ class Node:
         return self.memory_capacity - used
 
     def check_eviction(self, loop: EventLoop) -> None:
-        """The eviction manager's synchronize: local storage limits first, then memory
-        pressure (one Pod per pass, in ``rankMemoryPressure`` order)."""
+        """The eviction manager's synchronize: local storage limits first (a pass that
+        evicted that way ends there), then memory pressure, then the node's disk (one Pod per
+        pass, in ``rankMemoryPressure`` / ``rankDiskPressureFunc`` order)."""
         self.eviction_timer = None
         live = [w for w in self.workers if not w.removed and not w.phase_terminal]
+        evicted = False
         for worker in live:
             message = worker.storage_violation()
             if message is not None:
                 worker.evict(message, storage=True)
+                evicted = True
         live = [w for w in live if not w.phase_terminal and w.force_failed is None]
-        available = self.memory_available()
-        if available < res.MEMORY_AVAILABLE_THRESHOLD and live:
-            usages = [w.usage() for w in live]
-            victim = res.memory_eviction_order(usages)[0]
-            worker = next(w for w in live if w is victim.key)
-            worker.evict(res.memory_pressure_message(available, victim), storage=False)
-        elif live:
-            self._check_disk_pressure(live)
+        if not evicted and live:
+            available = self.memory_available()
+            if available < res.MEMORY_AVAILABLE_THRESHOLD:
+                usages = [w.usage() for w in live]
+                victim = res.memory_eviction_order(usages)[0]
+                worker = next(w for w in live if w is victim.key)
+                worker.evict(res.memory_pressure_message(available, victim), storage=False)
+            else:
+                self._check_disk_pressure(live)
         if any(w.has_running() for w in self.workers if not w.removed):
             self._arm_eviction(loop)
-
 
     def _check_disk_pressure(self, live: list[PodWorker]) -> None:
         """``nodefs.available`` below its hard threshold (10 % of capacity): evict the Pod
