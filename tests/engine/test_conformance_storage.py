@@ -225,3 +225,17 @@ def test_ls_shows_the_size_written_not_the_part_kept() -> None:
     sim = start(manifest("ls", container("c", script)), 30)
     assert sim.logs("ls").split()[4] == "40000000"
     assert writable_layer(sim, "ls").kept_bytes() <= MAX_KEPT_TREE
+
+
+def test_under_disk_pressure_a_pod_within_its_request_goes_last() -> None:
+    # rankDiskPressureFunc: Pods using more than they request first. Both write as fast;
+    # "asked" requested 1Gi of ephemeral-storage and stays under it, so "greedy" goes.
+    asked = manifest("asked", container("c", "yes > /tmp/y", requests="ephemeral-storage: 1Gi")) + "  nodeName: node-1\n"
+    greedy = manifest("greedy", container("c", "yes > /tmp/y")) + "  nodeName: node-1\n"
+    result = parse_manifests(asked + "---\n" + greedy)
+    assert result.ok, result.problems
+    sim = Simulation(seed=0, nodes=small_disk("2Gi"))
+    sim.apply(result.objects)
+    sim.run_until(250)
+    assert status(sim, "greedy")["reason"] == "Evicted"
+    assert status(sim, "asked")["phase"] == "Running"
