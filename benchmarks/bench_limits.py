@@ -29,6 +29,9 @@ CASES: dict[str, tuple[str, str]] = {
     "x=$x$x, memory 64Mi": ("x=x; while true; do x=$x$x; done", "memory: 64Mi"),
     "x=$x$x, no limit": ("x=x; while true; do x=$x$x; done", ""),
     'printf "%999999999s"': ('while true; do printf "%999999999s" x; done', ""),
+    "yes > file": ("yes > /tmp/y", ""),
+    "yes > file, storage 1Gi": ("yes > /tmp/y", "ephemeral-storage: 1Gi"),
+    "x=$x$x, memory 1Gi": ("x=x; while true; do x=$x$x; done", "memory: 1Gi"),
 }
 
 
@@ -52,9 +55,12 @@ def run_case(name: str, seconds: float) -> dict[str, object]:
     began = time.perf_counter()
     sim.run_until(seconds)
     elapsed = time.perf_counter() - began
-    status = sim.pods()[0]["status"]["containerStatuses"][0]
+    pod_status = sim.pods()[0]["status"]
+    status = pod_status["containerStatuses"][0]
     state = next(iter(status["state"]))
     reason = status["state"][state].get("reason", "")
+    if pod_status.get("reason"):
+        reason = f"{reason} (Pod {pod_status['reason']})".strip()
     last = (status.get("lastState") or {}).get("terminated") or {}
     began = time.perf_counter()
     del sim
@@ -90,7 +96,7 @@ def main() -> None:
         figures = json.loads(out)
         per_hour = figures["elapsed"] / options.hours
         print(
-            f"{name:24} {per_hour:6.2f} s/h  peak RSS {figures['rss']:4} MB  "
+            f"{name:26} {per_hour:6.2f} s/h  peak RSS {figures['rss']:4} MB  "
             f"freed in {figures['freed']:.2f} s  now {figures['state']}, "
             f"restarts {figures['restarts']}, last {figures['last'] or '-'}"
         )

@@ -238,6 +238,7 @@ class ClusterNode:
         against by the eviction manager."""
         self.kubelet.allocatable = {"cpu": self.alloc_cpu, "memory": self.alloc_memory}
         self.kubelet.memory_capacity = _int(self.capacity.get("memory", "0"))
+        self.kubelet.storage_capacity = _int(self.capacity.get("ephemeral-storage", "0"))
 
     def _sync_unschedulable_taint(self) -> None:
         has = any(t.get("key") == TAINT_UNSCHEDULABLE for t in self.taints)

@@ -253,6 +253,16 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                           "more than its ephemeral-storage limit (%(limit)s) in its "
                           "writable layer and logs."),
                         "resources-and-qos", "eviction"),
+    "evicted-pod-storage": (_("The kubelet evicted the Pod: its containers' writable layers "
+                              "and logs, with its emptyDir volumes, hold more than the sum of "
+                              "its containers' ephemeral-storage limits (%(limit)s)."),
+                            "resources-and-qos", "eviction"),
+    "evicted-disk": (_("The kubelet evicted the Pod: the node was low on disk "
+                       "(%(available)s available, below the eviction threshold of "
+                       "%(threshold)s). Its container %(container)s was using %(usage)s with "
+                       "an ephemeral-storage request of %(request)s: Pods that use more than "
+                       "they request are evicted first."),
+                     "resources-and-qos", "eviction"),
     "evicted-emptydir": (_("The kubelet evicted the Pod: the emptyDir volume %(volume)s holds "
                            "more than its sizeLimit (%(limit)s)."),
                          "resources-and-qos", "eviction"),
@@ -450,10 +460,20 @@ _EVICT_MEMORY = re.compile(
 _EVICT_STORAGE = re.compile(
     r'Container (?P<container>\S+) exceeded its local ephemeral storage limit '
     r'"(?P<limit>[^"]*)"\.\s*')
+_EVICT_POD_STORAGE = re.compile(
+    r"Pod ephemeral local storage usage exceeds the total limit of containers "
+    r"(?P<limit>\S+)\.\s*")
+#: nodefs pressure names every container over its request; the first one is told
+_EVICT_DISK = re.compile(
+    r"The node was low on resource: ephemeral-storage\. Threshold quantity: (?P<threshold>\S+), "
+    r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
+    r"request is (?P<request>\S+), has larger consumption of ephemeral-storage\.(?:\s.*)?",
+    re.DOTALL)
 _EVICT_EMPTY_DIR = re.compile(
     r'Usage of EmptyDir volume "(?P<volume>[^"]*)" exceeds the limit "(?P<limit>[^"]*)"\.\s*')
 #: eviction message pattern -> narration code
 EVICT_CODES = ((_EVICT_MEMORY, "evicted-memory"), (_EVICT_STORAGE, "evicted-storage"),
+               (_EVICT_POD_STORAGE, "evicted-pod-storage"), (_EVICT_DISK, "evicted-disk"),
                (_EVICT_EMPTY_DIR, "evicted-emptydir"))
 
 
@@ -713,6 +733,14 @@ class Narrator:
         return self._entry(t, "schedule", "unschedulable", pod=pod, cause=cause, value=value,
                            fit=fit)
 
+    def _limit(self, pod: str, resource: str) -> tuple[str, Any]:
+        """The first app container's limit of ``resource`` (path, value)."""
+        for i, c in enumerate(self._pod_spec(pod).get("containers") or []):
+            limits = ((c.get("resources") or {}).get("limits") or {})
+            if resource in limits:
+                return f"spec.containers[{i}].resources.limits.{resource}", limits[resource]
+        return "spec.containers[].resources.limits", None
+
     def _request(self, pod: str, resource: str) -> tuple[str, Any]:
         """The first container's request of ``resource`` (path, value)."""
         for kind in ("initContainers", "containers"):
@@ -734,6 +762,14 @@ class Narrator:
                 values[key] = _mebibytes(values[key])
         elif code == "evicted-storage":
             cause, value = f"{base}.resources.limits.ephemeral-storage", values["limit"]
+        elif code == "evicted-pod-storage":
+            cause, value = self._limit(pod, "ephemeral-storage")[0], values["limit"]
+        elif code == "evicted-disk":
+            requests = (self._spec(pod, container).get("resources") or {}).get("requests") or {}
+            cause = f"{base}.resources.requests.ephemeral-storage"
+            value = requests.get("ephemeral-storage")
+            for key in ("available", "usage"):
+                values[key] = _mebibytes(values[key])
         elif code == "evicted-emptydir":
             volumes = self._pod_spec(pod).get("volumes") or []
             index = next((i for i, v in enumerate(volumes)

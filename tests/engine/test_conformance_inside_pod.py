@@ -1075,7 +1075,8 @@ def test_x12_ephemeral_storage_limit_evicts() -> None:
     )
     st = status(sim, "disk")
     assert (st["phase"], st["reason"]) == ("Failed", "Evicted")
-    assert st["message"] == 'Container writer exceeded its local ephemeral storage limit "4Ki". '
+    # one container: the Pod's total (its limit, summed) is checked before the container's
+    assert st["message"] == "Pod ephemeral local storage usage exceeds the total limit of containers 4Ki. "
 
 
 def test_empty_dir_size_limit_evicts() -> None:

@@ -21,6 +21,7 @@ from podlab.engine.runtime.runtime import (
     POD_PIDS_LIMIT,
     ContainerInstance,
 )
+from podlab.engine.runtime.shell.interp import MAX_KEPT_TREE
 from podlab.engine.simulation import Simulation
 
 
@@ -104,6 +105,26 @@ def test_an_hour_of_busy_loop_is_a_few_thousand_events_not_millions_of_steps() -
     assert sim.loop.dispatched < 5000
 
 
+def test_a_counting_loop_counts_at_the_interpreters_rate_and_runs_an_hour_in_bulk() -> None:
+    # one iteration of `while true; do i=$((i+1)); done` is three commands (the loop's turn,
+    # `true`, the assignment): 1000 commands per CPU-second make 333 iterations per second.
+    # The trap reads $i when the TERM of the background job arrives, at most one CPU slice
+    # (a second) after it was sent.
+    script = "(sleep 60; kill -TERM 1) & i=0; trap 'echo $i; exit 0' TERM; while true; do i=$((i+1)); done"
+    sim = start(pod("count", script, restart="Never"), 70)
+    counted = int(sim.logs("count"))
+    assert 60 * 333 <= counted <= 63 * 333
+    assert container_status(sim, "count")["state"]["terminated"]["exitCode"] == 0
+    # under a CPU limit of 100m, a tenth as many
+    sim = start(pod("count", script, limits="cpu: 100m", restart="Never"), 70)
+    assert 6 * 333 <= int(sim.logs("count")) <= 6.4 * 333
+    # an hour: the loop runs on (no PodLab step limit ends it), a second of CPU per look
+    sim = start(pod("count", "i=0; while true; do i=$((i+1)); done"), 3600)
+    assert row(sim, "count") == ("1/1", "Running", "0")
+    assert 3599 <= instance(sim, "count").cpu_usage <= 3601
+    assert sim.loop.dispatched < 5000
+
+
 # --- logs ----------------------------------------------------------------------------
 
 
@@ -175,6 +196,21 @@ def test_without_a_limit_a_growing_variable_still_ends_oom_killed_not_in_real_gi
     assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
 
 
+def test_a_growing_variable_is_oom_killed_at_the_real_limit_above_what_podlab_builds() -> None:
+    # doubling x: the kernel kills the shell when x plus the string twice its size passes
+    # memory.max. Under 300Mi the last length printed is 128 MiB (x=128Mi + 256 MiB > 300Mi),
+    # under 1Gi 512 MiB, though PodLab builds no string over MAX_MATERIALISED
+    script = "x=x; while true; do x=$x$x; echo ${#x}; done"
+    for limit, last in (("300Mi", 128 * 1024 * 1024), ("1Gi", 512 * 1024 * 1024), ("64Mi", 32 * 1024 * 1024)):
+        sim = start(pod("grow", script, limits=f"memory: {limit}", restart="Never"), 10)
+        terminated = container_status(sim, "grow")["state"]["terminated"]
+        assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+        assert int(sim.logs("grow").split()[-1]) == last
+    # unset gives the memory back: the same loop that unsets a copy each turn runs on
+    sim = start(pod("copy", "x=$(printf %01000000d 0); while true; do y=$x$x; unset y; sleep 1; done", limits="memory: 16Mi"), 30)
+    assert row(sim, "copy") == ("1/1", "Running", "0")
+
+
 def test_memory_current_counts_what_the_shell_holds() -> None:
     script = "x=$(printf %0100000d 0); y=$x$x$x$x$x$x$x$x$x$x; cat /sys/fs/cgroup/memory.current; sleep 100000"
     sim = start(pod("hold", script, limits="memory: 64Mi"), 10)
@@ -235,3 +271,45 @@ def test_files_in_a_memory_backed_emptydir_count_against_the_memory_limit() -> N
     # on disk (no medium) the same writes are no memory of the container
     sim = start(text.replace("{medium: Memory}", "{}").replace("32Mi", "8Mi"), 5)
     assert "running" in container_status(sim, "shm")["state"]
+
+
+def test_files_copied_into_a_memory_backed_emptydir_are_the_writers_memory() -> None:
+    # cp, tee, sed -i and wget write tmpfs pages as a redirection does: two copies of 20 MB
+    # into /cache pass the 32Mi limit and the kernel OOM-kills the container
+    script = 'printf "%20000000s" x > /tmp/a; cp /tmp/a /cache/1; echo one; cp /tmp/a /cache/2; echo two; sleep 3600'
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shm\nspec:\n  restartPolicy: Never\n"
+        "  containers:\n"
+        f'  - {{name: c, image: "busybox:1.36", command: [sh, -c, {json.dumps(script)}], '
+        "resources: {limits: {memory: 32Mi}}, volumeMounts: [{name: cache, mountPath: /cache}]}\n"
+        "  volumes:\n  - {name: cache, emptyDir: {medium: Memory}}\n"
+    )
+    sim = start(text, 30)
+    terminated = container_status(sim, "shm")["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+    assert sim.logs("shm") == "one\n"
+    # the same copies onto a disk-backed emptyDir are no memory of the container
+    sim = start(text.replace("{medium: Memory}", "{}"), 30)
+    assert "running" in container_status(sim, "shm")["state"]
+    assert sim.logs("shm") == "one\ntwo\n"
+
+
+def test_a_tmpfs_fills_up_to_the_real_memory_limit_above_what_podlab_keeps() -> None:
+    # tmpfs pages are counted by size: a 256Mi limit is reached after 256 MiB of `yes` (about
+    # 64 CPU-seconds), though PodLab keeps 32 MiB of the file and never builds a 128 MiB string
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: shm\nspec:\n  restartPolicy: Never\n"
+        "  containers:\n"
+        '  - {name: c, image: "busybox:1.36", command: [sh, -c, "yes > /cache/y"], '
+        "resources: {limits: {memory: 256Mi}}, volumeMounts: [{name: cache, mountPath: /cache}]}\n"
+        "  volumes:\n  - {name: cache, emptyDir: {medium: Memory}}\n"
+    )
+    sim = start(text, 120)
+    terminated = container_status(sim, "shm")["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+    inst = instance(sim, "shm")
+    assert inst.finished_at is not None and 60 <= inst.finished_at <= 70
+    worker = sim._find("shm", "default")  # noqa: SLF001 - the runtime's own view
+    (volume, used), = worker.volumes.empty_dir_usage()
+    assert 250 * 1024 * 1024 <= used <= 256 * 1024 * 1024
+    assert volume.fs.kept_bytes() <= MAX_KEPT_TREE

@@ -408,7 +408,8 @@ def test_busy_loop_advances_simulated_time() -> None:
 
 def test_step_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(interp, "MAX_STEPS", 5000)
-    result = sh("i=0; while true; do i=$((i+1)); done", until=1_000_000)
+    # a loop the interpreter runs step by step (i*1+1 is not a counting loop's constant step)
+    result = sh("i=0; while true; do i=$((i*1+1)); done", until=1_000_000)
     assert result.exit_code == 1
     assert result.stderr == (
         "sh: stopped after 5000 commands without a pause (PodLab's step limit)\n"
@@ -462,6 +463,18 @@ def test_curl() -> None:
         "curl: (7) Failed to connect to localhost port 9 after 0 ms: Couldn't connect to server\n"
     )
     assert sh("curl -s nowhere.example/").exit_code == 6
+
+
+def test_a_string_past_the_materialised_bound_is_hollow() -> None:
+    small = interp._joined(["ab", "cd"], 4)  # noqa: SLF001 - the helper itself
+    assert (small, type(small)) == ("abcd", str)
+    half = "x" * (interp.MAX_MATERIALISED // 2 + 1)
+    big = interp._joined([half, half], 2 * len(half))  # noqa: SLF001
+    assert type(big) is interp.Hollow and len(big) == interp.HOLLOW_KEPT
+    assert interp.size_of(big) == 2 * len(half)
+    # a hollow piece keeps the result hollow, whatever its size
+    again = interp._joined([big, "y"], interp.size_of(big) + 1)  # noqa: SLF001
+    assert interp.size_of(again) == 2 * len(half) + 1 and len(again) == interp.HOLLOW_KEPT
 
 
 def test_no_string_past_the_materialised_bound_is_ever_built() -> None:

@@ -41,8 +41,9 @@ spec:
 
 
 BUSY_LOOP = pod("busy", "while true; do :; done")
-#: a loop whose every turn changes a variable: the shell has to run each turn
-COUNTING_LOOP = pod("counter", "i=0; while true; do i=$((i+1)); done")
+#: a loop whose every turn changes a variable its condition tests: the shell has to run each
+#: turn (``while true; do i=$((i+1)); done`` alone is a counting loop, run in bulk)
+COUNTING_LOOP = pod("counter", "i=0; while [ $i -ge 0 ]; do i=$((i+1)); done")
 LOG_FLOOD = pod("flood", "yes")
 STRING_DOUBLING = pod("doubling", "x=a; while true; do x=$x$x; done")
 FORK_BOMB = pod("bomb", "f(){ f & f & wait; }; f")

@@ -145,6 +145,12 @@ spec:
     command: [sh, -c, "SCRIPT"]
     resources: {limits: {ephemeral-storage: 4Ki}}
 """.replace("SCRIPT", writes(300, "/tmp/fill"))
+STORAGE_PAIR = STORAGE.replace("metadata: {name: disk}", "metadata: {name: pair}") + """\
+  - name: idle
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    resources: {limits: {ephemeral-storage: 1Mi}}
+"""
 EMPTY_DIR = """apiVersion: v1
 kind: Pod
 metadata: {name: scratch}
@@ -169,7 +175,10 @@ spec:
 
 
 @pytest.mark.parametrize(("manifest", "code", "field", "words"), [
-    (STORAGE, "evicted-storage", "spec.containers[0].resources.limits.ephemeral-storage",
+    # one container: the kubelet checks the Pod's total (its limit, summed) first
+    (STORAGE, "evicted-pod-storage", "spec.containers[0].resources.limits.ephemeral-storage",
+     ["4Ki", "ephemeral-storage", "emptyDir"]),
+    (STORAGE_PAIR, "evicted-storage", "spec.containers[0].resources.limits.ephemeral-storage",
      ["writer", "4Ki", "ephemeral-storage"]),
     (EMPTY_DIR, "evicted-emptydir", "spec.volumes[0].emptyDir.sizeLimit",
      ["cache", "1Ki", "sizeLimit"]),
@@ -196,6 +205,12 @@ def test_eviction_messages_of_the_engine_read_back():
                       "usage": "307200Ki", "request": "100Mi"}
     assert narration.parse_eviction(resources.container_storage_message("c", "1Gi")) == (
         "evicted-storage", {"container": "c", "limit": "1Gi"})
+    assert narration.parse_eviction(resources.pod_storage_message("2Gi")) == (
+        "evicted-pod-storage", {"limit": "2Gi"})
+    disk = resources.disk_pressure_message(10 << 30, 5 << 30, [("a", 80 << 30, 0), ("b", 5, 0)])
+    assert narration.parse_eviction(disk) == ("evicted-disk", {
+        "threshold": "10Gi", "available": "5Gi", "container": "a", "usage": "80Gi",
+        "request": "0"})
     assert narration.parse_eviction(resources.empty_dir_message("v", "1Ki")) == (
         "evicted-emptydir", {"volume": "v", "limit": "1Ki"})
     assert narration.parse_eviction("a message of another shape") == ("evicted", {})

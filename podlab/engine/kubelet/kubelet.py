@@ -21,7 +21,12 @@ from typing import Any, Protocol
 
 from podlab.engine.core import events as ev
 from podlab.engine.core.loop import PRIORITY_KUBELET, EventLoop, Timer
-from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.quantity import (
+    QuantityError,
+    cpu_millicores,
+    memory_bytes,
+    parse_quantity,
+)
 from podlab.engine.core.transitions import Transition, cause
 from podlab.engine.kubelet import resources as res
 from podlab.engine.kubelet import status as st
@@ -250,6 +255,9 @@ class Node:
         self.allocatable: dict[str, int] = {"cpu": 2000, "memory": 4 * GiB}
         #: Memory capacity in bytes: ``memory.available`` is capacity minus what Pods use.
         self.memory_capacity = 4 * GiB
+        #: The node file system's capacity in bytes (nodefs: logs, writable layers,
+        #: emptyDirs): ``nodefs.available`` is capacity minus what Pods use on it.
+        self.storage_capacity = 100 * GiB
         #: The node's own files, shared by every hostPath volume on the node.
         self.host_fs = MemoryFileSystem(dirs=["/tmp", "/var/log", "/data", "/mnt"])  # noqa: S108
         self.workers: list[PodWorker] = []
@@ -273,23 +281,67 @@ class Node:
         return self.memory_capacity - used
 
     def check_eviction(self, loop: EventLoop) -> None:
-        """The eviction manager's synchronize: local storage limits first, then memory
-        pressure (one Pod per pass, in ``rankMemoryPressure`` order)."""
+        """The eviction manager's synchronize: local storage limits first (a pass that
+        evicted that way ends there), then memory pressure, then the node's disk (one Pod per
+        pass, in ``rankMemoryPressure`` / ``rankDiskPressureFunc`` order)."""
         self.eviction_timer = None
         live = [w for w in self.workers if not w.removed and not w.phase_terminal]
+        evicted = False
         for worker in live:
             message = worker.storage_violation()
             if message is not None:
                 worker.evict(message, storage=True)
+                evicted = True
         live = [w for w in live if not w.phase_terminal and w.force_failed is None]
-        available = self.memory_available()
-        if available < res.MEMORY_AVAILABLE_THRESHOLD and live:
-            usages = [w.usage() for w in live]
-            victim = res.memory_eviction_order(usages)[0]
-            worker = next(w for w in live if w is victim.key)
-            worker.evict(res.memory_pressure_message(available, victim), storage=False)
+        if not evicted and live:
+            available = self.memory_available()
+            if available < res.MEMORY_AVAILABLE_THRESHOLD:
+                usages = [w.usage() for w in live]
+                victim = res.memory_eviction_order(usages)[0]
+                worker = next(w for w in live if w is victim.key)
+                worker.evict(res.memory_pressure_message(available, victim), storage=False)
+            else:
+                self._check_disk_pressure(live)
         if any(w.has_running() for w in self.workers if not w.removed):
             self._arm_eviction(loop)
+
+    def _check_disk_pressure(self, live: list[PodWorker]) -> None:
+        """``nodefs.available`` below its hard threshold (10 % of capacity): evict the Pod
+        ``rankDiskPressureFunc`` puts first (over its requests, lower priority, larger use
+        above its request)."""
+        if self.storage_capacity <= 0:
+            return
+        # reclaimNodeLevelResources runs first: it deletes dead containers (an evicted or
+        # finished Pod's writable layers and logs), so only live Pods count
+        usage = {id(w): w.storage_usage() for w in live}
+        available = self.storage_capacity - sum(usage.values())
+        threshold = self.storage_capacity * res.NODEFS_AVAILABLE_PERCENT // 100
+        if available >= threshold:
+            return
+
+        def rank(w: PodWorker) -> tuple[int, int, int]:
+            request = res.effective_requests(w.spec, "ephemeral-storage")
+            used = usage.get(id(w), 0)
+            return (0 if used > request else 1, int(w.spec.get("priority") or 0), request - used)
+
+        victim = min(live, key=rank)
+        containers = [
+            (slot.name, victim.container_storage(slot), res.request(slot.spec, "ephemeral-storage"))
+            for slot in victim.slots
+            if slot.current is not None
+        ]
+        victim.evict(res.disk_pressure_message(threshold, available, containers), storage=True)
+
+
+#: Files the kubelet bind-mounts into a container (the engine writes them into its tree):
+#: not the container's writable layer.
+KUBELET_MOUNTED_FILES = (
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/dev/termination-log",
+    "/var/run/secrets/",
+)
 
 
 class Slot:
@@ -1067,38 +1119,52 @@ class PodWorker:
             biggest=biggest,
         )
 
+    def container_storage(self, slot: Slot) -> int:
+        """Bytes a container uses on the node's disk: its logs (the current file and the
+        rotated ones) and its writable layer (what differs from the image)."""
+        inst = slot.current
+        if inst is None:
+            return 0
+        used = inst.log_bytes + sum(size for _, size in inst.rotated_logs)
+        layer_bytes = getattr(inst.fs, "layer_bytes", None)
+        if callable(layer_bytes):
+            used += layer_bytes(inst.image.files, KUBELET_MOUNTED_FILES)
+        return used
+
+    def storage_usage(self) -> int:
+        """The Pod's ephemeral-storage usage as the summary API adds it up: its containers'
+        logs and writable layers plus its disk-backed emptyDir volumes."""
+        used = sum(self.container_storage(slot) for slot in self.slots)
+        for volume, size in self.volumes.empty_dir_usage():
+            if (volume.spec.get("emptyDir") or {}).get("medium") != "Memory":
+                used += size
+        return used
+
     def storage_violation(self) -> str | None:
-        """The eviction message when a container's writable layer and logs pass its
-        ``ephemeral-storage`` limit or an emptyDir passes its ``sizeLimit``."""
+        """The eviction manager's ``localStorageEviction`` for this Pod, in its order: an
+        emptyDir past its ``sizeLimit``, the Pod past the sum of its containers'
+        ``ephemeral-storage`` limits, a container past its own limit."""
         for volume, size in self.volumes.empty_dir_usage():
             limit_text = (volume.spec.get("emptyDir") or {}).get("sizeLimit")
             if limit_text is None:
                 continue
             try:
-                limit = memory_bytes(limit_text)
+                limit_q = parse_quantity(limit_text)
             except (QuantityError, ValueError, TypeError):
                 continue
-            if size > limit:
-                return res.empty_dir_message(volume.name, str(limit_text))
+            if limit_q.value > 0 and size > limit_q.value:
+                return res.empty_dir_message(volume.name, limit_q.canonical())
+        pod_limit = res.pod_limit(self.spec, "ephemeral-storage")
+        if pod_limit is not None and self.storage_usage() > pod_limit.value:
+            return res.pod_storage_message(pod_limit.canonical())
         for slot in self.slots:
-            inst = slot.current
-            limit = res.quantity(slot.spec, "limits", "ephemeral-storage")
-            if inst is None or not inst.running or limit is None:
+            if slot.init:
+                continue  # upstream walks pod.Spec.Containers only
+            limit_q = res.limit_quantity(slot.spec, "ephemeral-storage")
+            if limit_q is None or limit_q.value == 0:
                 continue
-            used = len(inst.log_text().encode())
-            snapshot = getattr(inst.fs, "snapshot", None)
-            if callable(snapshot):
-                image_files = inst.image.files
-                used += sum(
-                    len(data.encode())
-                    for path, data in snapshot().items()
-                    if image_files.get(path) != data and not path.startswith("/etc/")
-                )
-            if used > limit:
-                text = ((slot.spec.get("resources") or {}).get("limits") or {})[
-                    "ephemeral-storage"
-                ]
-                return res.container_storage_message(slot.name, str(text))
+            if self.container_storage(slot) > limit_q.value:
+                return res.container_storage_message(slot.name, limit_q.canonical())
         return None
 
     def evict(self, message: str, *, storage: bool) -> None:

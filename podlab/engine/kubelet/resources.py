@@ -15,13 +15,22 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
-from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
+from podlab.engine.core.quantity import (
+    Quantity,
+    QuantityError,
+    cpu_millicores,
+    memory_bytes,
+    parse_quantity,
+)
 
 #: ``--eviction-hard`` defaults of the kubelet for memory.
 MEMORY_AVAILABLE_THRESHOLD = 100 * 1024 * 1024
 MEMORY_THRESHOLD_TEXT = "100Mi"
+#: ``--eviction-hard`` default for the node file system: ``nodefs.available<10%``.
+NODEFS_AVAILABLE_PERCENT = 10
 #: The eviction manager's ``--housekeeping-interval`` / monitoring period.
 EVICTION_INTERVAL = 10.0
 
@@ -35,6 +44,49 @@ def quantity(container: dict[str, Any], kind: str, name: str) -> int | None:
         return cpu_millicores(value) if name == "cpu" else memory_bytes(value)
     except (QuantityError, ValueError, TypeError):
         return None
+
+
+def limit_quantity(container: dict[str, Any], name: str) -> Quantity | None:
+    """``resources.limits.<name>`` as a Quantity (it prints the way the kubelet's does)."""
+    value = ((container.get("resources") or {}).get("limits") or {}).get(name)
+    if value is None:
+        return None
+    try:
+        return parse_quantity(value)
+    except (QuantityError, ValueError, TypeError):
+        return None
+
+
+def pod_limit(spec: dict[str, Any], name: str) -> Quantity | None:
+    """``resourcehelper.PodLimits`` for one resource: the sum of the app containers' (and
+    sidecars') limits, at least any regular init container's (with the sidecars started
+    before it); None when no container sets it. The sum keeps the first one's format, as
+    ``Quantity.Add`` does."""
+    found: list[Quantity] = []
+    sidecars = Fraction(0)
+    init_peak = Fraction(0)
+    for container in spec.get("initContainers") or []:
+        q = limit_quantity(container, name)
+        if q is not None:
+            found.append(q)
+        value = q.value if q is not None else Fraction(0)
+        if container.get("restartPolicy") == "Always":
+            sidecars += value
+            init_peak = max(init_peak, sidecars)
+        else:
+            init_peak = max(init_peak, sidecars + value)
+    apps = sidecars
+    first: Quantity | None = None
+    for container in spec.get("containers") or []:
+        q = limit_quantity(container, name)
+        if q is not None:
+            first = first or q
+            found.append(q)
+            apps += q.value
+    if not found:
+        return None
+    fmt = (first or found[0]).format
+    return Quantity(max(apps, init_peak), fmt)
 
 
 def request(container: dict[str, Any], name: str) -> int:
@@ -142,6 +194,37 @@ def container_storage_message(name: str, limit: str) -> str:
     return f'Container {name} exceeded its local ephemeral storage limit "{limit}". '
 
 
+def pod_storage_message(limit: str) -> str:
+    return f"Pod ephemeral local storage usage exceeds the total limit of containers {limit}. "
+
+
+def binary_quantity(value: int) -> str:
+    """``resource.NewQuantity(value, BinarySI).String()``: a whole number of the largest
+    binary unit that divides it, else plain bytes (under 1024 in decimal units, as Go's
+    canonicalisation does)."""
+    return Quantity(Fraction(value), "BinarySI").canonical()
+
+
+def disk_pressure_message(
+    threshold: int, available: int, containers: list[tuple[str, int, int]]
+) -> str:
+    """``evictionMessage`` for ``nodefs.available``: the threshold and what is available,
+    then every container of the Pod that uses more than it requested."""
+    text = (
+        "The node was low on resource: ephemeral-storage. "
+        f"Threshold quantity: {binary_quantity(threshold)}, "
+        f"available: {binary_quantity(available)}. "
+    )
+    for name, usage, req in containers:
+        if usage > req:
+            text += (
+                f"Container {name} was using {binary_quantity(usage)}, request is "
+                f"{binary_quantity(req)}, has larger consumption of "
+                "ephemeral-storage. "
+            )
+    return text
+
+
 def empty_dir_message(volume: str, limit: str) -> str:
     return f'Usage of EmptyDir volume "{volume}" exceeds the limit "{limit}". '
 
@@ -149,12 +232,18 @@ def empty_dir_message(volume: str, limit: str) -> str:
 __all__ = [
     "EVICTION_INTERVAL",
     "MEMORY_AVAILABLE_THRESHOLD",
+    "NODEFS_AVAILABLE_PERCENT",
     "PodUsage",
+    "binary_quantity",
     "container_storage_message",
+    "disk_pressure_message",
     "effective_requests",
     "empty_dir_message",
     "memory_eviction_order",
     "memory_pressure_message",
+    "limit_quantity",
+    "pod_limit",
+    "pod_storage_message",
     "quantity",
     "request",
     "resource_field_value",

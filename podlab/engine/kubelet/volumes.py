@@ -152,6 +152,11 @@ class SubdirFileSystem:
     def write(self, path: str, data: str, *, append: bool = False) -> None:
         self._fs.write(self._full(path), data, append=append)
 
+    def backing_path(self, path: str) -> tuple[Any, str]:
+        """The memory tree behind this view and the path inside it (shell.Shell.write_file)."""
+        through = getattr(self._fs, "backing_path", None)
+        return through(self._full(path)) if through is not None else (None, path)
+
     def exists(self, path: str) -> bool:
         return self._fs.exists(self._full(path))
 
@@ -181,6 +186,12 @@ def tree_bytes(fs: FileSystem, path: str = "/") -> int:
     except FileSystemError:
         return total
     return total
+
+
+def _used_bytes(fs: FileSystem) -> int:
+    """A volume's usage: a memory tree counts what it keeps and what it only counted."""
+    file_bytes = getattr(fs, "file_bytes", None)
+    return file_bytes() if callable(file_bytes) else tree_bytes(fs)
 
 
 class MountError(Exception):
@@ -363,7 +374,7 @@ class PodVolumes:
     def empty_dir_usage(self) -> list[tuple[Volume, int]]:
         """(emptyDir volume, bytes used) for eviction checks."""
         return [
-            (v, tree_bytes(v.fs))
+            (v, _used_bytes(v.fs))
             for v in self.volumes.values()
             if v.source == "emptyDir" and v.fs is not None
         ]

@@ -64,6 +64,10 @@ class MemoryFileSystem:
         self._files: dict[str, str] = {}
         self._dirs: dict[str, set[str]] = {"/": set()}
         self._mounts: dict[str, Mount] = {}
+        #: bytes written to a file beyond what the tree keeps of it (``count_append``)
+        self._uncounted: dict[str, int] = {}
+        #: characters of every file's content (kept up to date by every change)
+        self._kept = 0
         self._generation = 0
         #: a tmpfs (emptyDir with medium Memory): its files are memory of the writer
         self.memory_backed = False
@@ -80,6 +84,7 @@ class MemoryFileSystem:
         for path, data in files.items():
             path = normalise(path)
             self._make_dirs(posixpath.dirname(path))
+            self._kept += len(data) - len(self._files.get(path, ""))
             self._files[path] = data
             self._dirs[posixpath.dirname(path)].add(posixpath.basename(path))
 
@@ -90,6 +95,8 @@ class MemoryFileSystem:
         new._files = dict(self._files)
         new._dirs = {path: set(names) for path, names in self._dirs.items()}
         new._mounts = {}
+        new._uncounted = dict(self._uncounted)
+        new._kept = self._kept
         new._generation = 0
         new.memory_backed = False
         new.command_cache = {}
@@ -207,7 +214,10 @@ class MemoryFileSystem:
             text += data
             self._files[path] = text
         else:
+            self._kept -= len(self._files.get(path, ""))
             self._files[path] = data
+            self._uncounted.pop(path, None)
+        self._kept += len(data)
         self._dirs[parent].add(posixpath.basename(path))
 
     def exists(self, path: str) -> bool:
@@ -283,7 +293,8 @@ class MemoryFileSystem:
             return
         if path in self._files:
             self._writable(path)
-            del self._files[path]
+            self._kept -= len(self._files.pop(path))
+            self._uncounted.pop(path, None)
             self._dirs[posixpath.dirname(path)].discard(posixpath.basename(path))
             return
         if path not in self._dirs:
@@ -298,7 +309,8 @@ class MemoryFileSystem:
         if any(m == path or m.startswith(prefix) for m in self._mounts):
             raise FileSystemError("EBUSY", path)
         for f in [f for f in self._files if f.startswith(prefix)]:
-            del self._files[f]
+            self._kept -= len(self._files.pop(f))
+            self._uncounted.pop(f, None)
         for d in [d for d in self._dirs if d.startswith(prefix)]:
             del self._dirs[d]
         del self._dirs[path]
@@ -311,17 +323,61 @@ class MemoryFileSystem:
         if self.is_dir(path):
             return 4096
         text = self.read(path)
-        return len(text) if text.isascii() else len(text.encode())
+        tree, inner = self.backing_path(path)
+        extra = tree._uncounted.get(inner, 0) if tree is not None else 0
+        return (len(text) if text.isascii() else len(text.encode())) + extra
 
     def file_bytes(self) -> int:
-        """Characters in every file of the root tree (mounts excluded): a tmpfs's usage."""
-        return sum(len(data) for data in self._files.values())
+        """Characters in every file of the root tree (mounts excluded), counting what was
+        written past the kept content: a tmpfs's usage, a writable layer's."""
+        return self._kept + sum(self._uncounted.values())
+
+    def kept_bytes(self) -> int:
+        """Characters of content the tree keeps (mounts excluded)."""
+        return self._kept
+
+    def layer_bytes(self, base: Mapping[str, str], skip: tuple[str, ...] = ()) -> int:
+        """Bytes of the files that differ from ``base`` (the image's files) plus the bytes
+        counted past the kept content: a writable layer's disk usage. Paths starting with
+        one of ``skip`` (what the kubelet bind-mounts: hosts, resolv.conf, the service
+        account token) are not the layer's."""
+        total = 0
+        for path, data in self._files.items():
+            if base.get(path) is data or path.startswith(skip) or base.get(path) == data:
+                continue
+            total += len(data) if data.isascii() else len(data.encode())
+        return total + sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
+
+    def uncounted(self, path: str) -> int:
+        """Bytes of the file at ``path`` (of this tree) written but not kept."""
+        return self._uncounted.get(path, 0)
+
+    def count_append(self, path: str, size: int) -> bool:
+        """``size`` bytes appended to an existing file of this tree are counted but not kept:
+        the file's size, ``du`` and the eviction manager see them; reading returns the part
+        kept (PodLab's bound on real memory, docs/engine.md). False when there is no such
+        file in this tree."""
+        if path not in self._files:
+            return False
+        self._generation += 1
+        self._uncounted[path] = self._uncounted.get(path, 0) + size
+        return True
 
     def backing(self, path: str) -> MemoryFileSystem | None:
         """The tree ``path`` is written to (this one or a mounted one), if it is a memory tree."""
-        found = self._find_mount(normalise(path))
-        target = found[0].fs if found else self
-        return target if isinstance(target, MemoryFileSystem) else None
+        return self.backing_path(path)[0]
+
+    def backing_path(self, path: str) -> tuple[MemoryFileSystem | None, str]:
+        """The memory tree ``path`` is written to and the path inside it."""
+        path = normalise(path)
+        found = self._find_mount(path)
+        target, inner = (found[0].fs, found[1]) if found else (self, path)
+        if isinstance(target, MemoryFileSystem):
+            return target, inner
+        through = getattr(target, "backing_path", None)  # a subPath view of a volume
+        if through is not None:
+            return through(inner)
+        return None, inner
 
     def snapshot(self) -> dict[str, str]:
         """Every file of the root tree (mounts excluded), for tests and debugging."""

@@ -71,6 +71,13 @@ def applet(*names: str) -> Any:
     return register
 
 
+def _uncounted(sh: Shell, path: str) -> int:
+    """Bytes of a file that were counted but not kept (a copy carries them along)."""
+    backing = getattr(sh.fs, "backing_path", None)
+    tree, inner = backing(path) if backing is not None else (None, path)
+    return tree.uncounted(inner) if tree is not None else 0
+
+
 def usage(sh: Shell, io: IO, name: str, text: str) -> int:
     io.err(
         f"BusyBox v{sh.proc.busybox_version} (2024-09-26 21:31:42 UTC) multi-call binary.\n\n"
@@ -389,6 +396,8 @@ def b_unset(sh: Shell, io: IO, argv: list[str]) -> int:
         if functions:
             sh.functions.pop(arg, None)
         else:
+            if arg in sh.vars:
+                sh.proc.account(sh.vars[arg], "")  # its memory is free again
             sh.vars.pop(arg, None)
             sh.exported.discard(arg)
     return 0
@@ -863,7 +872,7 @@ def a_touch(sh: Shell, io: IO, argv: list[str]) -> int:
         path = sh.path(f)
         try:
             if not sh.fs.exists(path):
-                sh.fs.write(path, "")
+                sh.write_file(path, "")
         except FileSystemError as exc:
             io.err(f"touch: {f}: {errno_text(exc)}\n")
             status = 1
@@ -954,7 +963,7 @@ def _ls_line(sh: Shell, path: str, name: str, long: bool) -> str:
     if not long:
         return name
     is_dir = sh.fs.is_dir(path)
-    size = 4096 if is_dir else len(sh.fs.read(path).encode())
+    size = 4096 if is_dir else len(sh.fs.read(path).encode()) + _uncounted(sh, path)
     mode = "drwxr-xr-x" if is_dir else "-rw-r--r--"
     stamp = f"{EPOCH:%b} {EPOCH.day:2d} {EPOCH:%H:%M}"
     return f"{mode}    {2 if is_dir else 1} root     root    {size:>9} {stamp} {name}"
@@ -968,7 +977,7 @@ def a_tee(sh: Shell, io: IO, argv: list[str]) -> int:
     status = 0
     for f in files:
         try:
-            sh.fs.write(sh.path(f), data, append=append)
+            sh.write_file(sh.path(f), data, append=append)
         except FileSystemError as exc:
             io.err(f"tee: {f}: {errno_text(exc)}\n")
             status = 1
@@ -987,7 +996,7 @@ def a_cp(sh: Shell, io: IO, argv: list[str]) -> int:
         try:
             data = sh.fs.read(sh.path(src))
             target = dest + "/" + src.rsplit("/", 1)[-1] if sh.fs.is_dir(dest) else dest
-            sh.fs.write(target, data)
+            sh.write_file(target, data, extra=_uncounted(sh, sh.path(src)))
         except FileSystemError as exc:
             io.err(f"cp: can't stat '{src}': {errno_text(exc)}\n")
             status = 1
@@ -1004,7 +1013,7 @@ def a_mv(sh: Shell, io: IO, argv: list[str]) -> int:
         dest = sh.path(args[1])
         if sh.fs.is_dir(dest):
             dest = dest + "/" + args[0].rsplit("/", 1)[-1]
-        sh.fs.write(dest, data)
+        sh.write_file(dest, data, extra=_uncounted(sh, sh.path(args[0])))
         sh.fs.remove(sh.path(args[0]))
     except FileSystemError as exc:
         io.err(f"mv: can't rename '{args[0]}': {errno_text(exc)}\n")
@@ -1698,7 +1707,7 @@ def a_wget(sh: Shell, io: IO, argv: list[str]) -> Gen:
             io.err(f"wget: can't open '{name}': File exists\n")
             return 1
         try:
-            sh.fs.write(target, body)
+            sh.write_file(target, body)
         except FileSystemError as exc:
             io.err(f"wget: can't open '{name}': {errno_text(exc)}\n")
             return 1
@@ -1798,7 +1807,7 @@ def a_curl(sh: Shell, io: IO, argv: list[str]) -> Gen:
             text = response.body
         if output is not None and output != "-":
             try:
-                sh.fs.write(sh.path(output), text)
+                sh.write_file(sh.path(output), text)
             except FileSystemError as exc:
                 return error(23, f"Failure writing output to destination: {errno_text(exc)}")
         else:
@@ -1840,7 +1849,7 @@ def a_sed(sh: Shell, io: IO, argv: list[str]) -> int:
         for f in files:
             try:
                 text = sh.fs.read(sh.path(f))
-                sh.fs.write(sh.path(f), _sed_run(commands, text, quiet))
+                sh.write_file(sh.path(f), _sed_run(commands, text, quiet))
             except FileSystemError as exc:
                 io.err(f"sed: {f}: {errno_text(exc)}\n")
                 status = 4

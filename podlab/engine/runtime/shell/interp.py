@@ -32,6 +32,7 @@ from podlab.engine.runtime.process import (
 )
 from podlab.engine.runtime.shell import parser as p
 from podlab.engine.runtime.shell.arith import ArithError, evaluate
+from podlab.engine.runtime.shell.counting import advance, counting_steps, is_integer_text
 
 __all__ = [
     "IO",
@@ -56,12 +57,15 @@ SPIN_CPU = 0.1  # CPU a loop that changes nothing burns per turn: one CFS period
 SPIN_MAX_CPU = 1.0  # ... and at most this much before it looks again
 HOLD_THRESHOLD = 64 * 1024  # strings from this size on count as memory the shell holds
 PROCESS_MEMORY = 256 * 1024  # a busybox sh's own resident memory
-#: PodLab never builds a string this big: a program that would hold more is treated as
-#: out of memory even where its limit (or the node) would have allowed it (docs/engine.md).
-MAX_MATERIALISED = 128 * 1024 * 1024
-#: ... nor keeps more than this in the files of a container's writable layer (or another
-#: tree on disk): further writes fail as on a full disk.
-MAX_DISK_TREE = 32 * 1024 * 1024
+#: PodLab never builds a string bigger than this: past it a string is hollow (``Hollow``:
+#: its size counted against the container's memory, a part of its text kept).
+MAX_MATERIALISED = 32 * 1024 * 1024
+#: ... nor keeps more than this of the content of the files of one tree (a container's
+#: writable layer, an emptyDir): bytes written past it are counted (file sizes, memory of a
+#: tmpfs, the eviction manager's disk usage) but not kept.
+MAX_KEPT_TREE = 32 * 1024 * 1024
+#: ... past it a string is hollow: it keeps this many characters and counts its size
+HOLLOW_KEPT = 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -74,6 +78,40 @@ ERRNO_TEXT = {
     "EACCES": "Permission denied",
     "EBUSY": "Resource busy",
 }
+
+
+class Hollow(str):
+    """A string bigger than PodLab builds (``MAX_MATERIALISED``): its first ``HOLLOW_KEPT``
+    characters, and ``size``, the length the program's string has. The memory accounting,
+    ``${#x}`` and concatenation use the size; everything else sees the kept characters."""
+
+    size: int
+
+
+def hollow(text: str, size: int) -> Hollow:
+    made = Hollow(text[:HOLLOW_KEPT])
+    made.size = size
+    return made
+
+
+def size_of(text: str) -> int:
+    """The length of a string as the program has it (a hollow one's full size)."""
+    return text.size if type(text) is Hollow else len(text)
+
+
+def _joined(pieces: list[str], size: int) -> str:
+    """Concatenate; past ``MAX_MATERIALISED`` (or with a hollow piece) only the first
+    ``HOLLOW_KEPT`` characters are built."""
+    if size <= MAX_MATERIALISED and not any(type(x) is Hollow for x in pieces):
+        return "".join(pieces)
+    kept: list[str] = []
+    room = HOLLOW_KEPT
+    for piece in pieces:
+        if room <= 0:
+            break
+        kept.append(piece[:room])
+        room -= len(kept[-1])
+    return hollow("".join(kept), size)
 
 
 def errno_text(exc: FileSystemError) -> str:
@@ -148,19 +186,9 @@ class FileSink(Sink):
 
     def write(self, text: str) -> None:
         if text:
-            proc = self.shell.proc
-            proc.effects += 1
-            backing = getattr(self.shell.fs, "backing", None)
-            tree = backing(self.path) if backing is not None else None
-            if tree is not None:
-                used = tree.file_bytes() + len(text)
-                if tree.memory_backed:
-                    # tmpfs pages are the writer's memory: past memory.max, the OOM killer
-                    proc.hold(used, force=True)
-                elif used > MAX_DISK_TREE:
-                    return  # PodLab's bound on a tree it keeps in memory: ENOSPC
+            self.shell.proc.effects += 1
             try:
-                self.shell.fs.write(self.path, text, append=True)
+                self.shell.write_file(self.path, text, append=True)
             except FileSystemError:
                 return
 
@@ -371,14 +399,17 @@ class Process:
                 self._reap(1)
 
     def hold(self, size: int, *, force: bool = False) -> None:
-        """The shell is about to build a string of ``size`` bytes: past the container's
-        memory (its limit, else the node's) the kernel's OOM killer ends it first, so no
-        such string is ever built."""
+        """The shell is about to build a string of ``size`` bytes (``force``: tmpfs pages
+        of ``size`` bytes, counted not built): past the container's memory (its limit, else
+        the node's) the kernel's OOM killer ends it first, so no such string is ever built."""
         if size < HOLD_THRESHOLD and not force:
             return
         allowance = self._allowance() if self._allowance is not None else None
         need = PROCESS_MEMORY + self.held + size
-        if need > (MAX_MATERIALISED if allowance is None else min(allowance, MAX_MATERIALISED)):
+        # strings past MAX_MATERIALISED are hollow (counted, not built): the bound is the
+        # container's memory; a shell without one (outside a container) stops there
+        bound = allowance if allowance is not None else (None if force else MAX_MATERIALISED)
+        if bound is not None and need > bound:
             set_memory = getattr(self.ctx, "set_memory", None)
             if set_memory is not None:
                 set_memory(need)
@@ -389,8 +420,10 @@ class Process:
 
     def account(self, old: str | None, new: str) -> None:
         """A variable changed from ``old`` to ``new``: big values count as held memory."""
-        delta = (len(new) if len(new) >= HOLD_THRESHOLD else 0) - (
-            len(old) if old is not None and len(old) >= HOLD_THRESHOLD else 0
+        new_size = size_of(new)
+        old_size = size_of(old) if old is not None else 0
+        delta = (new_size if new_size >= HOLD_THRESHOLD else 0) - (
+            old_size if old_size >= HOLD_THRESHOLD else 0
         )
         if delta:
             self.held = max(0, self.held + delta)
@@ -778,6 +811,31 @@ class Shell:
     def path(self, name: str) -> str:
         return normalise(name, self.cwd)
 
+    def write_file(self, path: str, data: str, *, append: bool = False, extra: int = 0) -> None:
+        """A program writes ``data`` (and ``extra`` bytes it does not keep) to a file: into a
+        tmpfs the pages are the writer's memory (past ``memory.max``, the OOM killer); a
+        tree keeps at most ``MAX_KEPT_TREE`` of content and counts the rest."""
+        backing = getattr(self.fs, "backing_path", None)
+        tree, inner = backing(path) if backing is not None else (None, path)
+        if tree is None:
+            self.fs.write(path, data, append=append)
+            return
+        size = len(data) + extra
+        old = 0
+        if not append and tree.exists(inner) and not tree.is_dir(inner):
+            old = tree.size(inner)
+        if tree.memory_backed and size:
+            self.proc.hold(tree.file_bytes() - old + size, force=True)
+        replaced = 0 if append or not old else len(tree.read(inner))
+        if tree.kept_bytes() - replaced + len(data) > MAX_KEPT_TREE:
+            if not (append and tree.count_append(inner, size)):
+                self.fs.write(path, "", append=append)
+                tree.count_append(inner, size)
+            return
+        self.fs.write(path, data, append=append)
+        if extra:
+            tree.count_append(inner, extra)
+
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: self.vars[k] for k in sorted(self.exported) if k in self.vars}
         if extra:
@@ -942,8 +1000,10 @@ class Shell:
         self.loop_depth += 1
         proc = self.proc
         spin = SPIN_CPU
+        counting = counting_steps(node, self.functions)
         try:
             while True:
+                steps = proc.steps
                 yield from proc.charge()
                 yield from self.after_command(io)
                 mark = self._loop_mark()
@@ -962,11 +1022,45 @@ class Shell:
                     # nothing changes, up to a second.
                     yield from proc.burn(spin)
                     spin = min(SPIN_MAX_CPU, spin * 2)
+                elif (
+                    counting
+                    and mark == self._loop_mark()
+                    and self.args == args
+                    and self._only_counted(before, counting)
+                ):
+                    # A counting loop: iteration n is known without the ones before it, so
+                    # the CPU slice's iterations are run at once (counting.py).
+                    yield from self._count_ahead(counting, proc.steps - steps, spin)
+                    spin = min(SPIN_MAX_CPU, spin * 2)
                 else:
                     spin = SPIN_CPU
         finally:
             self.loop_depth -= 1
         return status
+
+    def _only_counted(self, before: dict[str, str], counting: dict[str, int]) -> bool:
+        """Only the counted variables changed, and each holds a plain decimal."""
+        vars_ = self.vars
+        if len(vars_) != len(before):
+            return False
+        for name, value in vars_.items():
+            if name in counting:
+                if not is_integer_text(value):
+                    return False
+            elif before.get(name) != value:
+                return False
+        return True
+
+    def _count_ahead(self, counting: dict[str, int], steps: int, cpu: float) -> Gen:
+        """Burn ``cpu`` seconds of simulated time as the loop would, and add what the
+        iterations that fit in it would have added (ash's 64-bit wrap-around included)."""
+        share_of = getattr(self.ctx, "cpu_share", None)
+        share = min(1.0, max(share_of() if share_of is not None else 1.0, 0.001))
+        iterations = int(cpu * share / (max(steps, 1) * STEP_COST))
+        if iterations > 0:
+            for name, step in counting.items():
+                self.set_var(name, advance(self.vars[name], step, iterations))
+        yield from self.proc.burn(cpu)
 
     def run_for(self, node: p.For, io: IO) -> Gen:
         if node.words is None:
@@ -1101,7 +1195,7 @@ class Shell:
             io = io2
         if not argv:
             for name, value in assigns:
-                if len(value) >= HOLD_THRESHOLD or name in self.vars:
+                if size_of(value) >= HOLD_THRESHOLD or name in self.vars:
                     self.proc.account(self.vars.get(name), value)
                 self.vars[name] = value
             status = self._cmdsub_status or 0
@@ -1307,7 +1401,7 @@ class Shell:
         if op == "":
             return value or ""
         if op == "len":
-            return str(len(value or ""))
+            return str(size_of(value or ""))
         unset = value is None
         empty = unset or value == ""
         if op in (":-", "-"):
@@ -1383,10 +1477,10 @@ class Shell:
         size = 0
         for part in word.parts:
             text = yield from self.expand_part(part)
-            size += len(text)
+            size += size_of(text)
             out.append(text)
         self.proc.hold(size)
-        return "".join(out)
+        return _joined(out, size)
 
     def expand_pattern(self, word: p.Word | None) -> Gen:
         """Expand a pattern: quoted characters match literally."""
@@ -1452,8 +1546,12 @@ class Shell:
         finish()
         result: list[str] = []
         for f in fields:
-            self.proc.hold(sum(len(t) for t, _ in f))
-            text = "".join(t for t, _ in f)
+            size = sum(size_of(t) for t, _ in f)
+            self.proc.hold(size)
+            text = _joined([t for t, _ in f], size)
+            if type(text) is Hollow:
+                result.append(text)
+                continue
             globbable = any(not q and any(c in t for c in "*?[") for t, q in f)
             if globbable:
                 pattern = "".join(t if not q else _escape_glob(t) for t, q in f)
