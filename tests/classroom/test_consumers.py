@@ -439,6 +439,8 @@ async def test_pushing_an_unknown_question_is_refused(room):
 async def test_a_reconnecting_student_gets_seat_answers_and_score_back(room):
     teacher = await teacher_socket(room)
     student = await student_socket(room, "ann")
+    # Each step below is one the console sees: online, offline, online again.
+    await receive_type(teacher, "classroom.roster", where=lambda m: m["online"] == 1)
     mine = await push(teacher)
     right = mine["correct"][0]
     await student.send_json_to({"type": "classroom.answer", "question": mine["id"], "round": 1,
@@ -449,7 +451,6 @@ async def test_a_reconnecting_student_gets_seat_answers_and_score_back(room):
                        where=lambda m: m["question"]["state"] == "revealed")
     await student.disconnect()
     assert student.seat.pk not in await db(presence.online_seats)(room_pk=room.pk)
-    # The console sees the seat go offline before it comes back.
     await receive_type(teacher, "classroom.roster", where=lambda m: m["online"] == 0)
     again = await open_socket(f"/ws/classroom/{room.code}/", student.key)
     assert (await again.connect())[0]
