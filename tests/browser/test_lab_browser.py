@@ -13,6 +13,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.lab.manifests import NAMESPACED
+
 EXAMPLE = "probes-exec-liveness"
 LANE = "liveness-exec/liveness"
 SIM_TIMEOUT = 20_000
@@ -436,28 +438,12 @@ def test_quiet_lab_clock_runs_and_the_shown_view_is_current(page, server, local_
     page.locator("#btn-pause").click()
 
 
-SHOP = """apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  namespace: shop
-spec:
-  terminationGracePeriodSeconds: 3
-  containers:
-  - name: web
-    image: nginx:1.21
-"""
 
 
 def test_a_namespace_is_deleted_from_the_page(page, server, local_only, artifacts):
     """kubectl delete namespace: refused for default with kubectl's line; for shop, its Pod
     stops (nginx's STOPSIGNAL, SIGQUIT, on the timeline) and goes."""
-    page.goto(f"{server}/en/lab/{lab_link(SHOP, t=10)}")
+    page.goto(f"{server}/en/lab/{lab_link(NAMESPACED, t=10)}")
     connect(page)
     start_shared(page)
     expect(page.locator("#lab")).to_have_attribute("data-active", "true", timeout=SIM_TIMEOUT)

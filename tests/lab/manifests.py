@@ -24,3 +24,23 @@ spec:
       exec: {command: ["cat", "/tmp/ok"]}
       periodSeconds: 3
 """
+
+
+# A Namespace and an nginx Pod in it (a short grace period): deleting the Namespace.
+NAMESPACED = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+spec:
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: web
+    image: nginx:1.27
+"""

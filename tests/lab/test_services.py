@@ -5,7 +5,7 @@ import pytest
 from podlab.engine.kubelet.probes import HISTORY as PROBE_HISTORY
 from podlab.lab import services
 
-from .manifests import PROBED
+from .manifests import NAMESPACED, PROBED
 
 
 def start(manifest: str = PROBED) -> services.LabSession:
@@ -203,22 +203,6 @@ def test_deleting_a_terminating_pod_again_is_recorded_not_refused():
         'Error from server (NotFound): pods "probed" not found')
 
 
-NAMESPACED = """apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  namespace: shop
-spec:
-  terminationGracePeriodSeconds: 3
-  containers:
-  - name: web
-    image: nginx:1.27
-"""
 
 
 def test_deleting_a_namespace_from_the_lab():
