@@ -36,6 +36,7 @@ from podlab.lab.consumers import (
     TokenBucket,
     client_address,
     error_text,
+    log_request,
     pick_language,
     read_message,
 )
@@ -45,7 +46,7 @@ from . import plans, presence
 from . import questions as q
 from .models import Connection, Room, RoomQuestion, Seat
 from .services import is_valid_code, seat_in_session
-from .sim import LANGS, RoomState, dumps, load_state, room_call, save_state
+from .sim import LANGS, RoomState, dumps, load_state, logs_text, room_call, save_state
 from .sim import snapshot_text as build_snapshot_text
 
 logger = logging.getLogger(__name__)
@@ -734,6 +735,20 @@ class InstructorConsumer(_Base):
     async def on_sync(self, message: dict[str, Any]) -> None:
         await self._send_own_snapshot()
 
+    async def on_logs(self, message: dict[str, Any]) -> None:
+        """A page of one log (``classroom.logs``): frames carry only tails of long logs. From
+        the room the console drives, in its worker; without one (stopped after a runaway),
+        from the process's copy of the saved moment, as students get theirs."""
+        request = log_request(message)
+        state = self.state
+        if state is None or not state.active:
+            raise LabError("no_simulation", "no simulation")
+        if self.sim is not None:
+            text = await self.call("room.logs", state=replace(state), **request)
+        else:
+            text = await logs_text(state=replace(state), **request)
+        await self.send(text_data=text)
+
     # --- questions ------------------------------------------------------------------------
 
     async def _send_question(self) -> None:
@@ -987,6 +1002,7 @@ class InstructorConsumer(_Base):
         "classroom.speed": on_speed,
         "classroom.action": on_action,
         "classroom.sync": on_sync,
+        "classroom.logs": on_logs,
         "classroom.push": on_push,
         "classroom.predict": on_predict,
         "classroom.lock": on_lock,
@@ -1172,9 +1188,22 @@ class StudentConsumer(_Base):
     async def on_sync(self, message: dict[str, Any]) -> None:
         await self._send_snapshot()
 
+    async def on_logs(self, message: dict[str, Any]) -> None:
+        """A page of one log (``classroom.logs``) of the moment the database holds."""
+        assert self.room_pk is not None  # noqa: S101
+        request = log_request(message)
+        state = await database_sync_to_async(load_state)(room_pk=self.room_pk)
+        try:
+            text = await logs_text(state=state, **request)
+        except workers.WorkerError as exc:
+            await self.send_error(exc.code, **exc.detail)
+            return
+        await self.send(text_data=text)
+
     handlers = {
         "classroom.answer": on_answer,
         "classroom.sync": on_sync,
+        "classroom.logs": on_logs,
     }
 
 
@@ -1268,4 +1297,5 @@ class ProjectorConsumer(StudentConsumer):
     async def room_progress(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
 
-    handlers = {"classroom.sync": StudentConsumer.on_sync}
+    handlers = {"classroom.sync": StudentConsumer.on_sync,
+                "classroom.logs": StudentConsumer.on_logs}

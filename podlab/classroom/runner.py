@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podlab.lab import services as lab_services
-from podlab.lab.runner import fit, operation
+from podlab.lab.runner import encode_log_page, fit, log_page, operation
 from podlab.lab.services import LabSession
 from podlab.lab.workers import WorkerError
 
@@ -173,6 +173,11 @@ def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) 
     """A student's (or a late console's) ``classroom.snapshot`` of the moment the database
     holds, from this handle's copy of the room: moved forward when the room went on,
     rebuilt from the log when its history changed."""
+    return fit(snapshot_message(state=state, lab=_copy_at(labs, lab_id, state), lang=lang))
+
+
+def _copy_at(labs: dict[int, Any], lab_id: int, state: RoomState) -> LabSession:
+    """This handle's copy of the room at the moment ``state`` holds (see ``snapshot``)."""
     copy = labs.get(lab_id)
     if (not isinstance(copy, _Copy) or copy.epoch != state.epoch or copy.lab.t > state.t
             or len(copy.lab.actions) > len(state.actions)):
@@ -182,7 +187,26 @@ def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) 
         labs[lab_id] = copy
     copy.lab.actions = [dict(a) for a in state.actions]
     copy.lab.advance_to(state.t)
-    return fit(snapshot_message(state=state, lab=copy.lab, lang=lang))
+    return copy.lab
+
+
+@operation
+def logs(labs: dict[int, Any], lab_id: int, *, state: RoomState | None, container: str,
+         previous: bool, offset: int, limit: int) -> str:
+    """``classroom.logs``: a page of one container's log, as the lab's ``lab.logs`` (at most
+    ``MAX_LOG_PAGE_CHARS``), answered as ``classroom.logs`` with the room's ``seq``. From the
+    console's own room when this handle drives it; else (``state``: the moment the database
+    holds) from this handle's copy of the room, the one students' snapshots come from."""
+    held = labs.get(lab_id)
+    if isinstance(held, RoomSim):
+        lab = held.lab
+    elif state is None or not state.active:
+        raise WorkerError("no_simulation")
+    else:
+        lab = _copy_at(labs, lab_id, state)
+    page = log_page(lab, container=container, previous=previous, offset=offset, limit=limit)
+    return encode_log_page({"type": "classroom.logs", **page,
+                   **({"seq": state.seq} if state is not None else {})})
 
 
 @operation
@@ -196,4 +220,4 @@ def predict(labs: dict[int, Any], lab_id: int, **request: Any) -> dict[str, Any]
 
 OPS = {f"room.{fn.__name__}": fn for fn in (
     validate, apply, load, step, advance, seek, act, publish, tick, own_snapshot, snapshot,
-    predict)}
+    logs, predict)}

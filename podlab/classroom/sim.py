@@ -168,6 +168,58 @@ def _built(key: tuple[int, int, int, str], done: asyncio.Future[str]) -> None:
         done.exception()  # retrieved: every socket that waited has its own copy
 
 
+#: log pages kept (``classroom.logs``): students at the same moment ask for the same pages
+_PAGES_KEPT = 32
+_pages: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_paging: dict[tuple[Any, ...], asyncio.Future[str]] = {}
+
+
+async def logs_text(*, state: RoomState, container: str, previous: bool, offset: int,
+                    limit: int) -> str:
+    """A ``classroom.logs`` page of the room's moment that the database holds, from this
+    process's copy of the room (in a worker, under the message budget, as snapshots are);
+    sockets asking for the same page at once share one request. Raises
+    :class:`WorkerError` when the copy cannot be built (``no_simulation`` before any apply)."""
+    if not state.active:
+        raise workers.WorkerError("no_simulation")
+    key = (state.room_pk, state.epoch, state.seq, container, previous, offset, limit)
+    text = _pages.get(key)
+    if text is not None:
+        _pages.move_to_end(key)
+        return text
+    failed = _failed.get(state.room_pk)
+    if failed is not None and failed[0] == state.epoch:
+        raise workers.WorkerError(failed[1].code, failed[1].detail)
+    loop = asyncio.get_running_loop()
+    paging = _paging.get(key)
+    if paging is None or paging.get_loop() is not loop:
+        paging = _paging[key] = asyncio.ensure_future(_page(state, key, {
+            "container": container, "previous": previous, "offset": offset, "limit": limit}))
+
+        def paged(done: asyncio.Future[str]) -> None:
+            if _paging.get(key) is done:
+                del _paging[key]
+            if not done.cancelled():
+                done.exception()
+
+        paging.add_done_callback(paged)
+    return await asyncio.shield(paging)
+
+
+async def _page(state: RoomState, key: tuple[Any, ...], request: dict[str, Any]) -> str:
+    try:
+        text: str = await room_call(room_pk=state.room_pk, op="room.logs", state=state,
+                                    **request)
+    except workers.WorkerError as exc:
+        if exc.code in workers.RUNAWAY:
+            _failed[state.room_pk] = (state.epoch, exc)
+        raise
+    _pages[key] = text
+    while len(_pages) > _PAGES_KEPT:
+        _pages.popitem(last=False)
+    return text
+
+
 def forget(*, room_pk: int) -> None:
     """Drop this process's copy of the room (the next snapshot is rebuilt from the log)."""
     handle = _handles.pop(room_pk, None)
@@ -176,6 +228,8 @@ def forget(*, room_pk: int) -> None:
     _failed.pop(room_pk, None)
     for key in [k for k in _texts if k[0] == room_pk]:
         del _texts[key]
+    for page in [k for k in _pages if k[0] == room_pk]:
+        del _pages[page]
 
 
 # --- the driver: the instructor's connection ----------------------------------------------

@@ -247,6 +247,23 @@ def hello() -> dict[str, Any]:
     return message
 
 
+def log_request(message: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a ``lab.logs`` (or ``classroom.logs``) request, checked: ``container``,
+    ``previous``, ``offset`` (default: the last page) and ``limit``."""
+    container = message.get("container")
+    if not isinstance(container, str) or len(container) > 320:
+        raise LabError("bad_field", "container", field="container")
+    previous = message.get("previous", False)
+    if not isinstance(previous, bool):
+        raise LabError("bad_field", "previous", field="previous")
+    offset, limit = message.get("offset", -runner.MAX_LOG_PAGE_CHARS), message.get(
+        "limit", runner.MAX_LOG_PAGE_CHARS)
+    for key, value in (("offset", offset), ("limit", limit)):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**40:
+            raise LabError("bad_field", key, field=key)
+    return {"container": container, "previous": previous, "offset": offset, "limit": limit}
+
+
 class LabConsumer(AsyncWebsocketConsumer):
     """A thin relay: the lab runs in a worker process (:mod:`podlab.lab.workers`)."""
 
@@ -546,19 +563,7 @@ class LabConsumer(AsyncWebsocketConsumer):
     async def on_logs(self, message: dict[str, Any]) -> None:
         """A page of one log (``lab.logs``): frames carry only tails of long logs."""
         self._need_lab()
-        container = message.get("container")
-        if not isinstance(container, str) or len(container) > 320:
-            raise LabError("bad_field", "container", field="container")
-        previous = message.get("previous", False)
-        if not isinstance(previous, bool):
-            raise LabError("bad_field", "previous", field="previous")
-        offset, limit = message.get("offset", -runner.MAX_LOG_PAGE_CHARS), message.get(
-            "limit", runner.MAX_LOG_PAGE_CHARS)
-        for key, value in (("offset", offset), ("limit", limit)):
-            if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**40:
-                raise LabError("bad_field", key, field=key)
-        await self.send(text_data=await self.call(
-            "logs", container=container, previous=previous, offset=offset, limit=limit))
+        await self.send(text_data=await self.call("logs", **log_request(message)))
 
     handlers = {
         "lab.validate": on_validate,

@@ -237,15 +237,37 @@ def logs(labs: Labs, lab_id: int, *, container: str, previous: bool, offset: int
          limit: int) -> str:
     """``lab.logs``: a page of one container's log (``offset`` from the start; negative:
     from the end)."""
-    lab = _lab(labs, lab_id)
+    return encode_log_page({"type": "lab.logs", **log_page(
+        _lab(labs, lab_id), container=container, previous=previous, offset=offset,
+        limit=limit)})
+
+
+def encode_log_page(message: dict[str, Any]) -> str:
+    """A log page as JSON text under ``MAX_FRAME_BYTES``: text that JSON escapes (anything
+    not ASCII takes up to 6 bytes a character) loses its first characters until it fits, so
+    the page still ends where it was asked to (it joins the text the page holds)."""
+    text = encode(message)
+    while len(text) > MAX_FRAME_BYTES:
+        page = message["text"]
+        cut = max(1, len(page) * (len(text) - MAX_FRAME_BYTES) // len(text) + 1)
+        message["text"] = page[cut:]
+        message["offset"] += cut
+        text = encode(message)
+    return text
+
+
+def log_page(lab: LabSession, *, container: str, previous: bool, offset: int,
+             limit: int) -> dict[str, Any]:
+    """A page of one container's log, at most ``MAX_LOG_PAGE_CHARS`` (the classroom's
+    ``classroom.logs`` too)."""
     texts = lab.logs()["logs_previous" if previous else "logs"]
     if container not in texts:
         raise WorkerError("bad_field", {"field": "container"})
     text = texts[container]
     limit = max(1, min(limit, MAX_LOG_PAGE_CHARS))
     start = max(0, len(text) + offset) if offset < 0 else min(offset, len(text))
-    return encode({"type": "lab.logs", "container": container, "previous": previous,
-                   "offset": start, "total": len(text), "text": text[start:start + limit]})
+    return {"container": container, "previous": previous, "offset": start,
+            "total": len(text), "text": text[start:start + limit]}
 
 
 OPS: dict[str, Callable[..., Any]] = {

@@ -71,18 +71,38 @@ export class RoomSocket {
   }
 }
 
-/** The lab's model and panes, fed with classroom.snapshot / classroom.frame. */
+// Earlier lines of a long log come a page at a time (classroom.logs, as the lab's lab.logs);
+// a page starts at most this far before the text the page holds.
+const LOG_PAGE_CHARS = 64 * 1024;
+
+/** The lab's model and panes, fed with classroom.snapshot / classroom.frame; with `send`
+ * (the room socket's), a log sent as its tail pages back through classroom.logs. */
 export class SimView {
-  constructor(root, i18n, onSeek) {
+  constructor(root, i18n, onSeek, send = null) {
     this.model = new LabModel();
-    this.panes = new Panes(root, i18n, this.model);
+    this.send = send;
+    this.panes = new Panes(root, i18n, this.model, { onLogs: send ? (ask) => this.askLogs(ask) : null });
     this.timeline = new Timeline(document.getElementById("timeline"), i18n, this.model,
       onSeek || (() => {}));
     this.i18n = i18n;
     this.clock = document.getElementById("clock");
   }
 
+  askLogs({ container, previous, before }) {
+    const offset = Math.max(0, before - LOG_PAGE_CHARS);
+    if (!this.model.active || !this.send({ type: "classroom.logs", container, previous, offset, limit: before - offset })) {
+      window.setTimeout(() => this.panes.logsAnswered(), 0);
+    }
+  }
+
   apply(msg) {
+    if (msg.type === "classroom.logs") {
+      // A page that no longer joins what the page holds (the log moved on) is dropped.
+      this.model.prependLogs(msg);
+      this.panes.logsAnswered();
+      return false;
+    }
+    if (msg.type === "classroom.error" && this.panes.logsPending) this.panes.logsAnswered();
     if (msg.type === "classroom.snapshot") {
       if (msg.empty) return false;
       this.model.manifest = msg.manifest || "";

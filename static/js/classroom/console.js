@@ -10,7 +10,8 @@ const root = document.getElementById("classroom");
 const $ = (id) => document.getElementById(id);
 const i18n = loadMessages("lab-i18n", "classroom-i18n");
 const examples = JSON.parse($("classroom-examples").textContent);
-const view = new SimView(root, i18n, (t) => socket.send({ type: "classroom.seek", t }));
+const view = new SimView(root, i18n, (t) => socket.send({ type: "classroom.seek", t }),
+  (message) => socket.send(message));
 let question = null;
 let tally = null;
 let seats = 0;
@@ -127,6 +128,7 @@ function renderPlan(msg) {
 }
 
 function onMessage(msg) {
+  if (msg.type === "classroom.logs" || msg.type === "classroom.error") view.apply(msg);
   switch (msg.type) {
     case "classroom.snapshot":
     case "classroom.frame":

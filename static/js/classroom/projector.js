@@ -9,7 +9,7 @@ import {
 const root = document.getElementById("classroom");
 const $ = (id) => document.getElementById(id);
 const i18n = loadMessages("lab-i18n", "classroom-i18n");
-const view = new SimView(root, i18n);
+const view = new SimView(root, i18n, null, (message) => socket.send(message));
 const countdown = new Countdown($("countdown"), i18n);
 let question = null;
 let tally = null;
@@ -60,6 +60,7 @@ function renderQuestion() {
 }
 
 function onMessage(msg) {
+  if (msg.type === "classroom.logs" || msg.type === "classroom.error") view.apply(msg);
   switch (msg.type) {
     case "classroom.snapshot":
     case "classroom.frame":

@@ -10,7 +10,7 @@ import { encodeLab } from "../lab/share.js";
 const root = document.getElementById("classroom");
 const $ = (id) => document.getElementById(id);
 const i18n = loadMessages("lab-i18n", "classroom-i18n");
-const view = new SimView(root, i18n);
+const view = new SimView(root, i18n, null, (message) => socket.send(message));
 let question = null;
 let score = 0;
 const countdown = new Countdown($("countdown"), i18n, () => {
@@ -167,6 +167,7 @@ $("btn-fork").addEventListener("click", async () => {
 });
 
 function onMessage(msg) {
+  if (msg.type === "classroom.logs" || msg.type === "classroom.error") view.apply(msg);
   switch (msg.type) {
     case "classroom.hello":
       score = msg.score || 0;
