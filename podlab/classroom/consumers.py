@@ -108,6 +108,17 @@ def room_error_text(code: str, lang: str) -> str:
     return texts.get(code) or error_text(code, lang)
 
 
+def stopped_text(code: str, lang: str) -> str:
+    """What students and the big screen are told when the room's simulation outgrew a budget
+    or its worker's memory and was stopped (the console gets ``room_error_text``)."""
+    with translation.override(lang):
+        if code == "out_of_memory":
+            return gettext("The room's simulation needed more memory than the server gives it, "
+                           "so it was stopped where it was. The instructor can start it again.")
+        return gettext("The room's simulation did more work than the server allows, so it was "
+                       "stopped where it was. The instructor can start it again.")
+
+
 def hello_limits() -> dict[str, Any]:
     """``classroom.hello``'s limits: the lab's, and the budgets the room's simulation runs
     under in its worker."""
@@ -473,9 +484,16 @@ class InstructorConsumer(_Base):
             if self.handle is not None:
                 self._worker_lost(self.handle)
             return
+        running = self.sim is not None
         if exc.code in workers.DROPPED:
             await self._drop_sim()
         await self.send_error(exc.code, **exc.detail)
+        if running and exc.code in workers.RUNAWAY and self.state is not None:
+            # Students and the big screen saw it play: they learn that it stopped, and why.
+            for lang in LANGS:
+                await self.layer_send(group_name(self.state.room_pk, lang), {
+                    "type": "room.stopped", "code": exc.code, "detail": exc.detail,
+                    "t": self.state.t, "seq": self.state.seq})
 
     # --- state ----------------------------------------------------------------------------
 
@@ -1026,7 +1044,8 @@ class StudentConsumer(_Base):
     rate_burst = 10.0
     # The instructor's broadcasts, only forwarded (see ``_dispatch_direct``).
     direct = frozenset({"room.sim", "room.question", "room.presence", "room.leaderboard",
-                        "room.tally", "room.count", "room.progress", "room.echo"})
+                        "room.tally", "room.count", "room.progress", "room.echo",
+                        "room.stopped"})
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if not await _dispatch_direct(self, message):
@@ -1167,6 +1186,14 @@ class StudentConsumer(_Base):
 
     async def room_presence(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "classroom.presence", "instructor": event["instructor"]})
+
+    async def room_stopped(self, event: dict[str, Any]) -> None:
+        """The room's simulation outgrew a budget or its worker's memory: it stopped at the
+        moment saved (``t``, ``seq``), paused."""
+        await self.send_json({"type": "classroom.error", "code": event["code"],
+                              "message": stopped_text(event["code"], self.lang),
+                              "detail": {**event["detail"], "stopped": True, "t": event["t"],
+                                         "seq": event["seq"]}})
 
     async def room_leaderboard(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])

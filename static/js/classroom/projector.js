@@ -59,11 +59,17 @@ function renderQuestion() {
   showCode($("question-table"), q.state === "revealed" ? q.table : "");
 }
 
+let stoppedShown = false; // the status line says the room's simulation stopped
+
 function onMessage(msg) {
   if (msg.type === "classroom.logs" || msg.type === "classroom.error") view.apply(msg);
   switch (msg.type) {
     case "classroom.snapshot":
     case "classroom.frame":
+      if (msg.type === "classroom.snapshot" && stoppedShown) {
+        setText($("room-status"), "");
+        stoppedShown = false;
+      }
       if (view.apply(msg)) {
         root.dataset.seq = String(msg.seq);
         root.dataset.t = String(view.model.t);
@@ -99,6 +105,13 @@ function onMessage(msg) {
     case "classroom.service":
       root.dataset.service = msg.state;
       setText($("room-status"), msg.state === "ok" ? "" : msg.message);
+      break;
+    case "classroom.error":
+      // The room's simulation stopped (budget or memory): said on the big screen too.
+      if (msg.detail && msg.detail.stopped) {
+        setText($("room-status"), msg.message);
+        stoppedShown = true;
+      }
       break;
     case "classroom.closed":
       socket.finish();

@@ -181,6 +181,7 @@ function onMessage(msg) {
         root.dataset.t = String(view.model.t);
         $("play-state").dataset.playing = msg.playing ? "true" : "false";
         setText($("play-state"), i18n.t(msg.playing ? "playing" : "paused"));
+        if (msg.type === "classroom.snapshot") $("room-note").hidden = true;
       }
       break;
     case "classroom.question":
@@ -210,7 +211,15 @@ function onMessage(msg) {
       setPresence($("me-state"), "closed", i18n.t("room-closed"));
       break;
     case "classroom.error":
-      setText($("answer-status"), msg.message);
+      if (msg.detail && msg.detail.stopped) {
+        // The room's simulation outgrew its budget or memory: it stays where it stopped.
+        $("play-state").dataset.playing = "false";
+        setText($("play-state"), i18n.t("paused"));
+        $("room-note").hidden = false;
+        setText($("room-note"), msg.message);
+      } else {
+        setText($("answer-status"), msg.message);
+      }
       break;
     default:
       break;
