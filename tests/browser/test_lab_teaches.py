@@ -385,11 +385,44 @@ def test_conditions_after_a_liveness_restart(page: Page, server, local_only, art
         '#conditions tr[data-condition] td:first-child code')].map(
           (code) => code.getClientRects().length)""")
     assert max(lines) <= 3, lines  # a word a line at worst, never a letter a line
+    conditions_fit(page, "最近一次变化" if lang == "zh-hans" else "Last transition")
     no_overflow(page)
     no_bad_words(page)
     page.evaluate("""() => document.getElementById('conditions-heading')
         .scrollIntoView({ block: 'center' })""")
     page.screenshot(path=str(artifacts / f"lab-conditions-restart-{screen}-{lang}.png"))
+
+
+def conditions_fit(page: Page, last_label: str) -> None:
+    """Every cell of the Conditions table, the last column's included, lies inside the box
+    its container shows (nothing cut off, no sideways scroll inside the pane), and the last
+    transition is named, as a column heading or, on a card, above its time."""
+    found = page.evaluate("""() => [...document.querySelectorAll('#conditions .conditions-scroll')]
+      .map((box) => {
+        const shown = box.getBoundingClientRect();
+        const table = box.querySelector('table');
+        const outside = [...box.querySelectorAll('td, td *, th')].filter((node) => {
+          const r = node.getBoundingClientRect();
+          return r.width > 0 && (r.left < shown.left - 1 || r.right > shown.right + 1);
+        }).map((node) => node.className || node.tagName);
+        const last = [...box.querySelectorAll('td.col-last')].map((td) => ({
+          label: getComputedStyle(td, '::before').content,
+          heading: getComputedStyle(box.querySelector('thead')).position !== 'absolute',
+          text: td.innerText }));
+        return { outside, last, sideways: [box.scrollWidth - box.clientWidth,
+                                           table.scrollWidth - table.clientWidth] };
+      })""")
+    assert found, "no Conditions table"
+    headings = page.locator("#conditions th").all_inner_texts()
+    for table in found:
+        assert not table["outside"], f"cut off at the pane's edge: {table['outside']}"
+        assert max(table["sideways"]) <= 1, f"the table scrolls sideways: {table['sideways']}"
+        assert table["last"], "no Last transition cells"
+        for cell in table["last"]:
+            assert re.search(r"t = \d", cell["text"]), cell
+            if not cell["heading"]:  # a card: the column's name above the time
+                assert last_label in cell["label"], cell
+    assert any(last_label in h for h in headings)
 
 
 def test_unschedulable_pod_is_narrated_in_chinese(page: Page, server, local_only, artifacts):

@@ -230,11 +230,13 @@ export class Panes {
       const rows = conditions.map((c) => {
         const t = simSeconds(c.lastTransitionTime);
         const stamp = c.lastTransitionTime || "";
+        // Each cell names its column (data-label): on a phone the rows become cards.
+        const cell = (key, ...children) => el("td", { class: key, "data-label": this.i18n.t(key) }, ...children);
         return el("tr", { "data-condition": c.type, class: c.status === "True" ? "cond-true" : "cond-false" },
-          el("td", {}, el("code", {}, breakable(c.type))),
-          el("td", {}, c.status),
-          reasons ? el("td", {}, breakable(c.reason || "")) : null,
-          el("td", {}, t !== null ? el("span", { class: "cond-t" }, this.at(t)) : null,
+          cell("col-type", el("code", {}, breakable(c.type))),
+          cell("col-status", c.status),
+          reasons ? cell("col-reason", breakable(c.reason || "")) : null,
+          cell("col-last", t !== null ? el("span", { class: "cond-t" }, this.at(t)) : null,
             stamp ? el("time", { class: "cond-stamp", datetime: stamp },
               stamp.split("T").flatMap((part, i) => (i ? [el("wbr", {}), "T" + part] : [part]))) : null));
       });
