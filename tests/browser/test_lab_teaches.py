@@ -440,3 +440,57 @@ def test_unschedulable_pod_is_narrated_in_chinese(page: Page, server, local_only
     expect(entry.locator(".ex-cause")).to_contain_text("spec.nodeSelector")
     entry.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "lab-unschedulable-phone-zh-hans.png"))
+
+
+WIDE_TEXTS = {"en": "swipe the output sideways", "zh-hans": "左右滑动"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_kubectl_watch_on_a_phone_says_which_columns_are_off_screen(page: Page, server,
+                                                                    local_only, artifacts,
+                                                                    lang):
+    """``kubectl get pods -w`` keeps kubectl's columns (wrapping would break them): on a phone
+    the output is wider than its pane, and the pane says so, naming the columns out of sight,
+    in the page's language; on a desktop it fits and says nothing."""
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(f"{server}/{lang}/lab/?example={EXAMPLE}")
+    connect(page)
+    manifest = page.locator("#manifest").input_value()
+    page.goto("about:blank")
+    page.goto(f"{server}/{lang}/lab/?example={EXAMPLE}" + lab_link(manifest, t=80))
+    connect(page)
+    start_shared(page)
+    expect(page.locator("#lab")).to_have_attribute("data-t", "80", timeout=SIM_TIMEOUT)
+    page.locator(".kubectl-tabs [data-view='watch']").click()
+    pre = page.locator("#kubectl-text")
+    hint = page.locator("#kubectl-wide")
+    expect(pre).to_contain_text("1 (0s ago)")
+    # kubectl's text as kubectl prints it: the heading's columns are not rewrapped.
+    assert (pre.text_content() or "").startswith(
+        "NAME            READY   STATUS    RESTARTS   AGE\n")
+    sizes = pre.evaluate("(p) => [p.scrollWidth, p.clientWidth]")
+    assert sizes[0] > sizes[1], sizes  # this output is wider than a phone
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text(WIDE_TEXTS[lang])
+    expect(hint).to_contain_text("RESTARTS")
+    expect(hint).to_contain_text("AGE")
+    expect(hint).not_to_contain_text("STATUS")  # it is in sight
+    expect(pre).to_have_attribute("data-wide", "true")
+    box = hint.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= VIEWPORTS["phone"]["width"]
+    no_overflow(page)
+    page.locator(".pane-kubectl").scroll_into_view_if_needed()
+    page.locator(".pane-kubectl").screenshot(
+        path=str(artifacts / f"lab-watch-phone-{lang}.png"))
+    # Swiped to the end: AGE is in sight.
+    pre.evaluate("(p) => { p.scrollLeft = p.scrollWidth; }")
+    page.locator(".pane-kubectl").screenshot(
+        path=str(artifacts / f"lab-watch-phone-swiped-{lang}.png"))
+
+    page.set_viewport_size(VIEWPORTS["desktop"])
+    expect(hint).to_be_hidden()
+    expect(pre).to_have_attribute("data-wide", "false")
+    sizes = pre.evaluate("(p) => [p.scrollWidth, p.clientWidth]")
+    assert sizes[0] <= sizes[1] + 1, sizes
+    page.locator(".pane-kubectl").screenshot(
+        path=str(artifacts / f"lab-watch-desktop-{lang}.png"))

@@ -122,7 +122,13 @@ export class Panes {
       truncated: root.querySelector("#kubectl-truncated"),
       truncatedText: root.querySelector("#kubectl-truncated-text"),
       earlier: root.querySelector("#kubectl-earlier"),
+      wide: root.querySelector("#kubectl-wide"),
+      wideText: root.querySelector("#kubectl-wide-text"),
     };
+    // A phone turned, a window resized: whether the output is wider than its pane changes.
+    if (this.kubectl.wide && typeof ResizeObserver === "function") {
+      new ResizeObserver(() => this.renderWide()).observe(this.kubectl.text);
+    }
     // The scroll position to keep, from the bottom, while earlier lines are put above.
     this.logsAnchor = null;
     this.setupKubectlTabs();
@@ -421,12 +427,44 @@ export class Panes {
     setText(k.command, command);
     setText(k.text, text);
     this.renderNotices(view, logText);
+    this.renderWide();
     const anchor = this.logsAnchor;
     if (anchor && view === "logs" && anchor.id === this.logId() && !this.logsPending) {
       // The earlier lines went above what the learner was reading: keep it in place.
       this.logsAnchor = null;
       k.text.scrollTop = Math.max(0, k.text.scrollHeight - anchor.fromBottom);
     }
+  }
+
+  /** Output wider than its pane: say so, naming the columns of kubectl's heading line that
+   * start out of sight (NAME READY STATUS RESTARTS AGE: a phone shows about 35 characters). */
+  renderWide() {
+    const k = this.kubectl;
+    if (!k.wide) return;
+    const pre = k.text;
+    const wide = pre.clientWidth > 0 && pre.scrollWidth > pre.clientWidth + 1;
+    pre.dataset.wide = wide ? "true" : "false";
+    k.wide.hidden = !wide;
+    if (!wide) return;
+    const text = pre.textContent || "";
+    const lines = text.split("\n");
+    let longest = 1;
+    for (const line of lines) longest = Math.max(longest, line.length);
+    const style = getComputedStyle(pre);
+    const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+    const charWidth = (pre.scrollWidth - padding) / longest;
+    const seen = Math.floor((pre.clientWidth - padding) / charWidth);
+    // kubectl's heading: capitals, columns two or more spaces apart ("LAST SEEN" is one).
+    const heading = lines[0] || "";
+    const columns = [];
+    if (/^[A-Z][A-Z0-9 ()/_-]*$/.test(heading.trimEnd())) {
+      for (const match of heading.matchAll(/\S+(?: \S+)*/g)) {
+        if (match.index + match[0].length > seen) columns.push(match[0]);
+      }
+    }
+    const list = columns.join(document.documentElement.lang.startsWith("zh") ? "、" : ", ");
+    setText(k.wideText, columns.length ? format(this.i18n.t("wide-columns"), { columns: list })
+      : this.i18n.t("wide-plain"));
   }
 
   renderExplanations(full) {
