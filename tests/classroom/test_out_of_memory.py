@@ -71,6 +71,8 @@ async def test_a_room_over_its_workers_memory_cap_is_stopped_saved_and_reported(
     assert pool.stats()["labs"] == [3]
     pids = pool.stats()["pids"]
 
+    await console.send_json_to({"type": "classroom.seek", "t": 10})  # its container runs
+    await receive_type(console, "classroom.snapshot", where=lambda m: m["t"] == 10)
     await console.send_json_to({"type": "classroom.play", "speed": 1})
     last = None
     while True:  # frames until the worker's cap stops the room
@@ -86,7 +88,7 @@ async def test_a_room_over_its_workers_memory_cap_is_stopped_saved_and_reported(
     assert bool(CJK.search(error["message"])) == (lang == "zh-hans")
 
     # Saved paused at the last moment it sent; the next move finds no simulation.
-    assert last is not None and last["t"] > 0
+    assert last is not None and last["t"] >= 10
     stored = await db(Room.objects.get)(pk=room.pk)
     assert stored.playing is False
     assert stored.t == last["t"] and stored.seq == last["seq"]
@@ -111,6 +113,13 @@ async def test_a_room_over_its_workers_memory_cap_is_stopped_saved_and_reported(
                                timeout=30)
     assert frame["playing"] is True
     await quiet.send_json_to({"type": "classroom.pause"})
+
+    # Its logs can still be read: without a room to drive, the console's page comes from the
+    # copy of the saved moment students' snapshots are built from.
+    for ws in (console, students["zh-hans"]):
+        await ws.send_json_to({"type": "classroom.logs", "container": "ballast/main"})
+        page = await receive_type(ws, "classroom.logs")
+        assert page["text"] == "hello\n" and page["seq"] == last["seq"]
 
     # Applying again starts afresh in the same worker.
     assert (await apply(console, SLEEPER))["t"] == 0
