@@ -648,7 +648,9 @@ class ContainerInstance:
 
     def write_log(self, stream: str, text: str) -> None:
         if text:
-            self._append_log(LogEntry(self.loop.now, stream, text), len(text))
+            # a string too big to build (the shell's Hollow) counts its whole size
+            size = getattr(text, "size", None)
+            self._append_log(LogEntry(self.loop.now, stream, text), size or len(text))
 
     def write_log_later(self, stream: str, size: int, pieces: Pieces) -> None:
         """A log write of ``size`` characters, joined when the log is read (``LogEntry``)."""
