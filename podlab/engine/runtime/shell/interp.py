@@ -152,7 +152,11 @@ def _joined(pieces: list[str], size: int) -> str:
             break
         kept.append(piece[:room])
         room -= len(kept[-1])
-    return hollow("".join(kept), size, rope_.concat([rope_of(p) for p in pieces]))
+    ropes: dict[int, rope_.Rope | None] = {}  # x=$x$x: the same piece twice, reduced once
+    for piece in pieces:
+        if id(piece) not in ropes:
+            ropes[id(piece)] = rope_of(piece)
+    return hollow("".join(kept), size, rope_.concat([ropes[id(p)] for p in pieces]))
 
 
 def _glob_atoms(pattern: str) -> list[str]:

@@ -30,27 +30,44 @@ REDUCE_FROM = 4096
 SMALL = 4096
 
 
-def reduce(text: str) -> Rope:
-    """``text`` as segments: halved while its two halves are equal, then its smallest period
-    up to ``MAX_SMALL_PERIOD`` (what is left of a last, partial period follows it)."""
-    count = 1
-    if len(text) >= REDUCE_FROM:
-        while len(text) % 2 == 0 and len(text) >= 2:
-            half = len(text) // 2
-            if text[:half] != text[half:]:
-                break
-            text = text[:half]
-            count *= 2
+def _small_period(text: str) -> Rope | None:
+    """``text`` as its smallest period up to ``MAX_SMALL_PERIOD`` repeated (and the start of
+    one more), without copying it: ``count`` of non-overlapping units that cover the text
+    means they tile it; a few spot checks first keep a text with no period cheap."""
     n = len(text)
-    if count == 1 and n > 1:
-        for k in range(1, min(MAX_SMALL_PERIOD, n // 2) + 1):
-            if text[k:] == text[:-k]:
-                rest = text[: n % k]
-                return ((text[:k], n // k),) + (((rest, 1),) if rest else ())
-    elif n > 1:
-        for k in range(1, min(MAX_SMALL_PERIOD, n // 2) + 1):
-            if n % k == 0 and text[k:] == text[:-k]:
-                return ((text[:k], count * (n // k)),)
+    for k in range(1, min(MAX_SMALL_PERIOD, n // 2) + 1):
+        unit = text[:k]
+        whole = n - n % k
+        if not (text.startswith(unit, k) and text.startswith(unit, whole - k)):
+            continue
+        if not text.startswith(unit, (whole // k // 2) * k):
+            continue
+        if text.count(unit, 0, whole) * k == whole and text.startswith(unit[: n - whole], whole):
+            rest = unit[: n - whole]
+            return ((unit, whole // k),) + (((rest, 1),) if rest else ())
+    return None
+
+
+def reduce(text: str) -> Rope:
+    """``text`` as segments: its smallest short period repeated, else halved while its two
+    halves are equal (then the half's short period)."""
+    if len(text) < 2:
+        return ((text, 1),) if text else ()
+    found = _small_period(text)
+    if found is not None or len(text) < REDUCE_FROM:
+        return found if found is not None else ((text, 1),)
+    count = 1
+    while len(text) % 2 == 0:
+        half = len(text) // 2
+        if not text.startswith(text[:half], half):
+            break
+        text = text[:half]
+        count *= 2
+    if count > 1:
+        found = _small_period(text)
+        if found is not None and len(found) == 1:
+            unit, times = found[0]
+            return ((unit, times * count),)
     return ((text, count),)
 
 
