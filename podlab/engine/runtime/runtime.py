@@ -13,11 +13,14 @@ import hashlib
 import math
 import re
 import weakref
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from podlab.engine.core.loop import PRIORITY_PROCESS, EventLoop, Timer
+from podlab.engine.core.version import EPOCH
 from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
@@ -55,6 +58,21 @@ TERMINATION_MESSAGE_BYTES = 4096
 CONTAINER_LOG_MAX_SIZE = 10 * 1024 * 1024  # containerLogMaxSize: 10Mi
 CONTAINER_LOG_MAX_FILES = 5  # containerLogMaxFiles: the current file and 4 rotated ones
 CONTAINER_LOG_MONITOR_INTERVAL = 10.0  # containerLogMonitorInterval: 10s
+#: The kubelet gzips every rotated log but the newest; PodLab estimates a compressed size
+#: from the file's first bytes (gzip's default level, its 18-byte header and trailer).
+LOG_COMPRESS_SAMPLE = 64 * 1024
+GZIP_OVERHEAD = 18
+
+
+def gzip_estimate(sample: str, size: int) -> int:
+    """The size of a ``size``-byte log compressed with gzip, from its first characters."""
+    if size <= 0:
+        return GZIP_OVERHEAD
+    data = sample.encode("utf-8", "replace")
+    if not data:
+        return GZIP_OVERHEAD
+    deflated = len(zlib.compress(data, 6)) - 6  # zlib's own 2-byte header, 4-byte checksum
+    return GZIP_OVERHEAD + max(2, math.ceil(deflated * size / len(data)))
 POD_PIDS_LIMIT = 1024  # podPidsLimit of the lab node
 #: CFS bandwidth control: a CPU limit is a quota per 100 ms period (cpu.max "quota 100000").
 CFS_PERIOD = 0.1
@@ -589,10 +607,12 @@ class ContainerInstance:
     cpu_throttled: float = 0.0
     #: ``memory.events`` oom_kill
     oom_kills: int = 0
-    #: the current log file (``0.log``); rotated files keep only their sizes
+    #: the current log file (``0.log``); rotated files keep only when they were rotated and
+    #: their size on disk (the older ones gzipped, as the kubelet does)
     log: list[LogEntry] = field(default_factory=list)
     log_bytes: int = 0
     rotated_logs: list[tuple[float, int]] = field(default_factory=list)
+    _rotated_gzip: int = 0  # the newest rotated file's size once it is compressed
     _log_checked: float = 0.0
     _log_joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False)
     process: Process | None = None
@@ -670,13 +690,39 @@ class ContainerInstance:
         self.log_bytes += size
 
     def rotate_log(self) -> None:
-        """``0.log`` becomes ``0.log.<timestamp>``; a new ``0.log`` starts; the oldest
-        rotated files go so that at most containerLogMaxFiles remain."""
+        """The kubelet's ``rotateLog``: the oldest rotated files go so that at most
+        containerLogMaxFiles remain, the rotated files not yet compressed become
+        ``.gz`` (every one but the newest), and ``0.log`` becomes ``0.log.<timestamp>``
+        (uncompressed, so that a reader can finish it); a new ``0.log`` starts."""
+        del self.rotated_logs[: -(CONTAINER_LOG_MAX_FILES - 2) or len(self.rotated_logs)]
+        if self.rotated_logs:
+            t, _size = self.rotated_logs[-1]
+            self.rotated_logs[-1] = (t, self._rotated_gzip)
+        sample: list[str] = []
+        held = 0
+        for entry in self.log:
+            if held >= LOG_COMPRESS_SAMPLE:
+                break
+            text = str.__str__(entry.text)[: LOG_COMPRESS_SAMPLE - held]
+            sample.append(text)
+            held += len(text)
+        self._rotated_gzip = gzip_estimate("".join(sample), self.log_bytes)
         self.rotated_logs.append((self.loop.now, self.log_bytes))
-        del self.rotated_logs[: -(CONTAINER_LOG_MAX_FILES - 1)]
         self.log = []
         self.log_bytes = 0
         self._log_joined = (0, "")
+
+    def log_files(self) -> list[tuple[str, int]]:
+        """The container's log directory as ``ls`` lists it: (name, bytes), rotated files
+        named by the time they were rotated (``0.log.20250101-000410``, older ones
+        ``.gz``) and the current ``0.log``."""
+        files = []
+        for i, (t, size) in enumerate(self.rotated_logs):
+            stamp = (EPOCH + timedelta(seconds=math.floor(t))).strftime("%Y%m%d-%H%M%S")
+            gz = ".gz" if i < len(self.rotated_logs) - 1 else ""
+            files.append((f"0.log.{stamp}{gz}", size))
+        files.append(("0.log", self.log_bytes))
+        return sorted(files)
 
     def log_text(self) -> str:
         # Logs only grow (write_log appends): join just what was written since the last call.
