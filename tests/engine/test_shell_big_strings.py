@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from podlab.engine.runtime.runtime import CRI_RECORD_OVERHEAD
 from podlab.engine.runtime.shell import interp
 from podlab.engine.runtime.shell import rope as rp
 from tests.engine.test_conformance_storage import container, manifest, start, status
@@ -62,9 +63,10 @@ def test_a_big_string_written_to_the_log_counts_its_size_and_rotates_the_log() -
     worker = sim._find("p", "default")  # noqa: SLF001 - the runtime's own view
     inst = worker.app_slots[0].current
     assert inst is not None
-    # the 32 MiB line went to 0.log; at the next look (10 s) the file was past 10Mi: rotated
-    assert [size for _t, size in inst.rotated_logs] == [2**25 + 1]
-    assert inst.log_bytes == len("after\n")
+    # the 32 MiB line went to 0.log as 2048 CRI records of 16 KiB (each with its time, stream
+    # and tag); at the next look (10 s) the file was past 10Mi: rotated
+    assert [size for _t, size in inst.rotated_logs] == [2**25 + 1 + 2048 * CRI_RECORD_OVERHEAD]
+    assert (inst.log_bytes, inst.log_disk_bytes) == (len("after\n"), len("after\n") + CRI_RECORD_OVERHEAD)
     assert worker.container_storage(worker.app_slots[0]) >= 2**25
 
 

@@ -1276,7 +1276,7 @@ class PodWorker:
         inst = slot.current
         if inst is None:
             return 0
-        used = inst.log_bytes + sum(size for _, size in inst.rotated_logs)
+        used = inst.log_disk_bytes + sum(size for _, size in inst.rotated_logs)
         layer_bytes = getattr(inst.fs, "layer_bytes", None)
         if callable(layer_bytes):
             used += layer_bytes(inst.image.files, KUBELET_MOUNTED_FILES)
