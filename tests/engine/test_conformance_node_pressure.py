@@ -254,3 +254,38 @@ def test_memory_pressure_reports_its_condition_and_taint_and_refuses_best_effort
     memory = next(c for c in node1["status"]["conditions"] if c["type"] == "MemoryPressure")
     assert (memory["status"], memory["reason"]) == ("False", "KubeletHasSufficientMemory")
     assert node1["spec"].get("taints") is None
+
+
+def test_kubectl_describe_node_shows_the_condition_the_taint_and_the_events() -> None:
+    from podlab.engine import cli
+
+    web = '  - {name: c, image: "busybox:1.36", command: [sleep, "3600"], resources: {requests: {cpu: 250m, memory: 64Mi}, limits: {cpu: "1", memory: 128Mi}}}\n'
+    sim = simulation(pod("filler", FILLER), pod("web", web))
+    sim.run_until(300)
+    text = cli.describe_nodes(sim, sim.pods(), sim.now)
+    lines = text.splitlines()
+    assert lines[0] == "Name:               node-1"
+    assert "Taints:             node.kubernetes.io/disk-pressure:NoSchedule" in lines
+    assert "Unschedulable:      false" in lines
+    assert lines[lines.index("Lease:") + 1:lines.index("Lease:") + 4] == [
+        "  HolderIdentity:  node-1", "  AcquireTime:     <unset>", "  RenewTime:       Wed, 01 Jan 2025 00:05:00 +0000"]
+    conditions = lines.index("Conditions:")
+    assert lines[conditions + 1].split() == ["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"]
+    disk = lines[conditions + 4]
+    assert disk.split("   ")[0].strip() == "DiskPressure" and "KubeletHasDiskPressure" in disk and disk.endswith("kubelet has disk pressure")
+    # the evicted Pod is not listed; the one running is, with its share of allocatable
+    assert "Non-terminated Pods:          (1 in total)" in lines
+    row = next(line for line in lines if line.startswith("  default "))
+    assert row.split() == ["default", "web", "250m", "(6%)", "1", "(25%)", "64Mi", "(0%)", "128Mi", "(1%)", "5m"]
+    assert "  (Total limits may be over 100 percent, i.e., overcommitted.)" in lines
+    events = lines[lines.index("Events:") + 3:]
+    assert [e.split()[:2] for e in events] == [["Normal", "NodeHasDiskPressure"], ["Warning", "EvictionThresholdMet"]]
+    assert events[0].endswith("kubelet  Node node-1 status is now: NodeHasDiskPressure")
+    # taints sort by effect then key, value shown as key=value:effect
+    from podlab.engine.kubectl.describe import describe_node
+
+    node = sim.nodes()[0]
+    node["spec"]["taints"] = [{"key": "b", "effect": "NoSchedule"}, {"key": "a", "value": "x", "effect": "NoExecute"}]
+    described = describe_node(node=node, pods=[], events=None, now=sim.now).splitlines()
+    at = described.index("Taints:             a=x:NoExecute")
+    assert described[at + 1] == "                    b:NoSchedule"
