@@ -112,3 +112,24 @@ def test_hollow_strings_compare_by_content() -> None:
     c = interp._joined([half, half[:-1] + "z"], 2 * len(half))  # noqa: SLF001
     assert type(a) is interp.Hollow and a.rope == (("xy", len(half)),)
     assert a == b and a != c and a != str(a)
+
+
+def test_printf_s_and_command_substitution_keep_the_whole_string() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'printf "%s\\n" "$x" | wc -c; y=$(printf "%s\\n\\n" "$x"); echo ${#y}; '
+        '[ "$y" = "$x" ] && echo same; printf "%s-%s" "$x" end | wc -c'
+    )
+    _sim, logs = run(script)
+    size = 2 * 2**25
+    assert logs.splitlines() == [str(size + 1), str(size), "same", str(size + 4)]
+
+
+def test_trimming_the_ends_of_a_big_string_keeps_the_rest() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'y=${x#a}; echo ${#y}; case "$y" in ba*) echo starts-ba;; esac; '
+        'z=${x%b}; echo ${#z}; case "$z" in *ba) echo ends-ba;; esac; '
+        'w=${x%?b}; echo ${#w}'
+    )
+    _sim, logs = run(script)
+    size = 2 * 2**25
+    assert logs.splitlines() == [str(size - 1), "starts-ba", str(size - 1), "ends-ba", str(size - 2)]

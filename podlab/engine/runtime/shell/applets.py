@@ -225,11 +225,17 @@ def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
     """Write ``pieces`` (text and padding) in pipe-sized chunks, each costing CPU, as a real
     program writes through its stdio buffer: padding is never built in memory."""
     text: list[str] = []
+
+    def joined(parts: list[str]) -> str:
+        if any(type(x) is Hollow for x in parts):  # a string too big to build, as a rope
+            return _joined(parts, sum(size_of(x) for x in parts))
+        return "".join(parts)
+
     for piece in pieces:
         if isinstance(piece, str):
             text.append(piece)
             continue
-        io.out("".join(text))
+        io.out(joined(text))
         text = []
         left = piece.count
         chunk = piece.char * OUTPUT_CHUNK
@@ -237,7 +243,7 @@ def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
             io.out(chunk if left >= OUTPUT_CHUNK else piece.char * left)
             left -= OUTPUT_CHUNK
             yield CpuWork(CHUNK_CPU)
-    io.out("".join(text))
+    io.out(joined(text))
 
 
 def _padded(spec_flags: str, width: str, prec: str | None, conv: str, value: Any) -> list[Any]:
@@ -316,6 +322,8 @@ def b_printf(sh: Shell, io: IO, argv: list[str]) -> Gen:
                     out.extend(_padded(flags, width, prec, conv, 0.0))
             elif conv == "b":
                 out.extend(_padded(flags, width, prec, "s", unescape(arg)[0]))
+            elif type(arg) is Hollow and not (flags or width or prec):
+                out.append(arg)  # kept whole (its rope), not formatted from its kept part
             else:
                 out.extend(_padded(flags, width, prec, "s", arg))
         if not consumed:

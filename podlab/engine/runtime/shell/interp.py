@@ -71,6 +71,8 @@ HOLLOW_KEPT = 1024 * 1024
 #: has the memory for it (else the OOM killer), up to this size; past it PodLab matches the
 #: kept characters only.
 MAX_BUILT_FOR_MATCH = 256 * 1024 * 1024
+#: ``${x#p}``/``${x%p}`` of a hollow string look this far into its ends for the shortest match
+TRIM_WINDOW = 4096
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -1543,6 +1545,10 @@ class Shell:
             return value or ""
         pattern = yield from self.expand_pattern(part.arg)
         text = value or ""
+        if type(text) is Hollow and text.rope is not None and op in ("#", "%"):
+            trimmed = self._trim_hollow(text, op, pattern)
+            if trimmed is not None:
+                return trimmed
         if op in ("#", "##"):
             rng = range(len(text) + 1) if op == "#" else range(len(text), -1, -1)
             for i in rng:
@@ -1554,6 +1560,25 @@ class Shell:
             if fnmatch.fnmatchcase(text[i:], pattern):
                 return text[:i]
         return text
+
+    def _trim_hollow(self, text: Hollow, op: str, pattern: str) -> str | None:
+        """``${x#p}`` / ``${x%p}`` of a hollow string: the shortest match at its start (its
+        kept characters) or its end (built from the rope), up to ``TRIM_WINDOW``
+        characters; None when no match is that short."""
+        if text.rope is None:
+            return None
+        window = min(text.size, TRIM_WINDOW)
+        if op == "#":
+            head = str.__str__(text)[:window]
+            for i in range(window + 1):
+                if fnmatch.fnmatchcase(head[:i], pattern):
+                    return from_rope(rope_.sub(text.rope, i, text.size))
+            return None
+        tail = rope_.text(rope_.sub(text.rope, text.size - window, text.size))
+        for i in range(window + 1):
+            if fnmatch.fnmatchcase(tail[window - i :], pattern):
+                return from_rope(rope_.sub(text.rope, 0, text.size - i))
+        return None
 
     def command_substitution(self, node: p.Node) -> Gen:
         self.fork(short=True)
