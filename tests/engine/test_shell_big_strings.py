@@ -133,3 +133,9 @@ def test_trimming_the_ends_of_a_big_string_keeps_the_rest() -> None:
     _sim, logs = run(script)
     size = 2 * 2**25
     assert logs.splitlines() == [str(size - 1), "starts-ba", str(size - 1), "ends-ba", str(size - 2)]
+
+
+def test_an_unquoted_big_string_without_separators_is_one_field() -> None:
+    script = DOUBLE.format(seed="y", n=26) + "echo $x | wc -c; set -- $x; echo $#"
+    _sim, logs = run(script)
+    assert logs.splitlines() == [str(2**26 + 1), "1"]

@@ -1693,7 +1693,12 @@ class Shell:
                 cur.append((value, True))
                 cur_exists = True
                 continue
-            if not ifs:
+            if not ifs or (
+                type(value) is Hollow
+                and value.rope is not None
+                and not any(c in u for u, _n in value.rope for c in ifs)
+            ):
+                # (a string too big to build with no IFS character in it is one field)
                 if value:
                     cur.append((value, True))
                     cur_exists = True
