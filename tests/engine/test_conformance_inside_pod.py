@@ -15,6 +15,7 @@ from podlab.engine.kubectl.get import summarize_pod
 from podlab.engine.kubelet.resources import PodUsage, effective_requests, memory_eviction_order
 from podlab.engine.kubelet.status import qos_class
 from podlab.engine.simulation import Simulation
+from tests.lab.manifests import MEMORY_HOG
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -1014,16 +1015,7 @@ def test_cpu_limit_throttles_but_never_kills() -> None:
     assert took(slow, "slow") >= 8 * took(fast, "fast")
 
 
-HOG = """apiVersion: v1
-kind: Pod
-metadata: {name: hog}
-spec:
-  containers:
-  - name: hog
-    image: polinux/stress
-    command: ["stress"]
-    args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]
----
+HOG = MEMORY_HOG + """---
 apiVersion: v1
 kind: Pod
 metadata: {name: steady}

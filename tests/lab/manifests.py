@@ -44,3 +44,17 @@ spec:
   - name: web
     image: nginx:1.27
 """
+
+
+# A BestEffort Pod whose stress worker holds 7,900Mi: the node runs low on memory.
+MEMORY_HOG = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  containers:
+  - name: hog
+    image: polinux/stress
+    command: ["stress"]
+    args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]
+"""

@@ -10,6 +10,7 @@ from podlab.course.content import course
 from podlab.engine.kubelet import resources
 from podlab.engine.scheduler import scheduler as sched
 from podlab.lab import narration, services
+from tests.lab.manifests import MEMORY_HOG
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 #: words of the English messages that must never show up in a narration entry
@@ -162,16 +163,7 @@ spec:
     volumeMounts: [{name: cache, mountPath: /cache}]
   volumes: [{name: cache, emptyDir: {sizeLimit: 1Ki}}]
 """.replace("SCRIPT", writes(100, "/cache/f"))
-MEMORY = """apiVersion: v1
-kind: Pod
-metadata: {name: hog}
-spec:
-  containers:
-  - name: hog
-    image: polinux/stress
-    command: ["stress"]
-    args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]
-"""
+MEMORY = MEMORY_HOG
 
 
 @pytest.mark.parametrize(("manifest", "code", "field", "words"), [
