@@ -22,6 +22,7 @@ from podlab.engine.cluster import default_nodes
 from podlab.engine.kubectl.get import get_events, get_nodes
 from podlab.engine.kubelet.resources import EVICTION_INTERVAL, PRESSURE_TRANSITION_PERIOD
 from podlab.engine.simulation import Simulation
+from tests.lab.manifests import MEMORY_HOG
 
 TAINT = {"effect": "NoSchedule", "key": "node.kubernetes.io/disk-pressure"}
 FILLER = '  - {name: c, image: "busybox:1.36", command: [sh, -c, "yes > /tmp/y"]}\n'
@@ -221,12 +222,9 @@ def test_the_default_nodes_disk_shows_no_pressure() -> None:
     )
 
 
-HOG = '  - {name: hog, image: polinux/stress, command: [stress], args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]}\n'
-
-
 def test_memory_pressure_reports_its_condition_and_taint_and_refuses_best_effort_pods() -> None:
     sim = Simulation(seed=0)
-    apply(sim, pod("hog", HOG, "  nodeName: node-1\n"))
+    apply(sim, MEMORY_HOG)  # a lone Pod lands on node-1
     sim.run_until(40)
     hog = sim.pod("hog")
     assert hog is not None and hog["status"]["reason"] == "Evicted"

@@ -360,22 +360,9 @@ def test_a_missing_image_pull_secret_is_told_once():
     assert "regcred" in entries[0]["text"] and "不存在" in entries[0]["text"]
 
 
-HOG = """apiVersion: v1
-kind: Pod
-metadata: {name: hog}
-spec:
-  restartPolicy: Never
-  containers:
-  - name: hog
-    image: polinux/stress
-    command: ["stress"]
-    args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]
-"""
-
-
 @pytest.mark.parametrize("lang", ["en", "zh-hans"])
 def test_node_pressure_and_its_end_are_told(lang):
-    lab = start(HOG, lang)
+    lab = start(MEMORY_HOG, lang)
     lab.advance_to(400)
     entries = [e for e in told(lab, lang) if e["code"].startswith("node-")]
     assert [(e["code"], e.get("pod", ""), e["params"]["condition"]) for e in entries] == [
