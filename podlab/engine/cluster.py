@@ -32,6 +32,9 @@ from podlab.engine.kubelet.resources import NODEFS_AVAILABLE_PERCENT, percent_th
 KUBELET_VERSION = "v1.34.1"
 CONTAINER_RUNTIME = "containerd://2.1.4"
 LEASE_RENEW_SECONDS = 10.0
+#: nodeStatusUpdateFrequency: the kubelet computes its node status every 10 s and posts it
+#: when something changed (else every STATUS_REPORT_SECONDS).
+NODE_STATUS_UPDATE_SECONDS = 10.0
 STATUS_REPORT_SECONDS = 300.0
 NODE_MONITOR_PERIOD = 5.0
 NODE_MONITOR_GRACE_PERIOD = 50.0
@@ -434,6 +437,7 @@ __all__ = [
     "ClusterNode",
     "KUBELET_VERSION",
     "NODE_MONITOR_GRACE_PERIOD",
+    "NODE_STATUS_UPDATE_SECONDS",
     "PRESSURE_CLEARED_EVENTS",
     "PRESSURE_TAINTS",
     "PRESSURE_TEXT",

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from podlab.engine.apiserver.objects import Record
 from podlab.engine.cluster import (
+    NODE_STATUS_UPDATE_SECONDS,
     PRESSURE_CLEARED_EVENTS,
     PRESSURE_TAINTS,
     PRESSURE_TEXT,
@@ -93,6 +94,7 @@ class ControlPlane:
         self.held: set[tuple[str, str]] = set()
         self.retry_timer: Timer | None = None
         self.detections: dict[str, Timer] = {}
+        self.status_syncs: dict[str, Timer] = {}
         for obj in nodes if nodes is not None else default_nodes(sim.node.name, sim.node.host_ip):
             self.add_node(obj)
 
@@ -245,15 +247,25 @@ class ControlPlane:
         )
 
     def pressure_changed(self, kubelet: Node) -> None:
-        """The eviction manager's node conditions changed: the kubelet's next status update
-        posts them (``NodeHasDiskPressure`` ... events), and the node lifecycle controller
-        adds or removes the matching NoSchedule taints."""
+        """The eviction manager's node conditions changed: the kubelet's next node status
+        update (every 10 s) posts them (``NodeHasDiskPressure`` ... events), and the node
+        lifecycle controller adds or removes the matching NoSchedule taints."""
         node = self._cluster_node(kubelet)
         if node is None or not node.reachable:
             return  # posted when the node reports again
-        self._post_pressure(node)
+        timer = self.status_syncs.get(node.name)
+        if timer is not None and timer.active:
+            return
+        period = NODE_STATUS_UPDATE_SECONDS
+        due = (math.floor(self.sim.now / period) + 1) * period
+        self.status_syncs[node.name] = self.sim.loop.call_at(
+            due, lambda: self._post_pressure(node), PRIORITY_SCHEDULER
+        )
 
     def _post_pressure(self, node: ClusterNode) -> None:
+        self.status_syncs.pop(node.name, None)
+        if not node.reachable:
+            return
         changed = node.post_pressure(node.kubelet.pressure, self.sim.now)
         if not changed:
             return

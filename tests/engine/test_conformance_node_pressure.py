@@ -15,10 +15,11 @@ kubelet deletes unused images (reclaimNodeLevelResources)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from podlab.engine.apiserver.manifest import parse_manifests
-from podlab.engine.cluster import default_nodes
+from podlab.engine.cluster import NODE_STATUS_UPDATE_SECONDS, default_nodes
 from podlab.engine.kubectl.get import get_events, get_nodes
 from podlab.engine.kubelet.resources import EVICTION_INTERVAL, PRESSURE_TRANSITION_PERIOD
 from podlab.engine.simulation import Simulation
@@ -84,17 +85,18 @@ def test_disk_pressure_condition_taint_and_events_follow_the_eviction_manager() 
     assert (condition(sim, "DiskPressure")["status"], node(sim)["spec"].get("taints")) == ("False", None)
     sim.run_until(260)
     at = evicted_at(sim, "filler")
-    # the same pass that sees the threshold crossed reports the condition and evicts
+    # the pass that sees the threshold crossed evicts at once; the kubelet's next node status
+    # update (every 10 s) posts the condition
     disk = condition(sim, "DiskPressure")
     assert (disk["status"], disk["reason"], disk["message"]) == ("True", "KubeletHasDiskPressure", "kubelet has disk pressure")
-    assert disk["lastTransitionTime"] == disk["lastHeartbeatTime"] == sim_time(at)
+    assert disk["lastTransitionTime"] == disk["lastHeartbeatTime"] == sim_time(next_status_update(at))
     assert node(sim)["spec"]["taints"] == [TAINT]  # NoSchedule: no timeAdded
     ready = condition(sim, "Ready")
     assert (ready["status"], ready["lastTransitionTime"]) == ("True", "2025-01-01T00:00:00Z")
     assert condition(sim, "MemoryPressure")["status"] == "False"
     assert node_events(sim) == [
-        ("Normal", "NodeHasDiskPressure", "Node node-1 status is now: NodeHasDiskPressure", 1),
         ("Warning", "EvictionThresholdMet", "Attempting to reclaim ephemeral-storage", 1),
+        ("Normal", "NodeHasDiskPressure", "Node node-1 status is now: NodeHasDiskPressure", 1),
     ]
     event = next(e for e in sim.events() if e["reason"] == "NodeHasDiskPressure")
     assert event["involvedObject"] == {"kind": "Node", "name": "node-1", "uid": "node-1"}
@@ -107,13 +109,18 @@ def test_disk_pressure_condition_taint_and_events_follow_the_eviction_manager() 
     # after the threshold was last seen crossed, then the taint goes
     sim.run_until(at + PRESSURE_TRANSITION_PERIOD - EVICTION_INTERVAL / 2)
     assert condition(sim, "DiskPressure")["status"] == "True"
-    sim.run_until(at + PRESSURE_TRANSITION_PERIOD + EVICTION_INTERVAL)
+    sim.run_until(at + PRESSURE_TRANSITION_PERIOD + 2 * EVICTION_INTERVAL)
     disk = condition(sim, "DiskPressure")
     assert (disk["status"], disk["reason"], disk["message"]) == ("False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure")
-    cleared = at + PRESSURE_TRANSITION_PERIOD
+    cleared = next_status_update(at + PRESSURE_TRANSITION_PERIOD)
     assert disk["lastTransitionTime"] == sim_time(cleared)
     assert node(sim)["spec"].get("taints") is None
     assert node_events(sim)[-1] == ("Normal", "NodeHasNoDiskPressure", "Node node-1 status is now: NodeHasNoDiskPressure", 1)
+
+
+def next_status_update(t: float) -> float:
+    """The kubelet's first node status update after ``t`` (every 10 s)."""
+    return (math.floor(t / NODE_STATUS_UPDATE_SECONDS) + 1) * NODE_STATUS_UPDATE_SECONDS
 
 
 def sim_time(t: float) -> str:
@@ -143,7 +150,8 @@ def test_the_scheduler_keeps_new_pods_away_until_the_taint_goes() -> None:
     late = sim.pod("late")
     assert late is not None and late["status"]["phase"] == "Running"
     bound = next(e for e in sim.events() if e["reason"] == "Scheduled" and e["involvedObject"]["name"] == "late")
-    assert at + PRESSURE_TRANSITION_PERIOD <= parse_time(bound["firstTimestamp"]) <= at + PRESSURE_TRANSITION_PERIOD + 11
+    cleared = next_status_update(at + PRESSURE_TRANSITION_PERIOD)
+    assert cleared <= parse_time(bound["firstTimestamp"]) <= cleared + 11
 
 
 def parse_time(text: str) -> float:
@@ -234,8 +242,8 @@ def test_memory_pressure_reports_its_condition_and_taint_and_refuses_best_effort
         "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
     assert node1["spec"]["taints"] == [{"effect": "NoSchedule", "key": "node.kubernetes.io/memory-pressure"}]
     assert [(e["reason"], e["message"]) for e in sim.events() if e["involvedObject"]["kind"] == "Node"] == [
-        ("NodeHasInsufficientMemory", "Node node-1 status is now: NodeHasInsufficientMemory"),
         ("EvictionThresholdMet", "Attempting to reclaim memory"),
+        ("NodeHasInsufficientMemory", "Node node-1 status is now: NodeHasInsufficientMemory"),
     ]
     # under memory pressure alone the kubelet refuses BestEffort Pods only
     burstable = '  - {name: c, image: "busybox:1.36", command: [sleep, "3600"], resources: {requests: {memory: 10Mi}}}\n'
@@ -247,7 +255,7 @@ def test_memory_pressure_reports_its_condition_and_taint_and_refuses_best_effort
         "Evicted", "Pod was rejected: The node had condition: [MemoryPressure]. ")
     assert admitted["status"]["phase"] == "Running"
     # five minutes after the last low reading the condition and the taint go
-    sim.run_until(40 + PRESSURE_TRANSITION_PERIOD)
+    sim.run_until(40 + PRESSURE_TRANSITION_PERIOD + NODE_STATUS_UPDATE_SECONDS)
     node1 = next(n for n in sim.nodes() if n["metadata"]["name"] == "node-1")
     memory = next(c for c in node1["status"]["conditions"] if c["type"] == "MemoryPressure")
     assert (memory["status"], memory["reason"]) == ("False", "KubeletHasSufficientMemory")
@@ -277,8 +285,8 @@ def test_kubectl_describe_node_shows_the_condition_the_taint_and_the_events() ->
     assert row.split() == ["default", "web", "250m", "(6%)", "1", "(25%)", "64Mi", "(0%)", "128Mi", "(1%)", "5m"]
     assert "  (Total limits may be over 100 percent, i.e., overcommitted.)" in lines
     events = lines[lines.index("Events:") + 3:]
-    assert [e.split()[:2] for e in events] == [["Normal", "NodeHasDiskPressure"], ["Warning", "EvictionThresholdMet"]]
-    assert events[0].endswith("kubelet  Node node-1 status is now: NodeHasDiskPressure")
+    assert [e.split()[:2] for e in events] == [["Warning", "EvictionThresholdMet"], ["Normal", "NodeHasDiskPressure"]]
+    assert events[1].endswith("kubelet  Node node-1 status is now: NodeHasDiskPressure")
     # taints sort by effect then key, value shown as key=value:effect
     from podlab.engine.kubectl.describe import describe_node
 
