@@ -12,6 +12,7 @@ CPU limits only slow CPU work down (``ContainerInstance.cpu_share``).
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Sequence
@@ -77,13 +78,14 @@ def percent_threshold(capacity: int, percent: int) -> int:
     return int(float(capacity) * fraction)
 
 
-def disk_thresholds(capacity: int) -> list[tuple[str, int]]:
+@functools.lru_cache(maxsize=64)
+def disk_thresholds(capacity: int) -> tuple[tuple[str, int], ...]:
     """The hard disk thresholds in bytes for a node file system of ``capacity`` bytes,
     ``imagefs.available`` first (the higher one: crossed first on a single disk)."""
-    return [
+    return (
         (SIGNAL_IMAGEFS, percent_threshold(capacity, IMAGEFS_AVAILABLE_PERCENT)),
         (SIGNAL_NODEFS, percent_threshold(capacity, NODEFS_AVAILABLE_PERCENT)),
-    ]
+    )
 
 
 def admit_message(conditions: Sequence[str]) -> str:

@@ -711,10 +711,10 @@ class ContainerInstance:
             )
 
     def write_log_later(self, stream: str, size: int, pieces: Pieces) -> None:
-        """A log write of ``size`` characters, joined when the log is read (``LogEntry``)."""
+        """A log write of ``size`` characters, joined when the log is read (``LogEntry``):
+        a server's access-log line, one CRI record."""
         if size:
-            lines = sum(p.count("\n") for p in pieces if type(p) is str) or 1
-            self._append_log(LogEntry(self.loop.now, stream, "", pieces), size, lines)
+            self._append_log(LogEntry(self.loop.now, stream, "", pieces), size, 1)
 
     def _append_log(self, entry: LogEntry, size: int, records: int) -> None:
         now = entry.t
