@@ -15,6 +15,7 @@ kubelet deletes unused images (reclaimNodeLevelResources)."""
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -295,3 +296,41 @@ def test_kubectl_describe_node_shows_the_condition_the_taint_and_the_events() ->
     described = describe_node(node=node, pods=[], events=None, now=sim.now).splitlines()
     at = described.index("Taints:             a=x:NoExecute")
     assert described[at + 1] == "                    b:NoSchedule"
+
+
+BUSYBOX_BYTES = 2130946  # the catalogue's sizes, as the Pulled events say
+PHP_BYTES = 194970393
+
+
+def filling(to_available: float, images: int) -> str:
+    """A Pod that writes a file leaving ``to_available`` of the 1Gi disk free, then sleeps."""
+    used = 1024**3 - int(1024**3 * to_available) - images
+    script = json.dumps(f'printf "%{used}s" x > /tmp/f; sleep 3600')
+    return pod("filling", f'  - {{name: c, image: "busybox:1.36", command: [sh, -c, {script}]}}\n')
+
+
+def test_the_image_garbage_collector_frees_unused_images_past_85_percent() -> None:
+    # 15.5 % free: usage 85 % (the kubelet's integer percent), not yet the eviction threshold
+    old = pod("old", '  - {name: c, image: "php:8.3-cli", command: [sh, -c, "exit 0"]}\n')
+    sim = simulation(old, filling(0.155, BUSYBOX_BYTES + PHP_BYTES))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    sim.run_until(290)
+    assert "docker.io/library/php:8.3-cli" in kubelet.images
+    assert condition(sim, "DiskPressure")["status"] == "False"
+    sim.run_until(310)  # the collector's look at 300 s
+    assert kubelet.images == {"docker.io/library/busybox:1.36"}
+    assert node_events(sim) == []  # enough was freed: nothing to say
+    filler = sim.pod("filling")
+    assert filler is not None and filler["status"]["phase"] == "Running"
+
+
+def test_the_image_garbage_collector_says_when_it_cannot_free_enough() -> None:
+    sim = simulation(filling(0.155, BUSYBOX_BYTES))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    sim.run_until(310)
+    available = kubelet.disk_available()
+    amount = 1024**3 * 20 // 100 - available
+    message = f"Failed to garbage collect required amount of images. Attempted to free {amount} bytes, but only found 0 bytes eligible to free."
+    assert node_events(sim) == [("Warning", "FreeDiskSpaceFailed", message, 1)]
+    sim.run_until(610)  # failed twice in a row: ImageGCFailed too
+    assert node_events(sim) == [("Warning", "FreeDiskSpaceFailed", message, 2), ("Warning", "ImageGCFailed", message, 1)]

@@ -274,12 +274,15 @@ class Node:
         #: Whoever publishes this kubelet's node status and node events (the control plane
         #: for a cluster node); a lone kubelet has none.
         self.reporter: NodeReporter | None = None
+        self.image_gc_timer: Timer | None = None
+        self.image_gc_failed = False  # the last image garbage collection failed
 
     def admitted(self, worker: PodWorker) -> None:
         """A Pod worker started on this node: the eviction manager watches it."""
         self.workers = [w for w in self.workers if not w.removed]
         self.workers.append(worker)
         self._arm_eviction(worker.loop)
+        self._arm_image_gc(worker.loop)
 
     def _arm_eviction(self, loop: EventLoop) -> None:
         if self.eviction_timer is not None and self.eviction_timer.active:
@@ -327,9 +330,10 @@ class Node:
         self.image_detected.setdefault(reference, now)
         self.image_last_used[reference] = now
 
-    def delete_unused_images(self, now: float) -> list[str]:
-        """``imageGC.DeleteUnusedImages``: every image no container uses, least recently used
-        first, except images detected less than ``imageMinimumGCAge`` ago."""
+    def free_images(self, now: float, wanted: int | None = None) -> int:
+        """``freeSpace``: delete images no container uses, least recently used first, except
+        those detected less than ``imageMinimumGCAge`` ago, until ``wanted`` bytes are free
+        (all of them when None). Returns the bytes freed."""
         in_use = self.images_in_use()
         for reference in in_use:
             self.image_last_used[reference] = now
@@ -340,11 +344,51 @@ class Node:
             and now - self.image_detected.get(r, now) >= res.IMAGE_MINIMUM_GC_AGE
         ]
         candidates.sort(key=lambda r: (self.image_last_used.get(r, 0.0), r))
+        freed = 0
         for reference in candidates:
+            info = self.image_infos.get(reference)
             self.images.discard(reference)
             self.image_detected.pop(reference, None)
             self.image_last_used.pop(reference, None)
-        return candidates
+            freed += info.size_bytes if info is not None else 0
+            if wanted is not None and freed >= wanted:
+                break
+        return freed
+
+    def delete_unused_images(self, now: float) -> int:
+        """``imageGC.DeleteUnusedImages``, the eviction manager's reclaim step."""
+        return self.free_images(now)
+
+    def _arm_image_gc(self, loop: EventLoop) -> None:
+        if self.image_gc_timer is not None and self.image_gc_timer.active:
+            return
+        period = res.IMAGE_GC_PERIOD
+        due = (math.floor(loop.now / period) + 1) * period
+        self.image_gc_timer = loop.call_at(due, lambda: self.image_gc(loop), PRIORITY_KUBELET)
+
+    def image_gc(self, loop: EventLoop) -> None:
+        """The image garbage collector's look (every 5 minutes): at or past 85 % disk usage,
+        free unused images down to 80 %; a ``FreeDiskSpaceFailed`` warning when it cannot
+        (and ``ImageGCFailed`` when it failed the time before too)."""
+        self.image_gc_timer = None
+        capacity = self.storage_capacity
+        if capacity > 0:
+            available = self.disk_available()
+            usage = 100 - int(available * 100 / capacity)
+            failed = False
+            if usage >= res.IMAGE_GC_HIGH_PERCENT:
+                amount = capacity * (100 - res.IMAGE_GC_LOW_PERCENT) // 100 - available
+                freed = self.free_images(loop.now, amount)
+                if freed < amount:
+                    failed = True
+                    message = res.free_disk_space_failed_message(amount, freed)
+                    if self.reporter is not None:
+                        self.reporter.node_event(self, ev.WARNING, "FreeDiskSpaceFailed", message)
+                        if self.image_gc_failed:
+                            self.reporter.node_event(self, ev.WARNING, "ImageGCFailed", message)
+            self.image_gc_failed = failed
+        if self.pressure or any(not w.removed and not w.phase_terminal for w in self.workers):
+            self._arm_image_gc(loop)
 
     # --- the eviction manager ---------------------------------------------------------------
 

@@ -45,6 +45,11 @@ PRESSURE_TRANSITION_PERIOD = 300.0
 #: The image garbage collector never deletes an image detected less than this long ago
 #: (``imageMinimumGCAge``).
 IMAGE_MINIMUM_GC_AGE = 120.0
+#: The image garbage collector looks every 5 minutes; at or past 85 % disk usage it frees
+#: unused images down to 80 % (``imageGCHighThresholdPercent``/``LowThresholdPercent``).
+IMAGE_GC_PERIOD = 300.0
+IMAGE_GC_HIGH_PERCENT = 85
+IMAGE_GC_LOW_PERCENT = 80
 #: Signals, the node condition each one reports and the resource the kubelet reclaims.
 SIGNAL_MEMORY = "memory.available"
 SIGNAL_NODEFS = "nodefs.available"
@@ -85,6 +90,14 @@ def disk_thresholds(capacity: int) -> tuple[tuple[str, int], ...]:
     return (
         (SIGNAL_IMAGEFS, percent_threshold(capacity, IMAGEFS_AVAILABLE_PERCENT)),
         (SIGNAL_NODEFS, percent_threshold(capacity, NODEFS_AVAILABLE_PERCENT)),
+    )
+
+
+def free_disk_space_failed_message(amount: int, freed: int) -> str:
+    """The image garbage collector's error (``FreeDiskSpaceFailed``, ``ImageGCFailed``)."""
+    return (
+        f"Failed to garbage collect required amount of images. Attempted to free {amount} "
+        f"bytes, but only found {freed} bytes eligible to free."
     )
 
 
@@ -291,6 +304,9 @@ __all__ = [
     "DISK_PRESSURE",
     "EVICTION_INTERVAL",
     "IMAGEFS_AVAILABLE_PERCENT",
+    "IMAGE_GC_HIGH_PERCENT",
+    "IMAGE_GC_LOW_PERCENT",
+    "IMAGE_GC_PERIOD",
     "IMAGE_MINIMUM_GC_AGE",
     "MEMORY_PRESSURE",
     "PRESSURE_TRANSITION_PERIOD",
@@ -302,6 +318,7 @@ __all__ = [
     "SYSTEM_CRITICAL_PRIORITY",
     "admit_message",
     "disk_thresholds",
+    "free_disk_space_failed_message",
     "percent_threshold",
     "MEMORY_AVAILABLE_THRESHOLD",
     "NODEFS_AVAILABLE_PERCENT",
