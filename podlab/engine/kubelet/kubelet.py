@@ -387,7 +387,7 @@ class Node:
                         if self.image_gc_failed:
                             self.reporter.node_event(self, ev.WARNING, "ImageGCFailed", message)
             self.image_gc_failed = failed
-        if self.pressure or any(not w.removed and not w.phase_terminal for w in self.workers):
+        if self.pressure or any(w.has_running() for w in self.workers if not w.removed):
             self._arm_image_gc(loop)
 
     # --- the eviction manager ---------------------------------------------------------------
@@ -483,6 +483,10 @@ class Node:
                 self._evict_for_disk(live, met)
         if self.pressure or any(w.has_running() for w in self.workers if not w.removed):
             self._arm_eviction(loop)
+        elif self.image_gc_timer is not None:
+            # nothing runs on the node any more: no disk to watch until a Pod comes
+            self.image_gc_timer.cancel()
+            self.image_gc_timer = None
 
     def _evict_for_disk(self, live: list[PodWorker], met: list[tuple[str, int, int]]) -> None:
         """Evict the Pod ``rankDiskPressureFunc`` puts first (over its requests, lower
