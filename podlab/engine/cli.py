@@ -41,7 +41,7 @@ DEFAULT_UNTIL = 300.0
 OUTPUTS = (
     "table", "wide", "describe", "events", "logs", "json", "jsonl",
     "services", "endpoints", "deployments", "replicasets", "jobs", "all", "nodes",
-    "namespaces", "serviceaccounts",
+    "namespaces", "serviceaccounts", "describe-nodes",
 )
 #: Kinds besides Pods that ``-o json`` lists, in ``kubectl get all`` order.
 JSON_KINDS = ("Service", "Deployment", "ReplicaSet", "Job")
@@ -571,6 +571,8 @@ def run(
         text = get_all(pods=pods, objects=objects, now=now)
     elif output == "describe":
         text = describe_pods(pods=pods, events=sim.events(), now=now) if pods else ""
+    elif output == "describe-nodes":
+        text = describe_nodes(sim, pods, now)
     else:
         text = get_pods(pods=pods, now=now, wide=output == "wide")
     if text:
@@ -578,6 +580,15 @@ def run(
     else:
         stderr.write(NO_RESOURCES + "\n")
     return EXIT_OK
+
+
+def describe_nodes(sim: Any, pods: list[dict[str, Any]], now: float) -> str:
+    """``kubectl describe nodes`` of the simulation's nodes."""
+    from podlab.engine.kubectl.describe import describe_nodes as describe
+
+    nodes = sim.nodes()
+    renewed = {n["metadata"]["name"]: sim.lease_renewed(n["metadata"]["name"]) for n in nodes}
+    return describe(nodes=nodes, pods=pods, events=sim.events(), now=now, renewed=renewed)
 
 
 def uses_cluster(options: argparse.Namespace, results: Sequence[Any]) -> bool:

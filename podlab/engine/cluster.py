@@ -27,10 +27,14 @@ from typing import Any
 from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.core.version import timestamp
 from podlab.engine.kubelet.kubelet import Node
+from podlab.engine.kubelet.resources import NODEFS_AVAILABLE_PERCENT, percent_threshold
 
 KUBELET_VERSION = "v1.34.1"
 CONTAINER_RUNTIME = "containerd://2.1.4"
 LEASE_RENEW_SECONDS = 10.0
+#: nodeStatusUpdateFrequency: the kubelet computes its node status every 10 s and posts it
+#: when something changed (else every STATUS_REPORT_SECONDS).
+NODE_STATUS_UPDATE_SECONDS = 10.0
 STATUS_REPORT_SECONDS = 300.0
 NODE_MONITOR_PERIOD = 5.0
 NODE_MONITOR_GRACE_PERIOD = 50.0
@@ -39,9 +43,22 @@ CONTROL_PLANE_ROLE = "node-role.kubernetes.io/control-plane"
 TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+TAINT_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
+TAINT_DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
+#: TaintNodesByCondition: the node lifecycle controller's NoSchedule taint for each pressure
+#: condition that is True.
+PRESSURE_TAINTS = {"MemoryPressure": TAINT_MEMORY_PRESSURE, "DiskPressure": TAINT_DISK_PRESSURE}
 
 #: Taints the control plane owns: set and removed from node state, never by a manifest.
-CONTROLLER_TAINTS = frozenset({TAINT_UNREACHABLE, TAINT_NOT_READY, TAINT_UNSCHEDULABLE})
+CONTROLLER_TAINTS = frozenset(
+    {
+        TAINT_UNREACHABLE,
+        TAINT_NOT_READY,
+        TAINT_UNSCHEDULABLE,
+        TAINT_MEMORY_PRESSURE,
+        TAINT_DISK_PRESSURE,
+    }
+)
 
 WORKER_CAPACITY = {
     "cpu": "4",
@@ -68,6 +85,21 @@ CONDITION_TEXT = {
     "DiskPressure": ("KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
     "PIDPressure": ("KubeletHasSufficientPID", "kubelet has sufficient PID available"),
     "Ready": ("KubeletReady", "kubelet is posting ready status"),
+}
+#: The kubelet's status setters (pkg/kubelet/nodestatus/setters.go) for a pressure condition
+#: that is True: reason, message and the node event it records ("Node <name> status is
+#: now: <event>"); the False side's event is in PRESSURE_CLEARED_EVENTS.
+PRESSURE_TEXT = {
+    "MemoryPressure": (
+        "KubeletHasInsufficientMemory",
+        "kubelet has insufficient memory available",
+        "NodeHasInsufficientMemory",
+    ),
+    "DiskPressure": ("KubeletHasDiskPressure", "kubelet has disk pressure", "NodeHasDiskPressure"),
+}
+PRESSURE_CLEARED_EVENTS = {
+    "MemoryPressure": "NodeHasSufficientMemory",
+    "DiskPressure": "NodeHasNoDiskPressure",
 }
 UNKNOWN_REASON = "NodeStatusUnknown"
 UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
@@ -102,7 +134,8 @@ def default_allocatable(capacity: dict[str, str]) -> dict[str, str]:
     storage = capacity.get("ephemeral-storage")
     if storage is not None:
         try:
-            out["ephemeral-storage"] = str(int(memory_bytes(storage) * 9 // 10))
+            disk = int(memory_bytes(storage))
+            out["ephemeral-storage"] = str(disk - percent_threshold(disk, NODEFS_AVAILABLE_PERCENT))
         except (QuantityError, ValueError, TypeError):
             pass
     return out
@@ -191,6 +224,11 @@ class ClusterNode:
         self.ready_since = created  # lastTransitionTime of the node conditions
         self.heartbeat = created  # last status post the control plane received
         self.lost_at: float | None = None
+        #: The pressure conditions the API shows True (what the kubelet last posted), when
+        #: each pressure condition last changed, and when the kubelet last posted a change.
+        self.pressure: tuple[str, ...] = ()
+        self.condition_since: dict[str, float] = {}
+        self.status_posted = created
         self.static_pods: dict[str, Any] = {}  # manifest name -> PodWorker
         self.update(obj)
 
@@ -270,27 +308,45 @@ class ClusterNode:
 
     # --- object out -------------------------------------------------------------------
 
+    def post_pressure(self, pressure: tuple[str, ...], now: float) -> list[tuple[str, bool]]:
+        """The kubelet posts its pressure conditions; returns the conditions that changed
+        and whether each is True now."""
+        changed = [
+            (ctype, ctype in pressure)
+            for ctype in PRESSURE_TEXT
+            if (ctype in pressure) != (ctype in self.pressure)
+        ]
+        self.pressure = pressure
+        for ctype, _true in changed:
+            self.condition_since[ctype] = now
+        if changed:
+            self.status_posted = now
+        return changed
+
     def last_heartbeat(self, now: float) -> float:
         """When the kubelet last posted its status (every 5 minutes while nothing changes)."""
         if not self.reachable:
             return self.heartbeat
-        since = max(self.ready_since, self.created)
+        since = max(self.ready_since, self.created, self.status_posted)
         steps = math.floor((now - since) / STATUS_REPORT_SECONDS) if now > since else 0
         return since + steps * STATUS_REPORT_SECONDS
 
     def conditions(self, now: float) -> list[dict[str, Any]]:
         beat = timestamp(self.last_heartbeat(now))
-        since = timestamp(self.ready_since)
         out = []
         for ctype, (reason, message) in CONDITION_TEXT.items():
+            since = max(self.ready_since, self.condition_since.get(ctype, self.ready_since))
             if self.ready == "Unknown":
                 status, reason, message = "Unknown", UNKNOWN_REASON, UNKNOWN_MESSAGE
+            elif ctype in self.pressure:
+                status = "True"
+                reason, message, _event = PRESSURE_TEXT[ctype]
             else:
                 status = "True" if ctype == "Ready" else "False"
             out.append(
                 {
                     "lastHeartbeatTime": beat,
-                    "lastTransitionTime": since,
+                    "lastTransitionTime": timestamp(since),
                     "message": message,
                     "reason": reason,
                     "status": status,
@@ -381,6 +437,12 @@ __all__ = [
     "ClusterNode",
     "KUBELET_VERSION",
     "NODE_MONITOR_GRACE_PERIOD",
+    "NODE_STATUS_UPDATE_SECONDS",
+    "PRESSURE_CLEARED_EVENTS",
+    "PRESSURE_TAINTS",
+    "PRESSURE_TEXT",
+    "TAINT_DISK_PRESSURE",
+    "TAINT_MEMORY_PRESSURE",
     "TAINT_NOT_READY",
     "TAINT_UNREACHABLE",
     "TAINT_UNSCHEDULABLE",

@@ -30,6 +30,10 @@ from typing import TYPE_CHECKING, Any
 
 from podlab.engine.apiserver.objects import Record
 from podlab.engine.cluster import (
+    NODE_STATUS_UPDATE_SECONDS,
+    PRESSURE_CLEARED_EVENTS,
+    PRESSURE_TAINTS,
+    PRESSURE_TEXT,
     TAINT_UNREACHABLE,
     ClusterNode,
     address_of,
@@ -40,7 +44,7 @@ from podlab.engine.cluster import (
 from podlab.engine.core import events as ev
 from podlab.engine.core.loop import PRIORITY_KUBELET, Timer
 from podlab.engine.core.version import timestamp
-from podlab.engine.kubelet.kubelet import PodWorker
+from podlab.engine.kubelet.kubelet import Node, PodWorker
 from podlab.engine.kubelet.status import TERMINAL_PHASES
 from podlab.engine.scheduler.scheduler import (
     GATED_MESSAGE,
@@ -90,6 +94,7 @@ class ControlPlane:
         self.held: set[tuple[str, str]] = set()
         self.retry_timer: Timer | None = None
         self.detections: dict[str, Timer] = {}
+        self.status_syncs: dict[str, Timer] = {}
         for obj in nodes if nodes is not None else default_nodes(sim.node.name, sim.node.host_ip):
             self.add_node(obj)
 
@@ -120,6 +125,7 @@ class ControlPlane:
         if name == self.sim.node.name:
             node.kubelet = self.sim.node
             node.sync_kubelet()
+        node.kubelet.reporter = self
         self.nodes[name] = node
         if record:
             self.node_record(node, "ADDED")
@@ -145,6 +151,7 @@ class ControlPlane:
             if default is not None and node.name == default.name:
                 node.kubelet = default.kubelet
                 node.sync_kubelet()
+                node.kubelet.reporter = self
 
     def node_objects(self) -> list[dict[str, Any]]:
         return [
@@ -217,6 +224,74 @@ class ControlPlane:
         worker.conditions = [c for c in worker.conditions if c.get("type") != "DisruptionTarget"]
         worker.conditions.append(condition)
         self.sim._pod_record(worker, "MODIFIED")
+
+    # --- node pressure: the kubelet's status, TaintNodesByCondition ------------------------
+
+    def _cluster_node(self, kubelet: Node) -> ClusterNode | None:
+        return next((n for n in self.nodes.values() if n.kubelet is kubelet), None)
+
+    def node_event(self, kubelet: Node, type: str, reason: str, message: str) -> None:
+        """An event about the node from its kubelet (``involvedObject`` is the Node)."""
+        node = self._cluster_node(kubelet)
+        if node is None or not node.reachable:
+            return
+        self.sim.recorder.record(
+            pod=node.name,
+            namespace="default",
+            uid=node.name,  # the kubelet's nodeRef carries the node's name as its UID
+            reason=reason,
+            message=message,
+            type=type,
+            host=node.name,
+            kind="Node",
+        )
+
+    def pressure_changed(self, kubelet: Node) -> None:
+        """The eviction manager's node conditions changed: the kubelet's next node status
+        update (every 10 s) posts them (``NodeHasDiskPressure`` ... events), and the node
+        lifecycle controller adds or removes the matching NoSchedule taints."""
+        node = self._cluster_node(kubelet)
+        if node is None or not node.reachable:
+            return  # posted when the node reports again
+        timer = self.status_syncs.get(node.name)
+        if timer is not None and timer.active:
+            return
+        period = NODE_STATUS_UPDATE_SECONDS
+        due = (math.floor(self.sim.now / period) + 1) * period
+        self.status_syncs[node.name] = self.sim.loop.call_at(
+            due, lambda: self._post_pressure(node), PRIORITY_SCHEDULER
+        )
+
+    def _post_pressure(self, node: ClusterNode) -> None:
+        self.status_syncs.pop(node.name, None)
+        if not node.reachable:
+            return
+        changed = node.post_pressure(node.kubelet.pressure, self.sim.now)
+        if not changed:
+            return
+        for ctype, true in changed:
+            event = PRESSURE_TEXT[ctype][2] if true else PRESSURE_CLEARED_EVENTS[ctype]
+            self.node_event(
+                node.kubelet, ev.NORMAL, event, f"Node {node.name} status is now: {event}"
+            )
+        self.node_record(node, "MODIFIED")
+        tainted = False
+        for ctype, true in changed:
+            key = PRESSURE_TAINTS[ctype]
+            has = any(t.get("key") == key for t in node.taints)
+            if true and not has:
+                node.add_taint(key, "NoSchedule", self.sim.now)
+                tainted = True
+            elif not true and has:
+                node.remove_taints(key)
+                tainted = True
+        if tainted:
+            self.node_record(node, "MODIFIED")
+        self._node_changed(node)
+
+    def admit_refusal(self, worker: PodWorker, node: ClusterNode) -> str | None:
+        """What the node's kubelet says when it admits this Pod under pressure."""
+        return node.kubelet.admit_refusal(worker.pod)
 
     # --- node loss ------------------------------------------------------------------------
 
@@ -295,6 +370,7 @@ class ControlPlane:
             self.held.discard(key)
             if worker.last_status is not None and worker.last_status != worker.pod.get("status"):
                 self.sim.pod_status_changed(worker, worker.last_status)
+        self._post_pressure(node)
         self.sim.loop.call_at(
             next_monitor_tick(self.sim.now), lambda: self._untaint(node), PRIORITY_SCHEDULER
         )
@@ -385,6 +461,9 @@ class ControlPlane:
         node = self.nodes.get(worker.spec["nodeName"])
         if node is None:
             return worker
+        refusal = self.admit_refusal(worker, node) if node.reachable else None
+        if refusal is not None:
+            return self._refuse(self._worker_on(worker, node), "Evicted", refusal)
         info = self.infos[(worker.namespace, worker.name)]
         usage = self.scheduler.usage_of(node.name)
         checks = (
@@ -407,11 +486,15 @@ class ControlPlane:
         capacity: int,
     ) -> PodWorker:
         fresh = self._worker_on(worker, node)
-        reason = f"OutOf{resource}"
         message = (
             f"Node didn't have enough resource: {resource}, requested: {wanted}, used: {used}, "
             f"capacity: {capacity}"
         )
+        return self._refuse(fresh, f"OutOf{resource}", message)
+
+    def _refuse(self, fresh: PodWorker, reason: str, message: str) -> PodWorker:
+        """The kubelet's ``rejectPod``: a warning event and phase Failed with the reason; the
+        scheduler's ``PodScheduled`` condition stays."""
         self.sim.record_event(fresh, "", reason, message, ev.WARNING)
         status = {
             "phase": "Failed",
@@ -420,6 +503,10 @@ class ControlPlane:
             "startTime": timestamp(self.sim.now),
             "qosClass": fresh.pod["status"].get("qosClass"),
         }
+        before = fresh.pod["status"].get("conditions") or []
+        scheduled = [c for c in before if c.get("type") == "PodScheduled"]
+        if scheduled:
+            status["conditions"] = scheduled
         fresh.pod["status"] = status
         fresh.phase = "Failed"
         fresh.phase_terminal = True
@@ -625,6 +712,12 @@ class ControlPlane:
             )
             self.sim._pod_record(fresh, "MODIFIED")
         fresh.scheduled_at = self.sim.now
+        refusal = self.admit_refusal(fresh, node) if node.reachable else None
+        if refusal is not None:
+            self._refuse(fresh, "Evicted", refusal)
+            self.scheduler.unassign(info)
+            self.cluster_changed()
+            return fresh
         if node.reachable:
             fresh.admit()
         self._check_taints(node, [fresh])  # the node's other Pods were checked already

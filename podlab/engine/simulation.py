@@ -9,6 +9,7 @@ Pod object and every event is appended to ``records`` in time order; that is wha
 from __future__ import annotations
 
 import copy
+import math
 import random
 import uuid
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from podlab.engine.apiserver import finalizers
 from podlab.engine.apiserver.namespaces import AdmissionError, Namespaces
 from podlab.engine.apiserver.objects import ApiObjects, Record, owner_key
+from podlab.engine.cluster import LEASE_RENEW_SECONDS
 from podlab.engine.controllers.controllers import ControllerManager
 from podlab.engine.controllers.services import ClusterNetwork, ServiceController
 from podlab.engine.controlplane import ControlPlane
@@ -649,6 +651,14 @@ class Simulation:
     def nodes(self) -> list[dict[str, Any]]:
         """v1 Nodes as ``kubectl get nodes -o json`` returns them now, sorted by name."""
         return self.control.node_objects()
+
+    def lease_renewed(self, node: str) -> float | None:
+        """When the node's kubelet last renewed its Lease (every 10 s while it reports)."""
+        found = self.control.nodes.get(node)
+        if found is None:
+            return None
+        last = self.now if found.reachable else (found.lost_at or self.now)
+        return max(found.created, math.floor(last / LEASE_RENEW_SECONDS) * LEASE_RENEW_SECONDS)
 
     def cordon(self, node: str) -> bool:
         """``kubectl cordon``: no new Pods are scheduled to ``node``."""

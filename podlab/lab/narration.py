@@ -28,7 +28,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from podlab.engine.apiserver.defaults import DEFAULT_TOLERATION_SECONDS
-from podlab.engine.cluster import NODE_MONITOR_GRACE_PERIOD, TAINT_UNREACHABLE
+from podlab.engine.cluster import NODE_MONITOR_GRACE_PERIOD, PRESSURE_TAINTS, TAINT_UNREACHABLE
 from podlab.engine.kubelet.kubelet import INITIAL_CRASH_BACKOFF, MAX_CRASH_BACKOFF
 from podlab.engine.runtime.process import SIGNAL_NAMES as PROCESS_SIGNALS
 from podlab.engine.scheduler import scheduler as sched
@@ -263,6 +263,28 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                        "an ephemeral-storage request of %(request)s: Pods that use more than "
                        "they request are evicted first."),
                      "resources-and-qos", "eviction"),
+    "evicted-node-condition": (_("The kubelet refused the Pod: the node reports %(conditions)s. "
+                                 "Under disk pressure the kubelet admits no new Pod (a "
+                                 "toleration or spec.nodeName gets it past the scheduler, not "
+                                 "past the kubelet); under memory pressure alone it refuses "
+                                 "BestEffort Pods."),
+                               "resources-and-qos", "eviction"),
+    "node-disk-pressure": (_("Node %(node)s is low on disk: the kubelet reports DiskPressure "
+                             "and the node controller taints the node "
+                             "node.kubernetes.io/disk-pressure:NoSchedule. New Pods that do "
+                             "not tolerate the taint are not scheduled there, and the kubelet "
+                             "first deletes unused images, then evicts Pods."),
+                           "resources-and-qos", "eviction"),
+    "node-memory-pressure": (_("Node %(node)s is low on memory: the kubelet reports "
+                               "MemoryPressure and the node controller taints the node "
+                               "node.kubernetes.io/memory-pressure:NoSchedule. New Pods that "
+                               "do not tolerate the taint are not scheduled there."),
+                             "resources-and-qos", "eviction"),
+    "node-pressure-over": (_("Node %(node)s no longer reports %(condition)s: the kubelet waits "
+                             "5 minutes after the last low reading "
+                             "(evictionPressureTransitionPeriod), then the taint %(taint)s is "
+                             "removed and Pods can be scheduled there again."),
+                           "resources-and-qos", "eviction"),
     "evicted-emptydir": (_("The kubelet evicted the Pod: the emptyDir volume %(volume)s holds "
                            "more than its sizeLimit (%(limit)s)."),
                          "resources-and-qos", "eviction"),
@@ -374,6 +396,14 @@ def fit_reason_text(reason: str) -> str:
     if known is not None:
         return str(known[0])
     match = _TAINT.fullmatch(reason)
+    if match and match["taint"] == f"{PRESSURE_TAINTS['DiskPressure']}: ":
+        return gettext("it has the taint %(taint)s: the kubelet reports the node low on disk "
+                       "(DiskPressure), and the Pod does not tolerate it") % {
+            "taint": PRESSURE_TAINTS["DiskPressure"]}
+    if match and match["taint"] == f"{PRESSURE_TAINTS['MemoryPressure']}: ":
+        return gettext("it has the taint %(taint)s: the kubelet reports the node low on "
+                       "memory (MemoryPressure), and the Pod does not tolerate it") % {
+            "taint": PRESSURE_TAINTS["MemoryPressure"]}
     if match:
         key, _colon, value = match["taint"].partition(": ")
         return gettext("it has the taint %(taint)s, which the Pod does not tolerate") % {
@@ -469,12 +499,21 @@ _EVICT_DISK = re.compile(
     r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
     r"request is (?P<request>\S+), has larger consumption of ephemeral-storage\.(?:\s.*)?",
     re.DOTALL)
+_EVICT_NODE_CONDITION = re.compile(r"The node had condition: \[(?P<conditions>[^\]]*)\]\.\s*")
 _EVICT_EMPTY_DIR = re.compile(
     r'Usage of EmptyDir volume "(?P<volume>[^"]*)" exceeds the limit "(?P<limit>[^"]*)"\.\s*')
 #: eviction message pattern -> narration code
 EVICT_CODES = ((_EVICT_MEMORY, "evicted-memory"), (_EVICT_STORAGE, "evicted-storage"),
                (_EVICT_POD_STORAGE, "evicted-pod-storage"), (_EVICT_DISK, "evicted-disk"),
-               (_EVICT_EMPTY_DIR, "evicted-emptydir"))
+               (_EVICT_EMPTY_DIR, "evicted-emptydir"),
+               (_EVICT_NODE_CONDITION, "evicted-node-condition"))
+#: node events of the kubelet's pressure conditions -> (narration code, condition)
+NODE_PRESSURE_EVENTS = {
+    "NodeHasDiskPressure": ("node-disk-pressure", "DiskPressure"),
+    "NodeHasInsufficientMemory": ("node-memory-pressure", "MemoryPressure"),
+    "NodeHasNoDiskPressure": ("node-pressure-over", "DiskPressure"),
+    "NodeHasSufficientMemory": ("node-pressure-over", "MemoryPressure"),
+}
 
 
 def _mebibytes(text: str) -> str:
@@ -613,6 +652,13 @@ class Narrator:
     def _event(self, t: float, event: dict[str, Any]) -> dict[str, Any] | None:
         reason = event.get("reason", "")
         involved = event.get("involvedObject") or {}
+        if involved.get("kind") == "Node":
+            known = NODE_PRESSURE_EVENTS.get(reason)
+            if known is None:
+                return None
+            code, condition = known
+            return self._entry(t, "evict", code, pod="", node=str(involved.get("name", "")),
+                               condition=condition, taint=PRESSURE_TAINTS[condition])
         pod = involved.get("name", "")
         path = involved.get("fieldPath") or ""
         container = path[path.find("{") + 1:path.find("}")] if "{" in path else ""

@@ -40,7 +40,8 @@ LOOKAHEAD_SECONDS = 600.0
 #: the engine's periodic work that changes nothing by itself being scheduled: probe checks and
 #: the node's eviction check (anything else pending — a process waking, a back-off ending —
 #: means something will happen, and no look-ahead is needed to say so)
-ROUTINE_WORK = frozenset({"ProbeWorker.tick", "Node._arm_eviction.<locals>.<lambda>"})
+ROUTINE_WORK = frozenset({"ProbeWorker.tick", "Node._arm_eviction.<locals>.<lambda>",
+                          "Node._arm_image_gc.<locals>.<lambda>"})
 #: messages a connection may send per second (the consumer's token bucket refills at this rate)
 MESSAGES_PER_SECOND = 20
 SPEEDS: tuple[float, ...] = (1, 2, 5, 10, 30, 60)

@@ -18,6 +18,7 @@ from podlab.engine.kubectl.get import summarize_pod
 from podlab.engine.runtime.runtime import (
     CONTAINER_LOG_MAX_FILES,
     CONTAINER_LOG_MAX_SIZE,
+    CRI_RECORD_OVERHEAD,
     POD_PIDS_LIMIT,
     ContainerInstance,
 )
@@ -128,6 +129,12 @@ def test_a_counting_loop_counts_at_the_interpreters_rate_and_runs_an_hour_in_bul
 # --- logs ----------------------------------------------------------------------------
 
 
+def stamp(t: float) -> str:
+    """The kubelet's rotated-file suffix (``20060102-150405``)."""
+    minutes, seconds = divmod(int(t), 60)
+    return f"20250101-00{minutes:02d}{seconds:02d}"
+
+
 def test_the_kubelet_rotates_container_logs_and_kubectl_logs_shows_the_current_file() -> None:
     # containerLogMaxSize 10Mi, containerLogMaxFiles 5 (kubelet defaults): the kubelet's log
     # manager looks every 10 s, renames 0.log when it is past 10Mi and keeps 5 files.
@@ -141,7 +148,18 @@ def test_the_kubelet_rotates_container_logs_and_kubectl_logs_shows_the_current_f
     # at most what 10 s of `yes` writes on top of the size the manager rotates at
     assert len(text) == inst.log_bytes <= CONTAINER_LOG_MAX_SIZE + 10 * 4 * 1024 * 1024
     assert len(inst.rotated_logs) == CONTAINER_LOG_MAX_FILES - 1
-    assert all(size > CONTAINER_LOG_MAX_SIZE for _t, size in inst.rotated_logs)
+    # the file on disk is in the CRI format: every "y" line also carries its time, stream and
+    # tag, so the file is 21 times what was written
+    assert inst.log_disk_bytes == inst.log_bytes + text.count("\n") * CRI_RECORD_OVERHEAD
+    # the newest rotated file stays as it is; the kubelet gzips the older ones
+    *older, (_t, newest) = inst.rotated_logs
+    assert newest > CONTAINER_LOG_MAX_SIZE
+    assert all(100 < size and size * 10 < newest for _t, size in older)
+    # ls of the container's log directory
+    names = [name for name, _size in inst.log_files()]
+    assert names[0] == "0.log" and len(names) == CONTAINER_LOG_MAX_FILES
+    assert [n.endswith(".gz") for n in names[1:]] == [True, True, True, False]
+    assert names[-1] == f"0.log.{stamp(inst.rotated_logs[-1][0])}"
     # a log that stays under the size is never rotated
     quiet = start(pod("quiet", "i=0; while [ $i -lt 100 ]; do i=$((i+1)); echo $i; sleep 1; done; sleep 100000"), 300)
     assert instance(quiet, "quiet").rotated_logs == []

@@ -14,7 +14,7 @@ from typing import Any
 
 from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.cluster import default_nodes
-from podlab.engine.kubelet.resources import EVICTION_INTERVAL, binary_quantity, pod_limit
+from podlab.engine.kubelet.resources import EVICTION_INTERVAL, percent_threshold, pod_limit
 from podlab.engine.runtime.filesystem import MemoryFileSystem
 from podlab.engine.runtime.shell.interp import MAX_KEPT_TREE
 from podlab.engine.simulation import Simulation
@@ -176,8 +176,10 @@ def small_disk(capacity: str) -> list[dict[str, Any]]:
 
 
 def test_without_limits_the_nodes_disk_threshold_evicts_the_biggest_user() -> None:
-    # a node with a 1Gi disk: below 10 % available (~102 MiB) the eviction manager evicts the
-    # Pod using the most disk beyond its request, with the threshold and what is available
+    # a node with a 1Gi disk: below 15 % available (imagefs.available: the image store is on
+    # the same disk, so this default threshold is crossed before nodefs.available's 10 %) the
+    # eviction manager evicts the Pod using the most disk beyond its request, with the
+    # threshold and what is available
     text = manifest("filler", container("c", "yes > /tmp/y")) + "  nodeName: node-1\n"
     quiet = manifest("quiet", container("c", "sleep 3600")) + "  nodeName: node-1\n"
     result = parse_manifests(text + "---\n" + quiet)
@@ -188,8 +190,10 @@ def test_without_limits_the_nodes_disk_threshold_evicts_the_biggest_user() -> No
     st = status(sim, "filler")
     assert (st["phase"], st["reason"]) == ("Failed", "Evicted")
     head, rest = st["message"].split("available: ", 1)
-    # 10 % of 1Gi is 107374182.4 bytes: the threshold's quantity is whole bytes
-    assert head == f"The node was low on resource: ephemeral-storage. Threshold quantity: {binary_quantity(1024**3 // 10)}, "
+    # the kubelet parses "15%" as a float32 fraction: 15 % of 1Gi is 161061280 bytes, not
+    # 161061273.6 (GetThresholdQuantity)
+    assert head == "The node was low on resource: ephemeral-storage. Threshold quantity: 161061280, "
+    assert percent_threshold(1024**3, 15) == 161061280 and percent_threshold(1024**3, 10) == 107374184
     available, tail = rest.split(". ", 1)
     assert available.endswith("Ki") or available.isdigit()
     assert tail.startswith("Container c was using ") and tail.endswith(", request is 0, has larger consumption of ephemeral-storage. ")

@@ -180,7 +180,8 @@ MEMORY = MEMORY_HOG
 def test_an_eviction_is_told_in_chinese_with_its_figures(manifest, code, field, words):
     lab = start(manifest, "zh-hans")
     lab.advance_to(30)
-    entry = next(e for e in told(lab, "zh-hans") if e["kind"] == "evict")
+    # (the node's pressure condition is told too, as its own entry)
+    entry = next(e for e in told(lab, "zh-hans") if e["kind"] == "evict" and e.get("pod"))
     assert entry["code"] == code and entry["field"] == field
     assert CJK.search(entry["text"]) and not ENGLISH.search(entry["text"]), entry["text"]
     for word in words:
@@ -357,3 +358,37 @@ def test_a_missing_image_pull_secret_is_told_once():
     entries = [e for e in told(lab, "zh-hans") if e["code"] == "pull-secret-missing"]
     assert len(entries) == 1 and entries[0]["field"] == "spec.imagePullSecrets"
     assert "regcred" in entries[0]["text"] and "不存在" in entries[0]["text"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_node_pressure_and_its_end_are_told(lang):
+    lab = start(MEMORY_HOG, lang)
+    lab.advance_to(400)
+    entries = [e for e in told(lab, lang) if e["code"].startswith("node-")]
+    assert [(e["code"], e.get("pod", ""), e["params"]["condition"]) for e in entries] == [
+        ("node-memory-pressure", "", "MemoryPressure"),
+        ("node-pressure-over", "", "MemoryPressure"),
+    ]
+    pressure, over = entries
+    assert over["t"] == pytest.approx(pressure["t"] + resources.PRESSURE_TRANSITION_PERIOD)
+    assert "node.kubernetes.io/memory-pressure" in pressure["text"]
+    for entry in entries:
+        assert not ENGLISH.search(entry["text"])
+        if lang == "zh-hans":
+            assert CJK.search(entry["text"]), entry["text"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_pressure_taints_and_the_kubelet_s_refusal_are_said_in_words(lang):
+    with translation.override(lang):
+        disk = narration.fit_reason_text(
+            sched.untolerated_taint_reason({"key": "node.kubernetes.io/disk-pressure"}))
+        assert "DiskPressure" in disk and not ENGLISH.search(disk)
+        assert narration.fit_reason_field(
+            sched.untolerated_taint_reason({"key": "node.kubernetes.io/disk-pressure"})
+        ) == "spec.tolerations"
+        if lang == "zh-hans":
+            assert CJK.search(disk)
+    message = resources.admit_message(("MemoryPressure", "DiskPressure"))
+    assert narration.parse_eviction(message) == (
+        "evicted-node-condition", {"conditions": "MemoryPressure DiskPressure"})

@@ -170,6 +170,9 @@ class EventEntry:
             "namespace": self.namespace,
             "uid": self.pod_uid,
         }
+        if self.kind == "Node":
+            involved.pop("apiVersion")  # the kubelet's nodeRef: kind, name, uid = name
+            involved.pop("namespace")
         if self.field_path:
             involved["fieldPath"] = self.field_path
         source: dict[str, str] = {"component": self.component}

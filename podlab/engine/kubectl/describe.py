@@ -589,4 +589,233 @@ def describe_pods(
     return "\n\n".join(describe_pod(pod=p, events=events, now=now) for p in ordered)
 
 
-__all__ = ["describe_pod", "describe_pods", "events_for_pod"]
+def describe_nodes(
+    *, nodes: list[dict[str, Any]], pods: list[dict[str, Any]], events: list[dict[str, Any]],
+    now: float, renewed: dict[str, float | None] | None = None,
+) -> str:
+    """``kubectl describe nodes``: each node's text, as ``describe pods`` joins them."""
+    ordered = sorted(nodes, key=lambda n: (n.get("metadata") or {}).get("name") or "")
+    return "\n\n".join(
+        describe_node(node=n, pods=pods, events=events, now=now,
+                      lease_renewed=(renewed or {}).get(n["metadata"]["name"]))
+        for n in ordered
+    )
+
+
+# --- kubectl describe node ---------------------------------------------------------------
+
+
+def _taints(w: _Writer, taints: list[dict[str, Any]] | None) -> None:
+    """``printNodeTaintsMultiline``: sorted by effect, then key; ``key=value:effect``."""
+    w.write(0, "Taints:\t")
+    if not taints:
+        w.write(0, "<none>\n")
+        return
+    ordered = sorted(taints, key=lambda t: f"{t.get('effect') or ''},{t.get('key') or ''}")
+    for i, taint in enumerate(ordered):
+        if i:
+            w.write(0, "\t")
+        text = taint.get("key") or ""
+        if taint.get("value"):
+            text += f"={taint['value']}"
+        if taint.get("effect"):
+            text += f":{taint['effect']}"
+        w.write(0, text + "\n")
+
+
+def _node_roles(labels: dict[str, str]) -> list[str]:
+    roles = set()
+    for key, value in labels.items():
+        if key.startswith("node-role.kubernetes.io/") and key != "node-role.kubernetes.io/":
+            roles.add(key.removeprefix("node-role.kubernetes.io/"))
+        elif key == "kubernetes.io/role" and value:
+            roles.add(value)
+    return sorted(roles)
+
+
+def _sum(quantities: list[Any]) -> Any:
+    """Quantities added up as ``Quantity.Add`` does: the first one's format."""
+    parsed = []
+    for value in quantities:
+        try:
+            parsed.append(parse_quantity(value))
+        except (QuantityError, ValueError, TypeError):
+            continue
+    if not parsed:
+        return None
+    return type(parsed[0])(sum((q.value for q in parsed), start=parsed[0].value * 0),
+                           parsed[0].format)
+
+
+def _pod_resource(spec: dict[str, Any], kind: str, name: str) -> Any:
+    """``resourcehelper.PodRequests``/``PodLimits`` for one resource: the app containers and
+    sidecars added up, or the largest init container (with the sidecars started before it)
+    when that is more; ``None`` when no container sets it."""
+
+    def of(container: dict[str, Any]) -> Any:
+        return ((container.get("resources") or {}).get(kind) or {}).get(name)
+
+    app = [v for c in spec.get("containers") or [] if (v := of(c)) is not None]
+    sidecars: list[Any] = []
+    biggest = None
+    for init in spec.get("initContainers") or []:
+        value = of(init)
+        if init.get("restartPolicy") == "Always":
+            if value is not None:
+                sidecars.append(value)
+            continue
+        if value is None:
+            continue
+        candidate = _sum([value, *sidecars])
+        if biggest is None or candidate.value > biggest.value:
+            biggest = candidate
+    total = _sum(app + sidecars)
+    if biggest is not None and (total is None or biggest.value > total.value):
+        total = biggest
+    return total
+
+
+def _quantity_text(quantity: Any) -> str:
+    return "0" if quantity is None else quantity.canonical()
+
+
+def _value(quantity: Any, *, milli: bool = False) -> int:
+    if quantity is None:
+        return 0
+    return quantity.millicores() if milli else quantity.as_int()
+
+
+def _percent(used: int, total: int) -> int:
+    return int(used / total * 100) if total else 0
+
+
+def describe_node(
+    *,
+    node: dict[str, Any],
+    pods: list[dict[str, Any]],
+    events: list[dict[str, Any]] | None,
+    now: float,
+    lease_renewed: float | None = None,
+) -> str:
+    """``kubectl describe node`` text as kubectl 1.34 prints it; ``pods`` are all Pods (the
+    node's non-terminated ones are listed), ``events`` all events (the node's are kept)."""
+    meta = node.get("metadata") or {}
+    spec = node.get("spec") or {}
+    status = node.get("status") or {}
+    name = meta.get("name") or ""
+    w = _Writer()
+    w.write(0, f"Name:\t{name}\n")
+    roles = _node_roles(meta.get("labels") or {})
+    w.write(0, f"Roles:\t{','.join(roles) if roles else '<none>'}\n")
+    _labels(w, "Labels", meta.get("labels"))
+    _annotations(w, "Annotations", meta.get("annotations"))
+    w.write(0, f"CreationTimestamp:\t{rfc1123z(value=meta.get('creationTimestamp'))}\n")
+    _taints(w, spec.get("taints"))
+    w.write(0, f"Unschedulable:\t{'true' if spec.get('unschedulable') else 'false'}\n")
+    w.write(0, "Lease:\n")
+    w.write(1, f"HolderIdentity:\t{name}\n")
+    w.write(1, "AcquireTime:\t<unset>\n")
+    if lease_renewed is None:
+        w.write(1, "RenewTime:\t<unset>\n")
+    else:
+        from podlab.engine.core.version import timestamp
+
+        w.write(1, f"RenewTime:\t{rfc1123z(value=timestamp(lease_renewed))}\n")
+    conditions = status.get("conditions") or []
+    if conditions:
+        w.write(0, "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason"
+                   "\tMessage\n")
+        w.write(1, "----\t------\t-----------------\t------------------\t------\t-------\n")
+        for c in conditions:
+            w.write(1, f"{c.get('type')} \t{c.get('status')} "
+                       f"\t{rfc1123z(value=c.get('lastHeartbeatTime'))} "
+                       f"\t{rfc1123z(value=c.get('lastTransitionTime'))} "
+                       f"\t{c.get('reason')} \t{c.get('message')}\n")
+    w.write(0, "Addresses:\n")
+    for address in status.get("addresses") or []:
+        w.write(1, f"{address.get('type')}:\t{address.get('address')}\n")
+    for title, resources in (("Capacity", status.get("capacity")),
+                             ("Allocatable", status.get("allocatable"))):
+        if resources:
+            w.write(0, f"{title}:\n")
+            for key in sorted(resources):
+                w.write(0, f"  {key}:\t{_quantity(resources[key])}\n")
+    info = status.get("nodeInfo") or {}
+    w.write(0, "System Info:\n")
+    for label, key in (("Machine ID", "machineID"), ("System UUID", "systemUUID"),
+                       ("Boot ID", "bootID"), ("Kernel Version", "kernelVersion"),
+                       ("OS Image", "osImage"), ("Operating System", "operatingSystem"),
+                       ("Architecture", "architecture"),
+                       ("Container Runtime Version", "containerRuntimeVersion"),
+                       ("Kubelet Version", "kubeletVersion")):
+        w.write(0, f"  {label}:\t{info.get(key, '')}\n")
+    if spec.get("podCIDR"):
+        w.write(0, f"PodCIDR:\t{spec['podCIDR']}\n")
+    if spec.get("podCIDRs"):
+        w.write(0, f"PodCIDRs:\t{','.join(spec['podCIDRs'])}\n")
+    _node_resources(w, node, pods, now)
+    if events is not None:
+        mine = [e for e in events
+                if (e.get("involvedObject") or {}).get("kind") == "Node"
+                and (e.get("involvedObject") or {}).get("name") == name]
+        _events(w, mine, now)
+    return w.result()
+
+
+def _node_resources(w: _Writer, node: dict[str, Any], pods: list[dict[str, Any]],
+                    now: float) -> None:
+    """``describeNodeResource``: the node's non-terminated Pods, then what they request."""
+    name = (node.get("metadata") or {}).get("name")
+    status = node.get("status") or {}
+    allocatable = status.get("allocatable") or status.get("capacity") or {}
+
+    def alloc(key: str, *, milli: bool = False) -> int:
+        try:
+            q = parse_quantity(allocatable.get(key, "0"))
+        except (QuantityError, ValueError, TypeError):
+            return 0
+        return q.millicores() if milli else q.as_int()
+
+    mine = [p for p in pods
+            if (p.get("spec") or {}).get("nodeName") == name
+            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+    w.write(0, f"Non-terminated Pods:\t({len(mine)} in total)\n")
+    w.write(1, "Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits"
+               "\tAge\n")
+    w.write(1, "---------\t----\t\t------------\t----------\t---------------\t-------------"
+               "\t---\n")
+    cpu_total, memory_total = alloc("cpu", milli=True), alloc("memory")
+    for pod in mine:
+        meta = pod.get("metadata") or {}
+        spec = pod.get("spec") or {}
+        cells = []
+        for kind in ("requests", "limits"):
+            q = _pod_resource(spec, kind, "cpu")
+            cells.append((kind, "cpu", f"{_quantity_text(q)} "
+                          f"({_percent(_value(q, milli=True), cpu_total)}%)"))
+        for kind in ("requests", "limits"):
+            q = _pod_resource(spec, kind, "memory")
+            cells.append((kind, "memory",
+                          f"{_quantity_text(q)} ({_percent(_value(q), memory_total)}%)"))
+        w.write(1, f"{meta.get('namespace') or 'default'}\t{meta.get('name')}\t"
+                   + "".join(f"\t{text}" for _k, _r, text in cells)
+                   + f"\t{since(value=meta.get('creationTimestamp'), now=now)}\n")
+    w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., "
+               "overcommitted.)\n")
+    w.write(1, "Resource\tRequests\tLimits\n")
+    w.write(1, "--------\t--------\t------\n")
+    resources = ["cpu", "memory", "ephemeral-storage"] + sorted(
+        k for k in allocatable if k.startswith("hugepages-"))
+    for resource in resources:
+        milli = resource == "cpu"
+        total = alloc(resource, milli=milli)
+        texts = []
+        for kind in ("requests", "limits"):
+            pieces = [_pod_resource(p.get("spec") or {}, kind, resource) for p in mine]
+            quantity = _sum([q.canonical() for q in pieces if q is not None])
+            texts.append(f"{_quantity_text(quantity)} "
+                         f"({_percent(_value(quantity, milli=milli), total)}%)")
+        w.write(1, f"{resource}\t{texts[0]}\t{texts[1]}\n")
+
+
+__all__ = ["describe_node", "describe_nodes", "describe_pod", "describe_pods", "events_for_pod"]

@@ -262,12 +262,27 @@ class Node:
         self.host_fs = MemoryFileSystem(dirs=["/tmp", "/var/log", "/data", "/mnt"])  # noqa: S108
         self.workers: list[PodWorker] = []
         self.eviction_timer: Timer | None = None
+        #: When each pulled image was first detected and last used by a container (the
+        #: image garbage collector's record, by normalised reference).
+        self.image_detected: dict[str, float] = {}
+        self.image_last_used: dict[str, float] = {}
+        #: The eviction manager's node conditions: when each pressure condition was last
+        #: observed (a threshold crossed), and the conditions it reports now (observed
+        #: within ``evictionPressureTransitionPeriod``), in the node status's order.
+        self.pressure_observed: dict[str, float] = {}
+        self.pressure: tuple[str, ...] = ()
+        #: Whoever publishes this kubelet's node status and node events (the control plane
+        #: for a cluster node); a lone kubelet has none.
+        self.reporter: NodeReporter | None = None
+        self.image_gc_timer: Timer | None = None
+        self.image_gc_failed = False  # the last image garbage collection failed
 
     def admitted(self, worker: PodWorker) -> None:
         """A Pod worker started on this node: the eviction manager watches it."""
         self.workers = [w for w in self.workers if not w.removed]
         self.workers.append(worker)
         self._arm_eviction(worker.loop)
+        self._arm_image_gc(worker.loop)
 
     def _arm_eviction(self, loop: EventLoop) -> None:
         if self.eviction_timer is not None and self.eviction_timer.active:
@@ -280,12 +295,165 @@ class Node:
         used = sum(w.memory_usage() for w in self.workers if not w.removed)
         return self.memory_capacity - used
 
+    # --- the node's disk --------------------------------------------------------------------
+
+    def image_bytes(self) -> int:
+        """Bytes the node's image store holds (imagefs: the same disk as nodefs here)."""
+        total = 0
+        for reference in self.images:
+            info = self.image_infos.get(reference)
+            if info is not None:
+                total += info.size_bytes
+        return total
+
+    def disk_available(self, live: list[PodWorker] | None = None) -> int:
+        """``nodefs.available`` (= ``imagefs.available`` on one disk): the capacity less the
+        images and what running Pods use (an evicted or finished Pod's containers are
+        removed by the kubelet and its container garbage collection)."""
+        if live is None:
+            live = [w for w in self.workers if not w.removed and not w.phase_terminal]
+        used = sum(w.storage_usage() for w in live) + self.image_bytes()
+        return self.storage_capacity - used
+
+    def images_in_use(self) -> set[str]:
+        """Images a container that still exists on the node was created from."""
+        used: set[str] = set()
+        for worker in self.workers:
+            if worker.removed or worker.phase_terminal:
+                continue
+            for slot in worker.slots:
+                if slot.instances and slot.image_info is not None:
+                    used.add(slot.image_info.reference)
+        return used
+
+    def pulled(self, reference: str, now: float) -> None:
+        self.image_detected.setdefault(reference, now)
+        self.image_last_used[reference] = now
+
+    def free_images(self, now: float, wanted: int | None = None) -> int:
+        """``freeSpace``: delete images no container uses, least recently used first, except
+        those detected less than ``imageMinimumGCAge`` ago, until ``wanted`` bytes are free
+        (all of them when None). Returns the bytes freed."""
+        in_use = self.images_in_use()
+        for reference in in_use:
+            self.image_last_used[reference] = now
+        candidates = [
+            r
+            for r in self.images
+            if r not in in_use
+            and now - self.image_detected.get(r, now) >= res.IMAGE_MINIMUM_GC_AGE
+        ]
+        candidates.sort(key=lambda r: (self.image_last_used.get(r, 0.0), r))
+        freed = 0
+        for reference in candidates:
+            info = self.image_infos.get(reference)
+            self.images.discard(reference)
+            self.image_detected.pop(reference, None)
+            self.image_last_used.pop(reference, None)
+            freed += info.size_bytes if info is not None else 0
+            if wanted is not None and freed >= wanted:
+                break
+        return freed
+
+    def delete_unused_images(self, now: float) -> int:
+        """``imageGC.DeleteUnusedImages``, the eviction manager's reclaim step."""
+        return self.free_images(now)
+
+    def _arm_image_gc(self, loop: EventLoop) -> None:
+        if self.image_gc_timer is not None and self.image_gc_timer.active:
+            return
+        period = res.IMAGE_GC_PERIOD
+        due = (math.floor(loop.now / period) + 1) * period
+        self.image_gc_timer = loop.call_at(due, lambda: self.image_gc(loop), PRIORITY_KUBELET)
+
+    def image_gc(self, loop: EventLoop) -> None:
+        """The image garbage collector's look (every 5 minutes): at or past 85 % disk usage,
+        free unused images down to 80 %; a ``FreeDiskSpaceFailed`` warning when it cannot
+        (and ``ImageGCFailed`` when it failed the time before too)."""
+        self.image_gc_timer = None
+        capacity = self.storage_capacity
+        if capacity > 0:
+            available = self.disk_available()
+            usage = 100 - int(available * 100 / capacity)
+            failed = False
+            if usage >= res.IMAGE_GC_HIGH_PERCENT:
+                amount = capacity * (100 - res.IMAGE_GC_LOW_PERCENT) // 100 - available
+                freed = self.free_images(loop.now, amount)
+                if freed < amount:
+                    failed = True
+                    message = res.free_disk_space_failed_message(amount, freed)
+                    if self.reporter is not None:
+                        self.reporter.node_event(self, ev.WARNING, "FreeDiskSpaceFailed", message)
+                        if self.image_gc_failed:
+                            self.reporter.node_event(self, ev.WARNING, "ImageGCFailed", message)
+            self.image_gc_failed = failed
+        if self.pressure or any(w.has_running() for w in self.workers if not w.removed):
+            self._arm_image_gc(loop)
+
+    # --- the eviction manager ---------------------------------------------------------------
+
+    def thresholds_met(self, live: list[PodWorker]) -> list[tuple[str, int, int]]:
+        """The hard thresholds crossed now, as (signal, threshold bytes, available bytes),
+        memory first (``byEvictionPriority``)."""
+        met: list[tuple[str, int, int]] = []
+        memory = self.memory_available()
+        if memory < res.MEMORY_AVAILABLE_THRESHOLD:
+            met.append((res.SIGNAL_MEMORY, res.MEMORY_AVAILABLE_THRESHOLD, memory))
+        if self.storage_capacity > 0:
+            disk = self.disk_available(live)
+            for signal, threshold in res.disk_thresholds(self.storage_capacity):
+                if disk < threshold:
+                    met.append((signal, threshold, disk))
+        return met
+
+    def _update_conditions(self, met: list[tuple[str, int, int]], now: float) -> None:
+        """``nodeConditionsLastObservedAt`` and ``nodeConditionsObservedSince``: a condition
+        holds while its threshold was seen crossed within the transition period."""
+        for signal, _threshold, _available in met:
+            self.pressure_observed[res.SIGNAL_CONDITION[signal]] = now
+        current = tuple(
+            c
+            for c in (res.MEMORY_PRESSURE, res.DISK_PRESSURE)
+            if c in self.pressure_observed
+            and now - self.pressure_observed[c] < res.PRESSURE_TRANSITION_PERIOD
+        )
+        if current != self.pressure:
+            self.pressure = current
+            if self.reporter is not None:
+                self.reporter.pressure_changed(self)
+
+    def admit_refusal(self, pod: dict[str, Any]) -> str | None:
+        """The eviction manager's ``Admit``: under pressure it refuses every Pod but critical
+        ones; under memory pressure alone only BestEffort Pods that do not tolerate the
+        ``memory-pressure`` taint. None when the Pod is admitted."""
+        if not self.pressure:
+            return None
+        spec = pod.get("spec") or {}
+        annotations = (pod.get("metadata") or {}).get("annotations") or {}
+        if int(spec.get("priority") or 0) >= res.SYSTEM_CRITICAL_PRIORITY:
+            return None
+        if annotations.get("kubernetes.io/config.source", "api") != "api":
+            return None  # a static Pod is critical
+        if self.pressure == (res.MEMORY_PRESSURE,):
+            if st.qos_class(spec) != "BestEffort":
+                return None
+            taint = {"key": "node.kubernetes.io/memory-pressure", "effect": "NoSchedule"}
+            if any(_tolerates(t, taint) for t in spec.get("tolerations") or []):
+                return None
+        return res.admit_message(self.pressure)
+
     def check_eviction(self, loop: EventLoop) -> None:
-        """The eviction manager's synchronize: local storage limits first (a pass that
-        evicted that way ends there), then memory pressure, then the node's disk (one Pod per
-        pass, in ``rankMemoryPressure`` / ``rankDiskPressureFunc`` order)."""
+        """The eviction manager's synchronize: observe the signals and update the node
+        conditions; then local storage limits (a pass that evicted that way ends there);
+        then, for the first threshold crossed (memory before disk), an
+        ``EvictionThresholdMet`` event, the node-level reclaim for disk (unused images) and,
+        if still needed, one Pod evicted in ``rankMemoryPressure`` / ``rankDiskPressureFunc``
+        order."""
         self.eviction_timer = None
+        now = loop.now
         live = [w for w in self.workers if not w.removed and not w.phase_terminal]
+        met = self.thresholds_met(live)
+        self._update_conditions(met, now)
         evicted = False
         for worker in live:
             message = worker.storage_violation()
@@ -293,31 +461,39 @@ class Node:
                 worker.evict(message, storage=True)
                 evicted = True
         live = [w for w in live if not w.phase_terminal and w.force_failed is None]
-        if not evicted and live:
-            available = self.memory_available()
-            if available < res.MEMORY_AVAILABLE_THRESHOLD:
-                usages = [w.usage() for w in live]
-                victim = res.memory_eviction_order(usages)[0]
-                worker = next(w for w in live if w is victim.key)
-                worker.evict(res.memory_pressure_message(available, victim), storage=False)
-            else:
-                self._check_disk_pressure(live)
-        if any(w.has_running() for w in self.workers if not w.removed):
+        if not evicted and met:
+            signal = met[0][0]
+            resource = res.SIGNAL_RESOURCE[signal]
+            if self.reporter is not None:
+                self.reporter.node_event(
+                    self, ev.WARNING, "EvictionThresholdMet", f"Attempting to reclaim {resource}"
+                )
+            if signal == res.SIGNAL_MEMORY:
+                if live:
+                    available = met[0][2]
+                    usages = [w.usage() for w in live]
+                    victim = res.memory_eviction_order(usages)[0]
+                    worker = next(w for w in live if w is victim.key)
+                    worker.evict(res.memory_pressure_message(available, victim), storage=False)
+            elif self.delete_unused_images(now) and not [
+                m for m in self.thresholds_met(live) if m[0] != res.SIGNAL_MEMORY
+            ]:
+                pass  # the reclaimed images were enough: no Pod is evicted
+            elif live:
+                self._evict_for_disk(live, met)
+        if self.pressure or any(w.has_running() for w in self.workers if not w.removed):
             self._arm_eviction(loop)
+        elif self.image_gc_timer is not None:
+            # nothing runs on the node any more: no disk to watch until a Pod comes
+            self.image_gc_timer.cancel()
+            self.image_gc_timer = None
 
-    def _check_disk_pressure(self, live: list[PodWorker]) -> None:
-        """``nodefs.available`` below its hard threshold (10 % of capacity): evict the Pod
-        ``rankDiskPressureFunc`` puts first (over its requests, lower priority, larger use
-        above its request)."""
-        if self.storage_capacity <= 0:
-            return
-        # reclaimNodeLevelResources runs first: it deletes dead containers (an evicted or
-        # finished Pod's writable layers and logs), so only live Pods count
+    def _evict_for_disk(self, live: list[PodWorker], met: list[tuple[str, int, int]]) -> None:
+        """Evict the Pod ``rankDiskPressureFunc`` puts first (over its requests, lower
+        priority, larger use above its request); the message names the first disk
+        threshold crossed and what was available when it was observed."""
         usage = {id(w): w.storage_usage() for w in live}
-        available = self.storage_capacity - sum(usage.values())
-        threshold = self.storage_capacity * res.NODEFS_AVAILABLE_PERCENT // 100
-        if available >= threshold:
-            return
+        _signal, threshold, available = next(m for m in met if m[0] != res.SIGNAL_MEMORY)
 
         def rank(w: PodWorker) -> tuple[int, int, int]:
             request = res.effective_requests(w.spec, "ephemeral-storage")
@@ -331,6 +507,28 @@ class Node:
             if slot.current is not None
         ]
         victim.evict(res.disk_pressure_message(threshold, available, containers), storage=True)
+
+
+class NodeReporter(Protocol):
+    """Publishes what a kubelet says about its node: the node status (its pressure
+    conditions) and events about the node."""
+
+    def pressure_changed(self, node: Node) -> None: ...
+
+    def node_event(self, node: Node, type: str, reason: str, message: str) -> None: ...
+
+
+def _tolerates(toleration: dict[str, Any], taint: dict[str, Any]) -> bool:
+    """``Toleration.ToleratesTaint``."""
+    effect = toleration.get("effect")
+    if effect and effect != taint.get("effect"):
+        return False
+    key = toleration.get("key")
+    if key and key != taint.get("key"):
+        return False
+    if toleration.get("operator") == "Exists":
+        return True
+    return (toleration.get("value") or "") == (taint.get("value") or "")
 
 
 #: Files the kubelet bind-mounts into a container (the engine writes them into its tree):
@@ -1013,6 +1211,7 @@ class PodWorker:
         backoff.forget(key)
         self.node.images.add(remote.reference)
         self.node.image_infos[remote.reference] = remote
+        self.node.pulled(remote.reference, self.now)
         pulled_as = str(getattr(lookup, "reference", "") or "")
         if pulled_as and pulled_as != remote.reference:
             self.node.image_infos[pulled_as] = remote
@@ -1125,7 +1324,7 @@ class PodWorker:
         inst = slot.current
         if inst is None:
             return 0
-        used = inst.log_bytes + sum(size for _, size in inst.rotated_logs)
+        used = inst.log_disk_bytes + sum(size for _, size in inst.rotated_logs)
         layer_bytes = getattr(inst.fs, "layer_bytes", None)
         if callable(layer_bytes):
             used += layer_bytes(inst.image.files, KUBELET_MOUNTED_FILES)

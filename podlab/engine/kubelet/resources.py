@@ -12,7 +12,9 @@ CPU limits only slow CPU work down (``ContainerInstance.cpu_share``).
 
 from __future__ import annotations
 
+import functools
 import math
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -31,8 +33,77 @@ MEMORY_AVAILABLE_THRESHOLD = 100 * 1024 * 1024
 MEMORY_THRESHOLD_TEXT = "100Mi"
 #: ``--eviction-hard`` default for the node file system: ``nodefs.available<10%``.
 NODEFS_AVAILABLE_PERCENT = 10
+#: ``--eviction-hard`` default for the image file system: ``imagefs.available<15%``. On a
+#: node with one disk the image store is on the node's file system, so both signals
+#: observe the same disk and this one is crossed first.
+IMAGEFS_AVAILABLE_PERCENT = 15
 #: The eviction manager's ``--housekeeping-interval`` / monitoring period.
 EVICTION_INTERVAL = 10.0
+#: ``evictionPressureTransitionPeriod``: a pressure condition stays True this long after its
+#: threshold was last seen crossed.
+PRESSURE_TRANSITION_PERIOD = 300.0
+#: The image garbage collector never deletes an image detected less than this long ago
+#: (``imageMinimumGCAge``).
+IMAGE_MINIMUM_GC_AGE = 120.0
+#: The image garbage collector looks every 5 minutes; at or past 85 % disk usage it frees
+#: unused images down to 80 % (``imageGCHighThresholdPercent``/``LowThresholdPercent``).
+IMAGE_GC_PERIOD = 300.0
+IMAGE_GC_HIGH_PERCENT = 85
+IMAGE_GC_LOW_PERCENT = 80
+#: Signals, the node condition each one reports and the resource the kubelet reclaims.
+SIGNAL_MEMORY = "memory.available"
+SIGNAL_NODEFS = "nodefs.available"
+SIGNAL_IMAGEFS = "imagefs.available"
+MEMORY_PRESSURE = "MemoryPressure"
+DISK_PRESSURE = "DiskPressure"
+SIGNAL_CONDITION = {
+    SIGNAL_MEMORY: MEMORY_PRESSURE,
+    SIGNAL_NODEFS: DISK_PRESSURE,
+    SIGNAL_IMAGEFS: DISK_PRESSURE,
+}
+SIGNAL_RESOURCE = {
+    SIGNAL_MEMORY: "memory",
+    SIGNAL_NODEFS: "ephemeral-storage",
+    SIGNAL_IMAGEFS: "ephemeral-storage",
+}
+#: Pods at or above this priority (``system-cluster-critical``) are critical: admitted
+#: under pressure and never evicted.
+SYSTEM_CRITICAL_PRIORITY = 2_000_000_000
+
+
+def _float32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+def percent_threshold(capacity: int, percent: int) -> int:
+    """``GetThresholdQuantity`` for a percentage: the kubelet parses ``10%`` into a float32
+    fraction and multiplies the capacity by it in float64, so 10 % of 1Gi is 107374184
+    bytes, not 107374182."""
+    fraction = _float32(_float32(float(percent)) / _float32(100.0))
+    return int(float(capacity) * fraction)
+
+
+@functools.lru_cache(maxsize=64)
+def disk_thresholds(capacity: int) -> tuple[tuple[str, int], ...]:
+    """The hard disk thresholds in bytes for a node file system of ``capacity`` bytes,
+    ``imagefs.available`` first (the higher one: crossed first on a single disk)."""
+    return (
+        (SIGNAL_IMAGEFS, percent_threshold(capacity, IMAGEFS_AVAILABLE_PERCENT)),
+        (SIGNAL_NODEFS, percent_threshold(capacity, NODEFS_AVAILABLE_PERCENT)),
+    )
+
+
+def free_disk_space_failed_message(amount: int, freed: int) -> str:
+    """The image garbage collector's error (``FreeDiskSpaceFailed``, ``ImageGCFailed``)."""
+    return (
+        f"Failed to garbage collect required amount of images. Attempted to free {amount} "
+        f"bytes, but only found {freed} bytes eligible to free."
+    )
+
+
+def admit_message(conditions: Sequence[str]) -> str:
+    """``nodeConditionMessageFmt``: the eviction manager refuses a Pod under pressure."""
+    return f"The node had condition: [{' '.join(conditions)}]. "
 
 
 def quantity(container: dict[str, Any], kind: str, name: str) -> int | None:
@@ -230,7 +301,25 @@ def empty_dir_message(volume: str, limit: str) -> str:
 
 
 __all__ = [
+    "DISK_PRESSURE",
     "EVICTION_INTERVAL",
+    "IMAGEFS_AVAILABLE_PERCENT",
+    "IMAGE_GC_HIGH_PERCENT",
+    "IMAGE_GC_LOW_PERCENT",
+    "IMAGE_GC_PERIOD",
+    "IMAGE_MINIMUM_GC_AGE",
+    "MEMORY_PRESSURE",
+    "PRESSURE_TRANSITION_PERIOD",
+    "SIGNAL_CONDITION",
+    "SIGNAL_IMAGEFS",
+    "SIGNAL_MEMORY",
+    "SIGNAL_NODEFS",
+    "SIGNAL_RESOURCE",
+    "SYSTEM_CRITICAL_PRIORITY",
+    "admit_message",
+    "disk_thresholds",
+    "free_disk_space_failed_message",
+    "percent_threshold",
     "MEMORY_AVAILABLE_THRESHOLD",
     "NODEFS_AVAILABLE_PERCENT",
     "PodUsage",

@@ -9,15 +9,19 @@ writable filesystem, its log, its memory use and its final state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
 import weakref
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from podlab.engine.core.loop import PRIORITY_PROCESS, EventLoop, Timer
+from podlab.engine.core.version import EPOCH
 from podlab.engine.runtime.process import (
     SIGHUP,
     SIGINT,
@@ -55,6 +59,55 @@ TERMINATION_MESSAGE_BYTES = 4096
 CONTAINER_LOG_MAX_SIZE = 10 * 1024 * 1024  # containerLogMaxSize: 10Mi
 CONTAINER_LOG_MAX_FILES = 5  # containerLogMaxFiles: the current file and 4 rotated ones
 CONTAINER_LOG_MONITOR_INTERVAL = 10.0  # containerLogMonitorInterval: 10s
+#: The kubelet gzips every rotated log but the newest; PodLab estimates a compressed size
+#: from the file's first bytes (gzip's default level, its 18-byte header and trailer).
+LOG_COMPRESS_SAMPLE = 16 * 1024
+GZIP_OVERHEAD = 18
+#: The runtime writes each line to the log file in the CRI format, ``<RFC3339Nano time>
+#: <stream> <F|P> <line>`` (containerd's cri/io/logger.go), splitting a line longer than
+#: ``max_container_log_line_size`` (16 KiB) into partial ``P`` records: every record costs
+#: the time (30 bytes with a real clock's nanoseconds), the stream, the tag and 3 spaces.
+CRI_LOG_LINE_MAX = 16 * 1024
+CRI_RECORD_OVERHEAD = len("2025-01-01T00:00:00.123456789Z") + len(" stdout F ")
+_LONG_LINE = re.compile("[^\n]{" + str(CRI_LOG_LINE_MAX + 1) + ",}")
+
+
+def cri_records(text: str) -> int:
+    """How many CRI log records a write of ``text`` makes (each line, long lines in 16 KiB
+    parts); a hollow string's from its size and newlines."""
+    size = getattr(text, "size", None)
+    if size is not None:
+        rope = getattr(text, "rope", None)
+        newlines = sum(u.count("\n") * c for u, c in rope) if rope is not None else 0
+        lines = max(1, newlines)
+        return lines + max(0, (size - newlines) // CRI_LOG_LINE_MAX - lines + 1)
+    return _text_records(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _text_records(text: str) -> int:
+    # (a program that writes the same chunk again and again, yes, is counted once)
+    records = text.count("\n")
+    if not text.endswith("\n"):
+        records += 1  # the line goes on in a later write: it is counted once, here
+    if len(text) > CRI_LOG_LINE_MAX:
+        # a line past 16 KiB holds a whole newline-free 8 KiB window: look only then
+        step = CRI_LOG_LINE_MAX // 2
+        if any(text.find("\n", i, i + step) < 0 for i in range(0, len(text) - step + 1, step)):
+            for match in _LONG_LINE.finditer(text):
+                records += (len(match.group()) - 1) // CRI_LOG_LINE_MAX
+    return records
+
+
+def gzip_estimate(sample: str, size: int) -> int:
+    """The size of a ``size``-byte log compressed with gzip, from its first characters."""
+    if size <= 0:
+        return GZIP_OVERHEAD
+    data = sample.encode("utf-8", "replace")
+    if not data:
+        return GZIP_OVERHEAD
+    deflated = len(zlib.compress(data, 6)) - 6  # zlib's own 2-byte header, 4-byte checksum
+    return GZIP_OVERHEAD + max(2, math.ceil(deflated * size / len(data)))
 POD_PIDS_LIMIT = 1024  # podPidsLimit of the lab node
 #: CFS bandwidth control: a CPU limit is a quota per 100 ms period (cpu.max "quota 100000").
 CFS_PERIOD = 0.1
@@ -589,10 +642,13 @@ class ContainerInstance:
     cpu_throttled: float = 0.0
     #: ``memory.events`` oom_kill
     oom_kills: int = 0
-    #: the current log file (``0.log``); rotated files keep only their sizes
+    #: the current log file (``0.log``); rotated files keep only when they were rotated and
+    #: their size on disk (the older ones gzipped, as the kubelet does)
     log: list[LogEntry] = field(default_factory=list)
-    log_bytes: int = 0
+    log_bytes: int = 0  # what was written (``kubectl logs``)
+    log_disk_bytes: int = 0  # the file on disk, in the CRI format
     rotated_logs: list[tuple[float, int]] = field(default_factory=list)
+    _rotated_gzip: int = 0  # the newest rotated file's size once it is compressed
     _log_checked: float = 0.0
     _log_joined: tuple[int, str] = field(default=(0, ""), init=False, repr=False)
     process: Process | None = None
@@ -648,33 +704,77 @@ class ContainerInstance:
 
     def write_log(self, stream: str, text: str) -> None:
         if text:
-            self._append_log(LogEntry(self.loop.now, stream, text), len(text))
+            # a string too big to build (the shell's Hollow) counts its whole size
+            size = getattr(text, "size", None)
+            self._append_log(
+                LogEntry(self.loop.now, stream, text), size or len(text), cri_records(text)
+            )
 
     def write_log_later(self, stream: str, size: int, pieces: Pieces) -> None:
-        """A log write of ``size`` characters, joined when the log is read (``LogEntry``)."""
+        """A log write of ``size`` characters, joined when the log is read (``LogEntry``):
+        a server's access-log line, one CRI record."""
         if size:
-            self._append_log(LogEntry(self.loop.now, stream, "", pieces), size)
+            self._append_log(LogEntry(self.loop.now, stream, "", pieces), size, 1)
 
-    def _append_log(self, entry: LogEntry, size: int) -> None:
+    def _append_log(self, entry: LogEntry, size: int, records: int) -> None:
         now = entry.t
         # The kubelet's container log manager looks every containerLogMonitorInterval and
         # rotates a file that has grown past containerLogMaxSize (upstream
         # pkg/kubelet/logs/container_log_manager.go).
         if now - self._log_checked >= CONTAINER_LOG_MONITOR_INTERVAL:
             self._log_checked = now - (now % CONTAINER_LOG_MONITOR_INTERVAL)
-            if self.log_bytes > CONTAINER_LOG_MAX_SIZE:
+            if self.log_disk_bytes > CONTAINER_LOG_MAX_SIZE:
                 self.rotate_log()
         self.log.append(entry)
         self.log_bytes += size
+        self.log_disk_bytes += size + records * CRI_RECORD_OVERHEAD
 
     def rotate_log(self) -> None:
-        """``0.log`` becomes ``0.log.<timestamp>``; a new ``0.log`` starts; the oldest
-        rotated files go so that at most containerLogMaxFiles remain."""
-        self.rotated_logs.append((self.loop.now, self.log_bytes))
-        del self.rotated_logs[: -(CONTAINER_LOG_MAX_FILES - 1)]
+        """The kubelet's ``rotateLog``: the oldest rotated files go so that at most
+        containerLogMaxFiles remain, the rotated files not yet compressed become
+        ``.gz`` (every one but the newest), and ``0.log`` becomes ``0.log.<timestamp>``
+        (uncompressed, so that a reader can finish it); a new ``0.log`` starts."""
+        del self.rotated_logs[: -(CONTAINER_LOG_MAX_FILES - 2) or len(self.rotated_logs)]
+        if self.rotated_logs:
+            t, _size = self.rotated_logs[-1]
+            self.rotated_logs[-1] = (t, self._rotated_gzip)
+        self._rotated_gzip = gzip_estimate(self._cri_sample(), self.log_disk_bytes)
+        self.rotated_logs.append((self.loop.now, self.log_disk_bytes))
         self.log = []
         self.log_bytes = 0
+        self.log_disk_bytes = 0
         self._log_joined = (0, "")
+
+    def _cri_sample(self) -> str:
+        """The first ``LOG_COMPRESS_SAMPLE`` bytes of the log file as the runtime wrote it,
+        each line after its time (a line every half microsecond, as a busy writer's would
+        be) and stream."""
+        out: list[str] = []
+        held = 0
+        n = 0
+        for entry in self.log:
+            stamp = (EPOCH + timedelta(seconds=math.floor(entry.t))).strftime("%Y-%m-%dT%H:%M:%S")
+            for line in str.__str__(entry.text)[:LOG_COMPRESS_SAMPLE].splitlines():
+                n += 1
+                nanos = (n * 500) % 1_000_000_000
+                record = f"{stamp}.{nanos:09d}Z {entry.stream} F {line}\n"
+                out.append(record)
+                held += len(record)
+                if held >= LOG_COMPRESS_SAMPLE:
+                    return "".join(out)
+        return "".join(out)
+
+    def log_files(self) -> list[tuple[str, int]]:
+        """The container's log directory as ``ls`` lists it: (name, bytes), rotated files
+        named by the time they were rotated (``0.log.20250101-000410``, older ones
+        ``.gz``) and the current ``0.log``."""
+        files = []
+        for i, (t, size) in enumerate(self.rotated_logs):
+            stamp = (EPOCH + timedelta(seconds=math.floor(t))).strftime("%Y%m%d-%H%M%S")
+            gz = ".gz" if i < len(self.rotated_logs) - 1 else ""
+            files.append((f"0.log.{stamp}{gz}", size))
+        files.append(("0.log", self.log_disk_bytes))
+        return sorted(files)
 
     def log_text(self) -> str:
         # Logs only grow (write_log appends): join just what was written since the last call.

@@ -34,7 +34,9 @@ export function eventContainer(event) {
 }
 
 export function eventPod(event) {
-  return (event && event.involvedObject && event.involvedObject.name) || "";
+  const involved = (event && event.involvedObject) || {};
+  if (involved.kind && involved.kind !== "Pod") return "";  // a node's event (DiskPressure...)
+  return involved.name || "";
 }
 
 export function eventTime(event) {

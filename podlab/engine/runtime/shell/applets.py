@@ -26,18 +26,22 @@ from podlab.engine.runtime.process import (
     WaitForever,
 )
 from podlab.engine.runtime.shell import parser as p
+from podlab.engine.runtime.shell import rope as rope_
 from podlab.engine.runtime.shell.interp import (
     APPLETS,
     BUILTINS,
     IO,
     FuncReturn,
+    Hollow,
     Interrupted,
     LoopControl,
     Shell,
     ShellExit,
     WaitJobs,
+    _joined,
     errno_text,
     signal_number,
+    size_of,
 )
 
 __all__ = ["EPOCH", "HTTP_REASONS", "SHELL_NAMES", "busybox_date", "sh_main"]
@@ -153,6 +157,12 @@ def b_echo(sh: Shell, io: IO, argv: list[str]) -> int:
             else:
                 escapes = False
         args = args[1:]
+    if any(type(a) is Hollow for a in args):
+        # a string too big to build: joined as a rope, its size counted (no escapes)
+        pieces = [x for i, a in enumerate(args) for x in ((" ", a) if i else (a,))]
+        pieces += ["\n"] if newline else []
+        io.out(_joined(pieces, sum(size_of(x) for x in pieces)))
+        return 0
     text = " ".join(args)
     if escapes:
         text, stop = unescape(text)
@@ -215,11 +225,17 @@ def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
     """Write ``pieces`` (text and padding) in pipe-sized chunks, each costing CPU, as a real
     program writes through its stdio buffer: padding is never built in memory."""
     text: list[str] = []
+
+    def joined(parts: list[str]) -> str:
+        if any(type(x) is Hollow for x in parts):  # a string too big to build, as a rope
+            return _joined(parts, sum(size_of(x) for x in parts))
+        return "".join(parts)
+
     for piece in pieces:
         if isinstance(piece, str):
             text.append(piece)
             continue
-        io.out("".join(text))
+        io.out(joined(text))
         text = []
         left = piece.count
         chunk = piece.char * OUTPUT_CHUNK
@@ -227,7 +243,7 @@ def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
             io.out(chunk if left >= OUTPUT_CHUNK else piece.char * left)
             left -= OUTPUT_CHUNK
             yield CpuWork(CHUNK_CPU)
-    io.out("".join(text))
+    io.out(joined(text))
 
 
 def _padded(spec_flags: str, width: str, prec: str | None, conv: str, value: Any) -> list[Any]:
@@ -306,6 +322,8 @@ def b_printf(sh: Shell, io: IO, argv: list[str]) -> Gen:
                     out.extend(_padded(flags, width, prec, conv, 0.0))
             elif conv == "b":
                 out.extend(_padded(flags, width, prec, "s", unescape(arg)[0]))
+            elif type(arg) is Hollow and not (flags or width or prec):
+                out.append(arg)  # kept whole (its rope), not formatted from its kept part
             else:
                 out.extend(_padded(flags, width, prec, "s", arg))
         if not consumed:
@@ -1115,6 +1133,15 @@ def a_wc(sh: Shell, io: IO, argv: list[str]) -> int:
     contents, status = _read_inputs(sh, io, "wc", files)
     for i, text in enumerate(contents):
         chosen = [k for k in "lwc" if k in flags] or ["l", "w", "c"]
+        rope = text.rope if type(text) is Hollow else None
+        if rope is not None:  # counted from the rope: the string is too big to build
+            counts = {"l": rope_.count(rope, "\n"), "w": rope_.words(rope), "c": text.size}
+            suffix = f" {files[i]}" if files else ""
+            if len(chosen) == 1:
+                io.out(f"{counts[chosen[0]]}{suffix}\n")
+            else:
+                io.out(" ".join(f"{counts[k]:>9}" for k in chosen) + suffix + "\n")
+            continue
         # only what is asked, and without a list of every word of a big file
         counts = {
             "l": text.count("\n") if "l" in chosen else 0,

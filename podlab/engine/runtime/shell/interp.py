@@ -31,6 +31,7 @@ from podlab.engine.runtime.process import (
     WaitForever,
 )
 from podlab.engine.runtime.shell import parser as p
+from podlab.engine.runtime.shell import rope as rope_
 from podlab.engine.runtime.shell.arith import ArithError, evaluate
 from podlab.engine.runtime.shell.counting import advance, counting_steps, is_integer_text
 
@@ -66,6 +67,12 @@ MAX_MATERIALISED = 32 * 1024 * 1024
 MAX_KEPT_TREE = 32 * 1024 * 1024
 #: ... past it a string is hollow: it keeps this many characters and counts its size
 HOLLOW_KEPT = 1024 * 1024
+#: A glob that needs the middle of a hollow string builds it from its rope when the container
+#: has the memory for it (else the OOM killer), up to this size; past it PodLab matches the
+#: kept characters only.
+MAX_BUILT_FOR_MATCH = 256 * 1024 * 1024
+#: ``${x#p}``/``${x%p}`` of a hollow string look this far into its ends for the shortest match
+TRIM_WINDOW = 4096
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -82,15 +89,35 @@ ERRNO_TEXT = {
 
 class Hollow(str):
     """A string bigger than PodLab builds (``MAX_MATERIALISED``): its first ``HOLLOW_KEPT``
-    characters, and ``size``, the length the program's string has. The memory accounting,
-    ``${#x}`` and concatenation use the size; everything else sees the kept characters."""
+    characters, ``size``, the length the program's string has, and ``rope``, its whole
+    content as repeated units (``rope.py``) when PodLab knows it. Length, concatenation,
+    writes (log, file, pipe), ``wc``, comparisons and ``case`` use the size and the rope;
+    without a rope they see the kept characters."""
 
     size: int
+    rope: rope_.Rope | None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, str):
+            return NotImplemented
+        if size_of(other) != self.size:
+            return False
+        mine, theirs = rope_of(self), rope_of(other)
+        if mine is None or theirs is None:
+            return str.__eq__(self, other)
+        return rope_.equal(mine, theirs)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = str.__hash__
 
 
-def hollow(text: str, size: int) -> Hollow:
+def hollow(text: str, size: int, rope: rope_.Rope | None = None) -> Hollow:
     made = Hollow(text[:HOLLOW_KEPT])
     made.size = size
+    made.rope = rope
     return made
 
 
@@ -99,9 +126,25 @@ def size_of(text: str) -> int:
     return text.size if type(text) is Hollow else len(text)
 
 
+def rope_of(text: str) -> rope_.Rope | None:
+    """The whole content of a string as a rope (None: a hollow string PodLab lost)."""
+    if type(text) is Hollow:
+        return text.rope
+    return rope_.of_text(text)
+
+
+def from_rope(rope: rope_.Rope) -> str:
+    """A string with this content: built when small enough, else hollow."""
+    size = rope_.length(rope)
+    if size <= MAX_MATERIALISED:
+        return rope_.text(rope)
+    head = rope_.text(rope_.sub(rope, 0, HOLLOW_KEPT))
+    return hollow(head, size, rope)
+
+
 def _joined(pieces: list[str], size: int) -> str:
     """Concatenate; past ``MAX_MATERIALISED`` (or with a hollow piece) only the first
-    ``HOLLOW_KEPT`` characters are built."""
+    ``HOLLOW_KEPT`` characters are built, and the whole as a rope."""
     if size <= MAX_MATERIALISED and not any(type(x) is Hollow for x in pieces):
         return "".join(pieces)
     kept: list[str] = []
@@ -111,7 +154,49 @@ def _joined(pieces: list[str], size: int) -> str:
             break
         kept.append(piece[:room])
         room -= len(kept[-1])
-    return hollow("".join(kept), size)
+    ropes: dict[int, rope_.Rope | None] = {}  # x=$x$x: the same piece twice, reduced once
+    for piece in pieces:
+        if id(piece) not in ropes:
+            ropes[id(piece)] = rope_of(piece)
+    return hollow("".join(kept), size, rope_.concat([ropes[id(p)] for p in pieces]))
+
+
+def _glob_atoms(pattern: str) -> list[str]:
+    """A pattern as fnmatch reads it: ``*``, or one character's atom (a literal, ``?`` or
+    a ``[...]`` class)."""
+    atoms: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "[":
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "!":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            close = pattern.find("]", j)
+            if close >= 0:
+                atoms.append(pattern[i : close + 1])
+                i = close + 1
+                continue
+        atoms.append(c)
+        i += 1
+    return atoms
+
+
+def strip_newlines(text: str) -> str:
+    """``$(...)`` drops trailing newlines, of a hollow string too."""
+    if type(text) is not Hollow or text.rope is None:
+        return text.rstrip("\n")
+    rope = text.rope
+    while rope and rope[-1][0].strip("\n") == "":
+        rope = rope[:-1]  # a unit of newlines only
+    if rope:
+        unit, times = rope[-1]
+        stripped = unit.rstrip("\n")
+        if stripped != unit:
+            rope = (*rope[:-1], *(((unit, times - 1),) if times > 1 else ()), (stripped, 1))
+    return from_rope(rope)
 
 
 def errno_text(exc: FileSystemError) -> str:
@@ -166,6 +251,14 @@ class BufferSink(Sink):
         self.limit = limit
 
     def write(self, text: str) -> None:
+        if type(text) is Hollow:
+            # one write of a string too big to build: the reader takes it as it comes
+            # (counted whole, kept as a rope); a full buffer still breaks the pipe
+            if self.size >= self.limit:
+                raise BrokenPipe
+            self.chunks.append(text)
+            self.size += text.size
+            return
         if self.size + len(text) > self.limit:
             room = self.limit - self.size
             if room > 0:
@@ -176,6 +269,8 @@ class BufferSink(Sink):
         self.size += len(text)
 
     def text(self) -> str:
+        if any(type(c) is Hollow for c in self.chunks):
+            return _joined(self.chunks, sum(size_of(c) for c in self.chunks))
         return "".join(self.chunks)
 
 
@@ -188,7 +283,13 @@ class FileSink(Sink):
         if text:
             self.shell.proc.effects += 1
             try:
-                self.shell.write_file(self.path, text, append=True)
+                if type(text) is Hollow:  # the kept part, and the rest counted
+                    kept = str.__str__(text)
+                    self.shell.write_file(
+                        self.path, kept, append=True, extra=text.size - len(kept)
+                    )
+                else:
+                    self.shell.write_file(self.path, text, append=True)
             except FileSystemError:
                 return
 
@@ -201,11 +302,28 @@ class Input:
         self.pos = 0
 
     def read_all(self) -> str:
-        data = self.text[self.pos :]
-        self.pos = len(self.text)
+        text = self.text
+        if type(text) is Hollow:
+            start, self.pos = self.pos, text.size
+            if start == 0:
+                return text
+            if text.rope is not None:
+                return from_rope(rope_.sub(text.rope, start, text.size))
+            return str.__str__(text)[start:]
+        data = text[self.pos :]
+        self.pos = len(text)
         return data
 
     def readline(self) -> str | None:
+        text = self.text
+        if type(text) is Hollow and text.rope is not None:
+            if self.pos >= text.size:
+                return None
+            end = rope_.find(text.rope, "\n", self.pos)
+            stop = text.size if end < 0 else end + 1
+            line = from_rope(rope_.sub(text.rope, self.pos, stop))
+            self.pos = stop
+            return line
         if self.pos >= len(self.text):
             return None
         end = self.text.find("\n", self.pos)
@@ -1088,7 +1206,7 @@ class Shell:
         for patterns, body in node.items:
             for pat in patterns:
                 pattern = yield from self.expand_pattern(pat)
-                if fnmatch.fnmatchcase(subject, pattern):
+                if self.glob_match(subject, pattern):
                     if body is None:
                         return 0
                     return (yield from self.run(body, io))
@@ -1427,6 +1545,10 @@ class Shell:
             return value or ""
         pattern = yield from self.expand_pattern(part.arg)
         text = value or ""
+        if type(text) is Hollow and text.rope is not None and op in ("#", "%"):
+            trimmed = self._trim_hollow(text, op, pattern)
+            if trimmed is not None:
+                return trimmed
         if op in ("#", "##"):
             rng = range(len(text) + 1) if op == "#" else range(len(text), -1, -1)
             for i in rng:
@@ -1438,6 +1560,25 @@ class Shell:
             if fnmatch.fnmatchcase(text[i:], pattern):
                 return text[:i]
         return text
+
+    def _trim_hollow(self, text: Hollow, op: str, pattern: str) -> str | None:
+        """``${x#p}`` / ``${x%p}`` of a hollow string: the shortest match at its start (its
+        kept characters) or its end (built from the rope), up to ``TRIM_WINDOW``
+        characters; None when no match is that short."""
+        if text.rope is None:
+            return None
+        window = min(text.size, TRIM_WINDOW)
+        if op == "#":
+            head = str.__str__(text)[:window]
+            for i in range(window + 1):
+                if fnmatch.fnmatchcase(head[:i], pattern):
+                    return from_rope(rope_.sub(text.rope, i, text.size))
+            return None
+        tail = rope_.text(rope_.sub(text.rope, text.size - window, text.size))
+        for i in range(window + 1):
+            if fnmatch.fnmatchcase(tail[window - i :], pattern):
+                return from_rope(rope_.sub(text.rope, 0, text.size - i))
+        return None
 
     def command_substitution(self, node: p.Node) -> Gen:
         self.fork(short=True)
@@ -1454,7 +1595,35 @@ class Shell:
             status = 141
         self._cmdsub_status = status
         self.status = status
-        return out.text().rstrip("\n")
+        return strip_newlines(out.text())
+
+    def glob_match(self, subject: str, pattern: str) -> bool:
+        """``fnmatch`` of a string; a hollow one is matched from its rope: the pattern's
+        fixed head against its start, its fixed tail against its end, and anything between
+        ``*``s against the whole, built when the container's memory allows it."""
+        if type(subject) is not Hollow or subject.rope is None:
+            return fnmatch.fnmatchcase(subject, pattern)
+        atoms = _glob_atoms(pattern)
+        if "*" not in atoms:
+            return False  # a pattern without * matches as many characters as it has atoms
+        first = atoms.index("*")
+        last = len(atoms) - 1 - atoms[::-1].index("*")
+        head, tail = atoms[:first], atoms[last + 1 :]
+        if len(head) + len(tail) > subject.size:
+            return False
+        start = str.__str__(subject)[: len(head)]
+        if not fnmatch.fnmatchcase(start, "".join(head)):
+            return False
+        end = rope_.text(rope_.sub(subject.rope, subject.size - len(tail), subject.size))
+        if not fnmatch.fnmatchcase(end, "".join(tail)):
+            return False
+        middle = [a for a in atoms[first : last + 1]]
+        if all(a == "*" for a in middle):
+            return True
+        self.proc.hold(subject.size)  # the whole string: the container's memory first
+        if subject.size > MAX_BUILT_FOR_MATCH:
+            return fnmatch.fnmatchcase(subject, pattern)  # PodLab's bound: the kept part
+        return fnmatch.fnmatchcase(rope_.text(subject.rope), pattern)
 
     def expand_part(self, part: p.Part) -> Gen:
         if isinstance(part, p.Lit):
@@ -1524,7 +1693,12 @@ class Shell:
                 cur.append((value, True))
                 cur_exists = True
                 continue
-            if not ifs:
+            if not ifs or (
+                type(value) is Hollow
+                and value.rope is not None
+                and not any(c in u for u, _n in value.rope for c in ifs)
+            ):
+                # (a string too big to build with no IFS character in it is one field)
                 if value:
                     cur.append((value, True))
                     cur_exists = True

@@ -1,0 +1,257 @@
+"""What PodLab knows of a string too big to build: a *rope* of repeated units.
+
+A shell string past ``MAX_MATERIALISED`` is hollow (``interp.Hollow``): it keeps its first
+characters and its size. Most such strings come from repetition — ``x=$x$x`` doubles a seed,
+``printf``/``yes`` output, a loop appending the same line — so the hollow string also keeps its
+whole content as a rope: a short tuple of ``(unit, count)`` segments, the content being each
+unit repeated ``count`` times, in order. From it the shell computes what a real shell computes
+from the bytes — length, lines, words, equality, a glob's prefix and suffix, a slice — without
+building the string. A rope is dropped (``None``) when it would need more than
+``MAX_SEGMENTS`` segments; what needs the content then sees only the kept part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+Segment = tuple[str, int]
+Rope = tuple[Segment, ...]
+
+#: a rope with more segments than this is dropped (the content is no longer known)
+MAX_SEGMENTS = 4096
+#: smallest periods looked for in a unit (after halving): "x", "ab\n", "hello\n"...
+MAX_SMALL_PERIOD = 64
+#: units are only reduced to their period from this size on (smaller ones stay as they are)
+REDUCE_FROM = 4096
+
+
+#: neighbouring segments this small are joined into one unit and reduced again
+SMALL = 4096
+
+
+def _small_period(text: str) -> Rope | None:
+    """``text`` as its smallest period up to ``MAX_SMALL_PERIOD`` repeated (and the start of
+    one more), without copying it: ``count`` of non-overlapping units that cover the text
+    means they tile it; a few spot checks first keep a text with no period cheap."""
+    n = len(text)
+    for k in range(1, min(MAX_SMALL_PERIOD, n // 2) + 1):
+        unit = text[:k]
+        whole = n - n % k
+        if not (text.startswith(unit, k) and text.startswith(unit, whole - k)):
+            continue
+        if not text.startswith(unit, (whole // k // 2) * k):
+            continue
+        if text.count(unit, 0, whole) * k == whole and text.startswith(unit[: n - whole], whole):
+            rest = unit[: n - whole]
+            return ((unit, whole // k),) + (((rest, 1),) if rest else ())
+    return None
+
+
+def reduce(text: str) -> Rope:
+    """``text`` as segments: its smallest short period repeated, else halved while its two
+    halves are equal (then the half's short period)."""
+    if len(text) < 2:
+        return ((text, 1),) if text else ()
+    found = _small_period(text)
+    if found is not None or len(text) < REDUCE_FROM:
+        return found if found is not None else ((text, 1),)
+    count = 1
+    while len(text) % 2 == 0:
+        half = len(text) // 2
+        if not text.startswith(text[:half], half):
+            break
+        text = text[:half]
+        count *= 2
+    if count > 1:
+        found = _small_period(text)
+        if found is not None and len(found) == 1:
+            unit, times = found[0]
+            return ((unit, times * count),)
+    return ((text, count),)
+
+
+def of_text(text: str) -> Rope:
+    if not text:
+        return ()
+    return reduce(text)
+
+
+def _push(out: list[Segment], unit: str, count: int) -> None:
+    """Append a segment: merged with the last one when it has the same unit, or joined with
+    it and reduced again when both are small."""
+    if out and out[-1][0] == unit:
+        out[-1] = (unit, out[-1][1] + count)
+        return
+    if out and len(unit) * count <= SMALL and len(out[-1][0]) * out[-1][1] <= SMALL:
+        last_unit, last_count = out.pop()
+        for u, c in reduce(last_unit * last_count + unit * count):
+            if out and out[-1][0] == u:
+                out[-1] = (u, out[-1][1] + c)
+            else:
+                out.append((u, c))
+        return
+    out.append((unit, count))
+
+
+def concat(ropes: list[Rope | None]) -> Rope | None:
+    """The ropes one after the other; adjacent segments of the same unit merge."""
+    out: list[Segment] = []
+    for rope in ropes:
+        if rope is None:
+            return None
+        for unit, count in rope:
+            if not unit or count <= 0:
+                continue
+            _push(out, unit, count)
+            if len(out) > MAX_SEGMENTS:
+                return None
+    return tuple(out)
+
+
+def length(rope: Rope) -> int:
+    return sum(len(u) * c for u, c in rope)
+
+
+def count(rope: Rope, needle: str) -> int:
+    """Occurrences of one character."""
+    return sum(u.count(needle) * c for u, c in rope)
+
+
+_WORD_CHARS = re.compile(r"\S+")
+
+
+def _word_stats(text: str) -> tuple[int, bool, bool]:
+    """(words, starts inside a word, ends inside a word)."""
+    words = sum(1 for _ in _WORD_CHARS.finditer(text))
+    return words, bool(text) and not text[0].isspace(), bool(text) and not text[-1].isspace()
+
+
+def words(rope: Rope) -> int:
+    """``wc -w``: words of the whole content, a word that spans two repetitions once."""
+    total = 0
+    ends_in_word = False
+    seen: dict[str, tuple[int, bool, bool]] = {}
+    for unit, times in rope:
+        stats = seen.get(unit)
+        if stats is None:
+            stats = seen[unit] = _word_stats(unit)
+        w, starts, ends = stats
+        if w == 0:
+            ends_in_word = False
+            continue
+        joined = 1 if starts and ends else 0  # a repetition's last word runs into the next
+        total += w * times - joined * (times - 1)
+        if ends_in_word and starts:
+            total -= 1
+        ends_in_word = ends
+    return total
+
+
+def sub(rope: Rope, start: int, end: int) -> Rope:
+    """The rope of characters ``start`` to ``end``."""
+    out: list[Segment] = []
+    pos = 0
+    for unit, times in rope:
+        size = len(unit) * times
+        lo, hi = max(start, pos), min(end, pos + size)
+        if lo < hi:
+            a, b = lo - pos, hi - pos
+            n = len(unit)
+            first, last = a // n, (b - 1) // n
+            if first == last:
+                out.append((unit[a - first * n : b - first * n], 1))
+            else:
+                head = unit[a - first * n :]
+                if head:
+                    out.append((head, 1))
+                if last - first - 1 > 0:
+                    out.append((unit, last - first - 1))
+                tail = unit[: b - last * n]
+                if tail:
+                    out.append((tail, 1))
+        pos += size
+        if pos >= end:
+            break
+    merged = concat([tuple(out)])
+    return merged if merged is not None else tuple(out)
+
+
+def chunks(rope: Rope, size: int = 1 << 20) -> Iterator[str]:
+    """The content in pieces of about ``size`` characters."""
+    buffer: list[str] = []
+    held = 0
+    for unit, times in rope:
+        per = max(1, size // max(1, len(unit)))
+        left = times
+        while left > 0:
+            n = min(left, per)
+            buffer.append(unit * n)
+            held += len(unit) * n
+            left -= n
+            if held >= size:
+                yield "".join(buffer)
+                buffer, held = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def text(rope: Rope) -> str:
+    return "".join(chunks(rope))
+
+
+def equal(a: Rope, b: Rope) -> bool:
+    """Whether two ropes hold the same content (equal segments, else piece by piece)."""
+    if length(a) != length(b):
+        return False
+    if a == b:
+        return True
+    left, right = chunks(a), chunks(b)
+    pending_a = pending_b = ""
+    while True:
+        if not pending_a:
+            pending_a = next(left, "")
+        if not pending_b:
+            pending_b = next(right, "")
+        if not pending_a or not pending_b:
+            return not pending_a and not pending_b
+        n = min(len(pending_a), len(pending_b))
+        if pending_a[:n] != pending_b[:n]:
+            return False
+        pending_a, pending_b = pending_a[n:], pending_b[n:]
+
+
+def find(rope: Rope, needle: str, start: int = 0) -> int:
+    """Index of the first ``needle`` (one character) at or after ``start``, or -1."""
+    pos = 0
+    for unit, times in rope:
+        size = len(unit) * times
+        if pos + size > start and needle in unit:
+            offset = max(0, start - pos)
+            n = len(unit)
+            rep, inner = divmod(offset, n)
+            hit = unit.find(needle, inner)
+            if hit >= 0:
+                return pos + rep * n + hit
+            if rep + 1 < times:
+                return pos + (rep + 1) * n + unit.find(needle)
+        pos += size
+    return -1
+
+
+__all__ = [
+    "MAX_SEGMENTS",
+    "Rope",
+    "Segment",
+    "chunks",
+    "concat",
+    "count",
+    "equal",
+    "find",
+    "length",
+    "of_text",
+    "reduce",
+    "sub",
+    "text",
+    "words",
+]

@@ -1,0 +1,141 @@
+# ruff: noqa: E501  (scripts in the tests keep one command line per line, as written)
+"""Strings bigger than PodLab builds (``MAX_MATERIALISED``): a hollow string keeps its whole
+content as a rope of repeated units, so what a script asks of it — its length, its lines and
+words through a pipe, writing it to a file or the log, comparing it, matching it in ``case`` —
+gives the answer busybox would give, without building the string. What needs the whole
+content is bounded by the container's memory first (the OOM killer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from podlab.engine.runtime.runtime import CRI_RECORD_OVERHEAD
+from podlab.engine.runtime.shell import interp
+from podlab.engine.runtime.shell import rope as rp
+from tests.engine.test_conformance_storage import container, manifest, start, status
+
+DOUBLE = 'x={seed}; i=0; while [ $i -lt {n} ]; do x=$x$x; i=$((i+1)); done; '
+
+
+def run(script: str, limits: str = "memory: 2Gi", until: float = 60):
+    sim = start(manifest("p", container("c", script, limits=limits)), until)
+    return sim, sim.logs("p")
+
+
+def test_a_doubled_string_keeps_its_length_lines_and_words_through_a_pipe() -> None:
+    script = DOUBLE.format(seed="y", n=27) + 'echo ${#x}; echo "$x" | wc -c; echo "$x" | wc -l; echo "$x" | wc -w; echo "$x" | wc'
+    _sim, logs = run(script)
+    size = 2**27
+    assert logs.splitlines() == [str(size), str(size + 1), "1", "1", f"{1:>9} {1:>9} {size + 1:>9}"]
+
+
+def test_words_and_lines_of_a_repeated_phrase_are_counted_across_repetitions() -> None:
+    # "a b" doubled with a newline between: 2^24 lines of "a b" (64 MiB: hollow)
+    script = 'x="a b"; i=0; while [ $i -lt 24 ]; do x="$x\n$x"; i=$((i+1)); done; echo "$x" | wc -l; echo "$x" | wc -w; echo "$x" | wc -c'
+    _sim, logs = run(script)
+    lines = 2**24
+    assert logs.splitlines() == [str(lines), str(2 * lines), str(4 * lines)]
+
+
+def test_comparisons_and_case_see_the_whole_string() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'y=$x; [ "$x" = "$y" ] && echo same; z=${x}c; [ "$x" != "$z" ] && echo differ; '
+        'w=${x}; w=${w}b; [ "$w" = "$x" ] || echo longer; '
+        'case "$x" in *c) echo wrong;; ab*ab) echo both-ends;; esac; '
+        'case "$z" in *ab) echo wrong;; *bc) echo tail;; esac; '
+        'case "$z" in ab) echo wrong;; abab*) echo head;; esac'
+    )
+    _sim, logs = run(script)
+    assert logs.splitlines() == ["same", "differ", "longer", "both-ends", "tail", "head"]
+
+
+def test_a_big_string_written_to_a_file_counts_its_size_and_can_evict() -> None:
+    script = DOUBLE.format(seed="y", n=26) + 'echo "$x" > /tmp/f; ls -l /tmp/f; sleep 3600'
+    sim, logs = run(script, limits="memory: 2Gi, ephemeral-storage: 50Mi", until=30)
+    assert logs.split()[4] == str(2**26 + 1)
+    st = status(sim, "p")
+    assert (st["reason"], st["message"]) == ("Evicted", "Pod ephemeral local storage usage exceeds the total limit of containers 50Mi. ")
+
+
+def test_a_big_string_written_to_the_log_counts_its_size_and_rotates_the_log() -> None:
+    script = DOUBLE.format(seed="y", n=25) + 'echo "$x"; sleep 11; echo after; sleep 3600'
+    sim, _logs = run(script, until=30)
+    worker = sim._find("p", "default")  # noqa: SLF001 - the runtime's own view
+    inst = worker.app_slots[0].current
+    assert inst is not None
+    # the 32 MiB line went to 0.log as 2048 CRI records of 16 KiB (each with its time, stream
+    # and tag); at the next look (10 s) the file was past 10Mi: rotated
+    assert [size for _t, size in inst.rotated_logs] == [2**25 + 1 + 2048 * CRI_RECORD_OVERHEAD]
+    assert (inst.log_bytes, inst.log_disk_bytes) == (len("after\n"), len("after\n") + CRI_RECORD_OVERHEAD)
+    assert worker.container_storage(worker.app_slots[0]) >= 2**25
+
+
+def test_what_needs_the_whole_string_is_bounded_by_the_containers_memory() -> None:
+    # a glob with a middle part must look at all of it: the container's memory decides
+    script = DOUBLE.format(seed="y", n=26) + 'case "$x" in *z*) echo no;; *y*) echo found;; esac'
+    _sim, logs = run(script, limits="memory: 1Gi")
+    assert logs == "found\n"
+    sim, logs = run(script, limits="memory: 100Mi")
+    assert logs == ""
+    state = sim.pod("p")["status"]["containerStatuses"][0]["state"]["terminated"]  # type: ignore[index]
+    assert (state["exitCode"], state["reason"]) == (137, "OOMKilled")
+
+
+# --- the rope itself ----------------------------------------------------------------
+
+
+def test_a_rope_reduces_repetition_and_merges_neighbours() -> None:
+    assert rp.of_text("y" * 8192) == (("y", 8192),)
+    assert rp.of_text("hello world " * 1000 + "hello world") == (("hello world ", 1000), ("hello world", 1))
+    doubled = rp.concat([rp.of_text("ab" * 4096), rp.of_text("ab" * 4096)])
+    assert doubled == (("ab", 8192),)
+    assert rp.concat([(("a", 1),), None]) is None
+
+
+@pytest.mark.parametrize("text", ["", "x", "a b\n" * 5, "  lead and trail  ", "w" * 70 + " z " * 3, "no-space-at-all"])
+def test_rope_answers_match_the_built_string(text: str) -> None:
+    rope = rp.concat([rp.of_text(text), rp.of_text(text), rp.of_text("tail\n")])
+    assert rope is not None
+    whole = text + text + "tail\n"
+    assert rp.text(rope) == whole and rp.length(rope) == len(whole)
+    assert rp.count(rope, "\n") == whole.count("\n")
+    assert rp.words(rope) == len(whole.split())
+    for lo, hi in ((0, 3), (2, len(whole) - 1), (len(whole) // 2, len(whole))):
+        assert rp.text(rp.sub(rope, lo, hi)) == whole[lo:hi]
+    assert rp.find(rope, "\n", 1) == whole.find("\n", 1)
+
+
+def test_hollow_strings_compare_by_content() -> None:
+    half = "xy" * (interp.MAX_MATERIALISED // 4 + 1)
+    a = interp._joined([half, half], 2 * len(half))  # noqa: SLF001 - the helper itself
+    b = interp._joined([half + half[:2], half[2:]], 2 * len(half))  # noqa: SLF001
+    c = interp._joined([half, half[:-1] + "z"], 2 * len(half))  # noqa: SLF001
+    assert type(a) is interp.Hollow and a.rope == (("xy", len(half)),)
+    assert a == b and a != c and a != str(a)
+
+
+def test_printf_s_and_command_substitution_keep_the_whole_string() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'printf "%s\\n" "$x" | wc -c; y=$(printf "%s\\n\\n" "$x"); echo ${#y}; '
+        '[ "$y" = "$x" ] && echo same; printf "%s-%s" "$x" end | wc -c'
+    )
+    _sim, logs = run(script)
+    size = 2 * 2**25
+    assert logs.splitlines() == [str(size + 1), str(size), "same", str(size + 4)]
+
+
+def test_trimming_the_ends_of_a_big_string_keeps_the_rest() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'y=${x#a}; echo ${#y}; case "$y" in ba*) echo starts-ba;; esac; '
+        'z=${x%b}; echo ${#z}; case "$z" in *ba) echo ends-ba;; esac; '
+        'w=${x%?b}; echo ${#w}'
+    )
+    _sim, logs = run(script)
+    size = 2 * 2**25
+    assert logs.splitlines() == [str(size - 1), "starts-ba", str(size - 1), "ends-ba", str(size - 2)]
+
+
+def test_an_unquoted_big_string_without_separators_is_one_field() -> None:
+    script = DOUBLE.format(seed="y", n=26) + "echo $x | wc -c; set -- $x; echo $#"
+    _sim, logs = run(script)
+    assert logs.splitlines() == [str(2**26 + 1), "1"]
