@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -27,6 +28,8 @@ LOG_TAIL_CHARS = 32 * 1024
 MAX_LOG_PAGE_CHARS = 256 * 1024
 WATCH_TAIL_LINES = 400
 HISTORY_TAIL = 300
+#: at most this much of the time a tick waited for its worker is played with it (seconds)
+MAX_WAIT_PLAYED = 1.0
 
 Labs = dict[int, LabSession]
 
@@ -210,10 +213,19 @@ def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
 
 @operation
 def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, view: str,
-         due_views: bool, due_heartbeat: bool, due_probes: bool) -> dict[str, Any]:
+         due_views: bool, due_heartbeat: bool, due_probes: bool,
+         at: float | None = None) -> dict[str, Any]:
     """One tick of the clock: advance, then the frame to send, if any (``kind``: ``full``,
-    ``aged``, ``light`` or None), and whether the lab plays on."""
+    ``aged``, ``light`` or None), and whether the lab plays on.
+
+    ``at`` is the server's ``time.monotonic()`` when it measured ``elapsed`` (the same clock
+    here: one machine): the time the request waited for this worker is played too, so the
+    frame shows the moment it is made, not the moment it was asked for. The answer's ``at``
+    is that moment; the server's next ``elapsed`` counts from it."""
     lab = _lab(labs, lab_id)
+    now = time.monotonic()
+    if at is not None:
+        elapsed += min(max(0.0, now - at), MAX_WAIT_PLAYED)
     if math.isinf(speed):
         more = lab.step() and not lab.settled()
     else:
@@ -228,7 +240,7 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
         kind, body = "aged", lab.frame(lang=lang, full=False, aged=view)
     elif due_heartbeat or (due_probes and (lab.probes_changed() or lab.logs_pending())):
         kind, body = "light", lab.frame(lang=lang, full=False)
-    return {"playing": playing, "kind": kind,
+    return {"playing": playing, "kind": kind, "at": now,
             "body": fit({"type": "lab.frame", **body}) if body is not None else None}
 
 
