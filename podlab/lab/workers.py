@@ -170,6 +170,13 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str | No
 
     django.setup()
     ops = worker_ops(ops_module)
+    # The worker holds the simulations: what it loaded is frozen and full collections are
+    # rare (podlab/core/gctune.py); a dropped lab is taken apart (runner.drop) rather than
+    # left to a full collection.
+    from podlab.core import gcstats, gctune
+
+    gctune.tune_for_server()
+    gcstats.install("worker")
     # Simulations yield the CPU to the server's event loop, which only relays frames: a busy
     # machine slows labs down before it slows every socket down.
     os.nice(WORKER_NICE)
