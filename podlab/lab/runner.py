@@ -16,6 +16,7 @@ from functools import wraps
 from typing import Any
 
 from . import services
+from .dismantle import dismantle
 from .services import LabError, LabSession
 from .workers import WorkerError
 
@@ -129,7 +130,10 @@ def _state(lab: LabSession) -> dict[str, Any]:
 
 @operation
 def drop(labs: Labs, lab_id: int) -> None:
-    labs.pop(lab_id, None)
+    """Forget the lab and give its memory back now (:mod:`podlab.lab.dismantle`)."""
+    lab = labs.pop(lab_id, None)
+    if lab is not None:
+        dismantle(lab)
 
 
 @operation
