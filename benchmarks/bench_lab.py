@@ -13,6 +13,9 @@
    The simulations run in the server's worker processes (podlab/lab/workers.py): "server" is
    the Daphne process (relaying frames), "workers" its worker processes; ``--worker-cost``
    also prints the workers' CPU per lab.
+3. The garbage collector under that load: every collection the server and its workers made
+   during each run (``gc.callbacks``, podlab/core/gcstats.py), by generation, with the total
+   and the longest pause.
 
 Run: ``.venv/bin/python benchmarks/bench_lab.py [--labs 100,500,1000] [--seconds 15]``.
 """
@@ -297,6 +300,26 @@ def _rate(samples: list[tuple[float, float, float, float]], column: int) -> floa
     return (samples[-1][column] - samples[0][column]) / (samples[-1][0] - samples[0][0])
 
 
+def gc_summary(directory: str, since: float, until: float) -> str:
+    """The collections each kind of process (server, workers) made between ``since`` and
+    ``until`` (wall clock), from the reports podlab/core/gcstats.py writes."""
+    parts = []
+    for role in ("server", "worker"):
+        pauses = []
+        for path in Path(directory).glob(f"gc-{role}-*.json"):
+            try:
+                report = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            pauses += [p for p in report["pauses"] if since <= p[1] <= until]
+        by_gen = [sum(1 for p in pauses if p[0] == gen) for gen in range(3)]
+        total = sum(p[2] for p in pauses) * 1000
+        longest = max((p[2] for p in pauses), default=0.0) * 1000
+        parts.append(f"{role}s {by_gen[0]}/{by_gen[1]}/{by_gen[2]} collections (gen 0/1/2), "
+                     f"{total:.0f} ms in all, longest {longest:.1f} ms")
+    return "GC during the run: " + "; ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labs", default="100,500,1000")
@@ -317,7 +340,8 @@ def main() -> None:
     if True:
         proc, base = start_daphne(Path(tmp), extra_env={
             # every simulated learner connects from 127.0.0.1
-            "PODLAB_LAB_CONNECTIONS_PER_ADDRESS": "100000", "PODLAB_LAB_CONNECTIONS": "100000"})
+            "PODLAB_LAB_CONNECTIONS_PER_ADDRESS": "100000", "PODLAB_LAB_CONNECTIONS": "100000",
+            "PODLAB_GC_REPORT": tmp})
         url = base.replace("http://", "ws://") + "/ws/lab/?lang=en"
         try:
             samples = asyncio.run(apply_latency(url, args.rounds))
@@ -326,8 +350,10 @@ def main() -> None:
                   f"(target p99 < 50 ms)")
             print(f"server memory before the load runs: {rss_mib(proc.pid):.0f} MiB")
             for n in [int(x) for x in args.labs.split(",")]:
+                began = time.time()
                 result = asyncio.run(load(url, n, args.seconds, proc.pid, args.manifest,
                                           herd=args.herd, arrival=args.arrival))
+                ended = time.time()
                 start = "all at once" if args.herd else "each as it is applied"
                 print(f"{n:5d} labs ({args.manifest}, play {start}) at 10x for "
                       f"{args.seconds:.0f} s: {result['frames']} frames, "
@@ -344,6 +370,8 @@ def main() -> None:
                       f"{result['workers_rss_peak']:.0f} MiB peak); CPU over the whole run: "
                       f"server {result['server_cpu']:.0%}, workers {result['workers_cpu']:.0%}, "
                       f"client {result['client_cpu']:.0%} of a core")
+                time.sleep(1.5)  # the processes write their GC reports once a second
+                print(f"      {gc_summary(tmp, began, ended)}")
                 if args.worker_cost:
                     steady = result["steady_workers_cpu"]
                     per_lab = steady / n * 1000 if steady == steady else float("nan")

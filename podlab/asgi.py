@@ -10,6 +10,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from podlab.core.db import auth_middleware_stack  # noqa: E402
+from podlab.core.gcstats import install as measure_gc  # noqa: E402
 from podlab.core.gctune import tune_for_server  # noqa: E402
 from podlab.core.health import HealthChecks  # noqa: E402
 from podlab.core.origin import SameOriginValidator  # noqa: E402
@@ -39,5 +40,6 @@ application = HealthChecks(ProtocolTypeRouter(
 
 # Everything is loaded: freeze it and collect less often (see podlab/core/gctune.py).
 tune_for_server()
+measure_gc("server")  # only with PODLAB_GC_REPORT (benchmarks/bench_lab.py)
 # The lab workers start now, so the first lab does not wait for them (podlab/lab/workers.py).
 pool().start()

@@ -43,8 +43,49 @@ PROBES_EVERY_SECONDS = 1.0
 VIEWS_EVERY_SECONDS = 10.0
 HEARTBEAT_SECONDS = 2.0
 LANGS = ("en", "zh-hans")
+#: clocks that are due within the same TICK_QUANTUM wake together (one timer for them all),
+#: so their ticks reach each worker as one list (workers.WorkerPool._write)
+TICK_QUANTUM = 0.02
 #: the kubectl views the page can show (``lab.view``); the default is ``watch``
 VIEWS = ("watch", "wide", "describe", "events", "logs")
+
+class _Wakeups:
+    """``sleep`` for many clocks on one loop: a wake-up time rounded up to the next
+    ``TICK_QUANTUM`` and one timer for every clock due then."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.due: dict[float, list[asyncio.Future[None]]] = {}
+
+    async def sleep(self, seconds: float) -> None:
+        loop = self.loop
+        at = math.ceil((loop.time() + seconds) / TICK_QUANTUM) * TICK_QUANTUM
+        waiting = self.due.get(at)
+        if waiting is None:
+            waiting = self.due[at] = []
+            loop.call_at(at, self._wake, at)
+        future = loop.create_future()
+        waiting.append(future)
+        await future
+
+    def _wake(self, at: float) -> None:
+        for future in self.due.pop(at, ()):
+            if not future.done():
+                future.set_result(None)
+
+
+_wakeups: dict[asyncio.AbstractEventLoop, _Wakeups] = {}
+
+
+def clock_sleep(seconds: float) -> Any:
+    loop = asyncio.get_running_loop()
+    wakeups = _wakeups.get(loop)
+    if wakeups is None:
+        for old in [other for other in _wakeups if other.is_closed()]:
+            del _wakeups[old]
+        wakeups = _wakeups[loop] = _Wakeups(loop)
+    return wakeups.sleep(seconds)
+
 
 def error_text(code: str, lang: str) -> str:
     with translation.override(lang):
@@ -598,7 +639,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         tick = TICK_SECONDS * (0.5 + random.random())  # noqa: S311 - load spreading, not secrets
         try:
             while self.playing and self.has_lab:
-                await asyncio.sleep(tick)
+                await clock_sleep(tick)
                 now = time.monotonic()
                 elapsed, last = now - last, now
                 # A busy process wakes us late: tick less often (more done per tick) until it
@@ -618,7 +659,8 @@ class LabConsumer(AsyncWebsocketConsumer):
                     speed=self.speed, lang=self.lang, view=self.view,
                     due_views=now - self._views_at >= VIEWS_EVERY_SECONDS,
                     due_heartbeat=since >= HEARTBEAT_SECONDS,
-                    due_probes=since >= PROBES_EVERY_SECONDS)
+                    due_probes=since >= PROBES_EVERY_SECONDS, at=now)
+                last = answer.get("at", last)
                 self.playing = self.playing and answer["playing"]
                 if answer["body"] is None:
                     continue

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from . import services
+from .dismantle import dismantle
 from .services import LabError, LabSession
 from .workers import WorkerError
 
@@ -27,6 +29,8 @@ LOG_TAIL_CHARS = 32 * 1024
 MAX_LOG_PAGE_CHARS = 256 * 1024
 WATCH_TAIL_LINES = 400
 HISTORY_TAIL = 300
+#: at most this much of the time a tick waited for its worker is played with it (seconds)
+MAX_WAIT_PLAYED = 1.0
 
 Labs = dict[int, LabSession]
 
@@ -126,7 +130,10 @@ def _state(lab: LabSession) -> dict[str, Any]:
 
 @operation
 def drop(labs: Labs, lab_id: int) -> None:
-    labs.pop(lab_id, None)
+    """Forget the lab and give its memory back now (:mod:`podlab.lab.dismantle`)."""
+    lab = labs.pop(lab_id, None)
+    if lab is not None:
+        dismantle(lab)
 
 
 @operation
@@ -210,15 +217,27 @@ def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
 
 @operation
 def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, view: str,
-         due_views: bool, due_heartbeat: bool, due_probes: bool) -> dict[str, Any]:
+         due_views: bool, due_heartbeat: bool, due_probes: bool,
+         at: float | None = None) -> dict[str, Any]:
     """One tick of the clock: advance, then the frame to send, if any (``kind``: ``full``,
-    ``aged``, ``light`` or None), and whether the lab plays on."""
+    ``aged``, ``light`` or None), and whether the lab plays on.
+
+    ``at`` is the server's ``time.monotonic()`` when it measured ``elapsed`` (the same clock
+    here: one machine): the time the request waited for this worker is played too, so the
+    frame shows the moment it is made, not the moment it was asked for. The answer's ``at``
+    is that moment; the server's next ``elapsed`` counts from it."""
     lab = _lab(labs, lab_id)
+    now = time.monotonic()
+    if at is not None:
+        elapsed += min(max(0.0, now - at), MAX_WAIT_PLAYED)
     if math.isinf(speed):
         more = lab.step() and not lab.settled()
     else:
         lab.advance_to(lab.t + elapsed * speed)
-        more = lab.t < lab.until and not lab.settled()
+        # Whether the lab has settled is asked when the page is due its probe meters (once
+        # a second; every tick while news flows, a quiet lab answers that at once): a quiet
+        # lab's check builds and compares every log, the largest part of a tick's cost.
+        more = lab.t < lab.until and not ((due_probes or lab.has_news()) and lab.settled())
     playing = more and lab.t < lab.until
     kind: str | None = None
     body: dict[str, Any] | None = None
@@ -228,7 +247,7 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
         kind, body = "aged", lab.frame(lang=lang, full=False, aged=view)
     elif due_heartbeat or (due_probes and (lab.probes_changed() or lab.logs_pending())):
         kind, body = "light", lab.frame(lang=lang, full=False)
-    return {"playing": playing, "kind": kind,
+    return {"playing": playing, "kind": kind, "at": now,
             "body": fit({"type": "lab.frame", **body}) if body is not None else None}
 
 

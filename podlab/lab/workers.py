@@ -56,6 +56,10 @@ WALL_GRACE_SECONDS = 3.0
 WALL_LIMIT_SECONDS = 120.0
 #: how long a request waits for a starting worker
 START_SECONDS = 60.0
+#: at most this many requests go to a worker as one list
+MAX_BATCH = 512
+#: a worker working through a list of requests sends the answers it has after this long
+FLUSH_SECONDS = 0.01
 
 
 #: codes of a request after which its worker dropped the lab (its state may be half-changed)
@@ -166,6 +170,13 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str | No
 
     django.setup()
     ops = worker_ops(ops_module)
+    # The worker holds the simulations: what it loaded is frozen and full collections are
+    # rare (podlab/core/gctune.py); a dropped lab is taken apart (runner.drop) rather than
+    # left to a full collection.
+    from podlab.core import gcstats, gctune
+
+    gctune.tune_for_server()
+    gcstats.install("worker")
     # Simulations yield the CPU to the server's event loop, which only relays frames: a busy
     # machine slows labs down before it slows every socket down.
     os.nice(WORKER_NICE)
@@ -174,47 +185,79 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str | No
     signal.signal(signal.SIGPROF, _on_timer)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which ends us
     labs: dict[int, Any] = {}
-    conn.send((0, True, "ready"))
+    conn.send([(0, True, "ready")])
     while True:
         try:
-            request_id, op, lab_id, budget, kwargs = conn.recv()
+            requests = conn.recv()
         except (EOFError, OSError):
             return
-        doomed: Any = None  # a dropped lab, freed after the answer is out (freeing takes time)
-        running[1] = time.process_time()
-        running[0] = float(request_id)
+        # The server sends what it has queued as one list (the ticks of many labs at once):
+        # each request still runs under its own budget; the answers go back together, or
+        # sooner when one list holds much work.
+        replies: list[tuple[Any, ...]] = []
+        owners: list[int] = []
+        flushed = time.monotonic()
+        for request in requests:
+            reply, lab_id = _run_one(request, ops, labs, memory_mb, running)
+            replies.append(reply)
+            owners.append(lab_id)
+            if time.monotonic() - flushed >= FLUSH_SECONDS:
+                _answer(conn, replies, owners, labs, memory_mb)
+                replies, owners, flushed = [], [], time.monotonic()
+        if replies:
+            _answer(conn, replies, owners, labs, memory_mb)
+        gc.collect(0)
+
+
+def _run_one(request: tuple[Any, ...], ops: dict[str, Callable[..., Any]],
+             labs: dict[int, Any], memory_mb: int, running: Any) -> tuple[tuple[Any, ...], int]:
+    """One request under its budget: its answer and its lab."""
+    request_id, op, lab_id, budget, kwargs = request
+    doomed: Any = None  # a dropped lab, freed after the answer is made (freeing takes time)
+    running[1] = time.process_time()
+    running[0] = float(request_id)
+    try:
+        _arm(budget)
+        payload = ops[op](labs, lab_id, **kwargs)
+        _disarm()
+        reply: tuple[Any, ...] = (request_id, True, payload)
+    except BudgetExceeded:
+        _disarm()
+        doomed = labs.pop(lab_id, None)
+        reply = (request_id, False, ("budget_exceeded", {"seconds": budget}))
+    except MemoryError:
+        _disarm()
+        doomed = labs.pop(lab_id, None)
+        reply = (request_id, False, ("out_of_memory", {"mib": memory_mb}))
+    except WorkerError as exc:
+        _disarm()
+        reply = (request_id, False, (exc.code, exc.detail))
+    except Exception:  # a bug: logged here, reported as such, the lab is dropped
+        _disarm()
+        doomed = labs.pop(lab_id, None)
+        traceback.print_exc(file=sys.stderr)
+        reply = (request_id, False, ("internal", {}))
+    running[0] = 0.0
+    del doomed
+    return reply, lab_id
+
+
+def _answer(conn: Any, replies: list[tuple[Any, ...]], owners: list[int],
+            labs: dict[int, Any], memory_mb: int) -> None:
+    """Send ``replies`` as one list; if that runs out of memory, one by one, and an answer
+    that cannot be sent drops its lab (``out_of_memory``)."""
+    try:
+        conn.send(replies)
+        return
+    except MemoryError:
+        pass
+    for reply, lab_id in zip(replies, owners, strict=True):
         try:
-            _arm(budget)
-            payload = ops[op](labs, lab_id, **kwargs)
-            _disarm()
-            reply: tuple[Any, ...] = (request_id, True, payload)
-        except BudgetExceeded:
-            _disarm()
-            doomed = labs.pop(lab_id, None)
-            reply = (request_id, False, ("budget_exceeded", {"seconds": budget}))
-        except MemoryError:
-            _disarm()
-            doomed = labs.pop(lab_id, None)
-            reply = (request_id, False, ("out_of_memory", {"mib": memory_mb}))
-        except WorkerError as exc:
-            _disarm()
-            reply = (request_id, False, (exc.code, exc.detail))
-        except Exception:  # a bug: logged here, reported as such, the lab is dropped
-            _disarm()
-            doomed = labs.pop(lab_id, None)
-            traceback.print_exc(file=sys.stderr)
-            reply = (request_id, False, ("internal", {}))
-        running[0] = 0.0
-        try:
-            conn.send(reply)
+            conn.send([reply])
         except MemoryError:
             labs.pop(lab_id, None)
-            del doomed
             gc.collect()
-            conn.send((request_id, False, ("out_of_memory", {"mib": memory_mb})))
-            continue
-        del doomed
-        gc.collect(0)
+            conn.send([(reply[0], False, ("out_of_memory", {"mib": memory_mb}))])
 
 
 # --- in the server -----------------------------------------------------------------------------
@@ -297,28 +340,46 @@ class WorkerPool:
                          name=f"podlab-lab-reader-{slot.index}").start()
 
     def _write(self, slot: _Slot, conn: Any, outbox: queue.SimpleQueue[Any]) -> None:
+        """Send the requests queued for the worker, all that are waiting as one list (one
+        pickle and one write for the ticks of many labs)."""
         while True:
-            request = outbox.get()
-            if request is None:
+            batch = [outbox.get()]
+            while batch[-1] is not None and len(batch) < MAX_BATCH:
+                try:
+                    batch.append(outbox.get_nowait())
+                except queue.Empty:
+                    break
+            end = batch[-1] is None
+            if end:
+                batch.pop()
+            if batch:
+                try:
+                    conn.send(batch)
+                except (OSError, ValueError):
+                    return  # the reader sees the worker gone and replaces it
+            if end:
                 return
-            try:
-                conn.send(request)
-            except (OSError, ValueError):
-                return  # the reader sees the worker gone and replaces it
 
     def _read(self, slot: _Slot, conn: Any, generation: int) -> None:
+        """Hand the answers to the loops that asked: one wake-up per loop per list."""
         while True:
             try:
-                request_id, ok, payload = conn.recv()
+                replies = conn.recv()
             except (EOFError, OSError, ValueError):
                 break
-            if request_id == 0:
-                slot.ready = True
-                continue
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Any, ...]]] = {}
             with slot.lock:
-                pending = slot.pending.pop(request_id, None)
-            if pending is not None:
-                pending.loop.call_soon_threadsafe(_settle, pending.future, ok, payload)
+                for request_id, ok, payload in replies:
+                    if request_id == 0:
+                        slot.ready = True
+                        continue
+                    pending = slot.pending.pop(request_id, None)
+                    if pending is not None:
+                        by_loop.setdefault(pending.loop, []).append(
+                            (pending.future, ok, payload))
+            for loop, settled in by_loop.items():
+                with_suppressed(lambda loop=loop, settled=settled: loop.call_soon_threadsafe(
+                    _settle_all, settled))
         self._lost(slot, generation)
 
     def _lost(self, slot: _Slot, generation: int) -> None:
@@ -404,6 +465,11 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return -1.0
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, payload in settled:
+        _settle(future, ok, payload)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, payload: Any) -> None:

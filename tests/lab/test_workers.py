@@ -48,6 +48,27 @@ async def test_a_request_over_its_cpu_budget_is_stopped_and_the_lab_dropped(test
         other.close()
 
 
+async def test_requests_sent_together_each_keep_their_own_budget(test_pool):
+    """Requests queued together reach a worker as one list (the ticks of many labs): a
+    runaway among them is stopped at its own budget and drops only its own lab."""
+    labs = [test_pool.open() for _ in range(40)]
+    try:
+        await asyncio.gather(*(lab.call("echo", value=i) for i, lab in enumerate(labs)))
+        runaway = labs[7]
+        calls = [lab.call("spin", seconds=30, budget=0.3) if lab is runaway
+                 else lab.call("echo", value=f"again {i}") for i, lab in enumerate(labs)]
+        answers = await asyncio.gather(*calls, return_exceptions=True)
+        assert isinstance(answers[7], WorkerError) and answers[7].code == "budget_exceeded"
+        assert [a["value"] for i, a in enumerate(answers) if i != 7] == [
+            f"again {i}" for i in range(40) if i != 7]
+        assert await runaway.call("held") is None
+        assert [await lab.call("held") for i, lab in enumerate(labs) if i != 7] == [
+            f"again {i}" for i in range(40) if i != 7]
+    finally:
+        for lab in labs:
+            lab.close()
+
+
 async def test_running_out_of_memory_drops_the_lab_not_the_worker(test_pool):
     lab = test_pool.open()
     try:
