@@ -150,8 +150,8 @@ def advance_slice(lab: LabSession, target: float, *, budget: float) -> dict[str,
     return {"t": lab.t, "target": target, "from": lab.seek_from}
 
 
-def _slice(labs: dict[int, Any], lab_id: int, lab: LabSession, target: float, *,
-           budget: float) -> dict[str, Any] | None:
+def run_slice(labs: dict[int, Any], lab_id: int, lab: LabSession, target: float, *,
+              budget: float) -> dict[str, Any] | None:
     """:func:`advance_slice`, dropping the lab of a runaway (its worker keeps nothing of it)."""
     try:
         return advance_slice(lab, target, budget=budget)
@@ -186,7 +186,7 @@ def start(labs: Labs, lab_id: int, *, manifest: str, seed: int, lang: str,
     if t:
         # a restore at a stored moment: the first slice here, the rest with ``seek``
         lab.seek_from, lab.seek_cpu = 0.0, 0.0
-        progress = _slice(labs, lab_id, lab, lab.seek_target(t),
+        progress = run_slice(labs, lab_id, lab, lab.seek_target(t),
                           budget=workers.MESSAGE_BUDGET_SECONDS)
         if progress is not None:
             return {"validation": fit(validation), "snapshot": None, "progress": progress}
@@ -233,7 +233,7 @@ def seek(labs: Labs, lab_id: int, *, t: float, lang: str, first: bool = True) ->
     target = lab.seek_target(t)
     if first:
         lab.seek_from, lab.seek_cpu = lab.t, 0.0
-    progress = _slice(labs, lab_id, lab, target, budget=workers.MESSAGE_BUDGET_SECONDS)
+    progress = run_slice(labs, lab_id, lab, target, budget=workers.MESSAGE_BUDGET_SECONDS)
     if progress is not None:
         return {"progress": progress, "body": None}
     return {"progress": None, "body": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
@@ -269,7 +269,7 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
         # A tick that fell behind (a busy machine, a high speed) runs one slice: the clock
         # plays slower than asked rather than the lab being dropped; a runaway still is.
         lab.seek_from, lab.seek_cpu = lab.t, 0.0
-        _slice(labs, lab_id, lab, lab.t + elapsed * speed, budget=workers.TICK_BUDGET_SECONDS)
+        run_slice(labs, lab_id, lab, lab.t + elapsed * speed, budget=workers.TICK_BUDGET_SECONDS)
         more = lab.t < lab.until and not lab.settled()
     playing = more and lab.t < lab.until
     kind: str | None = None
