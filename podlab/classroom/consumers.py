@@ -113,6 +113,9 @@ def hello_limits() -> dict[str, Any]:
     return {**lab_services.HELLO["limits"],
             "message_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS,
             "tick_cpu_seconds": workers.TICK_BUDGET_SECONDS,
+            "slice_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS * workers.SLICE_SHARE,
+            "min_sim_seconds_per_cpu_second": workers.MIN_SIM_SECONDS_PER_CPU_SECOND,
+            "seek_cpu_seconds": workers.SEEK_CPU_SECONDS,
             "lab_memory_mib": workers.WORKER_MEMORY_MB}
 
 
@@ -493,10 +496,10 @@ class InstructorConsumer(_Base):
 
     async def _slices(self, sim: dict[str, Any], t: float) -> dict[str, Any]:
         """Go on with a move that runs in slices (a seek, a load at a late moment) until the
-        room is at ``t``; the console hears how far it got (``classroom.progress``) between
+        room is at ``t``; the console hears how far it got (``classroom.seeking``) between
         slices, in which the event loop serves everyone else."""
         while (progress := sim.pop("progress", None)) is not None:
-            await self.send_json({"type": "classroom.progress", **progress})
+            await self.send_json({"type": "classroom.seeking", **progress})
             sim = await self.call("room.seek", t=t, first=False)
         return sim
 

@@ -1,5 +1,5 @@
 """An instructor seeks a room of an ordinary but long-to-simulate Pod an hour ahead: the
-seek runs in slices (``classroom.progress`` to the console), the room and its students land
+seek runs in slices (``classroom.seeking`` to the console), the room and its students land
 at the moment, and a reconnecting console and a late student rebuild it in slices too."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def until(communicator, wanted, *, timeout=60):
-    """The ``classroom.progress`` frames, then the first ``wanted`` message."""
+    """The ``classroom.seeking`` frames, then the first ``wanted`` message."""
     progress = []
     while True:
         message = await communicator.receive_json_from(timeout=timeout)
-        if message["type"] == "classroom.progress":
+        if message["type"] == "classroom.seeking":
             progress.append(message)
         elif message["type"] in (wanted, "classroom.error"):
             return progress, message

@@ -131,7 +131,7 @@ let progressShown = false;
 
 function onMessage(msg) {
   switch (msg.type) {
-    case "classroom.progress":
+    case "classroom.seeking":
       // The room's seek runs in slices on the server: how far it got.
       progressShown = true;
       setText($("room-status"), progressText(i18n, msg));
