@@ -4,7 +4,9 @@ One Daphne process (with its lab worker processes) on loopback. For each attack 
 a second lab sends ``lab.sync`` every 0.1 s and times the round trip while the attacker sends
 its messages; printed per attack: the time until the attacker got its answer (and which),
 the second lab's round trip p50/p99, the peak resident memory of Daphne and of the largest
-worker. The suite in tests/hostile/ checks the same cases against bounds (p99 < 200 ms).
+worker, and how many ``lab.progress`` frames the attacker got (a long seek runs in slices);
+an attack that must end in a given answer (``EXPECTED``) says whether it did. The suite in
+tests/hostile/ checks the same cases against bounds (p99 < 200 ms).
 
 Run: ``.venv/bin/python benchmarks/bench_hostile.py [--only NAME]``.
 """
@@ -46,6 +48,9 @@ ATTACKS: dict[str, list[dict]] = {
     "deep JSON": ['{"type":"lab.validate","manifest":' + "[" * 5000 + "]" * 5000 + "}"],
     "5000-digit integer in YAML": [{"type": "lab.validate", "manifest": a.LONG_INT_YAML}],
 }
+#: what an attack must end with where it is not a runaway (an honest lab long to simulate:
+#: its seek runs in slices, ``lab.progress`` frames, then the snapshot)
+EXPECTED = {"10 date loggers, seek 3600": "lab.snapshot"}
 #: the answers that end each attack (one per message sent)
 ANSWERS = ("lab.snapshot", "lab.validation", "lab.frame", "lab.error")
 
@@ -127,6 +132,7 @@ async def run_attack(url: str, pid: int, name: str, messages: list) -> dict:
         await asyncio.sleep(0.3)
         started = time.perf_counter()
         answers = []
+        progress = 0
         for message in messages:
             await attacker.send(message if isinstance(message, str) else json.dumps(message))
         expected = len(messages) + sum(1 for m in messages
@@ -134,6 +140,7 @@ async def run_attack(url: str, pid: int, name: str, messages: list) -> dict:
         try:
             while len(answers) < expected:
                 answer = await recv_json(attacker)
+                progress += answer["type"] == "lab.progress"
                 if answer["type"] in ANSWERS:
                     answers.append(answer.get("code") or answer["type"])
                     if answer["type"] == "lab.error":
@@ -144,18 +151,21 @@ async def run_attack(url: str, pid: int, name: str, messages: list) -> dict:
         await asyncio.sleep(0.5)
         figures = await probe.stop()
     return {"name": name, "answer": answers[-1] if answers else "-", "seconds": seconds,
-            **figures}
+            "progress": progress, **figures}
 
 
 def report(r: dict | None = None) -> None:
     """Print the table's header (no ``r``) or one attack's row."""
     if r is None:
         print(f"{'attack':30} {'answer':>16} {'in s':>6} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'trips':>5} {'daphne MB':>9} {'worker MB':>9}")
+              f"{'trips':>5} {'daphne MB':>9} {'worker MB':>9} {'progress':>8}")
         return
+    expected = EXPECTED.get(r["name"])
+    verdict = "" if expected is None else (
+        "  (as expected)" if r["answer"] == expected else f"  (EXPECTED {expected})")
     print(f"{r['name']:30} {r['answer']:>16} {r['seconds']:6.2f} {r['p50']:7.1f} "
-          f"{r['p99']:7.1f} {r['trips']:5d} {r['daphne_mb']:9.0f} {r['worker_mb']:9.0f}",
-          flush=True)
+          f"{r['p99']:7.1f} {r['trips']:5d} {r['daphne_mb']:9.0f} {r['worker_mb']:9.0f} "
+          f"{r['progress']:8d}{verdict}", flush=True)
 
 
 async def main_async(url: str, pid: int, only: str | None) -> None:

@@ -125,6 +125,9 @@ def hello_limits() -> dict[str, Any]:
     return {**lab_services.HELLO["limits"],
             "message_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS,
             "tick_cpu_seconds": workers.TICK_BUDGET_SECONDS,
+            "slice_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS * workers.SLICE_SHARE,
+            "min_sim_seconds_per_cpu_second": workers.MIN_SIM_SECONDS_PER_CPU_SECOND,
+            "seek_cpu_seconds": workers.SEEK_CPU_SECONDS,
             "lab_memory_mib": workers.WORKER_MEMORY_MB}
 
 
@@ -505,9 +508,19 @@ class InstructorConsumer(_Base):
         self.sim = None
         if state.active:
             try:
-                self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
+                sim = await self.call("room.load", state=replace(state), lang=self.lang)
             except workers.WorkerLost:  # its worker died meanwhile: once more, in a live one
-                self.sim = await self.call("room.load", state=replace(state), lang=self.lang)
+                sim = await self.call("room.load", state=replace(state), lang=self.lang)
+            self.sim = await self._slices(sim, state.t)
+
+    async def _slices(self, sim: dict[str, Any], t: float) -> dict[str, Any]:
+        """Go on with a move that runs in slices (a seek, a load at a late moment) until the
+        room is at ``t``; the console hears how far it got (``classroom.seeking``) between
+        slices, in which the event loop serves everyone else."""
+        while (progress := sim.pop("progress", None)) is not None:
+            await self.send_json({"type": "classroom.seeking", **progress})
+            sim = await self.call("room.seek", t=t, first=False)
+        return sim
 
     async def _ensure_current(self) -> RoomState:
         """Another connection of this instructor may have driven the room meanwhile."""
@@ -726,7 +739,7 @@ class InstructorConsumer(_Base):
             self._check_lock(float(t))
         if float(t) < sim["t"]:
             state.epoch += 1
-        self.sim = await self.call("room.seek", t=float(t))
+        self.sim = await self._slices(await self.call("room.seek", t=float(t)), float(t))
         await self._publish(snapshot=True)
 
     def _check_lock(self, t: float) -> None:

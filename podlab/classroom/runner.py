@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from podlab.lab import services as lab_services
-from podlab.lab.runner import encode_log_page, fit, log_page, operation
+from podlab.lab import workers
+from podlab.lab.runner import encode_log_page, fit, log_page, operation, run_slice
 from podlab.lab.services import LabSession
 from podlab.lab.workers import WorkerError
 
@@ -72,12 +73,19 @@ def apply(labs: dict[int, Any], lab_id: int, *, manifest: str, seed: int,
 
 @operation
 def load(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> dict[str, Any]:
-    """The room rebuilt from what the database holds (a console connecting or taking over)."""
+    """The room rebuilt from what the database holds (a console connecting or taking over):
+    the first slice of the way to its moment; ``progress`` says how far it got when more
+    slices are needed (``room.seek`` with ``first=False`` goes on)."""
     labs.pop(lab_id, None)
-    lab = build_lab(manifest=state.manifest, seed=state.seed, actions=state.actions,
-                    t=state.t, lang=lang)
-    labs[lab_id] = RoomSim(lab)
-    return _clock(lab)
+    lab = build_lab(manifest=state.manifest, seed=state.seed, actions=state.actions, t=0.0,
+                    lang=lang)
+    sim = labs[lab_id] = RoomSim(lab)
+    lab.seek_from, lab.seek_cpu = 0.0, 0.0
+    progress = run_slice(labs, lab_id, lab, lab.seek_target(state.t),
+                         budget=workers.MESSAGE_BUDGET_SECONDS)
+    sim.mark()
+    sim.loading = progress is not None
+    return {**_clock(lab), "progress": progress}
 
 
 @operation
@@ -95,10 +103,19 @@ def advance(labs: dict[int, Any], lab_id: int, *, t: float) -> dict[str, Any]:
 
 
 @operation
-def seek(labs: dict[int, Any], lab_id: int, *, t: float) -> dict[str, Any]:
-    lab = _sim(labs, lab_id).lab
-    lab.seek(t)
-    return _clock(lab)
+def seek(labs: dict[int, Any], lab_id: int, *, t: float, first: bool = True) -> dict[str, Any]:
+    """One slice of a seek (``first``: it begins; else it goes on): the room's clock, and
+    ``progress`` (how far it got) until it is at ``t``."""
+    sim = _sim(labs, lab_id)
+    lab = sim.lab
+    target = lab.seek_target(t)
+    if first:
+        lab.seek_from, lab.seek_cpu = lab.t, 0.0
+    progress = run_slice(labs, lab_id, lab, target, budget=workers.MESSAGE_BUDGET_SECONDS)
+    if progress is None and sim.loading:
+        sim.loading = False
+        sim.mark()  # a load that took slices: its frames start at the moment it reached
+    return {**_clock(lab), "progress": progress}
 
 
 @operation
@@ -169,23 +186,40 @@ def own_snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: s
 
 
 @operation
-def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> str:
+def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str,
+             first: bool = True) -> str | dict[str, Any]:
     """A student's (or a late console's) ``classroom.snapshot`` of the moment the database
     holds, from this handle's copy of the room: moved forward when the room went on,
-    rebuilt from the log when its history changed."""
-    return fit(snapshot_message(state=state, lab=_copy_at(labs, lab_id, state), lang=lang))
+    rebuilt from the log when its history changed. Moving it forward runs in slices: until
+    it is at the moment, the answer is how far it got (``progress``) and the caller asks
+    again (``first=False``)."""
+    copy = _copy(labs, lab_id, state)
+    if first:
+        copy.lab.seek_from, copy.lab.seek_cpu = copy.lab.t, 0.0
+    progress = run_slice(labs, lab_id, copy.lab, state.t, budget=workers.MESSAGE_BUDGET_SECONDS)
+    if progress is not None:
+        return {"progress": progress}
+    return fit(snapshot_message(state=state, lab=copy.lab, lang=lang))
 
 
-def _copy_at(labs: dict[int, Any], lab_id: int, state: RoomState) -> LabSession:
-    """This handle's copy of the room at the moment ``state`` holds (see ``snapshot``)."""
+def _copy(labs: dict[int, Any], lab_id: int, state: RoomState) -> _Copy:
+    """This handle's copy of the room for the moment ``state`` holds, rebuilt from the log
+    when its history changed (see ``snapshot``); not yet moved forward."""
     copy = labs.get(lab_id)
     if (not isinstance(copy, _Copy) or copy.epoch != state.epoch or copy.lab.t > state.t
             or len(copy.lab.actions) > len(state.actions)):
         labs.pop(lab_id, None)
         copy = _Copy(epoch=state.epoch, lab=build_lab(
-            manifest=state.manifest, seed=state.seed, actions=state.actions, t=state.t))
+            manifest=state.manifest, seed=state.seed, actions=state.actions, t=0.0))
         labs[lab_id] = copy
     copy.lab.actions = [dict(a) for a in state.actions]
+    return copy
+
+
+def _copy_at(labs: dict[int, Any], lab_id: int, state: RoomState) -> LabSession:
+    """This handle's copy of the room at the moment ``state`` holds. Students' snapshots
+    (sliced) bring it there first, so this rarely has far to go."""
+    copy = _copy(labs, lab_id, state)
     copy.lab.advance_to(state.t)
     return copy.lab
 

@@ -127,8 +127,11 @@ async def room_call(*, room_pk: int, op: str, **kwargs: Any) -> Any:
 
 async def _build(state: RoomState, lang: str, key: tuple[int, int, int, str]) -> str:
     try:
-        text: str = await room_call(room_pk=state.room_pk, op="room.snapshot", state=state,
-                                    lang=lang)
+        text = await room_call(room_pk=state.room_pk, op="room.snapshot", state=state,
+                               lang=lang)
+        while not isinstance(text, str):  # the copy moves to the moment in slices
+            text = await room_call(room_pk=state.room_pk, op="room.snapshot", state=state,
+                                   lang=lang, first=False)
     except workers.WorkerError as exc:
         if exc.code in workers.RUNAWAY:
             _failed[state.room_pk] = (state.epoch, exc)
@@ -239,6 +242,8 @@ class RoomSim:
 
     def __init__(self, lab: LabSession) -> None:
         self.lab = lab
+        #: a load still on its way (in slices) to the room's moment
+        self.loading = False
         self.mark()
 
     def mark(self) -> None:

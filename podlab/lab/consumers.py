@@ -279,6 +279,9 @@ def hello() -> dict[str, Any]:
         "connections": total,
         "message_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS,
         "tick_cpu_seconds": workers.TICK_BUDGET_SECONDS,
+        "slice_cpu_seconds": workers.MESSAGE_BUDGET_SECONDS * workers.SLICE_SHARE,
+        "min_sim_seconds_per_cpu_second": workers.MIN_SIM_SECONDS_PER_CPU_SECOND,
+        "seek_cpu_seconds": workers.SEEK_CPU_SECONDS,
         "lab_memory_mib": workers.WORKER_MEMORY_MB,
         "frame_bytes": runner.MAX_FRAME_BYTES,
         "log_tail_chars": runner.LOG_TAIL_CHARS,
@@ -329,6 +332,8 @@ class LabConsumer(AsyncWebsocketConsumer):
         self.playing = False
         self.speed = 1.0
         self.clock: asyncio.Task[None] | None = None
+        #: the sliced seek under way (``lab.progress`` frames until its snapshot), if any
+        self.seeking: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(RATE_PER_SECOND, RATE_BURST)
         self.view = "watch"
         self.stale = False  # ticks skipped for a slow reader: the next frame is full
@@ -359,6 +364,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         await self.close(code=close_code)
 
     async def disconnect(self, code: int) -> None:
+        await self._cancel_seek()
         await self._stop_clock()
         if self.handle is not None:
             self.handle.close()
@@ -389,6 +395,7 @@ class LabConsumer(AsyncWebsocketConsumer):
 
     async def _end(self, exc: workers.WorkerError) -> None:
         """The worker refused or lost the lab: stop, say why; a lost worker ends the socket."""
+        await self._cancel_seek()
         await self._stop_clock()
         self.has_lab = False
         if isinstance(exc, workers.WorkerLost):
@@ -454,22 +461,28 @@ class LabConsumer(AsyncWebsocketConsumer):
             return
         try:
             await handler(self, message)
-        except LabError as exc:
+        except Exception as exc:  # noqa: BLE001 - each kind is answered in _failed
+            await self._failed(exc, message["type"])
+        if self.backlog() > BACKLOG_CLOSE_BYTES:
+            await self._slow_reader()
+
+    async def _failed(self, exc: Exception, what: str) -> None:
+        """Answer a message (or a sliced seek) that failed: a refusal is told, a lab its
+        worker dropped ends, anything else is a bug (logged; the socket closes)."""
+        if isinstance(exc, LabError):
             await self.send_error(exc.code, **exc.detail)
-        except workers.WorkerError as exc:
+        elif isinstance(exc, workers.WorkerError):
             if exc.code in ("no_simulation", "bad_field", "rejected", "too_large"):
                 await self.send_error(exc.code, **exc.detail)
             else:
                 await self._end(exc)
-        except Disconnected:
+        elif isinstance(exc, Disconnected):
             await self._stop_clock()
-        except Exception:
-            logger.exception("lab message %s failed", message["type"])
+        else:
+            logger.error("lab message %s failed", what, exc_info=exc)
             await self._stop_clock()
             await self.send_error("internal")
             await self.close(code=CLOSE_INTERNAL)
-        if self.backlog() > BACKLOG_CLOSE_BYTES:
-            await self._slow_reader()
 
     async def _slow_reader(self) -> None:
         """Close a socket whose reader fell too far behind. The reason and the code wait
@@ -502,6 +515,7 @@ class LabConsumer(AsyncWebsocketConsumer):
         seed = message.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
             raise LabError("bad_field", "seed", field="seed")
+        await self._cancel_seek()
         await self._stop_clock()
         self.has_lab = False
         answer = await self.call("start", manifest=manifest, seed=seed, lang=self.lang,
@@ -510,6 +524,12 @@ class LabConsumer(AsyncWebsocketConsumer):
         if answer["snapshot"] is not None:
             self.has_lab = True
             await self.send_snapshot(answer["snapshot"])
+        elif answer.get("progress") is not None:
+            # a restore at a stored moment that takes more than a slice: it goes on as a seek
+            self.has_lab = True
+            await self.send_json({"type": "lab.progress", **answer["progress"]})
+            self.seeking = asyncio.create_task(
+                self._run_seek(answer["progress"]["target"], first=False))
 
     async def on_apply(self, message: dict[str, Any]) -> None:
         await self._start(message)
@@ -553,21 +573,67 @@ class LabConsumer(AsyncWebsocketConsumer):
 
     async def on_pause(self, message: dict[str, Any]) -> None:
         self._need_lab()
+        interrupted = await self._cancel_seek()
         await self._stop_clock()
-        await self.send_frame()
+        if interrupted:
+            await self._send_interrupted()
+        else:
+            await self.send_frame()
 
     async def on_step(self, message: dict[str, Any]) -> None:
         self._need_lab()
+        if await self._cancel_seek():
+            await self._send_interrupted()
         await self._stop_clock()
         await self.send_numbered(await self.call("step", lang=self.lang))
         self._views_at = time.monotonic()
 
     async def on_seek(self, message: dict[str, Any]) -> None:
+        """A seek runs in slices, in a task of its own: between slices the page hears how far
+        it got (``lab.progress``) and this socket's other messages are served (a pause, a
+        new seek or an apply interrupts it); the snapshot comes at the target."""
         self._need_lab()
         t = message.get("t")
         if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
             raise LabError("bad_field", "t", field="t")
-        await self.send_snapshot(await self.call("seek", t=float(t), lang=self.lang))
+        await self._cancel_seek()
+        self.seeking = asyncio.create_task(self._run_seek(float(t), first=True))
+
+    def _seeking(self) -> bool:
+        return self.seeking is not None and not self.seeking.done()
+
+    async def _cancel_seek(self) -> bool:
+        """Interrupt the seek under way (it stops after its current slice, between two
+        moments of the simulation); whether there was one."""
+        task, self.seeking = self.seeking, None
+        if task is None or task.done() or task is asyncio.current_task():
+            return False
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        return True
+
+    async def _send_interrupted(self) -> None:
+        """The page saw only progress of the interrupted seek: the moment it stopped at."""
+        await self.send_snapshot(await self.call("snapshot", lang=self.lang))
+
+    async def _run_seek(self, t: float, *, first: bool) -> None:
+        try:
+            while self.has_lab:
+                answer = await self.call("seek", t=t, lang=self.lang, first=first)
+                first = False
+                if answer["body"] is not None:
+                    if self.seeking is asyncio.current_task():
+                        self.seeking = None
+                    await self.send_snapshot(answer["body"])
+                    return
+                await self.send_json({"type": "lab.progress", **answer["progress"]})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - answered as a message's failure would be
+            if self.seeking is asyncio.current_task():
+                self.seeking = None
+            await self._failed(exc, "lab.seek")
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         self.speed = services.clamp_speed(message.get("speed"))
@@ -577,6 +643,8 @@ class LabConsumer(AsyncWebsocketConsumer):
     async def on_action(self, message: dict[str, Any]) -> None:
         self._need_lab()
         action = services.clean_action(message)
+        if await self._cancel_seek():
+            await self._send_interrupted()
         try:
             body = await self.call("act", action=action, lang=self.lang)
         except workers.WorkerError as exc:
@@ -640,6 +708,10 @@ class LabConsumer(AsyncWebsocketConsumer):
         try:
             while self.playing and self.has_lab:
                 await clock_sleep(tick)
+                if self._seeking():
+                    # the clock waits for the seek: it goes on from the moment seeked to
+                    last = time.monotonic()
+                    continue
                 now = time.monotonic()
                 elapsed, last = now - last, now
                 # A busy process wakes us late: tick less often (more done per tick) until it

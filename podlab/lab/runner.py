@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from . import services
+from . import services, workers
 from .dismantle import dismantle
 from .services import LabError, LabSession
 from .workers import WorkerError
@@ -128,6 +128,42 @@ def _state(lab: LabSession) -> dict[str, Any]:
     return {"t": lab.t, "until": lab.until, "next_t": lab.next_t()}
 
 
+def advance_slice(lab: LabSession, target: float, *, budget: float) -> dict[str, Any] | None:
+    """One slice of a long move toward ``target``: at most ``SLICE_SHARE`` of ``budget`` in
+    CPU, stopping between two moments of the simulation. None when ``target`` is reached,
+    else how far it got (``t``, ``target``, ``from``: where the move started). A slice that
+    used up its CPU but advanced the simulation by less than
+    ``MIN_SIM_SECONDS_PER_CPU_SECOND`` per CPU second, or a move whose slices together
+    spent more than ``SEEK_CPU_SECONDS``, is a runaway: ``budget_exceeded`` (the caller drops
+    the lab)."""
+    started, at = time.process_time(), lab.t
+    done = lab.advance_slice(target, budget * workers.SLICE_SHARE)
+    spent = time.process_time() - started
+    lab.seek_cpu += spent
+    if done:
+        return None
+    advanced = lab.t - at
+    if (advanced < workers.MIN_SIM_SECONDS_PER_CPU_SECOND * spent
+            or lab.seek_cpu > workers.SEEK_CPU_SECONDS):
+        raise WorkerError("budget_exceeded", {
+            "seconds": budget, "sliced": True, "t": lab.t,
+            "simulated_seconds": round(advanced, 3), "cpu_seconds": round(spent, 3),
+            "min_rate": workers.MIN_SIM_SECONDS_PER_CPU_SECOND,
+            "seek_cpu_seconds": workers.SEEK_CPU_SECONDS})
+    return {"t": lab.t, "target": target, "from": lab.seek_from}
+
+
+def run_slice(labs: dict[int, Any], lab_id: int, lab: LabSession, target: float, *,
+              budget: float) -> dict[str, Any] | None:
+    """:func:`advance_slice`, dropping the lab of a runaway (its worker keeps nothing of it)."""
+    try:
+        return advance_slice(lab, target, budget=budget)
+    except WorkerError as exc:
+        if exc.code == "budget_exceeded":
+            labs.pop(lab_id, None)
+        raise
+
+
 @operation
 def drop(labs: Labs, lab_id: int) -> None:
     """Forget the lab and give its memory back now (:mod:`podlab.lab.dismantle`)."""
@@ -152,9 +188,14 @@ def start(labs: Labs, lab_id: int, *, manifest: str, seed: int, lang: str,
         return {"validation": fit(validation), "snapshot": None}
     if actions:
         lab.actions = actions
-    if t:
-        lab.seek(t)
     labs[lab_id] = lab
+    if t:
+        # a restore at a stored moment: the first slice here, the rest with ``seek``
+        lab.seek_from, lab.seek_cpu = 0.0, 0.0
+        progress = run_slice(labs, lab_id, lab, lab.seek_target(t),
+                          budget=workers.MESSAGE_BUDGET_SECONDS)
+        if progress is not None:
+            return {"validation": fit(validation), "snapshot": None, "progress": progress}
     return {"validation": fit(validation),
             "snapshot": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
 
@@ -191,10 +232,17 @@ def step(labs: Labs, lab_id: int, *, lang: str) -> str:
 
 
 @operation
-def seek(labs: Labs, lab_id: int, *, t: float, lang: str) -> str:
+def seek(labs: Labs, lab_id: int, *, t: float, lang: str, first: bool = True) -> dict[str, Any]:
+    """One slice of ``lab.seek`` (``first``: the seek begins; else it goes on): the
+    snapshot (``body``) once at ``t``, else how far it got (``progress``)."""
     lab = _lab(labs, lab_id)
-    lab.seek(t)
-    return fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})
+    target = lab.seek_target(t)
+    if first:
+        lab.seek_from, lab.seek_cpu = lab.t, 0.0
+    progress = run_slice(labs, lab_id, lab, target, budget=workers.MESSAGE_BUDGET_SECONDS)
+    if progress is not None:
+        return {"progress": progress, "body": None}
+    return {"progress": None, "body": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
 
 
 @operation
@@ -233,7 +281,10 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
     if math.isinf(speed):
         more = lab.step() and not lab.settled()
     else:
-        lab.advance_to(lab.t + elapsed * speed)
+        # A tick that fell behind (a busy machine, a high speed) runs one slice: the clock
+        # plays slower than asked rather than the lab being dropped; a runaway still is.
+        lab.seek_from, lab.seek_cpu = lab.t, 0.0
+        run_slice(labs, lab_id, lab, lab.t + elapsed * speed, budget=workers.TICK_BUDGET_SECONDS)
         # Whether the lab has settled is asked when the page is due its probe meters (once
         # a second; every tick while news flows, a quiet lab answers that at once): a quiet
         # lab's check builds and compares every log, the largest part of a tick's cost.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -273,6 +274,9 @@ class LabSession:
     narrator: Narrator = field(init=False)
     _settled: tuple[float, float, bool] | None = field(default=None, init=False)
     refused: list[dict[str, Any]] = field(default_factory=list, init=False)
+    #: the seek under way: where it started and the CPU its slices used so far
+    seek_from: float = field(default=0.0, init=False)
+    seek_cpu: float = field(default=0.0, init=False)
     _quiet_logs: tuple[float, dict[str, Any], float] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -326,10 +330,49 @@ class LabSession:
         self._update_watch()
 
     def seek(self, t: float) -> None:
+        self.advance_to(self.seek_target(t))
+
+    def seek_target(self, t: float) -> float:
+        """Where a seek to ``t`` goes (within 0 and ``until``); a seek backwards starts the
+        simulation again from t = 0 (the actions replay), so moving forward reaches it."""
         t = min(max(0.0, float(t)), self.until)
         if t < self.sim.now:
             self._rebuild()
-        self.advance_to(t)
+        return t
+
+    def advance_slice(self, t: float, cpu_seconds: float) -> bool:
+        """Run forward toward ``t`` like :meth:`advance_to`, but stop once ``cpu_seconds``
+        of CPU are spent, between two moments of the simulation (never inside one: every
+        callback due at a moment has run, and the clock stands at that moment). True when
+        ``t`` was reached; called again, it goes on from where it stopped."""
+        with self._budget():
+            return self._advance_slice(t, cpu_seconds)
+
+    def _advance_slice(self, t: float, cpu_seconds: float) -> bool:
+        t = min(max(t, self.sim.now), self.until)
+        clock = time.process_time
+        deadline = clock() + cpu_seconds
+        sim = self.sim
+        try:
+            while True:
+                action = (self.actions[self._replayed]
+                          if self._replayed < len(self.actions) else None)
+                goal = action["t"] if action is not None and action["t"] <= t else t
+                while True:
+                    upcoming = sim.next_time()
+                    if upcoming is None or upcoming > goal:
+                        break
+                    if clock() >= deadline:
+                        return False
+                    sim.run_until(upcoming)
+                sim.run_until(goal)
+                if goal == t and (action is None or action["t"] > t):
+                    return True
+                assert action is not None  # noqa: S101 - goal is the action's time
+                self._perform(action)
+                self._replayed += 1
+        finally:
+            self._update_watch()
 
     def next_t(self) -> float | None:
         nxt = self.sim.next_time()

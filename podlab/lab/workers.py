@@ -42,6 +42,16 @@ logger = logging.getLogger(__name__)
 MESSAGE_BUDGET_SECONDS = float(os.environ.get("PODLAB_MESSAGE_BUDGET", "1.0"))
 #: CPU seconds one tick of the clock may cost in its worker
 TICK_BUDGET_SECONDS = float(os.environ.get("PODLAB_TICK_BUDGET", "0.25"))
+#: a long move (a seek, a restore at a stored time, a tick that fell behind) runs in slices:
+#: each request advances for at most this share of its budget, stops between two moments of
+#: the simulation and says how far it got; the caller sends the next slice
+SLICE_SHARE = 0.5
+#: the rule that tells a runaway from an honest lab that is only long to run: a slice that
+#: used up its CPU must have advanced the simulation by at least this many simulated seconds
+#: per CPU second (twice the fastest play speed); one that did not is ``budget_exceeded``
+MIN_SIM_SECONDS_PER_CPU_SECOND = float(os.environ.get("PODLAB_MIN_SIM_RATE", "120"))
+#: and all the slices of one seek together may use at most this much CPU
+SEEK_CPU_SECONDS = float(os.environ.get("PODLAB_SEEK_CPU", "30"))
 #: address space of one worker process (RLIMIT_AS), in MiB
 WORKER_MEMORY_MB = int(os.environ.get("PODLAB_WORKER_MEMORY_MB", "1536"))
 #: how much lower than the server's the workers' CPU priority is

@@ -41,7 +41,7 @@ async def teacher_socket(room, lang="en"):
     return communicator
 
 
-async def student_socket(room, name, lang="en"):
+async def student_socket(room, name, lang="en", timeout=5):
     seat = await db(make_seat)(room, name, lang)
     key = await db(seat_session)(seat)
     communicator = await open_socket(f"/ws/classroom/{room.code}/", key, lang=lang)
@@ -49,7 +49,8 @@ async def student_socket(room, name, lang="en"):
     assert connected
     hello = await receive_type(communicator, "classroom.hello")
     assert hello["role"] == "student" and hello["name"] == name
-    communicator.snapshot = await receive_type(communicator, "classroom.snapshot")
+    communicator.snapshot = await receive_type(communicator, "classroom.snapshot",
+                                               timeout=timeout)
     communicator.question = await receive_type(communicator, "classroom.question")
     communicator.key = key
     communicator.seat = seat

@@ -58,3 +58,28 @@ spec:
     command: ["stress"]
     args: ["--vm", "1", "--vm-bytes", "7900Mi", "--vm-hang", "1"]
 """
+
+
+def busybox_pod(name: str, script: str, *, containers: int = 1) -> str:
+    """A Pod of ``containers`` busybox containers (``c0``, ``c1``...) each running
+    ``sh -c script``."""
+    body = "".join(f"""
+  - name: c{i}
+    image: busybox:1.36
+    command: ["sh", "-c", "{script}"]""" for i in range(containers))
+    return f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  containers:{body}
+"""
+
+
+# An ordinary lab that is long to simulate: ten containers printing the date every second
+# (an hour of it is 36,000 log lines and more than one slice of CPU to seek through).
+DATE_LOGGERS = busybox_pod("chatty", "while true; do date; sleep 1; done", containers=10)
+
+# A runaway: every turn of this loop changes the variable its condition tests, so the shell
+# runs each turn (far less simulated time per CPU second than the lab allows).
+COUNTING_LOOP = busybox_pod("counter", "i=0; while [ $i -ge 0 ]; do i=$((i+1)); done")

@@ -5,6 +5,7 @@ import {
   el, format, setText, replaceChildren, loadMessages, RoomSocket, SimView, questionMeta,
   renderHistogram, Countdown,
 } from "./common.js";
+import { progressText } from "../lab/dom.js";
 
 const root = document.getElementById("classroom");
 const $ = (id) => document.getElementById(id);
@@ -127,11 +128,22 @@ function renderPlan(msg) {
   }));
 }
 
+let progressShown = false;
+
 function onMessage(msg) {
   if (msg.type === "classroom.logs" || msg.type === "classroom.error") view.apply(msg);
   switch (msg.type) {
+    case "classroom.seeking":
+      // The room's seek runs in slices on the server: how far it got.
+      progressShown = true;
+      setText($("room-status"), progressText(i18n, msg));
+      break;
     case "classroom.snapshot":
     case "classroom.frame":
+      if (progressShown) {
+        progressShown = false;
+        setText($("room-status"), "");
+      }
       if (msg.type === "classroom.snapshot") showAppliedManifest(msg.manifest);
       if (view.apply(msg)) {
         root.dataset.seq = String(msg.seq);

@@ -37,6 +37,23 @@ export function format(template, values) {
   );
 }
 
+/** A moment as a clock shows it: H:MM:SS (1:00:00 for t = 3600). */
+export function clockTime(value) {
+  const total = Math.max(0, Math.round(Number(value) || 0));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
+}
+
+/** How far a seek that runs in slices got (lab.progress, classroom.progress), as text. */
+export function progressText(i18n, msg) {
+  const span = msg.target - msg.from;
+  const done = span > 0 ? (msg.t - msg.from) / span : 1;
+  const percent = Math.max(0, Math.min(99, Math.floor(done * 100)));
+  return format(i18n.t("advancing"), { target: clockTime(msg.target), percent });
+}
+
 /** Seconds as the page shows them: whole seconds, or one decimal when needed. */
 export function seconds(value) {
   const n = Number(value) || 0;

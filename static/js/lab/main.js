@@ -1,7 +1,7 @@
 // The lab page: editor, websocket, controls, actions, panes and shareable links.
 // docs/protocol.md is the contract with the server.
 
-import { el, format, seconds, setText, replaceChildren } from "./dom.js";
+import { el, format, progressText, seconds, setText, replaceChildren } from "./dom.js";
 import { LabSocket } from "./socket.js";
 import { LabModel } from "./model.js";
 import { Panes } from "./views.js";
@@ -166,7 +166,13 @@ function receive(msg) {
       }
       break;
     }
+    case "lab.progress":
+      // A long seek (or a restore at a late moment) runs in slices on the server: say how
+      // far it got; the controls stay usable (pause or another seek interrupts it).
+      showProgress(progressText(i18n, msg));
+      break;
     case "lab.snapshot":
+      showProgress(null);
       if (pendingStart) {
         model.manifest = pendingStart.manifest;
         model.seed = pendingStart.seed;
@@ -193,12 +199,20 @@ function receive(msg) {
       panes.logsAnswered();
       break;
     case "lab.error":
+      showProgress(null);
       if (panes.logsPending) panes.logsAnswered();
       onError(msg);
       break;
     default:
       showError(i18n.t("error-protocol"), "");
   }
+}
+
+function showProgress(text) {
+  const box = $("seek-progress");
+  if (!box) return;
+  box.hidden = text === null;
+  setText(box, text ?? "");
 }
 
 function onHello(msg) {
