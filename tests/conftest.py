@@ -10,3 +10,15 @@ def lab_workers():
 
     assert pool().start(wait=60), "the lab worker processes did not start"
     yield pool()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts and ends in the default language: a test that activates Chinese in
+    this thread (``translation.activate``, a consumer run inline) must not change the
+    language ``reverse`` and the views use in the next test."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
