@@ -41,9 +41,10 @@ def test_first_view_has_something_running(page: Page, server, local_only, artifa
     connect(page)
     expect(page.locator("#lab")).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
     expect(page.locator("#speed")).to_have_value("10")
-    page.wait_for_timeout(1500)
-    t = float(page.locator("#lab").get_attribute("data-t") or "0")
-    assert t >= 5, f"after 1.5 s at 10x the clock shows only t = {t}"
+    # data-t is the time of the last frame; a quiet lab sends one at least every 2 s (its
+    # heartbeat), so at 10x t passes 5 well within 4.5 s, and at 1x it cannot.
+    page.wait_for_function(
+        "() => Number(document.querySelector('#lab').dataset.t) >= 5", timeout=4500)
     expect(page.locator("#speed")).to_have_value("10")
     expect(page.locator("#explanations li").first).to_be_attached()
     no_overflow(page)
@@ -229,9 +230,12 @@ def test_play_after_settling_plays_on(page: Page, server, local_only):
     page.locator("#btn-play").click()
     expect(lab).to_have_attribute("data-playing", "true", timeout=SIM_TIMEOUT)
     expect(page.locator("#next-event")).to_contain_text("Nothing more is expected")
-    page.wait_for_timeout(2500)
+    # a quiet lab's frames come with its heartbeat (every 2 s or so): at 60x the next one is
+    # more than 60 simulated seconds on
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#lab').dataset.t) > {settled_at + 60}",
+        timeout=5000)
     assert lab.get_attribute("data-playing") == "true"
-    assert float(lab.get_attribute("data-t") or "0") > settled_at + 60
 
 
 TEXT_OVERLAPS = """() => {
