@@ -18,6 +18,8 @@ TEXTS = {
     "zh-hans": re.compile(r"^正在快进到 1:00:00…… \d{1,2}%$"),
 }
 
+CLOCK_AT_ZERO = {"en": "t = 0 s", "zh-hans": "t = 0 秒"}
+
 # Every text the progress line shows, recorded as it changes (a slice lasts half a second).
 RECORD = """() => {
   window.__progress = [];
@@ -34,7 +36,14 @@ def test_a_long_restore_shows_its_progress(page: Page, server, local_only, artif
         page.goto(f"{server}/{lang}/lab/{lab_link(DATE_LOGGERS, t=3600)}")
         connect(page)
         page.evaluate(RECORD)
+        # the clock speaks the page's language before the first frame too
+        expect(page.locator("#clock")).to_have_text(CLOCK_AT_ZERO[lang])
+        # the page's default example comes with its file name, "Watch for" line and guided
+        # steps; they describe that example, not the shared lab
+        expect(page.locator("#scenario")).to_be_visible()
         start_shared(page)
+        for hidden in ("#lab-example-name", "#lab-watch", "#scenario"):
+            expect(page.locator(hidden)).to_be_hidden()
         progress = page.locator("#seek-progress")
         expect(progress).to_have_text(pattern, timeout=SIM_TIMEOUT)
         page.screenshot(path=str(artifacts / f"lab-seek-progress-{lang}.png"), full_page=False)

@@ -672,11 +672,23 @@ function offerLab(lab) {
   $("share-confirm-start").focus();
 }
 
+// The example's file name, its "Watch for" line and its guided steps describe the example
+// as written: a shared lab that runs another manifest hides them.
+function showExampleContext(show) {
+  for (const id of ["lab-example-name", "lab-watch"]) {
+    const node = $(id);
+    if (node) node.hidden = !show;
+  }
+  const steps = $("scenario");
+  if (steps && scenario.steps.length) steps.hidden = !show;
+}
+
 function startOffered() {
   const lab = offeredLab;
   if (!lab) return;
   offeredLab = null;
   $("share-confirm").hidden = true;
+  showExampleContext(lab.manifest === textarea.defaultValue);
   editor.setText(lab.manifest);
   $("seed").value = String(lab.seed);
   if (socket.isOpen && everConnected) restore(lab, false);
@@ -806,6 +818,7 @@ window.setInterval(showClock, 250);
 
 // --- start --------------------------------------------------------------------------------
 
+setText($("clock"), `t = ${secondsText(0)}`);
 await mountEditor();
 await readHash();
 updateControls();
