@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import gc
 import itertools
 import logging
@@ -26,6 +27,7 @@ import multiprocessing
 import os
 import queue
 import resource
+import select
 import signal
 import sys
 import threading
@@ -196,27 +198,97 @@ def _serve(conn: Any, memory_mb: int, settings: str | None, ops_module: str | No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which ends us
     labs: dict[int, Any] = {}
     conn.send([(0, True, "ready")])
+    # The server sends what it has queued as one list (the ticks of many labs at once): each
+    # request still runs under its own budget; the answers go back together, or sooner when
+    # the work takes a while. Between two requests the worker takes in what has arrived since:
+    # a learner's own request (an apply, a seek, a step) runs before the clock ticks waiting
+    # ahead of it, so it waits for at most the request under way, not for a whole list.
+    queue = _Queue()
+    # whether the pipe holds more (Connection.poll builds a selector on every call; this is
+    # one system call: a Connection buffers nothing itself)
+    arrived = select.poll()
+    arrived.register(conn.fileno(), select.POLLIN)
+    replies: list[tuple[Any, ...]] = []
+    owners: list[int] = []
+    flushed = time.monotonic()
     while True:
         try:
-            requests = conn.recv()
+            if not queue:
+                queue.take(conn.recv())
+            while arrived.poll(0):
+                queue.take(conn.recv())
         except (EOFError, OSError):
             return
-        # The server sends what it has queued as one list (the ticks of many labs at once):
-        # each request still runs under its own budget; the answers go back together, or
-        # sooner when one list holds much work.
-        replies: list[tuple[Any, ...]] = []
-        owners: list[int] = []
-        flushed = time.monotonic()
-        for request in requests:
-            reply, lab_id = _run_one(request, ops, labs, memory_mb, running)
-            replies.append(reply)
-            owners.append(lab_id)
-            if time.monotonic() - flushed >= FLUSH_SECONDS:
-                _answer(conn, replies, owners, labs, memory_mb)
-                replies, owners, flushed = [], [], time.monotonic()
-        if replies:
+        request, urgent = queue.pop()
+        reply, lab_id = _run_one(request, ops, labs, memory_mb, running)
+        replies.append(reply)
+        owners.append(lab_id)
+        # the answers go back when a list is done (as it came), sooner for a learner's own
+        # request or after FLUSH_SECONDS of work
+        ended = queue.ended(request)
+        if urgent or ended or not queue or time.monotonic() - flushed >= FLUSH_SECONDS:
             _answer(conn, replies, owners, labs, memory_mb)
-        gc.collect(0)
+            replies, owners, flushed = [], [], time.monotonic()
+        if ended or not queue:
+            gc.collect(0)  # a list's garbage is young: collected once it is answered
+
+
+#: the work a worker does for the clock: it yields to a learner's own requests
+BACKGROUND_OPS = frozenset({"tick", "room.tick"})
+
+
+def _background(request: tuple[Any, ...]) -> bool:
+    """A clock tick, or a later slice of a long seek (the learner already has progress)."""
+    _, op, _, _, kwargs = request
+    return op in BACKGROUND_OPS or (op.endswith("seek") and kwargs.get("first") is False)
+
+
+class _Queue:
+    """A worker's requests in two lines: a learner's own requests first, then the clock's.
+    A lab's requests still run in the order they were sent: a learner's request of a lab that
+    has ticks waiting in the clock's line takes those ticks along to the front."""
+
+    def __init__(self) -> None:
+        self.urgent: collections.deque[tuple[Any, ...]] = collections.deque()
+        self.background: collections.deque[tuple[Any, ...]] = collections.deque()
+        self.waiting: collections.Counter[int] = collections.Counter()  # lab -> background
+        self.ends: set[int] = set()  # the last request of each list (by identity)
+
+    def __bool__(self) -> bool:
+        return bool(self.urgent or self.background)
+
+    def take(self, requests: list[tuple[Any, ...]]) -> None:
+        if requests:
+            self.ends.add(id(requests[-1]))
+        for request in requests:
+            lab_id = request[2]
+            if _background(request):
+                self.background.append(request)
+                self.waiting[lab_id] += 1
+                continue
+            if self.waiting.pop(lab_id, 0):
+                self.urgent.extend(r for r in self.background if r[2] == lab_id)
+                self.background = collections.deque(
+                    r for r in self.background if r[2] != lab_id)
+            self.urgent.append(request)
+
+    def ended(self, request: tuple[Any, ...]) -> bool:
+        """Whether ``request`` (just run) was the last of the list it came in."""
+        key = id(request)
+        if key in self.ends:
+            self.ends.discard(key)
+            return True
+        return False
+
+    def pop(self) -> tuple[tuple[Any, ...], bool]:
+        if self.urgent:
+            return self.urgent.popleft(), True
+        request = self.background.popleft()
+        lab_id = request[2]
+        self.waiting[lab_id] -= 1
+        if not self.waiting[lab_id]:
+            del self.waiting[lab_id]
+        return request, False
 
 
 def _run_one(request: tuple[Any, ...], ops: dict[str, Callable[..., Any]],

@@ -35,6 +35,21 @@ def stuck(labs, lab_id):
     return sum(range(10**12))
 
 
+#: the labs whose ticks this worker has run, in order
+TICKED: list[int] = []
+
+
+def tick(labs, lab_id, *, seconds):
+    """A clock tick (the worker runs a learner's own requests before the ticks queued)."""
+    spin(labs, lab_id, seconds=seconds)
+    TICKED.append(lab_id)
+    return lab_id
+
+
+def ticked(labs, lab_id):
+    return list(TICKED)
+
+
 def crash(labs, lab_id):
     os._exit(3)
 
@@ -44,4 +59,4 @@ def drop(labs, lab_id):
 
 
 OPS = {"echo": echo, "held": held, "spin": spin, "hog": hog, "stuck": stuck, "crash": crash,
-       "drop": drop}
+       "drop": drop, "tick": tick, "ticked": ticked}

@@ -69,6 +69,30 @@ async def test_requests_sent_together_each_keep_their_own_budget(test_pool):
             lab.close()
 
 
+async def test_a_learners_request_runs_before_the_clock_ticks_queued_ahead_of_it():
+    """Ten labs' ticks (50 ms each) are queued in one worker, then two requests: one of a lab
+    with no tick waiting runs next (not half a second later); one of a lab whose tick is
+    waiting runs right after that tick, which goes first with it (a lab's own requests keep
+    their order)."""
+    pool = WorkerPool(size=1, memory_mb=768, ops_module="tests.lab.pool_ops")
+    assert pool.start(wait=60)
+    labs = [pool.open() for _ in range(11)]
+    try:
+        await asyncio.gather(*(lab.call("echo", value=i) for i, lab in enumerate(labs)))
+        ticks = [asyncio.ensure_future(lab.call("tick", seconds=0.05)) for lab in labs[:10]]
+        own = asyncio.ensure_future(labs[6].call("ticked"))
+        other = asyncio.ensure_future(labs[10].call("ticked"))
+        ids = await asyncio.gather(*ticks)
+        seen_by_other, seen_by_own = await other, await own
+        # at most the tick under way when they arrived, and lab 6's
+        assert len(seen_by_other) <= 2 + (ids[6] in seen_by_other), seen_by_other
+        assert seen_by_own[-1] == ids[6] and len(seen_by_own) <= 2, (ids, seen_by_own)
+    finally:
+        for lab in labs:
+            lab.close()
+        pool.close()
+
+
 async def test_running_out_of_memory_drops_the_lab_not_the_worker(test_pool):
     lab = test_pool.open()
     try:
