@@ -331,12 +331,18 @@ def gc_summary(directory: str, since: float, until: float) -> str:
     parts = []
     for role in ("server", "worker"):
         pauses = []
-        for path in Path(directory).glob(f"gc-{role}-*.json"):
+        for path in Path(directory).glob(f"gc-{role}-*.jsonl"):
             try:
-                report = json.loads(path.read_text())
-            except (OSError, ValueError):
+                lines = path.read_text().splitlines()
+            except OSError:
                 continue
-            pauses += [p for p in report["pauses"] if since <= p[1] <= until]
+            for line in lines:
+                try:
+                    pause = json.loads(line)
+                except ValueError:
+                    continue  # a line still being written
+                if since <= pause[1] <= until:
+                    pauses.append(pause)
         by_gen = [sum(1 for p in pauses if p[0] == gen) for gen in range(3)]
         total = sum(p[2] for p in pauses) * 1000
         longest = max((p[2] for p in pauses), default=0.0) * 1000

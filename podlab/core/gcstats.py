@@ -2,8 +2,10 @@
 
 With ``PODLAB_GC_REPORT`` set to a directory, a process that calls :func:`install` (the server
 at start-up, each lab worker) notes every collection it makes (generation, start on the wall
-clock, duration) and writes them, with what it collected, to ``gc-<pid>.json`` in that
-directory once a second. Without it, nothing is installed: no cost.
+clock, duration) and, once a second, appends the new ones, with what each collected, to
+``gc-<role>-<pid>.jsonl`` in that directory, one JSON list per line (``[generation, start,
+seconds, collected]``): the writing costs the measured process little, however long it runs.
+Without it, nothing is installed: no cost.
 """
 
 from __future__ import annotations
@@ -17,11 +19,9 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-#: how many of the last collections a report keeps
-KEEP = 20000
-
 _started: list[float] = []
-_pauses: deque[tuple[int, float, float, int]] = deque(maxlen=KEEP)
+#: collections not written yet (the callback appends; the writer takes them)
+_pauses: deque[tuple[int, float, float, int]] = deque()
 
 
 def _callback(phase: str, info: dict[str, Any]) -> None:
@@ -36,18 +36,17 @@ def _callback(phase: str, info: dict[str, Any]) -> None:
                     info.get("collected", 0)))
 
 
-def report() -> dict[str, Any]:
-    return {"pid": os.getpid(), "thresholds": gc.get_threshold(),
-            "frozen": gc.get_freeze_count(), "pauses": list(_pauses)}
-
-
 def _write(path: Path) -> None:
     while True:
         time.sleep(1.0)
+        lines = []
+        while _pauses:
+            lines.append(json.dumps(_pauses.popleft()))
+        if not lines:
+            continue
         try:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(report()))
-            tmp.replace(path)
+            with path.open("a") as out:
+                out.write("\n".join(lines) + "\n")
         except OSError:
             return
 
@@ -58,6 +57,6 @@ def install(role: str) -> bool:
     if not directory or _callback in gc.callbacks:
         return False
     gc.callbacks.append(_callback)
-    path = Path(directory) / f"gc-{role}-{os.getpid()}.json"
+    path = Path(directory) / f"gc-{role}-{os.getpid()}.jsonl"
     threading.Thread(target=_write, args=(path,), daemon=True, name="podlab-gc-report").start()
     return True
