@@ -17,6 +17,7 @@ from tests.lab.manifests import DATE_LOGGERS
 __all__ = ["classroom_server"]  # the module's own server, as the other classroom tests'
 TIMEOUT = 60_000
 CLOCK = {"en": "t = 3600 s", "zh-hans": "t = 3600 秒"}
+THIRTY = {"en": "30 s", "zh-hans": "30 秒"}
 
 # Every text the status line shows, recorded as it changes (a slice lasts half a second).
 RECORD = """() => {
@@ -55,6 +56,9 @@ def test_the_console_shows_how_far_a_long_seek_got(browser, classroom_server, ar
         percents = [int(re.search(r"(\d+)%", text).group(1)) for text in shown]
         assert percents == sorted(percents)
         assert len(set(percents)) > 1, percents  # it moved on while the page watched
+        # the console's other durations speak the page's language too
+        for select in ("#countdown-select", "#predict-seconds"):
+            expect(teacher.locator(f"{select} option:checked")).to_have_text(THIRTY[lang])
         teacher.locator("#clock").scroll_into_view_if_needed()
         teacher.screenshot(path=str(artifacts / f"classroom-seek-done-{lang}.png"))
         context.close()
