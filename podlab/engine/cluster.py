@@ -26,6 +26,7 @@ from typing import Any
 
 from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.core.version import timestamp
+from podlab.engine.kubelet import resources as res
 from podlab.engine.kubelet.kubelet import Node
 from podlab.engine.kubelet.resources import NODEFS_AVAILABLE_PERCENT, percent_threshold
 
@@ -45,9 +46,19 @@ TAINT_NOT_READY = "node.kubernetes.io/not-ready"
 TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 TAINT_MEMORY_PRESSURE = "node.kubernetes.io/memory-pressure"
 TAINT_DISK_PRESSURE = "node.kubernetes.io/disk-pressure"
+TAINT_PID_PRESSURE = "node.kubernetes.io/pid-pressure"
 #: TaintNodesByCondition: the node lifecycle controller's NoSchedule taint for each pressure
 #: condition that is True.
-PRESSURE_TAINTS = {"MemoryPressure": TAINT_MEMORY_PRESSURE, "DiskPressure": TAINT_DISK_PRESSURE}
+PRESSURE_TAINTS = {
+    "MemoryPressure": TAINT_MEMORY_PRESSURE,
+    "DiskPressure": TAINT_DISK_PRESSURE,
+    "PIDPressure": TAINT_PID_PRESSURE,
+}
+#: The kubelet's ``evictionHard`` is in its configuration file, which a v1 Node does not
+#: carry: a cluster file's Node gives it with this annotation, the statements separated by
+#: commas (``memory.available<100Mi,pid.available<10%``). As in the kubelet, it replaces
+#: the default thresholds: a signal left out has none.
+EVICTION_HARD_ANNOTATION = "kubelet.podlab.dev/eviction-hard"
 
 #: Taints the control plane owns: set and removed from node state, never by a manifest.
 CONTROLLER_TAINTS = frozenset(
@@ -57,6 +68,7 @@ CONTROLLER_TAINTS = frozenset(
         TAINT_UNSCHEDULABLE,
         TAINT_MEMORY_PRESSURE,
         TAINT_DISK_PRESSURE,
+        TAINT_PID_PRESSURE,
     }
 )
 
@@ -96,10 +108,16 @@ PRESSURE_TEXT = {
         "NodeHasInsufficientMemory",
     ),
     "DiskPressure": ("KubeletHasDiskPressure", "kubelet has disk pressure", "NodeHasDiskPressure"),
+    "PIDPressure": (
+        "KubeletHasInsufficientPID",
+        "kubelet has insufficient PID available",
+        "NodeHasInsufficientPID",
+    ),
 }
 PRESSURE_CLEARED_EVENTS = {
     "MemoryPressure": "NodeHasSufficientMemory",
     "DiskPressure": "NodeHasNoDiskPressure",
+    "PIDPressure": "NodeHasSufficientPID",
 }
 UNKNOWN_REASON = "NodeStatusUnknown"
 UNKNOWN_MESSAGE = "Kubelet stopped posting node status."
@@ -277,6 +295,18 @@ class ClusterNode:
         self.kubelet.allocatable = {"cpu": self.alloc_cpu, "memory": self.alloc_memory}
         self.kubelet.memory_capacity = _int(self.capacity.get("memory", "0"))
         self.kubelet.storage_capacity = _int(self.capacity.get("ephemeral-storage", "0"))
+        self.kubelet.thresholds = self.eviction_thresholds()
+
+    def eviction_thresholds(self) -> tuple[res.Threshold, ...]:
+        """The kubelet's hard eviction thresholds: the defaults, or the node's
+        ``EVICTION_HARD_ANNOTATION`` (checked when the Node is read, ``eviction_problem``)."""
+        text = self.annotations.get(EVICTION_HARD_ANNOTATION)
+        if text is None:
+            return res.DEFAULT_THRESHOLDS
+        try:
+            return res.parse_eviction_hard([p for p in text.split(",") if p.strip()])
+        except res.ThresholdError:
+            return res.DEFAULT_THRESHOLDS
 
     def _sync_unschedulable_taint(self) -> None:
         has = any(t.get("key") == TAINT_UNSCHEDULABLE for t in self.taints)
@@ -443,6 +473,8 @@ __all__ = [
     "PRESSURE_TEXT",
     "TAINT_DISK_PRESSURE",
     "TAINT_MEMORY_PRESSURE",
+    "TAINT_PID_PRESSURE",
+    "EVICTION_HARD_ANNOTATION",
     "TAINT_NOT_READY",
     "TAINT_UNREACHABLE",
     "TAINT_UNSCHEDULABLE",

@@ -263,13 +263,25 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                        "an ephemeral-storage request of %(request)s: Pods that use more than "
                        "they request are evicted first."),
                      "resources-and-qos", "eviction"),
+    "evicted-inodes": (_("The kubelet evicted the Pod: the node's file system was low on "
+                         "inodes (%(available)s free, below the eviction threshold of "
+                         "%(threshold)s). Every file and directory a container creates in its "
+                         "writable layer or an emptyDir takes an inode; among Pods of the same "
+                         "priority the one using the most goes first."),
+                       "resources-and-qos", "eviction"),
+    "evicted-pids": (_("The kubelet evicted the Pod: the node was running out of process IDs "
+                       "(%(available)s left, below the eviction threshold of %(threshold)s set "
+                       "in the kubelet's evictionHard). Pods of lower priority go first, and "
+                       "among them the one running the most processes."),
+                     "resources-and-qos", "eviction"),
     "evicted-node-condition": (_("The kubelet refused the Pod: the node reports %(conditions)s. "
-                                 "Under disk pressure the kubelet admits no new Pod (a "
+                                 "Under disk or PID pressure the kubelet admits no new Pod (a "
                                  "toleration or spec.nodeName gets it past the scheduler, not "
                                  "past the kubelet); under memory pressure alone it refuses "
                                  "BestEffort Pods."),
                                "resources-and-qos", "eviction"),
-    "node-disk-pressure": (_("Node %(node)s is low on disk: the kubelet reports DiskPressure "
+    "node-disk-pressure": (_("Node %(node)s is low on disk space or inodes: the kubelet reports "
+                             "DiskPressure "
                              "and the node controller taints the node "
                              "node.kubernetes.io/disk-pressure:NoSchedule. New Pods that do "
                              "not tolerate the taint are not scheduled there, and the kubelet "
@@ -280,6 +292,12 @@ TEXT: dict[str, tuple[Any, str, str]] = {
                                "node.kubernetes.io/memory-pressure:NoSchedule. New Pods that "
                                "do not tolerate the taint are not scheduled there."),
                              "resources-and-qos", "eviction"),
+    "node-pid-pressure": (_("Node %(node)s is running out of process IDs: the kubelet reports "
+                            "PIDPressure and the node controller taints the node "
+                            "node.kubernetes.io/pid-pressure:NoSchedule. New Pods that do not "
+                            "tolerate the taint are not scheduled there, the kubelet admits no "
+                            "new Pod, and it evicts Pods."),
+                          "resources-and-qos", "eviction"),
     "node-pressure-over": (_("Node %(node)s no longer reports %(condition)s: the kubelet waits "
                              "5 minutes after the last low reading "
                              "(evictionPressureTransitionPeriod), then the taint %(taint)s is "
@@ -404,6 +422,10 @@ def fit_reason_text(reason: str) -> str:
         return gettext("it has the taint %(taint)s: the kubelet reports the node low on "
                        "memory (MemoryPressure), and the Pod does not tolerate it") % {
             "taint": PRESSURE_TAINTS["MemoryPressure"]}
+    if match and match["taint"] == f"{PRESSURE_TAINTS['PIDPressure']}: ":
+        return gettext("it has the taint %(taint)s: the kubelet reports the node short of "
+                       "process IDs (PIDPressure), and the Pod does not tolerate it") % {
+            "taint": PRESSURE_TAINTS["PIDPressure"]}
     if match:
         key, _colon, value = match["taint"].partition(": ")
         return gettext("it has the taint %(taint)s, which the Pod does not tolerate") % {
@@ -499,13 +521,20 @@ _EVICT_DISK = re.compile(
     r"available: (?P<available>\S+)\. Container (?P<container>\S+) was using (?P<usage>\S+), "
     r"request is (?P<request>\S+), has larger consumption of ephemeral-storage\.(?:\s.*)?",
     re.DOTALL)
+_EVICT_INODES = re.compile(
+    r"The node was low on resource: inodes\. Threshold quantity: (?P<threshold>\S+), "
+    r"available: (?P<available>\S+)\.\s*")
+_EVICT_PIDS = re.compile(
+    r"The node was low on resource: pids\. Threshold quantity: (?P<threshold>\S+), "
+    r"available: (?P<available>\S+)\.\s*")
 _EVICT_NODE_CONDITION = re.compile(r"The node had condition: \[(?P<conditions>[^\]]*)\]\.\s*")
 _EVICT_EMPTY_DIR = re.compile(
     r'Usage of EmptyDir volume "(?P<volume>[^"]*)" exceeds the limit "(?P<limit>[^"]*)"\.\s*')
 #: eviction message pattern -> narration code
 EVICT_CODES = ((_EVICT_MEMORY, "evicted-memory"), (_EVICT_STORAGE, "evicted-storage"),
                (_EVICT_POD_STORAGE, "evicted-pod-storage"), (_EVICT_DISK, "evicted-disk"),
-               (_EVICT_EMPTY_DIR, "evicted-emptydir"),
+               (_EVICT_EMPTY_DIR, "evicted-emptydir"), (_EVICT_INODES, "evicted-inodes"),
+               (_EVICT_PIDS, "evicted-pids"),
                (_EVICT_NODE_CONDITION, "evicted-node-condition"))
 #: node events of the kubelet's pressure conditions -> (narration code, condition)
 NODE_PRESSURE_EVENTS = {
@@ -513,6 +542,8 @@ NODE_PRESSURE_EVENTS = {
     "NodeHasInsufficientMemory": ("node-memory-pressure", "MemoryPressure"),
     "NodeHasNoDiskPressure": ("node-pressure-over", "DiskPressure"),
     "NodeHasSufficientMemory": ("node-pressure-over", "MemoryPressure"),
+    "NodeHasInsufficientPID": ("node-pid-pressure", "PIDPressure"),
+    "NodeHasSufficientPID": ("node-pressure-over", "PIDPressure"),
 }
 
 

@@ -22,7 +22,11 @@ from typing import Any
 from podlab.engine.apiserver.manifest import parse_manifests
 from podlab.engine.cluster import NODE_STATUS_UPDATE_SECONDS, default_nodes
 from podlab.engine.kubectl.get import get_events, get_nodes
-from podlab.engine.kubelet.resources import EVICTION_INTERVAL, PRESSURE_TRANSITION_PERIOD
+from podlab.engine.kubelet.resources import (
+    EVICTION_INTERVAL,
+    OS_DISK_BYTES,
+    PRESSURE_TRANSITION_PERIOD,
+)
 from podlab.engine.simulation import Simulation
 from tests.lab.manifests import MEMORY_HOG
 
@@ -38,7 +42,12 @@ def pod(name: str, containers: str, extra: str = "") -> str:
     )
 
 
-def one_small_node(capacity: str = "1Gi") -> list[dict[str, Any]]:
+#: A small disk, so that a Pod fills it in minutes: the operating system takes its
+#: ``OS_DISK_BYTES`` (2.5 GiB) of it, as on a real node whose root file system is nodefs.
+CAPACITY = 4 * 1024**3
+
+
+def one_small_node(capacity: str = "4Gi") -> list[dict[str, Any]]:
     node = default_nodes()[0]
     node["status"]["capacity"]["ephemeral-storage"] = capacity
     node["status"].pop("allocatable")
@@ -196,7 +205,7 @@ def test_unused_images_are_deleted_before_a_pod_is_evicted() -> None:
     sim.run_until(150)
     assert "docker.io/library/php:8.3-cli" in kubelet.images
     disk_before = kubelet.disk_available()
-    sim.run_until(200)
+    sim.run_until(210)
     assert "docker.io/library/php:8.3-cli" not in kubelet.images
     assert kubelet.images == {"docker.io/library/busybox:1.36"}  # in use by the filler
     filler = sim.pod("filler")
@@ -303,8 +312,8 @@ PHP_BYTES = 194970393
 
 
 def filling(to_available: float, images: int) -> str:
-    """A Pod that writes a file leaving ``to_available`` of the 1Gi disk free, then sleeps."""
-    used = 1024**3 - int(1024**3 * to_available) - images
+    """A Pod that writes a file leaving ``to_available`` of the disk free, then sleeps."""
+    used = CAPACITY - int(CAPACITY * to_available) - images - OS_DISK_BYTES
     script = json.dumps(f'printf "%{used}s" x > /tmp/f; sleep 3600')
     return pod("filling", f'  - {{name: c, image: "busybox:1.36", command: [sh, -c, {script}]}}\n')
 
@@ -329,8 +338,228 @@ def test_the_image_garbage_collector_says_when_it_cannot_free_enough() -> None:
     kubelet = sim.control.nodes["node-1"].kubelet
     sim.run_until(310)
     available = kubelet.disk_available()
-    amount = 1024**3 * 20 // 100 - available
+    amount = CAPACITY * 20 // 100 - available
     message = f"Failed to garbage collect required amount of images. Attempted to free {amount} bytes, but only found 0 bytes eligible to free."
     assert node_events(sim) == [("Warning", "FreeDiskSpaceFailed", message, 1)]
     sim.run_until(610)  # failed twice in a row: ImageGCFailed too
     assert node_events(sim) == [("Warning", "FreeDiskSpaceFailed", message, 2), ("Warning", "ImageGCFailed", message, 1)]
+
+
+# --- the operating system on the node's disk ----------------------------------------------
+
+
+def test_the_operating_system_takes_its_share_of_the_nodes_disk() -> None:
+    from podlab.engine.kubelet.resources import BYTES_PER_INODE, OS_INODES
+
+    sim = simulation()
+    kubelet = sim.control.nodes["node-1"].kubelet
+    assert kubelet.disk_available() == CAPACITY - OS_DISK_BYTES
+    assert kubelet.inode_capacity() == CAPACITY // BYTES_PER_INODE == 262144
+    assert kubelet.inodes_free() == 262144 - OS_INODES
+    # a node whose disk the OS nearly fills is under disk pressure at once: 2.75Gi less
+    # 2.5Gi leaves 256Mi, below imagefs.available<15% (422.4Mi)
+    small = Simulation(seed=0, nodes=one_small_node("2816Mi"))
+    apply(small, pod("web", SLEEPER))
+    small.run_until(40)
+    disk = condition(small, "DiskPressure")
+    assert (disk["status"], disk["reason"]) == ("True", "KubeletHasDiskPressure")
+    web = small.pod("web")
+    assert web is not None
+    threshold = "442918520"  # 15 % of 2816Mi, with the float32 fraction the kubelet parses
+    available = str(2816 * 1024**2 - OS_DISK_BYTES - BUSYBOX_BYTES)
+    assert (web["status"]["reason"], web["status"]["message"]) == (
+        "Evicted",
+        f"The node was low on resource: ephemeral-storage. Threshold quantity: {threshold}, available: {available}. ",
+    )
+    from podlab.engine import cli
+
+    lines = cli.describe_nodes(small, small.pods(), small.now).splitlines()
+    assert "Taints:             node.kubernetes.io/disk-pressure:NoSchedule" in lines
+
+
+# --- inodes: nodefs.inodesFree / imagefs.inodesFree -----------------------------------------
+
+#: ten directories a round: /tmp/<i>/a/.../i (185000 inodes: past the threshold, within
+#: what the disk has)
+DIRS = '  - {name: c, image: "busybox:1.36", command: [sh, -c, "i=0; while [ $i -lt 18500 ]; do mkdir -p /tmp/$i/a/b/c/d/e/f/g/h/i; i=$((i+1)); done; sleep 3600"]}\n'
+FEW_FILES = '  - {name: c, image: "busybox:1.36", command: [sh, -c, "for i in 1 2 3 4 5; do echo $i > /tmp/$i; done; sleep 3600"]}\n'
+
+
+def test_files_the_containers_create_use_the_nodes_inodes() -> None:
+    from podlab.engine.kubelet.resources import OS_INODES
+
+    sim = simulation(pod("few", FEW_FILES))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    sim.run_until(20)
+    (worker,) = kubelet.workers
+    # five files in the writable layer and the container's log file
+    assert worker.inode_usage() == 5 + 1
+    busybox_inodes = math.ceil(BUSYBOX_BYTES / 16384)
+    assert kubelet.inodes_free() == 262144 - OS_INODES - busybox_inodes - 6
+
+
+def test_running_out_of_inodes_is_disk_pressure_and_evicts_the_pod_using_most() -> None:
+    # 2500 directories a second: the 5 % threshold is crossed after about 50 s
+    sim = simulation(pod("few", FEW_FILES), pod("dirs", DIRS))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    sim.run_until(30)
+    assert condition(sim, "DiskPressure")["status"] == "False"
+    sim.run_until(120)
+    assert kubelet.disk_available() > CAPACITY * 15 // 100  # bytes are not the problem
+    dirs = sim.pod("dirs")
+    assert dirs is not None
+    status = dirs["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "Evicted")
+    # nodefs.inodesFree<5% of 262144 inodes: 13107 (a BinarySI quantity); what was free is
+    # a DecimalSI one; no container is named for inodes
+    prefix = "The node was low on resource: inodes. Threshold quantity: 13107, available: "
+    assert status["message"].startswith(prefix), status["message"]
+    available = int(status["message"][len(prefix):].removesuffix(". "))
+    assert 0 < available < 13107
+    disruption = next(c for c in status["conditions"] if c["type"] == "DisruptionTarget")
+    assert disruption["reason"] == "TerminationByKubelet"
+    few = sim.pod("few")
+    assert few is not None and few["status"]["phase"] == "Running"
+    disk = condition(sim, "DiskPressure")
+    assert (disk["status"], disk["reason"], disk["message"]) == ("True", "KubeletHasDiskPressure", "kubelet has disk pressure")
+    assert node(sim)["spec"]["taints"] == [TAINT]
+    assert node_events(sim) == [
+        ("Warning", "EvictionThresholdMet", "Attempting to reclaim inodes", 1),
+        ("Normal", "NodeHasDiskPressure", "Node node-1 status is now: NodeHasDiskPressure", 1),
+    ]
+
+
+def test_unused_images_give_their_inodes_back_before_a_pod_is_evicted() -> None:
+    from podlab.engine.kubelet.resources import OS_INODES
+
+    # php's 195 MB image holds 11900 inodes here; with it gone the directories fit. The
+    # directories come after imageMinimumGCAge (2 minutes), when the image may be deleted.
+    old = pod("old", '  - {name: c, image: "php:8.3-cli", command: [sh, -c, "exit 0"]}\n')
+    rounds = (262144 - OS_INODES - 13107 - math.ceil(BUSYBOX_BYTES / 16384) - 2) // 10 - 500
+    script = json.dumps(f"sleep 130; i=0; while [ $i -lt {rounds} ]; do mkdir -p /tmp/$i/a/b/c/d/e/f/g/h/i; i=$((i+1)); done; sleep 3600")
+    sim = simulation(old, pod("dirs", f'  - {{name: c, image: "busybox:1.36", command: [sh, -c, {script}]}}\n'))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    sim.run_until(400)
+    assert "docker.io/library/php:8.3-cli" not in kubelet.images
+    dirs = sim.pod("dirs")
+    assert dirs is not None and dirs["status"]["phase"] == "Running"
+    assert [e[1:] for e in node_events(sim)][:1] == [("EvictionThresholdMet", "Attempting to reclaim inodes", 1)]
+    assert condition(sim, "DiskPressure")["status"] == "True"
+
+
+# --- PIDs: pid.available --------------------------------------------------------------------
+
+EVICTION_HARD = "memory.available<100Mi,nodefs.available<10%,nodefs.inodesFree<5%,imagefs.available<15%,imagefs.inodesFree<5%,pid.available<80%"
+
+
+def forks(name: str, count: int) -> str:
+    script = json.dumps(f"i=0; while [ $i -lt {count} ]; do sleep 3600 & i=$((i+1)); done; wait")
+    return pod(name, f'  - {{name: c, image: "busybox:1.36", command: [sh, -c, {script}]}}\n')
+
+
+def pid_node(eviction_hard: str | None = EVICTION_HARD) -> list[dict[str, Any]]:
+    """A node with 1Gi of memory (``kernel.threads-max`` 8192, so MaxPID 8192) and, when
+    given, the kubelet's ``evictionHard``."""
+    from podlab.engine.cluster import EVICTION_HARD_ANNOTATION
+
+    (n,) = one_small_node()
+    n["status"]["capacity"]["memory"] = "1Gi"
+    if eviction_hard is not None:
+        n["metadata"]["annotations"] = {EVICTION_HARD_ANNOTATION: eviction_hard}
+    return [n]
+
+
+def test_pid_available_is_maxpid_less_the_nodes_tasks_and_has_no_default_threshold() -> None:
+    from podlab.engine.kubelet.resources import OS_TASKS, max_pid
+
+    # MaxPID is min(kernel.pid_max, kernel.threads-max); threads-max is RAM / 128 KiB
+    assert max_pid(memory_bytes_of("8148772Ki")) == 63662
+    assert max_pid(1024**3) == 8192
+    sim = Simulation(seed=0, nodes=pid_node(None))
+    apply(sim, forks("forker", 1000), forks("small", 500))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    sim.run_until(60)
+    # each Pod: its shell and its sleeps
+    assert sorted(w.process_count() for w in kubelet.workers) == [501, 1001]
+    assert kubelet.pid_available() == 8192 - OS_TASKS - 1502
+    # upstream's DefaultEvictionHard has no pid.available on Linux: nothing happens
+    sim.run_until(120)
+    assert condition(sim, "PIDPressure")["status"] == "False"
+    assert all(p["status"]["phase"] == "Running" for p in sim.pods())
+
+
+def memory_bytes_of(text: str) -> int:
+    from podlab.engine.core.quantity import memory_bytes
+
+    return int(memory_bytes(text))
+
+
+def test_pid_pressure_condition_taint_admission_and_eviction_of_the_pod_with_most_processes() -> None:
+    sim = Simulation(seed=0, nodes=pid_node())
+    apply(sim, forks("forker", 1000), forks("small", 500))
+    sim.run_until(60)
+    forker, small = sim.pod("forker"), sim.pod("small")
+    assert forker is not None and small is not None
+    # rankPIDPressure: same priority, so the Pod with more processes goes
+    status = forker["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "Evicted")
+    prefix = "The node was low on resource: pids. Threshold quantity: 6553, available: "
+    assert status["message"].startswith(prefix), status["message"]
+    assert small["status"]["phase"] == "Running"
+    at = evicted_at(sim, "forker")
+    pid = condition(sim, "PIDPressure")
+    assert (pid["status"], pid["reason"], pid["message"]) == ("True", "KubeletHasInsufficientPID", "kubelet has insufficient PID available")
+    assert pid["lastTransitionTime"] == sim_time(next_status_update(at))
+    assert condition(sim, "DiskPressure")["status"] == "False"
+    assert node(sim)["spec"]["taints"] == [{"effect": "NoSchedule", "key": "node.kubernetes.io/pid-pressure"}]
+    assert node_events(sim) == [
+        ("Warning", "EvictionThresholdMet", "Attempting to reclaim pids", 1),
+        ("Normal", "NodeHasInsufficientPID", "Node node-1 status is now: NodeHasInsufficientPID", 1),
+    ]
+    # the scheduler keeps new Pods away; the kubelet refuses any non-critical Pod that gets
+    # past it, even a Burstable one
+    burstable = '  - {name: c, image: "busybox:1.36", command: [sleep, "3600"], resources: {requests: {memory: 10Mi}}}\n'
+    apply(sim, pod("late", SLEEPER), pod("bound", burstable, "  nodeName: node-1\n"))
+    sim.run_until(70)
+    late, bound = sim.pod("late"), sim.pod("bound")
+    assert late is not None and bound is not None
+    assert late["status"]["conditions"][0]["message"].startswith(
+        "0/1 nodes are available: 1 node(s) had untolerated taint {node.kubernetes.io/pid-pressure: }. ")
+    assert (bound["status"]["reason"], bound["status"]["message"]) == (
+        "Evicted", "Pod was rejected: The node had condition: [PIDPressure]. ")
+    # describe node shows it
+    from podlab.engine import cli
+
+    lines = cli.describe_nodes(sim, sim.pods(), sim.now).splitlines()
+    assert "Taints:             node.kubernetes.io/pid-pressure:NoSchedule" in lines
+    row = lines[lines.index("Conditions:") + 5]
+    assert row.split()[:2] == ["PIDPressure", "True"] and row.endswith("KubeletHasInsufficientPID    kubelet has insufficient PID available")
+    # five minutes after the last low reading the condition and the taint go
+    sim.run_until(at + PRESSURE_TRANSITION_PERIOD + 2 * EVICTION_INTERVAL)
+    pid = condition(sim, "PIDPressure")
+    assert (pid["status"], pid["reason"], pid["message"]) == ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available")
+    assert node(sim)["spec"].get("taints") is None
+    assert node_events(sim)[-1] == ("Normal", "NodeHasSufficientPID", "Node node-1 status is now: NodeHasSufficientPID", 1)
+    late = sim.pod("late")
+    assert late is not None and late["status"]["phase"] == "Running"
+
+
+def test_pid_pressure_evicts_lower_priority_pods_first() -> None:
+    sim = Simulation(seed=0, nodes=pid_node())
+    important = forks("important", 1000).replace("  restartPolicy: Never\n", "  restartPolicy: Never\n  priority: 1000\n")
+    apply(sim, important, forks("small", 700))
+    sim.run_until(60)
+    small, kept = sim.pod("small"), sim.pod("important")
+    assert small is not None and kept is not None
+    assert small["status"]["reason"] == "Evicted"
+    assert kept["status"]["phase"] == "Running"
+
+
+def test_eviction_hard_replaces_the_default_thresholds() -> None:
+    from podlab.engine.kubelet import resources
+
+    sim = Simulation(seed=0, nodes=pid_node("pid.available<80%"))
+    kubelet = sim.control.nodes["node-1"].kubelet
+    assert [t.signal for t in kubelet.thresholds] == ["pid.available"]
+    assert [t.signal for t in resources.DEFAULT_THRESHOLDS] == [
+        "memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available", "imagefs.inodesFree"]

@@ -176,7 +176,7 @@ def small_disk(capacity: str) -> list[dict[str, Any]]:
 
 
 def test_without_limits_the_nodes_disk_threshold_evicts_the_biggest_user() -> None:
-    # a node with a 1Gi disk: below 15 % available (imagefs.available: the image store is on
+    # a node with a 4Gi disk, 2.5Gi of it the operating system's: below 15 % available (imagefs.available: the image store is on
     # the same disk, so this default threshold is crossed before nodefs.available's 10 %) the
     # eviction manager evicts the Pod using the most disk beyond its request, with the
     # threshold and what is available
@@ -184,15 +184,15 @@ def test_without_limits_the_nodes_disk_threshold_evicts_the_biggest_user() -> No
     quiet = manifest("quiet", container("c", "sleep 3600")) + "  nodeName: node-1\n"
     result = parse_manifests(text + "---\n" + quiet)
     assert result.ok, result.problems
-    sim = Simulation(seed=0, nodes=small_disk("1Gi"))
+    sim = Simulation(seed=0, nodes=small_disk("4Gi"))
     sim.apply(result.objects)
     sim.run_until(260)
     st = status(sim, "filler")
     assert (st["phase"], st["reason"]) == ("Failed", "Evicted")
     head, rest = st["message"].split("available: ", 1)
-    # the kubelet parses "15%" as a float32 fraction: 15 % of 1Gi is 161061280 bytes, not
-    # 161061273.6 (GetThresholdQuantity)
-    assert head == "The node was low on resource: ephemeral-storage. Threshold quantity: 161061280, "
+    # the kubelet parses "15%" as a float32 fraction: 15 % of 4Gi is 644245120 bytes, not
+    # 644245094.4 (GetThresholdQuantity)
+    assert head == "The node was low on resource: ephemeral-storage. Threshold quantity: 644245120, "
     assert percent_threshold(1024**3, 15) == 161061280 and percent_threshold(1024**3, 10) == 107374184
     available, tail = rest.split(". ", 1)
     assert available.endswith("Ki") or available.isdigit()
@@ -238,7 +238,7 @@ def test_under_disk_pressure_a_pod_within_its_request_goes_last() -> None:
     greedy = manifest("greedy", container("c", "yes > /tmp/y")) + "  nodeName: node-1\n"
     result = parse_manifests(asked + "---\n" + greedy)
     assert result.ok, result.problems
-    sim = Simulation(seed=0, nodes=small_disk("2Gi"))
+    sim = Simulation(seed=0, nodes=small_disk("4608Mi"))  # 2Gi beside the operating system
     sim.apply(result.objects)
     sim.run_until(250)
     assert status(sim, "greedy")["reason"] == "Evicted"

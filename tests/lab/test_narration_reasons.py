@@ -392,3 +392,68 @@ def test_pressure_taints_and_the_kubelet_s_refusal_are_said_in_words(lang):
     message = resources.admit_message(("MemoryPressure", "DiskPressure"))
     assert narration.parse_eviction(message) == (
         "evicted-node-condition", {"conditions": "MemoryPressure DiskPressure"})
+
+
+def test_inode_and_pid_eviction_messages_read_back():
+    inodes = resources.node_low_message("inodes", "13107", "5k")
+    assert narration.parse_eviction(inodes) == (
+        "evicted-inodes", {"threshold": "13107", "available": "5k"})
+    pids = resources.node_low_message("pids", "6553", "6390")
+    assert narration.parse_eviction(pids) == (
+        "evicted-pids", {"threshold": "6553", "available": "6390"})
+    assert narration.parse_eviction(resources.admit_message(("PIDPressure",))) == (
+        "evicted-node-condition", {"conditions": "PIDPressure"})
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_pid_pressure_and_its_evictions_are_told(lang):
+    from podlab.engine.apiserver.manifest import parse_manifests
+    from podlab.engine.simulation import Simulation
+    from tests.engine.test_conformance_node_pressure import forks, pid_node
+
+    sim = Simulation(seed=0, nodes=pid_node())
+    objects = parse_manifests(forks("forker", 1000) + "---\n" + forks("small", 500)).objects
+    sim.apply(objects)
+    specs = {o["metadata"]["name"]: o["spec"] for o in objects}
+    narrator = narration.Narrator(sim=sim, specs=specs)
+    sim.run_until(60)
+    entries = narration.render_all(narrator.collect(), lang=lang)
+    evicted = next(e for e in entries if e["code"] == "evicted-pids")
+    assert evicted["pod"] == "forker"
+    assert evicted["params"]["threshold"] == "6553"
+    pressure = next(e for e in entries if e["code"] == "node-pid-pressure")
+    assert pressure["params"] == {"node": "node-1", "condition": "PIDPressure",
+                                  "taint": "node.kubernetes.io/pid-pressure"}
+    for entry in (evicted, pressure):
+        assert not ENGLISH.search(entry["text"]), entry["text"]
+        if lang == "zh-hans":
+            assert CJK.search(entry["text"]) and "PID" in entry["text"], entry["text"]
+    assert "node.kubernetes.io/pid-pressure" in pressure["text"]
+    with translation.override(lang):
+        taint = narration.fit_reason_text(
+            sched.untolerated_taint_reason({"key": "node.kubernetes.io/pid-pressure"}))
+    assert "PIDPressure" in taint and not ENGLISH.search(taint)
+    if lang == "zh-hans":
+        assert CJK.search(taint)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_an_inode_eviction_is_told(lang):
+    from podlab.engine.apiserver.manifest import parse_manifests
+    from podlab.engine.simulation import Simulation
+    from tests.engine.test_conformance_node_pressure import DIRS, one_small_node, pod
+
+    sim = Simulation(seed=0, nodes=one_small_node())
+    objects = parse_manifests(pod("dirs", DIRS)).objects
+    sim.apply(objects)
+    specs = {o["metadata"]["name"]: o["spec"] for o in objects}
+    narrator = narration.Narrator(sim=sim, specs=specs)
+    sim.run_until(120)
+    entries = narration.render_all(narrator.collect(), lang=lang)
+    evicted = next(e for e in entries if e["code"] == "evicted-inodes")
+    assert evicted["pod"] == "dirs" and "13107" in evicted["text"]
+    disk = next(e for e in entries if e["code"] == "node-disk-pressure")
+    for entry in (evicted, disk):
+        assert not ENGLISH.search(entry["text"]), entry["text"]
+        if lang == "zh-hans":
+            assert CJK.search(entry["text"]) and "inode" in entry["text"], entry["text"]

@@ -236,6 +236,17 @@ def wait_any(loop: EventLoop, waiter: Waiter, timeout: float) -> Waiter:
 # --- node and pod state -------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Met:
+    """A hard threshold crossed: its signal, its value, what was available when observed,
+    and the threshold as the eviction message prints it."""
+
+    signal: str
+    threshold: int
+    available: int
+    text: str
+
+
 class Node:
     """The single node: its images, its serialised image puller and its pull back-off."""
 
@@ -258,6 +269,13 @@ class Node:
         #: The node file system's capacity in bytes (nodefs: logs, writable layers,
         #: emptyDirs): ``nodefs.available`` is capacity minus what Pods use on it.
         self.storage_capacity = 100 * GiB
+        #: The operating system's share of the node file system and its tasks
+        #: (``resources.OS_*``), and the kubelet's hard eviction thresholds (``evictionHard``;
+        #: the cluster's node sets them from its configuration).
+        self.os_disk_bytes = res.OS_DISK_BYTES
+        self.os_inodes = res.OS_INODES
+        self.os_tasks = res.OS_TASKS
+        self.thresholds: tuple[res.Threshold, ...] = res.DEFAULT_THRESHOLDS
         #: The node's own files, shared by every hostPath volume on the node.
         self.host_fs = MemoryFileSystem(dirs=["/tmp", "/var/log", "/data", "/mnt"])  # noqa: S108
         self.workers: list[PodWorker] = []
@@ -295,6 +313,9 @@ class Node:
         used = sum(w.memory_usage() for w in self.workers if not w.removed)
         return self.memory_capacity - used
 
+    def _live(self) -> list[PodWorker]:
+        return [w for w in self.workers if not w.removed and not w.phase_terminal]
+
     # --- the node's disk --------------------------------------------------------------------
 
     def image_bytes(self) -> int:
@@ -306,14 +327,49 @@ class Node:
                 total += info.size_bytes
         return total
 
+    def image_inodes(self) -> int:
+        """Inodes of the unpacked images: PodLab counts one per ``BYTES_PER_INODE`` of an
+        image (the catalogue keeps sizes, not file lists)."""
+        total = 0
+        for reference in self.images:
+            info = self.image_infos.get(reference)
+            if info is not None:
+                total += math.ceil(info.size_bytes / res.BYTES_PER_INODE)
+        return total
+
     def disk_available(self, live: list[PodWorker] | None = None) -> int:
         """``nodefs.available`` (= ``imagefs.available`` on one disk): the capacity less the
-        images and what running Pods use (an evicted or finished Pod's containers are
-        removed by the kubelet and its container garbage collection)."""
+        operating system's files, the images and what running Pods use (an evicted or
+        finished Pod's containers are removed by the kubelet and its container garbage
+        collection)."""
         if live is None:
-            live = [w for w in self.workers if not w.removed and not w.phase_terminal]
-        used = sum(w.storage_usage() for w in live) + self.image_bytes()
+            live = self._live()
+        used = self.os_disk_bytes + sum(w.storage_usage() for w in live) + self.image_bytes()
         return self.storage_capacity - used
+
+    def inode_capacity(self) -> int:
+        """The node file system's inodes (ext4's default ratio over its size)."""
+        return self.storage_capacity // res.BYTES_PER_INODE
+
+    def inodes_free(self, live: list[PodWorker] | None = None) -> int:
+        """``nodefs.inodesFree`` (= ``imagefs.inodesFree`` on one disk)."""
+        if live is None:
+            live = self._live()
+        used = self.os_inodes + self.image_inodes() + sum(w.inode_usage() for w in live)
+        return self.inode_capacity() - used
+
+    def max_pid(self) -> int:
+        """``rlimit.MaxPID``: ``min(kernel.pid_max, kernel.threads-max)``."""
+        return res.max_pid(self.memory_capacity)
+
+    def running_tasks(self) -> int:
+        """``rlimit.NumOfRunningProcesses``: the node's own tasks and every process of the
+        Pods (each Pod's ``pids.current``, the forks included)."""
+        return self.os_tasks + sum(w.process_count() for w in self.workers if not w.removed)
+
+    def pid_available(self) -> int:
+        """``pid.available``: MaxPID less the tasks running."""
+        return self.max_pid() - self.running_tasks()
 
     def images_in_use(self) -> set[str]:
         """Images a container that still exists on the node was created from."""
@@ -392,28 +448,41 @@ class Node:
 
     # --- the eviction manager ---------------------------------------------------------------
 
-    def thresholds_met(self, live: list[PodWorker]) -> list[tuple[str, int, int]]:
-        """The hard thresholds crossed now, as (signal, threshold bytes, available bytes),
-        memory first (``byEvictionPriority``)."""
-        met: list[tuple[str, int, int]] = []
-        memory = self.memory_available()
-        if memory < res.MEMORY_AVAILABLE_THRESHOLD:
-            met.append((res.SIGNAL_MEMORY, res.MEMORY_AVAILABLE_THRESHOLD, memory))
+    def observations(self, live: list[PodWorker]) -> dict[str, tuple[int, int]]:
+        """``makeSignalObservations``: (available, capacity) for each signal."""
+        out = {res.SIGNAL_MEMORY: (self.memory_available(), self.memory_capacity)}
         if self.storage_capacity > 0:
-            disk = self.disk_available(live)
-            for signal, threshold in res.disk_thresholds(self.storage_capacity):
-                if disk < threshold:
-                    met.append((signal, threshold, disk))
+            disk = (self.disk_available(live), self.storage_capacity)
+            inodes = (self.inodes_free(live), self.inode_capacity())
+            out[res.SIGNAL_NODEFS] = out[res.SIGNAL_IMAGEFS] = disk
+            out[res.SIGNAL_NODEFS_INODES] = out[res.SIGNAL_IMAGEFS_INODES] = inodes
+        out[res.SIGNAL_PID] = (self.pid_available(), self.max_pid())
+        return out
+
+    def thresholds_met(self, live: list[PodWorker]) -> list[Met]:
+        """The hard thresholds crossed now, memory first (``byEvictionPriority``), then in
+        ``resources.SIGNAL_ORDER``."""
+        observed = self.observations(live)
+        met: list[Met] = []
+        configured = {t.signal: t for t in self.thresholds}
+        for signal in res.SIGNAL_ORDER:
+            threshold = configured.get(signal)
+            if threshold is None or signal not in observed:
+                continue
+            available, capacity = observed[signal]
+            value = threshold.value(capacity)
+            if available < value:
+                met.append(Met(signal, value, available, threshold.quantity_text(capacity)))
         return met
 
-    def _update_conditions(self, met: list[tuple[str, int, int]], now: float) -> None:
+    def _update_conditions(self, met: list[Met], now: float) -> None:
         """``nodeConditionsLastObservedAt`` and ``nodeConditionsObservedSince``: a condition
         holds while its threshold was seen crossed within the transition period."""
-        for signal, _threshold, _available in met:
-            self.pressure_observed[res.SIGNAL_CONDITION[signal]] = now
+        for m in met:
+            self.pressure_observed[res.SIGNAL_CONDITION[m.signal]] = now
         current = tuple(
             c
-            for c in (res.MEMORY_PRESSURE, res.DISK_PRESSURE)
+            for c in res.PRESSURE_CONDITIONS
             if c in self.pressure_observed
             and now - self.pressure_observed[c] < res.PRESSURE_TRANSITION_PERIOD
         )
@@ -462,25 +531,29 @@ class Node:
                 evicted = True
         live = [w for w in live if not w.phase_terminal and w.force_failed is None]
         if not evicted and met:
-            signal = met[0][0]
-            resource = res.SIGNAL_RESOURCE[signal]
+            first = met[0]
+            resource = res.SIGNAL_RESOURCE[first.signal]
             if self.reporter is not None:
                 self.reporter.node_event(
                     self, ev.WARNING, "EvictionThresholdMet", f"Attempting to reclaim {resource}"
                 )
-            if signal == res.SIGNAL_MEMORY:
+            if first.signal == res.SIGNAL_MEMORY:
                 if live:
-                    available = met[0][2]
                     usages = [w.usage() for w in live]
                     victim = res.memory_eviction_order(usages)[0]
                     worker = next(w for w in live if w is victim.key)
-                    worker.evict(res.memory_pressure_message(available, victim), storage=False)
-            elif self.delete_unused_images(now) and not [
-                m for m in self.thresholds_met(live) if m[0] != res.SIGNAL_MEMORY
-            ]:
+                    message = res.memory_pressure_message(first.available, victim, first.text)
+                    worker.evict(message, storage=False)
+            elif first.signal == res.SIGNAL_PID:
+                if live:  # no node-level reclaim for pids
+                    self._evict_for_pids(live, first)
+            elif self.delete_unused_images(now) and not self.thresholds_met(live):
                 pass  # the reclaimed images were enough: no Pod is evicted
             elif live:
-                self._evict_for_disk(live, met)
+                if first.signal in res.INODE_SIGNALS:
+                    self._evict_for_inodes(live, first)
+                else:
+                    self._evict_for_disk(live, met)
         if self.pressure or any(w.has_running() for w in self.workers if not w.removed):
             self._arm_eviction(loop)
         elif self.image_gc_timer is not None:
@@ -488,12 +561,12 @@ class Node:
             self.image_gc_timer.cancel()
             self.image_gc_timer = None
 
-    def _evict_for_disk(self, live: list[PodWorker], met: list[tuple[str, int, int]]) -> None:
+    def _evict_for_disk(self, live: list[PodWorker], met: list[Met]) -> None:
         """Evict the Pod ``rankDiskPressureFunc`` puts first (over its requests, lower
         priority, larger use above its request); the message names the first disk
         threshold crossed and what was available when it was observed."""
         usage = {id(w): w.storage_usage() for w in live}
-        _signal, threshold, available = next(m for m in met if m[0] != res.SIGNAL_MEMORY)
+        first = next(m for m in met if m.signal in res.DISK_SIGNALS)
 
         def rank(w: PodWorker) -> tuple[int, int, int]:
             request = res.effective_requests(w.spec, "ephemeral-storage")
@@ -506,7 +579,37 @@ class Node:
             for slot in victim.slots
             if slot.current is not None
         ]
-        victim.evict(res.disk_pressure_message(threshold, available, containers), storage=True)
+        message = res.disk_pressure_message(first.text, first.available, containers)
+        victim.evict(message, storage=True)
+
+    def _evict_for_inodes(self, live: list[PodWorker], first: Met) -> None:
+        """``rankDiskPressureFunc`` over inodes: no Pod requests inodes, so any Pod using
+        some exceeds its request; then lower priority, then more inodes."""
+        usage = {id(w): w.inode_usage() for w in live}
+
+        def rank(w: PodWorker) -> tuple[int, int, int]:
+            used = usage.get(id(w), 0)
+            return (0 if used > 0 else 1, int(w.spec.get("priority") or 0), -used)
+
+        victim = min(live, key=rank)
+        available = res.decimal_quantity(first.available)
+        victim.evict(
+            res.node_low_message("inodes", first.text, available),
+            storage=True,
+            resource="inodes",
+        )
+
+    def _evict_for_pids(self, live: list[PodWorker], first: Met) -> None:
+        """``rankPIDPressure``: lower priority first, then the Pod with more processes."""
+
+        def rank(w: PodWorker) -> tuple[int, int]:
+            return (int(w.spec.get("priority") or 0), -w.process_count())
+
+        victim = min(live, key=rank)
+        available = res.decimal_quantity(first.available)
+        victim.evict(
+            res.node_low_message("pids", first.text, available), storage=False, resource="pids"
+        )
 
 
 class NodeReporter(Protocol):
@@ -540,6 +643,9 @@ KUBELET_MOUNTED_FILES = (
     "/dev/termination-log",
     "/var/run/secrets/",
 )
+#: What a container's writable layer does not hold: the kubelet's files and the kernel's
+#: file systems the runtime mounts (proc, sysfs with the cgroup tree, the /dev tmpfs).
+NOT_IN_LAYER = (*KUBELET_MOUNTED_FILES, "/proc/", "/sys/", "/dev/")
 
 
 class Slot:
@@ -1287,6 +1393,7 @@ class PodWorker:
         if isinstance(fs, MemoryFileSystem):
             self.volumes.mount_into(fs, slot.spec)
             fs.read_only_root = read_only_root(slot.spec)
+            fs.mark_base()
         return fs
 
     # --- resources and eviction ---------------------------------------------------------------
@@ -1330,6 +1437,27 @@ class PodWorker:
             used += layer_bytes(inst.image.files, KUBELET_MOUNTED_FILES)
         return used
 
+    def container_inodes(self, slot: Slot) -> int:
+        """Inodes a container uses on the node's disk: its log files (the current one and
+        the rotated ones) and its writable layer's files and directories."""
+        inst = slot.current
+        if inst is None:
+            return 0
+        used = 1 + len(inst.rotated_logs)
+        layer_inodes = getattr(inst.fs, "layer_inodes", None)
+        if callable(layer_inodes):
+            used += layer_inodes(inst.image.files, NOT_IN_LAYER)
+        return used
+
+    def inode_usage(self) -> int:
+        """``podDiskUsage``'s inodes: containers' writable layers and logs, disk-backed
+        emptyDirs."""
+        return sum(self.container_inodes(s) for s in self.slots) + self.volumes.empty_dir_inodes()
+
+    def process_count(self) -> int:
+        """The Pod's processes (its ``pids`` cgroup's ``pids.current``)."""
+        return self.pids.current
+
     def storage_usage(self) -> int:
         """The Pod's ephemeral-storage usage as the summary API adds it up: its containers'
         logs and writable layers plus its disk-backed emptyDir volumes."""
@@ -1366,7 +1494,7 @@ class PodWorker:
                 return res.container_storage_message(slot.name, limit_q.canonical())
         return None
 
-    def evict(self, message: str, *, storage: bool) -> None:
+    def evict(self, message: str, *, storage: bool, resource: str | None = None) -> None:
         """The eviction manager kills the Pod: phase Failed, reason Evicted, a
         ``DisruptionTarget`` condition, and the containers stopped with no grace."""
         if self.phase_terminal or self.deleting or self.force_failed is not None:
@@ -1385,7 +1513,7 @@ class PodWorker:
                 "message": message,
             }
         ]
-        field = "ephemeral-storage" if storage else "memory"
+        field = resource or ("ephemeral-storage" if storage else "memory")
         self.start_termination("evicted.kill", cause(f"resources.{field}", message), 0.0)
 
     def _limits(self, slot: Slot) -> tuple[int | None, float | None]:

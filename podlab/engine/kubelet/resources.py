@@ -37,6 +37,20 @@ NODEFS_AVAILABLE_PERCENT = 10
 #: node with one disk the image store is on the node's file system, so both signals
 #: observe the same disk and this one is crossed first.
 IMAGEFS_AVAILABLE_PERCENT = 15
+#: ``--eviction-hard`` defaults for inodes (pkg/kubelet/eviction/defaults_linux.go):
+#: ``nodefs.inodesFree<5%`` and ``imagefs.inodesFree<5%``. Upstream has no default for
+#: ``pid.available`` on Linux: the signal is observed, and acts only when configured.
+NODEFS_INODES_FREE_PERCENT = 5
+IMAGEFS_INODES_FREE_PERCENT = 5
+#: The kubelet's default ``evictionHard`` (``DefaultEvictionHard``), as statements. Setting
+#: ``evictionHard`` replaces the whole map: signals left out have no threshold.
+DEFAULT_EVICTION_HARD = (
+    "memory.available<100Mi",
+    "nodefs.available<10%",
+    "nodefs.inodesFree<5%",
+    "imagefs.available<15%",
+    "imagefs.inodesFree<5%",
+)
 #: The eviction manager's ``--housekeeping-interval`` / monitoring period.
 EVICTION_INTERVAL = 10.0
 #: ``evictionPressureTransitionPeriod``: a pressure condition stays True this long after its
@@ -54,18 +68,62 @@ IMAGE_GC_LOW_PERCENT = 80
 SIGNAL_MEMORY = "memory.available"
 SIGNAL_NODEFS = "nodefs.available"
 SIGNAL_IMAGEFS = "imagefs.available"
+SIGNAL_NODEFS_INODES = "nodefs.inodesFree"
+SIGNAL_IMAGEFS_INODES = "imagefs.inodesFree"
+SIGNAL_PID = "pid.available"
 MEMORY_PRESSURE = "MemoryPressure"
 DISK_PRESSURE = "DiskPressure"
+PID_PRESSURE = "PIDPressure"
+#: The node conditions in the order the node status lists them.
+PRESSURE_CONDITIONS = (MEMORY_PRESSURE, DISK_PRESSURE, PID_PRESSURE)
 SIGNAL_CONDITION = {
     SIGNAL_MEMORY: MEMORY_PRESSURE,
     SIGNAL_NODEFS: DISK_PRESSURE,
     SIGNAL_IMAGEFS: DISK_PRESSURE,
+    SIGNAL_NODEFS_INODES: DISK_PRESSURE,
+    SIGNAL_IMAGEFS_INODES: DISK_PRESSURE,
+    SIGNAL_PID: PID_PRESSURE,
 }
+#: ``signalToResource``: what the ``EvictionThresholdMet`` event and the eviction message
+#: name (``resourceInodes`` is "inodes", ``resourcePids`` "pids").
 SIGNAL_RESOURCE = {
     SIGNAL_MEMORY: "memory",
     SIGNAL_NODEFS: "ephemeral-storage",
     SIGNAL_IMAGEFS: "ephemeral-storage",
+    SIGNAL_NODEFS_INODES: "inodes",
+    SIGNAL_IMAGEFS_INODES: "inodes",
+    SIGNAL_PID: "pids",
 }
+#: The order the eviction manager looks at crossed thresholds in. ``byEvictionPriority``
+#: only puts memory first; the rest follow the configuration map, whose order Go does not
+#: fix: PodLab uses this one.
+SIGNAL_ORDER = (
+    SIGNAL_MEMORY,
+    SIGNAL_IMAGEFS,
+    SIGNAL_NODEFS,
+    SIGNAL_NODEFS_INODES,
+    SIGNAL_IMAGEFS_INODES,
+    SIGNAL_PID,
+)
+DISK_SIGNALS = frozenset({SIGNAL_NODEFS, SIGNAL_IMAGEFS})
+INODE_SIGNALS = frozenset({SIGNAL_NODEFS_INODES, SIGNAL_IMAGEFS_INODES})
+#: ext4's default ``inode_ratio`` (mke2fs.conf, file systems of 512 MiB and more): one inode
+#: per 16 KiB of disk, so the node file system's inode count follows from its size.
+BYTES_PER_INODE = 16384
+#: ``kernel.pid_max`` on a 64-bit node whose systemd raised it (the kernel's PID_MAX_LIMIT).
+PID_MAX = 4194304
+#: ``kernel.threads-max`` is what the kernel sets at boot: total RAM / (8 * THREAD_SIZE),
+#: THREAD_SIZE being 16 KiB on x86-64. The kubelet's MaxPID is the smaller of the two
+#: (pkg/kubelet/stats/pidlimit/pidlimit_linux.go).
+THREAD_MEMORY_BYTES = 8 * 16 * 1024
+#: The node's operating system on its root file system, which is the kubelet's nodefs
+#: (Ubuntu 24.04 server with containerd and the kubelet, its journal and package caches):
+#: PodLab's figures for a freshly provisioned node, not an upstream constant.
+OS_DISK_BYTES = 2560 * 1024 * 1024
+OS_INODES = 70000
+#: Tasks (processes and threads, ``/proc/loadavg``'s count) the node runs besides the Pods:
+#: kernel threads, systemd and its services, containerd, the kubelet (PodLab's figure).
+OS_TASKS = 300
 #: Pods at or above this priority (``system-cluster-critical``) are critical: admitted
 #: under pressure and never evicted.
 SYSTEM_CRITICAL_PRIORITY = 2_000_000_000
@@ -90,6 +148,94 @@ def disk_thresholds(capacity: int) -> tuple[tuple[str, int], ...]:
     return (
         (SIGNAL_IMAGEFS, percent_threshold(capacity, IMAGEFS_AVAILABLE_PERCENT)),
         (SIGNAL_NODEFS, percent_threshold(capacity, NODEFS_AVAILABLE_PERCENT)),
+    )
+
+
+def max_pid(memory_capacity: int) -> int:
+    """``rlimit.MaxPID``: the smaller of ``kernel.pid_max`` and ``kernel.threads-max``."""
+    threads = max(20, memory_capacity // THREAD_MEMORY_BYTES) if memory_capacity > 0 else PID_MAX
+    return min(PID_MAX, threads)
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """One hard eviction threshold: the signal and either a quantity or a percentage (the
+    float32 fraction the kubelet parses ``10%`` into)."""
+
+    signal: str
+    quantity: int | None = None
+    percent: str | None = None  # the text before "%", e.g. "10"
+    text: str = ""  # a quantity as the kubelet prints it ("100Mi")
+
+    def value(self, capacity: int) -> int:
+        """``GetThresholdQuantity``: the quantity, or the percentage of the capacity."""
+        if self.quantity is not None:
+            return self.quantity
+        fraction = _float32(_float32(float(self.percent or 0)) / _float32(100.0))
+        return int(float(capacity) * fraction)
+
+    def quantity_text(self, capacity: int) -> str:
+        """The threshold as the eviction message prints it: a percentage becomes a BinarySI
+        quantity of the capacity."""
+        return self.text if self.quantity is not None else binary_quantity(self.value(capacity))
+
+
+class ThresholdError(ValueError):
+    pass
+
+
+def parse_eviction_hard(statements: Sequence[str]) -> tuple[Threshold, ...]:
+    """``parseThresholdStatements`` for ``evictionHard`` (``signal<value`` each)."""
+    out: list[Threshold] = []
+    seen: set[str] = set()
+    for statement in statements:
+        signal, sep, value = statement.strip().partition("<")
+        signal, value = signal.strip(), value.strip()
+        if not sep or not value:
+            raise ThresholdError(
+                f"invalid eviction threshold syntax {statement}, expected <signal><operator><value>"
+            )
+        if signal not in SIGNAL_CONDITION:
+            raise ThresholdError(f"unsupported eviction signal {signal}")
+        if signal in seen:
+            raise ThresholdError(f"found duplicate eviction threshold for signal {signal}")
+        seen.add(signal)
+        if value.endswith("%"):
+            try:
+                percent = float(value[:-1])
+            except ValueError as err:
+                raise ThresholdError(str(err)) from err
+            if percent <= 0:
+                raise ThresholdError(
+                    f"eviction percentage threshold {signal} must be positive: {value}"
+                )
+            out.append(Threshold(signal, percent=value[:-1]))
+            continue
+        try:
+            amount = parse_quantity(value).value
+        except (QuantityError, ValueError, TypeError) as err:
+            raise ThresholdError(str(err)) from err
+        if amount <= 0:
+            raise ThresholdError(f"eviction threshold {signal} must be positive: {value}")
+        text = parse_quantity(value).canonical()
+        out.append(Threshold(signal, quantity=math.ceil(amount), text=text))
+    return tuple(out)
+
+
+DEFAULT_THRESHOLDS = parse_eviction_hard(DEFAULT_EVICTION_HARD)
+
+
+def decimal_quantity(value: int) -> str:
+    """``resource.NewQuantity(value, DecimalSI).String()`` (``5000`` is ``5k``)."""
+    return Quantity(Fraction(value), "DecimalSI").canonical()
+
+
+def node_low_message(resource: str, threshold: str, available: str) -> str:
+    """``evictionMessage`` for a resource whose containers are not named (inodes, pids):
+    only memory and ephemeral-storage list the containers over their requests."""
+    return (
+        f"The node was low on resource: {resource}. "
+        f"Threshold quantity: {threshold}, available: {available}. "
     )
 
 
@@ -251,11 +397,13 @@ def format_request(value: int) -> str:
     return str(value)
 
 
-def memory_pressure_message(available: int, pod: PodUsage) -> str:
+def memory_pressure_message(
+    available: int, pod: PodUsage, threshold: str = MEMORY_THRESHOLD_TEXT
+) -> str:
     name, usage, req = pod.biggest
     return (
         "The node was low on resource: memory. "
-        f"Threshold quantity: {MEMORY_THRESHOLD_TEXT}, available: {kibibytes(available)}. "
+        f"Threshold quantity: {threshold}, available: {kibibytes(available)}. "
         f"Container {name} was using {kibibytes(usage)}, request is {format_request(req)}, "
         "has larger consumption of memory. "
     )
@@ -277,13 +425,14 @@ def binary_quantity(value: int) -> str:
 
 
 def disk_pressure_message(
-    threshold: int, available: int, containers: list[tuple[str, int, int]]
+    threshold: int | str, available: int, containers: list[tuple[str, int, int]]
 ) -> str:
     """``evictionMessage`` for ``nodefs.available``: the threshold and what is available,
     then every container of the Pod that uses more than it requested."""
+    shown = threshold if isinstance(threshold, str) else binary_quantity(threshold)
     text = (
         "The node was low on resource: ephemeral-storage. "
-        f"Threshold quantity: {binary_quantity(threshold)}, "
+        f"Threshold quantity: {shown}, "
         f"available: {binary_quantity(available)}. "
     )
     for name, usage, req in containers:
@@ -301,6 +450,27 @@ def empty_dir_message(volume: str, limit: str) -> str:
 
 
 __all__ = [
+    "BYTES_PER_INODE",
+    "DEFAULT_EVICTION_HARD",
+    "DEFAULT_THRESHOLDS",
+    "DISK_SIGNALS",
+    "INODE_SIGNALS",
+    "OS_DISK_BYTES",
+    "OS_INODES",
+    "OS_TASKS",
+    "PID_MAX",
+    "PID_PRESSURE",
+    "PRESSURE_CONDITIONS",
+    "SIGNAL_IMAGEFS_INODES",
+    "SIGNAL_NODEFS_INODES",
+    "SIGNAL_ORDER",
+    "SIGNAL_PID",
+    "Threshold",
+    "ThresholdError",
+    "decimal_quantity",
+    "max_pid",
+    "node_low_message",
+    "parse_eviction_hard",
     "DISK_PRESSURE",
     "EVICTION_INTERVAL",
     "IMAGEFS_AVAILABLE_PERCENT",

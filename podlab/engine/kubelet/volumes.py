@@ -379,6 +379,18 @@ class PodVolumes:
             if v.source == "emptyDir" and v.fs is not None
         ]
 
+    def empty_dir_inodes(self) -> int:
+        """Inodes the disk-backed emptyDir volumes use (their directory included)."""
+        total = 0
+        for v in self.volumes.values():
+            if v.source != "emptyDir" or v.fs is None:
+                continue
+            if (v.spec.get("emptyDir") or {}).get("medium") == "Memory":
+                continue
+            inodes = getattr(v.fs, "inodes", None)
+            total += inodes() if callable(inodes) else 1
+        return total
+
 
 def _token(pod: dict[str, Any]) -> str:
     """A service account token shaped like a JWT (three base64url parts); not a real one."""

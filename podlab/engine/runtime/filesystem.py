@@ -348,6 +348,28 @@ class MemoryFileSystem:
             total += len(data) if data.isascii() else len(data.encode())
         return total + sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
 
+    def inodes(self) -> int:
+        """Inodes of the root tree (mounts excluded): every directory, itself included, and
+        every file, as ``du --inodes`` and the kubelet's volume metrics count them."""
+        return len(self._dirs) + len(self._files)
+
+    def mark_base(self) -> None:
+        """Remember the directories there now (the image's): a writable layer's own
+        directories are the ones made later (``layer_inodes``)."""
+        self._base_dirs = frozenset(self._dirs)
+
+    def layer_inodes(self, base: Mapping[str, str], skip: tuple[str, ...] = ()) -> int:
+        """Inodes of a writable layer: the files that differ from ``base`` (a file changed
+        in the image is copied up) and the directories made since ``mark_base``."""
+        base_dirs = getattr(self, "_base_dirs", frozenset())
+        files = sum(
+            1
+            for path, data in self._files.items()
+            if not path.startswith(skip) and not (base.get(path) is data or base.get(path) == data)
+        )
+        dirs = sum(1 for path in self._dirs if path not in base_dirs and not path.startswith(skip))
+        return files + dirs
+
     def uncounted(self, path: str) -> int:
         """Bytes of the file at ``path`` (of this tree) written but not kept."""
         return self._uncounted.get(path, 0)

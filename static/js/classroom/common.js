@@ -86,6 +86,13 @@ export class SimView {
       onSeek || (() => {}));
     this.i18n = i18n;
     this.clock = document.getElementById("clock");
+    // the page's language before the first frame too
+    if (this.clock) setText(this.clock, this.clockText(0));
+  }
+
+  /** "t = 3600 s" / "t = 3600 秒". */
+  clockText(t) {
+    return `t = ${format(this.i18n.t("seconds"), { seconds: seconds(t) })}`;
   }
 
   askLogs({ container, previous, before }) {
@@ -122,7 +129,7 @@ export class SimView {
   render(full) {
     this.panes.render(full);
     this.timeline.render();
-    if (this.clock) setText(this.clock, `t = ${seconds(this.model.t)} s`);
+    if (this.clock) setText(this.clock, this.clockText(this.model.t));
   }
 }
 
