@@ -33,6 +33,9 @@ RATE_PER_SECOND = float(services.MESSAGES_PER_SECOND)
 RATE_BURST = 40.0
 TICK_SECONDS = 0.25  # the clock advances four times a second at most
 MAX_TICK_SECONDS = 1.0  # under load, down to once a second
+#: after a tick with nothing to show, the clock ticks at most this often until a frame goes
+#: out again (the ticks of a quiet lab only advance it; what they find waits for the next)
+QUIET_TICK_SECONDS = 0.5
 LATE_SECONDS = 0.05
 # A tick sends a frame only when it has something to show. A transition, an event or a Pod
 # change goes out at once; probe meters and logs at most every PROBES_EVERY_SECONDS; the view
@@ -735,6 +738,7 @@ class LabConsumer(AsyncWebsocketConsumer):
                 last = answer.get("at", last)
                 self.playing = self.playing and answer["playing"]
                 if answer["body"] is None:
+                    tick = max(tick, min(MAX_TICK_SECONDS, QUIET_TICK_SECONDS))
                     continue
                 if backlog > BACKLOG_COALESCE_BYTES and self.playing:
                     # The reader is behind: this frame would only wait in the buffer. Skip

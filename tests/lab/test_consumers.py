@@ -551,8 +551,8 @@ async def frames_for(communicator, seconds):
 def fast_clock(monkeypatch, **seconds):
     """A lab clock that ticks every 0.05-0.1 s, however busy the machine, with the given
     frame intervals (``HEARTBEAT_SECONDS=0.4``...); the AGE refresh is off unless given."""
-    seconds = {"TICK_SECONDS": 0.05, "MAX_TICK_SECONDS": 0.1, "VIEWS_EVERY_SECONDS": 100.0,
-               **seconds}
+    seconds = {"TICK_SECONDS": 0.05, "MAX_TICK_SECONDS": 0.1, "QUIET_TICK_SECONDS": 0.1,
+               "VIEWS_EVERY_SECONDS": 100.0, **seconds}
     for name, value in seconds.items():
         monkeypatch.setattr(consumers, name, value)
 
@@ -576,6 +576,31 @@ async def test_quiet_ticks_send_only_heartbeats(monkeypatch):
     await communicator.disconnect()
 
 
+
+
+async def test_a_quiet_lab_ticks_half_as_often(monkeypatch):
+    """Ticks that find nothing to show come every QUIET_TICK_SECONDS, not every
+    TICK_SECONDS: a quiet lab costs its worker and the server half the round trips."""
+    fast_clock(monkeypatch, HEARTBEAT_SECONDS=5.0, MAX_TICK_SECONDS=0.3,
+               QUIET_TICK_SECONDS=0.2)
+    ticks: list[float] = []
+    call = consumers.LabConsumer.call
+
+    async def counted(self, op, **kwargs):
+        if op == "tick":
+            ticks.append(asyncio.get_running_loop().time())
+        return await call(self, op, **kwargs)
+
+    monkeypatch.setattr(consumers.LabConsumer, "call", counted)
+    communicator = await connect()
+    await apply(communicator, RUNNING)
+    await communicator.send_json_to({"type": "lab.play", "speed": 60})
+    await asyncio.sleep(1.0)  # the sleeper starts: news, frames at once
+    ticks.clear()
+    await asyncio.sleep(1.5)  # nothing to show, and the heartbeat is 5 s away
+    gaps = sorted(b - a for a, b in zip(ticks, ticks[1:], strict=False))
+    assert len(ticks) >= 4 and gaps[len(gaps) // 2] >= 0.19, gaps  # not every 0.05 s
+    await communicator.disconnect()
 
 
 async def test_probe_meters_and_logs_arrive_as_deltas(monkeypatch):
