@@ -139,3 +139,19 @@ def test_an_unquoted_big_string_without_separators_is_one_field() -> None:
     script = DOUBLE.format(seed="y", n=26) + "echo $x | wc -c; set -- $x; echo $#"
     _sim, logs = run(script)
     assert logs.splitlines() == [str(2**26 + 1), "1"]
+
+
+def test_longest_prefix_and_suffix_removal_see_the_whole_string() -> None:
+    # "abc" doubled: 3 * 2^25 characters (96 MiB); the answers lie past the kept MiB
+    script = DOUBLE.format(seed="abc", n=25) + (
+        'y=${x##*b}; echo "${#y} $y"; y=${x%%b*}; echo "${#y} $y"; y=${x##a*c}; echo "${#y}"; '
+        'y=${x%%ab}; echo ${#y}; y=${x##ab}; echo ${#y}; y=${x%%bc*bc}; echo "${#y} $y"; '
+        'y=${x##*a?c}; echo "${#y}"; y=${x%%[!a]*}; echo "${#y} $y"; y=${x##*z}; echo ${#y}; '
+        'y=${x#*cab}; echo ${#y}; y=${x%c*}; echo ${#y}; y=${x%%c*a*b?}; echo "${#y} $y"'
+    )
+    _sim, logs = run(script)
+    size = 3 * 2**25
+    assert logs.splitlines() == [
+        "1 c", "1 a", "0", str(size), str(size - 2), "1 a",
+        "0", "1 a", str(size), str(size - 5), str(size - 1), "2 ab",
+    ]

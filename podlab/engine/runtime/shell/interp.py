@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -67,12 +68,6 @@ MAX_MATERIALISED = 32 * 1024 * 1024
 MAX_KEPT_TREE = 32 * 1024 * 1024
 #: ... past it a string is hollow: it keeps this many characters and counts its size
 HOLLOW_KEPT = 1024 * 1024
-#: A glob that needs the middle of a hollow string builds it from its rope when the container
-#: has the memory for it (else the OOM killer), up to this size; past it PodLab matches the
-#: kept characters only.
-MAX_BUILT_FOR_MATCH = 256 * 1024 * 1024
-#: ``${x#p}``/``${x%p}`` of a hollow string look this far into its ends for the shortest match
-TRIM_WINDOW = 4096
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -182,6 +177,86 @@ def _glob_atoms(pattern: str) -> list[str]:
         atoms.append(c)
         i += 1
     return atoms
+
+
+class _Fixed:
+    """A part of a glob without ``*``: as many characters as it has atoms, each matched by
+    one atom (``look``: a lookahead that finds where it matches)."""
+
+    __slots__ = ("look", "width")
+
+    def __init__(self, atoms: list[str]) -> None:
+        self.width = len(atoms)
+        body = fnmatch.translate("".join(atoms)).removesuffix(r"\Z")
+        self.look = re.compile(f"(?={body})", re.S)
+
+    def at(self, rope: rope_.Rope, pos: int) -> bool:
+        return self.look.match(rope_.text(rope_.sub(rope, pos, pos + self.width))) is not None
+
+
+def _glob_parts(pattern: str) -> list[_Fixed] | None:
+    """A glob split at its ``*``s into fixed-width parts (head, middles, tail); None for a
+    glob without ``*`` (then it is one part: see ``_Fixed``)."""
+    atoms = _glob_atoms(pattern)
+    if "*" not in atoms:
+        return None
+    parts: list[list[str]] = [[]]
+    for atom in atoms:
+        if atom == "*":
+            parts.append([])
+        else:
+            parts[-1].append(atom)
+    return [_Fixed(parts[0])] + [_Fixed(x) for x in parts[1:-1] if x] + [_Fixed(parts[-1])]
+
+
+def rope_prefix(rope: rope_.Rope, size: int, pattern: str, longest: bool) -> int | None:
+    """The length of the shortest (``longest``: longest) start of the content that
+    ``pattern`` matches, or None. A glob ``H*M1*...*T`` matches a start of ``i`` characters
+    when ``H`` matches at 0, each middle part fits after the last (placed leftmost) and
+    ``T`` matches just before ``i``: the answers come from the rope without building it."""
+    parts = _glob_parts(pattern)
+    if parts is None:
+        fixed = _Fixed(_glob_atoms(pattern))
+        return fixed.width if fixed.width <= size and fixed.at(rope, 0) else None
+    head, middles, tail = parts[0], parts[1:-1], parts[-1]
+    if head.width > size or not head.at(rope, 0):
+        return None
+    pos = head.width
+    for part in middles:
+        found = rope_.first_match(rope, part.look, part.width, pos, size)
+        if found < 0:
+            return None
+        pos = found + part.width
+    pick = rope_.last_match if longest else rope_.first_match
+    found = pick(rope, tail.look, tail.width, pos, size)
+    return None if found < 0 else found + tail.width
+
+
+def rope_suffix(rope: rope_.Rope, size: int, pattern: str, longest: bool) -> int | None:
+    """Where the shortest (``longest``: longest) end of the content that ``pattern``
+    matches starts, or None (the mirror of ``rope_prefix``)."""
+    parts = _glob_parts(pattern)
+    if parts is None:
+        fixed = _Fixed(_glob_atoms(pattern))
+        ok = fixed.width <= size and fixed.at(rope, size - fixed.width)
+        return size - fixed.width if ok else None
+    head, middles, tail = parts[0], parts[1:-1], parts[-1]
+    if tail.width > size or not tail.at(rope, size - tail.width):
+        return None
+    end = size - tail.width
+    for part in reversed(middles):
+        found = rope_.last_match(rope, part.look, part.width, 0, end)
+        if found < 0:
+            return None
+        end = found
+    pick = rope_.first_match if longest else rope_.last_match
+    found = pick(rope, head.look, head.width, 0, end)
+    return None if found < 0 else found
+
+
+def rope_matches(rope: rope_.Rope, size: int, pattern: str) -> bool:
+    """Whether ``pattern`` matches the whole content."""
+    return rope_prefix(rope, size, pattern, True) == size
 
 
 def strip_newlines(text: str) -> str:
@@ -1545,10 +1620,13 @@ class Shell:
             return value or ""
         pattern = yield from self.expand_pattern(part.arg)
         text = value or ""
-        if type(text) is Hollow and text.rope is not None and op in ("#", "%"):
-            trimmed = self._trim_hollow(text, op, pattern)
-            if trimmed is not None:
-                return trimmed
+        if type(text) is Hollow and text.rope is not None:
+            # a string too big to build: where the pattern matches comes from its rope
+            if op in ("#", "##"):
+                cut = rope_prefix(text.rope, text.size, pattern, op == "##")
+                return text if cut is None else from_rope(rope_.sub(text.rope, cut, text.size))
+            cut = rope_suffix(text.rope, text.size, pattern, op == "%%")
+            return text if cut is None else from_rope(rope_.sub(text.rope, 0, cut))
         if op in ("#", "##"):
             rng = range(len(text) + 1) if op == "#" else range(len(text), -1, -1)
             for i in rng:
@@ -1560,25 +1638,6 @@ class Shell:
             if fnmatch.fnmatchcase(text[i:], pattern):
                 return text[:i]
         return text
-
-    def _trim_hollow(self, text: Hollow, op: str, pattern: str) -> str | None:
-        """``${x#p}`` / ``${x%p}`` of a hollow string: the shortest match at its start (its
-        kept characters) or its end (built from the rope), up to ``TRIM_WINDOW``
-        characters; None when no match is that short."""
-        if text.rope is None:
-            return None
-        window = min(text.size, TRIM_WINDOW)
-        if op == "#":
-            head = str.__str__(text)[:window]
-            for i in range(window + 1):
-                if fnmatch.fnmatchcase(head[:i], pattern):
-                    return from_rope(rope_.sub(text.rope, i, text.size))
-            return None
-        tail = rope_.text(rope_.sub(text.rope, text.size - window, text.size))
-        for i in range(window + 1):
-            if fnmatch.fnmatchcase(tail[window - i :], pattern):
-                return from_rope(rope_.sub(text.rope, 0, text.size - i))
-        return None
 
     def command_substitution(self, node: p.Node) -> Gen:
         self.fork(short=True)
@@ -1608,22 +1667,11 @@ class Shell:
             return False  # a pattern without * matches as many characters as it has atoms
         first = atoms.index("*")
         last = len(atoms) - 1 - atoms[::-1].index("*")
-        head, tail = atoms[:first], atoms[last + 1 :]
-        if len(head) + len(tail) > subject.size:
-            return False
-        start = str.__str__(subject)[: len(head)]
-        if not fnmatch.fnmatchcase(start, "".join(head)):
-            return False
-        end = rope_.text(rope_.sub(subject.rope, subject.size - len(tail), subject.size))
-        if not fnmatch.fnmatchcase(end, "".join(tail)):
-            return False
-        middle = [a for a in atoms[first : last + 1]]
-        if all(a == "*" for a in middle):
-            return True
-        self.proc.hold(subject.size)  # the whole string: the container's memory first
-        if subject.size > MAX_BUILT_FOR_MATCH:
-            return fnmatch.fnmatchcase(subject, pattern)  # PodLab's bound: the kept part
-        return fnmatch.fnmatchcase(rope_.text(subject.rope), pattern)
+        if any(a != "*" for a in atoms[first : last + 1]):
+            # the middle of the string matters: sh looks at all of it (in the memory the
+            # container has for it: else the OOM killer first)
+            self.proc.hold(subject.size)
+        return rope_matches(subject.rope, subject.size, pattern)
 
     def expand_part(self, part: p.Part) -> Gen:
         if isinstance(part, p.Lit):

@@ -255,3 +255,117 @@ __all__ = [
     "text",
     "words",
 ]
+
+
+# --- fixed-width matches (the parts of a glob between its ``*``s) ------------------------
+
+
+def _cyclic(unit: str, offset: int, size: int) -> str:
+    """``size`` characters of ``unit`` repeated, from ``offset`` in it."""
+    offset %= len(unit)
+    need = offset + size
+    return (unit * (need // len(unit) + 1))[offset:need]
+
+
+def _starts(rope: Rope) -> list[int]:
+    out = []
+    pos = 0
+    for unit, times in rope:
+        out.append(pos)
+        pos += len(unit) * times
+    return out
+
+
+def _around(rope: Rope, starts: list[int], i: int, width: int) -> tuple[int, str]:
+    """(where it starts, the text) of the last ``width - 1`` characters of segment ``i``
+    and the ``width - 1`` characters after it: every match of ``width`` characters that
+    starts in the segment and ends past it."""
+    unit, times = rope[i]
+    end = starts[i] + len(unit) * times
+    lo = max(starts[i], end - width + 1)
+    return lo, text(sub_from(rope, starts, i, lo, end + width - 1))
+
+
+def sub_from(rope: Rope, starts: list[int], i: int, lo: int, hi: int) -> Rope:
+    """``sub`` from segment ``i`` on (``starts``: where each segment starts)."""
+    out: list[Segment] = []
+    j = i
+    while j < len(rope) and starts[j] < hi:
+        unit, times = rope[j]
+        a, b = max(lo, starts[j]), min(hi, starts[j] + len(unit) * times)
+        if a < b:
+            out.append((_cyclic(unit, a - starts[j], b - a), 1))
+        j += 1
+    return tuple(out)
+
+
+def first_match(rope: Rope, look: re.Pattern[str], width: int, start: int, stop: int) -> int:
+    """The first ``q`` from ``start`` on where the content's ``width`` characters match
+    ``look`` (a lookahead of a fixed-width pattern) and end by ``stop``; -1 if none. A
+    segment repeating its unit is looked at over one period of its unit (its matches repeat
+    with the unit)."""
+    if width == 0:
+        return start if start <= stop else -1
+    starts = _starts(rope)
+    for i, (unit, times) in enumerate(rope):
+        a = starts[i]
+        b = a + len(unit) * times
+        if b <= start:
+            continue
+        if a >= stop:
+            break
+        lo = max(a, start)
+        n = len(unit)
+        inner_end = min(b, stop)  # matches inside the segment end by here
+        if inner_end - lo >= width:
+            window = _cyclic(unit, lo - a, min(inner_end - lo, n + width - 1))
+            m = look.search(window)
+            if m is not None:
+                return lo + m.start()
+        if b < stop:  # matches that start in the segment and end after it
+            w_lo, around = _around(rope, starts, i, width)
+            w_from = max(w_lo, start)
+            m = look.search(around, w_from - w_lo, min(len(around), stop - w_lo))
+            if m is not None and w_lo + m.start() < b:
+                return w_lo + m.start()
+    return -1
+
+
+def _last(look: re.Pattern[str], window: str, end: int) -> int:
+    found = -1
+    for m in look.finditer(window, 0, end):
+        found = m.start()
+    return found
+
+
+def last_match(rope: Rope, look: re.Pattern[str], width: int, start: int, stop: int) -> int:
+    """The last ``q`` from ``start`` on where ``width`` characters match ``look`` and end
+    by ``stop``; -1 if none (see ``first_match``)."""
+    if width == 0:
+        return stop if start <= stop else -1
+    starts = _starts(rope)
+    for i in range(len(rope) - 1, -1, -1):
+        unit, times = rope[i]
+        a = starts[i]
+        b = a + len(unit) * times
+        if a >= stop:
+            continue
+        if b <= start:
+            break
+        if b < stop:  # starting in the segment, ending after it
+            w_lo, around = _around(rope, starts, i, width)
+            w_from = max(w_lo, start)
+            hit = _last(look, around, min(len(around), stop - w_lo))
+            if hit >= 0 and w_lo + hit < b and w_lo + hit >= w_from:
+                return w_lo + hit
+        n = len(unit)
+        hi = min(b, stop)  # the last match inside ends by here
+        lo = max(a, start)
+        if hi - lo < width:
+            continue
+        size = min(hi - lo, n + width - 1)
+        window = _cyclic(unit, hi - size - a, size)
+        hit = _last(look, window, size)
+        if hit >= 0:
+            return hi - size + hit
+    return -1
