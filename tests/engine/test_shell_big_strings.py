@@ -155,3 +155,20 @@ def test_longest_prefix_and_suffix_removal_see_the_whole_string() -> None:
         "1 c", "1 a", "0", str(size), str(size - 2), "1 a",
         "0", "1 a", str(size), str(size - 5), str(size - 1), "2 ab",
     ]
+
+
+def test_printf_width_precision_and_b_format_the_whole_string() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'printf "%70000000s|" "$x" | wc -c; printf "%-70000000s|" "$x" | wc -c; '
+        'y=$(printf "%-70000000s|" "$x"); echo ${#y}; case "$y" in abab*"b "*"  |") echo padded-right;; esac; '
+        'y=$(printf "%.40000000s" "$x"); echo ${#y}; case "$y" in *ab) echo cut-on-ab;; esac; '
+        'printf "%.5000s" "$x" | wc -c; printf "%b" "$x" | wc -c; '
+        'y="$x\\\\n"; z=$(printf "%b|" "$y$y"); echo ${#z}; case "$z" in *"b\n|") echo unescaped;; esac; '
+        'y=$(printf "%40000000s" z); echo ${#y}; printf "%10s|%-4s|%.2s|\\n" ab cd efg'
+    )
+    _sim, logs = run(script)
+    size = 2 * 2**25
+    assert logs.splitlines() == [
+        "70000001", "70000001", "70000001", "padded-right", "40000000", "cut-on-ab", "5000", str(size),
+        str(2 * (size + 1) + 1), "unescaped", "40000000", "        ab|cd  |ef|",
+    ]

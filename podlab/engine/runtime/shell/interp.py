@@ -320,28 +320,30 @@ class BrokenPipe(Exception):  # noqa: N818 - models SIGPIPE
 
 
 class BufferSink(Sink):
-    def __init__(self, limit: int = PIPE_LIMIT) -> None:
+    """A pipe to the next command of a pipeline (run after this one): it buffers up to
+    ``limit`` bytes, then the writer gets SIGPIPE. Each write that starts below the limit is
+    taken whole (the reader takes it as it comes). With ``hold`` it is the shell reading a
+    command substitution: no limit, all of it the shell's memory (``hold``: the OOM killer
+    when it does not fit); past ``MAX_MATERIALISED`` it is kept as one hollow string."""
+
+    def __init__(self, limit: int = PIPE_LIMIT, hold: Callable[[int], None] | None = None) -> None:
         self.chunks: list[str] = []
         self.size = 0
         self.limit = limit
+        self.hold = hold
 
     def write(self, text: str) -> None:
-        if type(text) is Hollow:
-            # one write of a string too big to build: the reader takes it as it comes
-            # (counted whole, kept as a rope); a full buffer still breaks the pipe
-            if self.size >= self.limit:
-                raise BrokenPipe
-            self.chunks.append(text)
-            self.size += text.size
+        size = size_of(text)
+        if not size:
             return
-        if self.size + len(text) > self.limit:
-            room = self.limit - self.size
-            if room > 0:
-                self.chunks.append(text[:room])
-                self.size = self.limit
+        if self.hold is not None:
+            self.hold(self.size + size)
+        elif self.size >= self.limit:
             raise BrokenPipe
         self.chunks.append(text)
-        self.size += len(text)
+        self.size += size
+        if self.size > MAX_MATERIALISED and len(self.chunks) > 1:
+            self.chunks = [_joined(self.chunks, self.size)]
 
     def text(self) -> str:
         if any(type(c) is Hollow for c in self.chunks):
@@ -1642,7 +1644,7 @@ class Shell:
     def command_substitution(self, node: p.Node) -> Gen:
         self.fork(short=True)
         sub = self.clone()
-        out = BufferSink()
+        out = BufferSink(hold=self.proc.hold)
         io = IO(Input(""), out, self.proc.stdio.stderr)
         try:
             status = yield from sub.run(node, io)
