@@ -172,3 +172,19 @@ def test_printf_width_precision_and_b_format_the_whole_string() -> None:
         "70000001", "70000001", "70000001", "padded-right", "40000000", "cut-on-ab", "5000", str(size),
         str(2 * (size + 1) + 1), "unescaped", "40000000", "        ab|cd  |ef|",
     ]
+
+
+def test_field_splitting_of_a_big_string_finds_every_separator() -> None:
+    # two 64 MiB words with a space between, then the same with other IFS characters
+    script = DOUBLE.format(seed="y", n=26) + (
+        'w="$x z $x"; set -- $w; echo "$# ${#1} $2 ${#3}"; '
+        'for f in $w; do echo ${#f}; done; '
+        'n=0; for f in   $w"  tail"; do n=$((n+1)); done; echo $n; '
+        'v="a:$x::b:"; IFS=:; set -- $v; echo "$# $1 ${#2} [$3] $4"; unset IFS; '
+        'u=$(printf "%s\\n" "$x" "$x" "$x"); set -- $u; echo "$# ${#3}"; echo $u | wc -c'
+    )
+    _sim, logs = run(script, limits="memory: 4Gi")
+    big = 2**26
+    assert logs.splitlines() == [
+        f"3 {big} z {big}", str(big), "1", str(big), "3", f"4 a {big} [] b", f"3 {big}", str(3 * (big + 1)),
+    ]

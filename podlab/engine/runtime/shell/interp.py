@@ -68,6 +68,9 @@ MAX_MATERIALISED = 32 * 1024 * 1024
 MAX_KEPT_TREE = 32 * 1024 * 1024
 #: ... past it a string is hollow: it keeps this many characters and counts its size
 HOLLOW_KEPT = 1024 * 1024
+#: field splitting of a hollow string: a run of one unit this big without IFS characters
+#: is not built (it stands in the text to split as one marker)
+SPLIT_RUN = 4096
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -605,13 +608,17 @@ class Process:
         # container's memory; a shell without one (outside a container) stops there
         bound = allowance if allowance is not None else (None if force else MAX_MATERIALISED)
         if bound is not None and need > bound:
-            set_memory = getattr(self.ctx, "set_memory", None)
-            if set_memory is not None:
-                set_memory(need)
-            oom = getattr(self.ctx, "oom", None)
-            if oom is not None:
-                oom()
-            raise OutOfMemory
+            self.out_of_memory(need)
+
+    def out_of_memory(self, need: int) -> None:
+        """The program asked for ``need`` bytes it cannot have: the OOM killer."""
+        set_memory = getattr(self.ctx, "set_memory", None)
+        if set_memory is not None:
+            set_memory(need)
+        oom = getattr(self.ctx, "oom", None)
+        if oom is not None:
+            oom()
+        raise OutOfMemory
 
     def account(self, old: str | None, new: str) -> None:
         """A variable changed from ``old`` to ``new``: big values count as held memory."""
@@ -1753,7 +1760,13 @@ class Shell:
                     cur.append((value, True))
                     cur_exists = True
                 continue
-            pieces = _split(value, ifs)
+            if type(value) is Hollow and value.rope is not None:
+                self.proc.hold(value.size)  # the fields are a copy of it
+                pieces = self._split_rope(value.rope, ifs)
+                last_char = value.rope[-1][0][-1]
+            else:
+                pieces = _split(value, ifs)
+                last_char = value[-1:]
             if not pieces:
                 if value and value[0] in ifs:
                     finish()
@@ -1765,7 +1778,7 @@ class Shell:
                     finish()
                 cur.append((piece, True))
                 cur_exists = True
-            if value[-1] in ifs and value[-1] in " \t\n":
+            if last_char and last_char in ifs and last_char in " \t\n":
                 finish()
         finish()
         result: list[str] = []
@@ -1785,6 +1798,56 @@ class Shell:
                     continue
             result.append(text)
         return result
+
+    def _split_rope(self, rope: rope_.Rope, ifs: str) -> list[str]:
+        """Field splitting of a string too big to build: its big runs without an IFS
+        character stand in the text to split as one marker each (put back in the fields
+        they fall in), a run of IFS white space as one character; what is left (the
+        characters that make the fields) is split as a built string, up to
+        ``MAX_MATERIALISED`` of it (past it, PodLab's bound: the shell is out of memory)."""
+        units = [u for u, _n in rope]
+        marker = next(
+            chr(c)
+            for c in range(0xF0000, 0xF0100)
+            if chr(c) not in ifs and not any(chr(c) in u for u in units)
+        )
+        white = "".join(c for c in ifs if c in " \t\n")
+        text: list[str] = []
+        size = 0
+        bigs: list[rope_.Rope] = []
+        for unit, times in rope:
+            whole = len(unit) * times
+            if whole > SPLIT_RUN and not any(c in unit for c in ifs):
+                text.append(marker)
+                bigs.append(((unit, times),))
+                size += 1
+                continue
+            if whole > SPLIT_RUN and white and not unit.strip(white):
+                text.append(unit[0])
+                size += 1
+                continue
+            size += whole
+            if size > MAX_MATERIALISED:
+                self.proc.out_of_memory(PROCESS_MEMORY + self.proc.held + 2 * rope_.length(rope))
+            text.append(unit * times)
+        fields = _split("".join(text), ifs)
+        if not bigs:
+            return fields
+        out: list[str] = []
+        taken = 0
+        for piece in fields:
+            if marker not in piece:
+                out.append(piece)
+                continue
+            parts: list[rope_.Rope | None] = []
+            for i, bit in enumerate(piece.split(marker)):
+                if i:
+                    parts.append(bigs[taken])
+                    taken += 1
+                parts.append(rope_.of_text(bit))
+            joined = rope_.concat(parts)
+            out.append(from_rope(joined) if joined is not None else piece)
+        return out
 
     def glob(self, pattern: str) -> list[str]:
         absolute = pattern.startswith("/")
