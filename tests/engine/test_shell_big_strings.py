@@ -188,3 +188,20 @@ def test_field_splitting_of_a_big_string_finds_every_separator() -> None:
     assert logs.splitlines() == [
         f"3 {big} z {big}", str(big), "1", str(big), "3", f"4 a {big} [] b", f"3 {big}", str(3 * (big + 1)),
     ]
+
+
+def test_a_file_written_from_a_big_string_reads_back_whole() -> None:
+    script = DOUBLE.format(seed="ab", n=25) + (
+        'echo "$x" > /tmp/f; echo "$x" >> /tmp/f; wc -c /tmp/f; cat /tmp/f | wc -c; wc -l < /tmp/f; '
+        'read y < /tmp/f; echo ${#y}; { read a; read b; } < /tmp/f; [ "$a" = "$x" ] && [ "$b" = "$x" ] && echo both-lines; '
+        'z=$(cat /tmp/f); echo ${#z}; case "$z" in *"b\nab"*) echo two-lines;; esac; '
+        'cp /tmp/f /tmp/g; cat /tmp/g | wc -c; '
+        'printf "%40000000s\\n" x > /tmp/p; wc -c < /tmp/p; case "$(cat /tmp/p)" in "    "*" x") echo padded;; esac; '
+        'echo more >> /tmp/f; cat /tmp/g | wc -c; wc -c < /tmp/f; z=$(cat /tmp/f); case "$z" in *"ab\nmore") echo appended;; esac'
+    )
+    _sim, logs = run(script, limits="memory: 4Gi")
+    size = 2 * 2**25
+    assert logs.splitlines() == [
+        f"{2 * (size + 1)} /tmp/f", str(2 * (size + 1)), "2", str(size), "both-lines", str(2 * size + 1), "two-lines",
+        str(2 * (size + 1)), "40000001", "padded", str(2 * (size + 1)), str(2 * (size + 1) + 5), "appended",
+    ]

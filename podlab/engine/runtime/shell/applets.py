@@ -40,10 +40,13 @@ from podlab.engine.runtime.shell.interp import (
     ShellExit,
     WaitJobs,
     _joined,
+    built,
     errno_text,
     from_rope,
+    rope_of,
     signal_number,
     size_of,
+    strip_newlines,
 )
 
 __all__ = ["EPOCH", "HTTP_REASONS", "SHELL_NAMES", "busybox_date", "sh_main"]
@@ -630,7 +633,7 @@ def b_noop(sh: Shell, io: IO, argv: list[str]) -> int:
 
 
 @builtin("read")
-def b_read(sh: Shell, io: IO, argv: list[str]) -> int:
+def b_read(sh: Shell, io: IO, argv: list[str]) -> Gen:
     args = argv[1:]
     raw = False
     while args and args[0].startswith("-"):
@@ -647,6 +650,8 @@ def b_read(sh: Shell, io: IO, argv: list[str]) -> int:
         for n in names:
             sh.vars[n] = ""
         return 1
+    if type(line) is Hollow and line.rope is not None:
+        return (yield from _read_big(sh, line, names, raw, bool(args)))
     eof = not line.endswith("\n")
     line = line.rstrip("\n")
     if not raw:
@@ -662,6 +667,40 @@ def b_read(sh: Shell, io: IO, argv: list[str]) -> int:
             sh.vars[n] = " ".join(rest) if ifs == " \t\n" else ifs[0].join(rest)
         else:
             sh.vars[n] = words[i] if i < len(words) else ""
+    return 0
+
+
+def _read_big(sh: Shell, line: Hollow, names: list[str], raw: bool, named: bool) -> Gen:
+    """``read`` of a line too big to build: from its rope (backslashes removed piece by
+    piece, each piece's CPU charged; the words split as the shell splits fields)."""
+    text: str = strip_newlines(line) if str(rope_of(line)[-1][0]).endswith("\n") else line
+    rope = rope_of(text)
+    if not raw and rope is not None and any("\\" in unit for unit, _n in rope):
+        sh.proc.hold(size_of(text))
+        ropes: list[rope_.Rope | None] = []
+        carry = ""
+        for chunk in rope_.chunks(rope):
+            data = carry + chunk
+            run = len(data) - len(data.rstrip("\\"))
+            cut = len(data) - (run % 2)
+            ropes.append(rope_.of_text(re.sub(r"\\(.)", r"\1", data[:cut], flags=re.S)))
+            carry = data[cut:]
+            yield CpuWork(CHUNK_CPU * max(1, len(chunk) // OUTPUT_CHUNK))
+        ropes.append(rope_.of_text(carry))
+        rope = rope_.concat(ropes)
+        text = from_rope(rope) if rope is not None else text
+    if names == ["REPLY"] and not named:
+        sh.set_var("REPLY", text)
+        return 0
+    ifs = sh.vars.get("IFS", " \t\n")
+    words = sh._split_rope(rope, ifs) if rope is not None and ifs else [text]  # noqa: SLF001
+    for i, n in enumerate(names):
+        if i == len(names) - 1:
+            sep = ifs[:1] or " "
+            rest = [x for j, w in enumerate(words[i:]) for x in ((sep, w) if j else (w,))]
+            sh.set_var(n, _joined(rest, sum(size_of(x) for x in rest)))
+        else:
+            sh.set_var(n, words[i] if i < len(words) else "")
     return 0
 
 
@@ -958,7 +997,7 @@ def _read_inputs(sh: Shell, io: IO, name: str, files: list[str]) -> tuple[list[s
             out.append(io.stdin.read_all())
             continue
         try:
-            out.append(sh.fs.read(sh.path(f)))
+            out.append(built(sh.fs.read(sh.path(f))))
         except FileSystemError as exc:
             if exc.kind == "EISDIR":
                 io.err(f"{name}: read error: Is a directory\n")

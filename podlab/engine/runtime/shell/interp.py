@@ -13,6 +13,7 @@ import fnmatch
 import inspect
 import math
 import re
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -71,6 +72,9 @@ HOLLOW_KEPT = 1024 * 1024
 #: field splitting of a hollow string: a run of one unit this big without IFS characters
 #: is not built (it stands in the text to split as one marker)
 SPLIT_RUN = 4096
+#: a file past ``MAX_MATERIALISED`` is kept as a rope while the rope's own units hold at
+#: most this many characters (else its kept part and its size, as any tree past its bound)
+ROPE_KEPT = 4 * 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -128,7 +132,16 @@ def rope_of(text: str) -> rope_.Rope | None:
     """The whole content of a string as a rope (None: a hollow string PodLab lost)."""
     if type(text) is Hollow:
         return text.rope
-    return rope_.of_text(text)
+    if len(text) < rope_.SMALL:
+        return rope_.of_text(text)
+    if text is _last_reduced[0]:  # a program writing the same buffer again (yes)
+        return _last_reduced[1]
+    rope = rope_.of_text(text)
+    _last_reduced[:] = [text, rope]
+    return rope
+
+
+_last_reduced: list[Any] = [None, ()]
 
 
 def from_rope(rope: rope_.Rope) -> str:
@@ -138,6 +151,14 @@ def from_rope(rope: rope_.Rope) -> str:
         return rope_.text(rope)
     head = rope_.text(rope_.sub(rope, 0, HOLLOW_KEPT))
     return hollow(head, size, rope)
+
+
+def built(text: str) -> str:
+    """A hollow string small enough to build (a file kept as a rope past what its tree
+    keeps built), built; any other string as it is."""
+    if type(text) is Hollow and text.rope is not None and text.size <= MAX_MATERIALISED:
+        return rope_.text(text.rope)
+    return text
 
 
 def _joined(pieces: list[str], size: int) -> str:
@@ -363,13 +384,7 @@ class FileSink(Sink):
         if text:
             self.shell.proc.effects += 1
             try:
-                if type(text) is Hollow:  # the kept part, and the rest counted
-                    kept = str.__str__(text)
-                    self.shell.write_file(
-                        self.path, kept, append=True, extra=text.size - len(kept)
-                    )
-                else:
-                    self.shell.write_file(self.path, text, append=True)
+                self.shell.write_file(self.path, text, append=True)
             except FileSystemError:
                 return
 
@@ -386,7 +401,7 @@ class Input:
         if type(text) is Hollow:
             start, self.pos = self.pos, text.size
             if start == 0:
-                return text
+                return built(text)
             if text.rope is not None:
                 return from_rope(rope_.sub(text.rope, start, text.size))
             return str.__str__(text)[start:]
@@ -1016,19 +1031,33 @@ class Shell:
     def write_file(self, path: str, data: str, *, append: bool = False, extra: int = 0) -> None:
         """A program writes ``data`` (and ``extra`` bytes it does not keep) to a file: into a
         tmpfs the pages are the writer's memory (past ``memory.max``, the OOM killer); a
-        tree keeps at most ``MAX_KEPT_TREE`` of content and counts the rest."""
+        tree keeps at most ``MAX_KEPT_TREE`` of content and counts the rest. A file bigger
+        than ``MAX_MATERIALISED`` whose content is a rope (a hollow string written to it, or
+        appends that repeat) is kept as that hollow string: reading it back is exact."""
         backing = getattr(self.fs, "backing_path", None)
         tree, inner = backing(path) if backing is not None else (None, path)
+        if type(data) is Hollow and data.rope is not None:
+            extra = 0  # its size is its own (a copy of a file kept as a rope)
         if tree is None:
             self.fs.write(path, data, append=append)
             return
-        size = len(data) + extra
-        old = 0
-        if not append and tree.exists(inner) and not tree.is_dir(inner):
-            old = tree.size(inner)
+        size = size_of(data) + extra
+        current, old, replaced = "", 0, 0
+        if append:
+            try:
+                current = tree.read(inner)
+            except FileSystemError:
+                current = ""
+        elif tree.exists(inner) and not tree.is_dir(inner):
+            old, replaced = tree.size(inner), len(tree.read(inner))
         if tree.memory_backed and size:
             self.proc.hold(tree.file_bytes() - old + size, force=True)
-        replaced = 0 if append or not old else len(tree.read(inner))
+        if self._write_rope(tree, path, inner, current, data, extra, replaced):
+            return
+        del current  # (an append grows the file's text in place only when it is its one reference)
+        if type(data) is Hollow:  # the kept part, and the rest counted
+            extra += data.size - len(data)
+            data = str.__str__(data)
         if tree.kept_bytes() - replaced + len(data) > MAX_KEPT_TREE:
             if not (append and tree.count_append(inner, size)):
                 self.fs.write(path, "", append=append)
@@ -1037,6 +1066,46 @@ class Shell:
         self.fs.write(path, data, append=append)
         if extra:
             tree.count_append(inner, extra)
+
+    def _write_rope(
+        self, tree: Any, path: str, inner: str, current: str, data: str, extra: int, replaced: int
+    ) -> bool:
+        """Keep the file as a hollow string (its rope) when it is past ``MAX_MATERIALISED``,
+        or past what the tree keeps built, and its content (what it had, ``current``, then
+        ``data``) is known as a compact rope (``ROPE_KEPT``)."""
+        total = size_of(current) + size_of(data)
+        if extra or not (
+            type(data) is Hollow
+            or type(current) is Hollow
+            or total > MAX_MATERIALISED
+            or tree.kept_bytes() - replaced + len(data) > MAX_KEPT_TREE
+        ):
+            return False
+        if current and type(current) is not Hollow and tree.uncounted(inner):
+            return False  # part of the content is not known
+        rope = rope_.concat([rope_of(current), rope_of(data)]) if current else rope_of(data)
+        if rope is None:
+            return False
+        weight = rope_.weight(rope)
+        if weight > ROPE_KEPT:
+            return False
+        # appending to a file kept as a rope that nothing else holds (the tree's dict, the
+        # two names here and getrefcount's own): it grows in place, its kept part unchanged
+        alone = sys.getrefcount(current) <= 4
+        if type(current) is Hollow and len(current) >= HOLLOW_KEPT and alone:
+            current.size, current.rope = total, rope
+            tree.count_append(inner, size_of(data))
+            return True
+        if len(current) >= HOLLOW_KEPT:
+            head = current
+        else:
+            head = rope_.text(rope_.sub(rope, 0, min(total, HOLLOW_KEPT)))
+        joined = hollow(head, total, rope)
+        if tree.kept_bytes() - max(replaced, len(current)) + len(joined) + weight > MAX_KEPT_TREE:
+            return False
+        self.fs.write(path, joined)
+        tree.count_append(inner, total - len(joined))
+        return True
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: self.vars[k] for k in sorted(self.exported) if k in self.vars}

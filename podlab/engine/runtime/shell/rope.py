@@ -113,6 +113,11 @@ def length(rope: Rope) -> int:
     return sum(len(u) * c for u, c in rope)
 
 
+def weight(rope: Rope) -> int:
+    """Characters the rope itself holds (each unit once)."""
+    return sum(len(u) for u in {id(u): u for u, _n in rope}.values())
+
+
 def count(rope: Rope, needle: str) -> int:
     """Occurrences of one character."""
     return sum(u.count(needle) * c for u, c in rope)
@@ -249,6 +254,7 @@ __all__ = [
     "equal",
     "find",
     "length",
+    "weight",
     "of_text",
     "reduce",
     "sub",
