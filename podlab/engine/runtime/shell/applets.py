@@ -673,7 +673,7 @@ def b_read(sh: Shell, io: IO, argv: list[str]) -> Gen:
 def _read_big(sh: Shell, line: Hollow, names: list[str], raw: bool, named: bool) -> Gen:
     """``read`` of a line too big to build: from its rope (backslashes removed piece by
     piece, each piece's CPU charged; the words split as the shell splits fields)."""
-    text: str = strip_newlines(line) if str(rope_of(line)[-1][0]).endswith("\n") else line
+    text: str = strip_newlines(line) if rope_.last_char(line.rope or ()) == "\n" else line
     rope = rope_of(text)
     if not raw and rope is not None and any("\\" in unit for unit, _n in rope):
         sh.proc.hold(size_of(text))

@@ -15,7 +15,7 @@ import math
 import re
 import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,15 +287,7 @@ def strip_newlines(text: str) -> str:
     """``$(...)`` drops trailing newlines, of a hollow string too."""
     if type(text) is not Hollow or text.rope is None:
         return text.rstrip("\n")
-    rope = text.rope
-    while rope and rope[-1][0].strip("\n") == "":
-        rope = rope[:-1]  # a unit of newlines only
-    if rope:
-        unit, times = rope[-1]
-        stripped = unit.rstrip("\n")
-        if stripped != unit:
-            rope = (*rope[:-1], *(((unit, times - 1),) if times > 1 else ()), (stripped, 1))
-    return from_rope(rope)
+    return from_rope(rope_.rstrip(text.rope, "\n"))
 
 
 def errno_text(exc: FileSystemError) -> str:
@@ -1832,7 +1824,7 @@ class Shell:
             if type(value) is Hollow and value.rope is not None:
                 self.proc.hold(value.size)  # the fields are a copy of it
                 pieces = self._split_rope(value.rope, ifs)
-                last_char = value.rope[-1][0][-1]
+                last_char = rope_.last_char(value.rope)
             else:
                 pieces = _split(value, ifs)
                 last_char = value[-1:]
@@ -1884,21 +1876,30 @@ class Shell:
         text: list[str] = []
         size = 0
         bigs: list[rope_.Rope] = []
-        for unit, times in rope:
+
+        def leaves(r: rope_.Rope) -> Iterator[rope_.Segment]:
+            for unit, times in r:  # a nest with separators in it: its own segments
+                if type(unit) is rope_.Nest and any(c in unit for c in ifs):
+                    for _ in range(times):
+                        yield from leaves(unit.rope)
+                else:
+                    yield unit, times
+
+        for unit, times in leaves(rope):
             whole = len(unit) * times
             if whole > SPLIT_RUN and not any(c in unit for c in ifs):
                 text.append(marker)
                 bigs.append(((unit, times),))
                 size += 1
                 continue
-            if whole > SPLIT_RUN and white and not unit.strip(white):
+            if whole > SPLIT_RUN and white and type(unit) is str and not unit.strip(white):
                 text.append(unit[0])
                 size += 1
                 continue
             size += whole
             if size > MAX_MATERIALISED:
                 self.proc.out_of_memory(PROCESS_MEMORY + self.proc.held + 2 * rope_.length(rope))
-            text.append(unit * times)
+            text.append(rope_.text(((unit, times),)))
         fields = _split("".join(text), ifs)
         if not bigs:
             return fields
