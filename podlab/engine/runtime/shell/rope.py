@@ -6,8 +6,9 @@ characters and its size. Most such strings come from repetition — ``x=$x$x`` d
 whole content as a rope: a short tuple of ``(unit, count)`` segments, the content being each
 unit repeated ``count`` times, in order. From it the shell computes what a real shell computes
 from the bytes — length, lines, words, equality, a glob's prefix and suffix, a slice — without
-building the string. A rope is dropped (``None``) when it would need more than
-``MAX_SEGMENTS`` segments; what needs the content then sees only the kept part.
+building the string. A rope past ``MAX_SEGMENTS`` segments is cut into nests (``Nest``: a
+rope used as one unit), and a long rope joined to itself is one nest repeated, so a rope is
+never dropped for its size (``None`` is only a string whose content PodLab never had).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterator
 Segment = tuple["str | Nest", int]
 Rope = tuple[Segment, ...]
 
-#: a rope with more segments than this is dropped (the content is no longer known)
+#: a rope with more segments than this is cut into nests of ``NEST`` segments
 MAX_SEGMENTS = 4096
 #: smallest periods looked for in a unit (after halving): "x", "ab\n", "hello\n"...
 MAX_SMALL_PERIOD = 64
