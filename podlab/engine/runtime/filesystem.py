@@ -348,6 +348,11 @@ class MemoryFileSystem:
             total += len(data) if data.isascii() else len(data.encode())
         return total + sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
 
+    def own(self, path: str) -> str | None:
+        """The content of a file of this tree at ``path`` (normalised, not under a mount:
+        as ``backing_path`` gives it), or None; without the lookups of ``read``."""
+        return self._files.get(path)
+
     def uncounted(self, path: str) -> int:
         """Bytes of the file at ``path`` (of this tree) written but not kept."""
         return self._uncounted.get(path, 0)

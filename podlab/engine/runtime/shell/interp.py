@@ -132,7 +132,7 @@ def rope_of(text: str) -> rope_.Rope | None:
     """The whole content of a string as a rope (None: a hollow string PodLab lost)."""
     if type(text) is Hollow:
         return text.rope
-    if len(text) < rope_.SMALL:
+    if len(text) < rope_.SMALL or len(text) > PIPE_LIMIT:
         return rope_.of_text(text)
     if text is _last_reduced[0]:  # a program writing the same buffer again (yes)
         return _last_reduced[1]
@@ -1036,10 +1036,7 @@ class Shell:
         size = size_of(data) + extra
         current, old, replaced = "", 0, 0
         if append:
-            try:
-                current = tree.read(inner)
-            except FileSystemError:
-                current = ""
+            current = tree.own(inner) or ""
         elif tree.exists(inner) and not tree.is_dir(inner):
             old, replaced = tree.size(inner), len(tree.read(inner))
         if tree.memory_backed and size:
@@ -1075,12 +1072,25 @@ class Shell:
             return False
         if current and type(current) is not Hollow and tree.uncounted(inner):
             return False  # part of the content is not known
-        rope = rope_.concat([rope_of(current), rope_of(data)]) if current else rope_of(data)
-        if rope is None:
-            return False
-        weight = rope_.weight(rope)
-        if weight > ROPE_KEPT:
-            return False
+        added = rope_of(data)
+        if (
+            type(current) is Hollow
+            and current.rope
+            and added is not None
+            and len(added) == 1
+            and current.rope[-1][0] == added[0][0]
+        ):  # the same unit again (yes > file): one more count, nothing else changes
+            unit, times = current.rope[-1]
+            rope: rope_.Rope | None = (*current.rope[:-1], (unit, times + added[0][1]))
+            weight = 0
+        else:
+            rope = rope_.concat([rope_of(current), added]) if current else added
+            if rope is None:
+                return False
+            weight = rope_.weight(rope)
+            if weight > ROPE_KEPT:
+                return False
+        assert rope is not None  # noqa: S101 - both branches set it
         # appending to a file kept as a rope that nothing else holds (the tree's dict, the
         # two names here and getrefcount's own): it grows in place, its kept part unchanged
         alone = sys.getrefcount(current) <= 4
@@ -1093,6 +1103,7 @@ class Shell:
         else:
             head = rope_.text(rope_.sub(rope, 0, min(total, HOLLOW_KEPT)))
         joined = hollow(head, total, rope)
+        weight = weight or rope_.weight(rope)
         if tree.kept_bytes() - max(replaced, len(current)) + len(joined) + weight > MAX_KEPT_TREE:
             return False
         self.fs.write(path, joined)
