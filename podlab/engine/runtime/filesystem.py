@@ -332,6 +332,11 @@ class MemoryFileSystem:
         written past the kept content: a tmpfs's usage, a writable layer's."""
         return self._kept + sum(self._uncounted.values())
 
+    def own(self, path: str) -> str | None:
+        """The content of a file of this tree at ``path`` (normalised, not under a mount:
+        as ``backing_path`` gives it), or None; without the lookups of ``read``."""
+        return self._files.get(path)
+
     def kept_bytes(self) -> int:
         """Characters of content the tree keeps (mounts excluded)."""
         return self._kept
@@ -347,11 +352,6 @@ class MemoryFileSystem:
                 continue
             total += len(data) if data.isascii() else len(data.encode())
         return total + sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
-
-    def own(self, path: str) -> str | None:
-        """The content of a file of this tree at ``path`` (normalised, not under a mount:
-        as ``backing_path`` gives it), or None; without the lookups of ``read``."""
-        return self._files.get(path)
 
     def uncounted(self, path: str) -> int:
         """Bytes of the file at ``path`` (of this tree) written but not kept."""
