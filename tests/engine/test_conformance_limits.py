@@ -242,9 +242,16 @@ def test_printf_padding_streams_instead_of_allocating() -> None:
     terminated = container_status(sim, "pad")["state"]["terminated"]
     assert terminated["exitCode"] == 0
     assert sim.logs("pad") == "done\n"
-    # into a command substitution it fills the pipe and the writer gets SIGPIPE
-    sim = start(pod("sub", 'x=$(printf "%999999999s" x); echo ${#x}', restart="Never"), 60)
-    assert sim.logs("sub") == "1048576\n"
+    # into a command substitution the shell reads all of it (4 minutes of CPU at 4 MiB/s):
+    # 1 GB the shell holds, on a node with the memory for it
+    sim = start(pod("sub", 'x=$(printf "%999999999s" x); echo ${#x}', restart="Never"), 600)
+    assert sim.logs("sub") == "999999999\n"
+    # ... in a container with less, the OOM killer ends it as the output grows past its limit
+    sim = start(pod("small", 'x=$(printf "%999999999s" x); echo ${#x}', limits="memory: 512Mi", restart="Never"), 600)
+    terminated = container_status(sim, "small")["state"]["terminated"]
+    assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+    assert terminated["finishedAt"] < "2025-01-01T00:04:00Z"
+    assert sim.logs("small") == ""
 
 
 # --- podsim: every attack of issue 11 finishes fast, with the node's own answer -------

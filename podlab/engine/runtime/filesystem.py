@@ -332,6 +332,11 @@ class MemoryFileSystem:
         written past the kept content: a tmpfs's usage, a writable layer's."""
         return self._kept + sum(self._uncounted.values())
 
+    def own(self, path: str) -> str | None:
+        """The content of a file of this tree at ``path`` (normalised, not under a mount:
+        as ``backing_path`` gives it), or None; without the lookups of ``read``."""
+        return self._files.get(path)
+
     def kept_bytes(self) -> int:
         """Characters of content the tree keeps (mounts excluded)."""
         return self._kept

@@ -31,6 +31,7 @@ from podlab.engine.runtime.shell.interp import (
     APPLETS,
     BUILTINS,
     IO,
+    BufferSink,
     FuncReturn,
     Hollow,
     Interrupted,
@@ -39,9 +40,13 @@ from podlab.engine.runtime.shell.interp import (
     ShellExit,
     WaitJobs,
     _joined,
+    built,
     errno_text,
+    from_rope,
+    rope_of,
     signal_number,
     size_of,
+    strip_newlines,
 )
 
 __all__ = ["EPOCH", "HTTP_REASONS", "SHELL_NAMES", "busybox_date", "sh_main"]
@@ -223,7 +228,9 @@ class _Pad:
 
 def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
     """Write ``pieces`` (text and padding) in pipe-sized chunks, each costing CPU, as a real
-    program writes through its stdio buffer: padding is never built in memory."""
+    program writes through its stdio buffer: padding is never built in memory. Into a pipe
+    or a command substitution the output is one write (the reader takes all of it; padding
+    past ``MAX_MATERIALISED`` as a rope), each chunk still costing its CPU."""
     text: list[str] = []
 
     def joined(parts: list[str]) -> str:
@@ -231,9 +238,19 @@ def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
             return _joined(parts, sum(size_of(x) for x in parts))
         return "".join(parts)
 
+    sink = io.stdout
+    whole = isinstance(sink, BufferSink)
     for piece in pieces:
         if isinstance(piece, str):
             text.append(piece)
+            continue
+        if whole:
+            before = sink.size + sum(size_of(x) for x in text)  # type: ignore[attr-defined]
+            for done in range(0, piece.count, OUTPUT_CHUNK):
+                if sink.hold is not None:  # type: ignore[attr-defined]
+                    sink.hold(before + done)  # type: ignore[attr-defined]
+                yield CpuWork(CHUNK_CPU)
+            text.append(from_rope(((piece.char, piece.count),)))
             continue
         io.out(joined(text))
         text = []
@@ -244,6 +261,84 @@ def stream_out(sh: Shell, io: IO, pieces: list[Any]) -> Gen:
             left -= OUTPUT_CHUNK
             yield CpuWork(CHUNK_CPU)
     io.out(joined(text))
+
+
+def _string(flags: str, width: str, prec: str | None, value: str) -> list[Any]:
+    """``%s`` of ``value`` (of any size): cut to the precision, padded to the width (past
+    the chunk size, or around a string too big to build, as streamed padding)."""
+    if prec:
+        cut = int(prec)
+        if cut < size_of(value):
+            if type(value) is Hollow and value.rope is not None:
+                value = from_rope(rope_.sub(value.rope, 0, cut))
+            else:
+                value = str.__str__(value)[:cut]
+    pad = int(width or 0) - size_of(value)
+    if pad <= 0:
+        return [value]
+    if pad <= OUTPUT_CHUNK and type(value) is not Hollow:
+        return [("%-*s" if "-" in flags else "%*s") % (int(width), value)]
+    return [value, _Pad(" ", pad)] if "-" in flags else [_Pad(" ", pad), value]
+
+
+_ESCAPE = re.compile(r"\\(?:([ntr\\abfve])|(c)|0?([0-7]{1,3}))?")
+_SIMPLE = {"n": "\n", "t": "\t", "\\": "\\", "r": "\r", "a": "\a", "b": "\b", "f": "\f",
+           "v": "\v", "e": "\x1b"}
+
+
+def _unescape_run(text: str) -> tuple[str, bool]:
+    """``unescape`` by regular expression (the text between escapes copied whole)."""
+    out: list[str] = []
+    last = 0
+    for m in _ESCAPE.finditer(text):
+        out.append(text[last : m.start()])
+        simple, stop, octal = m.groups()
+        if stop:
+            return "".join(out), True
+        out.append(_SIMPLE[simple] if simple else chr(int(octal, 8)) if octal else "\\")
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out), False
+
+
+def _escape_cut(data: str) -> int:
+    """Where an escape sequence that may go on in the next piece starts (else the end)."""
+    last = data.rfind("\\", max(0, len(data) - 5))
+    if last < 0:
+        return len(data)
+    run = last
+    while run > 0 and data[run - 1] == "\\":
+        run -= 1
+    return last if (last - run) % 2 == 0 else len(data)
+
+
+def unescape_big(sh: Shell, arg: Hollow) -> Generator[Any, Any, str]:
+    """``%b`` of a string too big to build: unchanged without a backslash; else built piece
+    by piece from its rope (in the container's memory first), each piece's CPU charged."""
+    if arg.rope is None:
+        return unescape(arg)[0]
+    if not any("\\" in unit for unit, _n in arg.rope):
+        return arg
+    sh.proc.hold(arg.size)
+    ropes: list[rope_.Rope | None] = []
+    carry = ""
+    pieces = rope_.chunks(arg.rope)
+    for chunk in pieces:
+        data = carry + chunk
+        cut = _escape_cut(data)
+        text, stop = _unescape_run(data[:cut])
+        carry = data[cut:]
+        ropes.append(rope_.of_text(text))
+        yield CpuWork(CHUNK_CPU * max(1, len(chunk) // OUTPUT_CHUNK))
+        if stop:
+            carry = ""
+            break
+    if carry:
+        ropes.append(rope_.of_text(_unescape_run(carry)[0]))
+    whole = rope_.concat(ropes)
+    if whole is None:
+        return unescape(arg)[0]
+    return from_rope(whole)
 
 
 def _padded(spec_flags: str, width: str, prec: str | None, conv: str, value: Any) -> list[Any]:
@@ -321,11 +416,13 @@ def b_printf(sh: Shell, io: IO, argv: list[str]) -> Gen:
                     status = 1
                     out.extend(_padded(flags, width, prec, conv, 0.0))
             elif conv == "b":
-                out.extend(_padded(flags, width, prec, "s", unescape(arg)[0]))
-            elif type(arg) is Hollow and not (flags or width or prec):
-                out.append(arg)  # kept whole (its rope), not formatted from its kept part
+                if type(arg) is Hollow:
+                    value = yield from unescape_big(sh, arg)
+                else:
+                    value = unescape(arg)[0]
+                out.extend(_string(flags, width, prec, value))
             else:
-                out.extend(_padded(flags, width, prec, "s", arg))
+                out.extend(_string(flags, width, prec, arg))
         if not consumed:
             break
     yield from stream_out(sh, io, out)
@@ -536,7 +633,7 @@ def b_noop(sh: Shell, io: IO, argv: list[str]) -> int:
 
 
 @builtin("read")
-def b_read(sh: Shell, io: IO, argv: list[str]) -> int:
+def b_read(sh: Shell, io: IO, argv: list[str]) -> Gen:
     args = argv[1:]
     raw = False
     while args and args[0].startswith("-"):
@@ -553,6 +650,8 @@ def b_read(sh: Shell, io: IO, argv: list[str]) -> int:
         for n in names:
             sh.vars[n] = ""
         return 1
+    if type(line) is Hollow and line.rope is not None:
+        return (yield from _read_big(sh, line, names, raw, bool(args)))
     eof = not line.endswith("\n")
     line = line.rstrip("\n")
     if not raw:
@@ -568,6 +667,40 @@ def b_read(sh: Shell, io: IO, argv: list[str]) -> int:
             sh.vars[n] = " ".join(rest) if ifs == " \t\n" else ifs[0].join(rest)
         else:
             sh.vars[n] = words[i] if i < len(words) else ""
+    return 0
+
+
+def _read_big(sh: Shell, line: Hollow, names: list[str], raw: bool, named: bool) -> Gen:
+    """``read`` of a line too big to build: from its rope (backslashes removed piece by
+    piece, each piece's CPU charged; the words split as the shell splits fields)."""
+    text: str = strip_newlines(line) if rope_.last_char(line.rope or ()) == "\n" else line
+    rope = rope_of(text)
+    if not raw and rope is not None and any("\\" in unit for unit, _n in rope):
+        sh.proc.hold(size_of(text))
+        ropes: list[rope_.Rope | None] = []
+        carry = ""
+        for chunk in rope_.chunks(rope):
+            data = carry + chunk
+            run = len(data) - len(data.rstrip("\\"))
+            cut = len(data) - (run % 2)
+            ropes.append(rope_.of_text(re.sub(r"\\(.)", r"\1", data[:cut], flags=re.S)))
+            carry = data[cut:]
+            yield CpuWork(CHUNK_CPU * max(1, len(chunk) // OUTPUT_CHUNK))
+        ropes.append(rope_.of_text(carry))
+        rope = rope_.concat(ropes)
+        text = from_rope(rope) if rope is not None else text
+    if names == ["REPLY"] and not named:
+        sh.set_var("REPLY", text)
+        return 0
+    ifs = sh.vars.get("IFS", " \t\n")
+    words = sh._split_rope(rope, ifs) if rope is not None and ifs else [text]  # noqa: SLF001
+    for i, n in enumerate(names):
+        if i == len(names) - 1:
+            sep = ifs[:1] or " "
+            rest = [x for j, w in enumerate(words[i:]) for x in ((sep, w) if j else (w,))]
+            sh.set_var(n, _joined(rest, sum(size_of(x) for x in rest)))
+        else:
+            sh.set_var(n, words[i] if i < len(words) else "")
     return 0
 
 
@@ -864,7 +997,7 @@ def _read_inputs(sh: Shell, io: IO, name: str, files: list[str]) -> tuple[list[s
             out.append(io.stdin.read_all())
             continue
         try:
-            out.append(sh.fs.read(sh.path(f)))
+            out.append(built(sh.fs.read(sh.path(f))))
         except FileSystemError as exc:
             if exc.kind == "EISDIR":
                 io.err(f"{name}: read error: Is a directory\n")

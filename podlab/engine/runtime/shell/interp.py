@@ -12,8 +12,10 @@ from __future__ import annotations
 import fnmatch
 import inspect
 import math
+import re
+import sys
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,12 +69,12 @@ MAX_MATERIALISED = 32 * 1024 * 1024
 MAX_KEPT_TREE = 32 * 1024 * 1024
 #: ... past it a string is hollow: it keeps this many characters and counts its size
 HOLLOW_KEPT = 1024 * 1024
-#: A glob that needs the middle of a hollow string builds it from its rope when the container
-#: has the memory for it (else the OOM killer), up to this size; past it PodLab matches the
-#: kept characters only.
-MAX_BUILT_FOR_MATCH = 256 * 1024 * 1024
-#: ``${x#p}``/``${x%p}`` of a hollow string look this far into its ends for the shortest match
-TRIM_WINDOW = 4096
+#: field splitting of a hollow string: a run of one unit this big without IFS characters
+#: is not built (it stands in the text to split as one marker)
+SPLIT_RUN = 4096
+#: a file past ``MAX_MATERIALISED`` is kept as a rope while the rope's own units hold at
+#: most this many characters (else its kept part and its size, as any tree past its bound)
+ROPE_KEPT = 4 * 1024 * 1024
 MAX_JOB_TABLE = 4096  # finished jobs past this are forgotten
 FORK_FAILED = "sh: can't fork: Resource temporarily unavailable\n"
 
@@ -130,7 +132,16 @@ def rope_of(text: str) -> rope_.Rope | None:
     """The whole content of a string as a rope (None: a hollow string PodLab lost)."""
     if type(text) is Hollow:
         return text.rope
-    return rope_.of_text(text)
+    if len(text) < rope_.SMALL or len(text) > PIPE_LIMIT:
+        return rope_.of_text(text)
+    if text is _last_reduced[0]:  # a program writing the same buffer again (yes)
+        return _last_reduced[1]
+    rope = rope_.of_text(text)
+    _last_reduced[:] = [text, rope]
+    return rope
+
+
+_last_reduced: list[Any] = [None, ()]
 
 
 def from_rope(rope: rope_.Rope) -> str:
@@ -140,6 +151,14 @@ def from_rope(rope: rope_.Rope) -> str:
         return rope_.text(rope)
     head = rope_.text(rope_.sub(rope, 0, HOLLOW_KEPT))
     return hollow(head, size, rope)
+
+
+def built(text: str) -> str:
+    """A hollow string small enough to build (a file kept as a rope past what its tree
+    keeps built), built; any other string as it is."""
+    if type(text) is Hollow and text.rope is not None and text.size <= MAX_MATERIALISED:
+        return rope_.text(text.rope)
+    return text
 
 
 def _joined(pieces: list[str], size: int) -> str:
@@ -184,19 +203,91 @@ def _glob_atoms(pattern: str) -> list[str]:
     return atoms
 
 
+class _Fixed:
+    """A part of a glob without ``*``: as many characters as it has atoms, each matched by
+    one atom (``look``: a lookahead that finds where it matches)."""
+
+    __slots__ = ("look", "width")
+
+    def __init__(self, atoms: list[str]) -> None:
+        self.width = len(atoms)
+        body = fnmatch.translate("".join(atoms)).removesuffix(r"\Z")
+        self.look = re.compile(f"(?={body})", re.S)
+
+    def at(self, rope: rope_.Rope, pos: int) -> bool:
+        return self.look.match(rope_.text(rope_.sub(rope, pos, pos + self.width))) is not None
+
+
+def _glob_parts(pattern: str) -> list[_Fixed] | None:
+    """A glob split at its ``*``s into fixed-width parts (head, middles, tail); None for a
+    glob without ``*`` (then it is one part: see ``_Fixed``)."""
+    atoms = _glob_atoms(pattern)
+    if "*" not in atoms:
+        return None
+    parts: list[list[str]] = [[]]
+    for atom in atoms:
+        if atom == "*":
+            parts.append([])
+        else:
+            parts[-1].append(atom)
+    return [_Fixed(parts[0])] + [_Fixed(x) for x in parts[1:-1] if x] + [_Fixed(parts[-1])]
+
+
+def rope_prefix(rope: rope_.Rope, size: int, pattern: str, longest: bool) -> int | None:
+    """The length of the shortest (``longest``: longest) start of the content that
+    ``pattern`` matches, or None. A glob ``H*M1*...*T`` matches a start of ``i`` characters
+    when ``H`` matches at 0, each middle part fits after the last (placed leftmost) and
+    ``T`` matches just before ``i``: the answers come from the rope without building it."""
+    parts = _glob_parts(pattern)
+    if parts is None:
+        fixed = _Fixed(_glob_atoms(pattern))
+        return fixed.width if fixed.width <= size and fixed.at(rope, 0) else None
+    head, middles, tail = parts[0], parts[1:-1], parts[-1]
+    if head.width > size or not head.at(rope, 0):
+        return None
+    pos = head.width
+    for part in middles:
+        found = rope_.first_match(rope, part.look, part.width, pos, size)
+        if found < 0:
+            return None
+        pos = found + part.width
+    pick = rope_.last_match if longest else rope_.first_match
+    found = pick(rope, tail.look, tail.width, pos, size)
+    return None if found < 0 else found + tail.width
+
+
+def rope_suffix(rope: rope_.Rope, size: int, pattern: str, longest: bool) -> int | None:
+    """Where the shortest (``longest``: longest) end of the content that ``pattern``
+    matches starts, or None (the mirror of ``rope_prefix``)."""
+    parts = _glob_parts(pattern)
+    if parts is None:
+        fixed = _Fixed(_glob_atoms(pattern))
+        ok = fixed.width <= size and fixed.at(rope, size - fixed.width)
+        return size - fixed.width if ok else None
+    head, middles, tail = parts[0], parts[1:-1], parts[-1]
+    if tail.width > size or not tail.at(rope, size - tail.width):
+        return None
+    end = size - tail.width
+    for part in reversed(middles):
+        found = rope_.last_match(rope, part.look, part.width, 0, end)
+        if found < 0:
+            return None
+        end = found
+    pick = rope_.first_match if longest else rope_.last_match
+    found = pick(rope, head.look, head.width, 0, end)
+    return None if found < 0 else found
+
+
+def rope_matches(rope: rope_.Rope, size: int, pattern: str) -> bool:
+    """Whether ``pattern`` matches the whole content."""
+    return rope_prefix(rope, size, pattern, True) == size
+
+
 def strip_newlines(text: str) -> str:
     """``$(...)`` drops trailing newlines, of a hollow string too."""
     if type(text) is not Hollow or text.rope is None:
         return text.rstrip("\n")
-    rope = text.rope
-    while rope and rope[-1][0].strip("\n") == "":
-        rope = rope[:-1]  # a unit of newlines only
-    if rope:
-        unit, times = rope[-1]
-        stripped = unit.rstrip("\n")
-        if stripped != unit:
-            rope = (*rope[:-1], *(((unit, times - 1),) if times > 1 else ()), (stripped, 1))
-    return from_rope(rope)
+    return from_rope(rope_.rstrip(text.rope, "\n"))
 
 
 def errno_text(exc: FileSystemError) -> str:
@@ -245,28 +336,30 @@ class BrokenPipe(Exception):  # noqa: N818 - models SIGPIPE
 
 
 class BufferSink(Sink):
-    def __init__(self, limit: int = PIPE_LIMIT) -> None:
+    """A pipe to the next command of a pipeline (run after this one): it buffers up to
+    ``limit`` bytes, then the writer gets SIGPIPE. Each write that starts below the limit is
+    taken whole (the reader takes it as it comes). With ``hold`` it is the shell reading a
+    command substitution: no limit, all of it the shell's memory (``hold``: the OOM killer
+    when it does not fit); past ``MAX_MATERIALISED`` it is kept as one hollow string."""
+
+    def __init__(self, limit: int = PIPE_LIMIT, hold: Callable[[int], None] | None = None) -> None:
         self.chunks: list[str] = []
         self.size = 0
         self.limit = limit
+        self.hold = hold
 
     def write(self, text: str) -> None:
-        if type(text) is Hollow:
-            # one write of a string too big to build: the reader takes it as it comes
-            # (counted whole, kept as a rope); a full buffer still breaks the pipe
-            if self.size >= self.limit:
-                raise BrokenPipe
-            self.chunks.append(text)
-            self.size += text.size
+        size = size_of(text)
+        if not size:
             return
-        if self.size + len(text) > self.limit:
-            room = self.limit - self.size
-            if room > 0:
-                self.chunks.append(text[:room])
-                self.size = self.limit
+        if self.hold is not None:
+            self.hold(self.size + size)
+        elif self.size >= self.limit:
             raise BrokenPipe
         self.chunks.append(text)
-        self.size += len(text)
+        self.size += size
+        if self.size > MAX_MATERIALISED and len(self.chunks) > 1:
+            self.chunks = [_joined(self.chunks, self.size)]
 
     def text(self) -> str:
         if any(type(c) is Hollow for c in self.chunks):
@@ -283,13 +376,7 @@ class FileSink(Sink):
         if text:
             self.shell.proc.effects += 1
             try:
-                if type(text) is Hollow:  # the kept part, and the rest counted
-                    kept = str.__str__(text)
-                    self.shell.write_file(
-                        self.path, kept, append=True, extra=text.size - len(kept)
-                    )
-                else:
-                    self.shell.write_file(self.path, text, append=True)
+                self.shell.write_file(self.path, text, append=True)
             except FileSystemError:
                 return
 
@@ -306,7 +393,7 @@ class Input:
         if type(text) is Hollow:
             start, self.pos = self.pos, text.size
             if start == 0:
-                return text
+                return built(text)
             if text.rope is not None:
                 return from_rope(rope_.sub(text.rope, start, text.size))
             return str.__str__(text)[start:]
@@ -528,13 +615,17 @@ class Process:
         # container's memory; a shell without one (outside a container) stops there
         bound = allowance if allowance is not None else (None if force else MAX_MATERIALISED)
         if bound is not None and need > bound:
-            set_memory = getattr(self.ctx, "set_memory", None)
-            if set_memory is not None:
-                set_memory(need)
-            oom = getattr(self.ctx, "oom", None)
-            if oom is not None:
-                oom()
-            raise OutOfMemory
+            self.out_of_memory(need)
+
+    def out_of_memory(self, need: int) -> None:
+        """The program asked for ``need`` bytes it cannot have: the OOM killer."""
+        set_memory = getattr(self.ctx, "set_memory", None)
+        if set_memory is not None:
+            set_memory(need)
+        oom = getattr(self.ctx, "oom", None)
+        if oom is not None:
+            oom()
+        raise OutOfMemory
 
     def account(self, old: str | None, new: str) -> None:
         """A variable changed from ``old`` to ``new``: big values count as held memory."""
@@ -932,19 +1023,30 @@ class Shell:
     def write_file(self, path: str, data: str, *, append: bool = False, extra: int = 0) -> None:
         """A program writes ``data`` (and ``extra`` bytes it does not keep) to a file: into a
         tmpfs the pages are the writer's memory (past ``memory.max``, the OOM killer); a
-        tree keeps at most ``MAX_KEPT_TREE`` of content and counts the rest."""
+        tree keeps at most ``MAX_KEPT_TREE`` of content and counts the rest. A file bigger
+        than ``MAX_MATERIALISED`` whose content is a rope (a hollow string written to it, or
+        appends that repeat) is kept as that hollow string: reading it back is exact."""
         backing = getattr(self.fs, "backing_path", None)
         tree, inner = backing(path) if backing is not None else (None, path)
+        if type(data) is Hollow and data.rope is not None:
+            extra = 0  # its size is its own (a copy of a file kept as a rope)
         if tree is None:
             self.fs.write(path, data, append=append)
             return
-        size = len(data) + extra
-        old = 0
-        if not append and tree.exists(inner) and not tree.is_dir(inner):
-            old = tree.size(inner)
+        size = size_of(data) + extra
+        current, old, replaced = "", 0, 0
+        if append:
+            current = tree.own(inner) or ""
+        elif tree.exists(inner) and not tree.is_dir(inner):
+            old, replaced = tree.size(inner), len(tree.read(inner))
         if tree.memory_backed and size:
             self.proc.hold(tree.file_bytes() - old + size, force=True)
-        replaced = 0 if append or not old else len(tree.read(inner))
+        if self._write_rope(tree, path, inner, current, data, extra, replaced):
+            return
+        del current  # (an append grows the file's text in place only when it is its one reference)
+        if type(data) is Hollow:  # the kept part, and the rest counted
+            extra += data.size - len(data)
+            data = str.__str__(data)
         if tree.kept_bytes() - replaced + len(data) > MAX_KEPT_TREE:
             if not (append and tree.count_append(inner, size)):
                 self.fs.write(path, "", append=append)
@@ -953,6 +1055,60 @@ class Shell:
         self.fs.write(path, data, append=append)
         if extra:
             tree.count_append(inner, extra)
+
+    def _write_rope(
+        self, tree: Any, path: str, inner: str, current: str, data: str, extra: int, replaced: int
+    ) -> bool:
+        """Keep the file as a hollow string (its rope) when it is past ``MAX_MATERIALISED``,
+        or past what the tree keeps built, and its content (what it had, ``current``, then
+        ``data``) is known as a compact rope (``ROPE_KEPT``)."""
+        total = size_of(current) + size_of(data)
+        if extra or not (
+            type(data) is Hollow
+            or type(current) is Hollow
+            or total > MAX_MATERIALISED
+            or tree.kept_bytes() - replaced + len(data) > MAX_KEPT_TREE
+        ):
+            return False
+        if current and type(current) is not Hollow and tree.uncounted(inner):
+            return False  # part of the content is not known
+        added = rope_of(data)
+        if (
+            type(current) is Hollow
+            and current.rope
+            and added is not None
+            and len(added) == 1
+            and current.rope[-1][0] == added[0][0]
+        ):  # the same unit again (yes > file): one more count, nothing else changes
+            unit, times = current.rope[-1]
+            rope: rope_.Rope | None = (*current.rope[:-1], (unit, times + added[0][1]))
+            weight = 0
+        else:
+            rope = rope_.concat([rope_of(current), added]) if current else added
+            if rope is None:
+                return False
+            weight = rope_.weight(rope)
+            if weight > ROPE_KEPT:
+                return False
+        assert rope is not None  # noqa: S101 - both branches set it
+        # appending to a file kept as a rope that nothing else holds (the tree's dict, the
+        # two names here and getrefcount's own): it grows in place, its kept part unchanged
+        alone = sys.getrefcount(current) <= 4
+        if type(current) is Hollow and len(current) >= HOLLOW_KEPT and alone:
+            current.size, current.rope = total, rope
+            tree.count_append(inner, size_of(data))
+            return True
+        if len(current) >= HOLLOW_KEPT:
+            head = current
+        else:
+            head = rope_.text(rope_.sub(rope, 0, min(total, HOLLOW_KEPT)))
+        joined = hollow(head, total, rope)
+        weight = weight or rope_.weight(rope)
+        if tree.kept_bytes() - max(replaced, len(current)) + len(joined) + weight > MAX_KEPT_TREE:
+            return False
+        self.fs.write(path, joined)
+        tree.count_append(inner, total - len(joined))
+        return True
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = {k: self.vars[k] for k in sorted(self.exported) if k in self.vars}
@@ -1545,10 +1701,13 @@ class Shell:
             return value or ""
         pattern = yield from self.expand_pattern(part.arg)
         text = value or ""
-        if type(text) is Hollow and text.rope is not None and op in ("#", "%"):
-            trimmed = self._trim_hollow(text, op, pattern)
-            if trimmed is not None:
-                return trimmed
+        if type(text) is Hollow and text.rope is not None:
+            # a string too big to build: where the pattern matches comes from its rope
+            if op in ("#", "##"):
+                cut = rope_prefix(text.rope, text.size, pattern, op == "##")
+                return text if cut is None else from_rope(rope_.sub(text.rope, cut, text.size))
+            cut = rope_suffix(text.rope, text.size, pattern, op == "%%")
+            return text if cut is None else from_rope(rope_.sub(text.rope, 0, cut))
         if op in ("#", "##"):
             rng = range(len(text) + 1) if op == "#" else range(len(text), -1, -1)
             for i in rng:
@@ -1561,29 +1720,10 @@ class Shell:
                 return text[:i]
         return text
 
-    def _trim_hollow(self, text: Hollow, op: str, pattern: str) -> str | None:
-        """``${x#p}`` / ``${x%p}`` of a hollow string: the shortest match at its start (its
-        kept characters) or its end (built from the rope), up to ``TRIM_WINDOW``
-        characters; None when no match is that short."""
-        if text.rope is None:
-            return None
-        window = min(text.size, TRIM_WINDOW)
-        if op == "#":
-            head = str.__str__(text)[:window]
-            for i in range(window + 1):
-                if fnmatch.fnmatchcase(head[:i], pattern):
-                    return from_rope(rope_.sub(text.rope, i, text.size))
-            return None
-        tail = rope_.text(rope_.sub(text.rope, text.size - window, text.size))
-        for i in range(window + 1):
-            if fnmatch.fnmatchcase(tail[window - i :], pattern):
-                return from_rope(rope_.sub(text.rope, 0, text.size - i))
-        return None
-
     def command_substitution(self, node: p.Node) -> Gen:
         self.fork(short=True)
         sub = self.clone()
-        out = BufferSink()
+        out = BufferSink(hold=self.proc.hold)
         io = IO(Input(""), out, self.proc.stdio.stderr)
         try:
             status = yield from sub.run(node, io)
@@ -1608,22 +1748,11 @@ class Shell:
             return False  # a pattern without * matches as many characters as it has atoms
         first = atoms.index("*")
         last = len(atoms) - 1 - atoms[::-1].index("*")
-        head, tail = atoms[:first], atoms[last + 1 :]
-        if len(head) + len(tail) > subject.size:
-            return False
-        start = str.__str__(subject)[: len(head)]
-        if not fnmatch.fnmatchcase(start, "".join(head)):
-            return False
-        end = rope_.text(rope_.sub(subject.rope, subject.size - len(tail), subject.size))
-        if not fnmatch.fnmatchcase(end, "".join(tail)):
-            return False
-        middle = [a for a in atoms[first : last + 1]]
-        if all(a == "*" for a in middle):
-            return True
-        self.proc.hold(subject.size)  # the whole string: the container's memory first
-        if subject.size > MAX_BUILT_FOR_MATCH:
-            return fnmatch.fnmatchcase(subject, pattern)  # PodLab's bound: the kept part
-        return fnmatch.fnmatchcase(rope_.text(subject.rope), pattern)
+        if any(a != "*" for a in atoms[first : last + 1]):
+            # the middle of the string matters: sh looks at all of it (in the memory the
+            # container has for it: else the OOM killer first)
+            self.proc.hold(subject.size)
+        return rope_matches(subject.rope, subject.size, pattern)
 
     def expand_part(self, part: p.Part) -> Gen:
         if isinstance(part, p.Lit):
@@ -1703,7 +1832,13 @@ class Shell:
                     cur.append((value, True))
                     cur_exists = True
                 continue
-            pieces = _split(value, ifs)
+            if type(value) is Hollow and value.rope is not None:
+                self.proc.hold(value.size)  # the fields are a copy of it
+                pieces = self._split_rope(value.rope, ifs)
+                last_char = rope_.last_char(value.rope)
+            else:
+                pieces = _split(value, ifs)
+                last_char = value[-1:]
             if not pieces:
                 if value and value[0] in ifs:
                     finish()
@@ -1715,7 +1850,7 @@ class Shell:
                     finish()
                 cur.append((piece, True))
                 cur_exists = True
-            if value[-1] in ifs and value[-1] in " \t\n":
+            if last_char and last_char in ifs and last_char in " \t\n":
                 finish()
         finish()
         result: list[str] = []
@@ -1735,6 +1870,65 @@ class Shell:
                     continue
             result.append(text)
         return result
+
+    def _split_rope(self, rope: rope_.Rope, ifs: str) -> list[str]:
+        """Field splitting of a string too big to build: its big runs without an IFS
+        character stand in the text to split as one marker each (put back in the fields
+        they fall in), a run of IFS white space as one character; what is left (the
+        characters that make the fields) is split as a built string, up to
+        ``MAX_MATERIALISED`` of it (past it, PodLab's bound: the shell is out of memory)."""
+        units = [u for u, _n in rope]
+        marker = next(
+            chr(c)
+            for c in range(0xF0000, 0xF0100)
+            if chr(c) not in ifs and not any(chr(c) in u for u in units)
+        )
+        white = "".join(c for c in ifs if c in " \t\n")
+        text: list[str] = []
+        size = 0
+        bigs: list[rope_.Rope] = []
+
+        def leaves(r: rope_.Rope) -> Iterator[rope_.Segment]:
+            for unit, times in r:  # a nest with separators in it: its own segments
+                if type(unit) is rope_.Nest and any(c in unit for c in ifs):
+                    for _ in range(times):
+                        yield from leaves(unit.rope)
+                else:
+                    yield unit, times
+
+        for unit, times in leaves(rope):
+            whole = len(unit) * times
+            if whole > SPLIT_RUN and not any(c in unit for c in ifs):
+                text.append(marker)
+                bigs.append(((unit, times),))
+                size += 1
+                continue
+            if whole > SPLIT_RUN and white and type(unit) is str and not unit.strip(white):
+                text.append(unit[0])
+                size += 1
+                continue
+            size += whole
+            if size > MAX_MATERIALISED:
+                self.proc.out_of_memory(PROCESS_MEMORY + self.proc.held + 2 * rope_.length(rope))
+            text.append(rope_.text(((unit, times),)))
+        fields = _split("".join(text), ifs)
+        if not bigs:
+            return fields
+        out: list[str] = []
+        taken = 0
+        for piece in fields:
+            if marker not in piece:
+                out.append(piece)
+                continue
+            parts: list[rope_.Rope | None] = []
+            for i, bit in enumerate(piece.split(marker)):
+                if i:
+                    parts.append(bigs[taken])
+                    taken += 1
+                parts.append(rope_.of_text(bit))
+            joined = rope_.concat(parts)
+            out.append(from_rope(joined) if joined is not None else piece)
+        return out
 
     def glob(self, pattern: str) -> list[str]:
         absolute = pattern.startswith("/")
