@@ -524,10 +524,12 @@ class LabConsumer(AsyncWebsocketConsumer):
         if answer["snapshot"] is not None:
             self.has_lab = True
             await self.send_snapshot(answer["snapshot"])
+            await self._tell_refused(answer)
         elif answer.get("progress") is not None:
             # a restore at a stored moment that takes more than a slice: it goes on as a seek
             self.has_lab = True
             await self.send_json({"type": "lab.progress", **answer["progress"]})
+            await self._tell_refused(answer)
             self.seeking = asyncio.create_task(
                 self._run_seek(answer["progress"]["target"], first=False))
 
@@ -544,12 +546,18 @@ class LabConsumer(AsyncWebsocketConsumer):
             raise LabError("bad_field", "t", field="t")
         cleaned = []
         last = 0.0
-        for action in actions:
+        for index, action in enumerate(actions):
             at = action.get("t") if isinstance(action, dict) else None
             if (isinstance(at, bool) or not isinstance(at, int | float)
                     or not math.isfinite(at) or at < last):
-                raise LabError("bad_field", "actions", field="actions")
-            entry = services.clean_action(action)
+                raise LabError("bad_field", "actions", field=(
+                    f"actions[{index}].t" if isinstance(action, dict) else f"actions[{index}]"))
+            try:
+                entry = services.clean_action(action)
+            except LabError as exc:
+                # which action of the log, and which of its fields
+                exc.detail["field"] = f"actions[{index}].{exc.detail.get('field', 'action')}"
+                raise
             entry["t"] = float(at)
             last = float(at)
             cleaned.append(entry)
@@ -626,14 +634,22 @@ class LabConsumer(AsyncWebsocketConsumer):
                     if self.seeking is asyncio.current_task():
                         self.seeking = None
                     await self.send_snapshot(answer["body"])
+                    await self._tell_refused(answer)
                     return
                 await self.send_json({"type": "lab.progress", **answer["progress"]})
+                await self._tell_refused(answer)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - answered as a message's failure would be
             if self.seeking is asyncio.current_task():
                 self.seeking = None
             await self._failed(exc, "lab.seek")
+
+    async def _tell_refused(self, answer: dict[str, Any]) -> None:
+        """Recorded actions (of a restored lab) that the engine refused when their time came:
+        they left the log (the next snapshot's ``actions``); each is told as ``rejected``."""
+        for refused in answer.get("refused") or ():
+            await self.send_error("rejected", field="actions", **refused)
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         self.speed = services.clamp_speed(message.get("speed"))
@@ -734,6 +750,7 @@ class LabConsumer(AsyncWebsocketConsumer):
                     due_probes=since >= PROBES_EVERY_SECONDS, at=now)
                 last = answer.get("at", last)
                 self.playing = self.playing and answer["playing"]
+                await self._tell_refused(answer)
                 if answer["body"] is None:
                     continue
                 if backlog > BACKLOG_COALESCE_BYTES and self.playing:
