@@ -955,3 +955,34 @@ async def test_a_rolling_update_share_that_is_no_number_is_a_validation_problem(
         ("spec.strategy.rollingUpdate.maxSurge", 6)]
     assert await communicator.receive_nothing(0.3)
     await communicator.disconnect()
+
+
+async def test_a_socket_the_server_cancels_gives_back_its_count_and_its_lab(monkeypatch):
+    """Daphne cancels an application that has not ended 10 s after its socket closed (a test
+    communicator, when its disconnect times out): a handler still waiting for a busy worker
+    never reached ``disconnect``, so the connection caps counted the socket for ever and its
+    lab stayed in its worker (an attacker could fill the caps of a classroom's address)."""
+    original = consumers.LabConsumer.call
+    handles = []
+
+    async def slow(self, op, **kwargs):
+        handles.append(self._handle())
+        if op == "validate":
+            await asyncio.sleep(30)  # a worker busy with other labs' requests
+        return await original(self, op, **kwargs)
+
+    monkeypatch.setattr(consumers.LabConsumer, "call", slow)
+    before, held = consumers._open, len(consumers.ADDRESS_CAP.local)
+    communicator = await connect()
+    await apply(communicator)
+    assert consumers._open == before + 1
+    await communicator.send_json_to({"type": "lab.validate", "manifest": SLEEPER})
+    await asyncio.sleep(0.2)
+    await communicator.disconnect(timeout=0.2)  # gives up waiting: the consumer is cancelled
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        if not getattr(consumers, "_releasing", ()):  # address tickets being given back
+            break
+    assert consumers._open == before
+    assert len(consumers.ADDRESS_CAP.local) == held
+    assert handles and all(handle.closed for handle in handles)
