@@ -986,3 +986,17 @@ async def test_a_socket_the_server_cancels_gives_back_its_count_and_its_lab(monk
     assert consumers._open == before
     assert len(consumers.ADDRESS_CAP.local) == held
     assert handles and all(handle.closed for handle in handles)
+
+
+async def test_deleting_a_pod_whose_grace_period_is_the_largest_int64():
+    # its deadline overflowed the timestamp: ``internal`` and the socket closed with 4500
+    communicator = await connect()
+    await apply(communicator, SLEEPER.replace(
+        "spec:\n", "spec:\n  terminationGracePeriodSeconds: 9223372036854775807\n", 1))
+    await communicator.send_json_to({"type": "lab.seek", "t": 10})  # bound to the node
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to({"type": "lab.action", "action": "delete", "pod": "sleeper"})
+    frame = await receive_type(communicator, "lab.frame")
+    pod = next(p for p in frame["pods"] if p["metadata"]["name"] == "sleeper")
+    assert pod["metadata"]["deletionTimestamp"] == "9999-12-31T23:59:59Z"
+    await communicator.disconnect()
