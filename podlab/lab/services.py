@@ -519,9 +519,12 @@ class LabSession:
         elif kind == "image":
             ports = self._declared_ports(action["image"])
             if not self.sim.set_image_available(action["image"], action["available"], ports):
+                # a digest names content, which a push cannot choose; anything else is not a
+                # reference at all (upper case, '::::', a space...)
+                why = (" cannot be pushed (a tag is needed, not a digest)"
+                       if "@" in action["image"] else "")
                 raise LabError("rejected", "image", kubectl=(
-                    f'invalid reference format: "{action["image"]}" cannot be pushed '
-                    "(a tag is needed, not a digest)"))
+                    f'invalid reference format: "{action["image"]}"{why}'))
         elif kind in ("node", "cordon", "drain"):
             self._node_action(action)
         elif kind == "service":

@@ -1000,3 +1000,21 @@ async def test_deleting_a_pod_whose_grace_period_is_the_largest_int64():
     pod = next(p for p in frame["pods"] if p["metadata"]["name"] == "sleeper")
     assert pod["metadata"]["deletionTimestamp"] == "9999-12-31T23:59:59Z"
     await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("image", "kubectl"), [
+    ("::::", 'invalid reference format: "::::"'),
+    ("Busy Box:1", 'invalid reference format: "Busy Box:1"'),
+    ("a" * 512, 'invalid reference format: "' + "a" * 512 + '"'),
+    ("busybox@sha256:" + "0" * 64, 'invalid reference format: "busybox@sha256:' + "0" * 64
+     + '" cannot be pushed (a tag is needed, not a digest)'),
+])
+async def test_an_image_that_is_no_reference_is_refused_for_what_it_is(image, kubectl):
+    # every refusal said "a tag is needed, not a digest", also for '::::'
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.action", "action": "image", "image": image,
+                                     "available": True})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected" and error["detail"]["kubectl"] == kubectl, error
+    await communicator.disconnect()
