@@ -76,6 +76,15 @@ ARGUMENT_CASES = {
     "grace_period_int64": (["{lab}", "--delete-at", "5", "--grace-period",
                             "99999999999999999999"], a.SLEEPER, 0, ""),
     "pod_grace_int64": (["{lab}", "--delete-at", "5", "-o", "json"], GRACE_INT64, 0, ""),
+    # 100,000 replicas (or 10**20) ran for minutes (for ever); 5,000 digits: a traceback
+    "replicas_100000": (["{lab}", "--until", "5"], a.THOUSAND_REPLICAS.replace(
+        "replicas: 1000", "replicas: 100000"), 2, "the manifests ask for 100000 Pods"),
+    "scale_1e20": (["{lab}", "--scale", "deployment/web=99999999999999999999@1"],
+                   a.THOUSAND_REPLICAS.replace("replicas: 1000", "replicas: 1"), 2,
+                   "podsim runs at most 1000 Pods"),
+    "scale_5000_digits": (["{lab}", "--scale", "deployment/web=" + "9" * 5000 + "@1"],
+                          a.THOUSAND_REPLICAS.replace("replicas: 1000", "replicas: 1"), 2,
+                          "podsim runs at most 1000 Pods"),
     # a pasted float as maxSurge crashed the Deployment controller: a traceback
     "max_surge_float": (["{lab}"], BAD_SURGE, 2, "a valid percent string"),
 }
