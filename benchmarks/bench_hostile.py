@@ -47,10 +47,16 @@ ATTACKS: dict[str, list[dict]] = {
                             "manifest": a.THOUSAND_REPLICAS}],
     "deep JSON": ['{"type":"lab.validate","manifest":' + "[" * 5000 + "]" * 5000 + "}"],
     "5000-digit integer in YAML": [{"type": "lab.validate", "manifest": a.LONG_INT_YAML}],
+    "60000-char image, seek 3600": [{"type": "lab.apply", "manifest": a.LONG_IMAGE},
+                                    {"type": "lab.seek", "t": 3600}],
+    "probe fails each s, seek 3600": [{"type": "lab.apply", "manifest": a.PROBE_EVERY_SECOND},
+                                      {"type": "lab.seek", "t": 3600}],
 }
 #: what an attack must end with where it is not a runaway (an honest lab long to simulate:
 #: its seek runs in slices, ``lab.progress`` frames, then the snapshot)
-EXPECTED = {"10 date loggers, seek 3600": "lab.snapshot"}
+EXPECTED = {"10 date loggers, seek 3600": "lab.snapshot",
+            "60000-char image, seek 3600": "lab.snapshot",
+            "probe fails each s, seek 3600": "lab.snapshot"}
 #: the answers that end each attack (one per message sent)
 ANSWERS = ("lab.snapshot", "lab.validation", "lab.frame", "lab.error")
 

@@ -38,6 +38,15 @@ EXIT_ERROR = 1
 EXIT_INVALID = 2
 
 DEFAULT_UNTIL = 300.0
+#: the furthest ``--until`` (a day): a runaway length is refused, not simulated for hours
+MAX_UNTIL = 86400.0
+#: what podsim reads of one manifest: the YAML loader takes no more (yamlload.MAX_BYTES), so
+#: a larger input (/dev/zero, a pipe that never ends) is refused without being read to its end
+MAX_INPUT_BYTES = 256 * 1024
+#: the most Pods one run may ask for (Pods, and the replicas of Deployments and ReplicaSets
+#: and the parallelism of Jobs of every file, or a --scale): about 2 s of CPU for 300 s;
+#: 100,000 replicas took minutes, 10**20 for ever
+MAX_PODS = 1000
 OUTPUTS = (
     "table", "wide", "describe", "events", "logs", "json", "jsonl",
     "services", "endpoints", "deployments", "replicasets", "jobs", "all", "nodes",
@@ -322,13 +331,18 @@ def parse_scales(values: Sequence[str]) -> list[Scale]:
                 f"--scale {value!r}: expected deployment/NAME=N@SECONDS or "
                 "replicaset/NAME=N@SECONDS"
             )
-        scales.append(Scale(target=target, replicas=int(number), at=at))
+        digits = number.lstrip("0")
+        if not digits.isascii() or len(digits) > len(str(MAX_PODS)) or int(
+                digits or 0) > MAX_PODS:
+            raise UsageError(f"--scale {value!r}: podsim runs at most {MAX_PODS} Pods")
+        scales.append(Scale(target=target, replicas=int(digits or 0), at=at))
     return scales
 
 
 def _check_times(options: argparse.Namespace, sources: list[Source]) -> None:
-    if not math.isfinite(options.until) or options.until < 0:
-        raise UsageError("--until must be a number of seconds >= 0")
+    if not math.isfinite(options.until) or not 0 <= options.until <= MAX_UNTIL:
+        raise UsageError(
+            f"--until must be a number of seconds from 0 to {_number(MAX_UNTIL)} (a day)")
     for source in sources:
         if source.at > options.until:
             raise UsageError(
@@ -374,11 +388,37 @@ def _default_parse(text: str, filename: str, seed: int) -> Any:
     return parse_manifests(text, filename=filename, seed=seed)
 
 
+class InputTooLarge(Exception):
+    """A manifest longer than ``MAX_INPUT_BYTES``."""
+
+
 def _read(source: Source, stdin: TextIO) -> str:
     if source.path == "-":
-        return stdin.read()
-    with open(source.path, encoding="utf-8") as handle:
-        return handle.read()
+        raw = getattr(stdin, "buffer", None)
+        # text (a test's StringIO) has no bytes to count: its characters are at least as many
+        data = (raw if raw is not None else stdin).read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputTooLarge
+        return data.decode("utf-8") if isinstance(data, bytes) else data
+    return _read_path(source.path)
+
+
+def _read_path(path: str) -> str:
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputTooLarge
+    return data.decode("utf-8")
+
+
+def _read_error(path: str, error: Exception) -> tuple[str, int]:
+    """What podsim says when ``path`` cannot be read, and its exit status."""
+    if isinstance(error, InputTooLarge):
+        return (f'error: the path "{path}" holds more than {MAX_INPUT_BYTES} bytes: a '
+                "manifest may have at most 256 KiB\n", EXIT_INVALID)
+    if isinstance(error, FileNotFoundError):
+        return f'error: the path "{path}" does not exist\n', EXIT_ERROR
+    return f'error: the path "{path}" cannot be read: {error}\n', EXIT_ERROR
 
 
 def report_problems(
@@ -469,6 +509,22 @@ def _node_step(
             stderr.write(f'Error from server (NotFound): nodes "{action.node}" not found\n')
 
     return step
+
+
+def _pods_asked(results: Sequence[Any]) -> int:
+    """The Pods the manifests ask for at once: each Pod, the replicas of each Deployment
+    and ReplicaSet, the parallelism of each Job (a re-applied object counts again)."""
+    asked = 0
+    for result in results:
+        for obj in getattr(result, "objects", None) or []:
+            kind, spec = obj.get("kind"), obj.get("spec") or {}
+            field = {"Pod": None, "Deployment": "replicas", "ReplicaSet": "replicas",
+                     "Job": "parallelism"}
+            if kind not in field:
+                continue
+            count = 1 if field[kind] is None else spec.get(field[kind], 1)
+            asked += count if isinstance(count, int) and not isinstance(count, bool) else 1
+    return asked
 
 
 def run(
@@ -655,12 +711,10 @@ def main(
     for source in sources:
         try:
             texts.append(_read(source, source_in))
-        except FileNotFoundError:
-            err.write(f'error: the path "{source.path}" does not exist\n')
-            return EXIT_ERROR
-        except (OSError, UnicodeDecodeError) as error:
-            err.write(f'error: the path "{source.path}" cannot be read: {error}\n')
-            return EXIT_ERROR
+        except (OSError, UnicodeDecodeError, InputTooLarge) as error:
+            message, status = _read_error(source.path, error)
+            err.write(message)
+            return status
 
     parse_fn = parse if parse is not None else _default_parse
     results = []
@@ -681,11 +735,11 @@ def main(
     options.static_objects = {}
     for path, role in extra:
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError:
-            err.write(f'error: the path "{path}" does not exist\n')
-            return EXIT_ERROR
+            text = _read_path(path)
+        except (OSError, UnicodeDecodeError, InputTooLarge) as error:
+            message, status = _read_error(path, error)
+            err.write(message)
+            return status
         result = parse_fn(text, path, options.seed)
         if result.problems:
             invalid = True
@@ -703,6 +757,12 @@ def main(
         else:
             options.static_objects[path] = list(result.objects)
     if invalid:
+        return EXIT_INVALID
+    asked = _pods_asked(results)
+    if asked > MAX_PODS:
+        err.write(f"podsim: error: the manifests ask for {asked} Pods (counting the replicas "
+                  f"of Deployments and ReplicaSets and the parallelism of Jobs): podsim "
+                  f"runs at most {MAX_PODS}\n")
         return EXIT_INVALID
 
     return run(

@@ -238,6 +238,8 @@ ADDRESS_CAP = conncaps.AddressCap("lab", "LAB_MAX_CONNECTIONS_PER_ADDRESS",
                                   MAX_CONNECTIONS_PER_ADDRESS)
 #: lab sockets of this process
 _open = 0
+#: address tickets of cancelled sockets being given back (a reference keeps each task alive)
+_releasing: set[asyncio.Task[None]] = set()
 
 
 def connection_caps() -> tuple[int, int]:
@@ -317,6 +319,38 @@ class LabConsumer(AsyncWebsocketConsumer):
     # The lab talks to its own socket only: no channel layer (a Redis that is down cannot
     # fail its handshake) and no database (see dispatch).
     channel_layer_alias = NO_CHANNEL_LAYER
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # The server cancels an application that does not end soon after its socket
+            # closed (Daphne's application_close_timeout), and a test communicator one whose
+            # disconnect it stopped waiting for: a handler waiting for a busy worker then
+            # never reaches ``disconnect``. What the socket holds is given back all the same,
+            # or the connection caps would count it for ever and its lab stay in its worker.
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Give back at once, without awaiting anything, what ``disconnect`` has not."""
+        for name in ("seeking", "clock"):
+            task = getattr(self, name, None)
+            setattr(self, name, None)
+            if task is not None and not task.done():
+                task.cancel()
+        self.playing = False
+        handle = getattr(self, "handle", None)
+        self.handle = None
+        if handle is not None:
+            handle.close()
+        if getattr(self, "counted", False):
+            self.counted = False
+            self._count(-1)
+        ticket, self.ticket = getattr(self, "ticket", None), None
+        if ticket is not None:
+            task = asyncio.ensure_future(ADDRESS_CAP.release(ticket))
+            _releasing.add(task)
+            task.add_done_callback(_releasing.discard)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler, in the one thread
@@ -527,10 +561,12 @@ class LabConsumer(AsyncWebsocketConsumer):
         if answer["snapshot"] is not None:
             self.has_lab = True
             await self.send_snapshot(answer["snapshot"])
+            await self._tell_refused(answer)
         elif answer.get("progress") is not None:
             # a restore at a stored moment that takes more than a slice: it goes on as a seek
             self.has_lab = True
             await self.send_json({"type": "lab.progress", **answer["progress"]})
+            await self._tell_refused(answer)
             self.seeking = asyncio.create_task(
                 self._run_seek(answer["progress"]["target"], first=False))
 
@@ -547,12 +583,18 @@ class LabConsumer(AsyncWebsocketConsumer):
             raise LabError("bad_field", "t", field="t")
         cleaned = []
         last = 0.0
-        for action in actions:
+        for index, action in enumerate(actions):
             at = action.get("t") if isinstance(action, dict) else None
             if (isinstance(at, bool) or not isinstance(at, int | float)
                     or not math.isfinite(at) or at < last):
-                raise LabError("bad_field", "actions", field="actions")
-            entry = services.clean_action(action)
+                raise LabError("bad_field", "actions", field=(
+                    f"actions[{index}].t" if isinstance(action, dict) else f"actions[{index}]"))
+            try:
+                entry = services.clean_action(action)
+            except LabError as exc:
+                # which action of the log, and which of its fields
+                exc.detail["field"] = f"actions[{index}].{exc.detail.get('field', 'action')}"
+                raise
             entry["t"] = float(at)
             last = float(at)
             cleaned.append(entry)
@@ -629,14 +671,22 @@ class LabConsumer(AsyncWebsocketConsumer):
                     if self.seeking is asyncio.current_task():
                         self.seeking = None
                     await self.send_snapshot(answer["body"])
+                    await self._tell_refused(answer)
                     return
                 await self.send_json({"type": "lab.progress", **answer["progress"]})
+                await self._tell_refused(answer)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - answered as a message's failure would be
             if self.seeking is asyncio.current_task():
                 self.seeking = None
             await self._failed(exc, "lab.seek")
+
+    async def _tell_refused(self, answer: dict[str, Any]) -> None:
+        """Recorded actions (of a restored lab) that the engine refused when their time came:
+        they left the log (the next snapshot's ``actions``); each is told as ``rejected``."""
+        for refused in answer.get("refused") or ():
+            await self.send_error("rejected", field="actions", **refused)
 
     async def on_speed(self, message: dict[str, Any]) -> None:
         self.speed = services.clamp_speed(message.get("speed"))
@@ -737,6 +787,7 @@ class LabConsumer(AsyncWebsocketConsumer):
                     due_probes=since >= PROBES_EVERY_SECONDS, at=now)
                 last = answer.get("at", last)
                 self.playing = self.playing and answer["playing"]
+                await self._tell_refused(answer)
                 if answer["body"] is None:
                     tick = max(tick, min(MAX_TICK_SECONDS, QUIET_TICK_SECONDS))
                     continue

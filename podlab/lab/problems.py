@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from podlab.engine.apiserver import validation
+from podlab.engine.apiserver import validation, workloads
 from podlab.engine.core import quantity
 
 PROBLEM_TEXT: dict[str, Promise] = {
@@ -65,6 +65,17 @@ DETAIL_TEXT: dict[str, Promise] = {
     "must be 1": _("must be 1 for this probe"),
     "cannot be set on create": _("cannot be set when the Pod is created"),
     "must be greater than or equal to 0": _("must be 0 or more"),
+    workloads.PERCENT_MSG: _("a percentage is a whole number followed by '%', like 25%"),
+    "must not be greater than 100%": _("must be at most 100%"),
+    "activeDeadlineSeconds in ReplicaSet is not Supported": _(
+        "the Pods of a Deployment or ReplicaSet cannot set activeDeadlineSeconds (only a "
+        "Job's can)"),
+    "may not be specified when strategy `type` is 'Recreate'": _(
+        "leave rollingUpdate out with type: Recreate (it is for RollingUpdate)"),
+    "`selector` will be auto-generated": _(
+        "leave selector out: the Job makes its own (or set manualSelector: true)"),
+    "may not be 0 when `maxSurge` is 0": _(
+        "cannot be 0 when maxSurge is 0: the rollout could never replace a Pod"),
     "must be non-negative": _("must be 0 or more"),
     "must be greater than zero": _("must be more than 0"),
     "must be greater than 0": _("must be more than 0"),

@@ -29,6 +29,8 @@ LOG_TAIL_CHARS = 32 * 1024
 MAX_LOG_PAGE_CHARS = 256 * 1024
 WATCH_TAIL_LINES = 400
 HISTORY_TAIL = 300
+#: the lists a cut history keeps the tails of
+HISTORY_KEYS = ("transitions", "events", "narration")
 #: at most this much of the time a tick waited for its worker is played with it (seconds)
 MAX_WAIT_PLAYED = 1.0
 
@@ -83,25 +85,34 @@ def fit(message: dict[str, Any]) -> str:
     if isinstance(views.get("watch"), list) and len(views["watch"]) > WATCH_TAIL_LINES:
         message["watch_truncated"] = len(views["watch"])
         views["watch"] = views["watch"][-WATCH_TAIL_LINES:]
-    history = message.get("history")
-    if isinstance(history, dict):
-        for key in ("transitions", "events"):
-            if len(history.get(key) or []) > HISTORY_TAIL:
-                history[key] = history[key][-HISTORY_TAIL:]
-                message["history_truncated"] = True
-    for key in ("transitions", "events"):
-        if len(message.get(key) or []) > HISTORY_TAIL:
-            message[key] = message[key][-HISTORY_TAIL:]
-            message["history_truncated"] = True
+    _cut_history(message, HISTORY_TAIL)
     text = encode(message)
     if len(text) <= MAX_FRAME_BYTES:
         return text
     message.pop("views", None)
     message["views_omitted"] = True
     text = encode(message)
+    # Entries can be long (an event quoting a 60,000-character image name): fewer, then.
+    tail = HISTORY_TAIL
+    while len(text) > MAX_FRAME_BYTES and tail > 0:
+        tail //= 2
+        _cut_history(message, tail)
+        text = encode(message)
     if len(text) <= MAX_FRAME_BYTES:
         return text
     raise WorkerError("frame_too_large", {"limit": MAX_FRAME_BYTES})
+
+
+def _cut_history(message: dict[str, Any], tail: int) -> None:
+    """The last ``tail`` transitions, events and narration entries, in the history and in
+    the frame's own lists (``history_truncated``)."""
+    lists = [message, *([message["history"]] if isinstance(message.get("history"), dict)
+                        else [])]
+    for holder in lists:
+        for key in HISTORY_KEYS:
+            if len(holder.get(key) or []) > tail:
+                holder[key] = holder[key][-tail:] if tail else []
+                message["history_truncated"] = True
 
 
 def operation(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -195,9 +206,11 @@ def start(labs: Labs, lab_id: int, *, manifest: str, seed: int, lang: str,
         progress = run_slice(labs, lab_id, lab, lab.seek_target(t),
                           budget=workers.MESSAGE_BUDGET_SECONDS)
         if progress is not None:
-            return {"validation": fit(validation), "snapshot": None, "progress": progress}
+            return {"validation": fit(validation), "snapshot": None, "progress": progress,
+                    "refused": lab.take_refused_actions()}
     return {"validation": fit(validation),
-            "snapshot": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
+            "snapshot": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)}),
+            "refused": lab.take_refused_actions()}
 
 
 @operation
@@ -241,8 +254,9 @@ def seek(labs: Labs, lab_id: int, *, t: float, lang: str, first: bool = True) ->
         lab.seek_from, lab.seek_cpu = lab.t, 0.0
     progress = run_slice(labs, lab_id, lab, target, budget=workers.MESSAGE_BUDGET_SECONDS)
     if progress is not None:
-        return {"progress": progress, "body": None}
-    return {"progress": None, "body": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)})}
+        return {"progress": progress, "body": None, "refused": lab.take_refused_actions()}
+    return {"progress": None, "body": fit({"type": "lab.snapshot", **lab.snapshot(lang=lang)}),
+            "refused": lab.take_refused_actions()}
 
 
 @operation
@@ -299,6 +313,7 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
     elif due_heartbeat or (due_probes and (lab.probes_changed() or lab.logs_pending())):
         kind, body = "light", lab.frame(lang=lang, full=False)
     return {"playing": playing, "kind": kind, "at": now,
+            "refused": lab.take_refused_actions(),
             "body": fit({"type": "lab.frame", **body}) if body is not None else None}
 
 

@@ -274,6 +274,10 @@ class LabSession:
     narrator: Narrator = field(init=False)
     _settled: tuple[float, float, bool] | None = field(default=None, init=False)
     refused: list[dict[str, Any]] = field(default_factory=list, init=False)
+    #: recorded actions the engine refused when they were replayed (a shared link whose log
+    #: was edited): they leave the log, as a refused action is never recorded; each
+    #: ``{t, action, kubectl}``, until :meth:`take_refused_actions` hands them on
+    refused_actions: list[dict[str, Any]] = field(default_factory=list, init=False)
     #: the seek under way: where it started and the CPU its slices used so far
     seek_from: float = field(default=0.0, init=False)
     seek_cpu: float = field(default=0.0, init=False)
@@ -321,11 +325,9 @@ class LabSession:
 
     def _advance_to(self, t: float) -> None:
         t = min(max(t, self.sim.now), self.until)
-        pending = [a for a in self.actions[self._replayed:] if a["t"] <= t]
-        for action in pending:
-            self.sim.run_until(action["t"])
-            self._perform(action)
-            self._replayed += 1
+        while self._replayed < len(self.actions) and self.actions[self._replayed]["t"] <= t:
+            self.sim.run_until(self.actions[self._replayed]["t"])
+            self._replay()
         self.sim.run_until(t)
         self._update_watch()
 
@@ -369,10 +371,28 @@ class LabSession:
                 if goal == t and (action is None or action["t"] > t):
                     return True
                 assert action is not None  # noqa: S101 - goal is the action's time
-                self._perform(action)
-                self._replayed += 1
+                self._replay()
         finally:
             self._update_watch()
+
+    def _replay(self) -> None:
+        """Apply the next recorded action (its time has come). One the engine refuses
+        leaves the log and is kept to be told (``refused_actions``)."""
+        action = self.actions[self._replayed]
+        try:
+            self._perform(action)
+        except LabError as exc:
+            if exc.code != "rejected":
+                raise
+            del self.actions[self._replayed]
+            self.refused_actions.append({"t": action["t"], "action": action["action"],
+                                         "kubectl": exc.detail.get("kubectl", "")})
+            return
+        self._replayed += 1
+
+    def take_refused_actions(self) -> list[dict[str, Any]]:
+        refused, self.refused_actions = self.refused_actions, []
+        return refused
 
     def next_t(self) -> float | None:
         nxt = self.sim.next_time()
@@ -499,9 +519,12 @@ class LabSession:
         elif kind == "image":
             ports = self._declared_ports(action["image"])
             if not self.sim.set_image_available(action["image"], action["available"], ports):
+                # a digest names content, which a push cannot choose; anything else is not a
+                # reference at all (upper case, '::::', a space...)
+                why = (" cannot be pushed (a tag is needed, not a digest)"
+                       if "@" in action["image"] else "")
                 raise LabError("rejected", "image", kubectl=(
-                    f'invalid reference format: "{action["image"]}" cannot be pushed '
-                    "(a tag is needed, not a digest)"))
+                    f'invalid reference format: "{action["image"]}"{why}'))
         elif kind in ("node", "cordon", "drain"):
             self._node_action(action)
         elif kind == "service":
@@ -814,7 +837,7 @@ def clean_action(action: Any) -> dict[str, Any]:
         if not isinstance(container, str) or not container or len(container) > 63:
             raise LabError("bad_field", "container", field="container")
         signal = action.get("signal", "KILL")
-        if signal not in SIGNALS:
+        if not isinstance(signal, str) or signal not in SIGNALS:
             raise LabError("bad_field", "signal", field="signal", allowed=list(SIGNALS))
         out["container"] = container
         out["signal"] = signal

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import zlib
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -463,3 +464,31 @@ def test_a_namespace_is_deleted_from_the_page(page, server, local_only, artifact
     run_until(page, page.locator("#explanations"), text=re.compile(r"SIGQUIT"))
     page.screenshot(path=str(artifacts / "lab-namespace-delete-en.png"), full_page=True)
     assert_local(local_only, server)
+
+
+def test_a_share_link_that_inflates_past_the_message_limit_is_refused(page, server, local_only):
+    """A few hundred kilobytes of deflate that inflate to 200 MB (a link can hold gigabytes
+    of it): decoding stops at the message limit and the page says the link could not be read,
+    in its language, instead of taking the tab's memory. A seed the server does not take is 0."""
+    packer = zlib.compressobj(wbits=-15)
+    packed = packer.compress(b" " * (200 * 1024 * 1024)) + packer.flush()
+    bomb = "#lab=z" + base64.urlsafe_b64encode(packed).decode().rstrip("=")
+    page.goto(f"{server}/en/lab/")
+    connect(page)
+    decoded = page.evaluate("""async ([bomb, seeded]) => {
+        const main = document.querySelector('script[type="module"][src*="lab/main.js"]');
+        const share = await import(main.src.replace("main.js", "share.js"));
+        const lab = await share.decodeLab(seeded);
+        try {
+            await share.decodeLab(bomb);
+            return ["decoded", lab.seed];
+        } catch (err) {
+            return [err.message, lab.seed];
+        }
+    }""", [bomb, lab_link(QUIET, seed=10**20)])
+    assert decoded == ["lab link too large", 0]
+    for lang, words in (("en", "This link could not be read"), ("zh-hans", "无法读取这个链接")):
+        page.goto(f"{server}/{lang}/lab/{bomb}")
+        connect(page)
+        expect(page.locator("#lab-error")).to_contain_text(words)
+        expect(page.locator("#share-confirm")).to_be_hidden()

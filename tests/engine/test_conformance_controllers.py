@@ -257,6 +257,49 @@ def test_deployment_validation() -> None:
     assert result.problems[0].line == 17  # the container with the missing image
 
 
+PERCENT = ("a valid percent string must be a numeric string followed by an ending '%' "
+           "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")
+
+
+@pytest.mark.parametrize(("rolling", "expected"), [
+    # a pasted float or a negative share crashed the Deployment controller (int('1e308'))
+    ('{maxSurge: "1e308%", maxUnavailable: "-5%"}', [
+        'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "-5%": ' + PERCENT,
+        'spec.strategy.rollingUpdate.maxSurge: Invalid value: "1e308%": ' + PERCENT]),
+    ("{maxSurge: -1}", ["spec.strategy.rollingUpdate.maxSurge: Invalid value: -1: must be "
+                        "greater than or equal to 0"]),
+    ('{maxUnavailable: "150%"}', ['spec.strategy.rollingUpdate.maxUnavailable: Invalid '
+                                  'value: "150%": must not be greater than 100%']),
+    ('{maxSurge: 0, maxUnavailable: "0%"}', [
+        'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "0%": may not be 0 when '
+        "`maxSurge` is 0"]),
+    ('{maxSurge: "100%", maxUnavailable: 0}', []),
+])
+def test_rolling_update_fields_are_validated(rolling: str, expected: list[str]) -> None:
+    """``ValidateRollingUpdateDeployment``: a number 0 or more or digits and '%', not both 0,
+    maxUnavailable at most 100%."""
+    text = DEPLOYMENT.replace("  replicas: 3\n", f"  replicas: 3\n  strategy:\n"
+                              f"    rollingUpdate: {rolling}\n")
+    result = parse_manifests(text, filename="d.yaml")
+    assert [p.kubectl_line() for p in result.problems] == expected
+    for problem in result.problems:
+        assert problem.line == 9  # the rollingUpdate line
+
+
+def test_a_percent_too_long_to_read_is_a_huge_share() -> None:
+    """Validation lets 5,000 digits and '%' through (Kubernetes' regex does): the controller
+    reads it as a huge share instead of failing on a number too long to convert."""
+    deployment = objects(DEPLOYMENT.replace(
+        "  replicas: 3\n", '  replicas: 3\n  strategy:\n    rollingUpdate: {maxSurge: "'
+        + "9" * 5000 + '%"}\n'))[0]
+    surge, unavailable = surge_and_unavailable(deployment)
+    assert surge >= 10**16 and unavailable == 0
+    sim = Simulation(seed=0)
+    assert sim.apply([deployment]) == []
+    sim.run_until(30)
+    assert len(live_pods(sim)) == 3
+
+
 def test_template_hash_is_stable_and_safe_encoded() -> None:
     template = objects(DEPLOYMENT)[0]["spec"]["template"]
     assert template_hash(template) == template_hash(copy.deepcopy(template))

@@ -249,3 +249,24 @@ def test_a_forced_second_delete_removes_the_pod_at_once() -> None:
     sim.run_until(12)
     assert sim.delete_pod("sleeper", grace_period=0)
     assert not sim.has_pod("sleeper")
+
+
+def test_a_grace_period_of_the_largest_int64_gives_the_last_timestamp() -> None:
+    # terminationGracePeriodSeconds is an int64 the API server takes whole; its deadline
+    # overflowed the timestamp (OverflowError: `internal` in the lab, a traceback in podsim)
+    from podlab.engine.apiserver.manifest import parse_manifests
+    from podlab.engine.core.version import timestamp
+    from podlab.engine.simulation import Simulation
+
+    sim = Simulation()
+    text = SLEEPER.replace("Seconds: 30", "Seconds: 9223372036854775807")
+    result = parse_manifests(text)
+    assert result.problems == [] and sim.apply(result.objects) == []
+    sim.run_until(10)
+    assert sim.delete_pod("sleeper")
+    sim.run_until(60)
+    meta = sim.pod("sleeper")["metadata"]
+    assert meta["deletionTimestamp"] == "9999-12-31T23:59:59Z"
+    assert meta["deletionGracePeriodSeconds"] == 2**63 - 1
+    assert timestamp(-1e300) == "0001-01-01T00:00:00Z"
+    assert timestamp(65.9) == "2025-01-01T00:01:05Z"

@@ -70,6 +70,13 @@ spec:
         image: nginx:1.27
 """
 SLEEPER = pod("sleeper", "echo hello; sleep 3600")
+#: an hour of events that quote a 60,000-character image name (the kubelet cannot pull it)
+LONG_IMAGE = SLEEPER.replace("busybox:1.36", "a" * 60_000)
+#: a liveness probe that times out every second for an hour: 3,600 narration entries
+PROBE_EVERY_SECOND = SLEEPER.replace(
+    '"echo hello; sleep 3600"]', '"echo hello; sleep 3600"]\n    livenessProbe:\n'
+    "      exec: {command: [sleep, '1e308']}\n      periodSeconds: 1\n"
+    "      timeoutSeconds: 1\n      failureThreshold: 2147483647\n")
 
 
 def p99_bound(baseline: float) -> float:

@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 
 from podlab.asgi import application
 from podlab.engine.kubelet.probes import HISTORY as PROBE_HISTORY
-from podlab.lab import consumers, services
+from podlab.lab import consumers, runner, services
 
 from .manifests import PROBED
 
@@ -793,3 +793,253 @@ async def test_lab_sockets_are_accepted_while_redis_is_down(settings, fresh_cap)
     third = await connect()
     await apply(third)  # the lab itself needs no Redis
     await third.disconnect()
+
+
+# --- hostile input: every field of every message, as an attacker would fill it -------------
+
+
+async def receive_text(communicator, wanted, *, timeout=30):
+    """The next message of type ``wanted`` as sent: its JSON text (for its size) and data."""
+    while True:
+        text = await communicator.receive_from(timeout=timeout)
+        message = json.loads(text)
+        assert message["type"] != "lab.error" or wanted == "lab.error", message
+        if message["type"] == wanted:
+            return text, message
+
+
+@pytest.mark.parametrize("signal", [["TERM"], {"TERM": 1}])
+async def test_a_kill_signal_of_another_type_is_a_bad_field(signal):
+    # a list or an object was looked up in the signals' dict: TypeError, ``internal``, 4500
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.action", "action": "kill", "pod": "sleeper",
+                                     "container": "main", "signal": signal})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "bad_field" and error["detail"]["field"] == "signal", error
+    await communicator.send_json_to({"type": "lab.sync"})
+    assert (await receive_type(communicator, "lab.snapshot"))["actions"] == []
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("actions", "field"), [
+    ([{"t": 1, "action": "kill", "pod": "sleeper", "container": "main", "signal": ["x"]}],
+     "actions[0].signal"),
+    ([{"t": 1, "action": "delete", "pod": "sleeper"},
+      {"t": 0.5, "action": "delete", "pod": "sleeper"}], "actions[1].t"),
+    ([{"t": 1, "action": "delete", "pod": "sleeper"}, "delete"], "actions[1]"),
+    ([{"t": 1, "action": "service", "name": "db", "port": 1e3}], "actions[0].port"),
+    ([{"t": 1, "action": "nope"}], "actions[0].action"),
+])
+async def test_restore_names_the_bad_action_and_its_field(actions, field):
+    communicator = await connect("/ws/lab/", "zh-hans")
+    await communicator.send_json_to({"type": "lab.restore", "manifest": SLEEPER, "seed": 0,
+                                     "actions": actions, "t": 10})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "bad_field" and error["detail"]["field"] == field, error
+    assert error["message"] == consumers.error_text("bad_field", "zh-hans")
+    await communicator.disconnect()
+
+
+async def test_restore_drops_an_action_the_engine_refuses():
+    """A shared link whose log was edited to delete a Pod that does not exist: the refused
+    action leaves the log (a refused action is never recorded) and is told as ``rejected``;
+    the lab goes on (it stopped at the refusal and every later seek failed there again)."""
+    communicator = await connect()
+    actions = [{"t": 5, "action": "delete", "pod": "nobody"},
+               {"t": 8, "action": "delete", "pod": "sleeper", "grace_period": 30}]
+    await communicator.send_json_to({"type": "lab.restore", "manifest": SLEEPER, "seed": 0,
+                                     "actions": actions, "t": 20})
+    assert (await receive_type(communicator, "lab.validation"))["ok"]
+    snapshot = await receive_type(communicator, "lab.snapshot")
+    assert snapshot["t"] == 20
+    assert [(a["t"], a["pod"]) for a in snapshot["actions"]] == [(8, "sleeper")]
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected", error
+    assert error["detail"]["field"] == "actions" and error["detail"]["t"] == 5
+    assert 'pods "nobody" not found' in error["detail"]["kubectl"]
+    # the log holds only what the engine accepted: moving back and forth tells nothing more
+    for t in (0, 30):
+        await communicator.send_json_to({"type": "lab.seek", "t": t})
+        assert (await receive_type(communicator, "lab.snapshot"))["t"] == t
+    assert await communicator.receive_nothing(0.5)
+    await communicator.disconnect()
+
+
+async def test_a_refused_action_of_a_restore_at_zero_is_told_when_its_time_comes():
+    communicator = await connect()
+    await communicator.send_json_to({
+        "type": "lab.restore", "manifest": SLEEPER, "seed": 0, "t": 0,
+        "actions": [{"t": 5, "action": "kill", "pod": "nobody", "container": "main"}]})
+    assert (await receive_type(communicator, "lab.snapshot"))["actions"][0]["t"] == 5
+    await communicator.send_json_to({"type": "lab.seek", "t": 10})
+    snapshot = await receive_type(communicator, "lab.snapshot")
+    assert snapshot["t"] == 10 and snapshot["actions"] == []
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected" and error["detail"]["action"] == "kill", error
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ('{"type":"lab.seek","t":NaN}', "t"),
+    ('{"type":"lab.seek","t":Infinity}', "t"),
+    ('{"type":"lab.seek","t":-Infinity}', "t"),
+    ('{"type":"lab.seek","t":"5"}', "t"),
+    ('{"type":"lab.seek","t":true}', "t"),
+    ('{"type":"lab.speed","speed":NaN}', "speed"),
+    ('{"type":"lab.speed","speed":1e308}', "speed"),
+    ('{"type":"lab.play","speed":[1]}', "speed"),
+    ('{"type":"lab.restore","manifest":"x","t":NaN}', "t"),
+    ('{"type":"lab.restore","manifest":"x","t":-1}', "t"),
+    ('{"type":"lab.logs","container":"sleeper/main","offset":1.5}', "offset"),
+    ('{"type":"lab.logs","container":"sleeper/main","offset":-1e400}', "offset"),
+    ('{"type":"lab.logs","container":"sleeper/main","limit":99999999999999}', "limit"),
+    ('{"type":"lab.logs","container":{"a":1}}', "container"),
+    ('{"type":"lab.view","view":["watch"]}', "view"),
+    ('{"type":"lab.action","action":"delete","pod":"sleeper","grace_period":1e308}',
+     "grace_period"),
+])
+async def test_numbers_and_types_an_attacker_sends_are_bad_fields(text, field):
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_to(text_data=text)
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "bad_field" and error["detail"]["field"] == field, error
+    await communicator.send_json_to({"type": "lab.sync"})
+    assert (await receive_type(communicator, "lab.snapshot"))["type"] == "lab.snapshot"
+    await communicator.disconnect()
+
+
+async def test_seeks_past_the_end_and_before_the_start_stop_at_the_lab_s_bounds():
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_to(text_data='{"type":"lab.seek","t":1e308}')
+    snapshot = await receive_type(communicator, "lab.snapshot")
+    assert snapshot["t"] == snapshot["until"] == services.DEFAULT_UNTIL
+    await communicator.send_to(text_data='{"type":"lab.seek","t":-5}')
+    assert (await receive_type(communicator, "lab.snapshot"))["t"] == 0
+    await communicator.disconnect()
+
+
+async def test_log_pages_out_of_range_are_clamped():
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.seek", "t": 10})
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to({"type": "lab.logs", "container": "sleeper/main"})
+    whole = (await receive_type(communicator, "lab.logs"))["text"]
+    assert "hello" in whole
+    for offset, limit, start, text in ((10**11, 10, len(whole), ""),
+                                       (-10**11, 3, 0, whole[:3]),
+                                       (0, 0, 0, whole[:1]), (0, -5, 0, whole[:1])):
+        await communicator.send_json_to({"type": "lab.logs", "container": "sleeper/main",
+                                         "offset": offset, "limit": limit})
+        page = await receive_type(communicator, "lab.logs")
+        assert (page["offset"], page["total"], page["text"]) == (start, len(whole), text)
+    await communicator.disconnect()
+
+
+LONG_IMAGE = SLEEPER.replace("busybox:1.36", "a" * 60_000)
+PROBE_EVERY_SECOND = SLEEPER.replace('"echo hello; sleep 3600"]', '"echo hello; sleep 3600"]\n'
+                                     "    livenessProbe:\n"
+                                     "      exec: {command: [sleep, '1e308']}\n"
+                                     "      periodSeconds: 1\n      timeoutSeconds: 1\n"
+                                     "      failureThreshold: 2147483647\n")
+
+
+@pytest.mark.parametrize("manifest", [LONG_IMAGE, PROBE_EVERY_SECOND],
+                         ids=["60000-character-image", "probe-fails-every-second"])
+async def test_an_hour_of_long_or_many_entries_fits_a_frame(manifest):
+    """An hour of a probe that times out every second (3,600 narration entries) or of events
+    that quote a 60,000-character image name: the snapshot keeps the last entries that fit
+    (it was ``frame_too_large`` and the lab ended)."""
+    communicator = await connect()
+    await apply(communicator, manifest)
+    await communicator.send_json_to({"type": "lab.seek", "t": 3600})
+    text, snapshot = await receive_text(communicator, "lab.snapshot")
+    assert snapshot["t"] == 3600
+    assert len(text.encode()) <= runner.MAX_FRAME_BYTES + 100
+    assert snapshot["history_truncated"] is True
+    assert 0 < len(snapshot["history"]["events"]) <= runner.HISTORY_TAIL
+    assert len(snapshot["history"]["narration"]) <= runner.HISTORY_TAIL
+    await communicator.disconnect()
+
+
+async def test_a_rolling_update_share_that_is_no_number_is_a_validation_problem():
+    # a pasted '1e308%' passed validation and crashed the Deployment controller: ``internal``
+    manifest = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+                "  replicas: 2\n  strategy: {rollingUpdate: {maxSurge: '1e308%'}}\n"
+                "  selector: {matchLabels: {app: web}}\n  template:\n"
+                "    metadata: {labels: {app: web}}\n"
+                "    spec: {containers: [{name: web, image: 'nginx:1.27'}]}\n")
+    communicator = await connect()
+    await communicator.send_json_to({"type": "lab.apply", "manifest": manifest})
+    validation = await receive_type(communicator, "lab.validation")
+    assert not validation["ok"]
+    assert [(p["path"], p["line"]) for p in validation["problems"]] == [
+        ("spec.strategy.rollingUpdate.maxSurge", 6)]
+    assert await communicator.receive_nothing(0.3)
+    await communicator.disconnect()
+
+
+async def test_a_socket_the_server_cancels_gives_back_its_count_and_its_lab(monkeypatch):
+    """Daphne cancels an application that has not ended 10 s after its socket closed (a test
+    communicator, when its disconnect times out): a handler still waiting for a busy worker
+    never reached ``disconnect``, so the connection caps counted the socket for ever and its
+    lab stayed in its worker (an attacker could fill the caps of a classroom's address)."""
+    original = consumers.LabConsumer.call
+    handles = []
+
+    async def slow(self, op, **kwargs):
+        handles.append(self._handle())
+        if op == "validate":
+            await asyncio.sleep(30)  # a worker busy with other labs' requests
+        return await original(self, op, **kwargs)
+
+    monkeypatch.setattr(consumers.LabConsumer, "call", slow)
+    before, held = consumers._open, len(consumers.ADDRESS_CAP.local)
+    communicator = await connect()
+    await apply(communicator)
+    assert consumers._open == before + 1
+    await communicator.send_json_to({"type": "lab.validate", "manifest": SLEEPER})
+    await asyncio.sleep(0.2)
+    await communicator.disconnect(timeout=0.2)  # gives up waiting: the consumer is cancelled
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        if not getattr(consumers, "_releasing", ()):  # address tickets being given back
+            break
+    assert consumers._open == before
+    assert len(consumers.ADDRESS_CAP.local) == held
+    assert handles and all(handle.closed for handle in handles)
+
+
+async def test_deleting_a_pod_whose_grace_period_is_the_largest_int64():
+    # its deadline overflowed the timestamp: ``internal`` and the socket closed with 4500
+    communicator = await connect()
+    await apply(communicator, SLEEPER.replace(
+        "spec:\n", "spec:\n  terminationGracePeriodSeconds: 9223372036854775807\n", 1))
+    await communicator.send_json_to({"type": "lab.seek", "t": 10})  # bound to the node
+    await receive_type(communicator, "lab.snapshot")
+    await communicator.send_json_to({"type": "lab.action", "action": "delete", "pod": "sleeper"})
+    frame = await receive_type(communicator, "lab.frame")
+    pod = next(p for p in frame["pods"] if p["metadata"]["name"] == "sleeper")
+    assert pod["metadata"]["deletionTimestamp"] == "9999-12-31T23:59:59Z"
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("image", "kubectl"), [
+    ("::::", 'invalid reference format: "::::"'),
+    ("Busy Box:1", 'invalid reference format: "Busy Box:1"'),
+    ("a" * 512, 'invalid reference format: "' + "a" * 512 + '"'),
+    ("busybox@sha256:" + "0" * 64, 'invalid reference format: "busybox@sha256:' + "0" * 64
+     + '" cannot be pushed (a tag is needed, not a digest)'),
+])
+async def test_an_image_that_is_no_reference_is_refused_for_what_it_is(image, kubectl):
+    # every refusal said "a tag is needed, not a digest", also for '::::'
+    communicator = await connect()
+    await apply(communicator)
+    await communicator.send_json_to({"type": "lab.action", "action": "image", "image": image,
+                                     "available": True})
+    error = await receive_type(communicator, "lab.error")
+    assert error["code"] == "rejected" and error["detail"]["kubectl"] == kubectl, error
+    await communicator.disconnect()

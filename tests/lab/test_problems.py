@@ -10,7 +10,7 @@ import re
 import pytest
 from django.utils import translation
 
-from podlab.engine.apiserver import validation
+from podlab.engine.apiserver import validation, workloads
 from podlab.engine.core import quantity
 from podlab.lab.problems import detail_text
 from podlab.lab.services import validate_manifest
@@ -21,10 +21,12 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def _validator_reasons() -> set[str]:
     """Every reason the validator can give: the literal text passed to invalid/forbidden/
     required and the messages of the name checks (formatted ones with sample values)."""
-    tree = ast.parse(inspect.getsource(validation))
     reasons: set[str] = set()
-    consts = {n: getattr(validation, n) for n in dir(validation) if n.endswith("_MSG")}
-    for node in ast.walk(tree):
+    consts = {n: getattr(module, n) for module in (validation, workloads) for n in dir(module)
+              if n.endswith("_MSG")}
+    nodes = [node for module in (validation, workloads)
+             for node in ast.walk(ast.parse(inspect.getsource(module)))]
+    for node in nodes:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             index = {"invalid": 2, "forbidden": 1, "required": 1}.get(node.func.attr)
             if index is not None and len(node.args) > index:
@@ -98,6 +100,40 @@ def test_chinese_messages_have_no_english_reason_and_keep_kubectl_text(old, new,
     assert problem["kubectl"] and problem["kubectl"] != problem["message"]
     _result, en = validate_manifest(manifest_text=text, lang="en")
     assert next(p for p in en["problems"] if field in p["path"])["message"]
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  strategy:
+    rollingUpdate: {maxSurge: "1e308%", maxUnavailable: "150%"}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - {name: web, image: "nginx:1.27"}
+"""
+
+
+def test_rolling_update_problems_are_said_in_both_languages():
+    """A pasted float as maxSurge (it crashed the Deployment controller) and a share over
+    100%: located on their line, said in the page's language."""
+    for lang, words in (("en", ("whole number followed by '%'", "at most 100%")),
+                        ("zh-hans", ("整数后跟 '%'", "不能大于 100%"))):
+        _result, out = validate_manifest(manifest_text=DEPLOYMENT, lang=lang)
+        assert not out["ok"]
+        said = {p["path"]: p for p in out["problems"]}
+        surge = said["spec.strategy.rollingUpdate.maxSurge"]
+        unavailable = said["spec.strategy.rollingUpdate.maxUnavailable"]
+        assert words[0] in surge["message"] and words[1] in unavailable["message"], said
+        assert surge["line"] == unavailable["line"] == 8
+        assert "a valid percent string" in surge["kubectl"]
 
 
 @pytest.mark.parametrize(("old", "new", "words"), [

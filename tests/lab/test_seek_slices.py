@@ -135,6 +135,53 @@ async def test_a_new_seek_supersedes_a_running_one():
     await communicator.disconnect()
 
 
+async def test_messages_during_a_sliced_seek_are_answered_and_the_seek_goes_on():
+    """A view, a speed, a validation, a sync and a page of a log while the seek runs: each is
+    answered between two slices, none is ``internal``, and the seek still ends at its
+    target (only a pause, a step, an action, a seek, an apply or a restore interrupt it)."""
+    communicator, _ = await connect()
+    await apply(communicator, DATE_LOGGERS)
+    await communicator.send_json_to({"type": "lab.seek", "t": 3600})
+    first = await communicator.receive_json_from(timeout=30)
+    assert first["type"] == "lab.progress"
+    for message in ({"type": "lab.view", "view": "describe"}, {"type": "lab.speed", "speed": 60},
+                    {"type": "lab.validate", "manifest": "x: 1"}, {"type": "lab.sync"},
+                    {"type": "lab.logs", "container": "chatty/c0", "limit": 10},
+                    {"type": "lab.seek", "t": "soon"}):
+        await communicator.send_json_to(message)
+    answers = []
+    # the answers come in turn; the seek's slices go on meanwhile and may end first
+    while sorted(m["type"] for m in answers if m["type"] != "lab.progress") != sorted(
+            ["lab.frame", "lab.frame", "lab.validation", "lab.snapshot", "lab.logs",
+             "lab.error", "lab.snapshot"]):
+        answers.append(await communicator.receive_json_from(timeout=30))
+    error = next(m for m in answers if m["type"] == "lab.error")
+    assert error["code"] == "bad_field" and error["detail"]["field"] == "t"
+    final = [m for m in answers if m["type"] == "lab.snapshot" and m["t"] == 3600]
+    assert final and all(m["speed"] == 60 for m in final)  # (the sync may come after it)
+    assert await communicator.receive_nothing(timeout=1.5)
+    await communicator.disconnect()
+
+
+async def test_rapid_reconnects_leave_no_socket_or_lab_behind():
+    from podlab.lab import consumers
+
+    before, labs = consumers._open, sum(workers.pool().stats()["labs"])
+    for index in range(30):
+        communicator, _ = await connect()
+        if index % 2:
+            await communicator.send_json_to({"type": "lab.apply", "manifest": DATE_LOGGERS})
+        if index % 3 == 0:
+            await communicator.send_json_to({"type": "lab.seek", "t": 3600})
+        await communicator.disconnect()
+    for _ in range(100):
+        if sum(workers.pool().stats()["labs"]) <= labs:
+            break
+        time.sleep(0.05)
+    assert consumers._open == before
+    assert sum(workers.pool().stats()["labs"]) <= labs
+
+
 def test_sliced_advance_reaches_the_same_state_as_one_run():
     """Slices stop between moments only: small slices, recorded actions on the way, and the
     lab ends exactly where one uninterrupted run does."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 from podlab.engine.apiserver import validation as v
@@ -73,6 +74,43 @@ def _go_map(labels: dict[str, Any]) -> str:
 def _non_negative(checker: v._Checker, path: v.PathTuple, value: Any) -> None:
     if isinstance(value, int) and not isinstance(value, bool) and value < 0:
         checker.invalid(path, value, "must be greater than or equal to 0")
+
+
+#: ``validation.IsValidPercent``'s message (``RegexError`` with its examples)
+PERCENT_MSG = ("a valid percent string must be a numeric string followed by an ending '%' "
+               "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')")
+_PERCENT = re.compile(r"[0-9]+%")
+
+
+def _int_or_percent(checker: v._Checker, path: v.PathTuple, value: Any) -> int | None:
+    """``ValidatePositiveIntOrPercent``: a number 0 or more, or digits and '%'. The value
+    in hundredths of the whole (a number: None, it is not a share), when valid."""
+    if isinstance(value, str):
+        if not _PERCENT.fullmatch(value):
+            checker.invalid(path, value, PERCENT_MSG)
+            return None
+        digits = value[:-1].lstrip("0")
+        return int(digits or 0) if len(digits) <= 4 else 10_000
+    _non_negative(checker, path, value)
+    return None
+
+
+def _rolling_update(checker: v._Checker, rolling: dict[str, Any]) -> None:
+    """``ValidateRollingUpdateDeployment``: maxSurge and maxUnavailable are numbers or
+    percentages, not both 0, and maxUnavailable is at most 100%."""
+    path = ("spec", "strategy", "rollingUpdate")
+    values = {}
+    for name in ("maxUnavailable", "maxSurge"):
+        value = rolling.get(name)
+        if value is None or checker.is_bad((*path, name)):
+            continue
+        values[name] = value
+        share = _int_or_percent(checker, (*path, name), value)
+        if name == "maxUnavailable" and share is not None and share > 100:
+            checker.invalid((*path, name), value, "must not be greater than 100%")
+    if values and all(values.get(name) in (0, "0%") for name in ("maxUnavailable", "maxSurge")):
+        checker.invalid((*path, "maxUnavailable"), values["maxUnavailable"],
+                        "may not be 0 when `maxSurge` is 0")
 
 
 def _notes(checker: v._Checker, kind: str, spec: dict[str, Any]) -> None:
@@ -257,6 +295,8 @@ def validate_workload(checker: v._Checker, kind: str, obj: dict[str, Any]) -> No
             if kind_name == "Recreate" and strategy.get("rollingUpdate") is not None:
                 checker.forbidden(("spec", "strategy", "rollingUpdate"),
                                   "may not be specified when strategy `type` is 'Recreate'")
+            elif isinstance(strategy.get("rollingUpdate"), dict):
+                _rolling_update(checker, strategy["rollingUpdate"])
     _template(checker, kind, spec)
     _notes(checker, kind, spec)
 

@@ -83,9 +83,18 @@ def resolve_percent(value: Any, total: int, *, round_up: bool) -> int:
         return value
     text = str(value or "0")
     if text.endswith("%"):
-        number = int(text[:-1] or 0) * total / 100
+        number = _whole(text[:-1]) * total / 100
         return math.ceil(number) if round_up else math.floor(number)
-    return int(text) if text.isdigit() else 0
+    return _whole(text)
+
+
+def _whole(digits: str) -> int:
+    """Digits as a number; validation lets through nothing else (anything else is 0), and a
+    number too long to read stands for a huge one (10**18)."""
+    digits = digits.lstrip("0")
+    if not (digits.isascii() and digits.isdigit()):
+        return 0
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def surge_and_unavailable(deployment: dict[str, Any]) -> tuple[int, int]:

@@ -23,11 +23,17 @@ def timestamp(t: float) -> str:
     return _second(math.floor(t))
 
 
+#: the seconds a timestamp can say, from 0001-01-01 to 9999-12-31T23:59:59 (metav1.Time's
+#: years): a deadline further away (a grace period of 2**63 - 1 seconds) says the last
+_FIRST_SECOND = -((EPOCH - datetime.min.replace(tzinfo=UTC)) // timedelta(seconds=1))
+_LAST_SECOND = (datetime.max.replace(tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+
+
 @functools.lru_cache(maxsize=1024)
 def _second(second: int) -> str:
     # statuses, events and records stamp the same few seconds over and over
-    moment = EPOCH + timedelta(seconds=second)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = EPOCH + timedelta(seconds=min(max(second, _FIRST_SECOND), _LAST_SECOND))
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%SZ")
 
 
 def parse_time(*, value: str | None) -> float | None:

@@ -4,6 +4,12 @@
 
 const PREFIX = "#lab=";
 const COMPRESS_OVER = 160;
+// The most a link may hold once decoded: the server refuses a lab.restore over its message
+// limit (96 KiB) anyway, and a few kilobytes of deflate can inflate to gigabytes (a link
+// that would take the tab's memory) — decoding stops here.
+export const MAX_DECODED_BYTES = 96 * 1024;
+// Seeds the server takes (0 <= seed < 2**31).
+const MAX_SEED = 2 ** 31;
 
 function toBase64Url(bytes) {
   let binary = "";
@@ -26,6 +32,31 @@ function fromBase64Url(text) {
 async function pipe(bytes, stream) {
   const response = new Response(new Blob([bytes]).stream().pipeThrough(stream));
   return new Uint8Array(await response.arrayBuffer());
+}
+
+/** Inflate a "z" link's bytes, refusing more than ``limit`` bytes of output as it goes. */
+async function inflate(bytes, limit) {
+  const reader = new Blob([bytes]).stream()
+    .pipeThrough(new DecompressionStream("deflate-raw")).getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      reader.cancel().catch(() => {});
+      throw new Error("lab link too large");
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** Encode a lab ({manifest, seed, actions, t}) as a URL hash. */
@@ -58,15 +89,16 @@ export async function decodeLab(hash) {
   if (!hasLab(hash)) throw new Error("not a lab link");
   const body = hash.slice(PREFIX.length);
   const kind = body[0];
-  let bytes = fromBase64Url(body.slice(1));
-  if (kind === "z") {
-    bytes = await pipe(bytes, new DecompressionStream("deflate-raw"));
-  } else if (kind !== "p") {
-    throw new Error("unknown lab link format");
+  if (kind !== "z" && kind !== "p") throw new Error("unknown lab link format");
+  // base64 holds 3 bytes in 4 characters: a plain link this long decodes past the limit
+  if (kind === "p" && body.length > 1 + Math.ceil(MAX_DECODED_BYTES / 3) * 4) {
+    throw new Error("lab link too large");
   }
+  let bytes = fromBase64Url(body.slice(1));
+  if (kind === "z") bytes = await inflate(bytes, MAX_DECODED_BYTES);
   const data = JSON.parse(new TextDecoder().decode(bytes));
   if (!data || typeof data.m !== "string") throw new Error("lab link without a manifest");
-  const seed = Number.isInteger(data.s) && data.s >= 0 ? data.s : 0;
+  const seed = Number.isInteger(data.s) && data.s >= 0 && data.s < MAX_SEED ? data.s : 0;
   const actions = Array.isArray(data.a)
     ? data.a.filter((a) => a && typeof a === "object" && typeof a.action === "string")
     : [];
