@@ -508,14 +508,24 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     grpc: dict[str, Any] = entry.get("grpc") or {}
 
     fixed_headers: list[tuple[tuple[str, str], ...]] = []
+    #: answers from files by path, each with the file system's generation it was read at:
+    #: valid while nothing in the tree (or a tree mounted in it) changed
+    file_answers: dict[str, tuple[tuple[int, ...], Response]] = {}
 
     def from_files(request: Request) -> Response:
         assert served is not None  # noqa: S101 - only called with http_files
         root = str(served["root"])
         path = request.path.split("?", 1)[0] or "/"
         target = root + (path if path.startswith("/") else "/" + path)
+        generation: tuple[int, ...] | None = None
         if fixed_headers:
             headers = fixed_headers[0]
+            lookup_generation = getattr(ctx.fs, "lookup_generation", None)
+            generation = lookup_generation() if lookup_generation is not None else None
+            if generation is not None:
+                known = file_answers.get(target)
+                if known is not None and known[0] == generation:
+                    return known[1]
         else:
             server = str(served.get("server", ""))
             headers = (("Server", _text(server, ctx, version)),)
@@ -523,12 +533,21 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                 headers += (("Content-Type", str(served["content_type"])),)
             if _fixed(server):  # the same for every request of this process
                 fixed_headers.append(headers)
+        not_found = str(served.get("not_found", ""))
         try:
-            if ctx.fs.is_dir(target):
-                target = target.rstrip("/") + "/" + str(served.get("index", "index.html"))
-            return Response(200, ctx.fs.read(target), headers)
+            found = target
+            if ctx.fs.is_dir(found):
+                found = found.rstrip("/") + "/" + str(served.get("index", "index.html"))
+            response = Response(200, ctx.fs.read(found), headers)
         except Exception:  # noqa: BLE001 - any file system error is a 404
-            return Response(404, _text(str(served.get("not_found", "")), ctx, version), headers)
+            response = Response(404, _text(not_found, ctx, version), headers)
+            if not _fixed(not_found):  # random or timed parts: made anew for each request
+                return response
+        if generation is not None:
+            if len(file_answers) >= 64:
+                file_answers.clear()
+            file_answers[target] = (generation, response)
+        return response
 
     def answer(request: Request, now: float) -> Response:
         path, query = _split_path(request.path)
