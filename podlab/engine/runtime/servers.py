@@ -374,11 +374,66 @@ def _clf_at(second: int) -> TimeText:
 _decimal = functools.lru_cache(maxsize=4096)(str)
 
 
+@functools.lru_cache(maxsize=256)
+def _extra_names(template: str) -> tuple[str, ...] | None:
+    """The values ``template`` names when it is only literals and such values (no times,
+    random fields or clock values of its own), else None."""
+    names: list[str] = []
+    for kind, arg in _compile(template):
+        if kind == _VALUE:
+            names.append(arg)
+        elif kind != _LITERAL:
+            return None
+    return tuple(names)
+
+
+#: access-log lines by their template and values but the time: (pieces with the time's
+#: places, those places, size). A probe's lines differ only in their second.
+_LINE_SHAPES: dict[tuple[object, ...], tuple[tuple[Any, ...], tuple[int, ...], int]] = {}
+
+
 def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
                 extra: dict[str, object]) -> None:
     """Write one access-log line. Its values (and random fields) are settled now; the text
     is made only when something reads the log (most lines of a long-lived server never
-    are), where the context can take it later (``output_later``)."""
+    are), where the context can take it later (``output_later``). A line made of values
+    and literals only is put together from the last line of the same shape."""
+    later = getattr(ctx, "output_later", None)
+    names = _extra_names(template) if later is not None else None
+    if names is not None and all(name in extra for name in names):
+        key: list[object] = [template]
+        clf: object = None
+        for name in names:
+            value = extra[name]
+            if type(value) is TimeText:
+                if value.format is not _CLF_FORMAT or (clf is not None and value != clf):
+                    break
+                clf = value
+                key.append(TimeText)
+            elif type(value) is str:
+                key.append(value)
+            else:
+                break
+        else:
+            shape_key = tuple(key)
+            shape = _LINE_SHAPES.get(shape_key)
+            if shape is None:
+                pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
+                pieces.append("\n")
+                places = tuple(i for i, piece in enumerate(pieces) if piece is clf)
+                size = sum(_CLF_LENGTH if type(piece) is TimeText else len(piece)
+                           for piece in pieces)
+                if len(_LINE_SHAPES) >= 4096:
+                    _LINE_SHAPES.clear()
+                shape = _LINE_SHAPES[shape_key] = (tuple(pieces), places, size)
+            line, places, size = shape
+            if places:
+                parts = list(line)
+                for i in places:
+                    parts[i] = clf
+                line = tuple(parts)
+            later(stream, size, line)
+            return
     pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
     pieces.append("\n")
     later = getattr(ctx, "output_later", None)
