@@ -400,19 +400,18 @@ def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
     and literals only is put together from the last line of the same shape."""
     later = getattr(ctx, "output_later", None)
     names = _extra_names(template) if later is not None else None
-    if names is not None and all(name in extra for name in names):
+    if names is not None:
         key: list[object] = [template]
         clf: object = None
         for name in names:
-            value = extra[name]
-            if type(value) is TimeText:
-                if value.format is not _CLF_FORMAT or (clf is not None and value != clf):
-                    break
+            value = extra.get(name)
+            if type(value) is str:
+                key.append(value)
+            elif type(value) is TimeText and value.format is _CLF_FORMAT and (
+                    clf is None or value == clf):
                 clf = value
                 key.append(TimeText)
-            elif type(value) is str:
-                key.append(value)
-            else:
+            else:  # missing, or a value of another kind: the line is made part by part
                 break
         else:
             shape_key = tuple(key)
