@@ -113,11 +113,15 @@ class MemoryFileSystem:
             return (self._generation,)
         parts = [self._generation]
         for mount in self._mounts.values():
-            generation = getattr(mount.fs, "lookup_generation", None)
-            inner = generation() if generation is not None else None
-            if inner is None:
-                return None
-            parts.extend(inner)
+            fs = mount.fs
+            if type(fs) is MemoryFileSystem and not fs._mounts:
+                parts.append(fs._generation)  # its lookup_generation, without the call
+            else:
+                generation = getattr(fs, "lookup_generation", None)
+                inner = generation() if generation is not None else None
+                if inner is None:
+                    return None
+                parts.extend(inner)
             parts.append(-1)
         return tuple(parts)
 
