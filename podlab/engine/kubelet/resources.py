@@ -279,6 +279,10 @@ def pod_limit(spec: dict[str, Any], name: str) -> Quantity | None:
     sidecars') limits, at least any regular init container's (with the sidecars started
     before it); None when no container sets it. The sum keeps the first one's format, as
     ``Quantity.Add`` does."""
+    containers = (*(spec.get("initContainers") or ()), *(spec.get("containers") or ()))
+    if all(((c.get("resources") or {}).get("limits") or {}).get(name) is None
+           for c in containers):
+        return None  # no container sets it (the eviction manager asks every 10 s)
     found: list[Quantity] = []
     sidecars = Fraction(0)
     init_peak = Fraction(0)

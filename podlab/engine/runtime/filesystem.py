@@ -69,6 +69,8 @@ class MemoryFileSystem:
         #: characters of every file's content (kept up to date by every change)
         self._kept = 0
         self._generation = 0
+        #: ``layer_bytes``'s last answer: (generation, base, skip, bytes)
+        self._layer_cache: tuple[int, Mapping[str, str], tuple[str, ...], int] | None = None
         #: a tmpfs (emptyDir with medium Memory): its files are memory of the writer
         self.memory_backed = False
         #: PATH lookups (shell.interp.Shell.find_command), valid while the generation holds
@@ -98,6 +100,7 @@ class MemoryFileSystem:
         new._uncounted = dict(self._uncounted)
         new._kept = self._kept
         new._generation = 0
+        new._layer_cache = None
         new.memory_backed = False
         new.command_cache = {}
         new.read_only_root = read_only_root
@@ -110,11 +113,15 @@ class MemoryFileSystem:
             return (self._generation,)
         parts = [self._generation]
         for mount in self._mounts.values():
-            generation = getattr(mount.fs, "lookup_generation", None)
-            inner = generation() if generation is not None else None
-            if inner is None:
-                return None
-            parts.extend(inner)
+            fs = mount.fs
+            if type(fs) is MemoryFileSystem and not fs._mounts:
+                parts.append(fs._generation)  # its lookup_generation, without the call
+            else:
+                generation = getattr(fs, "lookup_generation", None)
+                inner = generation() if generation is not None else None
+                if inner is None:
+                    return None
+                parts.extend(inner)
             parts.append(-1)
         return tuple(parts)
 
@@ -345,13 +352,21 @@ class MemoryFileSystem:
         """Bytes of the files that differ from ``base`` (the image's files) plus the bytes
         counted past the kept content: a writable layer's disk usage. Paths starting with
         one of ``skip`` (what the kubelet bind-mounts: hosts, resolv.conf, the service
-        account token) are not the layer's."""
+        account token) are not the layer's. The answer is kept until the tree changes (every
+        change moves the generation): the eviction manager asks every 10 s about containers
+        whose layer rarely changes."""
+        cached = self._layer_cache
+        if (cached is not None and cached[0] == self._generation and cached[1] is base
+                and cached[2] == skip):
+            return cached[3]
         total = 0
         for path, data in self._files.items():
             if base.get(path) is data or path.startswith(skip) or base.get(path) == data:
                 continue
             total += len(data) if data.isascii() else len(data.encode())
-        return total + sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
+        total += sum(n for p, n in self._uncounted.items() if not p.startswith(skip))
+        self._layer_cache = (self._generation, base, skip, total)
+        return total
 
     def inodes(self) -> int:
         """Inodes of the root tree (mounts excluded): every directory, itself included, and

@@ -374,11 +374,65 @@ def _clf_at(second: int) -> TimeText:
 _decimal = functools.lru_cache(maxsize=4096)(str)
 
 
+@functools.lru_cache(maxsize=256)
+def _extra_names(template: str) -> tuple[str, ...] | None:
+    """The values ``template`` names when it is only literals and such values (no times,
+    random fields or clock values of its own), else None."""
+    names: list[str] = []
+    for kind, arg in _compile(template):
+        if kind == _VALUE:
+            names.append(arg)
+        elif kind != _LITERAL:
+            return None
+    return tuple(names)
+
+
+#: access-log lines by their template and values but the time: (pieces with the time's
+#: places, those places, size). A probe's lines differ only in their second.
+_LINE_SHAPES: dict[tuple[object, ...], tuple[tuple[Any, ...], tuple[int, ...], int]] = {}
+
+
 def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
                 extra: dict[str, object]) -> None:
     """Write one access-log line. Its values (and random fields) are settled now; the text
     is made only when something reads the log (most lines of a long-lived server never
-    are), where the context can take it later (``output_later``)."""
+    are), where the context can take it later (``output_later``). A line made of values
+    and literals only is put together from the last line of the same shape."""
+    later = getattr(ctx, "output_later", None)
+    names = _extra_names(template) if later is not None else None
+    if names is not None:
+        key: list[object] = [template]
+        clf: object = None
+        for name in names:
+            value = extra.get(name)
+            if type(value) is str:
+                key.append(value)
+            elif type(value) is TimeText and value.format is _CLF_FORMAT and (
+                    clf is None or value == clf):
+                clf = value
+                key.append(TimeText)
+            else:  # missing, or a value of another kind: the line is made part by part
+                break
+        else:
+            shape_key = tuple(key)
+            shape = _LINE_SHAPES.get(shape_key)
+            if shape is None:
+                pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
+                pieces.append("\n")
+                places = tuple(i for i, piece in enumerate(pieces) if piece is clf)
+                size = sum(_CLF_LENGTH if type(piece) is TimeText else len(piece)
+                           for piece in pieces)
+                if len(_LINE_SHAPES) >= 4096:
+                    _LINE_SHAPES.clear()
+                shape = _LINE_SHAPES[shape_key] = (tuple(pieces), places, size)
+            line, places, size = shape
+            if places:
+                parts = list(line)
+                for i in places:
+                    parts[i] = clf
+                line = tuple(parts)
+            later(stream, size, line)
+            return
     pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
     pieces.append("\n")
     later = getattr(ctx, "output_later", None)
@@ -508,14 +562,24 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     grpc: dict[str, Any] = entry.get("grpc") or {}
 
     fixed_headers: list[tuple[tuple[str, str], ...]] = []
+    #: answers from files by path, each with the file system's generation it was read at:
+    #: valid while nothing in the tree (or a tree mounted in it) changed
+    file_answers: dict[str, tuple[tuple[int, ...], Response]] = {}
 
     def from_files(request: Request) -> Response:
         assert served is not None  # noqa: S101 - only called with http_files
         root = str(served["root"])
         path = request.path.split("?", 1)[0] or "/"
         target = root + (path if path.startswith("/") else "/" + path)
+        generation: tuple[int, ...] | None = None
         if fixed_headers:
             headers = fixed_headers[0]
+            lookup_generation = getattr(ctx.fs, "lookup_generation", None)
+            generation = lookup_generation() if lookup_generation is not None else None
+            if generation is not None:
+                known = file_answers.get(target)
+                if known is not None and known[0] == generation:
+                    return known[1]
         else:
             server = str(served.get("server", ""))
             headers = (("Server", _text(server, ctx, version)),)
@@ -523,12 +587,21 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                 headers += (("Content-Type", str(served["content_type"])),)
             if _fixed(server):  # the same for every request of this process
                 fixed_headers.append(headers)
+        not_found = str(served.get("not_found", ""))
         try:
-            if ctx.fs.is_dir(target):
-                target = target.rstrip("/") + "/" + str(served.get("index", "index.html"))
-            return Response(200, ctx.fs.read(target), headers)
+            found = target
+            if ctx.fs.is_dir(found):
+                found = found.rstrip("/") + "/" + str(served.get("index", "index.html"))
+            response = Response(200, ctx.fs.read(found), headers)
         except Exception:  # noqa: BLE001 - any file system error is a 404
-            return Response(404, _text(str(served.get("not_found", "")), ctx, version), headers)
+            response = Response(404, _text(not_found, ctx, version), headers)
+            if not _fixed(not_found):  # random or timed parts: made anew for each request
+                return response
+        if generation is not None:
+            if len(file_answers) >= 64:
+                file_answers.clear()
+            file_answers[target] = (generation, response)
+        return response
 
     def answer(request: Request, now: float) -> Response:
         path, query = _split_path(request.path)
