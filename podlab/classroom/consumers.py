@@ -318,14 +318,19 @@ class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
             return
         try:
             await handler(self, message)
-        except LabError as exc:
+        except Exception as exc:  # noqa: BLE001 - each kind is answered in _failed
+            await self._failed(exc, message["type"])
+
+    async def _failed(self, exc: Exception, what: str) -> None:
+        """Answer a message (or a room's seek running in slices) that failed: a refusal is
+        told, a simulation its worker lost or dropped in ``sim_failed``, anything else is a
+        bug (logged; the socket closes)."""
+        if isinstance(exc, LabError | q.QuestionError):
             await self.send_error(exc.code, **exc.detail)
-        except workers.WorkerError as exc:
+        elif isinstance(exc, workers.WorkerError):
             await self.sim_failed(exc)
-        except q.QuestionError as exc:
-            await self.send_error(exc.code, **exc.detail)
-        except Exception:
-            logger.exception("classroom message %s failed", message["type"])
+        else:
+            logger.error("classroom message %s failed", what, exc_info=exc)
             await self.send_error("internal")
             await self.close(code=CLOSE_INTERNAL)
 
@@ -376,6 +381,11 @@ class InstructorConsumer(_Base):
         self.sim: dict[str, Any] | None = None
         self.state: RoomState | None = None
         self.clock: asyncio.Task[None] | None = None
+        #: the room's seek under way, in slices (``classroom.seeking`` until its snapshot)
+        self.seeking: asyncio.Task[None] | None = None
+        #: the room moved without students seeing it (a seek, maybe interrupted): the next
+        #: publish is a snapshot
+        self.moved = False
         self.publish_lock = asyncio.Lock()
         self.dirty = asyncio.Event()
         self.last_tally: dict[str, Any] | None = None
@@ -431,6 +441,7 @@ class InstructorConsumer(_Base):
         return room if room is not None and room.is_open else None
 
     async def disconnect(self, code: int) -> None:
+        await self._interrupt(refresh=False)
         await self._stop_clock()
         if self.closer is not None:
             self.closer.cancel()
@@ -469,6 +480,7 @@ class InstructorConsumer(_Base):
 
     async def _rebuild(self) -> None:
         playing = self.state is not None and self.state.playing
+        await self._interrupt(refresh=False)
         await self._stop_clock()
         await self.send_error("worker_lost")
         try:
@@ -527,7 +539,9 @@ class InstructorConsumer(_Base):
         assert self.room_pk is not None  # noqa: S101
         stored = await database_sync_to_async(load_state)(room_pk=self.room_pk)
         if self.state is None or stored.seq != self.state.seq or stored.epoch != self.state.epoch:
+            await self._interrupt(refresh=False)
             await self._stop_clock()
+            self.moved = False
             await self._load()
         assert self.state is not None  # noqa: S101
         return self.state
@@ -555,6 +569,7 @@ class InstructorConsumer(_Base):
         async with self.publish_lock:
             state = self.state
             assert state is not None and self.sim is not None  # noqa: S101
+            snapshot = snapshot or self.moved  # students never saw the seek's moments
             answer = await self.call("room.publish", state=replace(state, seq=state.seq + 1),
                                      snapshot=snapshot, full=full)
             await self._commit(answer, snapshot=snapshot)
@@ -569,6 +584,8 @@ class InstructorConsumer(_Base):
         state.t = self.sim["t"]
         state.actions = self.sim["actions"]
         await database_sync_to_async(save_state)(state=state)
+        if snapshot:
+            self.moved = False
         texts = answer["texts"]
         for lang in LANGS:
             await self.layer_send(group_name(state.room_pk, lang),
@@ -601,8 +618,8 @@ class InstructorConsumer(_Base):
 
     async def resync(self) -> None:
         """Everyone catches up: a snapshot of this moment to every group, the question, the
-        instructor's presence, a fresh tally and roster."""
-        if self.sim is not None and self.state is not None:
+        instructor's presence, a fresh tally and roster (a seek under way sends its own)."""
+        if self.sim is not None and self.state is not None and not self._seeking():
             await self._publish(snapshot=True)
         await self._send_question()
         await self._presence()
@@ -633,6 +650,10 @@ class InstructorConsumer(_Base):
         try:
             while self.state is not None and self.state.playing and self.sim is not None:
                 await asyncio.sleep(TICK_SECONDS)
+                if self._seeking() or self.moved:
+                    # the clock waits for the seek: it goes on from the moment seeked to
+                    last = time.monotonic()
+                    continue
                 async with self.publish_lock:
                     state = self.state
                     if state is None or not state.playing or self.sim is None:
@@ -687,6 +708,7 @@ class InstructorConsumer(_Base):
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
             raise LabError("bad_field", "seed", field="seed")
         state = await self._ensure_current()
+        await self._interrupt(refresh=False)
         await self._stop_clock()
         answer = await self.call("room.apply", manifest=manifest, seed=seed, lang=self.lang)
         await self.send_json({**answer["validation"], "type": "classroom.validation"})
@@ -702,6 +724,12 @@ class InstructorConsumer(_Base):
         sim = self._need_sim()
         if "speed" in message:
             state.speed = lab_services.clamp_speed(message["speed"])
+        if self._seeking():
+            # The clock starts once the seek is there; its snapshot says the room plays.
+            self._check_lock(sim["t"])
+            state.playing = True
+            self._start_clock()
+            return
         if sim["next_t"] is None and sim["t"] >= sim["until"]:
             await self._publish(snapshot=False)
             return
@@ -713,13 +741,16 @@ class InstructorConsumer(_Base):
     async def on_pause(self, message: dict[str, Any]) -> None:
         await self._ensure_current()
         self._need_sim()
+        await self._interrupt()
         await self._stop_clock()
         await self._publish(snapshot=False)
 
     async def on_step(self, message: dict[str, Any]) -> None:
         await self._ensure_current()
-        sim = self._need_sim()
+        self._need_sim()
+        await self._interrupt()
         await self._stop_clock()
+        sim = self._need_sim()
         upcoming = sim["next_t"]
         if self.lock_at is not None and upcoming is not None and upcoming > self.lock_at:
             self._check_lock(sim["t"])
@@ -737,10 +768,47 @@ class InstructorConsumer(_Base):
             raise LabError("bad_field", "t", field="t")
         if self.lock_at is not None and float(t) > self.lock_at:
             self._check_lock(float(t))
+        if await self._interrupt():
+            sim = self._need_sim()
         if float(t) < sim["t"]:
             state.epoch += 1
-        self.sim = await self._slices(await self.call("room.seek", t=float(t)), float(t))
-        await self._publish(snapshot=True)
+        self.moved = True
+        self.seeking = asyncio.create_task(self._run_seek(float(t)))
+
+    def _seeking(self) -> bool:
+        return self.seeking is not None and not self.seeking.done()
+
+    async def _run_seek(self, t: float) -> None:
+        """A seek runs in slices, in a task of its own: between slices the console hears how
+        far it got (``classroom.seeking``) and its other messages are served (a pause, a
+        step, an action, a new seek or an apply interrupts it); students get the snapshot at
+        the target."""
+        try:
+            self.sim = await self._slices(await self.call("room.seek", t=t), t)
+            if self.seeking is asyncio.current_task():
+                self.seeking = None
+            await self._publish(snapshot=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - answered as a message's failure would be
+            if self.seeking is asyncio.current_task():
+                self.seeking = None
+            await self._failed(exc, "classroom.seek")
+
+    async def _interrupt(self, *, refresh: bool = True) -> bool:
+        """Interrupt the seek under way, if any: it stops after its current slice, between
+        two moments of the simulation, and the room stays at the moment it reached (the next
+        publish is its snapshot: ``moved``). Whether there was one; ``refresh``: read the
+        room's clock there."""
+        task, self.seeking = self.seeking, None
+        if task is None or task.done() or task is asyncio.current_task():
+            return False
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+        if refresh and self.sim is not None:
+            self.sim = await self.call("room.clock")
+        return True
 
     def _check_lock(self, t: float) -> None:
         if self.lock_at is not None and t >= self.lock_at:
@@ -749,12 +817,13 @@ class InstructorConsumer(_Base):
     async def on_speed(self, message: dict[str, Any]) -> None:
         state = await self._ensure_current()
         state.speed = lab_services.clamp_speed(message.get("speed"))
-        if self.sim is not None:
+        if self.sim is not None and not self._seeking():  # else the seek's snapshot says it
             await self._publish(snapshot=False)
 
     async def on_action(self, message: dict[str, Any]) -> None:
         state = await self._ensure_current()
         self._need_sim()
+        await self._interrupt()  # the action is recorded at the moment the seek reached
         # Acting after a seek backwards starts a new history from this moment (rewritten).
         answer = await self.call("room.act", action=message, state=replace(state),
                                  lang=self.lang)
@@ -845,6 +914,9 @@ class InstructorConsumer(_Base):
 
     async def on_predict(self, message: dict[str, Any]) -> None:
         await self._ensure_current()
+        await self._interrupt()
+        if self.moved and self.sim is not None:
+            await self._publish(snapshot=True)  # the moment the interrupted seek reached
         if self.sim is not None and self.state is not None:
             # The room row must hold this very moment: the copy starts from it.
             self.state.t = self.sim["t"]
@@ -982,6 +1054,7 @@ class InstructorConsumer(_Base):
         under way is not sent: the room is the other console's now)."""
         if event.get("channel") != self.channel_name:
             self.takeovers += 1
+            await self._interrupt(refresh=False)
             await self._stop_clock()
 
     async def _refresher(self) -> None:

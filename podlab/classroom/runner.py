@@ -89,6 +89,12 @@ def load(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str) -> d
 
 
 @operation
+def clock(labs: dict[int, Any], lab_id: int) -> dict[str, Any]:
+    """The room's clock as it stands (after an interrupted seek: the moment it reached)."""
+    return _clock(_sim(labs, lab_id).lab)
+
+
+@operation
 def step(labs: dict[int, Any], lab_id: int) -> dict[str, Any]:
     lab = _sim(labs, lab_id).lab
     lab.step()
@@ -122,17 +128,25 @@ def seek(labs: dict[int, Any], lab_id: int, *, t: float, first: bool = True) -> 
 def act(labs: dict[int, Any], lab_id: int, *, action: dict[str, Any], state: RoomState,
         lang: str) -> dict[str, Any]:
     """``classroom.action``; acting after a seek backwards starts a new history from this
-    moment (``rewritten``). A refused action leaves the room as it was."""
+    moment (``rewritten``): the later actions are dropped. Nothing is replayed for it: the
+    room's simulation at this moment is already what the kept actions make (the later ones
+    have not happened in it), whatever the moment. A refused action leaves the room as it
+    was (the later actions too)."""
     sim = _sim(labs, lab_id)
     lab = sim.lab
-    rewritten = any(a["t"] > lab.t for a in lab.actions)
+    kept = [a for a in lab.actions if a["t"] <= lab.t]
+    rewritten = len(kept) < len(lab.actions)
+    dropped = lab.actions[len(kept):]
     if rewritten:
-        kept = [a for a in lab.actions if a["t"] <= lab.t]
-        sim = RoomSim(build_lab(manifest=state.manifest, seed=state.seed, actions=kept,
-                                t=lab.t, lang=lang))
-    sim.lab.act(action)
-    labs[lab_id] = sim
-    return {"room": _clock(sim.lab), "rewritten": rewritten}
+        lab.actions = kept
+        lab.advance_to(lab.t)  # a kept action of this very moment not yet performed: now
+    try:
+        lab.act(action)
+    except lab_services.LabError:
+        if rewritten:
+            lab.actions = [*kept, *dropped]
+        raise
+    return {"room": _clock(lab), "rewritten": rewritten}
 
 
 @operation
@@ -185,6 +199,17 @@ def own_snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: s
     return text
 
 
+def _copy_slice(labs: dict[int, Any], lab_id: int, state: RoomState,
+                first: bool) -> tuple[LabSession, dict[str, Any] | None]:
+    """This handle's copy of the room, moved one slice toward the moment ``state`` holds
+    (``first``: the move begins): the copy, and how far it got (None once there)."""
+    copy = _copy(labs, lab_id, state)
+    if first:
+        copy.lab.seek_from, copy.lab.seek_cpu = copy.lab.t, 0.0
+    progress = run_slice(labs, lab_id, copy.lab, state.t, budget=workers.MESSAGE_BUDGET_SECONDS)
+    return copy.lab, progress
+
+
 @operation
 def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str,
              first: bool = True) -> str | dict[str, Any]:
@@ -193,13 +218,10 @@ def snapshot(labs: dict[int, Any], lab_id: int, *, state: RoomState, lang: str,
     rebuilt from the log when its history changed. Moving it forward runs in slices: until
     it is at the moment, the answer is how far it got (``progress``) and the caller asks
     again (``first=False``)."""
-    copy = _copy(labs, lab_id, state)
-    if first:
-        copy.lab.seek_from, copy.lab.seek_cpu = copy.lab.t, 0.0
-    progress = run_slice(labs, lab_id, copy.lab, state.t, budget=workers.MESSAGE_BUDGET_SECONDS)
+    lab, progress = _copy_slice(labs, lab_id, state, first)
     if progress is not None:
         return {"progress": progress}
-    return fit(snapshot_message(state=state, lab=copy.lab, lang=lang))
+    return fit(snapshot_message(state=state, lab=lab, lang=lang))
 
 
 def _copy(labs: dict[int, Any], lab_id: int, state: RoomState) -> _Copy:
@@ -216,28 +238,24 @@ def _copy(labs: dict[int, Any], lab_id: int, state: RoomState) -> _Copy:
     return copy
 
 
-def _copy_at(labs: dict[int, Any], lab_id: int, state: RoomState) -> LabSession:
-    """This handle's copy of the room at the moment ``state`` holds. Students' snapshots
-    (sliced) bring it there first, so this rarely has far to go."""
-    copy = _copy(labs, lab_id, state)
-    copy.lab.advance_to(state.t)
-    return copy.lab
-
-
 @operation
 def logs(labs: dict[int, Any], lab_id: int, *, state: RoomState | None, container: str,
-         previous: bool, offset: int, limit: int) -> str:
+         previous: bool, offset: int, limit: int, first: bool = True) -> str | dict[str, Any]:
     """``classroom.logs``: a page of one container's log, as the lab's ``lab.logs`` (at most
     ``MAX_LOG_PAGE_CHARS``), answered as ``classroom.logs`` with the room's ``seq``. From the
     console's own room when this handle drives it; else (``state``: the moment the database
-    holds) from this handle's copy of the room, the one students' snapshots come from."""
+    holds) from this handle's copy of the room, the one students' snapshots come from, moved
+    to that moment in slices as for ``snapshot``: until it is there, the answer is how far it
+    got (``progress``) and the caller asks again (``first=False``)."""
     held = labs.get(lab_id)
     if isinstance(held, RoomSim):
         lab = held.lab
     elif state is None or not state.active:
         raise WorkerError("no_simulation")
     else:
-        lab = _copy_at(labs, lab_id, state)
+        lab, progress = _copy_slice(labs, lab_id, state, first)
+        if progress is not None:
+            return {"progress": progress}
     page = log_page(lab, container=container, previous=previous, offset=offset, limit=limit)
     return encode_log_page({"type": "classroom.logs", **page,
                    **({"seq": state.seq} if state is not None else {})})
@@ -253,5 +271,5 @@ def predict(labs: dict[int, Any], lab_id: int, **request: Any) -> dict[str, Any]
 
 
 OPS = {f"room.{fn.__name__}": fn for fn in (
-    validate, apply, load, step, advance, seek, act, publish, tick, own_snapshot, snapshot,
-    logs, predict)}
+    validate, apply, load, clock, step, advance, seek, act, publish, tick, own_snapshot,
+    snapshot, logs, predict)}

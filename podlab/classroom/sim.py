@@ -125,21 +125,29 @@ async def room_call(*, room_pk: int, op: str, **kwargs: Any) -> Any:
         return await _room_handle(room_pk).call(op, **kwargs)
 
 
-async def _build(state: RoomState, lang: str, key: tuple[int, int, int, str]) -> str:
+async def _from_copy(state: RoomState, op: str, cache: OrderedDict[Any, str], key: Any,
+                     kept: int, **kwargs: Any) -> str:
+    """``op`` (``room.snapshot``, ``room.logs``) on this process's copy of the room, asked
+    again while the copy moves to the moment in slices; its text is kept in ``cache`` (the
+    oldest of more than ``kept`` go). A room whose copy outgrew its budget or memory is
+    remembered for its epoch (``_failed``): not tried again until its history changes."""
     try:
-        text = await room_call(room_pk=state.room_pk, op="room.snapshot", state=state,
-                               lang=lang)
+        text = await room_call(room_pk=state.room_pk, op=op, state=state, **kwargs)
         while not isinstance(text, str):  # the copy moves to the moment in slices
-            text = await room_call(room_pk=state.room_pk, op="room.snapshot", state=state,
-                                   lang=lang, first=False)
+            text = await room_call(room_pk=state.room_pk, op=op, state=state, first=False,
+                                   **kwargs)
     except workers.WorkerError as exc:
         if exc.code in workers.RUNAWAY:
             _failed[state.room_pk] = (state.epoch, exc)
         raise
-    _texts[key] = text
-    while len(_texts) > _TEXTS_KEPT:
-        _texts.popitem(last=False)
+    cache[key] = text
+    while len(cache) > kept:
+        cache.popitem(last=False)
     return text
+
+
+async def _build(state: RoomState, lang: str, key: tuple[int, int, int, str]) -> str:
+    return await _from_copy(state, "room.snapshot", _texts, key, _TEXTS_KEPT, lang=lang)
 
 
 async def snapshot_text(*, state: RoomState, lang: str) -> str:
@@ -180,7 +188,8 @@ _paging: dict[tuple[Any, ...], asyncio.Future[str]] = {}
 async def logs_text(*, state: RoomState, container: str, previous: bool, offset: int,
                     limit: int) -> str:
     """A ``classroom.logs`` page of the room's moment that the database holds, from this
-    process's copy of the room (in a worker, under the message budget, as snapshots are);
+    process's copy of the room (in a worker, under the message budget, moved to the moment
+    in slices, as snapshots are);
     sockets asking for the same page at once share one request. Raises
     :class:`WorkerError` when the copy cannot be built (``no_simulation`` before any apply)."""
     if not state.active:
@@ -210,17 +219,7 @@ async def logs_text(*, state: RoomState, container: str, previous: bool, offset:
 
 
 async def _page(state: RoomState, key: tuple[Any, ...], request: dict[str, Any]) -> str:
-    try:
-        text: str = await room_call(room_pk=state.room_pk, op="room.logs", state=state,
-                                    **request)
-    except workers.WorkerError as exc:
-        if exc.code in workers.RUNAWAY:
-            _failed[state.room_pk] = (state.epoch, exc)
-        raise
-    _pages[key] = text
-    while len(_pages) > _PAGES_KEPT:
-        _pages.popitem(last=False)
-    return text
+    return await _from_copy(state, "room.logs", _pages, key, _PAGES_KEPT, **request)
 
 
 def forget(*, room_pk: int) -> None:

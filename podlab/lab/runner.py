@@ -277,6 +277,19 @@ def act(labs: Labs, lab_id: int, *, action: dict[str, Any], lang: str) -> str:
                 "actions": list(lab.actions)})
 
 
+#: CPU a tick gives the look ahead of ``settled`` at least, whatever its move took
+MIN_LOOK_AHEAD_CPU = 0.02
+
+
+def _look_ahead_cpu(started: float) -> float:
+    """What is left of a tick's slice after its move (begun at ``started``, CPU time) for
+    the look ahead of ``LabSession.settled``: it replays the lab from t = 0, so it runs in
+    slices across ticks rather than in one request."""
+    used = time.process_time() - started
+    return max(MIN_LOOK_AHEAD_CPU,
+               workers.TICK_BUDGET_SECONDS * workers.SLICE_SHARE - used)
+
+
 @operation
 def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, view: str,
          due_views: bool, due_heartbeat: bool, due_probes: bool,
@@ -292,8 +305,9 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
     now = time.monotonic()
     if at is not None:
         elapsed += min(max(0.0, now - at), MAX_WAIT_PLAYED)
+    started = time.process_time()
     if math.isinf(speed):
-        more = lab.step() and not lab.settled()
+        more = lab.step() and not lab.settled(cpu_seconds=_look_ahead_cpu(started))
     else:
         # A tick that fell behind (a busy machine, a high speed) runs one slice: the clock
         # plays slower than asked rather than the lab being dropped; a runaway still is.
@@ -301,8 +315,11 @@ def tick(labs: Labs, lab_id: int, *, elapsed: float, speed: float, lang: str, vi
         run_slice(labs, lab_id, lab, lab.t + elapsed * speed, budget=workers.TICK_BUDGET_SECONDS)
         # Whether the lab has settled is asked when the page is due its probe meters (once
         # a second; every tick while news flows, a quiet lab answers that at once): a quiet
-        # lab's check builds and compares every log, the largest part of a tick's cost.
-        more = lab.t < lab.until and not ((due_probes or lab.has_news()) and lab.settled())
+        # lab's check builds and compares every log, the largest part of a tick's cost. A
+        # look ahead under way goes on at every tick, in what is left of the tick's slice.
+        more = lab.t < lab.until and not (
+            (due_probes or lab.has_news() or lab.looking_ahead())
+            and lab.settled(cpu_seconds=_look_ahead_cpu(started)))
     playing = more and lab.t < lab.until
     kind: str | None = None
     body: dict[str, Any] | None = None

@@ -247,6 +247,19 @@ def _warning(path: str, message: str) -> dict[str, Any]:
 
 
 @dataclass
+class _LookAhead:
+    """A look ahead of ``LabSession.settled`` under way: from ``start`` (the lab's moment,
+    quiet since ``last``, with ``actions`` recorded) to ``horizon``; ``before``: the
+    replay's records, transitions and logs at ``start``, once it got there."""
+
+    last: float
+    start: float
+    horizon: float
+    actions: int
+    before: tuple[int, int, dict[str, Any]] | None = None
+
+
+@dataclass
 class LabSession:
     """One learner's simulation: manifest, seed, recorded actions and the current moment."""
 
@@ -282,6 +295,9 @@ class LabSession:
     seek_from: float = field(default=0.0, init=False)
     seek_cpu: float = field(default=0.0, init=False)
     _quiet_logs: tuple[float, dict[str, Any], float] | None = field(default=None, init=False)
+    #: the replay ``settled`` looks ahead with, and the look under way
+    _ahead: LabSession | None = field(default=None, init=False, repr=False, compare=False)
+    _looking: _LookAhead | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._rebuild()
@@ -407,42 +423,95 @@ class LabSession:
         records, transitions = self.sim.records, self.sim.transitions
         return max(records[-1].t if records else 0.0, transitions[-1].t if transitions else 0.0)
 
-    def settled(self) -> bool:
+    def settled(self, cpu_seconds: float | None = None) -> bool:
         """Whether nothing more will happen: nothing is scheduled, or the lab has been quiet
         for QUIET_SECONDS and a replay of it (the engine is deterministic) shows no change in
         the next LOOKAHEAD_SECONDS either (no Pod change, event, transition or log line) —
-        only probe checks that change nothing. Answered once per quiet spell."""
+        only probe checks that change nothing. Answered once per quiet spell.
+
+        The replay runs for at most ``cpu_seconds`` of CPU a call (None: to its end): until
+        it is done the answer is False (the lab plays on) and the next call goes on with it.
+        It is kept for the next quiet spell, so a lab's history is replayed from t = 0 once,
+        not at every look ahead (again after a seek backwards that passed it)."""
         if self.next_t() is None:
+            self._looking = None
             return True
-        if self.t < self._played_on:
-            return False  # the learner pressed Play on a settled lab: run on (play_on)
-        if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
+        last = self._quiet_since()
+        if last is None:
+            self._looking = None
             return False
+        cached = self._settled
+        if cached is not None and cached[0] == last and (not cached[2] or self.t < cached[1]):
+            self._looking = None
+            return cached[2]
+        return self._look_ahead(last, cpu_seconds)
+
+    def looking_ahead(self) -> bool:
+        """Whether a look ahead (``settled``) is under way."""
+        return self._looking is not None
+
+    def _quiet_since(self) -> float | None:
+        """The time of the last change when the lab is quiet (only routine work scheduled,
+        no change for QUIET_SECONDS and no log line for QUIET_SECONDS more), else None."""
+        if self.t < self._played_on:
+            return None  # the learner pressed Play on a settled lab: run on (play_on)
+        if len(self.actions) > self._replayed or self.t - self._last_change() < QUIET_SECONDS:
+            return None
         last = self._last_change()
         # Cheap checks first: only routine work scheduled, and no log line for a while.
         if any(getattr(cb, "__qualname__", "") not in ROUTINE_WORK
                for cb in self.sim.loop.pending(self.until)):
-            return False
+            return None
         logs = self.logs()
         quiet = self._quiet_logs
         if quiet is None or quiet[0] != last or quiet[1] != logs:
             self._quiet_logs = (last, logs, self.t)
-            return False
+            return None
         if self.t - quiet[2] < QUIET_SECONDS:
+            return None
+        return last
+
+    def _replica_fits(self, ahead: LabSession) -> bool:
+        """Whether ``ahead`` replays this lab's history up to now: not past this moment,
+        and the actions it performed are this lab's, none of the others before its time."""
+        done = ahead._replayed
+        return (ahead.t <= self.t and ahead.actions[:done] == self.actions[:done]
+                and all(a["t"] >= ahead.t for a in self.actions[done:]))
+
+    def _look_ahead(self, last: float, cpu_seconds: float | None) -> bool:
+        look = self._looking
+        if (look is None or look.last != last or look.actions != len(self.actions)
+                or self.t < look.start):
+            ahead = self._ahead
+            if ahead is None or not self._replica_fits(ahead):
+                ahead = LabSession(manifest_text=self.manifest_text, objects=self.objects,
+                                   seed=self.seed, until=self.until)
+            ahead.actions = list(self.actions)
+            self._ahead = ahead
+            look = self._looking = _LookAhead(
+                last=last, start=self.t, horizon=min(self.t + LOOKAHEAD_SECONDS, self.until),
+                actions=len(self.actions))
+        ahead = self._ahead
+        assert ahead is not None  # noqa: S101 - set with the look
+        clock = time.process_time
+        deadline = clock() + (math.inf if cpu_seconds is None else cpu_seconds)
+        if look.before is None:
+            if not ahead.advance_slice(look.start, max(0.0, deadline - clock())):
+                return False
+            look.before = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs())
+        if not ahead.advance_slice(look.horizon, max(0.0, deadline - clock())):
             return False
-        cached = self._settled
-        if cached is not None and cached[0] == last and (not cached[2] or self.t < cached[1]):
-            return cached[2]
-        horizon = min(self.t + LOOKAHEAD_SECONDS, self.until)
-        ahead = LabSession(manifest_text=self.manifest_text, objects=self.objects,
-                           seed=self.seed, until=self.until)
-        ahead.actions = list(self.actions)
-        ahead.advance_to(self.t)
-        before = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs())
-        ahead.advance_to(horizon)
         # A container still writing to its log is something to watch too.
-        answer = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs()) == before
-        self._settled = (last, horizon, answer)
+        answer = (len(ahead.sim.records), len(ahead.sim.transitions), ahead.logs()) == look.before
+        self._settled = (last, look.horizon, answer)
+        self._looking = None
+        if answer and self.t >= look.horizon:
+            # The lab played past the horizon meanwhile: look ahead again from here (the
+            # replica stands at the horizon, so only the time since is replayed).
+            return self._look_ahead(last, None if cpu_seconds is None
+                                    else max(0.0, deadline - clock()))
+        if answer:
+            self._ahead = None  # settled: the clock stops, the replica's memory goes
         return answer
 
     def settled_known(self) -> bool:

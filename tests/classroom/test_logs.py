@@ -8,8 +8,10 @@ import re
 
 import pytest
 
+from podlab.classroom import sim
 from podlab.classroom.consumers import room_error_text
 from podlab.lab.runner import MAX_FRAME_BYTES, MAX_LOG_PAGE_CHARS
+from tests.lab.manifests import DATE_LOGGERS
 
 from .helpers import SLEEPER, receive_type
 from .test_consumers import apply, student_socket, teacher_socket
@@ -103,6 +105,38 @@ async def test_students_and_the_projector_page_the_moment_the_room_is_at(room):
     assert grown["total"] > total and grown["seq"] == later["seq"]
     assert grown["text"].endswith(later["views"]["logs"][KEY])
     for ws in (teacher, ann, li, screen):
+        await ws.disconnect()
+
+
+async def test_students_page_the_logs_of_ten_loggers_an_hour_in(room):
+    """The process's copy of the room is rebuilt for a page as for a snapshot: in slices
+    (an hour of ten loggers, replayed from t = 0 in one request, outgrew its budget)."""
+    teacher = await teacher_socket(room)
+    ann = await student_socket(room, "ann")
+    screen = await projector_socket(room, "zh-hans")
+    await apply(teacher, DATE_LOGGERS)
+    await teacher.send_json_to({"type": "classroom.seek", "t": 3600})
+    snapshot = await receive_type(teacher, "classroom.snapshot", timeout=60)
+    assert snapshot["t"] == 3600
+    await receive_type(ann, "classroom.snapshot", timeout=30,
+                       where=lambda m: m["seq"] == snapshot["seq"])
+    sim.forget(room_pk=room.pk)  # this process keeps no copy of the room: rebuilt for a page
+    key = "chatty/c7"
+    total = snapshot["logs_truncated"][f"logs:{key}"]
+    await ann.send_json_to({"type": "classroom.logs", "container": key})
+    answer = await receive_type(ann, "classroom.logs", timeout=60)
+    assert answer["seq"] == snapshot["seq"] and answer["total"] == total
+    assert answer["text"].endswith(snapshot["views"]["logs"][key])
+    assert answer["offset"] == 0 and len(answer["text"]) == total  # the whole hour, one page
+    assert answer["text"].count("\n") > 3500  # a date a second (less the start)
+    await teacher.send_json_to({"type": "classroom.logs", "container": key})
+    assert await receive_type(teacher, "classroom.logs", timeout=30) == answer
+    sim.forget(room_pk=room.pk)
+    await screen.send_json_to({"type": "classroom.logs", "container": key, "offset": 0,
+                               "limit": 29})
+    first = await receive_type(screen, "classroom.logs", timeout=60)
+    assert first["text"] == "Wed Jan  1 00:00:00 UTC 2025\n", first
+    for ws in (teacher, ann, screen):
         await ws.disconnect()
 
 

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from podlab.classroom import runner
-from podlab.classroom.sim import RoomSim, RoomState
+from podlab.classroom.sim import RoomSim, RoomState, build_lab
 from podlab.lab.workers import WorkerError, worker_ops
 
 from .helpers import CRASHER, SLEEPER
@@ -90,11 +90,22 @@ def test_acting_in_the_past_starts_a_new_history_and_a_refused_action_changes_no
         runner.act(labs, 1, action={"action": "delete", "pod": "nope"}, state=state_of(),
                    lang="en")
     assert refused.value.code == "rejected" and labs[1] is room
+    assert [(a["action"], a["t"]) for a in room.lab.actions] == [("delete", 10.0)]
     answer = runner.act(labs, 1, action={"action": "kill", "pod": "sleeper",
                                          "container": "main", "signal": "KILL"},
                         state=state_of(), lang="en")
     assert answer["rewritten"] and [a["action"] for a in answer["room"]["actions"]] == ["kill"]
-    assert isinstance(labs[1], RoomSim) and labs[1] is not room
+    assert isinstance(labs[1], RoomSim) and answer["room"]["t"] == 5
+    # Nothing was replayed for it: the room is what a replay of the kept log makes, now and
+    # later (the dropped delete at t = 10 never happens).
+    replay = build_lab(manifest=SLEEPER, seed=0, actions=answer["room"]["actions"], t=5)
+    for lab in (labs[1].lab, replay):
+        lab.advance_to(40)
+    assert labs[1].lab.sim.pods() == replay.sim.pods()
+    assert labs[1].lab.logs() == replay.logs()
+    assert ([r.object for r in labs[1].lab.sim.records]
+            == [r.object for r in replay.sim.records])
+    assert labs[1].lab.watch_lines == replay.watch_lines
 
 
 def test_moves_need_a_room():

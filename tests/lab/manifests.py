@@ -83,3 +83,9 @@ DATE_LOGGERS = busybox_pod("chatty", "while true; do date; sleep 1; done", conta
 # A runaway: every turn of this loop changes the variable its condition tests, so the shell
 # runs each turn (far less simulated time per CPU second than the lab allows).
 COUNTING_LOOP = busybox_pod("counter", "i=0; while [ $i -ge 0 ]; do i=$((i+1)); done")
+
+# Ten date loggers that fall silent after 1,500 lines and wait forever: quiet from then on,
+# so the lab's settled check looks ahead by replaying its whole history.
+QUIET_LOGGERS = busybox_pod(
+    "hush", "i=0; while [ $i -lt 1500 ]; do date; i=$((i+1)); sleep 1; done; sleep infinity",
+    containers=10)

@@ -8,7 +8,7 @@ from channels.testing import WebsocketCommunicator
 from podlab.asgi import application
 from podlab.lab import runner, services, workers
 
-from .manifests import COUNTING_LOOP, DATE_LOGGERS
+from .manifests import COUNTING_LOOP, DATE_LOGGERS, QUIET_LOGGERS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,6 +85,60 @@ async def test_a_restore_at_an_hour_arrives_in_slices():
     progress, snapshot = await until_snapshot(communicator)
     assert progress and snapshot["type"] == "lab.snapshot" and snapshot["t"] == 3600
     await communicator.disconnect()
+
+
+async def test_a_lab_restored_late_settles_without_replaying_its_history_in_one_tick():
+    """Ten loggers fell silent at t = 1500; restored at 2400 and played, the lab is quiet, and
+    the look ahead that tells it settled replays 2,400 s of logging: in slices of the ticks,
+    not in one tick (which its budget would stop)."""
+    communicator, _ = await connect()
+    await communicator.send_json_to({"type": "lab.restore", "manifest": QUIET_LOGGERS,
+                                     "actions": [], "t": 2400})
+    validation = await communicator.receive_json_from(timeout=10)
+    assert validation["type"] == "lab.validation" and validation["ok"]
+    progress, snapshot = await until_snapshot(communicator)
+    assert progress and snapshot["t"] == 2400 and snapshot["settled"] is False
+    await communicator.send_json_to({"type": "lab.play", "speed": 60})
+    frames = 0
+    while True:
+        message = await communicator.receive_json_from(timeout=30)
+        assert message["type"] == "lab.frame", message
+        frames += 1
+        if not message["playing"]:
+            break
+    assert message["settled"] is True and 2400 < message["t"] < 3600, message
+    assert "UTC" in message["views"]["logs"]["hush/c0"].splitlines()[-1]
+    assert frames > 2  # it played on while the look ahead ran
+    await communicator.send_json_to({"type": "lab.sync"})
+    again = await communicator.receive_json_from(timeout=10)
+    assert again["type"] == "lab.snapshot" and again["settled"] is True
+    await communicator.disconnect()
+
+
+def test_a_look_ahead_in_slices_answers_as_one_replay():
+    """``settled`` with a CPU bound answers False until its replay is done, then what one
+    unbounded look ahead answers; the replay is kept for the next quiet spell."""
+    def at(t):
+        lab, _ = services.lab_start(manifest_text=QUIET_LOGGERS, seed=0, lang="en")
+        lab.seek(t)
+        return lab
+
+    whole, sliced = at(1700), at(1700)
+    for t in (1700, 1780, 1860):  # quiet for 60 s, logs for 60 s more: then it looks ahead
+        whole.advance_to(t)
+        answer = whole.settled()
+    assert answer is True
+    calls = 0
+    for t in (1700, 1780, 1860):
+        sliced.advance_to(t)
+        answer = sliced.settled(cpu_seconds=0.01)
+    while not answer:
+        calls += 1
+        assert sliced.looking_ahead()
+        answer = sliced.settled(cpu_seconds=0.01)
+    assert calls > 5 and not sliced.looking_ahead()
+    assert sliced.settled_known() and whole.settled_known()
+    assert sliced._settled == whole._settled
 
 
 async def test_a_runaway_is_still_stopped():
