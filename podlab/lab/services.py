@@ -544,13 +544,17 @@ class LabSession:
     # --- actions --------------------------------------------------------------------------
 
     def act(self, action: dict[str, Any]) -> dict[str, Any]:
-        """Record ``action`` at the current time and apply it; returns it as recorded."""
-        if len(self.actions) >= MAX_ACTIONS:
+        """Record ``action`` at the current time and apply it; returns it as recorded.
+        After a seek backwards the recorded actions later than now have not happened yet:
+        an action taken now starts a new future, and they are dropped (as in the classroom),
+        so the log stays in time order and replays to what the learner sees."""
+        if self._replayed >= MAX_ACTIONS:
             raise LabError("bad_field", "actions", field="action", limit=MAX_ACTIONS)
         recorded = clean_action(action)
         recorded["t"] = self.sim.now
         with self._budget():
             self._perform(recorded)
+            del self.actions[self._replayed:]
             self.actions.append(recorded)
             self._replayed = len(self.actions)
             # What the action sets off at this very moment (Killing, Terminating) happens now.

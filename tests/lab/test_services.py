@@ -186,6 +186,25 @@ def test_no_lesson_example_waits_on_an_object_its_manifest_holds():
                 assert f'"{name}" not found' not in event["message"], (example.id, event)
 
 
+def test_an_action_after_seeking_back_drops_the_later_actions():
+    """The log stays in time order (a restore takes it back) and replays to what is shown;
+    a refused action leaves the later actions in place."""
+    lab = start()
+    lab.advance_to(50)
+    lab.act({"action": "kill", "pod": "probed", "container": "worker", "signal": "KILL"})
+    lab.seek(20)
+    with pytest.raises(services.LabError):
+        lab.act({"action": "delete", "pod": "nobody"})
+    assert [a["t"] for a in lab.actions] == [50.0]
+    lab.act({"action": "kill", "pod": "probed", "container": "web", "signal": "TERM"})
+    assert [(a["t"], a.get("signal")) for a in lab.actions] == [(20.0, "TERM")]
+    lab.advance_to(60)
+    replay = start()
+    replay.actions = list(lab.actions)
+    replay.advance_to(60)
+    assert replay.pods() == lab.pods() and replay.logs() == lab.logs()
+
+
 def test_deleting_a_terminating_pod_again_is_recorded_not_refused():
     # kubectl prints `pod "probed" deleted` again: the API accepts a second delete
     lab = start()
