@@ -168,6 +168,24 @@ class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
     rate_burst = 40.0
     handlers: dict[str, Any] = {}
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Daphne cancels an application that does not end soon after its socket closed
+            # (application_close_timeout), and a test communicator one whose disconnect it
+            # stopped waiting for: a handler waiting for a slow database or a busy worker then
+            # never reaches ``disconnect``. What the socket holds is given back all the same.
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Give back at once, without awaiting anything, what ``disconnect`` has not: its
+        tasks here; subclasses add their worker handle or their address ticket."""
+        tasks, self.tasks = getattr(self, "tasks", []), []
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+
     def setup_base(self) -> None:
         self.lang = pick_language(self.scope)
         self.bucket = TokenBucket(self.rate_per_second, self.rate_burst)
@@ -439,6 +457,17 @@ class InstructorConsumer(_Base):
             return None
         room = room_for_instructor(code=code, user=self.scope.get("user"))
         return room if room is not None and room.is_open else None
+
+    def _let_go(self) -> None:
+        super()._let_go()
+        for name in ("clock", "seeking", "closer"):
+            task = getattr(self, name, None)
+            setattr(self, name, None)
+            if task is not None and not task.done():
+                task.cancel()
+        handle, self.handle = getattr(self, "handle", None), None
+        if handle is not None:
+            handle.close()  # its worker drops the room's simulation
 
     async def disconnect(self, code: int) -> None:
         await self._interrupt(refresh=False)
@@ -1123,6 +1152,8 @@ class InstructorConsumer(_Base):
 
 #: student sockets per client address (a classroom behind one NAT), across processes with Redis
 STUDENT_CAP = conncaps.AddressCap("student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 2500)
+#: address tickets of cancelled sockets being given back (a reference keeps each task alive)
+_releasing: set[asyncio.Task[None]] = set()
 
 
 class StudentConsumer(_Base):
@@ -1201,6 +1232,14 @@ class StudentConsumer(_Base):
                                           lang=self.lang),
             "leaderboard": board,
         }
+
+    def _let_go(self) -> None:
+        super()._let_go()
+        ticket, self.ticket = getattr(self, "ticket", None), None
+        if ticket is not None:
+            task = asyncio.ensure_future(STUDENT_CAP.release(ticket))
+            _releasing.add(task)
+            task.add_done_callback(_releasing.discard)
 
     async def disconnect(self, code: int) -> None:
         await self.cancel_tasks()

@@ -478,6 +478,54 @@ def fresh_student_cap(monkeypatch, settings):
         "student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 2500))
 
 
+async def test_a_student_socket_cancelled_in_a_handler_gives_its_ticket_back(
+        room, fresh_student_cap, monkeypatch):
+    """A handler still waiting (a slow database) when the server gives up on the socket's
+    disconnect: the address ticket is given back all the same."""
+    import asyncio
+
+    async def slow_sync(self, message):
+        await asyncio.sleep(30)
+
+    monkeypatch.setitem(consumers.StudentConsumer.handlers, "classroom.sync", slow_sync)
+    student = await student_socket(room, "Ada")
+    assert consumers.STUDENT_CAP.local
+    await student.send_json_to({"type": "classroom.sync"})
+    await asyncio.sleep(0.2)
+    await student.disconnect(timeout=0.2)
+    for _ in range(50):
+        if not consumers.STUDENT_CAP.local:
+            break
+        await asyncio.sleep(0.05)
+    assert not consumers.STUDENT_CAP.local
+
+
+async def test_a_console_cancelled_in_a_handler_lets_its_room_go_from_its_worker(
+        room, monkeypatch):
+    import asyncio
+
+    from podlab.lab import workers
+
+    def held() -> int:
+        return sum(len(slot.labs) for slot in workers.pool()._slots)
+
+    async def slow_sync(self, message):
+        await asyncio.sleep(30)
+
+    monkeypatch.setitem(consumers.InstructorConsumer.handlers, "classroom.sync", slow_sync)
+    teacher = await teacher_socket(room)
+    await apply(teacher)
+    before = held()
+    await teacher.send_json_to({"type": "classroom.sync"})
+    await asyncio.sleep(0.2)
+    await teacher.disconnect(timeout=0.2)
+    for _ in range(50):
+        if held() < before:
+            break
+        await asyncio.sleep(0.05)
+    assert held() == before - 1
+
+
 async def test_student_sockets_per_address_are_capped_and_announced(room, settings,
                                                                     fresh_student_cap):
     settings.CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS = 2
