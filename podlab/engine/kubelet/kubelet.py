@@ -101,6 +101,8 @@ EVICTED = "Evicted"
 MOUNT_RETRY_INITIAL = 0.5
 MOUNT_RETRY_MAX = 122.0
 GiB = 1024**3
+#: What a node without a disk size has free (bytes or inodes): more than anything writes.
+UNBOUNDED = 1 << 62
 
 
 class Backoff:
@@ -346,6 +348,17 @@ class Node:
             live = self._live()
         used = self.os_disk_bytes + sum(w.storage_usage() for w in live) + self.image_bytes()
         return self.storage_capacity - used
+
+    def disk_room(self) -> tuple[int, int]:
+        """What a write to the node's file system finds free: bytes and inodes, never
+        below zero (a node without a disk size is unbounded)."""
+        if self.storage_capacity <= 0:
+            return UNBOUNDED, UNBOUNDED
+        return max(self.disk_available(), 0), max(self.inodes_free(), 0)
+
+    def disk_free(self) -> int:
+        """Free bytes of the node's file system, for the runtime's log writer."""
+        return self.disk_room()[0] if self.storage_capacity > 0 else UNBOUNDED
 
     def inode_capacity(self) -> int:
         """The node file system's inodes (ext4's default ratio over its size)."""
@@ -759,7 +772,12 @@ class PodWorker:
         store = getattr(sim, "store", None)
         self.store: ObjectStore = store if isinstance(store, ObjectStore) else ObjectStore()
         self.volumes = PodVolumes(
-            pod, self.store, self.node.host_fs, self.field_value, self.pod_resource_value
+            pod,
+            self.store,
+            self.node.host_fs,
+            self.field_value,
+            self.pod_resource_value,
+            disk=self.node.disk_room,
         )
         self.mount_delay = MOUNT_RETRY_INITIAL
         self.mount_timer: Timer | None = None
@@ -1393,6 +1411,7 @@ class PodWorker:
         if isinstance(fs, MemoryFileSystem):
             self.volumes.mount_into(fs, slot.spec)
             fs.read_only_root = read_only_root(slot.spec)
+            fs.disk = self.node.disk_room  # the writable layer is on the node's disk
             fs.mark_base()
         return fs
 
@@ -1567,6 +1586,7 @@ class PodWorker:
             cpu_limit=cpu,
             node_memory=self.node.memory_capacity,
             pids=self.pids,
+            disk_free=self.node.disk_free,
             created_at=self.now,
         )
         if isinstance(inst.fs, MemoryFileSystem):

@@ -1073,9 +1073,24 @@ def a_mkdir(sh: Shell, io: IO, argv: list[str]) -> int:
         try:
             sh.fs.mkdir(sh.path(d), parents=parents)
         except FileSystemError as exc:
-            io.err(f"mkdir: can't create directory '{d}': {errno_text(exc)}\n")
+            shown = d
+            if parents and exc.kind == "ENOSPC":
+                shown = _mkdir_failed_prefix(d, sh.path(d), exc.path)
+            io.err(f"mkdir: can't create directory '{shown}': {errno_text(exc)}\n")
             status = 1
     return status
+
+
+def _mkdir_failed_prefix(arg: str, full: str, failed: str) -> str:
+    """``mkdir -p`` names the directory it could not make as ``bb_make_directory`` has the
+    argument then: cut after that component, with its slash (``/data/a/``)."""
+    below = full.count("/") - failed.count("/") if failed != full else 0
+    if below <= 0:
+        return arg
+    text = arg.rstrip("/")
+    for _ in range(below):
+        text = text[: text.rindex("/")].rstrip("/") if "/" in text else text
+    return text + "/"
 
 
 @applet("ls")

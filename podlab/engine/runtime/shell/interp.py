@@ -86,6 +86,7 @@ ERRNO_TEXT = {
     "EEXIST": "File exists",
     "EACCES": "Permission denied",
     "EBUSY": "Resource busy",
+    "ENOSPC": "No space left on device",
 }
 
 
@@ -331,6 +332,29 @@ class NullSink(Sink):
         return None
 
 
+class WriteError(Exception):
+    """``write(2)`` to a file failed (``ENOSPC``: the node's disk is full): the program
+    reports it its own way (``write_error_message``) and exits with 1."""
+
+    def __init__(self, exc: FileSystemError) -> None:
+        super().__init__(exc.kind)
+        self.exc = exc
+
+
+#: Programs that report a failed write of their output without busybox's "write error"
+#: prefix: ``yes`` ends with ``bb_perror_nomsg_and_die`` (coreutils/yes.c).
+_PLAIN_WRITE_ERROR = frozenset({"yes"})
+
+
+def write_error_message(program: str, exc: FileSystemError) -> str:
+    """What busybox prints when writing its output fails: ``bb_msg_write_error`` ("write
+    error") with the applet's name; ash's builtins (``echo``, ``printf``) print the shell's
+    name, ``sh``."""
+    if program in _PLAIN_WRITE_ERROR:
+        return f"{program}: {errno_text(exc)}\n"
+    return f"{program}: write error: {errno_text(exc)}\n"
+
+
 class BrokenPipe(Exception):  # noqa: N818 - models SIGPIPE
     """The reader of a pipe went away (the buffer is full): the writer dies with 141."""
 
@@ -377,7 +401,9 @@ class FileSink(Sink):
             self.shell.proc.effects += 1
             try:
                 self.shell.write_file(self.path, text, append=True)
-            except FileSystemError:
+            except FileSystemError as exc:
+                if exc.kind == "ENOSPC":
+                    raise WriteError(exc) from None
                 return
 
 
@@ -1072,6 +1098,15 @@ class Shell:
             return False
         if current and type(current) is not Hollow and tree.uncounted(inner):
             return False  # part of the content is not known
+        disk = getattr(tree, "disk", None)
+        if disk is not None:
+            # on the node's disk: when it cannot take the whole write, the plain path
+            # below writes what fits and fails with ENOSPC
+            need = size_of(data) if current else total
+            granted = disk(need, 0)[0]
+            disk(-granted, 0)
+            if granted < need:
+                return False
         added = rope_of(data)
         if (
             type(current) is Hollow
@@ -1160,6 +1195,8 @@ class Shell:
             status = exc.status
         except (FuncReturn, LoopControl):
             status = self.status
+        except WriteError:
+            status = 1
         if self.is_main and self.proc.exit_trap:
             action, self.proc.exit_trap = self.proc.exit_trap, None
             self.status = status
@@ -1385,6 +1422,8 @@ class Shell:
                 status = exc.status
             except BrokenPipe:
                 status = 141
+            except WriteError:
+                status = 1
             finally:
                 if node.negate:
                     sub.cond_depth -= 1
@@ -1409,6 +1448,8 @@ class Shell:
                 return sub.status
             except BrokenPipe:
                 return 141
+            except WriteError:
+                return 1
 
         job = self.proc.spawn(body(), "")
         self.last_bg = job.pid
@@ -1567,6 +1608,15 @@ class Shell:
                 result = yield from result
         except BrokenPipe:
             return 141
+        except WriteError as err:
+            name = argv[0].rsplit("/", 1)[-1] if argv else "sh"
+            if BUILTINS.get(argv[0] if argv else "") is applet:
+                name = "sh"  # ash's builtins keep the shell's applet name
+            try:
+                io.err(write_error_message(name, err.exc))
+            except WriteError:
+                pass  # its standard error is the same full disk
+            return 1
         return int(result or 0)
 
     def call_function(self, name: str, argv: list[str], io: IO) -> Gen:
@@ -1733,6 +1783,8 @@ class Shell:
             status = sub.status
         except BrokenPipe:
             status = 141
+        except WriteError:
+            status = 1
         self._cmdsub_status = status
         self.status = status
         return strip_newlines(out.text())
