@@ -24,6 +24,7 @@ import math
 import uuid
 from typing import Any
 
+from podlab.engine.apiserver import validation
 from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.core.version import timestamp
 from podlab.engine.kubelet import resources as res
@@ -58,7 +59,7 @@ PRESSURE_TAINTS = {
 #: carry: a cluster file's Node gives it with this annotation, the statements separated by
 #: commas (``memory.available<100Mi,pid.available<10%``). As in the kubelet, it replaces
 #: the default thresholds: a signal left out has none.
-EVICTION_HARD_ANNOTATION = "kubelet.podlab.dev/eviction-hard"
+EVICTION_HARD_ANNOTATION = validation.EVICTION_HARD_ANNOTATION
 
 #: Taints the control plane owns: set and removed from node state, never by a manifest.
 CONTROLLER_TAINTS = frozenset(
@@ -299,7 +300,9 @@ class ClusterNode:
 
     def eviction_thresholds(self) -> tuple[res.Threshold, ...]:
         """The kubelet's hard eviction thresholds: the defaults, or the node's
-        ``EVICTION_HARD_ANNOTATION`` (checked when the Node is read, ``eviction_problem``)."""
+        ``EVICTION_HARD_ANNOTATION``. A manifest's Node with an invalid one is refused
+        when it is read (``validation._node_kubelet_config``); a Node given directly keeps
+        the defaults."""
         text = self.annotations.get(EVICTION_HARD_ANNOTATION)
         if text is None:
             return res.DEFAULT_THRESHOLDS
