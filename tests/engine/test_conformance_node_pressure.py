@@ -629,3 +629,29 @@ def test_an_invalid_eviction_hard_is_explained_in_the_learners_language() -> Non
     assert english["kubectl"] == chinese["kubectl"] == (
         'Invalid value: "memory.available<lots": quantities must match the regular expression '
         "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+
+
+# --- allocatable = capacity - reserved - hard eviction thresholds ---------------------------
+
+def allocatable_with(eviction_hard: str | None) -> dict[str, str]:
+    sim = Simulation(seed=0, nodes=pid_node(eviction_hard))
+    return node(sim)["status"]["allocatable"]
+
+
+def test_allocatable_leaves_out_the_configured_hard_eviction_thresholds() -> None:
+    gib = 1024**3
+    four_gib_less_10_percent = str(4 * gib - 429496736)  # 10 % as the kubelet's float32 fraction
+    # 1Gi of memory and 4Gi of disk (pid_node); the defaults leave out 100Mi and 10 %
+    default = allocatable_with(None)
+    assert (default["memory"], default["ephemeral-storage"]) == ("946176Ki", four_gib_less_10_percent)
+    # the annotation's thresholds instead (hardEvictionReservation), a percentage of capacity
+    given = allocatable_with("memory.available<500Mi,nodefs.available<20%")
+    assert (given["memory"], given["ephemeral-storage"]) == ("536576Ki", str(4 * gib - 858993472))
+    assert allocatable_with("memory.available<10%,nodefs.available<1Gi")["memory"] == str(gib - 107374184)
+    assert allocatable_with("memory.available<10%,nodefs.available<1Gi")["ephemeral-storage"] == str(3 * gib)
+    # a signal without a threshold reserves nothing
+    bare = allocatable_with("pid.available<80%")
+    assert (bare["memory"], bare["ephemeral-storage"]) == ("1Gi", "4Gi")
+    # what the scheduler fits Pods into and what an unset limit reads as
+    sim = Simulation(seed=0, nodes=pid_node("memory.available<500Mi"))
+    assert sim.control.nodes["node-1"].kubelet.allocatable["memory"] == 536576 * 1024
