@@ -60,6 +60,7 @@ def test_writes_fail_with_no_space_left_once_the_disk_is_full() -> None:
         "printf abc >> /tmp/y 2>> /mem/out; echo printf=$? >> /mem/out; "
         "echo x > /data/f 2>> /mem/out; echo emptydir=$? >> /mem/out; "
         "cat /mem/out > /tmp/copy 2>> /mem/out; echo cat=$? >> /mem/out; "
+        "cp /mem/out /tmp/ 2>> /mem/out; echo cp=$? >> /mem/out; "
         "touch /tmp/empty 2>> /mem/out; echo touch=$? >> /mem/out; "
         "mkdir /tmp/d 2>> /mem/out; echo mkdir=$? >> /mem/out; "
         "sleep 5; rm /tmp/y; cat /mem/out; sleep 3600"
@@ -71,12 +72,15 @@ def test_writes_fail_with_no_space_left_once_the_disk_is_full() -> None:
         "yes=1",
         "sh: write error: No space left on device",
         "echo=1",
-        "sh: write error: No space left on device",
-        "printf=1",
+        # printf writes through stdio and never checks: the output is lost, the status 0
+        "printf=0",
         "sh: write error: No space left on device",
         "emptydir=1",
         "cat: write error: No space left on device",
         "cat=1",
+        # the copy is made (an inode is free), its first write fails
+        "cp: write error: No space left on device",
+        "cp=1",
         # a file or a directory needs an inode, not free bytes
         "touch=0",
         "mkdir=0",
@@ -105,7 +109,7 @@ def test_no_free_inode_means_no_new_file_or_directory() -> None:
     # a few inodes left: the operating system's count raised to take the rest
     sim = run("sleep 20; " + "touch /tmp/a; echo a=$?; mkdir -p /tmp/b/c/d/e/f 2>/tmp/err; echo b=$?; "
               "touch /tmp/x 2>&1; echo x=$?; mkdir /tmp/y 2>&1; echo y=$?; echo z > /tmp/z 2>&1; echo z=$?; "
-              "echo more >> /tmp/a; echo append=$?; sleep 3600", VOLUMES, until=5)
+              "cp /tmp/a /tmp/b/ 2>&1; echo cp=$?; echo more >> /tmp/a; echo append=$?; sleep 3600", VOLUMES, until=5)
     node = kubelet(sim)
     node.os_inodes += node.inodes_free() - 4
     sim.run_until(60)
@@ -120,6 +124,8 @@ def test_no_free_inode_means_no_new_file_or_directory() -> None:
         "y=1",
         "sh: can't create /tmp/z: No space left on device",
         "z=1",
+        "cp: can't create '/tmp/b/a': No space left on device",
+        "cp=1",
         # an existing file grows without a new inode
         "append=0",
     ]

@@ -1162,9 +1162,23 @@ def a_cp(sh: Shell, io: IO, argv: list[str]) -> int:
         try:
             data = sh.fs.read(sh.path(src))
             target = dest + "/" + src.rsplit("/", 1)[-1] if sh.fs.is_dir(dest) else dest
-            sh.write_file(target, data, extra=_uncounted(sh, sh.path(src)))
         except FileSystemError as exc:
             io.err(f"cp: can't stat '{src}': {errno_text(exc)}\n")
+            status = 1
+            continue
+        try:
+            sh.write_file(target, data, extra=_uncounted(sh, sh.path(src)))
+        except FileSystemError as exc:
+            # copy_file: open(O_CREAT) failing is "can't create"; a failed write(2) is
+            # bb_copyfd's "write error"
+            shown = args[-1] if target == dest else (
+                args[-1].rstrip("/") + "/" + src.rsplit("/", 1)[-1])
+            if exc.kind == "ENOSPC" and sh.fs.exists(target):
+                io.err(f"cp: write error: {errno_text(exc)}\n")
+            elif exc.kind == "ENOSPC":
+                io.err(f"cp: can't create '{shown}': {errno_text(exc)}\n")
+            else:
+                io.err(f"cp: can't stat '{src}': {errno_text(exc)}\n")
             status = 1
     return status
 

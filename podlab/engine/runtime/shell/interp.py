@@ -344,6 +344,9 @@ class WriteError(Exception):
 #: Programs that report a failed write of their output without busybox's "write error"
 #: prefix: ``yes`` ends with ``bb_perror_nomsg_and_die`` (coreutils/yes.c).
 _PLAIN_WRITE_ERROR = frozenset({"yes"})
+#: ... and those that never notice: ``printf`` writes through stdio and returns only its
+#: conversion errors; ash flushes a builtin's output afterwards without checking it.
+_SILENT_WRITE_ERROR = frozenset({"printf"})
 
 
 def write_error_message(program: str, exc: FileSystemError) -> str:
@@ -1610,6 +1613,8 @@ class Shell:
             return 141
         except WriteError as err:
             name = argv[0].rsplit("/", 1)[-1] if argv else "sh"
+            if name in _SILENT_WRITE_ERROR:
+                return 0
             if BUILTINS.get(argv[0] if argv else "") is applet:
                 name = "sh"  # ash's builtins keep the shell's applet name
             try:
