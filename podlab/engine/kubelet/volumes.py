@@ -222,10 +222,10 @@ class PodVolumes:
         field_value: Callable[[str], str],
         resource_value: Callable[[dict[str, Any], str], str],
         *,
-        disk: Callable[[], tuple[int, int]] | None = None,
+        disk: Callable[[int, int], tuple[int, int]] | None = None,
     ) -> None:
         self.pod = pod
-        #: the node's free disk bytes and inodes: a disk-backed emptyDir is on the node's disk
+        #: reserves bytes and inodes on the node's disk, where a disk-backed emptyDir is
         self.disk = disk
         self.namespace: str = (pod.get("metadata") or {}).get("namespace") or "default"
         self.store = store

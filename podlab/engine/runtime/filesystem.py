@@ -8,7 +8,7 @@ path (volumes), optionally read-only. ``read_only_root=True`` models
 read-only root, as the kubelet bind-mounts it.
 
 A tree on the node's disk (a container's writable layer, a disk-backed emptyDir) has ``disk``:
-what the node's file system has free, in bytes and inodes. A write past the free bytes writes
+it reserves bytes and inodes on the node's file system. A write past the free bytes writes
 what fits and fails with ``ENOSPC`` (as ``write(2)`` does once the disk is full); a file or
 directory that finds no free inode is not created (``ENOSPC`` too).
 """
@@ -79,7 +79,8 @@ class MemoryFileSystem:
         #: a tmpfs (emptyDir with medium Memory): its files are memory of the writer
         self.memory_backed = False
         #: the node's free disk bytes and inodes, for a tree on the node's disk (None: unbounded)
-        self.disk: Callable[[], tuple[int, int]] | None = None
+        #: ``disk(bytes, inodes)`` reserves them and returns what it could grant
+        self.disk: Callable[[int, int], tuple[int, int]] | None = None
         #: PATH lookups (shell.interp.Shell.find_command), valid while the generation holds
         self.command_cache: dict[tuple[str, str, str], tuple[tuple[int, ...], str | None]] = {}
         for d in dirs:
@@ -241,21 +242,28 @@ class MemoryFileSystem:
             raise FileSystemError("ENOSPC", path)
 
     def _fit(
-        self, disk: Callable[[], tuple[int, int]], path: str, data: str, append: bool
+        self, disk: Callable[[int, int], tuple[int, int]], path: str, data: str, append: bool
     ) -> tuple[str, bool]:
         """What of ``data`` fits on the node's disk, and whether some did not: a new file
-        needs a free inode (else ``ENOSPC`` before anything is written); truncating first
-        frees the file's old bytes."""
-        free_bytes, free_inodes = disk()
-        exists = path in self._files
-        if not exists and free_inodes < 1:
+        needs a free inode (else ``ENOSPC`` before anything is written), and so does the
+        first change of an image's file (copied up into the layer, where all its bytes
+        count); truncating first frees the file's old bytes."""
+        old = self._files.get(path)
+        base = getattr(self, "_base_files", None)
+        copy_up = old is not None and base is not None and base.get(path) is old
+        inodes = 1 if old is None or copy_up else 0
+        counted = 0 if old is None or copy_up else len(old) + self._uncounted.get(path, 0)
+        need = len(data) - (counted if not append else 0)
+        if copy_up and append:
+            need += len(old or "")
+        got_bytes, got_inodes = disk(max(need, 0), inodes)
+        if got_inodes < inodes:
+            if got_bytes:
+                disk(-got_bytes, 0)  # nothing written: give the bytes back
             raise FileSystemError("ENOSPC", path)
-        room = max(free_bytes, 0)
-        if exists and not append:
-            room += len(self._files[path]) + self._uncounted.get(path, 0)
-        if len(data) <= room:
+        if need <= got_bytes:
             return data, False
-        return data[:room], True
+        return data[: max(len(data) - (need - got_bytes), 0)], True
 
     def exists(self, path: str) -> bool:
         path = normalise(path)
@@ -312,7 +320,7 @@ class MemoryFileSystem:
             missing = [path]
             while posixpath.dirname(missing[-1]) not in self._dirs:
                 missing.append(posixpath.dirname(missing[-1]))
-            free = self._free_inodes()
+            free = self._inodes(len(missing))
             if free < len(missing):
                 # mkdir -p makes the directories it can, one by one, until none is free
                 if free > 0:
@@ -322,13 +330,14 @@ class MemoryFileSystem:
             return
         parent = self._check_parent(path)
         self._writable(path)
-        if self._free_inodes() < 1:
+        if self._inodes(1) < 1:
             raise FileSystemError("ENOSPC", path)
         self._dirs[path] = set()
         self._dirs[parent].add(posixpath.basename(path))
 
-    def _free_inodes(self) -> int:
-        return self.disk()[1] if self.disk is not None else 1 << 62
+    def _inodes(self, wanted: int) -> int:
+        """Reserve up to ``wanted`` inodes on the node's disk: how many were granted."""
+        return self.disk(0, wanted)[1] if self.disk is not None else wanted
 
     def remove(self, path: str, *, recursive: bool = False) -> None:
         self._generation += 1
@@ -421,6 +430,7 @@ class MemoryFileSystem:
         """Remember the directories there now (the image's): a writable layer's own
         directories are the ones made later (``layer_inodes``)."""
         self._base_dirs = frozenset(self._dirs)
+        self._base_files = dict(self._files)
 
     def layer_inodes(self, base: Mapping[str, str], skip: tuple[str, ...] = ()) -> int:
         """Inodes of a writable layer: the files that differ from ``base`` (a file changed
@@ -449,8 +459,8 @@ class MemoryFileSystem:
         self._generation += 1
         full = False
         if self.disk is not None and size > 0:
-            room = max(self.disk()[0], 0)
-            full, size = size > room, min(size, room)
+            granted = self.disk(size, 0)[0]
+            full, size = granted < size, granted
         self._uncounted[path] = self._uncounted.get(path, 0) + size
         if full:
             raise FileSystemError("ENOSPC", path)
