@@ -238,6 +238,7 @@ class MemoryFileSystem:
             self._uncounted.pop(path, None)
         self._kept += len(data)
         self._dirs[parent].add(posixpath.basename(path))
+        self._generation += 1  # measuring the disk above may have cached the old figures
         if full:
             raise FileSystemError("ENOSPC", path)
 
@@ -325,8 +326,10 @@ class MemoryFileSystem:
                 # mkdir -p makes the directories it can, one by one, until none is free
                 if free > 0:
                     self._make_dirs(missing[-free])
+                self._generation += 1
                 raise FileSystemError("ENOSPC", missing[-free - 1])  # the one not made
             self._make_dirs(path)
+            self._generation += 1  # measuring the disk above may have cached the old figures
             return
         parent = self._check_parent(path)
         self._writable(path)
@@ -334,6 +337,7 @@ class MemoryFileSystem:
             raise FileSystemError("ENOSPC", path)
         self._dirs[path] = set()
         self._dirs[parent].add(posixpath.basename(path))
+        self._generation += 1  # measuring the disk above may have cached the old figures
 
     def _inodes(self, wanted: int) -> int:
         """Reserve up to ``wanted`` inodes on the node's disk: how many were granted."""
@@ -462,6 +466,7 @@ class MemoryFileSystem:
             granted = self.disk(size, 0)[0]
             full, size = granted < size, granted
         self._uncounted[path] = self._uncounted.get(path, 0) + size
+        self._generation += 1  # measuring the disk above may have cached the old figures
         if full:
             raise FileSystemError("ENOSPC", path)
         return True

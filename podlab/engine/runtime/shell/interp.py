@@ -1070,6 +1070,10 @@ class Shell:
             old, replaced = tree.size(inner), len(tree.read(inner))
         if tree.memory_backed and size:
             self.proc.hold(tree.file_bytes() - old + size, force=True)
+        if getattr(tree, "disk", None) is not None and not self._disk_takes(
+            tree, path, inner, size, size if append else size - old, append
+        ):
+            return
         if self._write_rope(tree, path, inner, current, data, extra, replaced):
             return
         del current  # (an append grows the file's text in place only when it is its one reference)
@@ -1084,6 +1088,22 @@ class Shell:
         self.fs.write(path, data, append=append)
         if extra:
             tree.count_append(inner, extra)
+
+    def _disk_takes(
+        self, tree: Any, path: str, inner: str, size: int, need: int, append: bool
+    ) -> bool:
+        """On the node's disk: True when it has room for the whole write; else what fits is
+        counted (the file's bytes, not kept) and the write fails with ``ENOSPC``."""
+        if need <= 0:
+            return True
+        granted = tree.disk(need, 0)[0]
+        tree.disk(-granted, 0)
+        if granted >= need:
+            return True
+        if not append or not tree.exists(inner):
+            self.fs.write(path, "", append=append)  # open(O_CREAT|O_TRUNC): may need an inode
+        tree.count_append(inner, size)
+        return False
 
     def _write_rope(
         self, tree: Any, path: str, inner: str, current: str, data: str, extra: int, replaced: int
@@ -1101,15 +1121,6 @@ class Shell:
             return False
         if current and type(current) is not Hollow and tree.uncounted(inner):
             return False  # part of the content is not known
-        disk = getattr(tree, "disk", None)
-        if disk is not None:
-            # on the node's disk: when it cannot take the whole write, the plain path
-            # below writes what fits and fails with ENOSPC
-            need = size_of(data) if current else total
-            granted = disk(need, 0)[0]
-            disk(-granted, 0)
-            if granted < need:
-                return False
         added = rope_of(data)
         if (
             type(current) is Hollow
