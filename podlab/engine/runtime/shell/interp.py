@@ -351,8 +351,8 @@ _SILENT_WRITE_ERROR = frozenset({"printf"})
 
 def write_error_message(program: str, exc: FileSystemError) -> str:
     """What busybox prints when writing its output fails: ``bb_msg_write_error`` ("write
-    error") with the applet's name; ash's builtins (``echo``, ``printf``) print the shell's
-    name, ``sh``."""
+    error") with the applet's name; ash's ``echo`` builtin prints the shell's name, ``sh``
+    (``printf`` never reports it: ``_SILENT_WRITE_ERROR``)."""
     if program in _PLAIN_WRITE_ERROR:
         return f"{program}: {errno_text(exc)}\n"
     return f"{program}: write error: {errno_text(exc)}\n"
