@@ -24,11 +24,11 @@ import math
 import uuid
 from typing import Any
 
+from podlab.engine.apiserver import validation
 from podlab.engine.core.quantity import QuantityError, cpu_millicores, memory_bytes
 from podlab.engine.core.version import timestamp
 from podlab.engine.kubelet import resources as res
 from podlab.engine.kubelet.kubelet import Node
-from podlab.engine.kubelet.resources import NODEFS_AVAILABLE_PERCENT, percent_threshold
 
 KUBELET_VERSION = "v1.34.1"
 CONTAINER_RUNTIME = "containerd://2.1.4"
@@ -58,7 +58,7 @@ PRESSURE_TAINTS = {
 #: carry: a cluster file's Node gives it with this annotation, the statements separated by
 #: commas (``memory.available<100Mi,pid.available<10%``). As in the kubelet, it replaces
 #: the default thresholds: a signal left out has none.
-EVICTION_HARD_ANNOTATION = "kubelet.podlab.dev/eviction-hard"
+EVICTION_HARD_ANNOTATION = validation.EVICTION_HARD_ANNOTATION
 
 #: Taints the control plane owns: set and removed from node state, never by a manifest.
 CONTROLLER_TAINTS = frozenset(
@@ -88,9 +88,6 @@ CONTROL_PLANE_CAPACITY = {
     "memory": "4010532Ki",
     "pods": "110",
 }
-#: The kubelet's default hard eviction thresholds (``memory.available<100Mi``,
-#: ``nodefs.available<10%``) are what allocatable leaves out when nothing is reserved.
-EVICTION_MEMORY_BYTES = 100 * 1024 * 1024
 
 CONDITION_TEXT = {
     "MemoryPressure": ("KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
@@ -138,24 +135,30 @@ def _standard_labels(name: str, zone: str, role: str | None) -> dict[str, str]:
     return dict(sorted(labels.items()))
 
 
-def default_allocatable(capacity: dict[str, str]) -> dict[str, str]:
-    """What the kubelet reports as allocatable with no reservations but default eviction."""
+def default_allocatable(
+    capacity: dict[str, str], thresholds: tuple[res.Threshold, ...] = res.DEFAULT_THRESHOLDS
+) -> dict[str, str]:
+    """What the kubelet reports as allocatable with no reservations: the capacity less its
+    hard eviction thresholds for ``memory.available`` and ``nodefs.available``
+    (``hardEvictionReservation``; a percentage is of the capacity). A signal without a
+    threshold reserves nothing."""
     out = dict(capacity)
-    memory = capacity.get("memory")
-    if memory is not None:
+    by_signal = {t.signal: t for t in thresholds}
+    reserved = (("memory", res.SIGNAL_MEMORY), ("ephemeral-storage", res.SIGNAL_NODEFS))
+    for resource, signal in reserved:
+        text = capacity.get(resource)
+        threshold = by_signal.get(signal)
+        if text is None or threshold is None:
+            continue
         try:
-            left = max(0, memory_bytes(memory) - EVICTION_MEMORY_BYTES)
+            total = int(memory_bytes(text))
         except (QuantityError, ValueError, TypeError):
-            left = None
-        if left is not None:
-            out["memory"] = f"{left // 1024}Ki" if left % 1024 == 0 else str(left)
-    storage = capacity.get("ephemeral-storage")
-    if storage is not None:
-        try:
-            disk = int(memory_bytes(storage))
-            out["ephemeral-storage"] = str(disk - percent_threshold(disk, NODEFS_AVAILABLE_PERCENT))
-        except (QuantityError, ValueError, TypeError):
-            pass
+            continue
+        left = max(0, total - threshold.value(total))
+        if resource == "memory" and left % 1024 == 0:
+            out[resource] = f"{left // 1024}Ki"
+        else:
+            out[resource] = str(left)
     return out
 
 
@@ -277,7 +280,7 @@ class ClusterNode:
             capacity = dict(self.capacity or WORKER_CAPACITY)
         allocatable = dict(status.get("allocatable") or {})
         if not allocatable:
-            allocatable = default_allocatable(capacity)
+            allocatable = default_allocatable(capacity, self.eviction_thresholds())
         for key, value in capacity.items():
             allocatable.setdefault(key, value)
         self.capacity = dict(sorted((k, str(v)) for k, v in capacity.items()))
@@ -299,7 +302,9 @@ class ClusterNode:
 
     def eviction_thresholds(self) -> tuple[res.Threshold, ...]:
         """The kubelet's hard eviction thresholds: the defaults, or the node's
-        ``EVICTION_HARD_ANNOTATION`` (checked when the Node is read, ``eviction_problem``)."""
+        ``EVICTION_HARD_ANNOTATION``. A manifest's Node with an invalid one is refused
+        when it is read (``validation._node_kubelet_config``); a Node given directly keeps
+        the defaults."""
         text = self.annotations.get(EVICTION_HARD_ANNOTATION)
         if text is None:
             return res.DEFAULT_THRESHOLDS

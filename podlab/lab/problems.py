@@ -171,6 +171,13 @@ def learner_text(code: str, path: str, detail: dict[str, Any], *, line: int) -> 
     """What is wrong and how to fix it, in the active language; None when there is nothing
     better to say than the summary. ``detail`` is the validator's data, never its prose."""
     name = path.rsplit(".", 1)[-1] if path else ""
+    if code == "FieldValueInvalid" and detail.get("eviction_hard"):
+        return gettext(
+            "the kubelet would not start with this evictionHard: write statements like "
+            "signal<quantity or signal<percentage% separated by commas, each signal one of "
+            "memory.available, nodefs.available, nodefs.inodesFree, imagefs.available, "
+            "imagefs.inodesFree and pid.available, the value more than 0 and a percentage at "
+            "most 100% (the kubelet's error is below).")
     if code == "FieldValueTypeInvalid" and detail.get("expected"):
         expected, got = detail.get("expected"), detail.get("got")
         value = detail.get("value")

@@ -563,3 +563,95 @@ def test_eviction_hard_replaces_the_default_thresholds() -> None:
     assert [t.signal for t in kubelet.thresholds] == ["pid.available"]
     assert [t.signal for t in resources.DEFAULT_THRESHOLDS] == [
         "memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available", "imagefs.inodesFree"]
+
+
+# --- an invalid evictionHard: the kubelet would not start ----------------------------------
+
+def eviction_node_manifest(value: str) -> str:
+    return (
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: node-1\n  annotations:\n"
+        f"    kubelet.podlab.dev/eviction-hard: {json.dumps(value)}\n"
+    )
+
+
+def test_an_invalid_eviction_hard_annotation_is_refused_with_the_kubelets_error() -> None:
+    cases = {
+        "memory.available<100Mi,disk.available<10%": "unsupported eviction signal disk.available",
+        "memory.available>100Mi": "invalid eviction threshold syntax memory.available>100Mi, expected <signal><operator><value>",
+        "memory.available<lots": "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+        "nodefs.available<ten%": 'strconv.ParseFloat: parsing "ten": invalid syntax',
+        "nodefs.available<150%": "eviction percentage threshold nodefs.available must be <= 100%: 150%",
+        "nodefs.available<-5%": "eviction percentage threshold nodefs.available must be >= 0%: -5%",
+        "memory.available<0": "eviction threshold memory.available must be positive: 0",
+        "pid.available<10%,pid.available<20%": "found duplicate eviction threshold for signal pid.available",
+    }
+    for value, error in cases.items():
+        result = parse_manifests(eviction_node_manifest(value), filename="cluster.yaml")
+        assert not result.ok and not result.objects, value
+        (problem,) = result.problems
+        # located on the annotation's value
+        assert (problem.line, problem.column, problem.path) == (6, 39, "metadata.annotations[kubelet.podlab.dev/eviction-hard]")
+        assert problem.kubectl_line() == f"metadata.annotations[kubelet.podlab.dev/eviction-hard]: Invalid value: {json.dumps(value)}: {error}"
+    # the kubelet ignores 0% and 100%; a valid one is accepted
+    for value in ("memory.available<100Mi,nodefs.available<0%", "pid.available<10%"):
+        assert parse_manifests(eviction_node_manifest(value)).ok, value
+
+
+def test_podsim_refuses_a_cluster_file_with_an_invalid_eviction_hard(tmp_path: Any) -> None:
+    import io
+
+    from podlab.engine import cli
+
+    cluster = tmp_path / "cluster.yaml"
+    cluster.write_text(eviction_node_manifest("memory.available<100Mi,disk.available<10%"), encoding="utf-8")
+    pods = tmp_path / "pod.yaml"
+    pods.write_text(pod("web", SLEEPER), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main([str(pods), "--cluster", str(cluster), "--until", "10"], out, err, stdin=io.StringIO(""))
+    assert code == 2
+    assert f"{cluster}:6:39: metadata.annotations[kubelet.podlab.dev/eviction-hard]: Invalid value: " in err.getvalue()
+    assert "unsupported eviction signal disk.available" in err.getvalue()
+
+
+def test_an_invalid_eviction_hard_is_explained_in_the_learners_language() -> None:
+    import django
+
+    django.setup()
+    from podlab.lab.problems import explain_problem
+
+    (problem,) = parse_manifests(eviction_node_manifest("memory.available<lots")).problems
+    english = explain_problem(problem, lang="en")
+    chinese = explain_problem(problem, lang="zh-hans")
+    assert (english["line"], english["column"]) == (chinese["line"], chinese["column"]) == (6, 39)
+    assert "the kubelet would not start with this evictionHard" in english["message"]
+    assert "kubelet 无法以这个 evictionHard 启动" in chinese["message"]
+    # kubectl's (here the kubelet's) exact text stays the secondary detail
+    assert english["kubectl"] == chinese["kubectl"] == (
+        'Invalid value: "memory.available<lots": quantities must match the regular expression '
+        "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
+
+
+# --- allocatable = capacity - reserved - hard eviction thresholds ---------------------------
+
+def allocatable_with(eviction_hard: str | None) -> dict[str, str]:
+    sim = Simulation(seed=0, nodes=pid_node(eviction_hard))
+    return node(sim)["status"]["allocatable"]
+
+
+def test_allocatable_leaves_out_the_configured_hard_eviction_thresholds() -> None:
+    gib = 1024**3
+    four_gib_less_10_percent = str(4 * gib - 429496736)  # 10 % as the kubelet's float32 fraction
+    # 1Gi of memory and 4Gi of disk (pid_node); the defaults leave out 100Mi and 10 %
+    default = allocatable_with(None)
+    assert (default["memory"], default["ephemeral-storage"]) == ("946176Ki", four_gib_less_10_percent)
+    # the annotation's thresholds instead (hardEvictionReservation), a percentage of capacity
+    given = allocatable_with("memory.available<500Mi,nodefs.available<20%")
+    assert (given["memory"], given["ephemeral-storage"]) == ("536576Ki", str(4 * gib - 858993472))
+    assert allocatable_with("memory.available<10%,nodefs.available<1Gi")["memory"] == str(gib - 107374184)
+    assert allocatable_with("memory.available<10%,nodefs.available<1Gi")["ephemeral-storage"] == str(3 * gib)
+    # a signal without a threshold reserves nothing
+    bare = allocatable_with("pid.available<80%")
+    assert (bare["memory"], bare["ephemeral-storage"]) == ("1Gi", "4Gi")
+    # what the scheduler fits Pods into and what an unset limit reads as
+    sim = Simulation(seed=0, nodes=pid_node("memory.available<500Mi"))
+    assert sim.control.nodes["node-1"].kubelet.allocatable["memory"] == 536576 * 1024

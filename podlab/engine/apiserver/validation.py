@@ -618,6 +618,31 @@ def _metadata(checker: _Checker, meta: Mapping[str, Any], *, label_name: bool = 
         _labels(checker, (*path, "annotations"), meta["annotations"], values=False)
 
 
+#: The annotation that gives a cluster file's Node the kubelet's ``evictionHard``
+#: (``cluster.EVICTION_HARD_ANNOTATION``).
+EVICTION_HARD_ANNOTATION = "kubelet.podlab.dev/eviction-hard"
+
+
+def _node_kubelet_config(checker: _Checker, meta: Mapping[str, Any]) -> None:
+    """The kubelet's ``evictionHard`` in a Node's annotation: a kubelet refuses to start with
+    a threshold it cannot parse, so the Node is refused, with the kubelet's error."""
+    from podlab.engine.kubelet import resources
+
+    annotations = meta.get("annotations")
+    value = annotations.get(EVICTION_HARD_ANNOTATION) if isinstance(annotations, dict) else None
+    if not isinstance(value, str):
+        return
+    try:
+        resources.parse_eviction_hard([p for p in value.split(",") if p.strip()])
+    except resources.ThresholdError as err:
+        checker.invalid(
+            ("metadata", "annotations", MapKey(EVICTION_HARD_ANNOTATION)),
+            value,
+            str(err),
+            eviction_hard=True,
+        )
+
+
 def _port_number_or_name(checker: _Checker, path: PathTuple, value: Any) -> None:
     if isinstance(value, int):
         if not 1 <= value <= 65535:
@@ -1131,6 +1156,8 @@ def validate(obj: Any, *, document: Document | None = None, index: int = 0) -> V
         _simulation_notes(checker, cleaned, (), "")
     else:
         _metadata(checker, cleaned.get("metadata") or {}, label_name=kind == "Namespace")
+        if kind == "Node":
+            _node_kubelet_config(checker, cleaned.get("metadata") or {})
         if kind in ("Service", "Deployment", "ReplicaSet", "Job"):
             from podlab.engine.apiserver.workloads import validate_workload
 

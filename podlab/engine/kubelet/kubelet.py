@@ -101,6 +101,8 @@ EVICTED = "Evicted"
 MOUNT_RETRY_INITIAL = 0.5
 MOUNT_RETRY_MAX = 122.0
 GiB = 1024**3
+#: What a node without a disk size has free (bytes or inodes): more than anything writes.
+UNBOUNDED = 1 << 62
 
 
 class Backoff:
@@ -294,6 +296,10 @@ class Node:
         self.reporter: NodeReporter | None = None
         self.image_gc_timer: Timer | None = None
         self.image_gc_failed = False  # the last image garbage collection failed
+        #: the free room on the node's disk as ``reserve`` last measured it, less what
+        #: writes have taken since, and the circumstances it was measured in
+        self._room: list[int] | None = None
+        self._room_key_seen: tuple[Any, ...] | None = None
 
     def admitted(self, worker: PodWorker) -> None:
         """A Pod worker started on this node: the eviction manager watches it."""
@@ -346,6 +352,61 @@ class Node:
             live = self._live()
         used = self.os_disk_bytes + sum(w.storage_usage() for w in live) + self.image_bytes()
         return self.storage_capacity - used
+
+    def disk_room(self) -> tuple[int, int]:
+        """What a write to the node's file system finds free: bytes and inodes, never
+        below zero (a node without a disk size is unbounded)."""
+        if self.storage_capacity <= 0:
+            return UNBOUNDED, UNBOUNDED
+        return max(self.disk_available(), 0), max(self.inodes_free(), 0)
+
+    def _room_key(self) -> tuple[Any, ...]:
+        """What changes the node's disk usage besides the writes that reserve their room:
+        the disk and the OS's share, the images, the live Pods, their containers and
+        their volumes (a cheap look: no file is visited)."""
+        return (
+            self.storage_capacity,
+            self.os_disk_bytes,
+            self.os_inodes,
+            len(self.images),
+            tuple(
+                (
+                    id(w),
+                    w.removed or w.phase_terminal,
+                    tuple(
+                        (id(s.current), len(s.current.rotated_logs) if s.current else 0)
+                        for s in w.slots
+                    ),
+                    sum(1 for v in w.volumes.volumes.values() if v.fs is not None),
+                )
+                for w in self.workers
+            ),
+        )
+
+    def reserve(self, nbytes: int, ninodes: int, *, whole: bool = False) -> tuple[int, int]:
+        """A write takes room on the node's disk: up to ``nbytes`` bytes and ``ninodes``
+        inodes are granted (all or nothing when ``whole``) and counted as used. The free
+        room is measured exactly when it was last measured under other circumstances
+        (``_room_key``) or when it looks too small (something may have been freed since),
+        so a write is never refused on a stale figure and never takes more than is free.
+        A negative ``nbytes`` gives bytes back."""
+        if self.storage_capacity <= 0:
+            return nbytes, ninodes
+        key = self._room_key()
+        room = self._room if self._room_key_seen == key else None
+        if room is None or nbytes > room[0] or ninodes > room[1]:
+            room = list(self.disk_room())
+            self._room, self._room_key_seen = room, key
+        bytes_ok, inodes_ok = min(nbytes, room[0]), min(ninodes, room[1])
+        if whole and (bytes_ok < nbytes or inodes_ok < ninodes):
+            return 0, 0
+        room[0] -= bytes_ok
+        room[1] -= inodes_ok
+        return bytes_ok, inodes_ok
+
+    def reserve_log(self, nbytes: int) -> bool:
+        """The runtime's log writer: a line is written whole or not at all."""
+        return self.reserve(nbytes, 0, whole=True)[0] == nbytes
 
     def inode_capacity(self) -> int:
         """The node file system's inodes (ext4's default ratio over its size)."""
@@ -759,7 +820,12 @@ class PodWorker:
         store = getattr(sim, "store", None)
         self.store: ObjectStore = store if isinstance(store, ObjectStore) else ObjectStore()
         self.volumes = PodVolumes(
-            pod, self.store, self.node.host_fs, self.field_value, self.pod_resource_value
+            pod,
+            self.store,
+            self.node.host_fs,
+            self.field_value,
+            self.pod_resource_value,
+            disk=self.node.reserve,
         )
         self.mount_delay = MOUNT_RETRY_INITIAL
         self.mount_timer: Timer | None = None
@@ -1393,6 +1459,7 @@ class PodWorker:
         if isinstance(fs, MemoryFileSystem):
             self.volumes.mount_into(fs, slot.spec)
             fs.read_only_root = read_only_root(slot.spec)
+            fs.disk = self.node.reserve  # the writable layer is on the node's disk
             fs.mark_base()
         return fs
 
@@ -1567,6 +1634,7 @@ class PodWorker:
             cpu_limit=cpu,
             node_memory=self.node.memory_capacity,
             pids=self.pids,
+            disk_reserve=self.node.reserve_log,
             created_at=self.now,
         )
         if isinstance(inst.fs, MemoryFileSystem):

@@ -185,7 +185,8 @@ class ThresholdError(ValueError):
 
 
 def parse_eviction_hard(statements: Sequence[str]) -> tuple[Threshold, ...]:
-    """``parseThresholdStatements`` for ``evictionHard`` (``signal<value`` each)."""
+    """``parseThresholdStatements`` for ``evictionHard`` (``signal<value`` each), with the
+    kubelet's errors (it refuses to start with an invalid threshold)."""
     out: list[Threshold] = []
     seen: set[str] = set()
     for statement in statements:
@@ -201,23 +202,32 @@ def parse_eviction_hard(statements: Sequence[str]) -> tuple[Threshold, ...]:
             raise ThresholdError(f"found duplicate eviction threshold for signal {signal}")
         seen.add(signal)
         if value.endswith("%"):
+            if value in ("0%", "100%"):  # parseThresholdStatement ignores them
+                continue
             try:
                 percent = float(value[:-1])
             except ValueError as err:
-                raise ThresholdError(str(err)) from err
-            if percent <= 0:
                 raise ThresholdError(
-                    f"eviction percentage threshold {signal} must be positive: {value}"
+                    f'strconv.ParseFloat: parsing "{value[:-1]}": invalid syntax'
+                ) from err
+            if percent < 0:
+                raise ThresholdError(
+                    f"eviction percentage threshold {signal} must be >= 0%: {value}"
+                )
+            if percent > 100:
+                raise ThresholdError(
+                    f"eviction percentage threshold {signal} must be <= 100%: {value}"
                 )
             out.append(Threshold(signal, percent=value[:-1]))
             continue
         try:
-            amount = parse_quantity(value).value
+            parsed = parse_quantity(value)
         except (QuantityError, ValueError, TypeError) as err:
             raise ThresholdError(str(err)) from err
+        amount = parsed.value
+        text = parsed.canonical()
         if amount <= 0:
-            raise ThresholdError(f"eviction threshold {signal} must be positive: {value}")
-        text = parse_quantity(value).canonical()
+            raise ThresholdError(f"eviction threshold {signal} must be positive: {text}")
         out.append(Threshold(signal, quantity=math.ceil(amount), text=text))
     return tuple(out)
 

@@ -221,8 +221,12 @@ class PodVolumes:
         host_fs: MemoryFileSystem,
         field_value: Callable[[str], str],
         resource_value: Callable[[dict[str, Any], str], str],
+        *,
+        disk: Callable[[int, int], tuple[int, int]] | None = None,
     ) -> None:
         self.pod = pod
+        #: reserves bytes and inodes on the node's disk, where a disk-backed emptyDir is
+        self.disk = disk
         self.namespace: str = (pod.get("metadata") or {}).get("namespace") or "default"
         self.store = store
         self.host_fs = host_fs
@@ -261,6 +265,8 @@ class PodVolumes:
             # medium: Memory is a tmpfs: its pages are charged to the memory cgroup of the
             # container that writes them.
             fs.memory_backed = spec.get("medium") == "Memory"
+            if not fs.memory_backed:
+                fs.disk = self.disk
             return fs
         if volume.source == "hostPath":
             return self._host_path(spec)

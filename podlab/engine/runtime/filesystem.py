@@ -6,13 +6,18 @@ path (volumes), optionally read-only. ``read_only_root=True`` models
 ``securityContext.readOnlyRootFilesystem``: every write outside a writable mount fails with
 ``EROFS``. ``/dev/null`` swallows writes and ``/dev/termination-log`` stays writable even on a
 read-only root, as the kubelet bind-mounts it.
+
+A tree on the node's disk (a container's writable layer, a disk-backed emptyDir) has ``disk``:
+it reserves bytes and inodes on the node's file system. A write past the free bytes writes
+what fits and fails with ``ENOSPC`` (as ``write(2)`` does once the disk is full); a file or
+directory that finds no free inode is not created (``ENOSPC`` too).
 """
 
 from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from podlab.engine.runtime.process import FileSystem, FileSystemError
@@ -73,6 +78,9 @@ class MemoryFileSystem:
         self._layer_cache: tuple[int, Mapping[str, str], tuple[str, ...], int] | None = None
         #: a tmpfs (emptyDir with medium Memory): its files are memory of the writer
         self.memory_backed = False
+        #: the node's free disk bytes and inodes, for a tree on the node's disk (None: unbounded)
+        #: ``disk(bytes, inodes)`` reserves them and returns what it could grant
+        self.disk: Callable[[int, int], tuple[int, int]] | None = None
         #: PATH lookups (shell.interp.Shell.find_command), valid while the generation holds
         self.command_cache: dict[tuple[str, str, str], tuple[tuple[int, ...], str | None]] = {}
         for d in dirs:
@@ -102,6 +110,7 @@ class MemoryFileSystem:
         new._generation = 0
         new._layer_cache = None
         new.memory_backed = False
+        new.disk = None
         new.command_cache = {}
         new.read_only_root = read_only_root
         return new
@@ -214,6 +223,9 @@ class MemoryFileSystem:
             raise FileSystemError("EISDIR", path)
         parent = self._check_parent(path)
         self._writable(path)
+        full = False
+        if self.disk is not None:
+            data, full = self._fit(self.disk, path, data, append)
         if append and path in self._files:
             # Taken out of the dict, the text has one reference: ``+=`` can grow it in place
             # rather than copy it, so appending to a log file costs its new bytes only.
@@ -226,6 +238,33 @@ class MemoryFileSystem:
             self._uncounted.pop(path, None)
         self._kept += len(data)
         self._dirs[parent].add(posixpath.basename(path))
+        self._generation += 1  # measuring the disk above may have cached the old figures
+        if full:
+            raise FileSystemError("ENOSPC", path)
+
+    def _fit(
+        self, disk: Callable[[int, int], tuple[int, int]], path: str, data: str, append: bool
+    ) -> tuple[str, bool]:
+        """What of ``data`` fits on the node's disk, and whether some did not: a new file
+        needs a free inode (else ``ENOSPC`` before anything is written), and so does the
+        first change of an image's file (copied up into the layer, where all its bytes
+        count); truncating first frees the file's old bytes."""
+        old = self._files.get(path)
+        base = getattr(self, "_base_files", None)
+        copy_up = old is not None and base is not None and base.get(path) is old
+        inodes = 1 if old is None or copy_up else 0
+        counted = 0 if old is None or copy_up else len(old) + self._uncounted.get(path, 0)
+        need = len(data) - (counted if not append else 0)
+        if copy_up and append:
+            need += len(old or "")
+        got_bytes, got_inodes = disk(max(need, 0), inodes)
+        if got_inodes < inodes:
+            if got_bytes:
+                disk(-got_bytes, 0)  # nothing written: give the bytes back
+            raise FileSystemError("ENOSPC", path)
+        if need <= got_bytes:
+            return data, False
+        return data[: max(len(data) - (need - got_bytes), 0)], True
 
     def exists(self, path: str) -> bool:
         path = normalise(path)
@@ -279,12 +318,30 @@ class MemoryFileSystem:
                     raise FileSystemError("ENOTDIR", path)
                 probe = posixpath.dirname(probe)
             self._writable(path)
+            missing = [path]
+            while posixpath.dirname(missing[-1]) not in self._dirs:
+                missing.append(posixpath.dirname(missing[-1]))
+            free = self._inodes(len(missing))
+            if free < len(missing):
+                # mkdir -p makes the directories it can, one by one, until none is free
+                if free > 0:
+                    self._make_dirs(missing[-free])
+                self._generation += 1
+                raise FileSystemError("ENOSPC", missing[-free - 1])  # the one not made
             self._make_dirs(path)
+            self._generation += 1  # measuring the disk above may have cached the old figures
             return
         parent = self._check_parent(path)
         self._writable(path)
+        if self._inodes(1) < 1:
+            raise FileSystemError("ENOSPC", path)
         self._dirs[path] = set()
         self._dirs[parent].add(posixpath.basename(path))
+        self._generation += 1  # measuring the disk above may have cached the old figures
+
+    def _inodes(self, wanted: int) -> int:
+        """Reserve up to ``wanted`` inodes on the node's disk: how many were granted."""
+        return self.disk(0, wanted)[1] if self.disk is not None else wanted
 
     def remove(self, path: str, *, recursive: bool = False) -> None:
         self._generation += 1
@@ -377,6 +434,7 @@ class MemoryFileSystem:
         """Remember the directories there now (the image's): a writable layer's own
         directories are the ones made later (``layer_inodes``)."""
         self._base_dirs = frozenset(self._dirs)
+        self._base_files = dict(self._files)
 
     def layer_inodes(self, base: Mapping[str, str], skip: tuple[str, ...] = ()) -> int:
         """Inodes of a writable layer: the files that differ from ``base`` (a file changed
@@ -398,11 +456,19 @@ class MemoryFileSystem:
         """``size`` bytes appended to an existing file of this tree are counted but not kept:
         the file's size, ``du`` and the eviction manager see them; reading returns the part
         kept (PodLab's bound on real memory, docs/engine.md). False when there is no such
-        file in this tree."""
+        file in this tree. On the node's disk, what does not fit is not counted and the
+        write fails with ``ENOSPC``."""
         if path not in self._files:
             return False
         self._generation += 1
+        full = False
+        if self.disk is not None and size > 0:
+            granted = self.disk(size, 0)[0]
+            full, size = granted < size, granted
         self._uncounted[path] = self._uncounted.get(path, 0) + size
+        self._generation += 1  # measuring the disk above may have cached the old figures
+        if full:
+            raise FileSystemError("ENOSPC", path)
         return True
 
     def backing(self, path: str) -> MemoryFileSystem | None:

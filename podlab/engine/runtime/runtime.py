@@ -626,6 +626,9 @@ class ContainerInstance:
     node_memory: int = 4 * 1024 * 1024 * 1024
     #: The Pod's pids cgroup, shared by its containers.
     pids: PidsCgroup = field(default_factory=PidsCgroup)
+    #: Takes room for a log write on the node's disk, False when it does not fit (None:
+    #: unbounded): the runtime's log writer drops a line that does not fit.
+    disk_reserve: Callable[[int], bool] | None = None
     on_exit: Callable[[ContainerInstance], None] | None = None
     created_at: float = 0.0
     started_at: float | None = None
@@ -725,9 +728,15 @@ class ContainerInstance:
             self._log_checked = now - (now % CONTAINER_LOG_MONITOR_INTERVAL)
             if self.log_disk_bytes > CONTAINER_LOG_MAX_SIZE:
                 self.rotate_log()
+        on_disk = size + records * CRI_RECORD_OVERHEAD
+        if self.disk_reserve is not None and not self.disk_reserve(on_disk):
+            # containerd's CRI logger (redirectLogs) logs "Fail to write ... log to log
+            # file" and carries on draining the container's output: the line is lost and
+            # the container never notices. PodLab drops the whole write.
+            return
         self.log.append(entry)
         self.log_bytes += size
-        self.log_disk_bytes += size + records * CRI_RECORD_OVERHEAD
+        self.log_disk_bytes += on_disk
 
     def rotate_log(self) -> None:
         """The kubelet's ``rotateLog``: the oldest rotated files go so that at most

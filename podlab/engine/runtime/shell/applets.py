@@ -1073,9 +1073,24 @@ def a_mkdir(sh: Shell, io: IO, argv: list[str]) -> int:
         try:
             sh.fs.mkdir(sh.path(d), parents=parents)
         except FileSystemError as exc:
-            io.err(f"mkdir: can't create directory '{d}': {errno_text(exc)}\n")
+            shown = d
+            if parents and exc.kind == "ENOSPC":
+                shown = _mkdir_failed_prefix(d, sh.path(d), exc.path)
+            io.err(f"mkdir: can't create directory '{shown}': {errno_text(exc)}\n")
             status = 1
     return status
+
+
+def _mkdir_failed_prefix(arg: str, full: str, failed: str) -> str:
+    """``mkdir -p`` names the directory it could not make as ``bb_make_directory`` has the
+    argument then: cut after that component, with its slash (``/data/a/``)."""
+    below = full.count("/") - failed.count("/") if failed != full else 0
+    if below <= 0:
+        return arg
+    text = arg.rstrip("/")
+    for _ in range(below):
+        text = text[: text.rindex("/")].rstrip("/") if "/" in text else text
+    return text + "/"
 
 
 @applet("ls")
@@ -1147,9 +1162,23 @@ def a_cp(sh: Shell, io: IO, argv: list[str]) -> int:
         try:
             data = sh.fs.read(sh.path(src))
             target = dest + "/" + src.rsplit("/", 1)[-1] if sh.fs.is_dir(dest) else dest
-            sh.write_file(target, data, extra=_uncounted(sh, sh.path(src)))
         except FileSystemError as exc:
             io.err(f"cp: can't stat '{src}': {errno_text(exc)}\n")
+            status = 1
+            continue
+        try:
+            sh.write_file(target, data, extra=_uncounted(sh, sh.path(src)))
+        except FileSystemError as exc:
+            # copy_file: open(O_CREAT) failing is "can't create"; a failed write(2) is
+            # bb_copyfd's "write error"
+            shown = args[-1] if target == dest else (
+                args[-1].rstrip("/") + "/" + src.rsplit("/", 1)[-1])
+            if exc.kind == "ENOSPC" and sh.fs.exists(target):
+                io.err(f"cp: write error: {errno_text(exc)}\n")
+            elif exc.kind == "ENOSPC":
+                io.err(f"cp: can't create '{shown}': {errno_text(exc)}\n")
+            else:
+                io.err(f"cp: can't stat '{src}': {errno_text(exc)}\n")
             status = 1
     return status
 

@@ -86,6 +86,7 @@ ERRNO_TEXT = {
     "EEXIST": "File exists",
     "EACCES": "Permission denied",
     "EBUSY": "Resource busy",
+    "ENOSPC": "No space left on device",
 }
 
 
@@ -331,6 +332,32 @@ class NullSink(Sink):
         return None
 
 
+class WriteError(Exception):
+    """``write(2)`` to a file failed (``ENOSPC``: the node's disk is full): the program
+    reports it its own way (``write_error_message``) and exits with 1."""
+
+    def __init__(self, exc: FileSystemError) -> None:
+        super().__init__(exc.kind)
+        self.exc = exc
+
+
+#: Programs that report a failed write of their output without busybox's "write error"
+#: prefix: ``yes`` ends with ``bb_perror_nomsg_and_die`` (coreutils/yes.c).
+_PLAIN_WRITE_ERROR = frozenset({"yes"})
+#: ... and those that never notice: ``printf`` writes through stdio and returns only its
+#: conversion errors; ash flushes a builtin's output afterwards without checking it.
+_SILENT_WRITE_ERROR = frozenset({"printf"})
+
+
+def write_error_message(program: str, exc: FileSystemError) -> str:
+    """What busybox prints when writing its output fails: ``bb_msg_write_error`` ("write
+    error") with the applet's name; ash's ``echo`` builtin prints the shell's name, ``sh``
+    (``printf`` never reports it: ``_SILENT_WRITE_ERROR``)."""
+    if program in _PLAIN_WRITE_ERROR:
+        return f"{program}: {errno_text(exc)}\n"
+    return f"{program}: write error: {errno_text(exc)}\n"
+
+
 class BrokenPipe(Exception):  # noqa: N818 - models SIGPIPE
     """The reader of a pipe went away (the buffer is full): the writer dies with 141."""
 
@@ -377,7 +404,9 @@ class FileSink(Sink):
             self.shell.proc.effects += 1
             try:
                 self.shell.write_file(self.path, text, append=True)
-            except FileSystemError:
+            except FileSystemError as exc:
+                if exc.kind == "ENOSPC":
+                    raise WriteError(exc) from None
                 return
 
 
@@ -1041,6 +1070,10 @@ class Shell:
             old, replaced = tree.size(inner), len(tree.read(inner))
         if tree.memory_backed and size:
             self.proc.hold(tree.file_bytes() - old + size, force=True)
+        if getattr(tree, "disk", None) is not None and not self._disk_takes(
+            tree, path, inner, size, size if append else size - old, append
+        ):
+            return
         if self._write_rope(tree, path, inner, current, data, extra, replaced):
             return
         del current  # (an append grows the file's text in place only when it is its one reference)
@@ -1055,6 +1088,22 @@ class Shell:
         self.fs.write(path, data, append=append)
         if extra:
             tree.count_append(inner, extra)
+
+    def _disk_takes(
+        self, tree: Any, path: str, inner: str, size: int, need: int, append: bool
+    ) -> bool:
+        """On the node's disk: True when it has room for the whole write; else what fits is
+        counted (the file's bytes, not kept) and the write fails with ``ENOSPC``."""
+        if need <= 0:
+            return True
+        granted = tree.disk(need, 0)[0]
+        tree.disk(-granted, 0)
+        if granted >= need:
+            return True
+        if not append or not tree.exists(inner):
+            self.fs.write(path, "", append=append)  # open(O_CREAT|O_TRUNC): may need an inode
+        tree.count_append(inner, size)
+        return False
 
     def _write_rope(
         self, tree: Any, path: str, inner: str, current: str, data: str, extra: int, replaced: int
@@ -1160,6 +1209,8 @@ class Shell:
             status = exc.status
         except (FuncReturn, LoopControl):
             status = self.status
+        except WriteError:
+            status = 1
         if self.is_main and self.proc.exit_trap:
             action, self.proc.exit_trap = self.proc.exit_trap, None
             self.status = status
@@ -1385,6 +1436,8 @@ class Shell:
                 status = exc.status
             except BrokenPipe:
                 status = 141
+            except WriteError:
+                status = 1
             finally:
                 if node.negate:
                     sub.cond_depth -= 1
@@ -1409,6 +1462,8 @@ class Shell:
                 return sub.status
             except BrokenPipe:
                 return 141
+            except WriteError:
+                return 1
 
         job = self.proc.spawn(body(), "")
         self.last_bg = job.pid
@@ -1567,6 +1622,17 @@ class Shell:
                 result = yield from result
         except BrokenPipe:
             return 141
+        except WriteError as err:
+            name = argv[0].rsplit("/", 1)[-1] if argv else "sh"
+            if name in _SILENT_WRITE_ERROR:
+                return 0
+            if BUILTINS.get(argv[0] if argv else "") is applet:
+                name = "sh"  # ash's builtins keep the shell's applet name
+            try:
+                io.err(write_error_message(name, err.exc))
+            except WriteError:
+                pass  # its standard error is the same full disk
+            return 1
         return int(result or 0)
 
     def call_function(self, name: str, argv: list[str], io: IO) -> Gen:
@@ -1733,6 +1799,8 @@ class Shell:
             status = sub.status
         except BrokenPipe:
             status = 141
+        except WriteError:
+            status = 1
         self._cmdsub_status = status
         self.status = status
         return strip_newlines(out.text())
