@@ -626,15 +626,15 @@ EVICTION_HARD_ANNOTATION = "kubelet.podlab.dev/eviction-hard"
 def _node_kubelet_config(checker: _Checker, meta: Mapping[str, Any]) -> None:
     """The kubelet's ``evictionHard`` in a Node's annotation: a kubelet refuses to start with
     a threshold it cannot parse, so the Node is refused, with the kubelet's error."""
-    from podlab.engine.kubelet import resources
+    from podlab.engine.apiserver import kubeletconfig
 
     annotations = meta.get("annotations")
     value = annotations.get(EVICTION_HARD_ANNOTATION) if isinstance(annotations, dict) else None
     if not isinstance(value, str):
         return
     try:
-        resources.parse_eviction_hard([p for p in value.split(",") if p.strip()])
-    except resources.ThresholdError as err:
+        kubeletconfig.parse_eviction_hard([p for p in value.split(",") if p.strip()])
+    except kubeletconfig.ThresholdError as err:
         checker.invalid(
             ("metadata", "annotations", MapKey(EVICTION_HARD_ANNOTATION)),
             value,

@@ -14,12 +14,24 @@ from __future__ import annotations
 
 import functools
 import math
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from podlab.engine.apiserver.kubeletconfig import (
+    SIGNAL_IMAGEFS,
+    SIGNAL_IMAGEFS_INODES,
+    SIGNAL_MEMORY,
+    SIGNAL_NODEFS,
+    SIGNAL_NODEFS_INODES,
+    SIGNAL_PID,
+    Threshold,
+    ThresholdError,
+    binary_quantity,
+    float32,
+    parse_eviction_hard,
+)
 from podlab.engine.core.quantity import (
     Quantity,
     QuantityError,
@@ -64,13 +76,7 @@ IMAGE_MINIMUM_GC_AGE = 120.0
 IMAGE_GC_PERIOD = 300.0
 IMAGE_GC_HIGH_PERCENT = 85
 IMAGE_GC_LOW_PERCENT = 80
-#: Signals, the node condition each one reports and the resource the kubelet reclaims.
-SIGNAL_MEMORY = "memory.available"
-SIGNAL_NODEFS = "nodefs.available"
-SIGNAL_IMAGEFS = "imagefs.available"
-SIGNAL_NODEFS_INODES = "nodefs.inodesFree"
-SIGNAL_IMAGEFS_INODES = "imagefs.inodesFree"
-SIGNAL_PID = "pid.available"
+#: The node condition each signal reports and the resource the kubelet reclaims.
 MEMORY_PRESSURE = "MemoryPressure"
 DISK_PRESSURE = "DiskPressure"
 PID_PRESSURE = "PIDPressure"
@@ -129,15 +135,11 @@ OS_TASKS = 300
 SYSTEM_CRITICAL_PRIORITY = 2_000_000_000
 
 
-def _float32(value: float) -> float:
-    return struct.unpack("f", struct.pack("f", value))[0]
-
-
 def percent_threshold(capacity: int, percent: int) -> int:
     """``GetThresholdQuantity`` for a percentage: the kubelet parses ``10%`` into a float32
     fraction and multiplies the capacity by it in float64, so 10 % of 1Gi is 107374184
     bytes, not 107374182."""
-    fraction = _float32(_float32(float(percent)) / _float32(100.0))
+    fraction = float32(float32(float(percent)) / float32(100.0))
     return int(float(capacity) * fraction)
 
 
@@ -155,81 +157,6 @@ def max_pid(memory_capacity: int) -> int:
     """``rlimit.MaxPID``: the smaller of ``kernel.pid_max`` and ``kernel.threads-max``."""
     threads = max(20, memory_capacity // THREAD_MEMORY_BYTES) if memory_capacity > 0 else PID_MAX
     return min(PID_MAX, threads)
-
-
-@dataclass(frozen=True, slots=True)
-class Threshold:
-    """One hard eviction threshold: the signal and either a quantity or a percentage (the
-    float32 fraction the kubelet parses ``10%`` into)."""
-
-    signal: str
-    quantity: int | None = None
-    percent: str | None = None  # the text before "%", e.g. "10"
-    text: str = ""  # a quantity as the kubelet prints it ("100Mi")
-
-    def value(self, capacity: int) -> int:
-        """``GetThresholdQuantity``: the quantity, or the percentage of the capacity."""
-        if self.quantity is not None:
-            return self.quantity
-        fraction = _float32(_float32(float(self.percent or 0)) / _float32(100.0))
-        return int(float(capacity) * fraction)
-
-    def quantity_text(self, capacity: int) -> str:
-        """The threshold as the eviction message prints it: a percentage becomes a BinarySI
-        quantity of the capacity."""
-        return self.text if self.quantity is not None else binary_quantity(self.value(capacity))
-
-
-class ThresholdError(ValueError):
-    pass
-
-
-def parse_eviction_hard(statements: Sequence[str]) -> tuple[Threshold, ...]:
-    """``parseThresholdStatements`` for ``evictionHard`` (``signal<value`` each), with the
-    kubelet's errors (it refuses to start with an invalid threshold)."""
-    out: list[Threshold] = []
-    seen: set[str] = set()
-    for statement in statements:
-        signal, sep, value = statement.strip().partition("<")
-        signal, value = signal.strip(), value.strip()
-        if not sep or not value:
-            raise ThresholdError(
-                f"invalid eviction threshold syntax {statement}, expected <signal><operator><value>"
-            )
-        if signal not in SIGNAL_CONDITION:
-            raise ThresholdError(f"unsupported eviction signal {signal}")
-        if signal in seen:
-            raise ThresholdError(f"found duplicate eviction threshold for signal {signal}")
-        seen.add(signal)
-        if value.endswith("%"):
-            if value in ("0%", "100%"):  # parseThresholdStatement ignores them
-                continue
-            try:
-                percent = float(value[:-1])
-            except ValueError as err:
-                raise ThresholdError(
-                    f'strconv.ParseFloat: parsing "{value[:-1]}": invalid syntax'
-                ) from err
-            if percent < 0:
-                raise ThresholdError(
-                    f"eviction percentage threshold {signal} must be >= 0%: {value}"
-                )
-            if percent > 100:
-                raise ThresholdError(
-                    f"eviction percentage threshold {signal} must be <= 100%: {value}"
-                )
-            out.append(Threshold(signal, percent=value[:-1]))
-            continue
-        try:
-            parsed = parse_quantity(value)
-        except (QuantityError, ValueError, TypeError) as err:
-            raise ThresholdError(str(err)) from err
-        amount = parsed.value
-        text = parsed.canonical()
-        if amount <= 0:
-            raise ThresholdError(f"eviction threshold {signal} must be positive: {text}")
-        out.append(Threshold(signal, quantity=math.ceil(amount), text=text))
-    return tuple(out)
 
 
 DEFAULT_THRESHOLDS = parse_eviction_hard(DEFAULT_EVICTION_HARD)
@@ -429,13 +356,6 @@ def container_storage_message(name: str, limit: str) -> str:
 
 def pod_storage_message(limit: str) -> str:
     return f"Pod ephemeral local storage usage exceeds the total limit of containers {limit}. "
-
-
-def binary_quantity(value: int) -> str:
-    """``resource.NewQuantity(value, BinarySI).String()``: a whole number of the largest
-    binary unit that divides it, else plain bytes (under 1024 in decimal units, as Go's
-    canonicalisation does)."""
-    return Quantity(Fraction(value), "BinarySI").canonical()
 
 
 def disk_pressure_message(
