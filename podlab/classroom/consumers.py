@@ -156,7 +156,7 @@ def _room_by_code(code: str) -> Room | None:
     return Room.objects.filter(code=code).first() if is_valid_code(code=code) else None
 
 
-class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
+class _Base(conncaps.LetGoWhenDone, LayerTolerantMixin, AsyncWebsocketConsumer):
     """JSON framing, size and rate limits, errors; subclasses list their handlers.
 
     A socket that connects while the channel layer is down is accepted all the same (see
@@ -168,18 +168,8 @@ class _Base(LayerTolerantMixin, AsyncWebsocketConsumer):
     rate_burst = 40.0
     handlers: dict[str, Any] = {}
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            # Daphne cancels an application that does not end soon after its socket closed
-            # (application_close_timeout), and a test communicator one whose disconnect it
-            # stopped waiting for: a handler waiting for a slow database or a busy worker then
-            # never reaches ``disconnect``. What the socket holds is given back all the same.
-            self._let_go()
-
     def _let_go(self) -> None:
-        """Give back at once, without awaiting anything, what ``disconnect`` has not: its
+        """Give back at once what ``disconnect`` has not (``conncaps.LetGoWhenDone``): its
         tasks here; subclasses add their worker handle or their address ticket."""
         tasks, self.tasks = getattr(self, "tasks", []), []
         for task in tasks:
@@ -1152,8 +1142,6 @@ class InstructorConsumer(_Base):
 
 #: student sockets per client address (a classroom behind one NAT), across processes with Redis
 STUDENT_CAP = conncaps.AddressCap("student", "CLASSROOM_STUDENT_CONNECTIONS_PER_ADDRESS", 2500)
-#: address tickets of cancelled sockets being given back (a reference keeps each task alive)
-_releasing: set[asyncio.Task[None]] = set()
 
 
 class StudentConsumer(_Base):
@@ -1236,10 +1224,7 @@ class StudentConsumer(_Base):
     def _let_go(self) -> None:
         super()._let_go()
         ticket, self.ticket = getattr(self, "ticket", None), None
-        if ticket is not None:
-            task = asyncio.ensure_future(STUDENT_CAP.release(ticket))
-            _releasing.add(task)
-            task.add_done_callback(_releasing.discard)
+        conncaps.release_soon(STUDENT_CAP, ticket)
 
     async def disconnect(self, code: int) -> None:
         await self.cancel_tasks()

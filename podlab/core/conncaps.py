@@ -243,3 +243,35 @@ class AddressCap:
 
 class _Unavailable(Exception):
     pass
+
+
+#: address tickets of cancelled sockets being given back (a reference keeps each task alive)
+_releasing: set[asyncio.Task[None]] = set()
+
+
+def release_soon(cap: AddressCap, ticket: Ticket | None) -> None:
+    """Give ``ticket`` back to ``cap`` without awaiting it (from code that cannot await)."""
+    if ticket is None:
+        return
+    task = asyncio.ensure_future(cap.release(ticket))
+    _releasing.add(task)
+    task.add_done_callback(_releasing.discard)
+
+
+class LetGoWhenDone:
+    """For a consumer whose socket holds something (a connection count, an address ticket,
+    a simulation in a worker): when the application ends, ``_let_go`` gives back what
+    ``disconnect`` has not. The server cancels an application that does not end soon after
+    its socket closed (Daphne's application_close_timeout), and a test communicator one whose
+    disconnect it stopped waiting for: a handler then waiting for a busy worker or a slow
+    database never reaches ``disconnect``, and the caps would count the socket for ever."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)  # type: ignore[misc]
+        finally:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Give back at once, without awaiting anything, what ``disconnect`` has not."""
+

@@ -238,8 +238,6 @@ ADDRESS_CAP = conncaps.AddressCap("lab", "LAB_MAX_CONNECTIONS_PER_ADDRESS",
                                   MAX_CONNECTIONS_PER_ADDRESS)
 #: lab sockets of this process
 _open = 0
-#: address tickets of cancelled sockets being given back (a reference keeps each task alive)
-_releasing: set[asyncio.Task[None]] = set()
 
 
 def connection_caps() -> tuple[int, int]:
@@ -313,26 +311,16 @@ def log_request(message: dict[str, Any]) -> dict[str, Any]:
     return {"container": container, "previous": previous, "offset": offset, "limit": limit}
 
 
-class LabConsumer(AsyncWebsocketConsumer):
+class LabConsumer(conncaps.LetGoWhenDone, AsyncWebsocketConsumer):
     """A thin relay: the lab runs in a worker process (:mod:`podlab.lab.workers`)."""
 
     # The lab talks to its own socket only: no channel layer (a Redis that is down cannot
     # fail its handshake) and no database (see dispatch).
     channel_layer_alias = NO_CHANNEL_LAYER
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            # The server cancels an application that does not end soon after its socket
-            # closed (Daphne's application_close_timeout), and a test communicator one whose
-            # disconnect it stopped waiting for: a handler waiting for a busy worker then
-            # never reaches ``disconnect``. What the socket holds is given back all the same,
-            # or the connection caps would count it for ever and its lab stay in its worker.
-            self._let_go()
-
     def _let_go(self) -> None:
-        """Give back at once, without awaiting anything, what ``disconnect`` has not."""
+        """Give back at once what ``disconnect`` has not (``conncaps.LetGoWhenDone``): the
+        clock and the seek, the lab in its worker, the count and the address ticket."""
         for name in ("seeking", "clock"):
             task = getattr(self, name, None)
             setattr(self, name, None)
@@ -347,10 +335,7 @@ class LabConsumer(AsyncWebsocketConsumer):
             self.counted = False
             self._count(-1)
         ticket, self.ticket = getattr(self, "ticket", None), None
-        if ticket is not None:
-            task = asyncio.ensure_future(ADDRESS_CAP.release(ticket))
-            _releasing.add(task)
-            task.add_done_callback(_releasing.discard)
+        conncaps.release_soon(ADDRESS_CAP, ticket)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale database connections before every handler, in the one thread
