@@ -510,6 +510,7 @@ class ControlPlane:
         fresh.pod["status"] = status
         fresh.phase = "Failed"
         fresh.phase_terminal = True
+        fresh.node.disk_changed()
         fresh.finished = True
         self.sim._pod_record(fresh, "MODIFIED")
         return fresh

@@ -211,6 +211,7 @@ class Simulation:
                 self.control.pod_gone(worker)
             return
         worker.removed = True
+        worker.node.disk_changed()
         key = (worker.namespace, worker.name)
         if self._workers.get(key) is worker:
             del self._workers[key]

@@ -300,11 +300,14 @@ class Node:
         #: writes have taken since, and the circumstances it was measured in
         self._room: list[int] | None = None
         self._room_key_seen: tuple[Any, ...] | None = None
+        #: moved by ``disk_changed``
+        self.disk_generation = 0
 
     def admitted(self, worker: PodWorker) -> None:
         """A Pod worker started on this node: the eviction manager watches it."""
         self.workers = [w for w in self.workers if not w.removed]
         self.workers.append(worker)
+        self.disk_changed()
         self._arm_eviction(worker.loop)
         self._arm_image_gc(worker.loop)
 
@@ -360,27 +363,22 @@ class Node:
             return UNBOUNDED, UNBOUNDED
         return max(self.disk_available(), 0), max(self.inodes_free(), 0)
 
+    def disk_changed(self) -> None:
+        """Something changed the node's disk usage other than a write that reserved its room
+        (a Pod admitted, finished or removed, a container instance made, a log rotated, a
+        volume set up, an image pulled or deleted): ``reserve`` measures the room again."""
+        self.disk_generation += 1
+
     def _room_key(self) -> tuple[Any, ...]:
-        """What changes the node's disk usage besides the writes that reserve their room:
-        the disk and the OS's share, the images, the live Pods, their containers and
-        their volumes (a cheap look: no file is visited)."""
+        """The circumstances the free room was measured in: the disk and the OS's share and
+        every change ``disk_changed`` was told of (a counter, so the look costs nothing)."""
         return (
             self.storage_capacity,
             self.os_disk_bytes,
             self.os_inodes,
             len(self.images),
-            tuple(
-                (
-                    id(w),
-                    w.removed or w.phase_terminal,
-                    tuple(
-                        (id(s.current), len(s.current.rotated_logs) if s.current else 0)
-                        for s in w.slots
-                    ),
-                    sum(1 for v in w.volumes.volumes.values() if v.fs is not None),
-                )
-                for w in self.workers
-            ),
+            len(self.workers),
+            self.disk_generation,
         )
 
     def reserve(self, nbytes: int, ninodes: int, *, whole: bool = False) -> tuple[int, int]:
@@ -465,6 +463,7 @@ class Node:
         for reference in candidates:
             info = self.image_infos.get(reference)
             self.images.discard(reference)
+            self.disk_changed()
             self.image_detected.pop(reference, None)
             self.image_last_used.pop(reference, None)
             freed += info.size_bytes if info is not None else 0
@@ -888,6 +887,7 @@ class PodWorker:
         """``WaitForAttachAndMount``: True when every volume is mounted; otherwise one
         ``FailedMount`` event per failing volume and a retry with back-off."""
         failures = self.volumes.setup()
+        self.node.disk_changed()  # the volumes set up take room
         if not failures:
             return True
         for _name, message in failures:
@@ -1382,6 +1382,7 @@ class PodWorker:
             return None
         backoff.forget(key)
         self.node.images.add(remote.reference)
+        self.node.disk_changed()
         self.node.image_infos[remote.reference] = remote
         self.node.pulled(remote.reference, self.now)
         pulled_as = str(getattr(lookup, "reference", "") or "")
@@ -1635,6 +1636,7 @@ class PodWorker:
             node_memory=self.node.memory_capacity,
             pids=self.pids,
             disk_reserve=self.node.reserve_log,
+            disk_changed=self.node.disk_changed,
             created_at=self.now,
         )
         if isinstance(inst.fs, MemoryFileSystem):
@@ -1645,6 +1647,7 @@ class PodWorker:
         slot.instances.append(inst)
         if len(slot.instances) > 2:
             del slot.instances[0]
+        self.node.disk_changed()
         if restarted:
             self.transition(
                 slot,
@@ -1932,6 +1935,7 @@ class PodWorker:
             self.phase = phase
         if phase in st.TERMINAL_PHASES and not self.phase_terminal:
             self.phase_terminal = True
+            self.node.disk_changed()  # a finished Pod's containers are removed
             if self.deadline_timer is not None:
                 self.deadline_timer.cancel()
         if self.force_failed is not None:

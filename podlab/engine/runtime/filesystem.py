@@ -76,6 +76,8 @@ class MemoryFileSystem:
         self._generation = 0
         #: ``layer_bytes``'s last answer: (generation, base, skip, bytes)
         self._layer_cache: tuple[int, Mapping[str, str], tuple[str, ...], int] | None = None
+        #: ``layer_inodes``'s last answer, alike
+        self._inode_cache: tuple[int, Mapping[str, str], tuple[str, ...], int] | None = None
         #: a tmpfs (emptyDir with medium Memory): its files are memory of the writer
         self.memory_backed = False
         #: the node's free disk bytes and inodes, for a tree on the node's disk (None: unbounded)
@@ -109,6 +111,7 @@ class MemoryFileSystem:
         new._kept = self._kept
         new._generation = 0
         new._layer_cache = None
+        new._inode_cache = None
         new.memory_backed = False
         new.disk = None
         new.command_cache = {}
@@ -435,10 +438,16 @@ class MemoryFileSystem:
         directories are the ones made later (``layer_inodes``)."""
         self._base_dirs = frozenset(self._dirs)
         self._base_files = dict(self._files)
+        self._generation += 1  # the layer's figures are measured from here
 
     def layer_inodes(self, base: Mapping[str, str], skip: tuple[str, ...] = ()) -> int:
         """Inodes of a writable layer: the files that differ from ``base`` (a file changed
-        in the image is copied up) and the directories made since ``mark_base``."""
+        in the image is copied up) and the directories made since ``mark_base``. Kept until
+        the tree changes, as ``layer_bytes`` is."""
+        cached = self._inode_cache
+        if (cached is not None and cached[0] == self._generation and cached[1] is base
+                and cached[2] == skip):
+            return cached[3]
         base_dirs = getattr(self, "_base_dirs", frozenset())
         files = sum(
             1
@@ -446,6 +455,7 @@ class MemoryFileSystem:
             if not path.startswith(skip) and not (base.get(path) is data or base.get(path) == data)
         )
         dirs = sum(1 for path in self._dirs if path not in base_dirs and not path.startswith(skip))
+        self._inode_cache = (self._generation, base, skip, files + dirs)
         return files + dirs
 
     def uncounted(self, path: str) -> int:

@@ -629,6 +629,8 @@ class ContainerInstance:
     #: Takes room for a log write on the node's disk, False when it does not fit (None:
     #: unbounded): the runtime's log writer drops a line that does not fit.
     disk_reserve: Callable[[int], bool] | None = None
+    #: told when the container's disk use changes other than by a reserved write (a rotation)
+    disk_changed: Callable[[], None] | None = None
     on_exit: Callable[[ContainerInstance], None] | None = None
     created_at: float = 0.0
     started_at: float | None = None
@@ -753,6 +755,8 @@ class ContainerInstance:
         self.log_bytes = 0
         self.log_disk_bytes = 0
         self._log_joined = (0, "")
+        if self.disk_changed is not None:
+            self.disk_changed()
 
     def _cri_sample(self) -> str:
         """The first ``LOG_COMPRESS_SAMPLE`` bytes of the log file as the runtime wrote it,

@@ -1,0 +1,95 @@
+# ruff: noqa: E501  (manifests in the tests keep one container per line, as written)
+"""The node's free room as ``Node.reserve`` remembers it between writes.
+
+A write takes its room from a figure measured once and lowered by every write since; the
+figure is measured again when something else changed the disk (``Node.disk_changed``: a Pod
+admitted, finished or removed, a container instance made, a log rotated, a volume set up, an
+image pulled or deleted). These tests watch every write and check that the remembered figure
+never shows more room than a fresh measurement: a write never takes room that is not free."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from podlab.engine.apiserver.manifest import parse_manifests
+from podlab.engine.cluster import EVICTION_HARD_ANNOTATION, default_nodes
+from podlab.engine.kubelet.kubelet import Node
+from podlab.engine.simulation import Simulation
+
+
+@pytest.fixture
+def overstated(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Every (remembered, measured) room where the remembered one was larger."""
+    found: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    reserve = Node.reserve
+
+    def watched(self: Node, nbytes: int, ninodes: int, *, whole: bool = False) -> tuple[int, int]:
+        if self.storage_capacity > 0 and self._room is not None and self._room_key_seen == self._room_key():
+            fresh = self.disk_room()
+            if self._room[0] > fresh[0] or self._room[1] > fresh[1]:
+                found.append(((self._room[0], self._room[1]), fresh))
+        return reserve(self, nbytes, ninodes, whole=whole)
+
+    monkeypatch.setattr(Node, "reserve", watched)
+    return found
+
+
+def small_disk_node() -> list[dict[str, Any]]:
+    node = default_nodes()[0]
+    node["status"]["capacity"]["ephemeral-storage"] = "4Gi"
+    node["status"].pop("allocatable")
+    node["metadata"]["annotations"] = {EVICTION_HARD_ANNOTATION: "memory.available<100Mi"}
+    return [node]
+
+
+def pod(name: str, script: str, restart: str = "Always") -> str:
+    return (
+        f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  restartPolicy: {restart}\n"
+        f'  containers:\n  - {{name: c, image: "busybox:1.36", command: [sh, -c, {json.dumps(script)}]}}\n'
+    )
+
+
+def start(*manifests: str, until: float) -> Simulation:
+    result = parse_manifests("---\n".join(manifests))
+    assert result.ok, result.problems
+    sim = Simulation(seed=0, nodes=small_disk_node())
+    sim.apply(result.objects)
+    sim.run_until(until)
+    return sim
+
+
+def test_a_rotated_log_is_counted_before_the_next_write(overstated: list[Any]) -> None:
+    # each rotation makes a new 0.log (one more inode) and gzips the older file
+    sim = start(pod("loud", "yes"), pod("quiet", "while true; do echo x >> /tmp/f; sleep 1; done"), until=120)
+    worker = next(w for w in sim.control.nodes["node-1"].kubelet.workers if w.name == "loud")
+    assert worker.slots[0].current.rotated_logs, "the logger's log was never rotated"
+    assert overstated == []
+
+
+INIT_THEN_APP = """apiVersion: v1
+kind: Pod
+metadata:
+  name: steps
+spec:
+  initContainers:
+  - {name: first, image: "busybox:1.36", command: [sh, -c, "echo init; sleep 2"]}
+  containers:
+  - {name: second, image: "busybox:1.36", command: [sh, -c, "sleep 1; echo app; sleep 3600"]}
+"""
+
+
+def test_new_containers_restarts_and_deletions_are_counted_before_the_next_write(overstated: list[Any]) -> None:
+    # a container made (its log file and writable layer) takes room; one that exits is made
+    # again; a Pod that is deleted gives its room back
+    sim = start(
+        INIT_THEN_APP,
+        pod("crash", "echo start; touch /tmp/a /tmp/b; sleep 3; exit 1"),
+        pod("writer", "while true; do echo line; date >> /tmp/f; sleep 1; done"),
+        until=90,
+    )
+    sim.delete_pod("crash")
+    sim.run_until(150)
+    assert overstated == []
