@@ -108,3 +108,19 @@ def test_nested_mount_prefers_longest_path() -> None:
     root.write("/mnt/f", "out")
     assert inner.read("/f") == "in"
     assert outer.read("/f") == "out"
+
+
+def test_generation_under_a_path_moves_with_the_mounts_at_above_or_below_it() -> None:
+    root = fs()
+    site = MemoryFileSystem({"/index.html": "old"})
+    root.mount("/srv/www", site)
+    root.mount("/var/run/secrets", MemoryFileSystem({"/token": "t"}))
+    asked = ["/srv/www/", "/srv/www/index.html", "/srv", "/", "/etc/../srv/www/x"]
+    before = {path: root.generation_under(path) for path in asked}
+    elsewhere = root.generation_under("/etc/")
+    site.write("/index.html", "new")
+    # every path that can reach the site's tree sees the change; /etc cannot
+    assert all(root.generation_under(path) != before[path] for path in asked)
+    assert root.generation_under("/etc/") == elsewhere
+    root.write("/etc/hostname", "other\n")
+    assert root.generation_under("/etc/") != elsewhere  # the tree's own files count

@@ -261,3 +261,24 @@ def test_access_log_lines_are_joined_when_the_log_is_read() -> None:
     assert line == (f'10.244.0.1 - - [01/Jan/2025:00:00:{second:02d} +0000] "GET / HTTP/1.1" '
                     '200 615 "-" "kube-probe/1.34" "-"\n')
     assert sim.logs("web", "nginx").endswith(line)
+
+
+def test_a_changed_page_changes_the_answer_and_the_access_log_line() -> None:
+    # answers and access-log lines are kept between probes while the files hold
+    from podlab.engine.apiserver.defaults import apply_defaults
+    from podlab.engine.simulation import Simulation
+
+    sim = Simulation(seed=0)
+    sim.apply([apply_defaults({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27",
+                                 "readinessProbe": {"httpGet": {"path": "/", "port": 80},
+                                                    "periodSeconds": 5}}]}})])
+    sim.run_until(30)
+    inst = sim._workers[("default", "web")].slots[0].current
+    inst.fs.write("/usr/share/nginx/html/index.html", "hi\n")
+    sim.run_until(60)
+    lines = [line for line in sim.logs("web", "nginx").splitlines() if "kube-probe" in line]
+    sizes = [line.split('" ', 2)[1].split()[1] for line in lines]
+    assert sizes[0] == "615" and sizes[-1] == "3"
+    assert sizes.count("615") >= 4 and sizes.count("3") >= 5

@@ -6,6 +6,7 @@ them."""
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 from collections.abc import Sequence
@@ -50,13 +51,20 @@ class Threshold:
         """``GetThresholdQuantity``: the quantity, or the percentage of the capacity."""
         if self.quantity is not None:
             return self.quantity
-        fraction = float32(float32(float(self.percent or 0)) / float32(100.0))
-        return int(float(capacity) * fraction)
+        return _percent_of(self.percent or "0", capacity)
 
     def quantity_text(self, capacity: int) -> str:
         """The threshold as the eviction message prints it: a percentage becomes a BinarySI
         quantity of the capacity."""
         return self.text if self.quantity is not None else binary_quantity(self.value(capacity))
+
+
+@functools.lru_cache(maxsize=256)
+def _percent_of(percent: str, capacity: int) -> int:
+    """``percent`` % of ``capacity`` through float32, as the kubelet computes it (asked
+    for every node on every eviction pass: the same few answers)."""
+    fraction = float32(float32(float(percent)) / float32(100.0))
+    return int(float(capacity) * fraction)
 
 
 class ThresholdError(ValueError):

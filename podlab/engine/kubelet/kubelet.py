@@ -1535,10 +1535,28 @@ class PodWorker:
                 used += size
         return used
 
+    def _has_storage_limits(self) -> bool:
+        """Whether any emptyDir has a ``sizeLimit`` or any container an ``ephemeral-storage``
+        limit (a Pod's spec cannot change them: worked out once)."""
+        known: bool | None = getattr(self, "_storage_limited", None)
+        if known is None:
+            known = any(
+                (v.spec.get("emptyDir") or {}).get("sizeLimit") is not None
+                for v in self.volumes.volumes.values()
+            ) or any(
+                ((s.spec.get("resources") or {}).get("limits") or {}).get("ephemeral-storage")
+                is not None
+                for s in self.slots
+            )
+            self._storage_limited = known
+        return known
+
     def storage_violation(self) -> str | None:
         """The eviction manager's ``localStorageEviction`` for this Pod, in its order: an
         emptyDir past its ``sizeLimit``, the Pod past the sum of its containers'
         ``ephemeral-storage`` limits, a container past its own limit."""
+        if not self._has_storage_limits():
+            return None  # the usual Pod: nothing to measure (asked every 10 s)
         for volume, size in self.volumes.empty_dir_usage():
             limit_text = (volume.spec.get("emptyDir") or {}).get("sizeLimit")
             if limit_text is None:

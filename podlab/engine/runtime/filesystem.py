@@ -69,6 +69,8 @@ class MemoryFileSystem:
         self._files: dict[str, str] = {}
         self._dirs: dict[str, set[str]] = {"/": set()}
         self._mounts: dict[str, Mount] = {}
+        #: ``generation_under``: whether a path (as asked) is clear of every mount
+        self._clear_paths: dict[str, bool] = {}
         #: bytes written to a file beyond what the tree keeps of it (``count_append``)
         self._uncounted: dict[str, int] = {}
         #: characters of every file's content (kept up to date by every change)
@@ -107,6 +109,7 @@ class MemoryFileSystem:
         new._files = dict(self._files)
         new._dirs = {path: set(names) for path, names in self._dirs.items()}
         new._mounts = {}
+        new._clear_paths = {}
         new._uncounted = dict(self._uncounted)
         new._kept = self._kept
         new._generation = 0
@@ -117,6 +120,29 @@ class MemoryFileSystem:
         new.command_cache = {}
         new.read_only_root = read_only_root
         return new
+
+    def generation_under(self, path: str) -> tuple[int, ...] | None:
+        """``lookup_generation`` for what ``path`` and the paths below it look up: only this
+        tree's own generation when no mount is at, above or below ``path`` (a web server's
+        root, asked on every request, is seldom near the service account's or the cgroup
+        files' mount)."""
+        if not self._mounts:
+            return (self._generation,)
+        clear = self._clear_paths
+        if path not in clear:
+            if len(clear) >= 256:
+                clear.clear()
+            where = normalise(path)
+            below = where.rstrip("/") + "/"
+            clear[path] = not any(
+                where == mpath
+                or mpath.startswith(below)
+                or where.startswith(mpath.rstrip("/") + "/")
+                for mpath in self._mounts
+            )
+        if clear[path]:
+            return (self._generation,)
+        return self.lookup_generation()
 
     def lookup_generation(self) -> tuple[int, ...] | None:
         """A value that changes whenever this tree or a tree mounted in it may have changed,
@@ -145,6 +171,7 @@ class MemoryFileSystem:
         path = normalise(path)
         self._make_dirs(path)
         self._mounts[path] = Mount(path, fs, read_only)
+        self._clear_paths = {}
 
     def mounts(self) -> list[Mount]:
         return [self._mounts[p] for p in sorted(self._mounts)]

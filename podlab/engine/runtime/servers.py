@@ -41,6 +41,9 @@ from podlab.engine.runtime.process import (
 )
 from podlab.engine.runtime.shell.applets import EPOCH
 
+#: a TCP connection accepted (responses are never changed: one object serves every probe)
+TCP_ACCEPTED = Response(status=0)
+
 DATA = Path(__file__).with_name("data") / "servers.json"
 _SIGNALS = {"TERM": SIGTERM, "INT": SIGINT, "QUIT": SIGQUIT, "HUP": SIGHUP}
 MiB = 1024 * 1024
@@ -392,12 +395,30 @@ def _extra_names(template: str) -> tuple[str, ...] | None:
 _LINE_SHAPES: dict[tuple[object, ...], tuple[tuple[Any, ...], tuple[int, ...], int]] = {}
 
 
+#: an access-log line's shape: its pieces (the time's places hold any time), those places,
+#: and its size
+LineShape = tuple[tuple[Any, ...], tuple[int, ...], int]
+
+
+def _write_shape(later: Callable[[str, int, tuple[Any, ...]], None], stream: str, shape: LineShape,
+                 clf: object) -> None:
+    """Write a line of a known shape with its time (``clf``) in the time's places."""
+    line, places, size = shape
+    if places:
+        parts = list(line)
+        for i in places:
+            parts[i] = clf
+        line = tuple(parts)
+    later(stream, size, line)
+
+
 def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
-                extra: dict[str, object]) -> None:
+                extra: dict[str, object]) -> LineShape | None:
     """Write one access-log line. Its values (and random fields) are settled now; the text
     is made only when something reads the log (most lines of a long-lived server never
     are), where the context can take it later (``output_later``). A line made of values
-    and literals only is put together from the last line of the same shape."""
+    and literals only is put together from the last line of the same shape, which is
+    returned (None for a line made part by part)."""
     later = getattr(ctx, "output_later", None)
     names = _extra_names(template) if later is not None else None
     if names is not None:
@@ -425,20 +446,14 @@ def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
                 if len(_LINE_SHAPES) >= 4096:
                     _LINE_SHAPES.clear()
                 shape = _LINE_SHAPES[shape_key] = (tuple(pieces), places, size)
-            line, places, size = shape
-            if places:
-                parts = list(line)
-                for i in places:
-                    parts[i] = clf
-                line = tuple(parts)
-            later(stream, size, line)
-            return
+            _write_shape(later, stream, shape, clf)
+            return shape
     pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
     pieces.append("\n")
     later = getattr(ctx, "output_later", None)
     if later is None:
         (ctx.stderr if stream == "stderr" else ctx.stdout)(join_pieces(tuple(pieces)))
-        return
+        return None
     size = 0
     for i, piece in enumerate(pieces):
         if type(piece) is TimeText:
@@ -448,6 +463,7 @@ def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
             piece = pieces[i] = _moment(piece.seconds).strftime(piece.format)
         size += len(piece)
     later(stream, size, tuple(pieces))
+    return None
 
 
 def _select(entry: dict[str, Any], args: list[str]
@@ -574,8 +590,8 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         generation: tuple[int, ...] | None = None
         if fixed_headers:
             headers = fixed_headers[0]
-            lookup_generation = getattr(ctx.fs, "lookup_generation", None)
-            generation = lookup_generation() if lookup_generation is not None else None
+            generation_under = getattr(ctx.fs, "generation_under", None)
+            generation = generation_under(target) if generation_under is not None else None
             if generation is not None:
                 known = file_answers.get(target)
                 if known is not None and known[0] == generation:
@@ -640,12 +656,16 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     def handler_for(listener: dict[str, Any]) -> Handler:
         fixed = listener.get("answer")
         only = listener.get("only")
+        #: the last access-log line's request, response and shape: the same request (a
+        #: probe sends one Request object every period) answered with the same response
+        #: (an answer from files kept while the tree holds) logs a line of the same shape
+        last_line: list[Any] = [None, None, None]
 
         def handler(request: Request, now: float) -> Response:
             if fixed is not None:
                 return Response(0, _text(str(fixed), ctx, version, **values))
             if request.kind == "tcp":
-                return Response(status=0)
+                return TCP_ACCEPTED
             if request.kind == "grpc":
                 if only == "http":
                     return Response(status=0, grpc_status="UNIMPLEMENTED")
@@ -664,14 +684,18 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             head = request.method == "HEAD"
             if access is not None:
                 stream, template = access
+                if last_line[0] is request and last_line[1] is response:
+                    _write_shape(ctx.output_later, stream, last_line[2], _clf(now))  # type: ignore[attr-defined]
+                    return response if not head else Response(response.status, "", response.headers)
                 try:
                     agent = _user_agent(request.headers)
                 except TypeError:  # headers that cannot be a cache key (lists)
                     agent = _user_agent.__wrapped__(request.headers)
-                _access_log(ctx, stream, template, version, {
+                shape = _access_log(ctx, stream, template, version, {
                     "client": _client(request), "clf": _clf(now), "method": request.method,
                     "path": request.path, "status": _decimal(response.status),
                     "size": _decimal(0 if head else _utf8_size(response.body)), "agent": agent})
+                last_line[:] = (request, response, shape) if shape is not None else (None,) * 3
             if head:
                 return Response(response.status, "", response.headers)
             return response
