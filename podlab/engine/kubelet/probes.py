@@ -238,10 +238,12 @@ class ProbeWorker:
         self.label = kind.capitalize()
         #: the handler prepared once for a Pod IP: (Pod IP, host, port, first request)
         self._prepared: tuple[str, str, int | None, Request | None] | None = None
+        #: which handler the probe has (the first of ``HANDLERS`` in its spec, "" for none)
+        self.handler = next((h for h in HANDLERS if h in spec), "")
 
     def report(self) -> dict[str, Any]:
         """The worker's schedule, counters and last results (for meters; no prose)."""
-        handler = next((h for h in HANDLERS if h in self.spec), "")
+        handler = self.handler
         # Consecutive results of the same kind, newest first (what the threshold counts; the
         # kubelet resets its own counter after acting, the meter keeps showing the run).
         # Only the current container's results count: a restart starts a new run.
@@ -319,9 +321,10 @@ class ProbeWorker:
         pod = self.pod
         if pod.phase_terminal:
             return False
-        inst = self.slot.current
-        if inst is None:
+        instances = self.slot.instances
+        if not instances:
             return True
+        inst = instances[-1]
         if inst.container_id != self.container_id:
             self.container_id = inst.container_id
             self.result_run = 0
@@ -330,16 +333,15 @@ class ProbeWorker:
             self._set(INITIAL[self.kind])
         if self.on_hold:
             return True
-        if not inst.running or self.slot.starting:
-            if inst.exited:
+        if inst.started_at is None or inst.finished_at is not None or self.slot.starting:
+            if inst.finished_at is not None:
                 self._set(FAILURE)
                 return self.slot.sidecar or pod.restart_policy != "Never"
             return True
         if pod.deleting and self.kind in (LIVENESS, STARTUP):
             self._set(SUCCESS)
             return False
-        started_at = inst.started_at if inst.started_at is not None else pod.loop.now
-        if math.floor(pod.loop.now - started_at) < self.initial_delay:
+        if self.initial_delay and math.floor(pod.loop.now - inst.started_at) < self.initial_delay:
             return True
         if self.kind == STARTUP:
             if self.slot.started:
@@ -360,7 +362,8 @@ class ProbeWorker:
         self.attempts += 1
         pod = self.pod
         host_default = pod.pod_ip
-        if "exec" in handler:
+        kind = self.handler
+        if kind == "exec":
             command = [str(part) for part in (handler["exec"].get("command") or [])]
             self.in_flight = True
 
@@ -380,7 +383,7 @@ class ProbeWorker:
             inst.exec(command, float(self.timeout), done)
             return
         connect = pod.connect_from_node
-        if "httpGet" in handler:
+        if kind == "httpGet":
             get = handler["httpGet"]
             host, port, first = self._prepare(host_default)
             if port is None:
@@ -395,12 +398,12 @@ class ProbeWorker:
                 float(self.timeout),
                 first=first,
             )
-        elif "tcpSocket" in handler:
+        elif kind == "tcpSocket":
             host, port, first = self._prepare(host_default)
             if port is None or first is None:
                 return
             outcome, elapsed = tcp_probe(connect, host, port, float(self.timeout), first=first)
-        elif "grpc" in handler:
+        elif kind == "grpc":
             grpc = handler["grpc"]
             outcome, elapsed = grpc_probe(
                 connect,
@@ -412,7 +415,11 @@ class ProbeWorker:
         else:
             return
         if elapsed <= 0:
-            self.finish(container_id, outcome)
+            # the container was checked before the run: it only needs to be still running
+            if (not self.stopped and inst.started_at is not None and inst.finished_at is None
+                    and self.slot.instances[-1] is inst
+                    and self.container_id == container_id == inst.container_id):
+                self._record(outcome)
             return
         self.in_flight = True
 
@@ -458,6 +465,10 @@ class ProbeWorker:
         inst = self.slot.current
         if inst is None or inst.container_id != container_id or not inst.running:
             return
+        self._record(outcome)
+
+    def _record(self, outcome: ProbeOutcome) -> None:
+        """A result of the current container's run: the history, events and thresholds."""
         label = self.label
         self.history.append((self.pod.loop.now, outcome.result == SUCCESS, outcome.output))
         self.pod.sim.probe_results += 1
