@@ -1471,10 +1471,17 @@ class PodWorker:
 
     def memory_usage(self) -> int:
         """Bytes the Pod's running containers use, plus its memory-backed emptyDirs."""
-        used = sum(s.current.memory for s in self.slots if s.current and s.current.running)
-        for volume, size in self.volumes.empty_dir_usage():
-            if (volume.spec.get("emptyDir") or {}).get("medium") == "Memory":
-                used += size
+        used = 0
+        for slot in self.slots:  # loops, not generators: the eviction manager asks every 10 s
+            instances = slot.instances
+            if instances:
+                inst = instances[-1]
+                if inst.started_at is not None and inst.finished_at is None:
+                    used += inst.memory
+        if self.volumes.empty_dirs:
+            for volume, size in self.volumes.empty_dir_usage():
+                if (volume.spec.get("emptyDir") or {}).get("medium") == "Memory":
+                    used += size
         return used
 
     def usage(self) -> res.PodUsage:
@@ -1499,7 +1506,9 @@ class PodWorker:
         inst = slot.current
         if inst is None:
             return 0
-        used = inst.log_disk_bytes + sum(size for _, size in inst.rotated_logs)
+        used = inst.log_disk_bytes
+        for _, size in inst.rotated_logs:
+            used += size
         layer_bytes = getattr(inst.fs, "layer_bytes", None)
         if callable(layer_bytes):
             used += layer_bytes(inst.image.files, KUBELET_MOUNTED_FILES)
@@ -1520,7 +1529,10 @@ class PodWorker:
     def inode_usage(self) -> int:
         """``podDiskUsage``'s inodes: containers' writable layers and logs, disk-backed
         emptyDirs."""
-        return sum(self.container_inodes(s) for s in self.slots) + self.volumes.empty_dir_inodes()
+        used = 0
+        for slot in self.slots:
+            used += self.container_inodes(slot)
+        return used + self.volumes.empty_dir_inodes() if self.volumes.empty_dirs else used
 
     def process_count(self) -> int:
         """The Pod's processes (its ``pids`` cgroup's ``pids.current``)."""
@@ -1529,10 +1541,13 @@ class PodWorker:
     def storage_usage(self) -> int:
         """The Pod's ephemeral-storage usage as the summary API adds it up: its containers'
         logs and writable layers plus its disk-backed emptyDir volumes."""
-        used = sum(self.container_storage(slot) for slot in self.slots)
-        for volume, size in self.volumes.empty_dir_usage():
-            if (volume.spec.get("emptyDir") or {}).get("medium") != "Memory":
-                used += size
+        used = 0
+        for slot in self.slots:
+            used += self.container_storage(slot)
+        if self.volumes.empty_dirs:
+            for volume, size in self.volumes.empty_dir_usage():
+                if (volume.spec.get("emptyDir") or {}).get("medium") != "Memory":
+                    used += size
         return used
 
     def _has_storage_limits(self) -> bool:

@@ -236,6 +236,8 @@ class PodVolumes:
         for spec in (pod.get("spec") or {}).get("volumes") or []:
             source = next((s for s in SOURCES if s in spec), "")
             self.volumes[spec["name"]] = Volume(spec["name"], source, spec)
+        #: whether the Pod has an emptyDir volume (a Pod's volumes never change)
+        self.empty_dirs = any(v.source == "emptyDir" for v in self.volumes.values())
 
     @property
     def ready(self) -> bool:
