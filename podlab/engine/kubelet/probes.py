@@ -101,9 +101,11 @@ def http_probe(
     timeout: float,
     *,
     first: Request | None = None,
+    answered: Response | None = None,
 ) -> tuple[ProbeOutcome, float]:
     """GET with the kubelet's rules: 200–399 succeed, same-host redirects are followed.
-    ``first`` is the first request prepared before (a probe worker keeps its own)."""
+    ``first`` is the first request prepared before (a probe worker keeps its own);
+    ``answered`` the answer to it when it was already sent."""
     header_items = first.headers if first is not None else http_headers(headers)
     elapsed = 0.0
     current_host, current_port, current_path = host, port, path or "/"
@@ -120,7 +122,9 @@ def http_probe(
                 host=current_host,
                 headers=header_items,
             )
-        response = connect(current_host, request)
+        response = (
+            answered if hop == 0 and answered is not None else connect(current_host, request)
+        )
         if response.refused:
             url = f"{scheme}://{current_host}:{current_port}{current_path}"
             message = (
@@ -163,8 +167,11 @@ def tcp_probe(
     timeout: float,
     *,
     first: Request | None = None,
+    answered: Response | None = None,
 ) -> tuple[ProbeOutcome, float]:
-    response = connect(host, first if first is not None else Request(kind="tcp", port=port))
+    response = answered if answered is not None else connect(
+        host, first if first is not None else Request(kind="tcp", port=port)
+    )
     if response.refused:
         return ProbeOutcome(FAILURE, f"dial tcp {host}:{port}: connect: connection refused"), 0.0
     if response.delay > timeout:
@@ -240,6 +247,9 @@ class ProbeWorker:
         self._prepared: tuple[str, str, int | None, Request | None] | None = None
         #: which handler the probe has (the first of ``HANDLERS`` in its spec, "" for none)
         self.handler = next((h for h in HANDLERS if h in spec), "")
+        #: the last first answer that decided a run alone, the request it answered and the
+        #: run's outcome and elapsed time
+        self._outcome_of: tuple[Response, Request, ProbeOutcome, float] | None = None
 
     def report(self) -> dict[str, Any]:
         """The worker's schedule, counters and last results (for meters; no prose)."""
@@ -386,23 +396,42 @@ class ProbeWorker:
         if kind == "httpGet":
             get = handler["httpGet"]
             host, port, first = self._prepare(host_default)
-            if port is None:
+            if port is None or first is None:
                 return
-            outcome, elapsed = http_probe(
-                connect,
-                host,
-                port,
-                get.get("path") or "/",
-                get.get("scheme") or "HTTP",
-                [],
-                float(self.timeout),
-                first=first,
-            )
+            # The first answer decides the outcome unless it redirects; a server hands out
+            # one answer object while its files hold, so the outcome worked out for that
+            # object stands.
+            answer = connect(host, first)
+            known = self._outcome_of
+            if known is not None and known[0] is answer and known[1] is first:
+                outcome, elapsed = known[2], known[3]
+            else:
+                outcome, elapsed = http_probe(
+                    connect,
+                    host,
+                    port,
+                    get.get("path") or "/",
+                    get.get("scheme") or "HTTP",
+                    [],
+                    float(self.timeout),
+                    first=first,
+                    answered=answer,
+                )
+                if not answer.refused and not 300 <= answer.status < 400:
+                    self._outcome_of = (answer, first, outcome, elapsed)
         elif kind == "tcpSocket":
             host, port, first = self._prepare(host_default)
             if port is None or first is None:
                 return
-            outcome, elapsed = tcp_probe(connect, host, port, float(self.timeout), first=first)
+            answer = connect(host, first)
+            known = self._outcome_of
+            if known is not None and known[0] is answer and known[1] is first:
+                outcome, elapsed = known[2], known[3]
+            else:
+                outcome, elapsed = tcp_probe(
+                    connect, host, port, float(self.timeout), first=first, answered=answer
+                )
+                self._outcome_of = (answer, first, outcome, elapsed)
         elif kind == "grpc":
             grpc = handler["grpc"]
             outcome, elapsed = grpc_probe(

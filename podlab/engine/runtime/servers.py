@@ -582,7 +582,9 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     #: valid while nothing in the tree (or a tree mounted in it) changed
     file_answers: dict[str, tuple[tuple[int, ...], Response]] = {}
 
-    def from_files(request: Request) -> Response:
+    def from_files(request: Request) -> tuple[Response, str, tuple[int, ...] | None]:
+        """The answer to ``request`` from the served files, the path it was looked up at and
+        the generation the answer holds for (None: made anew for every request)."""
         assert served is not None  # noqa: S101 - only called with http_files
         root = str(served["root"])
         path = request.path.split("?", 1)[0] or "/"
@@ -595,7 +597,7 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             if generation is not None:
                 known = file_answers.get(target)
                 if known is not None and known[0] == generation:
-                    return known[1]
+                    return known[1], target, generation
         else:
             server = str(served.get("server", ""))
             headers = (("Server", _text(server, ctx, version)),)
@@ -612,12 +614,12 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
         except Exception:  # noqa: BLE001 - any file system error is a 404
             response = Response(404, _text(not_found, ctx, version), headers)
             if not _fixed(not_found):  # random or timed parts: made anew for each request
-                return response
+                return response, target, None
         if generation is not None:
             if len(file_answers) >= 64:
                 file_answers.clear()
             file_answers[target] = (generation, response)
-        return response
+        return response, target, generation
 
     def answer(request: Request, now: float) -> Response:
         path, query = _split_path(request.path)
@@ -656,12 +658,16 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
     def handler_for(listener: dict[str, Any]) -> Handler:
         fixed = listener.get("answer")
         only = listener.get("only")
-        #: the last access-log line's request, response and shape: the same request (a
-        #: probe sends one Request object every period) answered with the same response
-        #: (an answer from files kept while the tree holds) logs a line of the same shape
-        last_line: list[Any] = [None, None, None]
+        #: the last answer from files and its access-log line: (request, answer given,
+        #: line shape, path looked up, generation). The same request (a probe sends one
+        #: Request object every period) gets the same answer and logs a line of the same
+        #: shape while nothing under that path changed.
+        last: list[Any] = [None, None, None, None, None]
 
         def handler(request: Request, now: float) -> Response:
+            if last[0] is request and ctx.fs.generation_under(last[3]) == last[4]:  # type: ignore[attr-defined]
+                _write_shape(ctx.output_later, access[0], last[2], _clf(now))  # type: ignore[attr-defined,index]
+                return last[1]  # type: ignore[no-any-return]
             if fixed is not None:
                 return Response(0, _text(str(fixed), ctx, version, **values))
             if request.kind == "tcp":
@@ -675,8 +681,10 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             if on_http is not None:
                 _log(ctx, on_http.get("log") or [], version)
                 return Response(status=0, refused=True)
+            target: str | None = None
+            generation: tuple[int, ...] | None = None
             if served is not None:
-                response = from_files(request)
+                response, target, generation = from_files(request)
             elif answers:
                 response = answer(request, now)
             else:
@@ -684,9 +692,6 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
             head = request.method == "HEAD"
             if access is not None:
                 stream, template = access
-                if last_line[0] is request and last_line[1] is response:
-                    _write_shape(ctx.output_later, stream, last_line[2], _clf(now))  # type: ignore[attr-defined]
-                    return response if not head else Response(response.status, "", response.headers)
                 try:
                     agent = _user_agent(request.headers)
                 except TypeError:  # headers that cannot be a cache key (lists)
@@ -695,7 +700,11 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
                     "client": _client(request), "clf": _clf(now), "method": request.method,
                     "path": request.path, "status": _decimal(response.status),
                     "size": _decimal(0 if head else _utf8_size(response.body)), "agent": agent})
-                last_line[:] = (request, response, shape) if shape is not None else (None,) * 3
+                if head:
+                    response = Response(response.status, "", response.headers)
+                if shape is not None and generation is not None:
+                    last[:] = (request, response, shape, target, generation)
+                return response
             if head:
                 return Response(response.status, "", response.headers)
             return response
