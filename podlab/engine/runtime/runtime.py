@@ -46,7 +46,7 @@ from podlab.engine.runtime.process import (
 
 ProgramFactory = Callable[[Any], Program]
 #: output kept as pieces until read (``join_pieces``)
-Pieces = tuple[str | TimeText, ...]
+Pieces = tuple[str | int | TimeText, ...]
 
 #: Bytes and lines of the log kept for FallbackToLogsOnError (KRC: 80 lines, 2048 bytes).
 FALLBACK_LOG_LINES = 80

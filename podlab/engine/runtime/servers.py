@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from podlab.engine.runtime import behaviours, nginx_entrypoint
 from podlab.engine.runtime.libc import is_musl
 from podlab.engine.runtime.process import (
+    CLF_FORMAT,
     SIGHUP,
     SIGINT,
     SIGQUIT,
@@ -356,7 +357,7 @@ def _utf8_size(body: str) -> int:
 
 
 #: the Common Log Format's time, ``01/Jan/2025:00:00:05 +0000``: always 26 characters
-_CLF_FORMAT = "%d/%b/%Y:%H:%M:%S +0000"
+_CLF_FORMAT = CLF_FORMAT
 _CLF_LENGTH = 26
 
 
@@ -401,13 +402,15 @@ LineShape = tuple[tuple[Any, ...], tuple[int, ...], int]
 
 
 def _write_shape(later: Callable[[str, int, tuple[Any, ...]], None], stream: str, shape: LineShape,
-                 clf: object) -> None:
-    """Write a line of a known shape with its time (``clf``) in the time's places."""
+                 second: int) -> None:
+    """Write a line of a known shape with its time in the time's places: the ``int``
+    second, which ``join_pieces`` formats as a Common Log Format time (a line of strings
+    and ints is a tuple the garbage collector soon stops following)."""
     line, places, size = shape
     if places:
         parts = list(line)
         for i in places:
-            parts[i] = clf
+            parts[i] = second
         line = tuple(parts)
     later(stream, size, line)
 
@@ -446,7 +449,7 @@ def _access_log(ctx: ProcessContext, stream: str, template: str, version: str,
                 if len(_LINE_SHAPES) >= 4096:
                     _LINE_SHAPES.clear()
                 shape = _LINE_SHAPES[shape_key] = (tuple(pieces), places, size)
-            _write_shape(later, stream, shape, clf)
+            _write_shape(later, stream, shape, clf.seconds)  # type: ignore[attr-defined]
             return shape
     pieces = _resolve_parts(_compile(template), ctx, version, extra, ctx.now)
     pieces.append("\n")
@@ -666,7 +669,7 @@ def _serve(ctx: ProcessContext, entry: dict[str, Any], argv: list[str], version:
 
         def handler(request: Request, now: float) -> Response:
             if last[0] is request and ctx.fs.generation_under(last[3]) == last[4]:  # type: ignore[attr-defined]
-                _write_shape(ctx.output_later, access[0], last[2], _clf(now))  # type: ignore[attr-defined,index]
+                _write_shape(ctx.output_later, access[0], last[2], int(now))  # type: ignore[attr-defined,index]
                 return last[1]  # type: ignore[no-any-return]
             if fixed is not None:
                 return Response(0, _text(str(fixed), ctx, version, **values))
