@@ -8,6 +8,7 @@ import pytest
 from podlab.engine.runtime import servers
 from podlab.engine.runtime.fakeruntime import http_get
 from podlab.engine.runtime.process import SIGHUP, SIGINT, SIGTERM, Request
+from podlab.engine.runtime.runtime import log_entry_text
 from tests.engine.test_images import run, statuses
 
 
@@ -252,11 +253,12 @@ def test_access_log_lines_are_joined_when_the_log_is_read() -> None:
     sim.run_until(60)
     worker = sim._workers[("default", "web")]
     inst = worker.slots[0].current
-    waiting = [entry for entry in inst.log if entry._pieces is not None]
+    waiting = [entry for entry in inst.log if not isinstance(entry[2], str)]
     assert len(waiting) >= 10  # one per probe run, none made yet
-    assert inst.log_bytes == sum(len(entry.text) for entry in inst.log)  # sizes were exact
-    assert all(entry._pieces is None for entry in inst.log)  # made once, then kept
-    line, second = waiting[-1].text, int(waiting[-1].t)
+    # the kept pieces are strings and ints only: tuples the garbage collector lets go of
+    assert all(type(piece) in (str, int) for entry in waiting for piece in entry[2])
+    assert inst.log_bytes == sum(len(log_entry_text(entry)) for entry in inst.log)  # exact sizes
+    line, second = log_entry_text(waiting[-1]), int(waiting[-1][0])
     assert second < 60
     assert line == (f'10.244.0.1 - - [01/Jan/2025:00:00:{second:02d} +0000] "GET / HTTP/1.1" '
                     '200 615 "-" "kube-probe/1.34" "-"\n')

@@ -3,6 +3,7 @@
 import pytest
 
 from podlab.engine.kubelet.probes import HISTORY as PROBE_HISTORY
+from podlab.engine.runtime.runtime import log_entry_text
 from podlab.lab import services
 
 from .manifests import NAMESPACED, PROBED
@@ -118,7 +119,7 @@ def test_log_text_is_everything_written_in_order():
                 inst = slot.current
                 if inst is None:
                     continue
-                assert inst.log_text() == "".join(entry.text for entry in inst.log)
+                assert inst.log_text() == "".join(log_entry_text(entry) for entry in inst.log)
                 assert inst.log_text() is inst.log_text()  # unchanged: the same string
                 checked += 1
     assert checked >= 50

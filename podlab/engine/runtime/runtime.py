@@ -565,34 +565,17 @@ class ChildContext:
         return self._parent.resolve(name)
 
 
-class LogEntry:
-    """One write to a container's log; its ``text`` may be kept as pieces until it is
-    first read (``join_pieces``)."""
+#: One write to a container's log: ``(time, stream, data)``, the data being the text written
+#: or, until the log is read, the pieces it is made of (``join_pieces``). A plain tuple: one
+#: of strings, ints and floats is one the garbage collector stops following, and a long run
+#: keeps millions of them.
+LogEntry = tuple[float, str, Any]
 
-    __slots__ = ("_pieces", "_text", "stream", "t")
 
-    def __init__(self, t: float, stream: str, text: str = "",
-                 pieces: Pieces | None = None) -> None:
-        self.t = t
-        self.stream = stream
-        self._text = text
-        self._pieces = pieces
-
-    @property
-    def text(self) -> str:
-        if self._pieces is not None:
-            self._text, self._pieces = join_pieces(self._pieces), None
-        return self._text
-
-    def __repr__(self) -> str:
-        return f"LogEntry(t={self.t!r}, stream={self.stream!r}, text={self.text!r})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LogEntry):
-            return NotImplemented
-        return (self.t, self.stream, self.text) == (other.t, other.stream, other.text)
-
-    __hash__ = None  # type: ignore[assignment]
+def log_entry_text(entry: LogEntry) -> str:
+    """The text of a log write."""
+    data = entry[2]
+    return data if isinstance(data, str) else join_pieces(data)
 
 
 @dataclass(slots=True)
@@ -711,18 +694,16 @@ class ContainerInstance:
         if text:
             # a string too big to build (the shell's Hollow) counts its whole size
             size = getattr(text, "size", None)
-            self._append_log(
-                LogEntry(self.loop.now, stream, text), size or len(text), cri_records(text)
-            )
+            self._append_log((self.loop.now, stream, text), size or len(text), cri_records(text))
 
     def write_log_later(self, stream: str, size: int, pieces: Pieces) -> None:
-        """A log write of ``size`` characters, joined when the log is read (``LogEntry``):
+        """A log write of ``size`` characters, joined when the log is read (``log_entry_text``):
         a server's access-log line, one CRI record."""
         if size:
-            self._append_log(LogEntry(self.loop.now, stream, "", pieces), size, 1)
+            self._append_log((self.loop.now, stream, pieces), size, 1)
 
     def _append_log(self, entry: LogEntry, size: int, records: int) -> None:
-        now = entry.t
+        now = entry[0]
         # The kubelet's container log manager looks every containerLogMonitorInterval and
         # rotates a file that has grown past containerLogMaxSize (upstream
         # pkg/kubelet/logs/container_log_manager.go).
@@ -766,11 +747,12 @@ class ContainerInstance:
         held = 0
         n = 0
         for entry in self.log:
-            stamp = (EPOCH + timedelta(seconds=math.floor(entry.t))).strftime("%Y-%m-%dT%H:%M:%S")
-            for line in str.__str__(entry.text)[:LOG_COMPRESS_SAMPLE].splitlines():
+            stamp = (EPOCH + timedelta(seconds=math.floor(entry[0]))).strftime("%Y-%m-%dT%H:%M:%S")
+            text = log_entry_text(entry)
+            for line in str.__str__(text)[:LOG_COMPRESS_SAMPLE].splitlines():
                 n += 1
                 nanos = (n * 500) % 1_000_000_000
-                record = f"{stamp}.{nanos:09d}Z {entry.stream} F {line}\n"
+                record = f"{stamp}.{nanos:09d}Z {entry[1]} F {line}\n"
                 out.append(record)
                 held += len(record)
                 if held >= LOG_COMPRESS_SAMPLE:
@@ -795,7 +777,7 @@ class ContainerInstance:
         if count > len(self.log):
             count, text = 0, ""
         if count != len(self.log):
-            text += "".join(entry.text for entry in self.log[count:])
+            text += "".join(log_entry_text(entry) for entry in self.log[count:])
             self._log_joined = (len(self.log), text)
         return text
 
