@@ -307,7 +307,6 @@ class Node:
         """A Pod worker started on this node: the eviction manager watches it."""
         self.workers = [w for w in self.workers if not w.removed]
         self.workers.append(worker)
-        self.disk_changed()
         self._arm_eviction(worker.loop)
         self._arm_image_gc(worker.loop)
 
@@ -365,8 +364,10 @@ class Node:
 
     def disk_changed(self) -> None:
         """Something changed the node's disk usage other than a write that reserved its room
-        (a Pod admitted, finished or removed, a container instance made, a log rotated, a
-        volume set up, an image pulled or deleted): ``reserve`` measures the room again."""
+        (a Pod finished or removed, a log rotated, an emptyDir set up, an image pulled or
+        deleted): ``reserve`` measures the room again. Whatever only gives room back may
+        go untold (a write that finds too little room measures again); whatever takes room
+        must tell, or reserve it (a new container does)."""
         self.disk_generation += 1
 
     def _room_key(self) -> tuple[Any, ...]:
@@ -377,7 +378,6 @@ class Node:
             self.os_disk_bytes,
             self.os_inodes,
             len(self.images),
-            len(self.workers),
             self.disk_generation,
         )
 
@@ -887,7 +887,8 @@ class PodWorker:
         """``WaitForAttachAndMount``: True when every volume is mounted; otherwise one
         ``FailedMount`` event per failing volume and a retry with back-off."""
         failures = self.volumes.setup()
-        self.node.disk_changed()  # the volumes set up take room
+        if self.volumes.empty_dirs:
+            self.node.disk_changed()  # a disk-backed emptyDir set up takes room
         if not failures:
             return True
         for _name, message in failures:
@@ -1680,7 +1681,10 @@ class PodWorker:
         slot.instances.append(inst)
         if len(slot.instances) > 2:
             del slot.instances[0]
-        self.node.disk_changed()
+        # The new container takes its room (its log file, a layer as made so far); what the
+        # one before it used is given back, which a later write finds by measuring again.
+        # (Telling disk_changed instead would measure every Pod of the node per start.)
+        self.node.reserve(self.container_storage(slot), self.container_inodes(slot))
         if restarted:
             self.transition(
                 slot,
