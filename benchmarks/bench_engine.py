@@ -13,6 +13,9 @@
 4. A bare heap-based event loop dispatching the same number of events, to express the
    engine's events/second as a ratio of the bare loop's.
 
+The garbage collector runs with the settings ``manage.py podsim`` and the lab's workers use
+(``podlab/core/gctune.py``); ``--cpython-gc`` keeps CPython's defaults instead.
+
 Run: ``.venv/bin/python benchmarks/bench_engine.py [--pods N] [--replicas 100,1000,10000]``
 (``--replicas ''`` skips the Deployment rows, ``--only-deployments`` the others).
 Uses ``podlab.engine.runtime.images``
@@ -272,16 +275,17 @@ def main() -> None:
     parser.add_argument("--replicas", default="100,1000,10000",
                         help="Deployment sizes, comma-separated ('' skips the rows)")
     parser.add_argument("--only-deployments", action="store_true")
-    parser.add_argument("--server-gc", action="store_true",
-                        help="the garbage-collector settings of the server (podlab/core/gctune.py)"
-                        " instead of CPython's defaults")
+    parser.add_argument("--cpython-gc", action="store_true",
+                        help="CPython's default garbage-collector settings instead of those "
+                        "podsim and the lab's workers run with (podlab/core/gctune.py)")
     options = parser.parse_args()
-    if options.server_gc:
+    if options.cpython_gc:
+        print(f"garbage collector: CPython's thresholds {gc.get_threshold()}")
+    else:
         from podlab.core.gctune import tune_for_server
 
-        print(f"garbage collector: the server's thresholds {tune_for_server()}, start-up frozen")
-    else:
-        print(f"garbage collector: CPython's thresholds {gc.get_threshold()}")
+        print(f"garbage collector: podsim's and the lab workers' thresholds {tune_for_server()}, "
+              "start-up frozen (--cpython-gc: CPython's defaults)")
     cat = catalogue()
     seconds = 3600.0 * options.hours
     sizes = [int(part) for part in options.replicas.split(",") if part.strip()]

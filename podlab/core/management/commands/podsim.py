@@ -1,7 +1,8 @@
 """``python manage.py podsim``: the engine's command line (see ``docs/podsim.md``).
 
 The options belong to ``podlab.engine.cli``; Django's own option parsing is bypassed so that
-``-o``, ``-w``, ``--help`` and ``-`` mean what the podsim contract says.
+``-o``, ``-w``, ``--help`` and ``-`` mean what the podsim contract says. From the command
+line it runs with the garbage-collector settings of the lab's workers (``core/gctune.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from podlab.core import gctune
 from podlab.engine import cli
 
 
@@ -18,6 +20,10 @@ class Command(BaseCommand):
     help = "Simulate Kubernetes manifests and print what kubectl would show (see --help)."
 
     def run_from_argv(self, argv: list[str]) -> None:
+        # A process that runs one simulation: the garbage collector's settings of the lab's
+        # workers (the engine makes no reference cycles while it runs, so the full
+        # collections CPython would make every few seconds of a long run find nothing)
+        gctune.tune_for_server()
         code = cli.main(argv[2:], sys.stdout, sys.stderr)
         sys.stdout.flush()
         if code:
