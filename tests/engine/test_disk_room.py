@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from podlab.engine.apiserver.manifest import parse_manifests
-from podlab.engine.cluster import EVICTION_HARD_ANNOTATION, default_nodes
 from podlab.engine.kubelet.kubelet import Node
 from podlab.engine.simulation import Simulation
+from tests.engine.test_conformance_disk_full import full_disk_node
 
 
 @pytest.fixture
@@ -40,14 +40,6 @@ def overstated(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[int, int], t
     return found
 
 
-def small_disk_node() -> list[dict[str, Any]]:
-    node = default_nodes()[0]
-    node["status"]["capacity"]["ephemeral-storage"] = "4Gi"
-    node["status"].pop("allocatable")
-    node["metadata"]["annotations"] = {EVICTION_HARD_ANNOTATION: "memory.available<100Mi"}
-    return [node]
-
-
 def pod(name: str, script: str, restart: str = "Always") -> str:
     return (
         f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  restartPolicy: {restart}\n"
@@ -58,7 +50,7 @@ def pod(name: str, script: str, restart: str = "Always") -> str:
 def start(*manifests: str, until: float) -> Simulation:
     result = parse_manifests("---\n".join(manifests))
     assert result.ok, result.problems
-    sim = Simulation(seed=0, nodes=small_disk_node())
+    sim = Simulation(seed=0, nodes=full_disk_node())
     sim.apply(result.objects)
     sim.run_until(until)
     return sim

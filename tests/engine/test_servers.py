@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from podlab.engine.apiserver.defaults import apply_defaults
 from podlab.engine.runtime import servers
 from podlab.engine.runtime.fakeruntime import http_get
 from podlab.engine.runtime.process import SIGHUP, SIGINT, SIGTERM, Request
 from podlab.engine.runtime.runtime import log_entry_text
+from podlab.engine.simulation import Simulation
 from tests.engine.test_images import run, statuses
 
 
@@ -240,17 +242,20 @@ def test_templates_are_rendered_field_by_field() -> None:
         servers._text("{unclosed", ctx, "1")
 
 
-def test_access_log_lines_are_joined_when_the_log_is_read() -> None:
-    from podlab.engine.apiserver.defaults import apply_defaults
-    from podlab.engine.simulation import Simulation
-
+def probed_nginx(until: float) -> Simulation:
+    """nginx with an httpGet readiness probe every 5 s, run to ``until``."""
     sim = Simulation(seed=0)
     sim.apply([apply_defaults({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
         "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27",
                                  "readinessProbe": {"httpGet": {"path": "/", "port": 80},
                                                     "periodSeconds": 5}}]}})])
-    sim.run_until(60)
+    sim.run_until(until)
+    return sim
+
+
+def test_access_log_lines_are_joined_when_the_log_is_read() -> None:
+    sim = probed_nginx(60)
     worker = sim._workers[("default", "web")]
     inst = worker.slots[0].current
     waiting = [entry for entry in inst.log if not isinstance(entry[2], str)]
@@ -267,16 +272,7 @@ def test_access_log_lines_are_joined_when_the_log_is_read() -> None:
 
 def test_a_changed_page_changes_the_answer_and_the_access_log_line() -> None:
     # answers and access-log lines are kept between probes while the files hold
-    from podlab.engine.apiserver.defaults import apply_defaults
-    from podlab.engine.simulation import Simulation
-
-    sim = Simulation(seed=0)
-    sim.apply([apply_defaults({
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27",
-                                 "readinessProbe": {"httpGet": {"path": "/", "port": 80},
-                                                    "periodSeconds": 5}}]}})])
-    sim.run_until(30)
+    sim = probed_nginx(30)
     inst = sim._workers[("default", "web")].slots[0].current
     inst.fs.write("/usr/share/nginx/html/index.html", "hi\n")
     sim.run_until(60)

@@ -393,45 +393,37 @@ class ProbeWorker:
             inst.exec(command, float(self.timeout), done)
             return
         connect = pod.connect_from_node
-        if kind == "httpGet":
-            get = handler["httpGet"]
+        if kind == "httpGet" or kind == "tcpSocket":
             host, port, first = self._prepare(host_default)
             if port is None or first is None:
                 return
             # The first answer decides the outcome unless it redirects; a server hands out
-            # one answer object while its files hold, so the outcome worked out for that
-            # object stands.
+            # one answer object while its files hold (a TCP accept is one object), so the
+            # outcome worked out for that object stands.
             answer = connect(host, first)
             known = self._outcome_of
             if known is not None and known[0] is answer and known[1] is first:
                 outcome, elapsed = known[2], known[3]
             else:
-                outcome, elapsed = http_probe(
-                    connect,
-                    host,
-                    port,
-                    get.get("path") or "/",
-                    get.get("scheme") or "HTTP",
-                    [],
-                    float(self.timeout),
-                    first=first,
-                    answered=answer,
-                )
+                if kind == "httpGet":
+                    get = handler["httpGet"]
+                    outcome, elapsed = http_probe(
+                        connect,
+                        host,
+                        port,
+                        get.get("path") or "/",
+                        get.get("scheme") or "HTTP",
+                        [],
+                        float(self.timeout),
+                        first=first,
+                        answered=answer,
+                    )
+                else:
+                    outcome, elapsed = tcp_probe(
+                        connect, host, port, float(self.timeout), first=first, answered=answer
+                    )
                 if not answer.refused and not 300 <= answer.status < 400:
                     self._outcome_of = (answer, first, outcome, elapsed)
-        elif kind == "tcpSocket":
-            host, port, first = self._prepare(host_default)
-            if port is None or first is None:
-                return
-            answer = connect(host, first)
-            known = self._outcome_of
-            if known is not None and known[0] is answer and known[1] is first:
-                outcome, elapsed = known[2], known[3]
-            else:
-                outcome, elapsed = tcp_probe(
-                    connect, host, port, float(self.timeout), first=first, answered=answer
-                )
-                self._outcome_of = (answer, first, outcome, elapsed)
         elif kind == "grpc":
             grpc = handler["grpc"]
             outcome, elapsed = grpc_probe(
