@@ -90,3 +90,31 @@ def test_new_containers_restarts_and_deletions_are_counted_before_the_next_write
     sim.delete_pod("crash")
     sim.run_until(150)
     assert overstated == []
+
+
+def test_the_eviction_managers_one_pass_adds_up_as_the_separate_figures() -> None:
+    # Node.observations adds bytes and inodes in one pass (PodWorker.disk_usage)
+    scratch = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: scratch\nspec:\n  containers:\n"
+        '  - {name: c, image: "busybox:1.36", command: [sh, -c, "mkdir -p /s/d; while true; do date >> /s/d/f; sleep 1; done"], '
+        "volumeMounts: [{name: s, mountPath: /s}, {name: m, mountPath: /m}]}\n"
+        "  volumes:\n  - {name: s, emptyDir: {}}\n  - {name: m, emptyDir: {medium: Memory}}\n"
+    )
+    sim = start(
+        INIT_THEN_APP,
+        scratch,
+        pod("writer", "mkdir -p /tmp/a/b; while true; do date >> /tmp/a/b/f; sleep 1; done"),
+        pod("logger", 'while true; do printf "%1000000s\\n" x; sleep 0.1; done'),
+        until=60,
+    )
+    node = sim.control.nodes["node-1"].kubelet
+    assert {w.name for w in node.workers} == {"steps", "scratch", "writer", "logger"}
+    for worker in node.workers:
+        assert worker.disk_usage() == (worker.storage_usage(), worker.inode_usage())
+    assert next(w for w in node.workers if w.name == "scratch").disk_usage()[1] > 3
+    live = node._live()
+    observed = node.observations(live)
+    assert observed["nodefs.available"][0] == node.disk_available(live)
+    assert observed["nodefs.inodesFree"][0] == node.inodes_free(live)
+    assert observed["memory.available"][0] == node.memory_available()
+    assert observed["pid.available"][0] == node.pid_available()
