@@ -29,6 +29,7 @@ from django.utils.translation import gettext
 from podlab.core import conncaps
 from podlab.core.db import database_sync_to_async
 from podlab.core.layer import LayerTolerantMixin
+from podlab.core.seektask import SeekTask
 from podlab.lab import services as lab_services
 from podlab.lab import workers
 from podlab.lab.consumers import (
@@ -373,7 +374,7 @@ async def _dispatch_direct(consumer: Any, message: dict[str, Any]) -> bool:
 
 # --- the instructor -------------------------------------------------------------------------
 
-class InstructorConsumer(_Base):
+class InstructorConsumer(SeekTask, _Base):
     # Every answer of 2,000 students wakes the refresher through room.dirty.
     direct = frozenset({"room.dirty", "room.driver", "room.echo"})
 
@@ -794,9 +795,6 @@ class InstructorConsumer(_Base):
         self.moved = True
         self.seeking = asyncio.create_task(self._run_seek(float(t)))
 
-    def _seeking(self) -> bool:
-        return self.seeking is not None and not self.seeking.done()
-
     async def _run_seek(self, t: float) -> None:
         """A seek runs in slices, in a task of its own: between slices the console hears how
         far it got (``classroom.seeking``) and its other messages are served (a pause, a
@@ -804,27 +802,20 @@ class InstructorConsumer(_Base):
         the target."""
         try:
             self.sim = await self._slices(await self.call("room.seek", t=t), t)
-            if self.seeking is asyncio.current_task():
-                self.seeking = None
+            self._seek_ended()
             await self._publish(snapshot=True)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - answered as a message's failure would be
-            if self.seeking is asyncio.current_task():
-                self.seeking = None
-            await self._failed(exc, "classroom.seek")
+            await self._seek_failed(exc, "classroom.seek")
 
     async def _interrupt(self, *, refresh: bool = True) -> bool:
         """Interrupt the seek under way, if any: it stops after its current slice, between
         two moments of the simulation, and the room stays at the moment it reached (the next
         publish is its snapshot: ``moved``). Whether there was one; ``refresh``: read the
         room's clock there."""
-        task, self.seeking = self.seeking, None
-        if task is None or task.done() or task is asyncio.current_task():
+        if not await self._stop_seek():
             return False
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
         if refresh and self.sim is not None:
             self.sim = await self.call("room.clock")
         return True

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 
 from podlab.core import conncaps
 from podlab.core.layer import NO_CHANNEL_LAYER
+from podlab.core.seektask import SeekTask
 
 from . import runner, services, workers
 from .services import LabError
@@ -311,7 +312,7 @@ def log_request(message: dict[str, Any]) -> dict[str, Any]:
     return {"container": container, "previous": previous, "offset": offset, "limit": limit}
 
 
-class LabConsumer(conncaps.LetGoWhenDone, AsyncWebsocketConsumer):
+class LabConsumer(conncaps.LetGoWhenDone, SeekTask, AsyncWebsocketConsumer):
     """A thin relay: the lab runs in a worker process (:mod:`podlab.lab.workers`)."""
 
     # The lab talks to its own socket only: no channel layer (a Redis that is down cannot
@@ -629,19 +630,9 @@ class LabConsumer(conncaps.LetGoWhenDone, AsyncWebsocketConsumer):
         await self._cancel_seek()
         self.seeking = asyncio.create_task(self._run_seek(float(t), first=True))
 
-    def _seeking(self) -> bool:
-        return self.seeking is not None and not self.seeking.done()
-
     async def _cancel_seek(self) -> bool:
-        """Interrupt the seek under way (it stops after its current slice, between two
-        moments of the simulation); whether there was one."""
-        task, self.seeking = self.seeking, None
-        if task is None or task.done() or task is asyncio.current_task():
-            return False
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
-        return True
+        """Interrupt the seek under way (``SeekTask._stop_seek``); whether there was one."""
+        return await self._stop_seek()
 
     async def _send_interrupted(self) -> None:
         """The page saw only progress of the interrupted seek: the moment it stopped at."""
@@ -653,8 +644,7 @@ class LabConsumer(conncaps.LetGoWhenDone, AsyncWebsocketConsumer):
                 answer = await self.call("seek", t=t, lang=self.lang, first=first)
                 first = False
                 if answer["body"] is not None:
-                    if self.seeking is asyncio.current_task():
-                        self.seeking = None
+                    self._seek_ended()
                     await self.send_snapshot(answer["body"])
                     await self._tell_refused(answer)
                     return
@@ -663,9 +653,7 @@ class LabConsumer(conncaps.LetGoWhenDone, AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - answered as a message's failure would be
-            if self.seeking is asyncio.current_task():
-                self.seeking = None
-            await self._failed(exc, "lab.seek")
+            await self._seek_failed(exc, "lab.seek")
 
     async def _tell_refused(self, answer: dict[str, Any]) -> None:
         """Recorded actions (of a restored lab) that the engine refused when their time came:
